@@ -1,0 +1,2 @@
+// Composition root; replaced by the agent entry point.
+export {};

@@ -1,0 +1,89 @@
+// What the HTTP edge (src/http) and the CLI need from a running agent. The runtime implements it;
+// tests implement it with fixed data. Plain data in, plain data out: no core or socket types leak.
+import type { MemberState } from '../core/types.js';
+
+export interface MemberAddresses {
+  /** UDP SWIM address, "host:port". */
+  readonly gossip: string;
+  /** gRPC control-plane address, "host:port". */
+  readonly grpc: string;
+  /** The co-located app's address, "" when not advertised. */
+  readonly app: string;
+}
+
+export interface MemberView {
+  readonly name: string;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly serving: boolean;
+  readonly addresses: MemberAddresses;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly self: boolean;
+}
+
+export interface RouteOwner {
+  readonly name: string;
+  readonly addresses: MemberAddresses;
+  readonly serving: boolean;
+}
+
+export interface RouteAnswer {
+  readonly key: string;
+  readonly shard: number;
+  /** null only when no member owns shards (for example every app is unready). */
+  readonly owner: RouteOwner | null;
+  readonly replicas: readonly RouteOwner[];
+  readonly version: string;
+}
+
+export interface TableView {
+  readonly shards: number;
+  readonly replicas: number;
+  readonly version: string;
+  readonly members: number;
+  readonly shardsPerMember: Readonly<Record<string, number>>;
+  /** Present only when asked for: shard index -> owner name (null when nobody owns shards). */
+  readonly owners?: readonly (string | null)[];
+}
+
+export interface ShardMoveView {
+  readonly shard: number;
+  readonly role: 'owner' | 'replica';
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+export type WatchEvent =
+  /** First event on every (re)connect: where the table stands now. */
+  | { readonly type: 'snapshot'; readonly version: string; readonly members: readonly MemberView[] }
+  | {
+      readonly type: 'member';
+      readonly version: string;
+      readonly name: string;
+      readonly from: MemberState | null;
+      readonly to: MemberState;
+      readonly incarnation: number;
+      readonly reason: string;
+    }
+  | { readonly type: 'moves'; readonly version: string; readonly previousVersion: string; readonly moves: readonly ShardMoveView[] };
+
+export interface HealthView {
+  readonly ok: boolean;
+  /** Why not ok (empty when ok); human-readable, stable enough for logs. */
+  readonly reasons: readonly string[];
+}
+
+export interface AgentView {
+  readonly name: string;
+  route(key: string): RouteAnswer;
+  /** Same answers as route(), in the order of `keys`. */
+  routeMany(keys: readonly string[]): RouteAnswer[];
+  members(): { readonly version: string; readonly members: readonly MemberView[] };
+  table(withOwners: boolean): TableView;
+  /** Returns an unsubscribe function. The listener is called synchronously for every event. */
+  subscribe(listener: (event: WatchEvent) => void): () => void;
+  /** Starts a graceful leave; resolves when it has been announced (not when the process exits). */
+  leave(): Promise<void>;
+  readiness(): HealthView;
+  liveness(): HealthView;
+}
