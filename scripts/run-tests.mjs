@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 const args = process.argv.slice(2);
 const groupIdx = args.indexOf('--group');
 const group = groupIdx >= 0 ? args[groupIdx + 1] : 'all';
-const extra = args.filter((a, i) => i !== groupIdx && i !== groupIdx + 1);
+const extra = groupIdx >= 0 ? args.filter((_, i) => i !== groupIdx && i !== groupIdx + 1) : args;
 
 function walk(dir) {
   const out = [];

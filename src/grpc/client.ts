@@ -1,0 +1,224 @@
+// The control-plane client: Negotiate, Closing and Ping to a peer's "host:port". One channel per
+// address, kept in a bounded cache and dropped after it has been idle a while. Replies are held to
+// the same limits as requests on the server; every failure is a rejected promise carrying a
+// ControlPlaneCallError (gRPC status, RPC, address), never a throw.
+import * as grpc from '@grpc/grpc-js';
+import type { MemberRecord } from '../core/types.js';
+import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
+import type { Decoded } from './decode.js';
+import { ControlPlaneCallError, isRejection, statusName } from './errors.js';
+import type { RequestHeader } from './generated/swimring/v1/RequestHeader.js';
+import { MAX_SHORT_STRING_BYTES, resolveLimits, type ControlPlaneLimits } from './limits.js';
+import { PROTOCOL_VERSION } from './proto.js';
+import { boundedMethods, type BoundedMethod, type BoundedMethods } from './service.js';
+
+export { ControlPlaneCallError } from './errors.js';
+
+export interface ControlPlaneClientOptions {
+  readonly limits?: Partial<ControlPlaneLimits>;
+  /** Cluster label sent in every request header. Default "". */
+  readonly label?: string;
+  /** This member's name, sent in every request header (informational). Default "". */
+  readonly sender?: string;
+  /** Most cached channels (peers). The least recently used idle one goes first. Default 64. */
+  readonly maxChannels?: number;
+  /** A channel unused this long is closed at the next call. Default 60,000 ms. */
+  readonly idleMs?: number;
+  /** Clock for idle eviction; injectable for tests. Default Date.now. */
+  readonly now?: () => number;
+}
+
+export interface PingResult {
+  readonly name: string;
+  readonly unixTimeMs: number;
+  readonly members: number;
+  readonly healthScore: number;
+  readonly tableVersion: string;
+}
+
+interface Channel {
+  readonly client: grpc.Client;
+  lastUsed: number;
+  inFlight: number;
+}
+
+const DEFAULT_MAX_CHANNELS = 64;
+const DEFAULT_IDLE_MS = 60_000;
+/**
+ * grpc-js backs off reconnecting to an unreachable peer up to 120 s by default, failing calls fast
+ * meanwhile; a restarted peer would stay unreachable that long. SWIM retries on its own schedule.
+ */
+const MAX_RECONNECT_BACKOFF_MS = 5_000;
+
+export class ControlPlaneClient {
+  private readonly limits: ControlPlaneLimits;
+  private readonly methods: BoundedMethods;
+  private readonly header: RequestHeader;
+  private readonly maxChannels: number;
+  private readonly idleMs: number;
+  private readonly now: () => number;
+  /** Map order is recency order: a used channel is moved to the end. */
+  private readonly channels = new Map<string, Channel>();
+  private closed = false;
+
+  constructor(opts: ControlPlaneClientOptions = {}) {
+    this.limits = resolveLimits(opts.limits);
+    this.methods = boundedMethods(this.limits);
+    const label = checkText(opts.label ?? '', 'label', 0, MAX_SHORT_STRING_BYTES);
+    if (isRejection(label)) throw new RangeError(`control plane client: ${label.message}`);
+    const sender = opts.sender ?? '';
+    const checkedSender = sender === '' ? '' : checkName(sender, 'sender');
+    if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
+    this.header = { protocolVersion: PROTOCOL_VERSION, label, sender: checkedSender };
+    this.maxChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
+    this.idleMs = positiveInteger('idleMs', opts.idleMs ?? DEFAULT_IDLE_MS);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Sends our full state; resolves with the peer's full state after its merge, validated. */
+  async negotiate(addr: string, state: readonly MemberRecord[], join: boolean, timeoutMs: number): Promise<MemberRecord[]> {
+    const request = { header: this.header, members: membersToProto(state), join };
+    const reply = await this.call(this.methods.Negotiate, addr, request, timeoutMs);
+    const members = membersFromProto(reply.members, 'members', this.limits);
+    if (isRejection(members)) throw replyRefused('Negotiate', addr, members.code, members.message);
+    return members;
+  }
+
+  /** Tells the peer this member is leaving with `incarnation`. */
+  async closing(addr: string, name: string, incarnation: number, timeoutMs: number): Promise<void> {
+    await this.call(this.methods.Closing, addr, { header: this.header, name, incarnation: String(incarnation) }, timeoutMs);
+  }
+
+  async ping(addr: string, timeoutMs: number): Promise<PingResult> {
+    const reply = await this.call(this.methods.Ping, addr, { header: this.header }, timeoutMs);
+    const name = checkName(reply.name, 'name');
+    if (isRejection(name)) throw replyRefused('Ping', addr, name.code, name.message);
+    const tableVersion = checkText(reply.tableVersion, 'tableVersion', 0, MAX_SHORT_STRING_BYTES);
+    if (isRejection(tableVersion)) throw replyRefused('Ping', addr, tableVersion.code, tableVersion.message);
+    const unixTimeMs = Number(reply.unixTimeMs);
+    if (!Number.isSafeInteger(unixTimeMs)) {
+      throw replyRefused('Ping', addr, grpc.status.INVALID_ARGUMENT, `unixTimeMs: ${reply.unixTimeMs} is not a safe integer`);
+    }
+    return { name, unixTimeMs, members: reply.members, healthScore: reply.healthScore, tableVersion };
+  }
+
+  /** Closes every cached channel; later calls are rejected. */
+  close(): void {
+    this.closed = true;
+    for (const channel of this.channels.values()) channel.client.close();
+    this.channels.clear();
+  }
+
+  /** Addresses with a cached channel, least recently used first (for tests and diagnostics). */
+  cachedAddresses(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  private call<ReqIn, ReqOut, ResIn, ResOut>(
+    method: BoundedMethod<ReqIn, ReqOut, ResIn, ResOut>,
+    addr: string,
+    request: NoInfer<ReqIn>,
+    timeoutMs: number,
+  ): Promise<ResOut> {
+    const rpc = method.name;
+    if (this.closed) return Promise.reject(new ControlPlaneCallError(rpc, addr, grpc.status.CANCELLED, `${rpc} to ${addr}: client is closed`));
+    const checked = checkAddress(addr, 'address');
+    if (isRejection(checked)) {
+      return Promise.reject(new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc}: bad peer ${checked.message}`));
+    }
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      return Promise.reject(
+        new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc} to ${addr}: timeout ${timeoutMs} ms is not a positive number`),
+      );
+    }
+    const channel = this.channelFor(addr);
+    channel.inFlight++;
+    return new Promise<ResOut>((resolve, rejectCall) => {
+      const done = (): void => {
+        channel.inFlight--;
+        channel.lastUsed = this.now();
+      };
+      channel.client.makeUnaryRequest<ReqIn, Decoded<ResOut>>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, reply) => {
+          done();
+          if (err) return rejectCall(callFailed(rpc, addr, err, timeoutMs));
+          if (!reply) return rejectCall(replyRefused(rpc, addr, grpc.status.INTERNAL, 'empty reply'));
+          if (!reply.ok) return rejectCall(replyRefused(rpc, addr, reply.rejection.code, reply.rejection.message));
+          resolve(reply.value);
+        },
+      );
+    });
+  }
+
+  private channelFor(addr: string): Channel {
+    const now = this.now();
+    this.evictIdle(now);
+    const existing = this.channels.get(addr);
+    if (existing) {
+      this.channels.delete(addr);
+      this.channels.set(addr, existing);
+      existing.lastUsed = now;
+      return existing;
+    }
+    if (this.channels.size >= this.maxChannels) this.evictLeastRecent();
+    const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': this.limits.maxMessageBytes,
+      'grpc.max_send_message_length': this.limits.maxMessageBytes,
+      // Lets the connection itself go when idle, even if no further call comes to evict the entry.
+      'grpc.client_idle_timeout_ms': this.idleMs,
+      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
+    });
+    const channel: Channel = { client, lastUsed: now, inFlight: 0 };
+    this.channels.set(addr, channel);
+    return channel;
+  }
+
+  private evictIdle(now: number): void {
+    for (const [addr, channel] of this.channels) {
+      if (channel.inFlight === 0 && now - channel.lastUsed >= this.idleMs) this.drop(addr, channel);
+    }
+  }
+
+  /**
+   * Drops the least recently used channel with no call in flight. When every cached channel is busy
+   * the cache grows past maxChannels until calls finish; in-flight calls are never cut off.
+   */
+  private evictLeastRecent(): void {
+    for (const [addr, channel] of this.channels) {
+      if (channel.inFlight === 0) {
+        this.drop(addr, channel);
+        return;
+      }
+    }
+  }
+
+  private drop(addr: string, channel: Channel): void {
+    this.channels.delete(addr);
+    channel.client.close();
+  }
+}
+
+function callFailed(rpc: string, addr: string, err: grpc.ServiceError, timeoutMs: number): ControlPlaneCallError {
+  const code = err.code;
+  const details = err.details || err.message;
+  const message =
+    code === grpc.status.DEADLINE_EXCEEDED
+      ? `${rpc} to ${addr} timed out after ${timeoutMs} ms (${details})`
+      : `${rpc} to ${addr} failed: ${statusName(code)}: ${details}`;
+  return new ControlPlaneCallError(rpc, addr, code, message);
+}
+
+function replyRefused(rpc: string, addr: string, code: grpc.status, why: string): ControlPlaneCallError {
+  return new ControlPlaneCallError(rpc, addr, code, `${rpc} reply from ${addr} refused: ${why}`);
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`control plane client: ${name} must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,220 @@
+// MemberRecord <-> swimring.v1.MemberRecord, and the bounded validation of everything a peer sends.
+// A failed check is a Rejection naming the field ("members[3].gossipAddr: ..."), never a throw.
+import { status } from '@grpc/grpc-js';
+import { tagsSize } from '../codec/size.js';
+import { isWellFormedUtf16, utf8Length } from '../codec/utf8.js';
+import type { MemberMeta, MemberRecord, MemberState } from '../core/types.js';
+import { parseHostPort } from '../net/address.js';
+import { invalid, isRejection, reject, type Rejection } from './errors.js';
+import type { MemberMeta__Output as ProtoMeta } from './generated/swimring/v1/MemberMeta.js';
+import type { MemberRecord as ProtoMemberIn, MemberRecord__Output as ProtoMember } from './generated/swimring/v1/MemberRecord.js';
+import type { MemberState__Output as ProtoState } from './generated/swimring/v1/MemberState.js';
+import type { RequestHeader__Output as ProtoHeader } from './generated/swimring/v1/RequestHeader.js';
+import {
+  MAX_ADDRESS_BYTES,
+  MAX_LIFE_ID_BYTES,
+  MAX_NAME_BYTES,
+  MAX_SHORT_STRING_BYTES,
+  MAX_TAG_STRING_BYTES,
+  type ControlPlaneLimits,
+} from './limits.js';
+import { PROTOCOL_VERSION } from './proto.js';
+
+const TO_PROTO_STATE: Readonly<Record<MemberState, ProtoState>> = {
+  alive: 'MEMBER_STATE_ALIVE',
+  suspect: 'MEMBER_STATE_SUSPECT',
+  dead: 'MEMBER_STATE_DEAD',
+  left: 'MEMBER_STATE_LEFT',
+};
+
+const FROM_PROTO_STATE: ReadonlyMap<unknown, MemberState> = new Map(
+  Object.entries(TO_PROTO_STATE).map(([ours, theirs]) => [theirs, ours as MemberState]),
+);
+
+// C0 controls and DEL: nothing a name needs, and they garble logs.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing: our records to proto (trusted, no checks)
+// ---------------------------------------------------------------------------------------------
+
+export function memberToProto(m: MemberRecord): ProtoMemberIn {
+  return {
+    name: m.name,
+    lifeId: m.lifeId,
+    incarnation: String(m.incarnation),
+    state: TO_PROTO_STATE[m.state],
+    gossipAddr: m.gossipAddr,
+    grpcAddr: m.grpcAddr,
+    meta: { appAddr: m.meta.appAddr, serving: m.meta.serving, tags: { ...m.meta.tags } },
+  };
+}
+
+export function membersToProto(members: readonly MemberRecord[]): ProtoMemberIn[] {
+  return members.map(memberToProto);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incoming: proto to our records, every field checked
+// ---------------------------------------------------------------------------------------------
+
+/** A whole member list: count bound (RESOURCE_EXHAUSTED), each record, unique names. */
+export function membersFromProto(
+  list: readonly ProtoMember[],
+  field: string,
+  limits: ControlPlaneLimits,
+): MemberRecord[] | Rejection {
+  if (list.length > limits.maxMembers) return tooManyMembers(field, list.length, limits.maxMembers);
+  const out: MemberRecord[] = [];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
+    if (entry === undefined) return invalid(`${field}[${i}]`, 'missing');
+    const m = memberFromProto(entry, `${field}[${i}]`, limits);
+    if (isRejection(m)) return m;
+    const first = seen.get(m.name);
+    if (first !== undefined) return invalid(`${field}[${i}].name`, `"${m.name}" repeats ${field}[${first}]`);
+    seen.set(m.name, i);
+    out.push(m);
+  }
+  return out;
+}
+
+export function tooManyMembers(field: string, count: number, max: number): Rejection {
+  return reject(status.RESOURCE_EXHAUSTED, 'too-many-members', `${field}: ${count} member records, limit ${max}`);
+}
+
+export function memberFromProto(p: ProtoMember, field: string, limits: ControlPlaneLimits): MemberRecord | Rejection {
+  const name = checkName(p.name, `${field}.name`);
+  if (typeof name !== 'string') return name;
+  const lifeId = checkText(p.lifeId, `${field}.lifeId`, 1, MAX_LIFE_ID_BYTES);
+  if (typeof lifeId !== 'string') return lifeId;
+  const incarnation = checkIncarnation(p.incarnation, `${field}.incarnation`);
+  if (typeof incarnation !== 'number') return incarnation;
+  const state = FROM_PROTO_STATE.get(p.state);
+  if (state === undefined) return invalid(`${field}.state`, `${describeState(p.state)} is not a member state`);
+  const gossipAddr = checkAddress(p.gossipAddr, `${field}.gossipAddr`);
+  if (typeof gossipAddr !== 'string') return gossipAddr;
+  const grpcAddr = checkAddress(p.grpcAddr, `${field}.grpcAddr`);
+  if (typeof grpcAddr !== 'string') return grpcAddr;
+  const meta = metaFromProto(p.meta, `${field}.meta`, limits);
+  if (isRejection(meta)) return meta;
+  return { name, lifeId, incarnation, state, gossipAddr, grpcAddr, meta };
+}
+
+function metaFromProto(p: ProtoMeta | null, field: string, limits: ControlPlaneLimits): MemberMeta | Rejection {
+  if (p === null) return { appAddr: '', serving: false, tags: {} };
+  const appAddr = p.appAddr === '' ? '' : checkAddress(p.appAddr, `${field}.appAddr`);
+  if (typeof appAddr !== 'string') return appAddr;
+  const tags = checkTags(p.tags, `${field}.tags`, limits.maxTagsBytes);
+  if (isRejection(tags)) return tags;
+  return { appAddr, serving: p.serving === true, tags };
+}
+
+function checkTags(
+  raw: Record<string, string> | null | undefined,
+  field: string,
+  maxBytes: number,
+): Readonly<Record<string, string>> | Rejection {
+  const entries = Object.entries(raw ?? {});
+  // Early out before measuring: a block of more than maxBytes entries cannot fit.
+  if (entries.length > maxBytes) return invalid(field, `${entries.length} tags cannot fit in ${maxBytes} bytes`);
+  for (const [key, value] of entries) {
+    const k = checkText(key, `${field}[${JSON.stringify(truncate(key))}]`, 1, MAX_TAG_STRING_BYTES, 'key');
+    if (typeof k !== 'string') return k;
+    if (typeof value !== 'string') return invalid(`${field}[${JSON.stringify(key)}]`, 'value is not a string');
+    const v = checkText(value, `${field}[${JSON.stringify(key)}]`, 0, MAX_TAG_STRING_BYTES, 'value');
+    if (typeof v !== 'string') return v;
+  }
+  // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+  const tags: Record<string, string> = Object.fromEntries(entries);
+  const size = tagsSize(tags);
+  if (size > maxBytes) return invalid(field, `${size} bytes encoded, limit ${maxBytes}`);
+  return tags;
+}
+
+/** 1..253 bytes of well-formed UTF-8, no control characters. */
+export function checkName(value: unknown, field: string): string | Rejection {
+  return checkText(value, field, 1, MAX_NAME_BYTES);
+}
+
+/** A string of minBytes..maxBytes UTF-8 bytes, no lone surrogates, no control characters. */
+export function checkText(
+  value: unknown,
+  field: string,
+  minBytes: number,
+  maxBytes: number,
+  what = '',
+): string | Rejection {
+  const label = what === '' ? '' : `${what} `;
+  if (typeof value !== 'string') return invalid(field, `${label}is not a string`);
+  // Every UTF-16 unit takes at least one UTF-8 byte: a long string is refused without measuring.
+  const bytes = value.length > maxBytes ? maxBytes + 1 : utf8Length(value);
+  if (bytes < minBytes) return invalid(field, `${label}is empty (must be ${minBytes} to ${maxBytes} bytes)`);
+  if (bytes > maxBytes) return invalid(field, `${label}is longer than ${maxBytes} bytes`);
+  if (!isWellFormedUtf16(value)) return invalid(field, `${label}is not valid UTF-8`);
+  if (CONTROL_CHARS.test(value)) return invalid(field, `${label}contains a control character`);
+  return value;
+}
+
+/** "host:port" or "[v6]:port", port 1-65535, at most 255 bytes, exactly as written (no spaces). */
+export function checkAddress(value: unknown, field: string): string | Rejection {
+  const text = checkText(value, field, 1, MAX_ADDRESS_BYTES);
+  if (typeof text !== 'string') return text;
+  if (text.trim() !== text) return invalid(field, `"${truncate(text)}" has surrounding spaces`);
+  const hp = parseHostPort(text);
+  if (typeof hp === 'string') return invalid(field, hp);
+  if (hp.port === 0) return invalid(field, `"${text}": port 0 is not reachable`);
+  return text;
+}
+
+/** uint64 (a decimal string with longs: String) that a JS number holds exactly. */
+export function checkIncarnation(value: unknown, field: string): number | Rejection {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{1,20}$/.test(text)) return invalid(field, `${String(value)} is not an unsigned integer`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) return invalid(field, `${text} exceeds 2^53 - 1, the largest incarnation accepted`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request header
+// ---------------------------------------------------------------------------------------------
+
+/** What a handler learns about the caller besides the request itself. */
+export interface CallContext {
+  /** The caller's cluster label ("" when none); for the runtime to check. */
+  readonly label: string;
+  /** The caller's member name as it claims it ("" when not a member). Informational, not identity. */
+  readonly sender: string;
+  /** The caller's protocol version (0 on the wire reads as 1). */
+  readonly protocolVersion: number;
+  /** The transport peer, "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678" as gRPC reports it. */
+  readonly peer: string;
+}
+
+export function contextFromHeader(header: ProtoHeader | null, peer: string): CallContext | Rejection {
+  const version = header?.protocolVersion ?? 0;
+  const protocolVersion = version === 0 ? PROTOCOL_VERSION : version;
+  if (protocolVersion !== PROTOCOL_VERSION) {
+    return reject(
+      status.FAILED_PRECONDITION,
+      'unsupported-version',
+      `header.protocolVersion: ${version} is not supported (this member speaks ${PROTOCOL_VERSION})`,
+    );
+  }
+  const label = checkText(header?.label ?? '', 'header.label', 0, MAX_SHORT_STRING_BYTES);
+  if (typeof label !== 'string') return label;
+  const sender = header?.sender ?? '';
+  const checkedSender = sender === '' ? '' : checkName(sender, 'header.sender');
+  if (typeof checkedSender !== 'string') return checkedSender;
+  return { label, sender: checkedSender, protocolVersion, peer };
+}
+
+function describeState(state: unknown): string {
+  return typeof state === 'string' ? state : `value ${String(state)}`;
+}
+
+function truncate(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}

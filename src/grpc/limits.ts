@@ -1,0 +1,53 @@
+// Bounds on what the control plane accepts. Everything from a peer is untrusted: these keep one
+// request from costing unbounded memory or CPU.
+
+export interface ControlPlaneLimits {
+  /** Most member records in one Negotiate request or reply; more is RESOURCE_EXHAUSTED. */
+  readonly maxMembers: number;
+  /** Largest gRPC message received or sent, in bytes; more is RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  /** Largest tags block of one member, measured as on the UDP wire (src/codec/size.ts tagsSize). */
+  readonly maxTagsBytes: number;
+}
+
+export const DEFAULT_LIMITS: ControlPlaneLimits = Object.freeze({
+  maxMembers: 65_536,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxTagsBytes: 512,
+});
+
+/** Member names: a DNS name's length, which pod names and hostnames fit. */
+export const MAX_NAME_BYTES = 253;
+/** "host:port" addresses, as on the UDP wire (u8 length). */
+export const MAX_ADDRESS_BYTES = 255;
+export const MAX_LIFE_ID_BYTES = 255;
+/** One tag key or value, as on the UDP wire (u8 length). */
+export const MAX_TAG_STRING_BYTES = 255;
+/** Cluster label, caller name, table versions and other short strings in headers and replies. */
+export const MAX_SHORT_STRING_BYTES = 255;
+/**
+ * One encoded MemberRecord. The largest valid record is about 3 KiB (every string at its bound,
+ * 255 one-byte tags); anything bigger is refused before it is decoded.
+ */
+export const MAX_MEMBER_RECORD_BYTES = 8 * 1024;
+/** gRPC's own message-size options are int32. */
+const MAX_GRPC_MESSAGE_BYTES = 0x7fff_ffff;
+
+/** Fills defaults and refuses nonsense (a configuration error, so it throws). */
+export function resolveLimits(partial: Partial<ControlPlaneLimits> = {}): ControlPlaneLimits {
+  const limits = { ...DEFAULT_LIMITS, ...stripUndefined(partial) };
+  check('maxMembers', limits.maxMembers, 1, 0xffff_ffff);
+  check('maxMessageBytes', limits.maxMessageBytes, 1024, MAX_GRPC_MESSAGE_BYTES);
+  check('maxTagsBytes', limits.maxTagsBytes, 1, 64 * 1024);
+  return Object.freeze(limits);
+}
+
+function check(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`control plane limit ${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+}
+
+function stripUndefined(partial: Partial<ControlPlaneLimits>): Partial<ControlPlaneLimits> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+}

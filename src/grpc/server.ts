@@ -1,0 +1,257 @@
+// The control-plane gRPC server: ControlPlane (Ping, Negotiate, Closing; the ownership RPCs answer
+// UNIMPLEMENTED) and grpc.health.v1.Health on one port. Every request is decoded within limits and
+// validated before a handler sees it; a refusal is answered with a status naming the field and
+// reported through onReject, never thrown.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { MemberRecord } from '../core/types.js';
+import { parseHostPort } from '../net/address.js';
+import {
+  checkIncarnation,
+  checkName,
+  contextFromHeader,
+  membersFromProto,
+  membersToProto,
+  type CallContext,
+} from './convert.js';
+import type { Decoded } from './decode.js';
+import { ControlPlaneError, isRejection, reject, type RejectReason, type Rejection } from './errors.js';
+import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
+import type { ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
+import type { NegotiateReply } from './generated/swimring/v1/NegotiateReply.js';
+import type { NegotiateRequest__Output } from './generated/swimring/v1/NegotiateRequest.js';
+import type { PingReply } from './generated/swimring/v1/PingReply.js';
+import type { PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
+import { resolveLimits, type ControlPlaneLimits } from './limits.js';
+import { CONTROL_PLANE_SERVICE, PROTOCOL_VERSION } from './proto.js';
+import { boundedMethods, serverServiceDefinition, UNIMPLEMENTED_METHODS } from './service.js';
+
+export { ControlPlaneError } from './errors.js';
+export type { RejectReason } from './errors.js';
+export type { CallContext } from './convert.js';
+export { DEFAULT_LIMITS, type ControlPlaneLimits } from './limits.js';
+
+/**
+ * What the runtime does with each call. Synchronous: the core answers from memory. Throw a
+ * ControlPlaneError to answer with a given status (anything else thrown is answered INTERNAL).
+ * `context` (label, sender, peer) may be ignored by implementations that do not need it.
+ */
+export interface ControlPlaneHandlers {
+  /** Merge the caller's view; return this member's full view after the merge, itself included. */
+  negotiate(remote: MemberRecord[], join: boolean, context: CallContext): MemberRecord[];
+  /** A member announced it is leaving with this incarnation. */
+  closing(name: string, incarnation: number, context: CallContext): void;
+  ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string };
+}
+
+export interface ControlPlaneServerOptions {
+  /** "host:port" to listen on, "[v6]:port" for IPv6; port 0 picks a free port. */
+  readonly bind: string;
+  readonly handlers: ControlPlaneHandlers;
+  readonly limits?: Partial<ControlPlaneLimits>;
+  /**
+   * Called once per refused call with the RPC ("Negotiate"), a short stable reason (a metrics label)
+   * and a human-readable detail naming the field. Must not throw (an exception is swallowed).
+   */
+  readonly onReject?: (rpc: string, reason: RejectReason, detail: string) => void;
+  /** Health status at start; the runtime flips it with setServing. Default true. */
+  readonly serving?: boolean;
+  /** How long close() lets calls in flight finish before cutting them off. Default 2000 ms. */
+  readonly closeGraceMs?: number;
+}
+
+export interface ControlPlaneServer {
+  /** The bound port (the chosen one when bind asked for port 0). */
+  readonly port: number;
+  /** Stops accepting calls, lets calls in flight finish (bounded), then closes. Idempotent. */
+  close(): Promise<void>;
+  /** Health status for both "" (the whole server) and "swimring.v1.ControlPlane". */
+  setServing(serving: boolean): void;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 2000;
+/** HTTP/2 streams one peer connection may have open at once. */
+const MAX_CONCURRENT_STREAMS = 100;
+
+export async function startControlPlaneServer(opts: ControlPlaneServerOptions): Promise<ControlPlaneServer> {
+  const limits = resolveLimits(opts.limits);
+  const parsedBind = parseHostPort(opts.bind);
+  if (typeof parsedBind === 'string') throw new Error(`control plane bind address: ${parsedBind}`);
+
+  const report = reporter(opts.onReject);
+  const methods = boundedMethods(limits);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_send_message_length': limits.maxMessageBytes,
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    interceptors: [unreadRequestWatcher(report, limits)],
+  });
+  server.addService(serverServiceDefinition(methods), implementation(opts.handlers, limits, report));
+
+  const initial = opts.serving === false ? 'NOT_SERVING' : 'SERVING';
+  const health = new HealthImplementation({ '': initial, [CONTROL_PLANE_SERVICE]: initial });
+  health.addToServer(server);
+
+  const port = await new Promise<number>((resolve, rejectBind) => {
+    server.bindAsync(opts.bind, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+      if (err) {
+        server.forceShutdown();
+        rejectBind(new Error(`control plane cannot listen on ${opts.bind}: ${err.message}`));
+      } else resolve(boundPort);
+    });
+  });
+
+  const setServing = (serving: boolean): void => {
+    const s = serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', s);
+    health.setStatus(CONTROL_PLANE_SERVICE, s);
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      setServing(false);
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return closing;
+  };
+
+  return { port, close, setServing };
+}
+
+type Report = (rpc: string, rejection: Rejection) => void;
+
+function reporter(onReject: ControlPlaneServerOptions['onReject']): Report {
+  return (rpc, rejection) => {
+    if (!onReject) return;
+    try {
+      onReject(rpc, rejection.reason, rejection.message);
+    } catch {
+      // A metrics callback must not turn a refusal into a crash.
+    }
+  };
+}
+
+function implementation(
+  handlers: ControlPlaneHandlers,
+  limits: ControlPlaneLimits,
+  report: Report,
+): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {
+    Ping: unary<PingRequest__Output, PingReply>('Ping', report, (req, peer) => {
+      const ctx = contextFromHeader(req.header, peer);
+      if (isRejection(ctx)) return ctx;
+      const p = handlers.ping(ctx);
+      return {
+        name: p.name,
+        unixTimeMs: Date.now(),
+        members: p.members,
+        healthScore: p.healthScore,
+        tableVersion: p.tableVersion,
+        protocolVersion: PROTOCOL_VERSION,
+      };
+    }),
+
+    Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer) => {
+      const ctx = contextFromHeader(req.header, peer);
+      if (isRejection(ctx)) return ctx;
+      const remote = membersFromProto(req.members, 'members', limits);
+      if (isRejection(remote)) return remote;
+      const local = handlers.negotiate(remote, req.join === true, ctx);
+      return { members: membersToProto(local) };
+    }),
+
+    Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer) => {
+      const ctx = contextFromHeader(req.header, peer);
+      if (isRejection(ctx)) return ctx;
+      const name = checkName(req.name, 'name');
+      if (isRejection(name)) return name;
+      const incarnation = checkIncarnation(req.incarnation, 'incarnation');
+      if (isRejection(incarnation)) return incarnation;
+      handlers.closing(name, incarnation, ctx);
+      return {};
+    }),
+  };
+  for (const name of UNIMPLEMENTED_METHODS) {
+    impl[name] = (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      callback({ code: grpc.status.UNIMPLEMENTED, details: `${CONTROL_PLANE_SERVICE}/${name} is not implemented yet` });
+    };
+  }
+  return impl;
+}
+
+/** Decoded request in, reply or Rejection out; exceptions from the handler become statuses. */
+function unary<Req, Res>(
+  rpc: string,
+  report: Report,
+  handle: (request: Req, peer: string) => Res | Rejection,
+): grpc.handleUnaryCall<Decoded<Req>, Res> {
+  return (call, callback) => {
+    const refuse = (rejection: Rejection): void => {
+      report(rpc, rejection);
+      callback({ code: rejection.code, details: rejection.message });
+    };
+    const decoded = call.request;
+    if (!decoded.ok) return refuse(decoded.rejection);
+    let result: Res | Rejection;
+    try {
+      result = handle(decoded.value, call.getPeer());
+    } catch (err) {
+      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
+      const why = err instanceof Error ? err.message : String(err);
+      report(rpc, reject(grpc.status.INTERNAL, 'internal', `${rpc} handler failed: ${why}`));
+      // The handler's message may hold internals; the caller gets only the category.
+      return callback({ code: grpc.status.INTERNAL, details: `${rpc} failed on this member` });
+    }
+    if (isRejection(result)) return refuse(result);
+    callback(null, result);
+  };
+}
+
+/**
+ * grpc-js refuses a request larger than maxMessageBytes (RESOURCE_EXHAUSTED) or not decompressible
+ * before any handler runs. This interceptor sees such calls end without a request message having
+ * been read and reports them, so they are counted like every other refusal.
+ */
+function unreadRequestWatcher(report: Report, limits: ControlPlaneLimits): grpc.ServerInterceptor {
+  const prefix = `/${CONTROL_PLANE_SERVICE}/`;
+  return (method, call) => {
+    if (!method.path.startsWith(prefix)) return new grpc.ServerInterceptingCall(call);
+    const rpc = method.path.slice(prefix.length);
+    let received = false;
+    let answered = false;
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMessage(message, nextMessage) {
+            received = true;
+            nextMessage(message);
+          },
+          onCancel() {
+            if (received || answered) return;
+            report(
+              rpc,
+              reject(
+                grpc.status.RESOURCE_EXHAUSTED,
+                'no-request',
+                `call ended before a request was accepted (over ${limits.maxMessageBytes} bytes, ` +
+                  'not decompressible, or cancelled by the caller)',
+              ),
+            );
+          },
+        });
+      },
+      sendStatus(status, next) {
+        answered = true;
+        next(status);
+      },
+    });
+  };
+}

@@ -1,0 +1,98 @@
+// The ControlPlane methods with bounded deserializers on both sides (see decode.ts). Server and
+// client share these so a request and a reply are held to the same limits.
+import type * as grpc from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import { boundedDeserializer, type Decoded } from './decode.js';
+import type { ClosingReply, ClosingReply__Output } from './generated/swimring/v1/ClosingReply.js';
+import type { ClosingRequest, ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
+import type { NegotiateReply, NegotiateReply__Output } from './generated/swimring/v1/NegotiateReply.js';
+import type { NegotiateRequest, NegotiateRequest__Output } from './generated/swimring/v1/NegotiateRequest.js';
+import type { PingReply, PingReply__Output } from './generated/swimring/v1/PingReply.js';
+import type { PingRequest, PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
+import { MAX_MEMBER_RECORD_BYTES, type ControlPlaneLimits } from './limits.js';
+import { CONTROL_PLANE_SERVICE, controlPlaneDefinition } from './proto.js';
+
+/** Field numbers of the member lists (proto/swimring/v1/control_plane.proto). */
+const NEGOTIATE_REQUEST_MEMBERS_FIELD = 2;
+const NEGOTIATE_REPLY_MEMBERS_FIELD = 1;
+
+/** One unary method: the generated serializers, with deserializers that return Decoded<T>. */
+export interface BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> {
+  readonly name: string;
+  readonly path: string;
+  readonly requestSerialize: (value: ReqIn) => Buffer;
+  readonly requestDeserialize: (bytes: Buffer) => Decoded<ReqOut>;
+  readonly responseSerialize: (value: ResIn) => Buffer;
+  readonly responseDeserialize: (bytes: Buffer) => Decoded<ResOut>;
+}
+
+export interface BoundedMethods {
+  readonly Ping: BoundedMethod<PingRequest, PingRequest__Output, PingReply, PingReply__Output>;
+  readonly Negotiate: BoundedMethod<NegotiateRequest, NegotiateRequest__Output, NegotiateReply, NegotiateReply__Output>;
+  readonly Closing: BoundedMethod<ClosingRequest, ClosingRequest__Output, ClosingReply, ClosingReply__Output>;
+}
+
+/** Methods defined in the proto but not implemented yet: answered UNIMPLEMENTED without decoding. */
+export const UNIMPLEMENTED_METHODS = ['GetLocalActorIds', 'AnnounceOwnership', 'AnnounceExpiry', 'Apply'] as const;
+
+export function boundedMethods(limits: ControlPlaneLimits): BoundedMethods {
+  const def = controlPlaneDefinition();
+  const memberBound = (fieldNumber: number) => ({
+    fieldNumber,
+    field: 'members',
+    maxCount: limits.maxMembers,
+    maxEntryBytes: MAX_MEMBER_RECORD_BYTES,
+  });
+  return {
+    Ping: bounded('Ping', def.Ping, ['PingRequest', 'PingReply']),
+    Negotiate: bounded(
+      'Negotiate',
+      def.Negotiate,
+      ['NegotiateRequest', 'NegotiateReply'],
+      memberBound(NEGOTIATE_REQUEST_MEMBERS_FIELD),
+      memberBound(NEGOTIATE_REPLY_MEMBERS_FIELD),
+    ),
+    Closing: bounded('Closing', def.Closing, ['ClosingRequest', 'ClosingReply']),
+  };
+}
+
+function bounded<ReqIn, ResIn, ReqOut, ResOut>(
+  name: string,
+  m: MethodDefinition<ReqIn, ResIn, ReqOut, ResOut>,
+  [requestType, responseType]: readonly [string, string],
+  requestBound?: Parameters<typeof boundedDeserializer>[2],
+  responseBound?: Parameters<typeof boundedDeserializer>[2],
+): BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> {
+  return {
+    name,
+    path: m.path,
+    requestSerialize: m.requestSerialize,
+    requestDeserialize: boundedDeserializer(`swimring.v1.${requestType}`, m.requestDeserialize, requestBound),
+    responseSerialize: m.responseSerialize,
+    responseDeserialize: boundedDeserializer(`swimring.v1.${responseType}`, m.responseDeserialize, responseBound),
+  };
+}
+
+/** The service as grpc-js's Server wants it: our deserializers in place of the generated ones. */
+export function serverServiceDefinition(methods: BoundedMethods): grpc.ServiceDefinition {
+  const def = controlPlaneDefinition();
+  const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const m of [methods.Ping, methods.Negotiate, methods.Closing]) {
+    const generated = def[m.name as keyof typeof def];
+    service[m.name] = {
+      ...(generated as grpc.MethodDefinition<unknown, unknown>),
+      requestDeserialize: m.requestDeserialize,
+    };
+  }
+  for (const name of UNIMPLEMENTED_METHODS) {
+    service[name] = {
+      ...(def[name] as grpc.MethodDefinition<unknown, unknown>),
+      requestDeserialize: () => ({}),
+    };
+  }
+  return service;
+}
+
+export function methodPath(name: string): string {
+  return `/${CONTROL_PLANE_SERVICE}/${name}`;
+}

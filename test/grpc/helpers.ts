@@ -1,0 +1,117 @@
+// Fixtures for the control-plane tests: member records, a server with recording handlers, and a raw
+// client that sends whatever bytes or objects a test wants (bypassing ControlPlaneClient's typing).
+import * as grpc from '@grpc/grpc-js';
+import type { MemberRecord } from '../../src/core/types.js';
+import { controlPlaneDefinition } from '../../src/grpc/proto.js';
+import {
+  startControlPlaneServer,
+  type CallContext,
+  type ControlPlaneHandlers,
+  type ControlPlaneLimits,
+  type ControlPlaneServer,
+  type RejectReason,
+} from '../../src/grpc/server.js';
+
+export function member(i: number, overrides: Partial<MemberRecord> = {}): MemberRecord {
+  return {
+    name: `member-${i}`,
+    lifeId: `life-${i}`,
+    incarnation: 1_700_000_000_000 + i,
+    state: 'alive',
+    gossipAddr: `10.0.${(i >> 8) & 255}.${i & 255}:7946`,
+    grpcAddr: `10.0.${(i >> 8) & 255}.${i & 255}:7947`,
+    meta: { appAddr: `10.0.${(i >> 8) & 255}.${i & 255}:8080`, serving: true, tags: { zone: 'a' } },
+    ...overrides,
+  };
+}
+
+export interface Recorded {
+  negotiations: { remote: MemberRecord[]; join: boolean; context: CallContext }[];
+  closings: { name: string; incarnation: number; context: CallContext }[];
+  rejections: { rpc: string; reason: RejectReason; detail: string }[];
+}
+
+export interface TestServer {
+  readonly server: ControlPlaneServer;
+  readonly addr: string;
+  readonly recorded: Recorded;
+}
+
+/** A server on 127.0.0.1:0 whose Negotiate answers `local` and records everything it is given. */
+export async function startTestServer(
+  opts: {
+    local?: MemberRecord[];
+    limits?: Partial<ControlPlaneLimits>;
+    bind?: string;
+    handlers?: Partial<ControlPlaneHandlers>;
+  } = {},
+): Promise<TestServer> {
+  const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
+  const local = opts.local ?? [member(0)];
+  const handlers: ControlPlaneHandlers = {
+    negotiate(remote, join, context) {
+      recorded.negotiations.push({ remote, join, context });
+      return local;
+    },
+    closing(name, incarnation, context) {
+      recorded.closings.push({ name, incarnation, context });
+    },
+    ping() {
+      return { name: 'member-0', members: local.length, healthScore: 2, tableVersion: 'v-abc123' };
+    },
+    ...opts.handlers,
+  };
+  const bind = opts.bind ?? '127.0.0.1:0';
+  const server = await startControlPlaneServer({
+    bind,
+    handlers,
+    limits: opts.limits,
+    onReject: (rpc, reason, detail) => recorded.rejections.push({ rpc, reason, detail }),
+  });
+  const host = bind.slice(0, bind.lastIndexOf(':'));
+  return { server, addr: `${host}:${server.port}`, recorded };
+}
+
+export interface RawReply {
+  readonly err: grpc.ServiceError | null;
+  readonly reply: Buffer | undefined;
+}
+
+/** Sends pre-encoded bytes as the request of `method` and returns the raw outcome. */
+export function rawCall(addr: string, method: string, body: Buffer, options: grpc.ChannelOptions = {}): Promise<RawReply> {
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), options);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest<Buffer, Buffer>(
+      `/swimring.v1.ControlPlane/${method}`,
+      (b) => b,
+      (b) => b,
+      body,
+      new grpc.Metadata(),
+      { deadline: Date.now() + 20_000 },
+      (err, reply) => {
+        client.close();
+        resolve({ err, reply });
+      },
+    );
+  });
+}
+
+type Methods = ReturnType<typeof controlPlaneDefinition>;
+
+/** Encodes a request object with the generated serializer of `method` (no validation on our side). */
+export function encodeRequest<K extends keyof Methods>(method: K, request: Parameters<Methods[K]['requestSerialize']>[0]): Buffer {
+  const m = controlPlaneDefinition()[method];
+  if (!m) throw new Error(`no method ${String(method)}`);
+  return (m.requestSerialize as (value: typeof request) => Buffer)(request);
+}
+
+/** Asserts-friendly view of a rejected promise: the error, or a failure when it resolved. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: number }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`rejected with a non-Error: ${String(err)}`);
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
