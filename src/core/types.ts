@@ -132,4 +132,14 @@ export interface CoreCounters {
   updatesQueued: number;
   gossipPacketsSent: number;
   pushPullsStarted: number;
+  /** Alive updates about unknown members dropped because the member table was full. */
+  membersDropped: number;
+  /** Malformed updates or records ignored (bad name or incarnation). */
+  updatesRejected: number;
+  /** ping-req requests refused because too many relays were already pending. */
+  relaysDropped: number;
+  /** Negotiations started with a dead or reaped member, to find the other side of a healed partition. */
+  reconnectsStarted: number;
+  /** Stale accusations about this member answered with its current alive record. */
+  staleAccusationsAnswered: number;
 }

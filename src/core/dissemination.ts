@@ -1,0 +1,91 @@
+// Spreading membership news: every update is piggybacked on outgoing probe traffic and, while any is
+// queued, gossiped every gossipInterval to a few random members, until it has been sent
+// retransmitMult * ceil(log10(n + 1)) times (memberlist queue.go + state.go gossip()).
+import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
+import type { SwimConfig } from './config.js';
+import type { ByteMeasure } from './measure.js';
+import { cachedUpdateSize } from './measure.js';
+import type { CoreTimer, Timers } from './timers.js';
+import type { CoreCounters, Effect, MemberRecord, Message, Millis, Packet, Update } from './types.js';
+
+/** What dissemination needs to know about the membership. */
+export interface GossipPeers {
+  /** n: alive + suspect members including self. */
+  liveCount(): number;
+  /** Whether anyone else is known at all (no one to gossip to otherwise). */
+  hasOthers(): boolean;
+  /** Up to `count` random gossip targets: alive, suspect, and dead ones still within retention. */
+  gossipTargets(count: number): MemberRecord[];
+  /** What we hold against `target` (suspect / dead), to lead any packet sent to it; null otherwise. */
+  accusationAgainst(target: MemberRecord): Update | null;
+}
+
+export class Dissemination {
+  private readonly queue: BroadcastQueue;
+  private gossipTimer: CoreTimer | null = null;
+
+  constructor(
+    private readonly config: SwimConfig,
+    private readonly measure: ByteMeasure,
+    private readonly timers: Timers,
+    private readonly counters: CoreCounters,
+    private readonly peers: GossipPeers,
+    maxQueued: number,
+  ) {
+    this.queue = new BroadcastQueue(maxQueued);
+  }
+
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Queues news for retransmission, replacing older news about the same member. */
+  broadcast(update: Update, now: Millis): void {
+    this.queue.enqueue(update, cachedUpdateSize(this.measure, update));
+    this.counters.updatesQueued++;
+    this.ensureGossip(now);
+  }
+
+  /** Gossip runs only while news is queued and someone could hear it, so an idle core has no timer. */
+  ensureGossip(now: Millis): void {
+    if (this.gossipTimer !== null || this.queue.size === 0 || !this.peers.hasOthers()) return;
+    this.gossipTimer = this.timers.schedule('gossip', now + this.config.gossipIntervalMs);
+  }
+
+  onGossipTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
+    if (timer !== this.gossipTimer) return;
+    this.gossipTimer = null;
+    if (this.queue.size === 0) return;
+    // Each target gets its own fill (memberlist does the same), so news fans out gossipNodes ways per round.
+    for (const target of this.peers.gossipTargets(this.config.gossipNodes)) {
+      // Buddy system for gossip too: a suspect or dead target hears the accusation first, so it can refute.
+      const accusation = this.peers.accusationAgainst(target);
+      const packet = this.packet(null, [accusation]);
+      const queued = packet.updates.length - (accusation !== null && packet.updates[0] === accusation ? 1 : 0);
+      if (queued === 0) break;
+      out.push({ type: 'send', to: target.gossipAddr, packet });
+      this.counters.gossipPacketsSent++;
+    }
+    this.ensureGossip(now);
+  }
+
+  /** A message plus as much queued news as fits the packet budget (`leads` first, when they fit). */
+  packet(message: Message | null, leads: readonly (Update | null)[] = []): Packet {
+    const updates: Update[] = [];
+    let room = this.config.packetBudget - this.measure.packetOverhead - (message === null ? 0 : this.measure.messageSize(message));
+    for (const lead of leads) {
+      if (lead === null) continue;
+      const size = cachedUpdateSize(this.measure, lead);
+      if (size <= room) {
+        updates.push(lead);
+        room -= size;
+      }
+    }
+    if (room > 0) this.queue.fill(room, this.retransmitLimit(), updates);
+    return { message, updates };
+  }
+
+  private retransmitLimit(): number {
+    return retransmitLimit(this.config.retransmitMult, this.peers.liveCount());
+  }
+}

@@ -1,0 +1,24 @@
+// Hard bounds on everything the core keeps, so no peer (buggy or hostile) can grow its memory without limit.
+
+/** Default member table size; alive updates about further unknown members are dropped and counted. */
+export const DEFAULT_MAX_MEMBERS = 65_536;
+/** ping-req relays in flight at once; more requests are refused (the requester's other relays still help). */
+export const MAX_PENDING_RELAYS = 1024;
+/** Updates read from one packet or records from one negotiate; the rest are ignored. */
+export const MAX_UPDATES_PER_PACKET = 1024;
+/** Longest member name or life id accepted (the codec bounds them too). */
+export const MAX_NAME_LENGTH = 512;
+/** Another life of our own name superseding us this many times within the window is a second live process. */
+export const NAME_CONFLICT_SUPERSESSIONS = 3;
+export const NAME_CONFLICT_WINDOW_MS = 60_000;
+/** Other lives of our own name being tracked for conflict detection. */
+export const MAX_TRACKED_OTHER_LIVES = 64;
+/** memberlist's pushPullScaleThreshold: above this many members the push-pull interval grows. */
+export const PUSH_PULL_SCALE_THRESHOLD = 32;
+
+/** memberlist pushPullScale: interval * (ceil(log2(n) - log2(32)) + 1) above 32 members. */
+export function pushPullInterval(intervalMs: number, clusterSize: number): number {
+  if (clusterSize <= PUSH_PULL_SCALE_THRESHOLD) return intervalMs;
+  const multiplier = Math.ceil(Math.log2(clusterSize) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1;
+  return multiplier * intervalMs;
+}

@@ -1,0 +1,303 @@
+// The SWIM protocol with Lifeguard as a pure state machine. Every input (time, packets, RPC results)
+// comes in through a method and every output comes back as a list of effects; the core keeps no timers
+// of its own, only deadlines that tick(now) runs. Reference semantics: HashiCorp memberlist.
+//
+// SwimCore wires four parts together: Membership (the table and its rules), Prober (failure detection),
+// Dissemination (piggyback and gossip), and the full-state exchange below (join and push-pull).
+import { Awareness } from './awareness.js';
+import type { SwimConfig } from './config.js';
+import { validateConfig } from './config.js';
+import type { CoreContext } from './context.js';
+import { Dissemination } from './dissemination.js';
+import { DEFAULT_MAX_MEMBERS, MAX_UPDATES_PER_PACKET, pushPullInterval } from './limits.js';
+import type { ByteMeasure } from './measure.js';
+import { estimateMeasure } from './measure.js';
+import { Membership } from './membership.js';
+import { Prober } from './prober.js';
+import type { CoreTimer } from './timers.js';
+import { Timers } from './timers.js';
+import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Millis, Packet, Random, Update } from './types.js';
+import { isIncarnation, isName } from './validate.js';
+
+export type { ByteMeasure } from './measure.js';
+export { estimateMeasure } from './measure.js';
+
+export interface SwimCoreOptions {
+  name: string;
+  /** Random id of this process life. */
+  lifeId: string;
+  /** Boot time in ms from the shell, so a restart supersedes the previous life at once. */
+  incarnation: number;
+  gossipAddr: Address;
+  grpcAddr: Address;
+  meta: MemberMeta;
+  config: SwimConfig;
+  random: Random;
+  now: Millis;
+  /** Exact sizes from the codec; estimateMeasure (conservative) otherwise. */
+  measure?: ByteMeasure;
+  /** Member table bound (default 65,536); alive updates about further members are dropped and counted. */
+  maxMembers?: number;
+}
+
+export class SwimCore {
+  readonly counters: CoreCounters = {
+    probesSent: 0,
+    probesFailed: 0,
+    indirectProbesSent: 0,
+    nacksSent: 0,
+    nacksReceived: 0,
+    suspicionsRaised: 0,
+    refutations: 0,
+    nameConflicts: 0,
+    updatesQueued: 0,
+    gossipPacketsSent: 0,
+    pushPullsStarted: 0,
+    membersDropped: 0,
+    updatesRejected: 0,
+    relaysDropped: 0,
+    reconnectsStarted: 0,
+    staleAccusationsAnswered: 0,
+  };
+
+  private readonly ctx: CoreContext;
+  private readonly membership: Membership;
+  private readonly dissemination: Dissemination;
+  private readonly prober: Prober;
+  private pushPullTimer: CoreTimer | null = null;
+  private nextRequestId = 1;
+
+  constructor(opts: SwimCoreOptions) {
+    const problems = validateConfig(opts.config);
+    if (!isName(opts.name)) problems.push('name must be a non-empty string');
+    if (!isName(opts.lifeId)) problems.push('lifeId must be a non-empty string');
+    if (!isIncarnation(opts.incarnation)) problems.push('incarnation must be a non-negative integer');
+    if (problems.length > 0) throw new Error(`invalid SwimCore options: ${problems.join('; ')}`);
+
+    const config = { ...opts.config };
+    const maxMembers = Math.max(1, opts.maxMembers ?? DEFAULT_MAX_MEMBERS);
+    this.ctx = { config, random: opts.random, counters: this.counters, timers: new Timers(), awareness: new Awareness(config.awarenessMaxMultiplier) };
+    const self: MemberRecord = {
+      name: opts.name,
+      lifeId: opts.lifeId,
+      incarnation: opts.incarnation,
+      state: 'alive',
+      gossipAddr: opts.gossipAddr,
+      grpcAddr: opts.grpcAddr,
+      meta: opts.meta,
+    };
+    this.membership = new Membership(self, this.ctx, maxMembers, (update, now) => this.dissemination.broadcast(update, now));
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers);
+    this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
+    if (config.pushPullIntervalMs > 0) {
+      // Random phase, as memberlist staggers its first push-pull.
+      this.pushPullTimer = this.ctx.timers.schedule('push-pull', opts.now + opts.random.int(config.pushPullIntervalMs));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Queries
+  // -------------------------------------------------------------------------------------------
+
+  get self(): MemberRecord {
+    return this.membership.self;
+  }
+
+  /** Every known record including self, dead and left ones until they are reaped. */
+  members(): MemberRecord[] {
+    return this.membership.records();
+  }
+
+  member(name: string): MemberRecord | undefined {
+    return this.membership.get(name);
+  }
+
+  /** True once any Negotiate succeeded or a peer was learned. */
+  isJoined(): boolean {
+    return this.membership.isJoined();
+  }
+
+  isLeaving(): boolean {
+    return this.membership.isLeaving();
+  }
+
+  /** Lifeguard awareness score, 0 = healthy. */
+  healthScore(): number {
+    return this.ctx.awareness.score;
+  }
+
+  /** Updates still queued for retransmission. */
+  pendingBroadcasts(): number {
+    return this.dissemination.pending;
+  }
+
+  /** n in the formulas: alive + suspect members including self. */
+  aliveCount(): number {
+    return this.membership.liveCount();
+  }
+
+  /** Earliest time tick() has work; Infinity if none. */
+  nextDeadline(): Millis {
+    return this.ctx.timers.nextDeadline();
+  }
+
+  /** Independent confirmations of the suspicion about `name` (undefined when not suspected). */
+  suspicionConfirmations(name: string): number | undefined {
+    return this.membership.suspicionConfirmations(name);
+  }
+
+  /** When the suspicion about `name` expires (undefined when not suspected). */
+  suspicionDeadline(name: string): Millis | undefined {
+    return this.membership.suspicionDeadline(name);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inputs
+  // -------------------------------------------------------------------------------------------
+
+  /** Runs everything due at or before `now`. */
+  tick(now: Millis): Effect[] {
+    const out: Effect[] = [];
+    for (let timer = this.ctx.timers.popDue(now); timer !== undefined; timer = this.ctx.timers.popDue(now)) {
+      this.fire(timer, now, out);
+    }
+    return out;
+  }
+
+  receive(from: Address, packet: Packet, now: Millis): Effect[] {
+    const out: Effect[] = [];
+    if (typeof packet !== 'object' || packet === null) return out;
+    const updates = Array.isArray(packet.updates) ? packet.updates : [];
+    const count = Math.min(updates.length, MAX_UPDATES_PER_PACKET);
+    // News first: a ping carrying a suspicion about us gets an ack that already carries the refutation.
+    let staleAccusation = false;
+    for (let i = 0; i < count; i++) {
+      if (this.membership.apply(updates[i] as Update, 'gossip', now, out)) staleAccusation = true;
+    }
+    // The sender missed our refutation (every copy of it); tell it directly, or it may declare us dead.
+    const correction = staleAccusation ? this.membership.selfAlive() : null;
+    let corrected = false;
+    if (packet.message !== null && packet.message !== undefined) corrected = this.prober.handle(from, packet.message, now, out, correction);
+    if (correction !== null) {
+      this.counters.staleAccusationsAnswered++;
+      if (!corrected && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [correction]) });
+    }
+    return out;
+  }
+
+  /** Negotiate(join = true) with each seed, skipping our own gRPC address. */
+  join(seeds: readonly Address[], now: Millis): Effect[] {
+    const out: Effect[] = [];
+    const seen = new Set<Address>();
+    for (const seed of seeds) {
+      if (seed === this.self.grpcAddr || seen.has(seed)) continue;
+      seen.add(seed);
+      this.negotiate(seed, true, out);
+    }
+    return out;
+  }
+
+  /** An incoming full-state exchange: merge theirs, answer with ours. */
+  onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {
+    const effects: Effect[] = [];
+    this.membership.merge(remote, now, effects);
+    return { reply: this.membership.fullState(), effects };
+  }
+
+  onNegotiateReply(requestId: number, remote: readonly MemberRecord[], now: Millis): Effect[] {
+    const out: Effect[] = [];
+    // Request ids are informational: a late answer is still good news, and merging it is harmless.
+    this.membership.markJoined();
+    this.membership.merge(remote, now, out);
+    return out;
+  }
+
+  /** Nothing to undo: the shell retries join, and push-pull simply tries another member next period. */
+  onNegotiateFailed(requestId: number, now: Millis): Effect[] {
+    return [];
+  }
+
+  /** A peer's graceful-leave notice. */
+  onClosing(name: string, incarnation: number, now: Millis): Effect[] {
+    const out: Effect[] = [];
+    this.membership.apply({ kind: 'left', name, incarnation }, 'gossip', now, out);
+    return out;
+  }
+
+  /** Left with incarnation + 1, broadcast, Closing to closingFanout members; stops probing, keeps gossiping. */
+  leave(now: Millis): Effect[] {
+    const out: Effect[] = [];
+    if (this.membership.isLeaving()) return out;
+    const record = this.membership.leave(now, out);
+    this.prober.stop();
+    this.ctx.timers.cancel(this.pushPullTimer);
+    this.pushPullTimer = null;
+    for (const peer of this.membership.pickAlive(this.ctx.config.closingFanout)) {
+      out.push({ type: 'closing', to: peer.grpcAddr, name: record.name, incarnation: record.incarnation });
+    }
+    return out;
+  }
+
+  /** New metadata (e.g. the serving flag): incarnation + 1, broadcast alive. Ignored once leaving. */
+  updateMeta(meta: MemberMeta, now: Millis): Effect[] {
+    const out: Effect[] = [];
+    if (!this.membership.isLeaving()) this.membership.updateMeta(meta, now, out);
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+  // -------------------------------------------------------------------------------------------
+
+  private fire(timer: CoreTimer, now: Millis, out: Effect[]): void {
+    switch (timer.kind) {
+      case 'probe-round':
+        this.prober.onRoundTimer(timer, now, out);
+        return;
+      case 'probe-timeout':
+        this.prober.onTimeoutTimer(timer, now, out);
+        return;
+      case 'relay':
+        this.prober.onRelayTimer(timer, out);
+        return;
+      case 'gossip':
+        this.dissemination.onGossipTimer(timer, now, out);
+        return;
+      case 'push-pull':
+        this.onPushPullTimer(timer, now, out);
+        return;
+      case 'suspicion':
+        this.membership.onSuspicionTimer(timer, now, out);
+        return;
+      case 'reap':
+        this.membership.onReapTimer(timer, now, out);
+        return;
+      case 'tombstone':
+        this.membership.onTombstoneTimer(timer);
+        return;
+    }
+  }
+
+  /** Anti-entropy: a full-state exchange with one random alive member, less often in big clusters. */
+  private onPushPullTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
+    if (timer !== this.pushPullTimer) return;
+    const { config, timers } = this.ctx;
+    this.pushPullTimer = timers.schedule('push-pull', now + pushPullInterval(config.pushPullIntervalMs, this.membership.liveCount()));
+    const [peer] = this.membership.pickAlive(1);
+    if (peer !== undefined) {
+      this.negotiate(peer.grpcAddr, false, out);
+      this.counters.pushPullsStarted++;
+    }
+    // Reconnect (like Serf): after a partition heals, only an exchange with a member we hold dead lets
+    // either side learn the other is alive. A real corpse just makes the RPC fail.
+    const lost = this.membership.reconnectCandidate();
+    if (lost !== undefined) {
+      this.negotiate(lost.grpcAddr, false, out);
+      this.counters.reconnectsStarted++;
+    }
+  }
+
+  private negotiate(to: Address, join: boolean, out: Effect[]): void {
+    out.push({ type: 'negotiate', to, requestId: this.nextRequestId++, state: this.membership.fullState(), join });
+  }
+}

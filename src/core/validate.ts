@@ -1,0 +1,39 @@
+// Cheap shape checks on updates and records from peers. The codec bounds the bytes; these keep a
+// malformed object (from a buggy codec or a test) from corrupting the member table.
+import { MAX_NAME_LENGTH } from './limits.js';
+import type { MemberMeta, MemberRecord, Update } from './types.js';
+
+export function isName(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.length <= MAX_NAME_LENGTH;
+}
+
+export function isIncarnation(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+function isMeta(m: unknown): m is MemberMeta {
+  if (typeof m !== 'object' || m === null) return false;
+  const meta = m as Partial<MemberMeta>;
+  return typeof meta.appAddr === 'string' && typeof meta.serving === 'boolean' && typeof meta.tags === 'object' && meta.tags !== null;
+}
+
+export function isValidUpdate(u: Update): boolean {
+  if (typeof u !== 'object' || u === null || !isName(u.name) || !isIncarnation(u.incarnation)) return false;
+  switch (u.kind) {
+    case 'alive':
+      return isName(u.lifeId) && typeof u.gossipAddr === 'string' && typeof u.grpcAddr === 'string' && isMeta(u.meta);
+    case 'suspect':
+    case 'dead':
+      return typeof u.from === 'string';
+    case 'left':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isValidRecord(r: MemberRecord): boolean {
+  if (typeof r !== 'object' || r === null || !isName(r.name) || !isName(r.lifeId) || !isIncarnation(r.incarnation)) return false;
+  if (r.state !== 'alive' && r.state !== 'suspect' && r.state !== 'dead' && r.state !== 'left') return false;
+  return typeof r.gossipAddr === 'string' && typeof r.grpcAddr === 'string' && isMeta(r.meta);
+}

@@ -1,0 +1,124 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BroadcastQueue, retransmitLimit } from '../../src/core/broadcast-queue.js';
+import type { Update } from '../../src/core/types.js';
+import { alive, left, suspect } from './harness.js';
+
+function names(updates: readonly Update[]): string[] {
+  return updates.map((u) => u.name);
+}
+
+describe('retransmitLimit', () => {
+  test('is mult * ceil(log10(n + 1))', () => {
+    const table: [mult: number, n: number, expected: number][] = [
+      [4, 1, 4],
+      [4, 9, 4],
+      [4, 10, 8],
+      [4, 99, 8],
+      [4, 100, 12],
+      [4, 10_000, 20],
+      [3, 5, 3],
+    ];
+    for (const [mult, n, expected] of table) assert.equal(retransmitLimit(mult, n), expected, `n ${n}`);
+  });
+});
+
+describe('BroadcastQueue', () => {
+  test('updates retransmitted exactly limit times, then dropped', () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue(left('a'), 10);
+    let sent = 0;
+    for (let i = 0; i < 10; i++) {
+      const out: Update[] = [];
+      q.fill(1000, 3, out);
+      sent += out.length;
+    }
+    assert.equal(sent, 3);
+    assert.equal(q.size, 0);
+  });
+
+  test('fewest transmits first', () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue(left('old'), 10);
+    const first: Update[] = [];
+    q.fill(10, 5, first);
+    assert.deepEqual(names(first), ['old']);
+    q.enqueue(left('new'), 10);
+    const second: Update[] = [];
+    q.fill(10, 5, second);
+    assert.deepEqual(names(second), ['new'], 'the never-sent update goes before the once-sent one');
+    assert.equal(q.transmitsOf('old'), 1);
+    assert.equal(q.transmitsOf('new'), 1);
+  });
+
+  test('newer update invalidates queued older one', () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue(alive('a'), 50);
+    q.fill(1000, 5, []);
+    q.enqueue(suspect('a'), 20);
+    assert.equal(q.size, 1);
+    assert.equal(q.queued('a')?.kind, 'suspect');
+    assert.equal(q.transmitsOf('a'), 0, 'news starts its own retransmit count');
+    const out: Update[] = [];
+    q.fill(1000, 5, out);
+    assert.deepEqual(out, [suspect('a')]);
+  });
+
+  test('fills leftover space with updates that fit, skipping ones that do not', () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue(left('small1'), 10);
+    q.enqueue(left('big'), 100);
+    q.enqueue(left('small2'), 10);
+    const out: Update[] = [];
+    const used = q.fill(50, 5, out);
+    assert.deepEqual(names(out).sort(), ['small1', 'small2']);
+    assert.equal(used, 20);
+    assert.equal(q.transmitsOf('big'), 0);
+  });
+
+  test('a smaller limit after the cluster shrank drops updates already sent enough', () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue(left('a'), 10);
+    for (let i = 0; i < 4; i++) q.fill(100, 8, []);
+    const out: Update[] = [];
+    q.fill(100, 4, out);
+    assert.deepEqual(out, []);
+    assert.equal(q.size, 0);
+  });
+
+  test('is bounded: beyond maxEntries the most-sent update goes', () => {
+    const q = new BroadcastQueue(2);
+    q.enqueue(left('a'), 10);
+    q.fill(10, 5, []);
+    q.enqueue(left('b'), 10);
+    q.enqueue(left('c'), 10);
+    assert.equal(q.size, 2);
+    assert.equal(q.queued('a'), undefined);
+  });
+
+  test('never exceeds the bytes offered, never repeats an update in one fill, and sends each exactly limit times', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 1400 }),
+        fc.integer({ min: 1, max: 6 }),
+        (sizes, budget, limit) => {
+          const q = new BroadcastQueue(1000);
+          sizes.forEach((size, i) => q.enqueue(left(`m${i}`), size));
+          const sent = new Map<string, number>();
+          for (let round = 0; round < sizes.length * limit + 2; round++) {
+            const out: Update[] = [];
+            const used = q.fill(budget, limit, out);
+            assert.ok(used <= budget);
+            assert.equal(new Set(names(out)).size, out.length);
+            for (const u of out) sent.set(u.name, (sent.get(u.name) ?? 0) + 1);
+          }
+          sizes.forEach((size, i) => {
+            assert.equal(sent.get(`m${i}`) ?? 0, size <= budget ? limit : 0);
+          });
+        },
+      ),
+    );
+  });
+});

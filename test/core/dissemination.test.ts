@@ -1,0 +1,115 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { ByteMeasure } from '../../src/core/measure.js';
+import { estimateMeasure } from '../../src/core/measure.js';
+import type { Effect, Update } from '../../src/core/types.js';
+import { alive, carried, coreKnowing, dead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
+
+/** Probing pushed far out, so only gossip and replies carry news during a test. */
+const quietProbes = { probeIntervalMs: 100_000, probeTimeoutMs: 50_000, pushPullIntervalMs: 0 };
+
+function drain(core: ReturnType<typeof makeCore>, maxTicks = 200): Effect[] {
+  const out: Effect[] = [];
+  for (let i = 0; i < maxTicks && core.pendingBroadcasts() > 0; i++) out.push(...tickNext(core)[1]);
+  return out;
+}
+
+function count(updates: readonly Update[], pred: (u: Update) => boolean): number {
+  return updates.filter(pred).length;
+}
+
+describe('dissemination', () => {
+  test('updates retransmitted mult*ceil(log10(n+1)) times', () => {
+    // n = 10 (self + 9): limit = 3 * ceil(log10(11)) = 6. n = 4: limit = 3 * 1 = 3.
+    for (const [others, limit] of [
+      [9, 6],
+      [3, 3],
+    ] as const) {
+      const names = Array.from({ length: others }, (_, i) => `m${i}`);
+      const core = coreKnowing('a', names, {}, quietProbes);
+      const effects = drain(core);
+      assert.equal(core.pendingBroadcasts(), 0);
+      for (const name of names) {
+        assert.equal(count(carried(effects), (u) => u.kind === 'alive' && u.name === name), limit, `${name} with n = ${others + 1}`);
+      }
+    }
+  });
+
+  test('newer update invalidates queued older one', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd'], {}, quietProbes);
+    gossipTo(core, [suspect('b', 1000, 'c')]);
+    const effects = drain(core);
+    const aboutB = carried(effects).filter((u) => u.name === 'b');
+    assert.ok(aboutB.length > 0);
+    assert.ok(aboutB.every((u) => u.kind === 'suspect'), 'the queued alive about b was replaced');
+  });
+
+  test('gossip goes to gossipNodes distinct members each interval while news is queued, then stops', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd', 'e', 'f'], {}, quietProbes);
+    const [at, effects] = tickNext(core);
+    assert.equal(at, 50, 'local gossip interval');
+    const gossip = sends(effects).filter((s) => s.packet.message === null);
+    assert.equal(gossip.length, 3);
+    assert.equal(new Set(gossip.map((s) => s.to)).size, 3);
+    assert.equal(core.counters.gossipPacketsSent, 3);
+    drain(core);
+    const before = core.counters.gossipPacketsSent;
+    core.tick(at + 10_000);
+    assert.equal(core.counters.gossipPacketsSent, before, 'nothing queued, nothing gossiped');
+  });
+
+  test('gossip reaches recently dead members so they can refute, leading with the accusation', () => {
+    const core = coreKnowing('a', ['b'], {}, quietProbes);
+    gossipTo(core, [dead('b', 1000, 'c')]);
+    core.updateMeta({ appAddr: 'x:1', serving: true, tags: {} }, 0);
+    const [, effects] = tickNext(core);
+    const [packet] = sends(effects);
+    assert.equal(packet?.to, gossipAddr('b'));
+    assert.deepEqual(packet?.packet.updates[0], { kind: 'dead', name: 'b', incarnation: 1000, from: 'a' });
+  });
+
+  test('a lone core schedules no gossip', () => {
+    const core = makeCore('a', {}, quietProbes);
+    core.updateMeta({ appAddr: 'x:1', serving: true, tags: {} }, 0);
+    assert.equal(core.pendingBroadcasts(), 1);
+    assert.ok(core.nextDeadline() > 50);
+  });
+
+  test('piggyback respects the byte budget', () => {
+    const measure: ByteMeasure = { packetOverhead: 10, messageSize: () => 40, updateSize: () => 100 };
+    const names = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const core = coreKnowing('a', names, { measure }, { ...quietProbes, packetBudget: 512 });
+    const reply = sends(core.receive(gossipAddr('m0'), { message: { type: 'ping', seq: 1, from: 'm0', fromAddr: gossipAddr('m0'), target: 'a' }, updates: [] }, 1));
+    assert.equal(reply[0]?.packet.updates.length, 4, '(512 - 10 - 40) / 100');
+    const [, effects] = tickNext(core);
+    for (const s of sends(effects)) assert.equal(s.packet.updates.length, 5, '(512 - 10) / 100');
+  });
+
+  test('every packet fits the budget under the measure in use', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 200 })), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 512, max: 1400 }),
+        (specs, budget) => {
+          const core = makeCore('a', {}, { packetBudget: budget });
+          const updates: Update[] = specs.map(([name, tag], i) => ({
+            ...alive(`m${i}-${name}`),
+            meta: { appAddr: 'app:1', serving: true, tags: { note: tag } },
+          }));
+          gossipTo(core, updates);
+          for (let i = 0; i < 60; i++) {
+            for (const s of sends(tickNext(core)[1])) {
+              let size = estimateMeasure.packetOverhead;
+              if (s.packet.message !== null) size += estimateMeasure.messageSize(s.packet.message);
+              for (const u of s.packet.updates) size += estimateMeasure.updateSize(u);
+              if (size > budget) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -1,0 +1,224 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pushPullInterval } from '../../src/core/limits.js';
+import type { Effect, MemberRecord } from '../../src/core/types.js';
+import { alive, carried, coreKnowing, dead, gossipAddr, gossipTo, grpcAddr, makeCore, memberEvents, record, sends, tickNext } from './harness.js';
+
+type Negotiate = Extract<Effect, { type: 'negotiate' }>;
+function negotiations(effects: readonly Effect[]): Negotiate[] {
+  return effects.filter((e): e is Negotiate => e.type === 'negotiate');
+}
+
+describe('join', () => {
+  test('join negotiates with each seed except itself', () => {
+    const core = makeCore('a');
+    const effects = core.join([grpcAddr('s1'), grpcAddr('a'), grpcAddr('s2'), grpcAddr('s1')], 0);
+    const ns = negotiations(effects);
+    assert.deepEqual(ns.map((n) => n.to), [grpcAddr('s1'), grpcAddr('s2')]);
+    assert.ok(ns.every((n) => n.join));
+    assert.notEqual(ns[0]?.requestId, ns[1]?.requestId);
+    assert.deepEqual(ns[0]?.state.map((r) => r.name), ['a']);
+    assert.equal(core.isJoined(), false);
+  });
+
+  test('a successful negotiate merges the remote state and marks the core joined', () => {
+    const core = makeCore('a');
+    const [n] = negotiations(core.join([grpcAddr('s')], 0));
+    const effects = core.onNegotiateReply(n!.requestId, [record('s', 'alive'), record('t', 'alive')], 10);
+    assert.equal(core.isJoined(), true);
+    assert.deepEqual(core.members().map((r) => r.name).sort(), ['a', 's', 't']);
+    assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.to, e.reason]), [['s', 'alive', 'joined'], ['t', 'alive', 'joined']]);
+  });
+
+  test('a failed negotiate leaves the core unjoined', () => {
+    const core = makeCore('a');
+    const [n] = negotiations(core.join([grpcAddr('s')], 0));
+    assert.deepEqual(core.onNegotiateFailed(n!.requestId, 10), []);
+    assert.equal(core.isJoined(), false);
+  });
+
+  test('learning a peer by gossip also counts as joined', () => {
+    const core = makeCore('a');
+    gossipTo(core, [alive('b')]);
+    assert.equal(core.isJoined(), true);
+  });
+
+  test('onNegotiate merges the remote list and replies with the full local state', () => {
+    const core = coreKnowing('a', ['b']);
+    const { reply, effects } = core.onNegotiate([record('n', 'alive')], true, 5);
+    assert.deepEqual(reply.map((r) => r.name).sort(), ['a', 'b', 'n']);
+    assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.reason]), [['n', 'joined']]);
+  });
+});
+
+describe('push-pull merge (memberlist mergeState)', () => {
+  test('remote dead becomes suspect locally; remote left stays left', () => {
+    const core = coreKnowing('a', ['b', 'c']);
+    const { effects } = core.onNegotiate([record('b', 'dead'), record('c', 'left')], false, 5);
+    assert.equal(core.member('b')?.state, 'suspect');
+    assert.equal(core.member('c')?.state, 'left');
+    assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.to, e.reason]), [['b', 'suspect', 'push-pull'], ['c', 'left', 'left']]);
+  });
+
+  test('a remote suspect we never heard of is learned, then suspected by us', () => {
+    const core = makeCore('a');
+    core.onNegotiate([record('b', 'suspect')], false, 5);
+    assert.equal(core.member('b')?.state, 'suspect');
+    assert.equal(core.member('b')?.gossipAddr, gossipAddr('b'));
+  });
+
+  test('remote dead or left members we never knew are not added', () => {
+    const core = makeCore('a');
+    core.onNegotiate([record('x', 'left'), record('y', 'dead', 1000)], false, 5);
+    assert.equal(core.member('x'), undefined);
+    assert.equal(core.member('y'), undefined);
+  });
+
+  test('a remote view of ourselves as dead is refuted', () => {
+    const core = coreKnowing('a', ['b']);
+    const { effects } = core.onNegotiate([record('a', 'dead', 1000)], false, 5);
+    assert.equal(core.self.incarnation, 1001);
+    assert.ok(effects.some((e) => e.type === 'event' && e.event.type === 'refuted' && e.event.accusation === 'dead'));
+  });
+
+  test('malformed records are counted and skipped', () => {
+    const core = makeCore('a');
+    const bad = [{ name: 'x', state: 'zombie' }, null, record('ok', 'alive')] as unknown as MemberRecord[];
+    core.onNegotiate(bad, false, 1);
+    assert.equal(core.counters.updatesRejected, 2);
+    assert.equal(core.member('ok')?.state, 'alive');
+  });
+});
+
+describe('healing partitions', () => {
+  const slow = { probeIntervalMs: 100_000, probeTimeoutMs: 50_000, deadRetentionMs: 5000, tombstoneMs: 60_000 };
+
+  test('full state carries reaped members as they were last seen', () => {
+    const core = coreKnowing('a', ['b', 'c'], {}, slow);
+    gossipTo(core, [dead('b')], 0);
+    core.tick(5000);
+    assert.equal(core.member('b'), undefined);
+    const { reply } = core.onNegotiate([], false, 6000);
+    assert.deepEqual(reply.map((r) => `${r.name}:${r.state}`).sort(), ['a:alive', 'b:dead', 'c:alive']);
+    assert.deepEqual(core.members().map((r) => r.name).sort(), ['a', 'c'], 'members() lists only the table');
+  });
+
+  test('a member told it is held dead (even reaped) refutes, and the refutation gets through the tombstone', () => {
+    const holder = coreKnowing('a', ['b'], {}, slow);
+    gossipTo(holder, [dead('b')], 0);
+    holder.tick(5000);
+    const b = coreKnowing('b', ['a'], {}, slow);
+    const [n] = negotiations(holder.tick(1_000_000).concat(holder.join([grpcAddr('b')], 1_000_000)));
+    const { reply, effects } = b.onNegotiate(n!.state, false, 1_000_001);
+    assert.ok(effects.some((e) => e.type === 'event' && e.event.type === 'refuted' && e.event.accusation === 'dead'));
+    holder.onNegotiateReply(n!.requestId, reply, 1_000_002);
+    assert.equal(holder.member('b')?.state, 'alive');
+    assert.equal(holder.member('b')?.incarnation, 1001);
+  });
+
+  test('each push-pull period also negotiates with one member held dead or reaped (reconnect)', () => {
+    const core = coreKnowing('a', ['b', 'c'], {}, slow);
+    gossipTo(core, [dead('b')], 0);
+    const found: Negotiate[] = [];
+    for (let i = 0; i < 500 && found.length < 2; i++) found.push(...negotiations(tickNext(core)[1]));
+    assert.deepEqual(found.map((n) => n.to).sort(), [grpcAddr('b'), grpcAddr('c')]);
+    assert.equal(core.counters.reconnectsStarted, 1);
+    assert.equal(core.counters.pushPullsStarted, 1);
+  });
+});
+
+describe('periodic push-pull', () => {
+  test('negotiates with one random alive member every interval', () => {
+    // Probing pushed out so b and c stay alive without anyone answering.
+    const core = coreKnowing('a', ['b', 'c'], {}, { probeIntervalMs: 100_000, probeTimeoutMs: 50_000 });
+    const found: { at: number; n: Negotiate }[] = [];
+    for (let i = 0; i < 2000 && found.length < 2; i++) {
+      const [at, effects] = tickNext(core);
+      for (const n of negotiations(effects)) found.push({ at, n });
+    }
+    assert.equal(found.length, 2);
+    assert.ok([grpcAddr('b'), grpcAddr('c')].includes(found[0]!.n.to));
+    assert.equal(found[0]!.n.join, false);
+    assert.ok(found[0]!.at < 5000, 'first push-pull within one interval (random phase)');
+    assert.equal(found[1]!.at - found[0]!.at, 5000, 'local push-pull interval');
+    assert.equal(core.counters.pushPullsStarted, 2);
+  });
+
+  test('push-pull interval scales up for big clusters (memberlist pushPullScale)', () => {
+    const table: [n: number, expected: number][] = [
+      [1, 30_000],
+      [32, 30_000],
+      [33, 60_000],
+      [64, 60_000],
+      [65, 90_000],
+      [128, 90_000],
+      [1000, 180_000],
+    ];
+    for (const [n, expected] of table) assert.equal(pushPullInterval(30_000, n), expected, `n ${n}`);
+  });
+
+  test('an interval of 0 turns periodic push-pull off', () => {
+    const core = coreKnowing('a', ['b'], {}, { pushPullIntervalMs: 0 });
+    const all: Effect[] = [];
+    for (let i = 0; i < 300; i++) all.push(...tickNext(core)[1]);
+    assert.deepEqual(negotiations(all), []);
+  });
+});
+
+describe('leave', () => {
+  test('leave marks self left with incarnation+1, broadcasts it, and sends Closing to closingFanout alive members', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    const effects = core.leave(10);
+    assert.equal(core.isLeaving(), true);
+    assert.equal(core.self.state, 'left');
+    assert.equal(core.self.incarnation, 1001);
+    const closings = effects.filter((e) => e.type === 'closing');
+    assert.equal(closings.length, 5);
+    assert.equal(new Set(closings.map((c) => (c.type === 'closing' ? c.to : ''))).size, 5);
+    assert.ok(closings.every((c) => c.type === 'closing' && c.name === 'a' && c.incarnation === 1001));
+    assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.from, e.to, e.reason]), [['a', 'alive', 'left', 'left']]);
+    assert.equal(core.aliveCount(), 7);
+    assert.deepEqual(core.leave(11), [], 'leaving twice does nothing');
+  });
+
+  test('a leaving core stops probing but answers pings and gossips until its queue drains', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd']);
+    core.leave(0);
+    const effects: Effect[] = [];
+    for (let i = 0; i < 100 && core.pendingBroadcasts() > 0; i++) effects.push(...tickNext(core)[1]);
+    assert.equal(core.pendingBroadcasts(), 0);
+    assert.ok(carried(effects).some((u) => u.kind === 'left' && u.name === 'a'));
+    assert.ok(!sends(effects).some((s) => s.packet.message?.type === 'ping'), 'no probes');
+    assert.equal(core.nextDeadline(), Infinity, 'nothing left to do: no probe rounds, no push-pull');
+    const reply = sends(core.receive(gossipAddr('b'), { message: { type: 'ping', seq: 4, from: 'b', fromAddr: gossipAddr('b'), target: 'a' }, updates: [] }, 10_000));
+    assert.deepEqual(reply[0]?.packet.message, { type: 'ack', seq: 4, from: 'a' });
+  });
+
+  test('onClosing marks the member left', () => {
+    const core = coreKnowing('a', ['b']);
+    const effects = core.onClosing('b', 1001, 5);
+    assert.equal(core.member('b')?.state, 'left');
+    assert.deepEqual(memberEvents(effects).map((e) => [e.from, e.to, e.reason]), [['alive', 'left', 'left']]);
+    assert.equal(core.pendingBroadcasts() > 0, true);
+  });
+});
+
+describe('updateMeta', () => {
+  test('raises the incarnation, broadcasts alive and reports a meta event', () => {
+    const core = coreKnowing('a', ['b']);
+    const meta = { appAddr: 'a:8080', serving: false, tags: {} };
+    const effects = core.updateMeta(meta, 5);
+    assert.equal(core.self.incarnation, 1001);
+    assert.deepEqual(core.self.meta, meta);
+    assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.from, e.to, e.reason]), [['a', 'alive', 'alive', 'meta']]);
+    const reply = sends(core.receive(gossipAddr('b'), { message: { type: 'ping', seq: 1, from: 'b', fromAddr: gossipAddr('b'), target: 'a' }, updates: [] }, 6));
+    assert.ok(reply[0]?.packet.updates.some((u) => u.kind === 'alive' && u.name === 'a' && u.incarnation === 1001 && !u.meta.serving));
+  });
+
+  test('is ignored once leaving', () => {
+    const core = coreKnowing('a', ['b']);
+    core.leave(1);
+    assert.deepEqual(core.updateMeta({ appAddr: '', serving: true, tags: {} }, 2), []);
+    assert.equal(core.self.state, 'left');
+  });
+});

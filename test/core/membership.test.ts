@@ -1,0 +1,151 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SwimCore } from '../../src/core/swim.js';
+import type { MemberState, Update } from '../../src/core/types.js';
+import { alive, coreKnowing, dead, gossipTo, left, makeCore, memberEvents, suspect } from './harness.js';
+
+/** A core that sees member `b` in `state` at incarnation 1000 (and knows c, d as alive). */
+function coreWithB(state: MemberState): SwimCore {
+  const core = coreKnowing('a', ['b', 'c', 'd']);
+  const how: Record<MemberState, Update | null> = { alive: null, suspect: suspect('b'), dead: dead('b'), left: left('b') };
+  const update = how[state];
+  if (update !== null) gossipTo(core, [update]);
+  assert.equal(core.member('b')?.state, state);
+  return core;
+}
+
+describe('SWIM 4.2 precedence (as memberlist applies it)', () => {
+  const table: [from: MemberState, update: Update, state: MemberState, incarnation: number][] = [
+    ['alive', alive('b', 1000), 'alive', 1000],
+    ['alive', alive('b', 1001), 'alive', 1001],
+    ['alive', suspect('b', 999), 'alive', 1000],
+    ['alive', suspect('b', 1000), 'suspect', 1000],
+    ['alive', suspect('b', 1001), 'suspect', 1001],
+    ['alive', dead('b', 999), 'alive', 1000],
+    ['alive', dead('b', 1000), 'dead', 1000],
+    ['alive', left('b', 1000), 'left', 1000],
+    ['suspect', alive('b', 1000), 'suspect', 1000],
+    ['suspect', alive('b', 1001), 'alive', 1001],
+    ['suspect', suspect('b', 999), 'suspect', 1000],
+    ['suspect', suspect('b', 1001), 'suspect', 1001],
+    ['suspect', dead('b', 1000), 'dead', 1000],
+    ['suspect', left('b', 1000), 'left', 1000],
+    ['dead', alive('b', 1000), 'dead', 1000],
+    ['dead', alive('b', 1001), 'alive', 1001],
+    ['dead', suspect('b', 1001), 'dead', 1000],
+    ['dead', dead('b', 1001), 'dead', 1000],
+    ['dead', left('b', 1001), 'dead', 1000],
+    ['left', alive('b', 1000), 'left', 1000],
+    ['left', alive('b', 1001), 'alive', 1001],
+    ['left', suspect('b', 1001), 'left', 1000],
+    ['left', dead('b', 1001), 'left', 1000],
+  ];
+  for (const [from, update, state, incarnation] of table) {
+    test(`${from}(1000) + ${update.kind}(${update.incarnation}) -> ${state}(${incarnation})`, () => {
+      const core = coreWithB(from);
+      gossipTo(core, [update], 10);
+      assert.equal(core.member('b')?.state, state);
+      assert.equal(core.member('b')?.incarnation, incarnation);
+    });
+  }
+
+  test('suspect with same incarnation overrides alive', () => {
+    const core = coreKnowing('a', ['b']);
+    const effects = gossipTo(core, [suspect('b', 1000, 'c')], 5);
+    assert.equal(core.member('b')?.state, 'suspect');
+    const [event] = memberEvents(effects);
+    assert.deepEqual([event?.name, event?.from, event?.to, event?.reason], ['b', 'alive', 'suspect', 'gossip']);
+  });
+
+  test('alive needs a higher incarnation to clear suspect', () => {
+    const core = coreWithB('suspect');
+    assert.deepEqual(memberEvents(gossipTo(core, [alive('b', 1000)], 5)), []);
+    assert.equal(core.member('b')?.state, 'suspect');
+    const [event] = memberEvents(gossipTo(core, [alive('b', 1001)], 6));
+    assert.deepEqual([event?.from, event?.to, event?.reason, event?.incarnation], ['suspect', 'alive', 'refuted', 1001]);
+  });
+
+  test('an unknown member is learned from its alive at any incarnation', () => {
+    const core = makeCore('a');
+    const [event] = memberEvents(gossipTo(core, [alive('b', 0)]));
+    assert.deepEqual([event?.name, event?.from, event?.to, event?.reason], ['b', null, 'alive', 'joined']);
+    assert.equal(core.aliveCount(), 2);
+  });
+
+  test('suspect, dead and left about unknown members are ignored', () => {
+    const core = makeCore('a');
+    const effects = gossipTo(core, [suspect('x'), dead('y'), left('z')]);
+    assert.deepEqual(effects, []);
+    assert.equal(core.members().length, 1);
+  });
+
+  test('left is not dead: a graceful leave is its own state and event', () => {
+    const core = coreKnowing('a', ['b', 'c']);
+    const [event] = memberEvents(gossipTo(core, [left('b', 1001)], 5));
+    assert.deepEqual([event?.from, event?.to, event?.reason], ['alive', 'left', 'left']);
+    assert.equal(core.member('b')?.state, 'left');
+    gossipTo(core, [dead('b', 1001)], 6);
+    assert.equal(core.member('b')?.state, 'left', 'a later dead does not turn left into dead');
+    const [failure] = memberEvents(gossipTo(core, [dead('c', 1000)], 7));
+    assert.deepEqual([failure?.to, failure?.reason], ['dead', 'gossip']);
+  });
+
+  test('meta changes arrive as alive with a higher incarnation and raise a meta event', () => {
+    const core = coreKnowing('a', ['b']);
+    const changed: Update = { ...alive('b', 1001), meta: { appAddr: 'b:8080', serving: false, tags: { zone: 'z1' } } };
+    const [event] = memberEvents(gossipTo(core, [changed], 5));
+    assert.deepEqual([event?.from, event?.to, event?.reason], ['alive', 'alive', 'meta']);
+    assert.equal(core.member('b')?.meta.serving, false);
+    assert.deepEqual(memberEvents(gossipTo(core, [alive('b', 1002)], 6)).map((e) => e.reason), ['meta']);
+    assert.deepEqual(memberEvents(gossipTo(core, [alive('b', 1003)], 7)), [], 'same advertisement: no event');
+  });
+
+  test('aliveCount counts alive and suspect members including self', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd', 'e']);
+    assert.equal(core.aliveCount(), 5);
+    gossipTo(core, [suspect('b'), dead('c'), left('d')], 5);
+    assert.equal(core.aliveCount(), 3);
+    gossipTo(core, [alive('c', 1001)], 6);
+    assert.equal(core.aliveCount(), 4);
+  });
+
+  test('malformed updates are counted and ignored, never thrown', () => {
+    const core = makeCore('a');
+    const bad = [
+      { kind: 'alive', name: '', lifeId: 'x', incarnation: 1, gossipAddr: 'x', grpcAddr: 'x', meta: { appAddr: '', serving: true, tags: {} } },
+      { kind: 'alive', name: 'b', lifeId: 'x', incarnation: -1, gossipAddr: 'x', grpcAddr: 'x', meta: { appAddr: '', serving: true, tags: {} } },
+      { kind: 'suspect', name: 'b', incarnation: Number.NaN, from: 'c' },
+      { kind: 'bogus', name: 'b', incarnation: 1 },
+      null,
+    ] as unknown as Update[];
+    assert.doesNotThrow(() => gossipTo(core, bad));
+    assert.equal(core.counters.updatesRejected, 5);
+    assert.equal(core.members().length, 1);
+  });
+
+  test('the member table is bounded; alive updates beyond it are dropped and counted', () => {
+    const core = makeCore('a', { maxMembers: 3 });
+    gossipTo(core, ['b', 'c', 'd', 'e'].map((n) => alive(n)));
+    assert.equal(core.members().length, 3);
+    assert.equal(core.counters.membersDropped, 2);
+  });
+});
+
+describe('memory sharing between cores in one process', () => {
+  test('cores that receive the same update object hold the same record object', () => {
+    const update = alive('b');
+    const one = makeCore('a');
+    const two = makeCore('c');
+    gossipTo(one, [update]);
+    gossipTo(two, [update]);
+    assert.equal(one.member('b'), two.member('b'));
+  });
+
+  test('a push-pull of state we already share changes nothing and queues nothing', () => {
+    const core = coreKnowing('a', ['b', 'c']);
+    const before = core.counters.updatesQueued;
+    const { effects } = core.onNegotiate(core.members(), false, 5);
+    assert.deepEqual(effects, []);
+    assert.equal(core.counters.updatesQueued, before);
+  });
+});
