@@ -1,0 +1,126 @@
+// `swimring agent`: load the configuration, start the member, its HTTP listeners and the metrics, and
+// handle SIGTERM/SIGINT as a graceful leave.
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { loadConfig, formatHostPort, type SwimringConfig } from '../config.js';
+import { buildAppApi, buildOpsApi } from '../http/index.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { Agent } from '../runtime/agent.js';
+
+export async function runAgent(argv: string[]): Promise<number> {
+  const loaded = loadConfig({ argv, env: process.env });
+  if (!loaded.ok) {
+    console.error(`swimring agent: invalid configuration (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}):`);
+    for (const p of loaded.problems) console.error(`  - ${p}`);
+    return 2;
+  }
+  const config = loaded.config;
+  const logger = pino({ level: config.logLevel, base: { self: config.name } });
+  const agent = new Agent({
+    name: config.name,
+    gossipBind: formatHostPort(config.gossipAddr),
+    grpcBind: formatHostPort(config.grpcAddr),
+    advertiseHost: config.advertiseHost,
+    appAddr: config.appAddr ? formatHostPort(config.appAddr) : '',
+    tags: config.tags,
+    seeds: config.seeds.map((s) => formatHostPort(s)),
+    bootstrap: config.bootstrap,
+    swim: { ...config.swim },
+    shards: config.shards,
+    replicas: config.replicas,
+    settleMs: config.settleMs,
+    leaveTimeoutMs: config.leaveTimeoutMs,
+    joinRetryInitialMs: config.joinRetryInitialMs,
+    joinRetryMaxMs: config.joinRetryMaxMs,
+    rpcTimeoutMs: config.rpcTimeoutMs,
+    ...(process.env.SWIMRING_DNS_SERVERS ? { dnsServers: process.env.SWIMRING_DNS_SERVERS.split(',') } : {}),
+    label: config.label,
+    logger,
+  });
+
+  const metrics = createMetrics();
+  wireMetrics(agent, metrics);
+  let app: FastifyInstance | null = null;
+  let ops: FastifyInstance | null = null;
+  try {
+    await agent.start();
+    const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
+    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken });
+    ops = buildOpsApi(agent, metrics, { logger: httpLogger });
+    await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
+    await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
+    await Promise.allSettled([agent.close(), app?.close(), ops?.close()]);
+    return 1;
+  }
+  logger.info(
+    {
+      gossip: `udp://${agent.gossipAddr}`,
+      grpc: agent.grpcAddr,
+      http: `http://${listenAddr(app)}`,
+      ops: `http://${listenAddr(ops)}`,
+      profile: config.profile,
+      seeds: config.seeds.length ? config.seeds.map((s) => formatHostPort(s)) : 'none (bootstrapping alone)',
+    },
+    'swimring is running',
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        // A second Ctrl-C means "now"; a repeated SIGTERM (some supervisors signal the whole process
+        // group) changes nothing, and a supervisor that has run out of patience sends SIGKILL anyway.
+        if (signal === 'SIGINT') {
+          logger.warn({ signal }, 'second interrupt: exiting without waiting for the leave to spread');
+          resolve(1);
+        }
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'leaving gracefully');
+      void gracefulStop(agent, app, ops, logger, config).then(() => resolve(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function gracefulStop(agent: Agent, app: FastifyInstance | null, ops: FastifyInstance | null, logger: Logger, config: SwimringConfig): Promise<void> {
+  // The app API keeps answering routes while the leave spreads: the app may still be draining.
+  await agent.leaveAndClose();
+  await Promise.allSettled([app?.close(), ops?.close()]);
+  logger.info({ leaveTimeoutMs: config.leaveTimeoutMs }, 'left the cluster; exiting');
+}
+
+function listenAddr(app: FastifyInstance): string {
+  const a = app.server.address();
+  if (a === null || typeof a === 'string') return String(a);
+  return formatHostPort({ host: a.address, port: a.port });
+}
+
+function wireMetrics(agent: Agent, metrics: Metrics): void {
+  metrics.onScrape(() => {
+    const snap = agent.coreSnapshot();
+    metrics.syncCoreCounters(snap.counters);
+    const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const r of snap.records) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    metrics.setMemberCounts(counts);
+    metrics.healthScore.set(snap.healthScore);
+    metrics.gossipQueueDepth.set(snap.pendingBroadcasts);
+    const s = agent.stats;
+    metrics.advance(metrics.packetsIn, s.packetsIn);
+    metrics.advance(metrics.packetsOut, s.packetsOut);
+    metrics.advance(metrics.bytesIn, s.bytesIn);
+    metrics.advance(metrics.bytesOut, s.bytesOut);
+    metrics.advance(metrics.tableVersionChanges, s.tableChanges);
+    metrics.advance(metrics.shardMoves, s.ownerMoves, { role: 'owner' });
+    metrics.advance(metrics.shardMoves, s.replicaMoves, { role: 'replica' });
+    for (const [reason, n] of s.rejects) metrics.advance(metrics.decodeRejections, n, { reason });
+    for (const [key, n] of s.grpcRejects) {
+      const [rpc, reason] = key.split(':');
+      metrics.advance(metrics.grpcRejections, n, { rpc: rpc ?? '', reason: reason ?? '' });
+    }
+  });
+}

@@ -1,0 +1,61 @@
+// Seed discovery: static "host:port" entries, and DNS names whose every A/AAAA record is a seed
+// (a Kubernetes headless Service). Names are re-resolved on every join attempt, so pods that appear
+// later are found and pods that went away are dropped.
+import { promises as dnsPromises } from 'node:dns';
+import { isIP } from 'node:net';
+import { formatHostPort, parseHostPort } from '../net/address.js';
+
+export interface SeedResolution {
+  readonly addresses: readonly string[];
+  /** One line per seed entry that produced nothing, for the join log. */
+  readonly problems: readonly string[];
+}
+
+export interface SeedResolverOptions {
+  /** DNS servers as "ip" or "ip:port" (tests point this at a server on loopback); system resolver otherwise. */
+  readonly dnsServers?: readonly string[];
+  readonly defaultPort: number;
+  readonly timeoutMs?: number;
+}
+
+export class SeedResolver {
+  private readonly resolver: dnsPromises.Resolver;
+
+  constructor(private readonly opts: SeedResolverOptions) {
+    this.resolver = new dnsPromises.Resolver({ timeout: opts.timeoutMs ?? 2000, tries: 2 });
+    if (opts.dnsServers && opts.dnsServers.length > 0) this.resolver.setServers([...opts.dnsServers]);
+  }
+
+  async resolve(seeds: readonly string[]): Promise<SeedResolution> {
+    const addresses = new Set<string>();
+    const problems: string[] = [];
+    for (const seed of seeds) {
+      const hp = parseHostPort(seed, this.opts.defaultPort);
+      if (typeof hp === 'string') {
+        problems.push(hp);
+        continue;
+      }
+      if (isIP(hp.host) !== 0) {
+        addresses.add(formatHostPort(hp.host, hp.port));
+        continue;
+      }
+      const ips = await this.lookupAll(hp.host);
+      if (ips.length === 0) problems.push(`${seed}: no A or AAAA records`);
+      for (const ip of ips) addresses.add(formatHostPort(ip, hp.port));
+    }
+    return { addresses: [...addresses].sort(), problems };
+  }
+
+  private async lookupAll(host: string): Promise<string[]> {
+    const [v4, v6] = await Promise.all([
+      this.resolver.resolve4(host).catch(() => [] as string[]),
+      this.resolver.resolve6(host).catch(() => [] as string[]),
+    ]);
+    if (v4.length + v6.length > 0) return [...v4, ...v6];
+    // Names only the system resolver knows (/etc/hosts, "localhost"): ask getaddrinfo, unless the
+    // operator pinned DNS servers, in which case they are the only truth.
+    if (this.opts.dnsServers && this.opts.dnsServers.length > 0) return [];
+    const all = await dnsPromises.lookup(host, { all: true }).catch(() => []);
+    return all.map((a) => a.address);
+  }
+}

@@ -1,0 +1,39 @@
+// Counters the runtime keeps about its own I/O; the metrics module reads them at scrape time.
+export interface AgentStats {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  sendErrors: number;
+  routeRequests: number;
+  tableChanges: number;
+  ownerMoves: number;
+  replicaMoves: number;
+  nameConflicts: number;
+  /** Decode rejections by reason. */
+  readonly rejects: Map<string, number>;
+  /** gRPC rejections by "rpc:reason". */
+  readonly grpcRejects: Map<string, number>;
+  countReject(reason: string): void;
+}
+
+export function newAgentStats(): AgentStats {
+  const rejects = new Map<string, number>();
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    sendErrors: 0,
+    routeRequests: 0,
+    tableChanges: 0,
+    ownerMoves: 0,
+    replicaMoves: 0,
+    nameConflicts: 0,
+    rejects,
+    grpcRejects: new Map(),
+    countReject(reason: string): void {
+      rejects.set(reason, (rejects.get(reason) ?? 0) + 1);
+    },
+  };
+}

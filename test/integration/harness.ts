@@ -1,0 +1,173 @@
+// Starts real sidecar processes (node dist/main.js agent) on distinct loopback addresses and talks to
+// them over their real HTTP listeners. Every process started here is ended here, by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly portBase: number;
+  readonly seeds: readonly string[];
+  readonly extraArgs?: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+export class SidecarProcess {
+  readonly logs: string[] = [];
+  readonly child: ChildProcess;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  readonly exited: Promise<void>;
+
+  constructor(readonly spec: NodeSpec) {
+    const p = spec.portBase;
+    const args = [
+      MAIN,
+      'agent',
+      '--name', spec.name,
+      '--gossip-addr', `${spec.host}:${p}`,
+      '--grpc-addr', `${spec.host}:${p + 1}`,
+      '--http-addr', `${spec.host}:${p + 2}`,
+      '--ops-addr', `${spec.host}:${p + 3}`,
+      '--advertise-host', spec.host,
+      '--app-addr', `${spec.host}:${p + 4}`,
+      '--profile', 'local',
+      ...(spec.seeds.length ? ['--seeds', spec.seeds.join(',')] : []),
+      ...(spec.extraArgs ?? []),
+    ];
+    this.child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SWIMRING_LOG_LEVEL: 'info', ...spec.env },
+    });
+    const collect = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n')) if (line) this.logs.push(line);
+      if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
+    };
+    this.child.stdout?.on('data', collect);
+    this.child.stderr?.on('data', collect);
+    this.exited = once(this.child, 'exit').then(([code, signal]) => {
+      this.exitCode = code as number | null;
+      this.exitSignal = signal as NodeJS.Signals | null;
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+  get httpBase(): string {
+    return `http://${this.spec.host}:${this.spec.portBase + 2}`;
+  }
+  get opsBase(): string {
+    return `http://${this.spec.host}:${this.spec.portBase + 3}`;
+  }
+  get grpcAddr(): string {
+    return `${this.spec.host}:${this.spec.portBase + 1}`;
+  }
+  get gossipAddr(): string {
+    return `${this.spec.host}:${this.spec.portBase}`;
+  }
+  get running(): boolean {
+    return this.exitCode === null && this.exitSignal === null;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running && this.child.pid) process.kill(this.child.pid, sig);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+
+  async json<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+    const base = path.startsWith('/livez') || path.startsWith('/readyz') || path.startsWith('/metrics') ? this.opsBase : this.httpBase;
+    const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // /metrics is text
+    }
+    return { status: res.status, body: body as T };
+  }
+
+  async metrics(): Promise<string> {
+    const res = await fetch(this.opsBase + '/metrics', { signal: AbortSignal.timeout(10_000) });
+    return res.text();
+  }
+}
+
+/** Sum of every sample of a metric (optionally only those whose labels contain `labelFilter`). */
+export function metricValue(text: string, name: string, labelFilter = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (!(line.startsWith(name + '{') || line.startsWith(name + ' '))) continue;
+    if (labelFilter && !line.includes(labelFilter)) continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}
+
+/** Polls until `check` returns a truthy value or the deadline passes; returns the last value. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}
+
+/** A random port base so concurrent runs (and a developer's own agent on 7946) do not collide. */
+export function randomPortBase(): number {
+  return 20_000 + Math.floor(Math.random() * 3000) * 10;
+}
+
+export class Cluster {
+  readonly nodes: SidecarProcess[] = [];
+  constructor(readonly portBase = randomPortBase()) {}
+
+  spec(i: number, overrides: Partial<NodeSpec> = {}): NodeSpec {
+    const host = `127.0.0.${10 + i}`;
+    const seedHost = '127.0.0.10';
+    return {
+      name: `node-${i}`,
+      host,
+      portBase: this.portBase,
+      seeds: i === 0 ? [] : [`${seedHost}:${this.portBase + 1}`],
+      ...overrides,
+    };
+  }
+
+  start(spec: NodeSpec): SidecarProcess {
+    const p = new SidecarProcess(spec);
+    this.nodes.push(p);
+    return p;
+  }
+
+  live(): SidecarProcess[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  dumpLogs(): string {
+    return this.nodes.map((n) => `--- ${n.name} (${n.running ? 'running' : `exit ${n.exitCode ?? n.exitSignal}`})\n${n.logs.slice(-40).join('\n')}`).join('\n');
+  }
+}
