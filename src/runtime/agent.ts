@@ -411,7 +411,6 @@ export class Agent implements AgentView {
   }
 
   subscribe(listener: (event: WatchEvent) => void): () => void {
-    listener({ type: 'snapshot', version: this.current.version, members: this.members().members });
     this.watchers.add(listener);
     return () => this.watchers.delete(listener);
   }

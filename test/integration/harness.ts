@@ -14,6 +14,8 @@ export interface NodeSpec {
   readonly seeds: readonly string[];
   readonly extraArgs?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Timing profile; tests use 'local' so detection takes seconds, benchmarks 'lan'. */
+  readonly profile?: 'lan' | 'local' | 'wan';
 }
 
 export class SidecarProcess {
@@ -35,7 +37,7 @@ export class SidecarProcess {
       '--ops-addr', `${spec.host}:${p + 3}`,
       '--advertise-host', spec.host,
       '--app-addr', `${spec.host}:${p + 4}`,
-      '--profile', 'local',
+      '--profile', spec.profile ?? 'local',
       ...(spec.seeds.length ? ['--seeds', spec.seeds.join(',')] : []),
       ...(spec.extraArgs ?? []),
     ];

@@ -1,0 +1,69 @@
+// Idle cost of a sidecar: 10 real processes on 127.0.0.10-19 with the LAN profile; after a settle period,
+// RSS and CPU of each process sampled from /proc over a fixed window, plus UDP bytes and packets per
+// second from /metrics. Run: node --import tsx bench/idle.ts [--members 10] [--window 60]
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Cluster, metricValue, waitFor } from '../test/integration/harness.js';
+
+const { values } = parseArgs({ options: { members: { type: 'string', default: '10' }, window: { type: 'string', default: '60' }, settle: { type: 'string', default: '10' } } });
+const N = Number(values.members);
+const WINDOW_S = Number(values.window);
+const SETTLE_S = Number(values.settle);
+const CLK_TCK = 100;
+
+function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuTicks, rssBytes: rssKb * 1024 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const cluster = new Cluster();
+try {
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan' }));
+  await waitFor('all ready', 60_000, async () => {
+    const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
+    return ready.every(Boolean);
+  });
+  console.error(`${N} sidecars ready; settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
+  await sleep(SETTLE_S * 1000);
+  const pids = cluster.nodes.map((n) => n.child.pid!);
+  const before = pids.map(procStat);
+  const metricsBefore = await Promise.all(cluster.nodes.map((n) => n.metrics()));
+  const rssSamples: number[][] = pids.map(() => []);
+  const t0 = Date.now();
+  while (Date.now() - t0 < WINDOW_S * 1000) {
+    pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
+    await sleep(1000);
+  }
+  const elapsedS = (Date.now() - t0) / 1000;
+  const after = pids.map(procStat);
+  const metricsAfter = await Promise.all(cluster.nodes.map((n) => n.metrics()));
+  const cpuPct = after.map((a, i) => ((a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK / elapsedS) * 100);
+  const rssMb = rssSamples.map((s) => median(s) / 1e6);
+  const rate = (name: string): number[] => metricsAfter.map((m, i) => (metricValue(m, name) - metricValue(metricsBefore[i]!, name)) / elapsedS);
+  const bytesOut = rate('swimring_bytes_sent_total');
+  const packetsOut = rate('swimring_packets_sent_total');
+  const report = {
+    members: N,
+    window_s: Math.round(elapsedS),
+    rss_mb_median: +median(rssMb).toFixed(1),
+    rss_mb_max: +Math.max(...rssMb).toFixed(1),
+    cpu_pct_median: +median(cpuPct).toFixed(2),
+    cpu_pct_max: +Math.max(...cpuPct).toFixed(2),
+    udp_bytes_out_per_s_median: +median(bytesOut).toFixed(0),
+    udp_packets_out_per_s_median: +median(packetsOut).toFixed(1),
+  };
+  console.log(JSON.stringify(report));
+} finally {
+  await cluster.stopAll();
+}
