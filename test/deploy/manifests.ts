@@ -1,0 +1,166 @@
+// Reading deploy/: every YAML document, and checks of Kubernetes objects against the schemas of the
+// kubernetes-models package, plus a check those schemas do not make (unknown fields).
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEPLOY = join(ROOT, 'deploy');
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface YamlDocument {
+  /** Path relative to the repository root. */
+  readonly file: string;
+  readonly index: number;
+  readonly value: Json;
+}
+
+export function listFiles(dir: string, extensions: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listFiles(p, extensions));
+    else if (extensions.some((e) => name.endsWith(e))) out.push(p);
+  }
+  return out;
+}
+
+/** Every document of every .yaml/.yml file under deploy/; a syntax error, duplicate key or warning throws. */
+export function loadDeployYaml(): YamlDocument[] {
+  const docs: YamlDocument[] = [];
+  for (const path of listFiles(DEPLOY, ['.yaml', '.yml'])) {
+    const file = relative(ROOT, path);
+    const parsed = parseAllDocuments(readFileSync(path, 'utf8'), { uniqueKeys: true, strict: true, prettyErrors: true });
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    list.forEach((doc, index) => {
+      const problems = [...doc.errors, ...doc.warnings].map((e) => e.message);
+      if (problems.length > 0) throw new Error(`${file} document ${index}: ${problems.join('; ')}`);
+      const value = doc.toJS({ maxAliasCount: 0 }) as Json;
+      if (value !== null) docs.push({ file, index, value });
+    });
+  }
+  return docs;
+}
+
+export function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function obj(v: Json | undefined, what: string): JsonObject {
+  if (!isObject(v)) throw new Error(`${what} is not an object`);
+  return v;
+}
+
+export function arr(v: Json | undefined, what: string): Json[] {
+  if (!Array.isArray(v)) throw new Error(`${what} is not a list`);
+  return v;
+}
+
+export function str(v: Json | undefined, what: string): string {
+  if (typeof v !== 'string') throw new Error(`${what} is not a string`);
+  return v;
+}
+
+export function num(v: Json | undefined, what: string): number {
+  if (typeof v !== 'number') throw new Error(`${what} is not a number`);
+  return v;
+}
+
+export function isKubernetesObject(v: Json): v is JsonObject {
+  return isObject(v) && typeof v['apiVersion'] === 'string' && typeof v['kind'] === 'string' && !v['apiVersion'].startsWith('kustomize.config.k8s.io/');
+}
+
+interface ModelClass {
+  readonly prototype: { validate(this: unknown): void };
+}
+
+/** The kubernetes-models class for an apiVersion and kind, e.g. apps/v1 Deployment; null when there is none. */
+export async function modelOf(apiVersion: string, kind: string): Promise<ModelClass | null> {
+  if (!/^[a-z0-9.]+(\/[a-z0-9]+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return null;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(`kubernetes-models/${apiVersion}`)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const cls = mod[kind];
+  return typeof cls === 'function' ? (cls as unknown as ModelClass) : null;
+}
+
+/** Wraps a value so every property the validator reads is recorded as a path. */
+function tracked(value: Json, path: string, seen: Set<string>): Json {
+  if (typeof value !== 'object' || value === null) return value;
+  return new Proxy(value, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string') return v;
+      seen.add(`${path}/${prop}`);
+      return tracked(v as Json, `${path}/${prop}`, seen);
+    },
+  });
+}
+
+function unread(value: Json, path: string, seen: ReadonlySet<string>, out: string[]): void {
+  if (typeof value !== 'object' || value === null) return;
+  const entries: [string, Json][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const p = `${path}/${key}`;
+    if (!seen.has(p)) out.push(p);
+    unread(child, p, seen, out);
+  }
+}
+
+/**
+ * Problems of one Kubernetes object: schema violations (kubernetes-models' validator throws), and
+ * fields the schema does not know. The generated validators accept unknown fields (as the API server
+ * does, dropping them), which would let a misspelt `publishNotReadyAdresses` pass; a field no
+ * validator ever read is one the schema does not have.
+ */
+export async function kubernetesProblems(doc: JsonObject): Promise<string[]> {
+  const apiVersion = str(doc['apiVersion'], 'apiVersion');
+  const kind = str(doc['kind'], 'kind');
+  const model = await modelOf(apiVersion, kind);
+  if (model === null) return [`no schema for ${apiVersion} ${kind}`];
+  const problems: string[] = [];
+  try {
+    model.prototype.validate.call(doc);
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
+  }
+  const seen = new Set<string>();
+  try {
+    model.prototype.validate.call(tracked(doc, '', seen));
+  } catch {
+    // reported above
+  }
+  // apiVersion and kind are read by the model class, not its validator.
+  seen.add('/apiVersion').add('/kind');
+  const unknown: string[] = [];
+  unread(doc, '', seen, unknown);
+  for (const p of unknown) problems.push(`unknown field ${p}`);
+  return problems;
+}
+
+export interface ContainerRef {
+  readonly container: JsonObject;
+  /** 'initContainers' for a native sidecar. */
+  readonly list: 'initContainers' | 'containers';
+}
+
+export function podSpecOf(deployment: JsonObject): JsonObject {
+  const spec = obj(deployment['spec'], 'spec');
+  return obj(obj(spec['template'], 'spec.template')['spec'], 'spec.template.spec');
+}
+
+export function findContainer(deployment: JsonObject, name: string): ContainerRef | null {
+  const pod = podSpecOf(deployment);
+  for (const list of ['initContainers', 'containers'] as const) {
+    const items = pod[list];
+    if (!Array.isArray(items)) continue;
+    for (const c of items) if (isObject(c) && c['name'] === name) return { container: c, list };
+  }
+  return null;
+}
