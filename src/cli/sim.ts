@@ -1,0 +1,142 @@
+// `swimring sim`: a deterministic many-member simulation (virtual clock, virtual network), printed as
+// a table or one JSON object. docs/sim.md documents the flags and every report field.
+import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
+import type { ProfileName } from '../core/config.js';
+import { formatReport } from '../sim/format.js';
+import { runScenario, type ScenarioOptions } from '../sim/scenario.js';
+
+export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [--crash K] [--pause K:SECONDS]
+                    [--duration SECONDS] [--profile lan|local|wan] [--json]
+  --members N          members started at once (1..20000); the first 3 are the seeds
+  --seed S             integer 0..4294967295; the same seed gives the same report
+  --loss P             uniform UDP packet loss on every link, 0 <= P < 1 (default 0)
+  --crash K            crash K random members after convergence (default 0)
+  --pause K:SECONDS    pause K random members for SECONDS after convergence (default none)
+  --duration SECONDS   simulated time in total (default 120)
+  --profile NAME       timing profile: lan, local or wan (default lan)
+  --json               print one JSON object instead of a table
+`;
+
+export interface SimIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: SimIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+const MAX_MEMBERS = 20_000;
+const MAX_DURATION_S = 86_400;
+/** Heap one simulated (member, member) pair costs with the current core (measured: bench/README.md). */
+const HEAP_BYTES_PER_PAIR = 220;
+
+class UsageError extends Error {}
+
+function integer(flag: string, raw: string, min: number, maxValue: number): number {
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${flag} must be a whole number (got "${raw}")`);
+  const value = Number(raw);
+  if (value < min || value > maxValue) throw new UsageError(`--${flag} must be between ${min} and ${maxValue} (got ${raw})`);
+  return value;
+}
+
+function decimal(flag: string, raw: string): number {
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--${flag} must be a non-negative number (got "${raw}")`);
+  return Number(raw);
+}
+
+/** Turns argv into scenario options, or throws a UsageError saying what is wrong. */
+export function parseSimArgs(argv: readonly string[]): { options: ScenarioOptions; json: boolean } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        members: { type: 'string' },
+        seed: { type: 'string' },
+        loss: { type: 'string' },
+        crash: { type: 'string' },
+        pause: { type: 'string' },
+        duration: { type: 'string' },
+        profile: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help === true) return 'help';
+  if (v.members === undefined) throw new UsageError('--members is required');
+  if (v.seed === undefined) throw new UsageError('--seed is required');
+  const members = integer('members', v.members, 1, MAX_MEMBERS);
+  const seed = integer('seed', v.seed, 0, 4_294_967_295);
+  const loss = v.loss === undefined ? 0 : decimal('loss', v.loss);
+  if (loss >= 1) throw new UsageError(`--loss must be below 1 (got ${v.loss})`);
+  const crash = v.crash === undefined ? 0 : integer('crash', v.crash, 0, MAX_MEMBERS);
+  let pauseCount = 0;
+  let pauseSeconds = 0;
+  if (v.pause !== undefined) {
+    const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(v.pause);
+    if (m === null) throw new UsageError(`--pause must look like K:SECONDS, e.g. 2:5 (got "${v.pause}")`);
+    pauseCount = integer('pause', m[1] ?? '', 0, MAX_MEMBERS);
+    pauseSeconds = Number(m[2]);
+    if (!(pauseSeconds > 0)) throw new UsageError('--pause SECONDS must be above 0');
+  }
+  if (crash + pauseCount >= members) {
+    throw new UsageError(`--crash plus --pause members (${crash + pauseCount}) must leave at least one of the ${members} members untouched`);
+  }
+  const durationS = v.duration === undefined ? 120 : decimal('duration', v.duration);
+  if (!(durationS > 0) || durationS > MAX_DURATION_S) throw new UsageError(`--duration must be above 0 and at most ${MAX_DURATION_S}`);
+  const profile = v.profile ?? 'lan';
+  if (profile !== 'lan' && profile !== 'local' && profile !== 'wan') {
+    throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
+  }
+  return {
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName },
+    json: v.json === true,
+  };
+}
+
+export async function runSim(argv: string[], io: SimIo = defaultIo): Promise<number> {
+  let args;
+  try {
+    args = parseSimArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`swimring sim: ${err.message}\n${SIM_USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.out(SIM_USAGE);
+    return 0;
+  }
+  // Every core holds a record per member: refuse a run that would die of heap exhaustion halfway.
+  const needed = args.options.members ** 2 * HEAP_BYTES_PER_PAIR;
+  const limit = getHeapStatistics().heap_size_limit;
+  if (needed > 0.9 * limit) {
+    const gb = (b: number): string => (b / 1e9).toFixed(1);
+    io.err(
+      `swimring sim: ${args.options.members} members need about ${gb(needed)} GB of heap (every member keeps a record of every other); ` +
+        `this process may use ${gb(limit)} GB. Run node with --max-old-space-size=${Math.ceil((needed * 1.25) / 1e6)} on a machine with that much free memory, or simulate fewer members.\n`,
+    );
+    return 2;
+  }
+  // Long runs report progress on stderr (stdout stays one clean table or JSON object).
+  let nextNote = 10;
+  const report = runScenario({
+    ...args.options,
+    progress: (p) => {
+      if (p.wallS < nextNote) return;
+      nextNote = p.wallS + 10;
+      io.err(`swimring sim: ${p.phase}, ${p.simS.toFixed(0)} s simulated in ${p.wallS.toFixed(0)} s\n`);
+    },
+  });
+  io.out(args.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  return 0;
+}

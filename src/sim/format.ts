@@ -1,0 +1,46 @@
+// The human-readable form of a simulation report.
+import type { SimReport } from './scenario.js';
+
+function show(value: number | null, unit = ''): string {
+  return value === null ? 'n/a' : `${value}${unit}`;
+}
+
+export function formatReport(r: SimReport): string {
+  const rows: [string, string][] = [
+    ['members', `${r.members} (${r.seeds} seeds)`],
+    ['seed', String(r.seed)],
+    ['profile', r.profile],
+    ['loss', String(r.loss)],
+    ['duration', `${r.duration_s} s simulated`],
+    ['convergence', show(r.convergence_s, ' s')],
+    ['steady window', r.steady_window_s === null ? 'n/a' : `${r.steady_window_s[0]} s .. ${r.steady_window_s[1]} s${r.settle_capped ? ' (queues had not drained)' : ''}`],
+    ['bytes / member / s', show(r.bytes_per_member_per_s)],
+    ['messages / member / s', show(r.messages_per_member_per_s)],
+    ['rpc bytes / member / s', show(r.rpc_bytes_per_member_per_s)],
+  ];
+  if (r.crash > 0 || r.pause_members > 0) rows.push(['faults at', show(r.faults_at_s, ' s')]);
+  if (r.crash > 0) {
+    rows.push(
+      ['crashed', `${r.crash} (suspected: ${r.crashed_suspected}, dead everywhere: ${r.crashed_dead_everywhere})`],
+      ['first suspect (median / max)', `${show(r.detection_first_suspect_s, ' s')} / ${show(r.detection_first_suspect_s_max, ' s')}`],
+      ['dead everywhere (median / max)', `${show(r.detection_all_dead_s, ' s')} / ${show(r.detection_all_dead_s_max, ' s')}`],
+    );
+  }
+  if (r.pause_members > 0) {
+    rows.push(['paused', `${r.pause_members} for ${r.pause_s} s (declared dead: ${r.paused_declared_dead}, suspicions: ${r.paused_suspected})`]);
+  }
+  rows.push(
+    ['false dead (members)', String(r.false_dead)],
+    ['false suspicions', String(r.false_suspect)],
+    ['refutations', String(r.refutations)],
+    ['name conflicts', String(r.name_conflicts)],
+    [
+      'packets sent / dropped',
+      `${r.packets_sent} / loss ${r.packets_dropped.loss}, partition ${r.packets_dropped.partition}, unroutable ${r.packets_dropped.unroutable}, buffer ${r.packets_dropped.buffer}`,
+    ],
+    ['wall clock', `${r.wall_s} s (${r.wall_per_sim_s} s per simulated s, ${r.events} events)`],
+    ['wall clock, steady state', `${show(r.steady_wall_per_sim_s)} s per simulated s (cpu ${show(r.steady_cpu_per_sim_s)} s)`],
+  );
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}

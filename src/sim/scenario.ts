@@ -1,0 +1,301 @@
+// The standard experiment behind `swimring sim` and the benchmark: start N members at once, let them
+// converge, measure steady-state traffic, inject crashes and pauses, and measure detection.
+//
+// Timeline (virtual time):
+//   0            every member starts and joins through the seeds (the first `seedCount` members)
+//   converged    every live member sees every live member alive            -> convergence_s
+//   settled      no core has broadcasts queued any more (checked each probe interval; capped at
+//                180 probe intervals after convergence: settle_capped tells)
+//   [settled, settled + 20 probe intervals)   traffic measured here              -> *_per_member_per_s
+//   faults       = end of the steady window: K members crash, K' pause      -> detection_*
+//   duration     the run ends
+// Without faults the steady window runs to the end. If the cluster never converges there is no
+// steady window and no faults.
+import { profileConfig, type ProfileName, type SwimConfig } from '../core/config.js';
+import { seededRandom, shuffleInPlace } from '../core/random.js';
+import type { CoreFactory } from './core-port.js';
+import type { NetworkOptions } from './network.js';
+import { max, median, round } from './stats.js';
+import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
+import { Simulator, type SimNode, type Traffic } from './simulator.js';
+import { createSwimCore } from './swim-factory.js';
+
+export interface ScenarioOptions {
+  members: number;
+  seed: number;
+  profile: ProfileName;
+  /** Uniform packet loss on every link, [0, 1]. */
+  loss: number;
+  /** Members crashed at fault time. */
+  crash: number;
+  /** Members paused at fault time, and for how long. */
+  pauseCount: number;
+  pauseSeconds: number;
+  /** Total simulated time. */
+  durationS: number;
+  /** How many of the first members serve as seeds. @default 3 */
+  seedCount?: number;
+  /** Steady-state window before faults. @default 20 probe intervals */
+  steadyWindowS?: number;
+  /** Longest wait, after convergence, for broadcast queues to drain. @default 180 probe intervals */
+  settleCapS?: number;
+  configOverrides?: Partial<SwimConfig>;
+  network?: Partial<NetworkOptions>;
+  createCore?: CoreFactory;
+  /** Called about once per simulated second; cheap to ignore. */
+  progress?: (p: ScenarioProgress) => void;
+  /** Checked about once per simulated second: a reason to stop the run early (e.g. a wall budget). */
+  abort?: () => string | null;
+}
+
+export interface ScenarioProgress {
+  phase: 'joining' | 'settling' | 'steady' | 'faults';
+  simS: number;
+  wallS: number;
+}
+
+/** The report: the JSON of `swimring sim --json` (docs/sim.md explains every field). */
+export interface SimReport {
+  members: number;
+  seed: number;
+  profile: ProfileName;
+  /** Why the run stopped before `duration_s` (a budget), or null. */
+  aborted: string | null;
+  loss: number;
+  duration_s: number;
+  seeds: number;
+  crash: number;
+  pause_members: number;
+  pause_s: number;
+  convergence_s: number | null;
+  alive_view_fraction: number;
+  settled_s: number | null;
+  settle_capped: boolean;
+  steady_window_s: [number, number] | null;
+  faults_at_s: number | null;
+  detection_first_suspect_s: number | null;
+  detection_first_suspect_s_max: number | null;
+  detection_all_dead_s: number | null;
+  detection_all_dead_s_max: number | null;
+  crashed_suspected: number;
+  crashed_dead_everywhere: number;
+  false_dead: number;
+  false_suspect: number;
+  paused_declared_dead: number;
+  paused_suspected: number;
+  bytes_per_member_per_s: number | null;
+  messages_per_member_per_s: number | null;
+  rpc_bytes_per_member_per_s: number | null;
+  rpcs_per_member_per_s: number | null;
+  name_conflicts: number;
+  refutations: number;
+  packets_sent: number;
+  packets_dropped: { loss: number; partition: number; unroutable: number; buffer: number };
+  events: number;
+  sim_s: number;
+  wall_s: number;
+  wall_per_sim_s: number;
+  steady_wall_per_sim_s: number | null;
+  cpu_s: number;
+  steady_cpu_per_sim_s: number | null;
+}
+
+/** Report fields that depend on the machine, not the seed. */
+export const WALL_CLOCK_FIELDS = ['wall_s', 'wall_per_sim_s', 'steady_wall_per_sim_s', 'cpu_s', 'steady_cpu_per_sim_s'] as const;
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+function diff(a: Traffic, b: Traffic): Traffic {
+  return {
+    packetsSent: b.packetsSent - a.packetsSent,
+    bytesSent: b.bytesSent - a.bytesSent,
+    packetsReceived: b.packetsReceived - a.packetsReceived,
+    bytesReceived: b.bytesReceived - a.bytesReceived,
+    rpcsSent: b.rpcsSent - a.rpcsSent,
+    rpcBytesSent: b.rpcBytesSent - a.rpcBytesSent,
+  };
+}
+
+/** Share of (live observer, other live member) pairs where the observer sees the member alive. */
+export function aliveViewFraction(sim: Simulator): number {
+  const live = sim.nodes.filter((n) => n.live);
+  if (live.length < 2) return 1;
+  let seen = 0;
+  for (const n of live) seen += sim.observer.count(n.name, 'alive');
+  return seen / (live.length * (live.length - 1));
+}
+
+export function runScenario(options: ScenarioOptions): SimReport {
+  const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
+  const config = profileConfig(options.profile, options.configOverrides);
+  const end = options.durationS * 1000;
+  const sim = new Simulator({
+    seed: options.seed,
+    config,
+    createCore: options.createCore ?? createSwimCore,
+    network: { ...options.network, loss: options.loss },
+    capacity: options.members,
+  });
+  const observer = sim.observer;
+  const progress = (phase: ScenarioProgress['phase']): void =>
+    options.progress?.({ phase, simS: sim.now / 1000, wallS: (performance.now() - wallStart) / 1000 });
+  const step = config.probeIntervalMs;
+
+  let aborted: string | null = null;
+  /** Runs to `until` in steps of at most 1 s (progress, abort check), or until `stop` holds. */
+  const advance = (until: number, phase: ScenarioProgress['phase'], stop?: () => boolean, stepMs = 1000): void => {
+    while (aborted === null && sim.now < until) {
+      const stopped = sim.runUntil(Math.min(until, sim.now + stepMs), stop);
+      progress(phase);
+      aborted = options.abort?.() ?? null;
+      if (stopped) return;
+    }
+  };
+
+  const nodes: SimNode[] = [];
+  for (let i = 0; i < options.members; i++) nodes.push(sim.addNode());
+  const seeds = nodes.slice(0, Math.max(1, Math.min(options.seedCount ?? 3, nodes.length)));
+  for (const node of nodes) sim.join(node, seeds);
+
+  // Joining: until converged.
+  const converged = (): boolean => !Number.isNaN(observer.convergedAt);
+  advance(end, 'joining', converged);
+  const convergedAt = converged() ? observer.convergedAt : null;
+
+  // Settling: until no broadcasts are queued anywhere, so the window measures steady state.
+  let settledAt: number | null = null;
+  let settleCapped = false;
+  if (convergedAt !== null && aborted === null) {
+    const cap = Math.min(end, convergedAt + (options.settleCapS ?? (180 * step) / 1000) * 1000);
+    const queuesEmpty = (): boolean => nodes.every((n) => n.core === null || n.core.pendingBroadcasts() === 0);
+    while (aborted === null && !queuesEmpty() && sim.now < cap) advance(Math.min(cap, sim.now + step), 'settling');
+    settledAt = sim.now;
+    settleCapped = !queuesEmpty();
+  }
+
+  // Steady window, then faults.
+  const wantsFaults = options.crash > 0 || options.pauseCount > 0;
+  let window: [number, number] | null = null;
+  let steady: Traffic | null = null;
+  let afterSettled: Traffic | null = null;
+  let steadyWallPerSimS: number | null = null;
+  let steadyCpuPerSimS: number | null = null;
+  if (settledAt !== null && settledAt < end && aborted === null) {
+    const windowEnd = wantsFaults ? Math.min(end, settledAt + (options.steadyWindowS ?? (20 * step) / 1000) * 1000) : end;
+    const before = sim.traffic();
+    afterSettled = before;
+    const wallBefore = performance.now();
+    const cpuBefore = process.cpuUsage();
+    advance(windowEnd, 'steady');
+    steady = diff(before, sim.traffic());
+    window = [settledAt, sim.now];
+    if (sim.now > settledAt) {
+      steadyWallPerSimS = (performance.now() - wallBefore) / (sim.now - settledAt);
+      steadyCpuPerSimS = cpuSeconds(process.cpuUsage(cpuBefore)) / ((sim.now - settledAt) / 1000);
+    }
+  }
+
+  let faultsAt: number | null = null;
+  const crashed: SimNode[] = [];
+  const paused = new Set<string>();
+  if (wantsFaults && window !== null && sim.now < end && aborted === null) {
+    faultsAt = sim.now;
+    const order = nodes.filter((n) => n.live);
+    shuffleInPlace(order, seededRandom(deriveSeed(options.seed, SCENARIO_STREAM)));
+    for (const node of order.slice(0, options.crash)) {
+      sim.crash(node);
+      observer.resetName(node.name, sim.now);
+      crashed.push(node);
+    }
+    for (const node of order.slice(options.crash, options.crash + options.pauseCount)) {
+      sim.pause(node, options.pauseSeconds * 1000);
+      paused.add(node.name);
+    }
+  }
+  advance(end, faultsAt === null ? 'steady' : 'faults');
+  // Push-pull runs every 30 s scaled up with the cluster (180 s at 1,000 members): longer than the
+  // steady window, so control-plane traffic is averaged from settled to the end instead.
+  const control = afterSettled === null || settledAt === null || sim.now <= settledAt ? null : diff(afterSettled, sim.traffic());
+  const controlSeconds = settledAt === null ? 0 : (sim.now - settledAt) / 1000;
+
+  const firstSuspect: number[] = [];
+  const allDead: number[] = [];
+  for (const node of crashed) {
+    const first = Math.min(
+      ...[observer.firstSeenAt(node.name, 'suspect'), observer.firstSeenAt(node.name, 'dead')].filter((t) => !Number.isNaN(t)),
+    );
+    if (Number.isFinite(first)) firstSuspect.push(first - (faultsAt ?? 0));
+    const everyone = observer.everyoneSawAt(node.name, 'dead');
+    if (!Number.isNaN(everyone)) allDead.push(everyone - (faultsAt ?? 0));
+  }
+
+  let falseDead = 0;
+  let falseSuspect = 0;
+  let pausedDead = 0;
+  let pausedSuspect = 0;
+  for (const node of nodes) {
+    const deaths = observer.falseDeaths(node.name);
+    const suspicions = observer.falseSuspicions(node.name);
+    if (paused.has(node.name)) {
+      if (deaths > 0) pausedDead++;
+      pausedSuspect += suspicions;
+    } else {
+      if (deaths > 0) falseDead++;
+      falseSuspect += suspicions;
+    }
+  }
+
+  const perMemberPerS = (total: number): number | null => {
+    if (steady === null || window === null || window[1] <= window[0]) return null;
+    return total / options.members / ((window[1] - window[0]) / 1000);
+  };
+  const wallS = (performance.now() - wallStart) / 1000;
+  const simS = sim.now / 1000;
+  const s = (ms: number | null): number | null => (ms === null ? null : round(ms / 1000, 3));
+  return {
+    members: options.members,
+    seed: options.seed,
+    profile: options.profile,
+    aborted,
+    loss: options.loss,
+    duration_s: options.durationS,
+    seeds: seeds.length,
+    crash: options.crash,
+    pause_members: options.pauseCount,
+    pause_s: options.pauseSeconds,
+    convergence_s: s(convergedAt),
+    alive_view_fraction: round(aliveViewFraction(sim), 6) ?? 0,
+    settled_s: s(settledAt),
+    settle_capped: settleCapped,
+    steady_window_s: window === null ? null : [s(window[0]) ?? 0, s(window[1]) ?? 0],
+    faults_at_s: s(faultsAt),
+    detection_first_suspect_s: s(median(firstSuspect)),
+    detection_first_suspect_s_max: s(max(firstSuspect)),
+    detection_all_dead_s: allDead.length === crashed.length ? s(median(allDead)) : null,
+    detection_all_dead_s_max: allDead.length === crashed.length ? s(max(allDead)) : null,
+    crashed_suspected: firstSuspect.length,
+    crashed_dead_everywhere: allDead.length,
+    false_dead: falseDead,
+    false_suspect: falseSuspect,
+    paused_declared_dead: pausedDead,
+    paused_suspected: pausedSuspect,
+    bytes_per_member_per_s: round(perMemberPerS(steady?.bytesSent ?? 0), 1),
+    messages_per_member_per_s: round(perMemberPerS(steady?.packetsSent ?? 0), 3),
+    rpc_bytes_per_member_per_s: control === null ? null : round(control.rpcBytesSent / options.members / controlSeconds, 1),
+    rpcs_per_member_per_s: control === null ? null : round(control.rpcsSent / options.members / controlSeconds, 4),
+    name_conflicts: observer.nameConflicts,
+    refutations: observer.refutations,
+    packets_sent: sim.traffic().packetsSent,
+    packets_dropped: { ...sim.drops },
+    events: sim.eventsProcessed,
+    sim_s: round(simS, 3) ?? 0,
+    wall_s: round(wallS, 3) ?? 0,
+    wall_per_sim_s: round(simS > 0 ? wallS / simS : 0, 4) ?? 0,
+    steady_wall_per_sim_s: round(steadyWallPerSimS, 4),
+    cpu_s: round(cpuSeconds(process.cpuUsage(cpuStart)), 3) ?? 0,
+    steady_cpu_per_sim_s: round(steadyCpuPerSimS, 4),
+  };
+}
