@@ -1,0 +1,379 @@
+// Placement benchmark: lookup speed (against the npm `hashring` package and an FNV-1a + jump baseline,
+// in the same run), table rebuild time, balance, and movement on join/leave, with and without
+// bounded loads. Numbers go to bench/README.md ("Placement (issue 3)").
+//
+//   node --import tsx bench/placement.ts           full run (a few minutes on a busy 2-core machine)
+//   node --import tsx bench/placement.ts --quick   fewer repetitions and member sets
+//   node --import tsx bench/placement.ts --json    also print every measurement as one JSON line
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import {
+  buildTable,
+  DEFAULT_REPLICAS,
+  DEFAULT_SHARDS,
+  DEFAULT_VNODES,
+  diffTables,
+  type OwnershipTable,
+  type PlacementOptions,
+} from '../src/placement/index.js';
+import { jumpUnchecked } from '../src/placement/jump.js';
+import { clearRingCache, lastRankPath } from '../src/placement/ring-cache.js';
+
+interface HashRingLike {
+  get(key: string): string;
+}
+const HashRing = createRequire(import.meta.url)('hashring') as new (servers: string[]) => HashRingLike;
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const results: Record<string, unknown> = {};
+const defaults: PlacementOptions = { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS };
+
+function log(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Seeded xorshift32, so every run measures the same names and keys. */
+function random(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+function podNames(n: number, seed: number): string[] {
+  const next = random(seed);
+  const names = new Set<string>();
+  while (names.size < n) names.add(`pod-${Math.floor(next() * 2 ** 40).toString(36)}`);
+  return [...names];
+}
+
+/** n distinct ASCII keys of exactly `length` bytes, as flat strings (as keys parsed off the wire are). */
+function makeKeys(n: number, length: number, seed: number): string[] {
+  const next = random(seed);
+  const keys: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `key:${i.toString(36)}:`;
+    let tail = '';
+    while (id.length + tail.length < length) tail += String.fromCharCode(97 + Math.floor(next() * 26));
+    keys.push((id + tail).slice(0, length));
+  }
+  return JSON.parse(JSON.stringify(keys)) as string[];
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+// ---- lookups ---------------------------------------------------------------------------------
+
+function swimringPass(t: OwnershipTable, keys: readonly string[], from: number, to: number): number {
+  let acc = 0;
+  for (let i = from; i < to; i++) {
+    const shard = t.shardOf(keys[i]!);
+    acc = (acc + shard + (t.ownerOf(shard) === null ? 1 : 0)) | 0;
+  }
+  return acc;
+}
+
+/** The calibration baseline: 32-bit FNV-1a over the UTF-16 code units, jump, table read. */
+function fnvJumpPass(owners: readonly (string | null)[], shards: number, keys: readonly string[], from: number, to: number): number {
+  let acc = 0;
+  for (let i = from; i < to; i++) {
+    const key = keys[i]!;
+    let h = 0x811c9dc5 | 0;
+    for (let c = 0; c < key.length; c++) h = Math.imul(h ^ key.charCodeAt(c), 0x01000193);
+    const shard = jumpUnchecked(0, h, shards);
+    acc = (acc + shard + (owners[shard] === null ? 1 : 0)) | 0;
+  }
+  return acc;
+}
+
+function hashringPass(ring: HashRingLike, keys: readonly string[], from: number, to: number): number {
+  let acc = 0;
+  for (let i = from; i < to; i++) acc = (acc + ring.get(keys[i]!).length) | 0;
+  return acc;
+}
+
+type Timing = { wallMs: number; cpuMs: number };
+
+/**
+ * Times each implementation over the same keys in chunks, the implementations interleaved chunk by
+ * chunk and the whole repeated `rounds` times; each chunk's time is its best round. On a shared
+ * machine the best of several short, interleaved runs is the least disturbed measure, and the
+ * interleaving keeps the comparison fair when the load changes during the run.
+ */
+async function interleaved(rounds: number, chunks: number, runs: Record<string, (from: number, to: number) => number>, n: number): Promise<Record<string, Timing>> {
+  const names = Object.keys(runs);
+  const bestWall: Record<string, number[]> = {};
+  const bestCpu: Record<string, number[]> = {};
+  for (const name of names) {
+    bestWall[name] = new Array<number>(chunks).fill(Infinity);
+    bestCpu[name] = new Array<number>(chunks).fill(Infinity);
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let c = 0; c < chunks; c++) {
+      const from = Math.floor((c * n) / chunks);
+      const to = Math.floor(((c + 1) * n) / chunks);
+      for (const name of names) {
+        const c0 = cpuMs();
+        const t0 = performance.now();
+        runs[name]!(from, to);
+        const wall = performance.now() - t0;
+        const used = cpuMs() - c0;
+        bestWall[name]![c] = Math.min(bestWall[name]![c]!, wall);
+        bestCpu[name]![c] = Math.min(bestCpu[name]![c]!, used);
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return Object.fromEntries(names.map((k) => [k, { wallMs: sum(bestWall[k]!), cpuMs: sum(bestCpu[k]!) }]));
+}
+
+/** Garbage collections during one pass of `run` over all keys (0 means no allocation per lookup). */
+async function collectionsDuring(run: () => number): Promise<number> {
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    count += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  run();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return count;
+}
+
+async function benchLookups(): Promise<void> {
+  const n = QUICK ? 200_000 : 1_000_000;
+  const rounds = QUICK ? 3 : 5;
+  const chunks = 10;
+  const members = podNames(50, 1);
+  const table = buildTable(members, defaults);
+  const owners = Array.from({ length: table.shards }, (_, s) => table.ownerOf(s));
+  // The same lookup with 4,096 shards: jump's loop runs about ln(shards) times, so this shows what the
+  // large default shard count costs per lookup.
+  const small = buildTable(members, { ...defaults, shards: 4096 });
+  const ring = new HashRing(members);
+  log(`## Lookups: ${fmt(n)} distinct keys, 50 members, ${fmt(DEFAULT_SHARDS)} shards`);
+  log('');
+  log(`Each implementation runs over the same keys in ${chunks} chunks, interleaved with the others, ${rounds} rounds; a chunk counts its best round.`);
+  log('');
+  log('| keys | implementation | lookups/s (CPU) | lookups/s (wall) | ns/lookup (CPU) |');
+  log('|---|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  const row = (length: number, name: string, r: Timing): void =>
+    log(`| ${length} B | ${name} | ${fmt((n * 1000) / r.cpuMs)} | ${fmt((n / r.wallMs) * 1000)} | ${fmt((r.cpuMs * 1e6) / n)} |`);
+  for (const length of [16, 64]) {
+    const keys = makeKeys(n, length, length);
+    const runs: Record<string, (from: number, to: number) => number> = {
+      swimring: (from, to) => swimringPass(table, keys, from, to),
+      small: (from, to) => swimringPass(small, keys, from, to),
+      fnv: (from, to) => fnvJumpPass(owners, table.shards, keys, from, to),
+    };
+    if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);
+    for (const run of Object.values(runs)) run(0, Math.min(n, 50_000)); // warm up
+    const t = await interleaved(rounds, chunks, runs, n);
+    row(length, 'swimring (XXH64 + jump + table)', t['swimring']!);
+    row(length, 'swimring with 4,096 shards (reference)', t['small']!);
+    row(length, 'FNV-1a + jump + table (baseline)', t['fnv']!);
+    if (t['hashring']) row(length, 'npm hashring 3.2 (ketama, md5)', t['hashring']);
+    const sw = t['swimring']!;
+    const gcs = await collectionsDuring(() => swimringPass(table, keys, 0, n));
+    out[`${length}B`] = {
+      swimringPerSecCpu: (n * 1000) / sw.cpuMs,
+      swimringPerSecWall: (n / sw.wallMs) * 1000,
+      smallShardsPerSecCpu: (n * 1000) / t['small']!.cpuMs,
+      fnvJumpPerSecCpu: (n * 1000) / t['fnv']!.cpuMs,
+      hashringPerSecCpu: t['hashring'] ? (n * 1000) / t['hashring'].cpuMs : null,
+      swimringGcs: gcs,
+      vsHashringCpu: t['hashring'] ? t['hashring'].cpuMs / sw.cpuMs : null,
+      vsHashringWall: t['hashring'] ? t['hashring'].wallMs / sw.wallMs : null,
+      vsFnvJumpCpu: t['fnv']!.cpuMs / sw.cpuMs,
+    };
+  }
+  log('');
+  const gc16 = (out['16B'] as { swimringGcs: number }).swimringGcs;
+  const gc64 = (out['64B'] as { swimringGcs: number }).swimringGcs;
+  log(`Garbage collections during one more swimring pass over all keys: ${gc16} (16 B), ${gc64} (64 B).`);
+  log('');
+  const r16 = out['16B'] as { vsHashringCpu: number; vsHashringWall: number; vsFnvJumpCpu: number };
+  log(
+    `16-byte keys, same run: swimring does ${fmt(r16.vsHashringCpu, 1)}x the lookups of npm hashring per CPU second ` +
+      `(${fmt(r16.vsHashringWall, 1)}x by wall time), and ${fmt(r16.vsFnvJumpCpu, 2)}x those of the FNV-1a + jump baseline.`,
+  );
+  log('');
+  results['lookups'] = out;
+}
+
+// ---- rebuild ---------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function benchRebuild(): void {
+  log(`## Table rebuild (defaults: ${fmt(DEFAULT_SHARDS)} shards, ${DEFAULT_VNODES} vnodes, ${DEFAULT_REPLICAS} replicas; median, CPU ms)`);
+  log('');
+  log('| members | fresh build | after one join | after one leave |');
+  log('|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const n of [50, 1000, 10000]) {
+    const reps = n === 10000 ? (QUICK ? 1 : 2) : QUICK ? 2 : 4;
+    const fresh: number[] = [];
+    const join: number[] = [];
+    const leave: number[] = [];
+    const members = podNames(n, 7);
+    for (let r = 0; r < reps; r++) {
+      clearRingCache();
+      let c0 = cpuMs();
+      buildTable(members, defaults);
+      fresh.push(cpuMs() - c0);
+      c0 = cpuMs();
+      buildTable([...members, `joiner-${r}`], defaults);
+      join.push(cpuMs() - c0);
+      if (lastRankPath() !== 'patched') throw new Error('expected a patched build');
+      c0 = cpuMs();
+      buildTable(members.filter((_, i) => i !== r), defaults);
+      leave.push(cpuMs() - c0);
+    }
+    log(`| ${fmt(n)} | ${fmt(median(fresh))} | ${fmt(median(join))} | ${fmt(median(leave))} |`);
+    out[n] = { freshMs: median(fresh), joinMs: median(join), leaveMs: median(leave) };
+  }
+  log('');
+  results['rebuild'] = out;
+}
+
+// ---- balance and movement -----------------------------------------------------------------------
+
+function shareStats(t: OwnershipTable): { max: number; min: number } {
+  const counts = Object.values(t.shardsPerMember());
+  const mean = t.shards / counts.length;
+  return { max: Math.max(...counts) / mean, min: Math.min(...counts) / mean };
+}
+
+function ownerMoves(a: OwnershipTable, b: OwnershipTable): number {
+  return diffTables(a, b).filter((m) => m.role === 'owner').length;
+}
+
+function benchBalance(): void {
+  const sets = QUICK ? 3 : 10;
+  log(`## Balance with the defaults (shards per member / mean; ${sets} random member sets per size, 3 at 1,000)`);
+  log('');
+  log('| members | max/mean (mean of sets) | max/mean (worst) | min/mean (mean of sets) | min/mean (worst) |');
+  log('|---|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const n of [10, 50, 200, 1000]) {
+    const stats = Array.from({ length: n === 1000 ? Math.min(3, sets) : sets }, (_, s) => shareStats(buildTable(podNames(n, 100 + s), defaults)));
+    const meanMax = stats.reduce((a, s) => a + s.max, 0) / stats.length;
+    const worstMax = Math.max(...stats.map((s) => s.max));
+    const meanMin = stats.reduce((a, s) => a + s.min, 0) / stats.length;
+    const worstMin = Math.min(...stats.map((s) => s.min));
+    log(`| ${fmt(n)} | ${meanMax.toFixed(3)} | ${worstMax.toFixed(3)} | ${meanMin.toFixed(3)} | ${worstMin.toFixed(3)} |`);
+    out[n] = { meanMax, worstMax, meanMin, worstMin };
+  }
+  log('');
+  results['balance'] = out;
+}
+
+function benchMovement(label: string, opts: PlacementOptions): Record<string, unknown> {
+  const sets = QUICK ? 3 : 8;
+  log(`## Movement on one join / one leave, ${label} (moved share of keys x n; 1.00 is the minimum possible; ${sets} sets)`);
+  log('');
+  log('| members n | join: mean | join: worst | leave: mean | leave: worst | bound 1.1 held |');
+  log('|---|---|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const n of [10, 50, 200]) {
+    const joins: number[] = [];
+    const leaves: number[] = [];
+    for (let s = 0; s < sets; s++) {
+      const names = podNames(n, 1000 + s);
+      const full = buildTable(names, opts);
+      const without = buildTable(names.slice(1), opts);
+      joins.push((ownerMoves(without, full) / opts.shards) * n); // names[0] joins n - 1
+      const leaver = buildTable(names.filter((_, i) => i !== 1), opts);
+      leaves.push((ownerMoves(full, leaver) / opts.shards) * n); // names[1] leaves n
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const held = Math.max(...joins, ...leaves) <= 1.1;
+    log(`| ${n} | ${mean(joins).toFixed(3)} | ${Math.max(...joins).toFixed(3)} | ${mean(leaves).toFixed(3)} | ${Math.max(...leaves).toFixed(3)} | ${held ? 'yes' : 'no'} |`);
+    out[n] = { joinMean: mean(joins), joinWorst: Math.max(...joins), leaveMean: mean(leaves), leaveWorst: Math.max(...leaves) };
+  }
+  log('');
+  return out;
+}
+
+/** Moved keys counted with real keys instead of shards, once, as a check that the two agree. */
+function benchMovementByKeys(): void {
+  const n = 50;
+  const names = podNames(n, 4242);
+  const keys = makeKeys(QUICK ? 100_000 : 400_000, 16, 99);
+  const full = buildTable(names, defaults);
+  const without = buildTable(names.slice(1), defaults);
+  let moved = 0;
+  for (const k of keys) if (full.ownerOf(full.shardOf(k)) !== without.ownerOf(without.shardOf(k))) moved++;
+  const byKeys = (moved / keys.length) * n;
+  const byShards = (ownerMoves(without, full) / DEFAULT_SHARDS) * n;
+  log(`Check with real keys (n = 50, one join, ${fmt(keys.length)} keys): moved share x n = ${byKeys.toFixed(3)} by keys, ${byShards.toFixed(3)} by shards.`);
+  log('');
+  results['movementByKeys'] = { byKeys, byShards };
+}
+
+function benchBounded(): void {
+  const n = 50;
+  const sets = QUICK ? 2 : 5;
+  log(`## Bounded loads (option; n = ${n}, defaults otherwise, ${sets} sets)`);
+  log('');
+  log('| factor c | max/mean (worst) | moved x n on join (mean) | moved x n on leave (mean) | shards moved between members that stayed (join, mean) |');
+  log('|---|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const c of [null, 1.05, 1.02]) {
+    const opts: PlacementOptions = { ...defaults, boundedLoad: c };
+    let worstMax = 0;
+    let join = 0;
+    let leave = 0;
+    let collateral = 0;
+    for (let s = 0; s < sets; s++) {
+      const names = podNames(n, 5000 + s);
+      const full = buildTable(names, opts);
+      worstMax = Math.max(worstMax, shareStats(full).max);
+      const without = buildTable(names.slice(1), opts);
+      const joinMoves = diffTables(without, full).filter((m) => m.role === 'owner');
+      join += (joinMoves.length / DEFAULT_SHARDS) * n;
+      collateral += joinMoves.filter((m) => m.to !== names[0]).length;
+      const leaver = buildTable(names.filter((_, i) => i !== 1), opts);
+      leave += (ownerMoves(full, leaver) / DEFAULT_SHARDS) * n;
+    }
+    log(`| ${c ?? 'off'} | ${worstMax.toFixed(3)} | ${(join / sets).toFixed(3)} | ${(leave / sets).toFixed(3)} | ${fmt(collateral / sets)} |`);
+    out[String(c ?? 'off')] = { worstMax, joinMean: join / sets, leaveMean: leave / sets, collateralJoinMean: collateral / sets };
+  }
+  log('');
+  results['bounded'] = out;
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
+  log(`# Placement benchmark — node ${process.version}, ${cpus().length} x ${cpu}, load average ${loadBefore}${QUICK ? ' (quick)' : ''}`);
+  log('');
+  await benchLookups();
+  benchRebuild();
+  benchBalance();
+  results['movement'] = benchMovement('defaults', defaults);
+  benchMovementByKeys();
+  benchBounded();
+  log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (args.has('--json')) log(JSON.stringify({ node: process.version, cpu, quick: QUICK, results }));
+}
+
+await main();
