@@ -15,10 +15,12 @@ import { ControlPlaneClient } from '../grpc/client.js';
 import { ControlPlaneError, startControlPlaneServer } from '../grpc/server.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { formatHostPort, mustParseHostPort } from '../net/address.js';
-import { buildTable, diffTables, type PlacementTable } from '../placement/index.js';
+import type { PlacementTable } from '../placement/index.js';
 import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
+import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
+import { TableBuilder, type BuiltTable } from './table-builder.js';
 import type { AgentView, HealthView, MemberView, RouteAnswer, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { newAgentStats } from './stats.js';
@@ -43,8 +45,15 @@ export interface AgentOptions {
   readonly leaveTimeoutMs: number;
   readonly joinRetryInitialMs: number;
   readonly joinRetryMaxMs: number;
+  /** With bootstrap: how long to try the seeds before forming a cluster alone. */
+  readonly joinTimeoutMs: number;
   readonly rpcTimeoutMs: number;
   readonly dnsServers?: readonly string[];
+  /** The co-located app's readiness check; null: the app is taken as ready. */
+  readonly appHealth: AppHealthTarget | null;
+  readonly appCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly failureThreshold: number; readonly successThreshold: number };
+  /** On leave: time between giving up shards (serving=false) and announcing the leave, for in-flight work. */
+  readonly drainMs: number;
   /** Cluster label: control-plane calls carrying another label are refused. */
   readonly label: string | null;
   readonly logger: Logger;
@@ -66,10 +75,17 @@ export class Agent implements AgentView {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private current: PlacementTable;
+  private readonly tables: TableBuilder;
+  /** Readiness waits for the first table built from the member view. */
+  private tableBuilt = false;
   private routeIndex: RouteIndex;
   private readonly watchers = new Set<(e: WatchEvent) => void>();
   private joined = false;
   private leaving = false;
+  /** Leave started: not serving any more, Closing not yet announced. */
+  private draining = false;
+  private appReady: boolean;
+  private appChecker: AppHealthChecker | null = null;
   private closed = false;
   private lastViewChangeAt = 0;
   private viewDirty = false;
@@ -81,12 +97,18 @@ export class Agent implements AgentView {
 
   constructor(private readonly opts: AgentOptions) {
     this.name = opts.name;
+    this.appReady = opts.appHealth === null;
     this.grpcClient = new ControlPlaneClient({ sender: opts.name, ...(opts.label ? { label: opts.label } : {}) });
     this.seedResolver = new SeedResolver({
       defaultPort: GRPC_DEFAULT_PORT,
       ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     });
-    this.current = buildTable([], { shards: opts.shards, replicas: opts.replicas });
+    this.tables = new TableBuilder(
+      { shards: opts.shards, replicas: opts.replicas },
+      (built) => this.onTableBuilt(built),
+      (message) => opts.logger.error(message),
+    );
+    this.current = this.tables.emptyTable();
     this.routeIndex = new RouteIndex(this.current, new Map());
   }
 
@@ -132,7 +154,7 @@ export class Agent implements AgentView {
     this.gossipAddr = formatHostPort(this.opts.advertiseHost, gossipPort);
     this.grpcAddr = formatHostPort(this.opts.advertiseHost, this.grpcServer.port);
 
-    const meta: MemberMeta = { appAddr: this.opts.appAddr, serving: true, tags: this.opts.tags };
+    const meta: MemberMeta = { appAddr: this.opts.appAddr, serving: this.wantServing(), tags: this.opts.tags };
     const seed = randomBytes(4).readUInt32LE(0);
     this.core = new SwimCore({
       name: this.name,
@@ -149,6 +171,19 @@ export class Agent implements AgentView {
     this.lastViewChangeAt = this.now();
     this.rebuildTable();
     this.startLagMonitor();
+    if (this.opts.appHealth) {
+      const target = this.opts.appHealth;
+      this.appChecker = new AppHealthChecker({
+        target,
+        ...this.opts.appCheck,
+        onChange: (ready, reason) => {
+          this.appReady = ready;
+          log.info({ app: target.kind === 'http' ? target.url : `tcp://${target.host}:${target.port}`, ready, reason }, 'app readiness changed');
+          this.updateServing();
+        },
+      });
+      this.appChecker.start();
+    }
     log.info(
       { name: this.name, gossip: this.gossipAddr, grpc: this.grpcAddr, lifeId: this.core.self.lifeId, incarnation: this.core.self.incarnation },
       'member started',
@@ -158,43 +193,76 @@ export class Agent implements AgentView {
       log.info('no seeds configured: bootstrapping a new cluster alone');
     } else {
       void this.joinLoop(0, this.opts.joinRetryInitialMs);
+      this.startSeedWatch();
     }
     this.schedule();
   }
 
   // ---- join ---------------------------------------------------------------------------------
 
+  private joinStartedAt = 0;
+
+  /**
+   * Tries the seeds with exponential backoff until a Negotiate is answered. With --bootstrap, a member
+   * that has heard from nobody within joinTimeoutMs forms a cluster alone; every member with seeds keeps
+   * checking them afterwards (seedWatch), so pods that all started at once, or sides of a partition that
+   * outlived the tombstones, still merge.
+   */
   private async joinLoop(attempt: number, delayMs: number): Promise<void> {
     if (this.closed || this.joined) return;
     const log = this.opts.logger;
-    const { addresses, problems } = await this.seedResolver.resolve(this.opts.seeds);
-    const others = addresses.filter((a) => a !== this.grpcAddr && !this.isOwnAddress(a));
-    if (problems.length > 0) log.warn({ problems }, 'some seeds did not resolve');
-    if (others.length === 0 && this.opts.bootstrap) {
-      this.joined = true;
-      log.info({ seeds: this.opts.seeds }, 'no other seed found: bootstrapping a new cluster alone');
-      this.markViewChanged();
-      return;
-    }
+    if (attempt === 0) this.joinStartedAt = this.now();
+    const others = await this.resolveOtherSeeds();
+    if (this.closed) return;
     if (others.length > 0) {
       log.info({ attempt, seeds: others }, 'joining through seeds');
       this.run((now) => this.core.join(others, now));
+    } else {
+      log.warn({ attempt, seeds: this.opts.seeds }, 'no seed other than this member resolved');
     }
-    // Success is learned from the core (a Negotiate answered); check again after the backoff.
+    // Success is learned from the core (a Negotiate answered); look again after the backoff.
     this.joinTimer = setTimeout(() => {
       this.joinTimer = null;
+      if (this.closed || this.joined) return;
       if (this.core.isJoined()) {
         this.joined = true;
-        return;
-      }
-      if (attempt >= 2 && this.opts.bootstrap && others.length === 0) {
+        this.markViewChanged();
+      } else if (this.opts.bootstrap && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
         this.joined = true;
-        return;
+        log.warn({ seeds: this.opts.seeds, waitedMs: Math.round(this.now() - this.joinStartedAt) }, 'no seed answered: bootstrapping a new cluster alone (--bootstrap)');
+        this.markViewChanged();
+        this.schedule();
+      } else {
+        void this.joinLoop(attempt + 1, Math.min(delayMs * 2, this.opts.joinRetryMaxMs));
       }
-      void this.joinLoop(attempt + 1, Math.min(delayMs * 2, this.opts.joinRetryMaxMs));
     }, delayMs);
     this.joinTimer.unref();
   }
+
+  /** Seeds that are not this member and not a live member already: the ones worth a Negotiate. */
+  private async resolveOtherSeeds(): Promise<string[]> {
+    const { addresses, problems } = await this.seedResolver.resolve(this.opts.seeds);
+    if (problems.length > 0) this.opts.logger.warn({ problems }, 'some seeds did not resolve');
+    return addresses.filter((a) => a !== this.grpcAddr && !this.isOwnAddress(a));
+  }
+
+  private startSeedWatch(): void {
+    if (this.opts.seeds.length === 0) return;
+    const period = Math.max(this.opts.swim.pushPullIntervalMs, 1000);
+    this.seedWatchTimer = setInterval(() => {
+      if (this.closed || !this.joined || this.leaving) return;
+      void this.resolveOtherSeeds().then((addrs) => {
+        const known = new Set(this.core.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.grpcAddr));
+        const strangers = addrs.filter((a) => !known.has(a));
+        if (strangers.length === 0 || this.closed) return;
+        this.opts.logger.info({ seeds: strangers }, 'seeds not in the member list: negotiating with them');
+        this.run((now) => this.core.join(strangers, now));
+      });
+    }, period);
+    this.seedWatchTimer.unref();
+  }
+
+  private seedWatchTimer: NodeJS.Timeout | null = null;
 
   /** A seed list (or a headless Service) usually includes this member itself. */
   private isOwnAddress(addr: string): boolean {
@@ -301,6 +369,7 @@ export class Agent implements AgentView {
           to: event.to,
           incarnation: event.incarnation,
           reason: event.reason,
+          serving: event.member.meta.serving,
         });
         break;
       case 'reaped':
@@ -343,28 +412,55 @@ export class Agent implements AgentView {
 
   // ---- ownership table ----------------------------------------------------------------------
 
+  /**
+   * Called after every change of the view: asks the worker for the table of the members that own shards
+   * (alive or suspect, and serving), and refreshes the addresses in route answers at once.
+   */
   private rebuildTable(): void {
     const records = this.core.members();
     const owners: string[] = [];
+    for (const r of records) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    this.tables.request(owners);
+    this.routeIndex = new RouteIndex(this.current, this.recordsByName());
+  }
+
+  private recordsByName(): Map<string, MemberRecord> {
     const byName = new Map<string, MemberRecord>();
-    for (const r of records) {
-      byName.set(r.name, r);
-      if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
-    }
-    const next = buildTable(owners, { shards: this.opts.shards, replicas: this.opts.replicas });
+    for (const r of this.core.members()) byName.set(r.name, r);
+    return byName;
+  }
+
+  private onTableBuilt(built: BuiltTable): void {
+    if (this.closed) return;
     const previous = this.current;
+    const next = built.table;
     this.current = next;
-    this.routeIndex = new RouteIndex(next, byName);
-    if (previous.version !== next.version) {
-      const moves = diffTables(previous, next);
-      this.stats.tableChanges++;
-      for (const m of moves) {
-        if (m.role === 'owner') this.stats.ownerMoves++;
-        else this.stats.replicaMoves++;
-      }
-      this.opts.logger.info({ version: next.version, previous: previous.version, owners: owners.length, moves: moves.length }, 'ownership table rebuilt');
-      this.publish({ type: 'moves', version: next.version, previousVersion: previous.version, moves });
-    }
+    this.tableBuilt = true;
+    this.routeIndex = new RouteIndex(next, this.recordsByName());
+    if (previous.version === next.version) return;
+    this.stats.tableChanges++;
+    this.stats.ownerMoves += built.moves.ownerMoves;
+    this.stats.replicaMoves += built.moves.replicaMoves;
+    this.opts.logger.info(
+      {
+        version: next.version,
+        previous: previous.version,
+        owners: next.members.length,
+        ownerMoves: built.moves.ownerMoves,
+        replicaMoves: built.moves.replicaMoves,
+        buildMs: Math.round(built.elapsedMs),
+      },
+      'ownership table rebuilt',
+    );
+    this.publish({
+      type: 'moves',
+      version: next.version,
+      previousVersion: previous.version,
+      ownerMoves: built.moves.ownerMoves,
+      replicaMoves: built.moves.replicaMoves,
+      moves: built.moves.groups,
+    });
+    this.events.emit('change');
   }
 
   private publish(event: WatchEvent): void {
@@ -415,16 +511,37 @@ export class Agent implements AgentView {
     return () => this.watchers.delete(listener);
   }
 
-  async leave(): Promise<void> {
-    if (this.leaving || this.closed) return;
+  /**
+   * Starts a graceful leave and returns once it is under way: this member stops serving at once (its shards
+   * move to others and peers see the moves), keeps answering routes through the drain period, then
+   * announces the leave (Closing + gossip). Calling it again returns the same leave.
+   */
+  leave(): Promise<void> {
+    if (!this.leavePromise) {
+      this.draining = true;
+      this.opts.logger.info({ drainMs: this.opts.drainMs }, 'leaving: giving up shards, draining');
+      this.updateServing();
+      this.leaveDone = this.drainThenAnnounce();
+      this.leavePromise = Promise.resolve();
+    }
+    return this.leavePromise;
+  }
+
+  private leavePromise: Promise<void> | null = null;
+  private leaveDone: Promise<void> = Promise.resolve();
+
+  private async drainThenAnnounce(): Promise<void> {
+    if (this.opts.drainMs > 0) await new Promise((r) => setTimeout(r, this.opts.drainMs));
+    if (this.closed) return;
     this.leaving = true;
     this.opts.logger.info('leaving the cluster');
     this.run((now) => this.core.leave(now));
   }
 
-  /** Waits (bounded) until the leave news has been gossiped out, then stops everything. */
+  /** Leaves (drain, announce), waits (bounded) until the news has been gossiped out, then stops everything. */
   async leaveAndClose(): Promise<void> {
     await this.leave();
+    await this.leaveDone;
     const deadline = this.now() + this.opts.leaveTimeoutMs;
     while (this.core.pendingBroadcasts() > 0 && this.hasLivePeers() && this.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
@@ -434,6 +551,19 @@ export class Agent implements AgentView {
     await this.close();
   }
 
+  private wantServing(): boolean {
+    return this.appReady && !this.draining && !this.leaving;
+  }
+
+  /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */
+  private updateServing(): void {
+    if (this.closed || !this.core || this.leaving) return;
+    const want = this.wantServing();
+    const self = this.core.self;
+    if (self.meta.serving === want) return;
+    this.run((now) => this.core.updateMeta({ ...self.meta, serving: want }, now));
+  }
+
   private hasLivePeers(): boolean {
     return this.core.members().some((m) => m.name !== this.name && (m.state === 'alive' || m.state === 'suspect'));
   }
@@ -441,7 +571,9 @@ export class Agent implements AgentView {
   readiness(): HealthView {
     const reasons: string[] = [];
     if (this.closed) reasons.push('stopped');
-    if (this.leaving) reasons.push('leaving the cluster');
+    if (this.leaving || this.draining) reasons.push('leaving the cluster');
+    if (!this.tableBuilt) reasons.push('ownership table not built yet');
+    if (!this.appReady) reasons.push(`app not ready: ${this.appChecker?.reason() ?? 'unknown'}`);
     if (!this.joined) reasons.push('not joined yet: no seed has answered');
     const quietFor = this.now() - this.lastViewChangeAt;
     if (quietFor < this.opts.settleMs) reasons.push(`member view changed ${Math.round(quietFor)} ms ago (settle window ${this.opts.settleMs} ms)`);
@@ -456,7 +588,7 @@ export class Agent implements AgentView {
   }
 
   isLeaving(): boolean {
-    return this.leaving;
+    return this.leaving || this.draining;
   }
 
   coreSnapshot(): { healthScore: number; pendingBroadcasts: number; counters: SwimCore['counters']; records: MemberRecord[] } {
@@ -483,7 +615,10 @@ export class Agent implements AgentView {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.joinTimer) clearTimeout(this.joinTimer);
+    if (this.seedWatchTimer) clearInterval(this.seedWatchTimer);
     if (this.lagTimer) clearInterval(this.lagTimer);
+    this.appChecker?.stop();
+    void this.tables.close();
     this.grpcServer?.setServing(false);
     this.watchers.clear();
     this.grpcClient.close();

@@ -53,6 +53,16 @@ export interface ShardMoveView {
   readonly to: string | null;
 }
 
+/** Shards that moved the same way (role, from, to) in one table change. */
+export interface ShardMoveGroup {
+  readonly role: 'owner' | 'replica';
+  /** null when the shard had no owner before (or gained a replica slot). */
+  readonly from: string | null;
+  /** null when the shard has no owner now (or lost a replica slot). */
+  readonly to: string | null;
+  readonly shards: readonly number[];
+}
+
 export type WatchEvent =
   /** First event on every (re)connect: where the table stands now. */
   | { readonly type: 'snapshot'; readonly version: string; readonly members: readonly MemberView[] }
@@ -64,8 +74,18 @@ export type WatchEvent =
       readonly to: MemberState;
       readonly incarnation: number;
       readonly reason: string;
+      /** Whether the member owns shards (app ready, not leaving); a change shows as reason 'meta'. */
+      readonly serving?: boolean;
     }
-  | { readonly type: 'moves'; readonly version: string; readonly previousVersion: string; readonly moves: readonly ShardMoveView[] };
+  | {
+      readonly type: 'moves';
+      readonly version: string;
+      readonly previousVersion: string;
+      /** Owner and replica moves counted one per shard and role. */
+      readonly ownerMoves: number;
+      readonly replicaMoves: number;
+      readonly moves: readonly ShardMoveGroup[];
+    };
 
 export interface HealthView {
   readonly ok: boolean;
