@@ -29,7 +29,7 @@ function median(xs: number[]): number {
 
 const cluster = new Cluster();
 try {
-  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan' }));
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: 262_144 }));
   await waitFor('all ready', 60_000, async () => {
     const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
     return ready.every(Boolean);

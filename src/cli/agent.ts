@@ -32,9 +32,13 @@ export async function runAgent(argv: string[]): Promise<number> {
     leaveTimeoutMs: config.leaveTimeoutMs,
     joinRetryInitialMs: config.joinRetryInitialMs,
     joinRetryMaxMs: config.joinRetryMaxMs,
+    joinTimeoutMs: config.joinTimeoutMs,
     rpcTimeoutMs: config.rpcTimeoutMs,
     ...(process.env.SWIMRING_DNS_SERVERS ? { dnsServers: process.env.SWIMRING_DNS_SERVERS.split(',') } : {}),
     label: config.label,
+    appHealth: config.appHealth,
+    appCheck: { intervalMs: 1000, timeoutMs: 1000, failureThreshold: 3, successThreshold: 1 },
+    drainMs: 2000,
     logger,
   });
 

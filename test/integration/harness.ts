@@ -16,6 +16,7 @@ export interface NodeSpec {
   readonly env?: Record<string, string>;
   /** Timing profile; tests use 'local' so detection takes seconds, benchmarks 'lan'. */
   readonly profile?: 'lan' | 'local' | 'wan';
+  readonly shards?: number;
 }
 
 export class SidecarProcess {
@@ -40,7 +41,7 @@ export class SidecarProcess {
       '--profile', spec.profile ?? 'local',
       // 2^14 shards instead of the default 2^18: five agents rebuilding tables on two shared cores stay
       // quick, and nothing these tests check depends on the shard count.
-      '--shards', '16384',
+      '--shards', String(spec.shards ?? 16384),
       ...(spec.seeds.length ? ['--seeds', spec.seeds.join(',')] : []),
       ...(spec.extraArgs ?? []),
     ];
