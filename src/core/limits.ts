@@ -22,3 +22,12 @@ export function pushPullInterval(intervalMs: number, clusterSize: number): numbe
   const multiplier = Math.ceil(Math.log2(clusterSize) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1;
   return multiplier * intervalMs;
 }
+
+/**
+ * Follow-up full-state exchanges after a join, in probe intervals after the first join reply (each
+ * plus up to one probe interval of jitter). Members that start together each get a join reply holding
+ * only those that reached the seed first; the first follow-up (with a seed that answered the join,
+ * which by then has heard from everyone that joined at once) and the second (with a random member)
+ * hand every joiner the rest, instead of waiting for gossip or the first push-pull.
+ */
+export const JOIN_SYNC_DELAYS_PROBES: readonly number[] = [1, 3];

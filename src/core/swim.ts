@@ -9,7 +9,7 @@ import type { SwimConfig } from './config.js';
 import { validateConfig } from './config.js';
 import type { CoreContext } from './context.js';
 import { Dissemination } from './dissemination.js';
-import { DEFAULT_MAX_MEMBERS, MAX_UPDATES_PER_PACKET, pushPullInterval } from './limits.js';
+import { DEFAULT_MAX_MEMBERS, JOIN_SYNC_DELAYS_PROBES, MAX_UPDATES_PER_PACKET, pushPullInterval } from './limits.js';
 import type { ByteMeasure } from './measure.js';
 import { estimateMeasure } from './measure.js';
 import { Membership } from './membership.js';
@@ -65,6 +65,17 @@ export class SwimCore {
   private readonly dissemination: Dissemination;
   private readonly prober: Prober;
   private pushPullTimer: CoreTimer | null = null;
+  /** When the first push-pull phase was drawn, and where in the (scaled) interval it falls, in [0, 1). */
+  private readonly pushPullStart: Millis;
+  private readonly pushPullPhase: number;
+  private firstPushPullDone = false;
+  /** Join negotiations in flight (request id to seed) and the seeds that answered the latest join. */
+  private readonly joinRequests = new Map<number, Address>();
+  private joinAnsweredBy: Address[] = [];
+  /** Follow-up exchanges still to schedule once the latest join is answered; empty otherwise. */
+  private joinSyncToSchedule: readonly number[] = [];
+  private joinSyncTimers: CoreTimer[] = [];
+  private joinSyncsFired = 0;
   private nextRequestId = 1;
 
   constructor(opts: SwimCoreOptions) {
@@ -89,9 +100,12 @@ export class SwimCore {
     this.membership = new Membership(self, this.ctx, maxMembers, (update, now) => this.dissemination.broadcast(update, now));
     this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers);
     this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
+    // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
+    // which is not known yet (see onPushPullTimer), so the phase is kept as a fraction.
+    this.pushPullStart = opts.now;
+    this.pushPullPhase = opts.random.next();
     if (config.pushPullIntervalMs > 0) {
-      // Random phase, as memberlist staggers its first push-pull.
-      this.pushPullTimer = this.ctx.timers.schedule('push-pull', opts.now + opts.random.int(config.pushPullIntervalMs));
+      this.pushPullTimer = this.ctx.timers.schedule('push-pull', opts.now + Math.floor(this.pushPullPhase * config.pushPullIntervalMs));
     }
   }
 
@@ -189,11 +203,19 @@ export class SwimCore {
   join(seeds: readonly Address[], now: Millis): Effect[] {
     const out: Effect[] = [];
     const seen = new Set<Address>();
+    this.joinRequests.clear();
     for (const seed of seeds) {
       if (seed === this.self.grpcAddr || seen.has(seed)) continue;
       seen.add(seed);
-      this.negotiate(seed, true, out);
+      this.joinRequests.set(this.negotiate(seed, true, out), seed);
     }
+    // A new join (the shell retries) replaces the follow-ups of the previous one: at most
+    // JOIN_SYNC_DELAYS_PROBES.length extra exchanges per join.
+    for (const timer of this.joinSyncTimers) this.ctx.timers.cancel(timer);
+    this.joinSyncTimers = [];
+    this.joinAnsweredBy = [];
+    this.joinSyncsFired = 0;
+    this.joinSyncToSchedule = seen.size > 0 ? JOIN_SYNC_DELAYS_PROBES : [];
     return out;
   }
 
@@ -209,11 +231,18 @@ export class SwimCore {
     // Request ids are informational: a late answer is still good news, and merging it is harmless.
     this.membership.markJoined();
     this.membership.merge(remote, now, out);
+    const seed = this.joinRequests.get(requestId);
+    if (seed !== undefined) {
+      this.joinRequests.delete(requestId);
+      this.joinAnsweredBy.push(seed);
+      this.scheduleJoinSync(now);
+    }
     return out;
   }
 
   /** Nothing to undo: the shell retries join, and push-pull simply tries another member next period. */
   onNegotiateFailed(requestId: number, now: Millis): Effect[] {
+    this.joinRequests.delete(requestId);
     return [];
   }
 
@@ -232,6 +261,9 @@ export class SwimCore {
     this.prober.stop();
     this.ctx.timers.cancel(this.pushPullTimer);
     this.pushPullTimer = null;
+    for (const timer of this.joinSyncTimers) this.ctx.timers.cancel(timer);
+    this.joinSyncTimers = [];
+    this.joinSyncToSchedule = [];
     for (const peer of this.membership.pickAlive(this.ctx.config.closingFanout)) {
       out.push({ type: 'closing', to: peer.grpcAddr, name: record.name, incarnation: record.incarnation });
     }
@@ -266,6 +298,9 @@ export class SwimCore {
       case 'push-pull':
         this.onPushPullTimer(timer, now, out);
         return;
+      case 'join-sync':
+        this.onJoinSyncTimer(timer, out);
+        return;
       case 'suspicion':
         this.membership.onSuspicionTimer(timer, now, out);
         return;
@@ -282,7 +317,18 @@ export class SwimCore {
   private onPushPullTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
     if (timer !== this.pushPullTimer) return;
     const { config, timers } = this.ctx;
-    this.pushPullTimer = timers.schedule('push-pull', now + pushPullInterval(config.pushPullIntervalMs, this.membership.liveCount()));
+    const interval = pushPullInterval(config.pushPullIntervalMs, this.membership.liveCount());
+    if (!this.firstPushPullDone) {
+      // The cluster has grown since the phase was drawn: move the first exchange to the same phase of
+      // the scaled interval, so the members' exchanges spread over all of it instead of its first part.
+      const due = this.pushPullStart + Math.floor(this.pushPullPhase * interval);
+      if (due > now) {
+        this.pushPullTimer = timers.schedule('push-pull', due);
+        return;
+      }
+      this.firstPushPullDone = true;
+    }
+    this.pushPullTimer = timers.schedule('push-pull', now + interval);
     const [peer] = this.membership.pickAlive(1);
     if (peer !== undefined) {
       this.negotiate(peer.grpcAddr, false, out);
@@ -297,7 +343,30 @@ export class SwimCore {
     }
   }
 
-  private negotiate(to: Address, join: boolean, out: Effect[]): void {
-    out.push({ type: 'negotiate', to, requestId: this.nextRequestId++, state: this.membership.fullState(), join });
+  /** On the first answer to a join: the follow-up exchanges, each with up to a probe interval of jitter. */
+  private scheduleJoinSync(now: Millis): void {
+    const { config, random, timers } = this.ctx;
+    for (const probes of this.joinSyncToSchedule) {
+      const at = now + probes * config.probeIntervalMs + random.int(config.probeIntervalMs);
+      this.joinSyncTimers.push(timers.schedule('join-sync', at));
+    }
+    this.joinSyncToSchedule = [];
+  }
+
+  /** The first follow-up goes to a seed that answered (it knows the most), later ones to random members. */
+  private onJoinSyncTimer(timer: CoreTimer, out: Effect[]): void {
+    const index = this.joinSyncTimers.indexOf(timer);
+    if (index < 0 || this.membership.isLeaving()) return;
+    this.joinSyncTimers.splice(index, 1);
+    const seeds = this.joinAnsweredBy;
+    const seed = this.joinSyncsFired++ === 0 && seeds.length > 0 ? seeds[this.ctx.random.int(seeds.length)] : undefined;
+    const to = seed ?? this.membership.pickAlive(1)[0]?.grpcAddr;
+    if (to !== undefined) this.negotiate(to, false, out);
+  }
+
+  private negotiate(to: Address, join: boolean, out: Effect[]): number {
+    const requestId = this.nextRequestId++;
+    out.push({ type: 'negotiate', to, requestId, state: this.membership.fullState(), join });
+    return requestId;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pushPullInterval } from '../../src/core/limits.js';
+import type { SwimCore } from '../../src/core/swim.js';
 import type { Effect, MemberRecord } from '../../src/core/types.js';
 import { alive, carried, coreKnowing, dead, gossipAddr, gossipTo, grpcAddr, makeCore, memberEvents, record, sends, tickNext } from './harness.js';
 
@@ -48,6 +49,89 @@ describe('join', () => {
     const { reply, effects } = core.onNegotiate([record('n', 'alive')], true, 5);
     assert.deepEqual(reply.map((r) => r.name).sort(), ['a', 'b', 'n']);
     assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.reason]), [['n', 'joined']]);
+  });
+});
+
+describe('follow-up exchanges after a join', () => {
+  // Periodic push-pull off, so every negotiate after the join is a follow-up.
+  const noPushPull = { pushPullIntervalMs: 0 };
+  function negotiationsUntil(core: SwimCore, until: number): { at: number; n: Negotiate }[] {
+    const found: { at: number; n: Negotiate }[] = [];
+    while (core.nextDeadline() <= until) {
+      const [at, effects] = tickNext(core);
+      for (const n of negotiations(effects)) found.push({ at, n });
+    }
+    return found;
+  }
+
+  test('two exchanges after the first join reply: a seed that answered after 1-2 probe intervals, then a random member after 3-4', () => {
+    const core = makeCore('a', {}, noPushPull);
+    const [n1, n2] = negotiations(core.join([grpcAddr('s1'), grpcAddr('s2')], 0));
+    core.onNegotiateFailed(n1!.requestId, 5);
+    core.onNegotiateReply(n2!.requestId, [record('s2', 'alive'), record('t', 'alive'), record('u', 'alive')], 10);
+    const found = negotiationsUntil(core, 60_000);
+    assert.equal(found.length, 2);
+    const [first, second] = found;
+    assert.equal(first!.n.to, grpcAddr('s2'), 'the seed that answered, not the one that failed');
+    assert.ok(first!.at >= 10 + 200 && first!.at < 10 + 400, `first at ${first!.at}`);
+    assert.ok([grpcAddr('s2'), grpcAddr('t'), grpcAddr('u')].includes(second!.n.to));
+    assert.ok(second!.at >= 10 + 600 && second!.at < 10 + 800, `second at ${second!.at}`);
+    assert.ok(found.every((f) => !f.n.join), 'follow-ups are plain exchanges, not joins');
+    assert.deepEqual(first!.n.state.map((r) => r.name).sort(), ['a', 's2', 't', 'u'], 'they carry our full state');
+  });
+
+  test('more seed replies do not add more follow-ups', () => {
+    const core = makeCore('a', {}, noPushPull);
+    const ns = negotiations(core.join([grpcAddr('s1'), grpcAddr('s2'), grpcAddr('s3')], 0));
+    for (const [i, n] of ns.entries()) core.onNegotiateReply(n.requestId, [record(`s${i + 1}`, 'alive')], 10 + i);
+    const found = negotiationsUntil(core, 60_000);
+    assert.equal(found.length, 2);
+    assert.ok([grpcAddr('s1'), grpcAddr('s2'), grpcAddr('s3')].includes(found[0]!.n.to));
+  });
+
+  test('a seed answering after the first follow-up does not turn the second one into a seed exchange', () => {
+    const core = makeCore('a', {}, noPushPull);
+    const [n1, n2] = negotiations(core.join([grpcAddr('s1'), grpcAddr('s2')], 0));
+    const others = Array.from({ length: 20 }, (_, i) => record(`m${i}`, 'alive'));
+    core.onNegotiateReply(n1!.requestId, [record('s1', 'alive'), ...others], 10);
+    const first = negotiationsUntil(core, 500);
+    assert.deepEqual(first.map((f) => f.n.to), [grpcAddr('s1')]);
+    core.onNegotiateReply(n2!.requestId, [record('s2', 'alive')], 510);
+    const second = negotiationsUntil(core, 60_000);
+    assert.equal(second.length, 1);
+    assert.ok(second[0]!.n.to.startsWith('m'), `second follow-up to ${second[0]!.n.to}, a random member, not s2`);
+  });
+
+  test('no follow-ups when no seed answered, or for a negotiate that was not a join', () => {
+    const failed = makeCore('a', {}, noPushPull);
+    for (const n of negotiations(failed.join([grpcAddr('s1'), grpcAddr('s2')], 0))) failed.onNegotiateFailed(n.requestId, 5);
+    gossipTo(failed, [alive('b')], 6);
+    assert.deepEqual(negotiationsUntil(failed, 60_000), []);
+
+    const pushPulled = coreKnowing('a', ['b'], {}, noPushPull);
+    pushPulled.onNegotiateReply(77, [record('b', 'alive')], 10);
+    assert.deepEqual(negotiationsUntil(pushPulled, 60_000), []);
+  });
+
+  test('a retried join replaces the pending follow-ups instead of adding to them', () => {
+    const core = makeCore('a', {}, noPushPull);
+    const [first] = negotiations(core.join([grpcAddr('s1')], 0));
+    core.onNegotiateReply(first!.requestId, [record('s1', 'alive')], 10);
+    const [retry] = negotiations(core.join([grpcAddr('s2')], 100));
+    core.onNegotiateReply(first!.requestId, [record('s1', 'alive')], 110);
+    assert.deepEqual(negotiationsUntil(core, 60_000), [], 'a late answer to the old join schedules nothing');
+    core.onNegotiateReply(retry!.requestId, [record('s2', 'alive')], 60_010);
+    const found = negotiationsUntil(core, 120_000);
+    assert.equal(found.length, 2);
+    assert.equal(found[0]!.n.to, grpcAddr('s2'));
+  });
+
+  test('leaving cancels pending follow-ups', () => {
+    const core = makeCore('a', {}, noPushPull);
+    const [n] = negotiations(core.join([grpcAddr('s')], 0));
+    core.onNegotiateReply(n!.requestId, [record('s', 'alive')], 10);
+    core.leave(20);
+    assert.deepEqual(negotiationsUntil(core, 60_000), []);
   });
 });
 
@@ -142,6 +226,29 @@ describe('periodic push-pull', () => {
     assert.ok(found[0]!.at < 5000, 'first push-pull within one interval (random phase)');
     assert.equal(found[1]!.at - found[0]!.at, 5000, 'local push-pull interval');
     assert.equal(core.counters.pushPullsStarted, 2);
+  });
+
+  test('the first push-pull falls uniformly over the interval scaled to the cluster, not its unscaled start', () => {
+    // 100 members: the local 5 s interval scales to 15 s. The phase is drawn before the members are known.
+    const others = Array.from({ length: 99 }, (_, i) => `m${i}`);
+    const quiet = { probeIntervalMs: 100_000, probeTimeoutMs: 50_000 };
+    const firsts: number[] = [];
+    for (let c = 0; c < 16; c++) {
+      const core = coreKnowing(`a${c}`, others, {}, quiet);
+      const found: number[] = [];
+      for (let i = 0; i < 5000 && found.length < 2; i++) {
+        const [at, effects] = tickNext(core);
+        if (negotiations(effects).length > 0) found.push(at);
+      }
+      assert.equal(found.length, 2);
+      assert.ok(found[0]! < 15_000, `first push-pull at ${found[0]} within the scaled interval`);
+      assert.equal(found[1]! - found[0]!, 15_000, 'then every scaled interval');
+      assert.equal(core.counters.pushPullsStarted, 2, 'moving the first exchange to its scaled phase sends nothing');
+      firsts.push(found[0]!);
+    }
+    // Uniform over 15 s: about two thirds land past the unscaled 5 s (none did before), some in each third.
+    assert.ok(firsts.filter((at) => at >= 5000).length >= 8, `first push-pulls ${firsts.join(', ')}`);
+    assert.ok(firsts.some((at) => at < 5000) && firsts.some((at) => at >= 10_000), `first push-pulls ${firsts.join(', ')}`);
   });
 
   test('push-pull interval scales up for big clusters (memberlist pushPullScale)', () => {
