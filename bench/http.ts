@@ -1,0 +1,246 @@
+// HTTP benchmark (issue 4): the app API under autocannon, against a no-op route in the same server.
+//   node --import tsx bench/http.ts [--duration S] [--rounds N] [--connections 1,32,128] [--no-batch]
+//                                   [--batch-duration S] [--json] [--check]
+// The server runs in a child process (one core), autocannon in this one (the other core), so the client
+// does not steal the server's event loop. Each GET case alternates no-op and route runs and compares them.
+// Server CPU per request is reported beside throughput: on a shared machine it is the steadier number.
+// A third GET route answers a fixed body as large as a real answer, to tell response size from work.
+// The fake AgentView does the runtime's real per-request work: placement's shardOf (XXH64 + jump hash)
+// over a buildTable of 10 members at the default shard count, then owner objects precomputed per shard.
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { buildAppApi } from '../src/http/index.js';
+import { createMetrics } from '../src/metrics.js';
+import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type OwnershipTable } from '../src/placement/index.js';
+import type { AgentView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView } from '../src/runtime/view.js';
+
+const MEMBERS = 10;
+const BATCH_KEYS = 10_000;
+
+/** What the runtime does per request: hash + shard + precomputed owner objects per shard. */
+function benchView(table: OwnershipTable, names: readonly string[]): AgentView {
+  const owners = new Map<string, RouteOwner>(
+    names.map((name, i) => [
+      name,
+      { name, addresses: { gossip: `10.1.0.${i}:7946`, grpc: `10.1.0.${i}:7947`, app: `10.1.0.${i}:8080` }, serving: true },
+    ]),
+  );
+  const ownerBy: (RouteOwner | null)[] = [];
+  const replicasBy: (readonly RouteOwner[])[] = [];
+  for (let s = 0; s < table.shards; s++) {
+    const o = table.ownerOf(s);
+    ownerBy.push(o === null ? null : (owners.get(o) ?? null));
+    replicasBy.push(table.replicasOf(s).map((n) => owners.get(n)).filter((x): x is RouteOwner => x !== undefined));
+  }
+  const route = (key: string): RouteAnswer => {
+    const shard = table.shardOf(key);
+    return { key, shard, owner: ownerBy[shard] ?? null, replicas: replicasBy[shard] ?? [], version: table.version };
+  };
+  const ok: HealthView = { ok: true, reasons: [] };
+  const members: MemberView[] = names.map((name) => {
+    const o = owners.get(name);
+    return { name, state: 'alive', incarnation: 1, serving: true, addresses: o?.addresses ?? { gossip: '', grpc: '', app: '' }, tags: {}, self: false };
+  });
+  return {
+    name: names[0] ?? 'm0',
+    route,
+    routeMany: (keys) => keys.map(route),
+    members: () => ({ version: table.version, members }),
+    table: (): TableView => ({ shards: table.shards, replicas: table.replicas, version: table.version, members: names.length, shardsPerMember: {} }),
+    subscribe: () => () => {},
+    leave: async () => {},
+    readiness: () => ok,
+    liveness: () => ok,
+  };
+}
+
+async function serve(): Promise<void> {
+  const names = Array.from({ length: MEMBERS }, (_, i) => `member-${i}`);
+  const view = benchView(buildTable(names, { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS }), names);
+  const app = buildAppApi(view, { metrics: createMetrics() });
+  // The baseline: a route in the same instance (same router, hooks and error handling) doing nothing.
+  app.get('/noop/:key', () => ({ ok: true }));
+  // A second, informative baseline: no work either, but a body as large as a real answer, which
+  // separates the cost of the bigger response from the cost of the lookup and serialization.
+  const sized = Buffer.from(JSON.stringify(view.route('user-0'.padEnd(16, 'x'))));
+  app.get('/static/:key', (_request, reply) => reply.type('application/json; charset=utf-8').send(sized));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  process.send?.({ port });
+  process.on('message', () => {
+    const u = process.cpuUsage();
+    process.send?.({ cpuUs: u.user + u.system });
+  });
+  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+}
+
+interface Run {
+  readonly requestsPerSec: number;
+  readonly requests: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly bytesPerSec: number;
+  /** CPU the server process spent during the run, microseconds. */
+  readonly serverCpuUs: number;
+  /** CPU this (client) process spent during the run, microseconds. */
+  readonly clientCpuUs: number;
+}
+
+function startServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+/** The server's CPU time so far (user + system, µs), asked over IPC. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { cpuUs: number }) => resolve(m.cpuUs));
+    child.send('cpu');
+  });
+}
+
+function ownCpu(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function cannon(child: ChildProcess, opts: autocannon.Options): Promise<Run> {
+  const server0 = await serverCpu(child);
+  const client0 = ownCpu();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon(opts, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+  const clientCpuUs = ownCpu() - client0;
+  const serverCpuUs = (await serverCpu(child)) - server0;
+  return {
+    requestsPerSec: result.requests.average,
+    requests: result.requests.total,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    bytesPerSec: result.throughput.average,
+    serverCpuUs,
+    clientCpuUs,
+  };
+}
+
+function keyPaths(n: number): string[] {
+  // 16-byte keys, distinct, URL-safe.
+  return Array.from({ length: n }, (_, i) => `/${`user-${i.toString(36)}`.padEnd(16, 'x')}`);
+}
+
+function option(args: readonly string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+const sum = (rs: readonly Run[], f: (r: Run) => number): number => rs.reduce((a, r) => a + f(r), 0);
+
+async function drive(): Promise<void> {
+  const args = process.argv.slice(2);
+  /** Seconds per side (no-op, route) and connection count, split over `rounds` alternating runs. */
+  const duration = option(args, '--duration', 6);
+  const rounds = Math.round(option(args, '--rounds', 4));
+  const batchDuration = option(args, '--batch-duration', 5);
+  const casesArg = args.indexOf('--connections');
+  const getConnections = casesArg >= 0 ? (args[casesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [1, 32, 128];
+  const runBatch = !args.includes('--no-batch');
+  const loadBefore = loadavg()[0] ?? 0;
+  const { child, port } = await startServer();
+  const base = `http://127.0.0.1:${port}`;
+  const keys = keyPaths(1024);
+  const get = (prefix: string): autocannon.Request[] => keys.map((k) => ({ method: 'GET', path: `${prefix}${k}` }));
+  const results: Record<string, unknown> = { members: MEMBERS, shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS, durationS: duration, rounds };
+  const lines: string[] = [];
+  let allPass = true;
+  try {
+    // Warm both paths up (JIT) before measuring.
+    for (const prefix of ['/noop', '/v1/route']) await cannon(child, { url: base, connections: 32, duration: 2, requests: get(prefix) });
+    for (const connections of getConnections) {
+      const runs: Record<'noop' | 'static' | 'route', Run[]> = { noop: [], static: [], route: [] };
+      const prefixes = { noop: '/noop', static: '/static', route: '/v1/route' } as const;
+      // Short alternating runs, so drift (other tenants of the machine) hits every side alike.
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? (['noop', 'static', 'route'] as const) : (['route', 'static', 'noop'] as const);
+        for (const which of order) {
+          runs[which].push(await cannon(child, { url: base, connections, duration: duration / rounds, requests: get(prefixes[which]) }));
+        }
+      }
+      const rps = (rs: Run[]): number => sum(rs, (r) => r.requestsPerSec) / rs.length;
+      const cpuPerRequest = (rs: Run[]): number => sum(rs, (r) => r.serverCpuUs) / Math.max(1, sum(rs, (r) => r.requests));
+      const bad = sum([...runs.noop, ...runs.static, ...runs.route], (r) => r.errors + r.non2xx);
+      const noop = rps(runs.noop);
+      const sized = rps(runs.static);
+      const route = rps(runs.route);
+      const ratio = route / noop;
+      const cpuRatio = cpuPerRequest(runs.noop) / cpuPerRequest(runs.route);
+      const pass = ratio >= 0.9 && bad === 0;
+      allPass &&= pass;
+      results[`get_c${connections}`] = {
+        noopRps: Math.round(noop),
+        routeRps: Math.round(route),
+        ratio: Number(ratio.toFixed(3)),
+        staticRps: Math.round(sized),
+        ratioToStatic: Number((route / sized).toFixed(3)),
+        staticServerCpuUsPerReq: Number(cpuPerRequest(runs.static).toFixed(1)),
+        noopServerCpuUsPerReq: Number(cpuPerRequest(runs.noop).toFixed(1)),
+        routeServerCpuUsPerReq: Number(cpuPerRequest(runs.route).toFixed(1)),
+        cpuRatio: Number(cpuRatio.toFixed(3)),
+        errors: bad,
+      };
+      lines.push(
+        `GET /v1/route/:key  c=${String(connections).padStart(3)}  route ${Math.round(route).toString().padStart(6)} req/s  noop ${Math.round(noop).toString().padStart(6)} req/s  ratio ${ratio.toFixed(3)} (target >= 0.9) ${pass ? 'PASS' : 'FAIL'}` +
+          `  | same-size static body ${Math.round(sized)} req/s (route/static ${(route / sized).toFixed(3)})` +
+          `  | server CPU/req route ${cpuPerRequest(runs.route).toFixed(1)} us, static ${cpuPerRequest(runs.static).toFixed(1)} us, noop ${cpuPerRequest(runs.noop).toFixed(1)} us`,
+      );
+    }
+    const batches = Array.from({ length: runBatch ? 8 : 0 }, (_, b) =>
+      JSON.stringify({ keys: Array.from({ length: BATCH_KEYS }, (_, i) => `batch${b}-key-${i}`.padEnd(16, 'x')) }),
+    );
+    const post = batches.map((body) => ({ method: 'POST' as const, path: '/v1/route', headers: { 'content-type': 'application/json' }, body }));
+    if (runBatch) await cannon(child, { url: base, connections: 1, duration: 2, requests: post });
+    for (const connections of runBatch ? [1, 2] : []) {
+      const run = await cannon(child, { url: base, connections, duration: batchDuration, requests: post });
+      const keysPerSec = run.requestsPerSec * BATCH_KEYS;
+      const serverMsPerBatch = run.serverCpuUs / 1000 / Math.max(1, run.requests);
+      const clientMsPerBatch = run.clientCpuUs / 1000 / Math.max(1, run.requests);
+      const pass = keysPerSec >= 1_000_000 && run.errors === 0 && run.non2xx === 0;
+      allPass &&= pass;
+      results[`batch_c${connections}`] = {
+        requestsPerSec: Number(run.requestsPerSec.toFixed(1)),
+        keysPerSec: Math.round(keysPerSec),
+        p99Ms: run.p99Ms,
+        responseMBps: Number((run.bytesPerSec / 1e6).toFixed(1)),
+        serverCpuMsPerBatch: Number(serverMsPerBatch.toFixed(2)),
+        clientCpuMsPerBatch: Number(clientMsPerBatch.toFixed(2)),
+        serverKeysPerCpuSecond: Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)),
+      };
+      lines.push(
+        `POST /v1/route x${BATCH_KEYS}  c=${connections}  ${run.requestsPerSec.toFixed(1)} req/s = ${Math.round(keysPerSec).toLocaleString('en-US')} keys/s  p99 ${run.p99Ms} ms  (target >= 1,000,000 keys/s) ${pass ? 'PASS' : 'FAIL'}` +
+          `  | server CPU ${serverMsPerBatch.toFixed(2)} ms/batch (${Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)).toLocaleString('en-US')} keys per CPU-second), client CPU ${clientMsPerBatch.toFixed(2)} ms/batch`,
+      );
+    }
+  } finally {
+    child.disconnect();
+  }
+  const loadAfter = loadavg()[0] ?? 0;
+  results['loadavg1'] = [Number(loadBefore.toFixed(2)), Number(loadAfter.toFixed(2))];
+  results['pass'] = allPass;
+  if (args.includes('--json')) console.log(JSON.stringify(results));
+  else {
+    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores, 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    for (const l of lines) console.log(l);
+  }
+  if (args.includes('--check') && !allPass) process.exitCode = 1;
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await drive();

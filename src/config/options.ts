@@ -1,0 +1,283 @@
+// What each option is called in each source, its default and its description: the single source for
+// the loader, the error messages and docs/config.md.
+import { DEFAULT_REPLICAS, DEFAULT_SHARDS, MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
+import { flagOf, type ConfigKey } from './schema.js';
+import { MAX_SEEDS, MAX_TAG_BYTES } from './fields.js';
+
+/** What a default may depend on: the process environment and the machine. */
+export interface DefaultContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: () => string;
+  /** The first non-loopback IPv4 address of this machine, if any. */
+  readonly firstIPv4: () => string | undefined;
+}
+
+export interface OptionMeta {
+  readonly description: string;
+  /** Raw default, parsed like user input; undefined = none. */
+  readonly default?: string | ((ctx: DefaultContext) => string);
+  /** The default as the docs show it. */
+  readonly defaultDoc: string;
+  /** False for secrets: a flag would show in `ps` and shell history. */
+  readonly flag?: boolean;
+  /** False for options that cannot sit in the config file (the path of the file itself). */
+  readonly file?: boolean;
+  /** Redacted in problem messages. */
+  readonly secret?: boolean;
+  /** Heading the option is listed under in docs/config.md. */
+  readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'Timing' | 'HTTP' | 'Protocol overrides' | 'Other';
+}
+
+export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
+  configFile: {
+    group: 'Other',
+    description: 'JSON file with options keyed by their flag names without dashes (e.g. {"seeds": ["a:7947"]}). Flags and environment override it.',
+    defaultDoc: 'none',
+    file: false,
+  },
+  name: {
+    group: 'Identity and addresses',
+    description: 'Unique member name; a restarted pod keeps it. No spaces or control characters, at most 253 bytes.',
+    default: (ctx) => ctx.env['POD_NAME'] || ctx.hostname(),
+    defaultDoc: '`POD_NAME`, else the hostname',
+  },
+  gossipAddr: {
+    group: 'Identity and addresses',
+    description: 'UDP address the SWIM protocol binds. IPv6 as [addr]:port; port 0 picks a free port.',
+    default: '0.0.0.0:7946',
+    defaultDoc: '0.0.0.0:7946',
+  },
+  grpcAddr: {
+    group: 'Identity and addresses',
+    description: 'TCP address the gRPC control plane (join, anti-entropy, leave) binds.',
+    default: '0.0.0.0:7947',
+    defaultDoc: '0.0.0.0:7947',
+  },
+  advertiseHost: {
+    group: 'Identity and addresses',
+    description: 'Host peers use to reach this member (IP or DNS name); the ports of --gossip-addr and --grpc-addr are appended.',
+    default: (ctx) => ctx.env['POD_IP'] || ctx.firstIPv4() || '127.0.0.1',
+    defaultDoc: '`POD_IP`, else the first non-loopback IPv4 address, else 127.0.0.1',
+  },
+  httpAddr: {
+    group: 'HTTP',
+    description: 'App API listen address. Keep it on loopback; any other address requires an HTTP token.',
+    default: '127.0.0.1:7948',
+    defaultDoc: '127.0.0.1:7948',
+  },
+  opsAddr: {
+    group: 'HTTP',
+    description: 'Ops listener (/livez, /readyz, /metrics) for kubelet and Prometheus, which reach the pod IP.',
+    default: '0.0.0.0:7949',
+    defaultDoc: '0.0.0.0:7949',
+  },
+  appAddr: {
+    group: 'Identity and addresses',
+    description: 'The co-located app\'s address, advertised to peers and returned in route answers. ":PORT" means the advertise host at that port.',
+    defaultDoc: 'none',
+  },
+  appHealth: {
+    group: 'Identity and addresses',
+    description: 'How to tell the app is ready: an http:// URL (2xx = ready) or tcp://host:port (connect = ready). Only serving members own shards.',
+    defaultDoc: 'none (app taken as ready)',
+  },
+  seeds: {
+    group: 'Cluster',
+    description: `Comma list of host:port (gRPC) or DNS names (a headless Service; its addresses at this member's gRPC port); at most ${MAX_SEEDS}. Empty: form a cluster alone.`,
+    default: '',
+    defaultDoc: 'none (bootstrap alone)',
+  },
+  bootstrap: {
+    group: 'Cluster',
+    description: 'With seeds: form a new cluster alone when no seed answers within --join-timeout-ms (the first pod of a new cluster).',
+    default: 'false',
+    defaultDoc: 'false',
+  },
+  profile: {
+    group: 'Cluster',
+    description: 'SWIM timing profile: lan (memberlist defaults), local (loopback and tests, fast), wan (long round trips).',
+    default: 'lan',
+    defaultDoc: 'lan',
+  },
+  shards: {
+    group: 'Placement',
+    description: `Shard count, 1-${MAX_SHARDS}. Must be the same on every member (docs/placement.md explains the default).`,
+    default: String(DEFAULT_SHARDS),
+    defaultDoc: String(DEFAULT_SHARDS),
+  },
+  replicas: {
+    group: 'Placement',
+    description: `Replicas listed after the owner in route answers, 0-${MAX_REPLICAS}.`,
+    default: String(DEFAULT_REPLICAS),
+    defaultDoc: String(DEFAULT_REPLICAS),
+  },
+  keyringFile: {
+    group: 'Cluster',
+    description: 'File with the gossip encryption keys.',
+    defaultDoc: 'none',
+  },
+  label: {
+    group: 'Cluster',
+    description: 'Cluster label (at most 255 bytes); packets with another label are rejected.',
+    defaultDoc: 'none',
+  },
+  tags: {
+    group: 'Identity and addresses',
+    description: `Member tags as key=value,key=value (a JSON object in the config file); at most ${MAX_TAG_BYTES} bytes written that way.`,
+    default: '',
+    defaultDoc: 'none',
+  },
+  logLevel: {
+    group: 'Other',
+    description: 'fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+    defaultDoc: 'info',
+  },
+  joinTimeoutMs: {
+    group: 'Timing',
+    description: 'How long to try the seeds at start before --bootstrap forms a cluster alone (without --bootstrap the tries go on, and the member stays unready).',
+    default: '5000',
+    defaultDoc: '5000',
+  },
+  joinRetryInitialMs: {
+    group: 'Timing',
+    description: 'Wait before the second round of join tries; doubles each round up to --join-retry-max-ms.',
+    default: '500',
+    defaultDoc: '500',
+  },
+  joinRetryMaxMs: {
+    group: 'Timing',
+    description: 'Longest wait between join rounds.',
+    default: '10000',
+    defaultDoc: '10000',
+  },
+  rpcTimeoutMs: {
+    group: 'Timing',
+    description: 'Deadline of one gRPC call to a peer (Negotiate, Closing).',
+    default: '2000',
+    defaultDoc: '2000',
+  },
+  leaveTimeoutMs: {
+    group: 'Timing',
+    description: 'On leave (SIGTERM or POST /v1/leave), longest wait for the news to spread before exiting.',
+    default: '5000',
+    defaultDoc: '5000',
+  },
+  settleMs: {
+    group: 'Timing',
+    description: 'Readiness needs the member view unchanged this long.',
+    defaultDoc: 'two probe intervals (lan 2000, local 400, wan 10000)',
+  },
+  httpToken: {
+    group: 'HTTP',
+    description: 'Bearer token the app API demands from non-loopback clients (16-4096 printable characters). Environment or config file only: a flag would show in `ps`.',
+    defaultDoc: 'none',
+    flag: false,
+    secret: true,
+  },
+  probeIntervalMs: {
+    group: 'Protocol overrides',
+    description: 'Time between probes.',
+    defaultDoc: 'profile (lan 1000, local 200, wan 5000)',
+  },
+  probeTimeoutMs: {
+    group: 'Protocol overrides',
+    description: 'Wait for a direct ack before indirect probes; below the probe interval.',
+    defaultDoc: 'profile (lan 500, local 100, wan 3000)',
+  },
+  indirectChecks: {
+    group: 'Protocol overrides',
+    description: 'Members asked to probe a target that missed its direct ack (k).',
+    defaultDoc: 'profile (lan 3, local 2, wan 3)',
+  },
+  suspicionMult: {
+    group: 'Protocol overrides',
+    description: 'Suspicion minimum = mult x max(1, log10(n)) x probe interval.',
+    defaultDoc: 'profile (lan 4, local 3, wan 6)',
+  },
+  suspicionMaxTimeoutMult: {
+    group: 'Protocol overrides',
+    description: 'Suspicion maximum = this x the minimum; shrinks toward the minimum with independent confirmations.',
+    defaultDoc: 'profile (6)',
+  },
+  awarenessMaxMultiplier: {
+    group: 'Protocol overrides',
+    description: 'Lifeguard local health: probe interval and timeout grow up to this factor while this member is unhealthy; 1 turns it off.',
+    defaultDoc: 'profile (8)',
+  },
+  gossipIntervalMs: {
+    group: 'Protocol overrides',
+    description: 'Time between gossip rounds.',
+    defaultDoc: 'profile (lan 200, local 50, wan 500)',
+  },
+  gossipNodes: {
+    group: 'Protocol overrides',
+    description: 'Members gossiped to per round.',
+    defaultDoc: 'profile (lan 3, local 3, wan 4)',
+  },
+  retransmitMult: {
+    group: 'Protocol overrides',
+    description: 'Each update is piggybacked mult x ceil(log10(n+1)) times.',
+    defaultDoc: 'profile (lan 4, local 3, wan 4)',
+  },
+  pushPullIntervalMs: {
+    group: 'Protocol overrides',
+    description: 'Full-state exchange with one random member; 0 turns it off.',
+    defaultDoc: 'profile (lan 30000, local 5000, wan 60000)',
+  },
+  deadRetentionMs: {
+    group: 'Protocol overrides',
+    description: 'Dead and left members are kept (and gossiped) this long.',
+    defaultDoc: 'profile (lan 30000, local 5000, wan 60000)',
+  },
+  tombstoneMs: {
+    group: 'Protocol overrides',
+    description: 'After reaping, a name and incarnation are remembered this long against stale news.',
+    defaultDoc: 'profile (lan 300000, local 60000, wan 600000)',
+  },
+  packetBudget: {
+    group: 'Protocol overrides',
+    description: 'Largest UDP packet in bytes (512-65507).',
+    defaultDoc: 'profile (1400)',
+  },
+  closingFanout: {
+    group: 'Protocol overrides',
+    description: 'Alive members sent a direct Closing notice on leave.',
+    defaultDoc: 'profile (5)',
+  },
+};
+
+export const CONFIG_KEYS = Object.keys(OPTIONS) as ConfigKey[];
+
+/** The environment variable of an option, e.g. SWIMRING_GOSSIP_ADDR; SWIMRING_CONFIG for the file. */
+export function envOf(key: ConfigKey): string {
+  const base = key === 'configFile' ? 'config' : key;
+  return `SWIMRING_${base.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The flag of an option, e.g. --gossip-addr; --config for the file. */
+export function flagName(key: ConfigKey): string {
+  return key === 'configFile' ? '--config' : flagOf(key);
+}
+
+/** The config file key of an option: its flag without the dashes. */
+export function fileKeyOf(key: ConfigKey): string {
+  return flagName(key).slice(2);
+}
+
+export interface OptionDoc {
+  readonly flag: string;
+  readonly env: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+export const OPTION_DOCS: readonly OptionDoc[] = CONFIG_KEYS.map((key) => {
+  const meta = OPTIONS[key];
+  return {
+    flag: meta.flag === false ? '' : flagName(key),
+    env: envOf(key),
+    default: meta.defaultDoc,
+    description: meta.description,
+  };
+});

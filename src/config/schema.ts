@@ -1,0 +1,205 @@
+// The one schema: raw option values (text from flags and environment, JSON from the config file, or the
+// defaults) in, the fully resolved SwimringConfig out. Field checks live in ./fields.ts; what spans
+// several options (listener clashes, token on a non-loopback API, the SWIM settings as a whole) is here.
+import { z } from 'zod';
+import { PROFILES, validateConfig, type SwimConfig } from '../core/config.js';
+import { MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
+import { formatHostPort, isLoopbackHost, isWildcardHost, type HostPort } from './address.js';
+import { appAddress, appHealth, boolean, host, hostPort, integer, oneOf, optional, seeds, tags, token } from './fields.js';
+
+export const PROFILE_NAMES = ['lan', 'local', 'wan'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DAY_MS = 86_400_000;
+
+/** Options that override one field of the chosen SWIM profile, keyed as in SwimConfig. */
+export const protocolShape = {
+  probeIntervalMs: optional(integer(10, 600_000)),
+  probeTimeoutMs: optional(integer(1, 600_000)),
+  indirectChecks: optional(integer(0, 16)),
+  suspicionMult: optional(integer(1, 100)),
+  suspicionMaxTimeoutMult: optional(integer(1, 100)),
+  awarenessMaxMultiplier: optional(integer(1, 100)),
+  gossipIntervalMs: optional(integer(1, 600_000)),
+  gossipNodes: optional(integer(0, 64)),
+  retransmitMult: optional(integer(1, 100)),
+  pushPullIntervalMs: optional(integer(0, DAY_MS)),
+  deadRetentionMs: optional(integer(0, DAY_MS)),
+  tombstoneMs: optional(integer(0, DAY_MS)),
+  packetBudget: optional(integer(512, 65_507)),
+  closingFanout: optional(integer(0, 64)),
+} satisfies Record<keyof SwimConfig, z.ZodType>;
+
+export const configShape = {
+  configFile: optional(z.string({ error: 'expected a file path' })),
+  name: token('a member name', 253),
+  gossipAddr: hostPort({ allowPortZero: true }),
+  grpcAddr: hostPort({ allowPortZero: true }),
+  advertiseHost: host(),
+  httpAddr: hostPort({ allowPortZero: true }),
+  opsAddr: hostPort({ allowPortZero: true }),
+  appAddr: optional(appAddress()),
+  appHealth: optional(appHealth()),
+  seeds: seeds(),
+  bootstrap: boolean(),
+  profile: oneOf(PROFILE_NAMES),
+  shards: integer(1, MAX_SHARDS),
+  replicas: integer(0, MAX_REPLICAS),
+  keyringFile: optional(z.string({ error: 'expected a file path' })),
+  label: optional(token('a cluster label', 255)),
+  tags: tags(),
+  logLevel: oneOf(LOG_LEVELS),
+  joinTimeoutMs: integer(0, DAY_MS),
+  joinRetryInitialMs: integer(10, DAY_MS),
+  joinRetryMaxMs: integer(10, DAY_MS),
+  rpcTimeoutMs: integer(10, 600_000),
+  leaveTimeoutMs: integer(0, 600_000),
+  settleMs: optional(integer(0, 600_000)),
+  httpToken: optional(
+    z
+      .string({ error: 'expected a token' })
+      .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
+  ),
+  ...protocolShape,
+};
+
+export type ConfigKey = keyof typeof configShape;
+export type ProtocolKey = keyof typeof protocolShape;
+export const PROTOCOL_KEYS = Object.keys(protocolShape) as ProtocolKey[];
+
+type Fields = z.output<z.ZodObject<typeof configShape>>;
+
+function addressesClash(a: HostPort, b: HostPort): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  return a.host === b.host || isWildcardHost(a.host) || isWildcardHost(b.host);
+}
+
+/** The overrides given, leaving out any that failed their own field check (already reported). */
+function protocolOverrides(f: Fields): Partial<SwimConfig> {
+  const out: Partial<SwimConfig> = {};
+  for (const key of PROTOCOL_KEYS) {
+    const v = f[key];
+    if (typeof v === 'number' && protocolShape[key].safeParse(v).success) out[key] = v;
+  }
+  return out;
+}
+
+function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
+  const issue = (path: ConfigKey, message: string): void => {
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  };
+  // Field problems still reach here with partial values, so each check guards what it reads.
+  const tcp: [ConfigKey, HostPort | undefined][] = [
+    ['grpcAddr', f.grpcAddr],
+    ['httpAddr', f.httpAddr],
+    ['opsAddr', f.opsAddr],
+  ];
+  for (let i = 0; i < tcp.length; i++) {
+    for (let j = i + 1; j < tcp.length; j++) {
+      const [ka, a] = tcp[i] ?? [];
+      const [kb, b] = tcp[j] ?? [];
+      if (ka && kb && a?.host !== undefined && b?.host !== undefined && addressesClash(a, b)) {
+        issue(kb, `${formatHostPort(b)} clashes with ${flagOf(ka)} ${formatHostPort(a)} (both are TCP listeners)`);
+      }
+    }
+  }
+  if (f.httpAddr?.host !== undefined && !isLoopbackHost(f.httpAddr.host) && !f.httpToken) {
+    issue(
+      'httpAddr',
+      `${formatHostPort(f.httpAddr)} is reachable from other machines: set SWIMRING_HTTP_TOKEN (or http-token in the config file), or listen on 127.0.0.1`,
+    );
+  }
+  if (typeof f.joinRetryInitialMs === 'number' && typeof f.joinRetryMaxMs === 'number' && f.joinRetryInitialMs > f.joinRetryMaxMs) {
+    issue('joinRetryMaxMs', `must be at least --join-retry-initial-ms (${f.joinRetryInitialMs})`);
+  }
+  const base = PROFILES[f.profile];
+  if (base !== undefined) {
+    const overrides = protocolOverrides(f);
+    for (const problem of validateConfig({ ...base, ...overrides })) {
+      // The profile alone is valid, so a problem names at least one override; blame the first named.
+      const named = PROTOCOL_KEYS.filter((k) => problem.includes(k));
+      const blamed = named.find((k) => k in overrides) ?? 'profile';
+      issue(blamed, `${problem.replace(/\b[a-z]+[A-Z]\w*/g, (k) => (k in protocolShape ? flagOf(k as ConfigKey) : k))} (with profile ${f.profile})`);
+    }
+  }
+}
+
+/** "--probe-timeout-ms" for probeTimeoutMs: the flag spelling users see in every message. */
+export function flagOf(key: ConfigKey): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export interface ResolvedConfig {
+  /** The config file read, if any. */
+  readonly configFile: string | null;
+  readonly name: string;
+  readonly gossipAddr: HostPort;
+  readonly grpcAddr: HostPort;
+  /** Host peers dial to reach this member; ports come from the listen addresses. */
+  readonly advertiseHost: string;
+  readonly httpAddr: HostPort;
+  readonly opsAddr: HostPort;
+  /** The app's address as advertised to peers; ":PORT" was resolved against advertiseHost. */
+  readonly appAddr: HostPort | null;
+  readonly appHealth: z.output<ReturnType<typeof appHealth>> | null;
+  /** Seeds given without a port use this member's gRPC port. */
+  readonly seeds: readonly HostPort[];
+  readonly bootstrap: boolean;
+  readonly profile: (typeof PROFILE_NAMES)[number];
+  readonly shards: number;
+  readonly replicas: number;
+  readonly keyringFile: string | null;
+  readonly label: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly joinTimeoutMs: number;
+  readonly joinRetryInitialMs: number;
+  readonly joinRetryMaxMs: number;
+  readonly rpcTimeoutMs: number;
+  readonly leaveTimeoutMs: number;
+  /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
+  readonly settleMs: number;
+  readonly httpToken: string | null;
+  /** The profile with every override applied and validated. */
+  readonly swim: Readonly<SwimConfig>;
+}
+
+function resolve(f: Fields): ResolvedConfig {
+  const swim: SwimConfig = { ...PROFILES[f.profile], ...protocolOverrides(f) };
+  return {
+    configFile: f.configFile,
+    name: f.name,
+    gossipAddr: f.gossipAddr,
+    grpcAddr: f.grpcAddr,
+    advertiseHost: f.advertiseHost,
+    httpAddr: f.httpAddr,
+    opsAddr: f.opsAddr,
+    appAddr: f.appAddr === null ? null : { host: f.appAddr.host || f.advertiseHost, port: f.appAddr.port },
+    appHealth: f.appHealth,
+    seeds: f.seeds.map((s) => ({ host: s.host, port: s.port ?? f.grpcAddr.port })),
+    bootstrap: f.bootstrap,
+    profile: f.profile,
+    shards: f.shards,
+    replicas: f.replicas,
+    keyringFile: f.keyringFile,
+    label: f.label,
+    tags: f.tags,
+    logLevel: f.logLevel,
+    joinTimeoutMs: f.joinTimeoutMs,
+    joinRetryInitialMs: f.joinRetryInitialMs,
+    joinRetryMaxMs: f.joinRetryMaxMs,
+    rpcTimeoutMs: f.rpcTimeoutMs,
+    leaveTimeoutMs: f.leaveTimeoutMs,
+    settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
+    httpToken: f.httpToken,
+    swim: Object.freeze(swim),
+  };
+}
+
+/** Raw values keyed by ConfigKey in, the resolved configuration out. loadConfig() is the usual door. */
+export const configSchema = z
+  .object(configShape)
+  // Run even when single fields failed, so every problem is reported in one go.
+  .superRefine(checkAcross, { when: () => true })
+  .transform(resolve);
+
+export type SwimringConfig = z.infer<typeof configSchema>;

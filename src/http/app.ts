@@ -1,0 +1,49 @@
+// The app API (v1): what the co-located application asks its sidecar, on 127.0.0.1. Built without
+// listen() so tests drive it through inject().
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Metrics } from '../metrics.js';
+import type { AgentView } from '../runtime/view.js';
+import { requireTokenOffLoopback } from './auth.js';
+import { resolveLimits, type HttpLimits } from './limits.js';
+import { registerOpenApi } from './openapi.js';
+import { leavePlugin } from './routes/leave.js';
+import { membersPlugin, tablePlugin } from './routes/members.js';
+import { routePlugin } from './routes/route.js';
+import { watchPlugin } from './routes/watch.js';
+import { createServer } from './server.js';
+
+export interface AppApiOptions {
+  readonly metrics: Metrics;
+  readonly logger?: FastifyBaseLogger;
+  readonly limits?: Partial<HttpLimits>;
+  /** Bearer token demanded from non-loopback clients; without it every client is served. */
+  readonly token?: string | null;
+}
+
+function notFoundHint(method: string, url: string): string | undefined {
+  if (method === 'GET' && url.startsWith('/v1/route/')) return 'a "/" inside a key must be sent as %2F';
+  if (method === 'GET' && (url === '/v1/route' || url.startsWith('/v1/route?'))) return 'use GET /v1/route/KEY or POST /v1/route {"keys": [...]}';
+  return undefined;
+}
+
+export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstance {
+  const limits = resolveLimits(opts.limits);
+  const app = createServer({
+    metrics: opts.metrics,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    // A key of maxKeyBytes bytes, each percent-encoded (3 characters), still fits the router.
+    maxParamLength: limits.maxKeyBytes * 3,
+    maxIssues: limits.maxIssues,
+    notFoundHint,
+  });
+  if (opts.token) requireTokenOffLoopback(app, opts.token, opts.metrics);
+  // Before the routes: the OpenAPI plugin learns of routes as they are added (GET /v1/openapi.json).
+  registerOpenApi(app);
+  const common = { view, metrics: opts.metrics, limits };
+  void app.register(routePlugin, common);
+  void app.register(membersPlugin, { view });
+  void app.register(tablePlugin, { view });
+  void app.register(watchPlugin, common);
+  void app.register(leavePlugin, { view });
+  return app;
+}

@@ -1,0 +1,40 @@
+// Key checks shared by the single and batch route endpoints. Keys are hashed as UTF-8, so a string
+// with a lone surrogate (which has no UTF-8 form) is refused rather than silently rewritten.
+
+/** UTF-8 byte length of `s`, or -1 when it holds a lone surrogate. One pass, no allocation. */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return -1;
+      bytes += 4;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
+    else bytes += 3;
+  }
+  return bytes;
+}
+
+export type KeyProblem = { readonly code: 'key_empty' | 'key_too_long' | 'key_invalid'; readonly message: string };
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** null when `key` may be routed. Checked for every key of a batch, so the common case is two native scans at most. */
+export function checkKey(key: string, maxKeyBytes: number): KeyProblem | null {
+  if (key.length === 0) return { code: 'key_empty', message: 'key must not be empty' };
+  if (key.length > maxKeyBytes) return { code: 'key_too_long', message: `key is longer than ${maxKeyBytes} UTF-8 bytes` };
+  // Pairs are fine; only a lone half has no UTF-8 form. Most keys have no surrogate at all.
+  if (SURROGATE.test(key) && utf8Length(key) < 0) {
+    return { code: 'key_invalid', message: 'key is not valid Unicode (it has a lone surrogate)' };
+  }
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short keys need no count.
+  if (key.length * 3 > maxKeyBytes) {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes > maxKeyBytes) return { code: 'key_too_long', message: `key is ${bytes} UTF-8 bytes; the limit is ${maxKeyBytes}` };
+  }
+  return null;
+}

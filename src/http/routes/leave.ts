@@ -1,0 +1,20 @@
+// POST /v1/leave: starts a graceful leave and answers at once; /readyz turns 503 and the watch stream
+// reports the member leaving while the news spreads.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import type { AgentView } from '../../runtime/view.js';
+
+export interface LeavePluginOptions {
+  readonly view: AgentView;
+}
+
+export const leavePlugin: FastifyPluginCallbackZod<LeavePluginOptions> = (app, { view }, done) => {
+  // The request body means nothing here; accept any (small) one rather than fail a client that sends {}.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4096 }, (_request, _body, parsed) => parsed(null, undefined));
+
+  app.post('/v1/leave', (request, reply) => {
+    view.leave().catch((err: unknown) => request.log.error({ err }, 'leave failed'));
+    return reply.code(202).send({ leaving: true });
+  });
+  done();
+};

@@ -1,0 +1,204 @@
+// Route answers written as JSON by hand: the batch endpoint returns up to 10,000 of them per request,
+// and generic serialization of the nested owner objects dominated its cost. Owners are few and shared
+// between answers (the runtime reuses them per table version), so the JSON after each answer's shard
+// number is cached per (owner, replicas) combination and an answer costs a key and a few copies.
+import type { RouteAnswer, RouteOwner } from '../runtime/view.js';
+
+// JSON must escape only the quote, the backslash and control characters; anything else passes as is.
+// Lone surrogates never get here: keys with one are refused, and names and addresses arrive as strict UTF-8.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+const ownerJson = new WeakMap<RouteOwner, string>();
+
+function serializeOwner(owner: RouteOwner | null): string {
+  if (owner === null) return 'null';
+  let json = ownerJson.get(owner);
+  if (json === undefined) {
+    const a = owner.addresses;
+    json = `{"name":${jsonString(owner.name)},"addresses":{"gossip":${jsonString(a.gossip)},"grpc":${jsonString(a.grpc)},"app":${jsonString(a.app)}},"serving":${owner.serving ? 'true' : 'false'}}`;
+    ownerJson.set(owner, json);
+  }
+  return json;
+}
+
+function serializeReplicas(replicas: readonly RouteOwner[]): string {
+  return `[${replicas.map(serializeOwner).join(',')}]`;
+}
+
+/** Remembers the JSON of the last version seen: it changes only when the table does. */
+class VersionJson {
+  private version = '';
+  private json = '""';
+
+  of(version: string): string {
+    if (version !== this.version) {
+      this.version = version;
+      this.json = jsonString(version);
+    }
+    return this.json;
+  }
+}
+
+const versions = new VersionJson();
+
+/**
+ * The JSON after an answer's shard number: owner, replicas, version and the closing brace, as text
+ * (single answers) and bytes (batches). Found by the answer's replicas array (the runtime keeps one
+ * per shard and table version); owner and version are checked too, so an array shared by several
+ * shards stays correct. Arrays with the same content share one Tail: a cluster has few distinct
+ * (owner, replicas) combinations but up to a million shards, so this keeps the cache small and its
+ * bytes hot. (A trie keyed by the owner objects measured slower than this one WeakMap lookup.)
+ */
+interface Tail {
+  readonly owner: RouteOwner | null;
+  readonly version: string;
+  readonly json: string;
+  readonly bytes: Buffer;
+}
+
+const tails = new WeakMap<readonly RouteOwner[], Tail>();
+/** Tails by their JSON, for the current version only (replaced when it changes, so it stays small). */
+let tailsByJson = new Map<string, Tail>();
+let tailsVersion = '';
+
+function tailOf(a: RouteAnswer): Tail {
+  const cached = tails.get(a.replicas);
+  if (cached !== undefined && cached.owner === a.owner && cached.version === a.version) return cached;
+  if (a.version !== tailsVersion) {
+    tailsVersion = a.version;
+    tailsByJson = new Map();
+  }
+  const json = `,"owner":${serializeOwner(a.owner)},"replicas":${serializeReplicas(a.replicas)},"version":${versions.of(a.version)}}`;
+  let tail = tailsByJson.get(json);
+  if (tail === undefined || tail.owner !== a.owner) {
+    tail = { owner: a.owner, version: a.version, json, bytes: Buffer.from(json, 'utf8') };
+    tailsByJson.set(json, tail);
+  }
+  tails.set(a.replicas, tail);
+  return tail;
+}
+
+export function serializeRouteAnswer(a: RouteAnswer): string {
+  return `{"key":${jsonString(a.key)},"shard":${a.shard}${tailOf(a).json}`;
+}
+
+const KEY_OPEN = Buffer.from('{"key":');
+const SHARD_FIELD = Buffer.from(',"shard":');
+const CLOSE = Buffer.from(']}');
+
+/** Small constant pieces are copied byte by byte: cheaper than Buffer#copy's call overhead at this size. */
+function put(out: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
+  return at + bytes.length;
+}
+
+/** True when `key` is printable ASCII without quote or backslash: its JSON is its bytes in quotes. */
+function isPlainKey(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let m = (n / 10) | 0; m > 0; m = (m / 10) | 0) digits++;
+  return digits;
+}
+
+/** Shard numbers are below 2^31, so 32-bit integer arithmetic is exact (and much cheaper than floats). */
+function putDigits(out: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    out[at] = 48 + n;
+    return at + 1;
+  }
+  const digits = digitCount(n);
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = (n / 10) | 0;
+    out[i] = 48 + n - q * 10;
+    n = q;
+  }
+  return at + digits;
+}
+
+/**
+ * Writes `key` as a JSON string. Printable ASCII without quote or backslash (nearly every key) goes
+ * straight in; anything else takes JSON.stringify and a UTF-8 write.
+ */
+function putKey(out: Buffer, at: number, key: string): number {
+  const start = at;
+  out[at++] = 0x22;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return start + out.write(JSON.stringify(key), start, 'utf8');
+    out[at++] = c;
+  }
+  out[at++] = 0x22;
+  return at;
+}
+
+/** Room one answer may need besides its key and tail: field names, punctuation, up to 10 digits. */
+const FIXED_ANSWER_BYTES = KEY_OPEN.length + SHARD_FIELD.length + 10 + 1;
+/** Worst case per UTF-16 unit of a key: an escape such as \u001f. */
+const MAX_KEY_BYTES_PER_UNIT = 6;
+
+/**
+ * One answer as bytes, the same JSON as serializeRouteAnswer. Cheaper to send than the string: a
+ * concatenated string is flattened, measured and UTF-8 encoded on its way to the socket, while here
+ * the cached tail is copied as bytes into one (pooled) buffer of the exact size.
+ */
+export function serializeRouteAnswerBytes(a: RouteAnswer): Buffer {
+  const key = a.key;
+  if (!isPlainKey(key)) return Buffer.from(serializeRouteAnswer(a), 'utf8');
+  const tail = tailOf(a).bytes;
+  const out = Buffer.allocUnsafe(KEY_OPEN.length + key.length + 2 + SHARD_FIELD.length + digitCount(a.shard) + tail.length);
+  let at = put(out, 0, KEY_OPEN);
+  at = putKey(out, at, key);
+  at = put(out, at, SHARD_FIELD);
+  at = putDigits(out, at, a.shard);
+  out.set(tail, at);
+  return out;
+}
+
+/**
+ * {"version", "routes": [...]} as one Buffer, in one pass: the cached tails are copied as bytes, never
+ * re-encoded, and the buffer grows (rarely: its first size is a fair estimate) when it runs short.
+ * Same JSON, element by element, as serializeRouteAnswer.
+ */
+export function serializeRouteBatch(version: string, answers: readonly RouteAnswer[]): Buffer {
+  const head = Buffer.from(`{"version":${jsonString(version)},"routes":[`, 'utf8');
+  const n = answers.length;
+  const first = answers[0];
+  const estimate = head.length + CLOSE.length + n * (FIXED_ANSWER_BYTES + 40 + (first === undefined ? 0 : tailOf(first).bytes.length));
+  let out = Buffer.allocUnsafe(estimate);
+  let at = put(out, 0, head);
+  for (let i = 0; i < n; i++) {
+    const a = answers[i] as RouteAnswer;
+    const tail = tailOf(a).bytes;
+    const need = FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * a.key.length + tail.length + CLOSE.length;
+    if (at + need > out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
+      out.copy(grown, 0, 0, at);
+      out = grown;
+    }
+    if (i > 0) out[at++] = 0x2c; // ,
+    at = put(out, at, KEY_OPEN);
+    at = putKey(out, at, a.key);
+    at = put(out, at, SHARD_FIELD);
+    at = putDigits(out, at, a.shard);
+    out.set(tail, at);
+    at += tail.length;
+  }
+  if (at + CLOSE.length > out.length) {
+    const grown = Buffer.allocUnsafe(at + CLOSE.length);
+    out.copy(grown, 0, 0, at);
+    out = grown;
+  }
+  at = put(out, at, CLOSE);
+  return out.subarray(0, at);
+}

@@ -1,0 +1,37 @@
+// The fastify instance both APIs start from: zod type provider, our error shape, no listen().
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Metrics } from '../metrics.js';
+import { frameworkErrorsHandler, installErrorHandling } from './errors.js';
+
+export interface ServerOptions {
+  readonly metrics: Metrics;
+  readonly logger?: FastifyBaseLogger;
+  readonly maxParamLength: number;
+  readonly maxIssues: number;
+  readonly notFoundHint?: (method: string, url: string) => string | undefined;
+}
+
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    // Per-request logs would cost more than a route lookup; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: opts.maxParamLength },
+    // HEAD on /v1/watch would open a stream nobody reads.
+    exposeHeadRoutes: false,
+    // Bodies are only accepted where a route says so, with its own limit; this is the default for the rest.
+    bodyLimit: 16 * 1024,
+    frameworkErrors: frameworkErrorsHandler(opts.metrics),
+  });
+  // Only JSON bodies mean anything to these APIs; other types get 415 instead of a confusing 400.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app, {
+    metrics: opts.metrics,
+    maxIssues: opts.maxIssues,
+    ...(opts.notFoundHint ? { notFoundHint: opts.notFoundHint } : {}),
+  });
+  return app;
+}
