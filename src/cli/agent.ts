@@ -34,11 +34,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     joinRetryMaxMs: config.joinRetryMaxMs,
     joinTimeoutMs: config.joinTimeoutMs,
     rpcTimeoutMs: config.rpcTimeoutMs,
-    ...(process.env.SWIMRING_DNS_SERVERS ? { dnsServers: process.env.SWIMRING_DNS_SERVERS.split(',') } : {}),
+    ...(config.dnsServers.length > 0 ? { dnsServers: config.dnsServers.map((d) => formatHostPort(d)) } : {}),
     label: config.label,
     appHealth: config.appHealth,
-    appCheck: { intervalMs: 1000, timeoutMs: 1000, failureThreshold: 3, successThreshold: 1 },
-    drainMs: 2000,
+    appCheck: config.appCheck,
+    drainMs: config.drainMs,
     logger,
   });
 

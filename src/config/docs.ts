@@ -6,6 +6,7 @@ const GROUPS: readonly OptionMeta['group'][] = [
   'Cluster',
   'Placement',
   'HTTP',
+  'App health',
   'Timing',
   'Protocol overrides',
   'Other',

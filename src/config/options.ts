@@ -25,7 +25,7 @@ export interface OptionMeta {
   /** Redacted in problem messages. */
   readonly secret?: boolean;
   /** Heading the option is listed under in docs/config.md. */
-  readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'Timing' | 'HTTP' | 'Protocol overrides' | 'Other';
+  readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'App health' | 'Timing' | 'HTTP' | 'Protocol overrides' | 'Other';
 }
 
 export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
@@ -162,6 +162,42 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'On leave (SIGTERM or POST /v1/leave), longest wait for the news to spread before exiting.',
     default: '5000',
     defaultDoc: '5000',
+  },
+  drainMs: {
+    group: 'Timing',
+    description: 'On leave: the member stops serving at once (its shards move to others), keeps answering routes this long for in-flight work, then announces the leave. Counts against the Kubernetes termination grace period together with --leave-timeout-ms.',
+    default: '2000',
+    defaultDoc: '2000',
+  },
+  appCheckIntervalMs: {
+    group: 'App health',
+    description: 'How often the app is checked (with --app-health).',
+    default: '1000',
+    defaultDoc: '1000',
+  },
+  appCheckTimeoutMs: {
+    group: 'App health',
+    description: 'A check that has no answer within this long counts as a failure.',
+    default: '1000',
+    defaultDoc: '1000',
+  },
+  appFailureThreshold: {
+    group: 'App health',
+    description: 'Failed checks in a row before the member stops serving (its shards move away). Damps a flapping app.',
+    default: '3',
+    defaultDoc: '3',
+  },
+  appSuccessThreshold: {
+    group: 'App health',
+    description: 'Passed checks in a row before the member serves (owns shards) again.',
+    default: '1',
+    defaultDoc: '1',
+  },
+  dnsServers: {
+    group: 'Cluster',
+    description: 'DNS servers ("ip" or "ip:port", comma list) used to resolve seed names; by default the system resolver. Names are re-resolved on every join retry and seed re-check.',
+    default: '',
+    defaultDoc: 'none (system resolver)',
   },
   settleMs: {
     group: 'Timing',

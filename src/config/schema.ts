@@ -53,6 +53,12 @@ export const configShape = {
   joinRetryMaxMs: integer(10, DAY_MS),
   rpcTimeoutMs: integer(10, 600_000),
   leaveTimeoutMs: integer(0, 600_000),
+  drainMs: integer(0, 600_000),
+  appCheckIntervalMs: integer(100, 600_000),
+  appCheckTimeoutMs: integer(10, 600_000),
+  appFailureThreshold: integer(1, 100),
+  appSuccessThreshold: integer(1, 100),
+  dnsServers: seeds(),
   settleMs: optional(integer(0, 600_000)),
   httpToken: optional(
     z
@@ -156,6 +162,11 @@ export interface ResolvedConfig {
   readonly joinRetryMaxMs: number;
   readonly rpcTimeoutMs: number;
   readonly leaveTimeoutMs: number;
+  /** On leave: stop serving, wait this long for in-flight work, then announce the leave. */
+  readonly drainMs: number;
+  readonly appCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly failureThreshold: number; readonly successThreshold: number };
+  /** DNS servers for seed names ("ip" or "ip:port"); empty: the system resolver. */
+  readonly dnsServers: readonly HostPort[];
   /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
   readonly settleMs: number;
   readonly httpToken: string | null;
@@ -189,6 +200,14 @@ function resolve(f: Fields): ResolvedConfig {
     joinRetryMaxMs: f.joinRetryMaxMs,
     rpcTimeoutMs: f.rpcTimeoutMs,
     leaveTimeoutMs: f.leaveTimeoutMs,
+    drainMs: f.drainMs,
+    appCheck: {
+      intervalMs: f.appCheckIntervalMs,
+      timeoutMs: f.appCheckTimeoutMs,
+      failureThreshold: f.appFailureThreshold,
+      successThreshold: f.appSuccessThreshold,
+    },
+    dnsServers: f.dnsServers.map((d) => ({ host: d.host, port: d.port ?? 53 })),
     settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
     httpToken: f.httpToken,
     swim: Object.freeze(swim),
