@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
-const KEYS = ['cart-1', 'cart-42', 'user:1234567890', 'order-7', 'session-abc'];
+const KEYS = ['cart-1', 'cart-42', 'user:1234567890', 'order-7', 'session-abc', 'invoice-9', 'game-3', 'room-12'];
 const procs = [];
 
 function start(i) {
@@ -42,6 +42,28 @@ async function stateOf(i, name) {
   return body.members.find((m) => m.name === name)?.state;
 }
 
+async function owners(i = 1) {
+  const res = await fetch(`http://127.0.0.${i}:17948/v1/route`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keys: KEYS }),
+  });
+  const body = await res.json();
+  return body.routes.map((r) => r.owner?.name ?? '-');
+}
+
+/** Waits until the live sidecars (the first `n`) answer with one table version. */
+async function agree(n = 5) {
+  for (let t = 0; t < 150; t++) {
+    const versions = new Set();
+    for (let i = 1; i <= n; i++) {
+      const res = await fetch(`http://127.0.0.${i}:17948/v1/table`).catch(() => null);
+      versions.add(res && res.ok ? (await res.json()).version : `down-${i}`);
+    }
+    if (versions.size === 1) return;
+    await sleep(200);
+  }
+  throw new Error('the sidecars did not agree on one table version in 30 s');
+}
+
 function stopAll() {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 }
@@ -51,7 +73,8 @@ try {
   console.log('Starting five sidecars on 127.0.0.1 .. 127.0.0.5 (profile "local") ...');
   for (let i = 1; i <= 5; i++) start(i);
   for (let i = 1; i <= 5; i++) await ready(i);
-  await sleep(1500);
+  await agree();
+  const before = await owners();
   console.log('\n$ swimring members --http-addr 127.0.0.1:17948');
   cli('members', '--http-addr', '127.0.0.1:17948');
   console.log(`\n$ swimring route ${KEYS.join(' ')} --http-addr 127.0.0.2:17948`);
@@ -66,11 +89,17 @@ try {
     await sleep(100);
   }
   console.log(`demo-1 declared demo-5 dead after ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
-  await sleep(1000);
+  await agree(4);
   console.log('\n$ swimring members --http-addr 127.0.0.1:17948');
   cli('members', '--http-addr', '127.0.0.1:17948');
-  console.log(`\n$ swimring route ${KEYS.join(' ')} --http-addr 127.0.0.3:17948   # keys owned by demo-5 moved; the rest stayed`);
+  console.log(`\n$ swimring route ${KEYS.join(' ')} --http-addr 127.0.0.3:17948`);
   cli('route', ...KEYS, '--http-addr', '127.0.0.3:17948');
+  const afterOwners = await owners(3);
+  const moved = KEYS.filter((k, i) => before[i] !== afterOwners[i]);
+  console.log(`\n${moved.length} of ${KEYS.length} keys changed owner: ${moved.map((k, i) => `${k} (${before[KEYS.indexOf(k)]} -> ${afterOwners[KEYS.indexOf(k)]})`).join(', ') || 'none'}.`);
+  const stray = moved.filter((k) => before[KEYS.indexOf(k)] !== 'demo-5');
+  console.log(stray.length === 0 ? 'Only keys demo-5 owned moved; every other key kept its owner.' : `Unexpected: ${stray.join(', ')} moved although demo-5 did not own them.`);
+  if (stray.length > 0) process.exitCode = 1;
   console.log('\nDone; stopping the sidecars.');
 } catch (err) {
   console.error(`demo failed: ${err.message}`);

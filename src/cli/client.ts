@@ -34,13 +34,19 @@ function parseClientArgs(argv: string[], allowPositionals: boolean): { flags: Cl
   }
 }
 
-async function getJson(flags: ClientFlags, path: string): Promise<unknown> {
+/** GET `path`, or POST `body` as JSON to it when a body is given. */
+async function getJson(flags: ClientFlags, path: string, body?: unknown): Promise<unknown> {
   const headers: Record<string, string> = {};
   if (flags.token) headers.authorization = `Bearer ${flags.token}`;
-  const res = await fetch(`http://${flags.httpAddr}${path}`, { headers, signal: AbortSignal.timeout(5000) });
-  const body: unknown = await res.json();
-  if (!res.ok) throw new Error(`agent answered ${res.status}: ${JSON.stringify(body)}`);
-  return body;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`http://${flags.httpAddr}${path}`, {
+    headers,
+    signal: AbortSignal.timeout(5000),
+    ...(body !== undefined ? { method: 'POST', body: JSON.stringify(body) } : {}),
+  });
+  const answer: unknown = await res.json();
+  if (!res.ok) throw new Error(`agent answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 function table(rows: string[][]): string {
@@ -80,10 +86,11 @@ export async function runRoute(argv: string[], out: (s: string) => void = consol
     return 2;
   }
   try {
-    const answers: RouteAnswer[] = [];
-    for (const key of parsed.positionals) {
-      answers.push((await getJson(parsed.flags, `/v1/route/${encodeURIComponent(key)}`)) as RouteAnswer);
-    }
+    // One batch request: every answer comes from the same table version.
+    const answers =
+      parsed.positionals.length === 1
+        ? [(await getJson(parsed.flags, `/v1/route/${encodeURIComponent(parsed.positionals[0]!)}`)) as RouteAnswer]
+        : ((await getJson(parsed.flags, '/v1/route', { keys: parsed.positionals })) as { routes: RouteAnswer[] }).routes;
     if (parsed.flags.json) {
       out(JSON.stringify(answers.length === 1 ? answers[0] : answers, null, 2));
       return 0;
