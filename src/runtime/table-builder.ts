@@ -26,8 +26,12 @@ export class TableBuilder {
     private readonly onError: (message: string) => void,
   ) {
     // Under tsx (tests) this module is .ts and so is its sibling; in dist/ both are .js.
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.worker = new Worker(new URL(`./table-worker${ext}`, import.meta.url));
+    // Run from source (tests under tsx), the worker needs tsx's loader registered in its own thread first.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const url = new URL(`./table-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+    this.worker = fromSource
+      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
+      : new Worker(url);
     this.worker.unref();
     this.worker.on('message', (reply: BuildReply) => this.onReply(reply));
     this.worker.on('error', (err) => this.onError(`table worker failed: ${err.message}`));
@@ -44,10 +48,8 @@ export class TableBuilder {
     if (this.closed) return;
     const sorted = [...members].sort();
     const key = keyOf(sorted);
-    if (key === this.lastKey) {
-      this.pending = null;
-      return;
-    }
+    // Already asked for (in flight, or queued behind the build in flight): nothing to add.
+    if (key === this.lastKey) return;
     this.lastKey = key;
     if (this.inFlight) {
       this.pending = sorted;
