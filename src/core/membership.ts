@@ -147,6 +147,12 @@ export class Membership implements GossipPeers {
       .map((n) => this.table.get(n) as MemberRecord);
   }
 
+  /** The 'left' news about a member we hold as left gracefully, else null. */
+  leftNewsAbout(name: string): Update | null {
+    const record = this.table.get(name);
+    return record !== undefined && record.state === 'left' ? { kind: 'left', name, incarnation: record.incarnation } : null;
+  }
+
   accusationAgainst(target: MemberRecord): Update | null {
     const record = this.table.get(target.name);
     if (record === undefined) return null;

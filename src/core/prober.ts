@@ -200,6 +200,15 @@ export class Prober {
       return true;
     }
     if (req.targetAddr === self.gossipAddr) return false;
+    // The requester missed a graceful leave (it may have joined just before it): no member answers for
+    // a departed one, so say so at once, with the news, instead of letting the requester suspect it.
+    const leftNews = this.members.leftNewsAbout(req.target);
+    if (leftNews !== null) {
+      const nack: Message = { type: 'nack', seq: req.seq, from: self.name };
+      out.push({ type: 'send', to: requesterAddr, packet: this.news.packet(nack, [leftNews, correction]) });
+      this.ctx.counters.nacksSent++;
+      return false;
+    }
     if (this.relays.size >= MAX_PENDING_RELAYS) {
       this.ctx.counters.relaysDropped++;
       return false;

@@ -451,3 +451,26 @@ describe('refutation', () => {
     assert.equal(core.counters.refutations, 0);
   });
 });
+
+describe('relay and graceful leave', () => {
+  test('a relay that holds the target as left answers the ping-req at once with a nack and the left news', () => {
+    const relay = coreKnowing('r', ['a', 'gone']);
+    gossipTo(relay, [left('gone', 1001)], 10);
+    const effects = relay.receive(gossipAddr('a'), {
+      message: { type: 'ping-req', seq: 7, from: 'a', fromAddr: gossipAddr('a'), target: 'gone', targetAddr: gossipAddr('gone') },
+      updates: [],
+    }, 20);
+    const out = sends(effects);
+    assert.ok(!out.some((s) => s.to === gossipAddr('gone')), 'no ping to a member that left');
+    const reply = out.find((s) => s.to === gossipAddr('a'));
+    assert.equal(reply?.packet.message?.type, 'nack');
+    assert.deepEqual(reply?.packet.updates[0], left('gone', 1001));
+  });
+
+  test('the requester takes the left news and does not suspect the departed member', () => {
+    const requester = coreKnowing('a', ['gone', 'r']);
+    const effects = requester.receive(gossipAddr('r'), { message: null, updates: [left('gone', 1001)] }, 10);
+    assert.ok(memberEvents(effects).some((e) => e.name === 'gone' && e.to === 'left'));
+    assert.equal(requester.member('gone')?.state, 'left');
+  });
+});
