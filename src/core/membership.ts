@@ -445,6 +445,16 @@ export class Membership implements GossipPeers {
       this.refute(u.incarnation, 'dead', now, out);
       return;
     }
+    // A verdict from a member we hold dead or left is the view of someone cut off from us (an isolated
+    // member's suspicions expire while it cannot hear the refutations): weigh it as a suspicion, which
+    // the accused can refute, instead of killing a member we may reach perfectly well.
+    const accuser = this.stateOf(u.from);
+    if (u.from !== this.selfName && (accuser === 'dead' || accuser === 'left')) {
+      if (before.state === 'alive' || before.state === 'suspect') {
+        this.applySuspect({ kind: 'suspect', name: u.name, incarnation: u.incarnation, from: u.from }, source, now, out);
+      }
+      return;
+    }
     const record = withState(before, 'dead', u.incarnation);
     this.setRecord(before, record, now);
     this.broadcast(u, now);

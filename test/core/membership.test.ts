@@ -149,3 +149,20 @@ describe('memory sharing between cores in one process', () => {
     assert.equal(core.counters.updatesQueued, before);
   });
 });
+
+describe('verdicts from members held dead', () => {
+  test('a dead verdict from a member we hold dead only makes us suspect', () => {
+    const core = coreKnowing('a', ['b', 'c']);
+    gossipTo(core, [dead('c', 1000, 'b')], 10);
+    assert.equal(core.member('c')?.state, 'dead');
+    const effects = gossipTo(core, [dead('b', 1000, 'c')], 20);
+    assert.equal(core.member('b')?.state, 'suspect', 'b is suspected, not killed, on the word of a member held dead');
+    assert.ok(!memberEvents(effects).some((e) => e.name === 'b' && e.to === 'dead'));
+  });
+
+  test('a dead verdict from a live member still kills at once', () => {
+    const core = coreKnowing('a', ['b', 'c']);
+    gossipTo(core, [dead('c', 1000, 'b')], 10);
+    assert.equal(core.member('c')?.state, 'dead');
+  });
+});
