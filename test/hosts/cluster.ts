@@ -1,6 +1,7 @@
 // Real sidecar processes, one per network namespace of a Lab, observed from the test process through
 // the hub proxy: members' views, route answers, /metrics, and every member's watch stream (an event
 // log with the harness's receive times). Every process started here is ended here, by PID.
+import { waitFor as poll } from '../support/poll.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -357,31 +358,9 @@ async function startedUp(child: ChildProcess, readyLine: string): Promise<void> 
   });
 }
 
-/** Sum of every sample of a metric (optionally only those whose labels contain `labelFilter`). */
-export function metricValue(text: string, name: string, labelFilter = ''): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    if (!(line.startsWith(name + '{') || line.startsWith(name + ' '))) continue;
-    if (labelFilter && !line.includes(labelFilter)) continue;
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(v)) sum += v;
-  }
-  return sum;
-}
+export { metricValue } from '../support/poll.js';
 
-/** Polls until `check` returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
+/** Polls until `check` returns a truthy value or the deadline passes (every 200 ms: ten members are polled at once). */
+export function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, intervalMs = 200): Promise<T> {
+  return poll(what, timeoutMs, check, intervalMs);
 }

@@ -3,7 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -109,34 +108,7 @@ export class SidecarProcess {
   }
 }
 
-/** Sum of every sample of a metric (optionally only those whose labels contain `labelFilter`). */
-export function metricValue(text: string, name: string, labelFilter = ''): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    if (!(line.startsWith(name + '{') || line.startsWith(name + ' '))) continue;
-    if (labelFilter && !line.includes(labelFilter)) continue;
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(v)) sum += v;
-  }
-  return sum;
-}
-
-/** Polls until `check` returns a truthy value or the deadline passes; returns the last value. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-}
+export { metricValue, waitFor } from '../support/poll.js';
 
 /** A random port base so concurrent runs (and a developer's own agent on 7946) do not collide. */
 export function randomPortBase(): number {
