@@ -1,8 +1,7 @@
 // The part of SwimCore the simulator drives. Declared here (structurally identical to SwimCore's
 // methods) so the engine can also run hand-written stub cores in its own tests.
-import type { ByteMeasure } from '../core/measure.js';
-import type { SwimConfig } from '../core/config.js';
-import type { Address, Effect, MemberMeta, MemberRecord, Millis, Packet, Random } from '../core/types.js';
+import type { SwimCoreOptions } from '../core/swim.js';
+import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 
 export interface SimCore {
   tick(now: Millis): Effect[];
@@ -19,18 +18,7 @@ export interface SimCore {
   pendingBroadcasts(): number;
 }
 
-/** What a core is built from; the same fields as SwimCoreOptions. */
-export interface SimCoreOptions {
-  name: string;
-  lifeId: string;
-  incarnation: number;
-  gossipAddr: Address;
-  grpcAddr: Address;
-  meta: MemberMeta;
-  config: SwimConfig;
-  random: Random;
-  now: Millis;
-  measure?: ByteMeasure;
-}
+/** What a core is built from: SwimCoreOptions without the member-table bound (the simulator keeps the default). */
+export type SimCoreOptions = Omit<SwimCoreOptions, 'maxMembers'>;
 
 export type CoreFactory = (options: SimCoreOptions) => SimCore;
