@@ -1,6 +1,7 @@
 // Packet sizes as the core sees them. The codec knows exact sizes and injects its own ByteMeasure; this
 // estimate errs on the large side so a core without one never builds a packet over its budget.
 import type { Message, Update } from './types.js';
+import { utf8Length } from '../codec/utf8.js';
 
 export interface ByteMeasure {
   /** Fixed bytes per packet (header, message count, label...). */
@@ -9,20 +10,8 @@ export interface ByteMeasure {
   updateSize(u: Update): number;
 }
 
-/** UTF-8 length of a string without allocating. */
-export function utf8Length(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4; // surrogate pair: one 4-byte code point
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+/** UTF-8 length of a string without allocating: the codec's own measure (the codec is I/O-free). */
+export { utf8Length } from '../codec/utf8.js';
 
 // Assumed worst cases: a string = varint length (up to 5 bytes) + UTF-8 bytes; a number up to 10 bytes
 // (varint u64) or 8 (double); a type tag 2 bytes.

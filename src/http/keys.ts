@@ -1,23 +1,9 @@
 // Key checks shared by the single and batch route endpoints. Keys are hashed as UTF-8, so a string
 // with a lone surrogate (which has no UTF-8 form) is refused rather than silently rewritten.
+import { strictUtf8Length as utf8Length } from '../codec/utf8.js';
 
-/** UTF-8 byte length of `s`, or -1 when it holds a lone surrogate. One pass, no allocation. */
-export function utf8Length(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return -1;
-      bytes += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
-    else bytes += 3;
-  }
-  return bytes;
-}
+/** UTF-8 byte length of `s`, or -1 when it holds a lone surrogate: the codec's strict measure. */
+export { strictUtf8Length as utf8Length } from '../codec/utf8.js';
 
 export type KeyProblem = { readonly code: 'key_empty' | 'key_too_long' | 'key_invalid'; readonly message: string };
 
