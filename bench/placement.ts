@@ -5,6 +5,8 @@
 //   node --import tsx bench/placement.ts           full run (a few minutes on a busy 2-core machine)
 //   node --import tsx bench/placement.ts --quick   fewer repetitions and member sets
 //   node --import tsx bench/placement.ts --json    also print every measurement as one JSON line
+//   node --import tsx bench/placement.ts --only lookups,rebuild   just those sections
+//     (sections: lookups, rebuild, balance, movement, bounded, shards)
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -27,6 +29,9 @@ const HashRing = createRequire(import.meta.url)('hashring') as new (servers: str
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
+const wanted = (section: string): boolean => ONLY === null || ONLY.has(section);
 const results: Record<string, unknown> = {};
 const defaults: PlacementOptions = { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS };
 
@@ -70,6 +75,11 @@ function makeKeys(n: number, length: number, seed: number): string[] {
   return JSON.parse(JSON.stringify(keys)) as string[];
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
@@ -107,37 +117,34 @@ function hashringPass(ring: HashRingLike, keys: readonly string[], from: number,
 type Timing = { wallMs: number; cpuMs: number };
 
 /**
- * Times each implementation over the same keys in chunks, the implementations interleaved chunk by
- * chunk and the whole repeated `rounds` times; each chunk's time is its best round. On a shared
- * machine the best of several short, interleaved runs is the least disturbed measure, and the
- * interleaving keeps the comparison fair when the load changes during the run.
+ * Times each implementation over the same keys, `rounds` times. Within a round the keys go in
+ * `chunks` chunks and the implementations take turns chunk by chunk, so a change in the machine's
+ * load during the round hits all of them alike; a round's time for an implementation is the sum of
+ * its chunks. Returns every round's time per implementation: callers take medians, of rates and of
+ * the ratios between implementations within each round.
  */
-async function interleaved(rounds: number, chunks: number, runs: Record<string, (from: number, to: number) => number>, n: number): Promise<Record<string, Timing>> {
+async function interleaved(rounds: number, chunks: number, runs: Record<string, (from: number, to: number) => number>, n: number): Promise<Record<string, Timing[]>> {
   const names = Object.keys(runs);
-  const bestWall: Record<string, number[]> = {};
-  const bestCpu: Record<string, number[]> = {};
-  for (const name of names) {
-    bestWall[name] = new Array<number>(chunks).fill(Infinity);
-    bestCpu[name] = new Array<number>(chunks).fill(Infinity);
-  }
+  const out: Record<string, Timing[]> = Object.fromEntries(names.map((k) => [k, [] as Timing[]]));
   for (let r = 0; r < rounds; r++) {
+    const round: Record<string, Timing> = Object.fromEntries(names.map((k) => [k, { wallMs: 0, cpuMs: 0 }]));
     for (let c = 0; c < chunks; c++) {
       const from = Math.floor((c * n) / chunks);
       const to = Math.floor(((c + 1) * n) / chunks);
-      for (const name of names) {
+      // Rotate who goes first, so no implementation always runs right after the same other one.
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + c + r) % names.length]!;
         const c0 = cpuMs();
         const t0 = performance.now();
         runs[name]!(from, to);
-        const wall = performance.now() - t0;
-        const used = cpuMs() - c0;
-        bestWall[name]![c] = Math.min(bestWall[name]![c]!, wall);
-        bestCpu[name]![c] = Math.min(bestCpu[name]![c]!, used);
+        round[name]!.wallMs += performance.now() - t0;
+        round[name]!.cpuMs += cpuMs() - c0;
       }
     }
+    for (const name of names) out[name]!.push(round[name]!);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-  return Object.fromEntries(names.map((k) => [k, { wallMs: sum(bestWall[k]!), cpuMs: sum(bestCpu[k]!) }]));
+  return out;
 }
 
 /** Garbage collections during one pass of `run` over all keys (0 means no allocation per lookup). */
@@ -153,52 +160,63 @@ async function collectionsDuring(run: () => number): Promise<number> {
   return count;
 }
 
+/** The lookup tables compared, by row: the default shard count first. */
+const LOOKUP_SHARDS = [DEFAULT_SHARDS, 65_536, 16_384];
+
 async function benchLookups(): Promise<void> {
   const n = QUICK ? 200_000 : 1_000_000;
-  const rounds = QUICK ? 3 : 5;
+  const rounds = QUICK ? 5 : 7;
   const chunks = 10;
   const members = podNames(50, 1);
-  const table = buildTable(members, defaults);
+  const tables = LOOKUP_SHARDS.map((shards) => buildTable(members, { ...defaults, shards }));
+  const table = tables[0]!;
   const owners = Array.from({ length: table.shards }, (_, s) => table.ownerOf(s));
-  // The same lookup with 4,096 shards: jump's loop runs about ln(shards) times, so this shows what the
-  // large default shard count costs per lookup.
-  const small = buildTable(members, { ...defaults, shards: 4096 });
   const ring = new HashRing(members);
-  log(`## Lookups: ${fmt(n)} distinct keys, 50 members, ${fmt(DEFAULT_SHARDS)} shards`);
+  log(`## Lookups: ${fmt(n)} distinct keys, 50 members`);
   log('');
-  log(`Each implementation runs over the same keys in ${chunks} chunks, interleaved with the others, ${rounds} rounds; a chunk counts its best round.`);
+  log(
+    `Every implementation runs over the same keys (after one full warm-up pass each), ${rounds} rounds, in ${chunks} ` +
+      'chunks per round taking turns; rates are medians over the rounds, ratios are medians of the ratios within each round.',
+  );
   log('');
-  log('| keys | implementation | lookups/s (CPU) | lookups/s (wall) | ns/lookup (CPU) |');
-  log('|---|---|---|---|---|');
+  log('| keys | implementation | lookups/s (CPU) | lookups/s (wall) | ns/lookup (CPU) | ratio to baseline (CPU) |');
+  log('|---|---|---|---|---|---|');
   const out: Record<string, unknown> = {};
-  const row = (length: number, name: string, r: Timing): void =>
-    log(`| ${length} B | ${name} | ${fmt((n * 1000) / r.cpuMs)} | ${fmt((n / r.wallMs) * 1000)} | ${fmt((r.cpuMs * 1e6) / n)} |`);
   for (const length of [16, 64]) {
     const keys = makeKeys(n, length, length);
-    const runs: Record<string, (from: number, to: number) => number> = {
-      swimring: (from, to) => swimringPass(table, keys, from, to),
-      small: (from, to) => swimringPass(small, keys, from, to),
-      fnv: (from, to) => fnvJumpPass(owners, table.shards, keys, from, to),
-    };
+    const runs: Record<string, (from: number, to: number) => number> = {};
+    tables.forEach((t) => {
+      runs[`swimring-${t.shards}`] = (from, to) => swimringPass(t, keys, from, to);
+    });
+    runs['fnv'] = (from, to) => fnvJumpPass(owners, table.shards, keys, from, to);
     if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);
-    for (const run of Object.values(runs)) run(0, Math.min(n, 50_000)); // warm up
+    for (const run of Object.values(runs)) run(0, n); // warm up: optimized code, caches as in the rounds
     const t = await interleaved(rounds, chunks, runs, n);
-    row(length, 'swimring (XXH64 + jump + table)', t['swimring']!);
-    row(length, 'swimring with 4,096 shards (reference)', t['small']!);
-    row(length, 'FNV-1a + jump + table (baseline)', t['fnv']!);
-    if (t['hashring']) row(length, 'npm hashring 3.2 (ketama, md5)', t['hashring']);
-    const sw = t['swimring']!;
+    const rateCpu = (name: string): number => median(t[name]!.map((x) => (n * 1000) / x.cpuMs));
+    const rateWall = (name: string): number => median(t[name]!.map((x) => (n * 1000) / x.wallMs));
+    /** Median over rounds of (other's time / name's time): how many times faster `name` is. */
+    const ratio = (name: string, other: string, key: keyof Timing): number => median(t[name]!.map((x, r) => t[other]![r]![key] / x[key]));
+    const row = (name: string, label: string): void =>
+      log(
+        `| ${length} B | ${label} | ${fmt(rateCpu(name))} | ${fmt(rateWall(name))} | ${fmt(1e9 / rateCpu(name))} | ` +
+          `${fmt(ratio(name, 'fnv', 'cpuMs'), 2)} |`,
+      );
+    tables.forEach((tb, i) => row(`swimring-${tb.shards}`, `swimring: XXH64 + jump + table, ${fmt(tb.shards)} shards${i === 0 ? ' (default)' : ''}`));
+    row('fnv', `FNV-1a + jump + table, ${fmt(table.shards)} shards (baseline)`);
+    if (t['hashring']) row('hashring', 'npm hashring 3.2 (ketama, md5)');
+    const main = `swimring-${table.shards}`;
     const gcs = await collectionsDuring(() => swimringPass(table, keys, 0, n));
     out[`${length}B`] = {
-      swimringPerSecCpu: (n * 1000) / sw.cpuMs,
-      swimringPerSecWall: (n / sw.wallMs) * 1000,
-      smallShardsPerSecCpu: (n * 1000) / t['small']!.cpuMs,
-      fnvJumpPerSecCpu: (n * 1000) / t['fnv']!.cpuMs,
-      hashringPerSecCpu: t['hashring'] ? (n * 1000) / t['hashring'].cpuMs : null,
+      rounds: t,
+      swimringPerSecCpu: rateCpu(main),
+      swimringPerSecWall: rateWall(main),
+      byShardsPerSecCpu: Object.fromEntries(tables.map((tb) => [tb.shards, rateCpu(`swimring-${tb.shards}`)])),
+      fnvJumpPerSecCpu: rateCpu('fnv'),
+      hashringPerSecCpu: t['hashring'] ? rateCpu('hashring') : null,
       swimringGcs: gcs,
-      vsHashringCpu: t['hashring'] ? t['hashring'].cpuMs / sw.cpuMs : null,
-      vsHashringWall: t['hashring'] ? t['hashring'].wallMs / sw.wallMs : null,
-      vsFnvJumpCpu: t['fnv']!.cpuMs / sw.cpuMs,
+      vsHashringCpu: t['hashring'] ? ratio(main, 'hashring', 'cpuMs') : null,
+      vsHashringWall: t['hashring'] ? ratio(main, 'hashring', 'wallMs') : null,
+      vsFnvJumpCpu: ratio(main, 'fnv', 'cpuMs'),
     };
   }
   log('');
@@ -216,11 +234,6 @@ async function benchLookups(): Promise<void> {
 }
 
 // ---- rebuild ---------------------------------------------------------------------------------
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function benchRebuild(): void {
   log(`## Table rebuild (defaults: ${fmt(DEFAULT_SHARDS)} shards, ${DEFAULT_VNODES} vnodes, ${DEFAULT_REPLICAS} replicas; median, CPU ms)`);
@@ -361,17 +374,53 @@ function benchBounded(): void {
   results['bounded'] = out;
 }
 
+/**
+ * The shard-count trade-off behind DEFAULT_SHARDS: fewer shards make lookups faster (see the lookup
+ * rows) but coarser. For each candidate: at n = 200, in how many (member set, member) cases that
+ * member's leave would move more than 1.1/n of the keys (its shard count over the mean), and the
+ * worst such share; at n = 50, the worst max/mean.
+ */
+function benchShardChoice(): void {
+  const sets = QUICK ? 5 : 20;
+  log(`## Shard count: the movement and balance bounds (${sets} member sets per cell)`);
+  log('');
+  log('| shards | n = 200: leaves moving > 1.1/n | n = 200: worst moved share x n | n = 50: worst max/mean |');
+  log('|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const shards of LOOKUP_SHARDS) {
+    const opts: PlacementOptions = { ...defaults, shards };
+    let over = 0;
+    let worst = 0;
+    let worst50 = 0;
+    for (let s = 0; s < sets; s++) {
+      for (const c of Object.values(buildTable(podNames(200, 1000 + s), opts).shardsPerMember())) {
+        const share = c / (shards / 200);
+        worst = Math.max(worst, share);
+        if (share > 1.1) over++;
+      }
+      worst50 = Math.max(worst50, shareStats(buildTable(podNames(50, 100 + s), opts)).max);
+    }
+    log(`| ${fmt(shards)} | ${over} of ${fmt(200 * sets)} | ${worst.toFixed(3)} | ${worst50.toFixed(3)} |`);
+    out[shards] = { overBound: over, cases: 200 * sets, worstShare: worst, worstMaxOverMean50: worst50 };
+  }
+  log('');
+  results['shardChoice'] = out;
+}
+
 async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
   log(`# Placement benchmark — node ${process.version}, ${cpus().length} x ${cpu}, load average ${loadBefore}${QUICK ? ' (quick)' : ''}`);
   log('');
-  await benchLookups();
-  benchRebuild();
-  benchBalance();
-  results['movement'] = benchMovement('defaults', defaults);
-  benchMovementByKeys();
-  benchBounded();
+  if (wanted('lookups')) await benchLookups();
+  if (wanted('rebuild')) benchRebuild();
+  if (wanted('balance')) benchBalance();
+  if (wanted('movement')) {
+    results['movement'] = benchMovement('defaults', defaults);
+    benchMovementByKeys();
+  }
+  if (wanted('bounded')) benchBounded();
+  if (wanted('shards')) benchShardChoice();
   log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (args.has('--json')) log(JSON.stringify({ node: process.version, cpu, quick: QUICK, results }));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { keyHash, xxh64 } from '../../src/placement/index.js';
-import { hashOut, xxh64Into } from '../../src/placement/xxh64-fast.js';
+import { hashOut, xxh64Into, xxh64ShortAscii } from '../../src/placement/xxh64-fast.js';
 import { readSharedVectors } from './shared-vectors.js';
 
 interface XxhVector {
@@ -69,6 +69,27 @@ describe('XXH64, seed 0', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  test('the short-ASCII path equals BigInt at every length 0..31, and declines any non-ASCII character', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 31 }), (key) => {
+        assert.equal(xxh64ShortAscii(key), true);
+        assert.equal(hex(hashOut[0]!, hashOut[1]!), xxh64(encoder.encode(key)).toString(16).padStart(16, '0'));
+      }),
+      { numRuns: 1000 },
+    );
+    // A character above U+007F in each place: an 8-byte block, the 4-byte block, the byte tail.
+    for (let len = 1; len < 32; len++) {
+      for (let at = 0; at < len; at++) {
+        for (const odd of ['\u0080', '\u00ff', '\u0100', '\ud83d', '\uffff']) {
+          const key = 'k'.repeat(at) + odd + 'k'.repeat(len - at - 1);
+          assert.equal(xxh64ShortAscii(key), false, `${len} ${at} ${odd.charCodeAt(0)}`);
+          const { hi, lo } = keyHash(key);
+          assert.equal(hex(hi, lo), xxh64(encoder.encode(key)).toString(16).padStart(16, '0'));
+        }
+      }
+    }
   });
 
   test('keys longer than the reused buffer, ASCII and not, hash correctly', () => {
