@@ -1,52 +1,59 @@
 // HTTP benchmark (issue 4): the app API under autocannon, against a no-op route in the same server.
 //   node --import tsx bench/http.ts [--duration S] [--rounds N] [--connections 1,32,128] [--no-batch]
-//                                   [--batch-duration S] [--json] [--check]
+//                                   [--batch-duration S] [--json] [--check] [--v8-default]
 // The server runs in a child process (one core), autocannon in this one (the other core), so the client
 // does not steal the server's event loop. Each GET case alternates no-op and route runs and compares them.
 // Server CPU per request is reported beside throughput: on a shared machine it is the steadier number.
 // A third GET route answers a fixed body as large as a real answer, to tell response size from work.
-// The fake AgentView does the runtime's real per-request work: placement's shardOf (XXH64 + jump hash)
-// over a buildTable of 10 members at the default shard count, then owner objects precomputed per shard.
+// The AgentView answers routes with the runtime's own RouteIndex (XXH64 + jump hash, pre-encoded
+// per-shard answers) over a buildTable of 10 members at the default shard count.
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildAppApi } from '../src/http/index.js';
 import { createMetrics } from '../src/metrics.js';
-import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type OwnershipTable } from '../src/placement/index.js';
-import type { AgentView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView } from '../src/runtime/view.js';
+import type { MemberRecord } from '../src/core/types.js';
+import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type PlacementTable } from '../src/placement/index.js';
+import { tuneHeapForAgent } from '../src/runtime/heap-tuning.js';
+import { RouteIndex } from '../src/runtime/route-index.js';
+import type { AgentView, HealthView, MemberView, TableView } from '../src/runtime/view.js';
 
 const MEMBERS = 10;
 const BATCH_KEYS = 10_000;
 
-/** What the runtime does per request: hash + shard + precomputed owner objects per shard. */
-function benchView(table: OwnershipTable, names: readonly string[]): AgentView {
-  const owners = new Map<string, RouteOwner>(
+/** The runtime's own route answers: a RouteIndex (pre-encoded per-shard answers) over a real table. */
+function benchView(table: PlacementTable, names: readonly string[]): AgentView {
+  const records = new Map<string, MemberRecord>(
     names.map((name, i) => [
       name,
-      { name, addresses: { gossip: `10.1.0.${i}:7946`, grpc: `10.1.0.${i}:7947`, app: `10.1.0.${i}:8080` }, serving: true },
+      {
+        name,
+        lifeId: `life-${i}`,
+        incarnation: 1,
+        state: 'alive',
+        gossipAddr: `10.1.0.${i}:7946`,
+        grpcAddr: `10.1.0.${i}:7947`,
+        meta: { appAddr: `10.1.0.${i}:8080`, serving: true, tags: {} },
+      },
     ]),
   );
-  const ownerBy: (RouteOwner | null)[] = [];
-  const replicasBy: (readonly RouteOwner[])[] = [];
-  for (let s = 0; s < table.shards; s++) {
-    const o = table.ownerOf(s);
-    ownerBy.push(o === null ? null : (owners.get(o) ?? null));
-    replicasBy.push(table.replicasOf(s).map((n) => owners.get(n)).filter((x): x is RouteOwner => x !== undefined));
-  }
-  const route = (key: string): RouteAnswer => {
-    const shard = table.shardOf(key);
-    return { key, shard, owner: ownerBy[shard] ?? null, replicas: replicasBy[shard] ?? [], version: table.version };
-  };
+  const index = new RouteIndex(table, records);
   const ok: HealthView = { ok: true, reasons: [] };
-  const members: MemberView[] = names.map((name) => {
-    const o = owners.get(name);
-    return { name, state: 'alive', incarnation: 1, serving: true, addresses: o?.addresses ?? { gossip: '', grpc: '', app: '' }, tags: {}, self: false };
-  });
+  const members: MemberView[] = names.map((name, i) => ({
+    name,
+    state: 'alive',
+    incarnation: 1,
+    serving: true,
+    addresses: { gossip: `10.1.0.${i}:7946`, grpc: `10.1.0.${i}:7947`, app: `10.1.0.${i}:8080` },
+    tags: {},
+    self: false,
+  }));
   return {
     name: names[0] ?? 'm0',
-    route,
-    routeMany: (keys) => keys.map(route),
+    route: (key) => index.route(key),
+    routeMany: (keys) => keys.map((k) => index.route(k)),
+    routeEncoder: () => index,
     members: () => ({ version: table.version, members }),
     table: (): TableView => ({ shards: table.shards, replicas: table.replicas, version: table.version, members: names.length, shardsPerMember: {} }),
     subscribe: () => () => {},
@@ -57,6 +64,8 @@ function benchView(table: OwnershipTable, names: readonly string[]): AgentView {
 }
 
 async function serve(): Promise<void> {
+  // The agent's heap sizing (src/runtime/heap-tuning.ts), unless asked to compare with V8's defaults.
+  if (!process.argv.includes('--v8-default')) tuneHeapForAgent();
   const names = Array.from({ length: MEMBERS }, (_, i) => `member-${i}`);
   const view = benchView(buildTable(names, { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS }), names);
   const app = buildAppApi(view, { metrics: createMetrics() });
@@ -91,7 +100,7 @@ interface Run {
 }
 
 function startServer(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: 'inherit' });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', ...(process.argv.includes('--v8-default') ? ['--v8-default'] : [])], { execArgv: process.execArgv, stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));

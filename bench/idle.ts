@@ -1,24 +1,46 @@
-// Idle cost of a sidecar: 10 real processes on 127.0.0.10-19 with the LAN profile; after a settle period,
-// RSS and CPU of each process sampled from /proc over a fixed window, plus UDP bytes and packets per
-// second from /metrics. Run: node --import tsx bench/idle.ts [--members 10] [--window 60]
+// Idle cost of a sidecar: 10 real processes on 127.0.0.10-19 with the LAN profile and the default shard
+// count; after a settle period, RSS and CPU of each process sampled from /proc over a fixed window, plus
+// UDP bytes and packets per second from /metrics. At the end, what the RSS is made of (median over the
+// processes): file-backed pages (the node binary and libraries, shared between processes), the V8 heap
+// (from the agents' own nodejs_* metrics), memory outside it (ArrayBuffers: ownership tables), the rest
+// of the anonymous memory (malloc: libuv, OpenSSL, gRPC, thread stacks), and the thread count (a live
+// table worker shows as an extra thread).
+// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 10] [--shards N]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SHARDS } from '../src/placement/index.js';
 import { Cluster, metricValue, waitFor } from '../test/integration/harness.js';
 
-const { values } = parseArgs({ options: { members: { type: 'string', default: '10' }, window: { type: 'string', default: '60' }, settle: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    members: { type: 'string', default: '10' },
+    window: { type: 'string', default: '60' },
+    settle: { type: 'string', default: '10' },
+    shards: { type: 'string', default: String(DEFAULT_SHARDS) },
+  },
+});
 const N = Number(values.members);
 const WINDOW_S = Number(values.window);
 const SETTLE_S = Number(values.settle);
+const SHARDS = Number(values.shards);
 const CLK_TCK = 100;
 
-function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
+interface ProcSample {
+  cpuTicks: number;
+  rssBytes: number;
+  anonBytes: number;
+  fileBytes: number;
+  threads: number;
+}
+
+function procStat(pid: number): ProcSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuTicks, rssBytes: rssKb * 1024 };
+  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { cpuTicks, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
 function median(xs: number[]): number {
@@ -27,14 +49,16 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
+
 const cluster = new Cluster();
 try {
-  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: 262_144 }));
-  await waitFor('all ready', 60_000, async () => {
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS }));
+  await waitFor('all ready', 120_000, async () => {
     const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
     return ready.every(Boolean);
   });
-  console.error(`${N} sidecars ready; settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
+  console.error(`${N} sidecars ready (${SHARDS} shards); settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
   await sleep(SETTLE_S * 1000);
   const pids = cluster.nodes.map((n) => n.child.pid!);
   const before = pids.map(procStat);
@@ -51,10 +75,16 @@ try {
   const cpuPct = after.map((a, i) => ((a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK / elapsedS) * 100);
   const rssMb = rssSamples.map((s) => median(s) / 1e6);
   const rate = (name: string): number[] => metricsAfter.map((m, i) => (metricValue(m, name) - metricValue(metricsBefore[i]!, name)) / elapsedS);
+  const gauge = (name: string): number[] => metricsAfter.map((m) => metricValue(m, name));
   const bytesOut = rate('swimring_bytes_sent_total');
   const packetsOut = rate('swimring_packets_sent_total');
+  const heapTotal = gauge('nodejs_heap_size_total_bytes');
+  const heapUsed = gauge('nodejs_heap_size_used_bytes');
+  const external = gauge('nodejs_external_memory_bytes');
+  const otherAnon = after.map((a, i) => a.anonBytes - heapTotal[i]! - external[i]!);
   const report = {
     members: N,
+    shards: SHARDS,
     window_s: Math.round(elapsedS),
     rss_mb_median: +median(rssMb).toFixed(1),
     rss_mb_max: +Math.max(...rssMb).toFixed(1),
@@ -62,6 +92,15 @@ try {
     cpu_pct_max: +Math.max(...cpuPct).toFixed(2),
     udp_bytes_out_per_s_median: +median(bytesOut).toFixed(0),
     udp_packets_out_per_s_median: +median(packetsOut).toFixed(1),
+    attribution_mb_median: {
+      file_backed: mb(median(after.map((a) => a.fileBytes))),
+      anonymous: mb(median(after.map((a) => a.anonBytes))),
+      v8_heap_total: mb(median(heapTotal)),
+      v8_heap_used: mb(median(heapUsed)),
+      external_and_array_buffers: mb(median(external)),
+      other_anonymous: mb(median(otherAnon)),
+    },
+    threads_median: median(after.map((a) => a.threads)),
   };
   console.log(JSON.stringify(report));
 } finally {

@@ -1,26 +1,22 @@
 // Route answers written as JSON by hand: the batch endpoint returns up to 10,000 of them per request,
-// and generic serialization of the nested owner objects dominated its cost. Owners are few and shared
-// between answers (the runtime reuses them per table version), so the JSON after each answer's shard
-// number is cached per (owner, replicas) combination and an answer costs a key and a few copies.
-import type { RouteAnswer, RouteOwner } from '../runtime/view.js';
+// and generic serialization of the nested owner objects dominated its cost. The runtime's RouteEncoder
+// hands over each answer's tail (owner, replicas, version) already encoded, so an answer costs its key,
+// its shard number and one copy. Views without an encoder (tests, tools) go through RouteAnswer objects:
+// owners are few and shared between answers, so the JSON after each answer's shard number is cached per
+// (owner, replicas) combination.
+import { jsonString, ownerJson } from '../runtime/route-json.js';
+import type { RouteAnswer, RouteEncoder, RouteOwner } from '../runtime/view.js';
 
-// JSON must escape only the quote, the backslash and control characters; anything else passes as is.
-// Lone surrogates never get here: keys with one are refused, and names and addresses arrive as strict UTF-8.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+export { jsonString };
 
-export function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
-
-const ownerJson = new WeakMap<RouteOwner, string>();
+const ownerJsons = new WeakMap<RouteOwner, string>();
 
 function serializeOwner(owner: RouteOwner | null): string {
   if (owner === null) return 'null';
-  let json = ownerJson.get(owner);
+  let json = ownerJsons.get(owner);
   if (json === undefined) {
-    const a = owner.addresses;
-    json = `{"name":${jsonString(owner.name)},"addresses":{"gossip":${jsonString(a.gossip)},"grpc":${jsonString(a.grpc)},"app":${jsonString(a.app)}},"serving":${owner.serving ? 'true' : 'false'}}`;
-    ownerJson.set(owner, json);
+    json = ownerJson(owner);
+    ownerJsons.set(owner, json);
   }
   return json;
 }
@@ -191,6 +187,58 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
     at = putKey(out, at, a.key);
     at = put(out, at, SHARD_FIELD);
     at = putDigits(out, at, a.shard);
+    out.set(tail, at);
+    at += tail.length;
+  }
+  if (at + CLOSE.length > out.length) {
+    const grown = Buffer.allocUnsafe(at + CLOSE.length);
+    out.copy(grown, 0, 0, at);
+    out = grown;
+  }
+  at = put(out, at, CLOSE);
+  return out.subarray(0, at);
+}
+
+/** One answer from a RouteEncoder's parts: the same bytes as serializeRouteAnswerBytes. */
+export function serializeEncodedAnswer(key: string, shard: number, tail: Uint8Array): Buffer {
+  if (!isPlainKey(key)) {
+    const head = Buffer.from(`{"key":${jsonString(key)},"shard":${shard}`, 'utf8');
+    return Buffer.concat([head, tail]);
+  }
+  const out = Buffer.allocUnsafe(KEY_OPEN.length + key.length + 2 + SHARD_FIELD.length + digitCount(shard) + tail.length);
+  let at = put(out, 0, KEY_OPEN);
+  at = putKey(out, at, key);
+  at = put(out, at, SHARD_FIELD);
+  at = putDigits(out, at, shard);
+  out.set(tail, at);
+  return out;
+}
+
+/**
+ * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read
+ * and three copies; no answer objects. The same JSON as serializeRouteBatch over encoder answers.
+ */
+export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly string[]): Buffer {
+  const head = Buffer.from(`{"version":${jsonString(encoder.version)},"routes":[`, 'utf8');
+  const n = keys.length;
+  let out = Buffer.allocUnsafe(head.length + CLOSE.length + 64);
+  let at = put(out, 0, head);
+  for (let i = 0; i < n; i++) {
+    const key = keys[i] as string;
+    const shard = encoder.shardOf(key);
+    const tail = encoder.tailOf(key, shard);
+    const need = FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * key.length + tail.length + CLOSE.length;
+    if (at + need > out.length) {
+      // The first answer sizes the buffer for all (answers of one table are about the same length).
+      const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + need, i === 0 ? head.length + CLOSE.length + n * need : 0));
+      out.copy(grown, 0, 0, at);
+      out = grown;
+    }
+    if (i > 0) out[at++] = 0x2c; // ,
+    at = put(out, at, KEY_OPEN);
+    at = putKey(out, at, key);
+    at = put(out, at, SHARD_FIELD);
+    at = putDigits(out, at, shard);
     out.set(tail, at);
     at += tail.length;
   }

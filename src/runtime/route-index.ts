@@ -1,53 +1,129 @@
-// Route answers for one ownership table. Building it is O(members), not O(shards): the table has hundreds of
-// thousands of shards and is rebuilt on every membership change. A lookup is hash + jump + typed-array reads;
-// the replica list of a shard is built on its first lookup and reused until the next table.
+// Route answers for one ownership table, as objects (route) and as pre-encoded JSON (RouteEncoder, the
+// HTTP hot path). Building an index is O(members), not O(shards): the table has up to hundreds of
+// thousands of shards and the index is renewed on every change of the member view. A lookup is hash +
+// jump + typed-array reads.
+//
+// The JSON after an answer's shard number (owner, replicas, version) depends only on the shard's
+// (owner, replicas) combination, and a cluster has far fewer combinations than shards: it is encoded
+// once per combination, on first use, and found again through a per-shard id in an Int32Array (no
+// pointer array for the garbage collector to walk, allocated only once something is routed).
 import type { MemberRecord } from '../core/types.js';
 import type { PlacementTable } from '../placement/index.js';
-import type { RouteAnswer, RouteOwner } from './view.js';
+import { jsonString, ownerJson, tailJson } from './route-json.js';
+import type { RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
 
-export class RouteIndex {
+interface Tail {
+  readonly owner: RouteOwner | null;
+  readonly replicas: readonly RouteOwner[];
+  readonly bytes: Buffer;
+}
+
+/**
+ * Combinations kept encoded per index. Ten members with two replicas have at most 720; at a thousand
+ * members nearly every shard is its own combination, and past this bound tails are encoded per request
+ * (correct, slower) rather than letting the cache grow to the shard count (~420 bytes each).
+ */
+export const MAX_CACHED_TAILS = 8192;
+
+export class RouteIndex implements RouteEncoder {
   /** RouteOwner per member index of the table. */
   private readonly owners: readonly RouteOwner[];
-  private readonly replicaLists: (readonly RouteOwner[] | undefined)[];
-  private static readonly NONE: readonly RouteOwner[] = Object.freeze([]);
+  private readonly ownerJsons: readonly string[];
+  private readonly versionJson: string;
+  /** Per shard: 1 + index into `tails`, 0 when not encoded yet. */
+  private shardTails: Int32Array | null = null;
+  private readonly tails: Tail[] = [];
+  private readonly tailIds = new Map<number | string, number>();
 
   constructor(
     private readonly table: PlacementTable,
     records: ReadonlyMap<string, MemberRecord>,
   ) {
-    this.owners = table.members.map((name) => {
-      const r = records.get(name);
-      return {
-        name,
-        addresses: { gossip: r?.gossipAddr ?? '', grpc: r?.grpcAddr ?? '', app: r?.meta.appAddr ?? '' },
-        serving: r?.meta.serving ?? false,
-      };
-    });
-    this.replicaLists = table.replicaCount > 0 ? new Array<readonly RouteOwner[] | undefined>(table.shards) : [];
+    this.owners = table.members.map((name) => toOwner(name, records.get(name)));
+    this.ownerJsons = this.owners.map(ownerJson);
+    this.versionJson = jsonString(table.version);
+  }
+
+  /**
+   * The index for `table` and `records`: this one when nothing its answers show has changed (same table,
+   * same owners' addresses and serving flags), so its encoded answers are kept.
+   */
+  next(table: PlacementTable, records: ReadonlyMap<string, MemberRecord>): RouteIndex {
+    if (table === this.table) {
+      let same = true;
+      for (let m = 0; m < this.owners.length && same; m++) same = ownerJson(toOwner(table.members[m]!, records.get(table.members[m]!))) === this.ownerJsons[m];
+      if (same) return this;
+    }
+    return new RouteIndex(table, records);
   }
 
   get version(): string {
     return this.table.version;
   }
 
-  route(key: string): RouteAnswer {
-    const t = this.table;
-    const shard = t.shardOf(key);
-    const m = t.ownerIndex[shard]!;
-    return { key, shard, owner: m < 0 ? null : this.owners[m]!, replicas: this.replicasOf(shard), version: t.version };
+  shardOf(key: string): number {
+    return this.table.shardOf(key);
   }
 
-  private replicasOf(shard: number): readonly RouteOwner[] {
+  route(key: string): RouteAnswer {
+    const shard = this.table.shardOf(key);
+    const tail = this.tailAt(shard);
+    return { key, shard, owner: tail.owner, replicas: tail.replicas, version: this.table.version };
+  }
+
+  tailOf(_key: string, shard: number): Uint8Array {
+    return this.tailAt(shard).bytes;
+  }
+
+  private tailAt(shard: number): Tail {
+    let ids = this.shardTails;
+    if (ids === null) ids = this.shardTails = new Int32Array(this.table.shards);
+    const id = ids[shard]!;
+    if (id > 0) return this.tails[id - 1]!;
+    return this.encodeShard(ids, shard);
+  }
+
+  private encodeShard(ids: Int32Array, shard: number): Tail {
     const t = this.table;
     const width = t.replicaCount;
-    if (width === 0) return RouteIndex.NONE;
-    let list = this.replicaLists[shard];
-    if (list === undefined) {
-      const out = new Array<RouteOwner>(width);
-      for (let r = 0; r < width; r++) out[r] = this.owners[t.replicaIndex[shard * width + r]!]!;
-      list = Object.freeze(out);
-      this.replicaLists[shard] = list;
+    const m = t.ownerIndex[shard]!;
+    // Member indexes + 1 in base n + 1: exact while it stays below 2^53, a string beyond.
+    const base = t.members.length + 1;
+    let combo: number | string = m + 1;
+    for (let r = 0; r < width; r++) combo = combo * base + t.replicaIndex[shard * width + r]! + 1;
+    if (combo > Number.MAX_SAFE_INTEGER) {
+      combo = String(m);
+      for (let r = 0; r < width; r++) combo += `,${t.replicaIndex[shard * width + r]!}`;
     }
-    return list;
+    const known = this.tailIds.get(combo);
+    if (known !== undefined) {
+      ids[shard] = known;
+      return this.tails[known - 1]!;
+    }
+    const replicas = new Array<RouteOwner>(width);
+    const replicaJsons = new Array<string>(width);
+    for (let r = 0; r < width; r++) {
+      const i = t.replicaIndex[shard * width + r]!;
+      replicas[r] = this.owners[i]!;
+      replicaJsons[r] = this.ownerJsons[i]!;
+    }
+    const tail: Tail = {
+      owner: m < 0 ? null : this.owners[m]!,
+      replicas: Object.freeze(replicas),
+      bytes: Buffer.from(tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson), 'utf8'),
+    };
+    if (this.tails.length >= MAX_CACHED_TAILS) return tail;
+    this.tails.push(tail);
+    this.tailIds.set(combo, this.tails.length);
+    ids[shard] = this.tails.length;
+    return tail;
   }
+}
+
+function toOwner(name: string, r: MemberRecord | undefined): RouteOwner {
+  return {
+    name,
+    addresses: { gossip: r?.gossipAddr ?? '', grpc: r?.grpcAddr ?? '', app: r?.meta.appAddr ?? '' },
+    serving: r?.meta.serving ?? false,
+  };
 }

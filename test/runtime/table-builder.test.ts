@@ -1,10 +1,12 @@
-// The table worker: coalesced requests end on the newest member set, never on a stale one.
+// The table builder: coalesced requests end on the newest member set, never on a stale one; builds run
+// on the main thread when cheap and in a worker started on demand otherwise, with the same answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableBuilder, type BuiltTable } from '../../src/runtime/table-builder.js';
+import { TableBuilder, type BuiltTable, type TableBuilderTuning } from '../../src/runtime/table-builder.js';
 import { buildTable } from '../../src/placement/index.js';
+import { summarizeMoves } from '../../src/runtime/table-moves.js';
 
-function collect(): { builder: TableBuilder; built: BuiltTable[]; next: () => Promise<BuiltTable> } {
+function collect(tuning: Partial<TableBuilderTuning> = {}): { builder: TableBuilder; built: BuiltTable[]; next: () => Promise<BuiltTable> } {
   const built: BuiltTable[] = [];
   const waiters: ((b: BuiltTable) => void)[] = [];
   const builder = new TableBuilder(
@@ -14,43 +16,82 @@ function collect(): { builder: TableBuilder; built: BuiltTable[]; next: () => Pr
       waiters.shift()?.(b);
     },
     (message) => assert.fail(message),
+    tuning,
   );
   return { builder, built, next: () => new Promise((r) => waiters.push(r)) };
 }
 
-test('builds the table the placement module builds, with grouped moves', async () => {
-  const { builder, next } = collect();
+const WORKER: Partial<TableBuilderTuning> = { inlineMaxShards: 0 };
+
+for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
+  test(`${mode}: builds the table the placement module builds, with grouped moves`, async () => {
+    const { builder, next } = collect(tuning);
+    try {
+      builder.request(['b', 'a', 'c']);
+      const first = await next();
+      assert.equal(first.where, mode);
+      const expected = buildTable(['a', 'b', 'c'], { shards: 4096, replicas: 2 });
+      assert.equal(first.table.version, expected.version);
+      assert.deepEqual([...first.table.ownerIndex], [...expected.ownerIndex]);
+      builder.request(['a', 'b', 'c', 'd']);
+      const second = await next();
+      const toD = second.moves.groups.filter((g) => g.role === 'owner' && g.to === 'd');
+      assert.ok(toD.length > 0, 'shards moved to the new member');
+      assert.ok(second.moves.groups.every((g) => g.role !== 'owner' || g.to === 'd'), 'owners move only to the joiner');
+      assert.equal(second.moves.ownerMoves, toD.reduce((n, g) => n + g.shards.length, 0));
+    } finally {
+      await builder.close();
+    }
+  });
+
+  test(`${mode}: requests while a build runs coalesce to the newest set, even when it is asked for twice`, async () => {
+    const { builder, built, next } = collect(tuning);
+    try {
+      builder.request(['a']);
+      builder.request(['a', 'b']);
+      builder.request(['a', 'b']);
+      await next();
+      await next();
+      const last = built.at(-1)!;
+      assert.deepEqual(last.table.members, ['a', 'b']);
+      // Back to a set asked for before: built again, not taken for "already there".
+      builder.request(['a']);
+      const again = await next();
+      assert.deepEqual(again.table.members, ['a']);
+    } finally {
+      await builder.close();
+    }
+  });
+}
+
+test('the worker ends after the quiet time, and a new one still reports the moves from the last table', async () => {
+  const { builder, next } = collect({ ...WORKER, idleMs: 20 });
   try {
-    builder.request(['b', 'a', 'c']);
+    builder.request(['a', 'b']);
     const first = await next();
-    const expected = buildTable(['a', 'b', 'c'], { shards: 4096, replicas: 2 });
-    assert.equal(first.table.version, expected.version);
-    assert.deepEqual([...first.table.ownerIndex], [...expected.ownerIndex]);
-    builder.request(['a', 'b', 'c', 'd']);
+    assert.equal(builder.workerAlive, true);
+    while (builder.workerAlive) await new Promise((r) => setTimeout(r, 10));
+    builder.request(['a', 'b', 'c']);
     const second = await next();
-    const toD = second.moves.groups.filter((g) => g.role === 'owner' && g.to === 'd');
-    assert.ok(toD.length > 0, 'shards moved to the new member');
-    assert.ok(second.moves.groups.every((g) => g.role !== 'owner' || g.to === 'd'), 'owners move only to the joiner');
-    assert.equal(second.moves.ownerMoves, toD.reduce((n, g) => n + g.shards.length, 0));
+    assert.equal(second.where, 'worker');
+    assert.deepEqual(second.moves, summarizeMoves(first.table, second.table));
+    assert.ok(second.moves.ownerMoves > 0);
   } finally {
     await builder.close();
   }
 });
 
-test('requests while a build runs coalesce to the newest set, even when it is asked for twice', async () => {
-  const { builder, built, next } = collect();
+test('an inline build over its time budget sends later builds to the worker', async () => {
+  const { builder, next } = collect({ inlineBudgetMs: -1 });
   try {
+    assert.equal(builder.buildsInline, true);
     builder.request(['a']);
+    assert.equal((await next()).where, 'inline');
+    assert.equal(builder.buildsInline, false);
     builder.request(['a', 'b']);
-    builder.request(['a', 'b']);
-    await next();
-    await next();
-    const last = built.at(-1)!;
-    assert.deepEqual(last.table.members, ['a', 'b']);
-    // Back to a set asked for before: built again, not taken for "already there".
-    builder.request(['a']);
-    const again = await next();
-    assert.deepEqual(again.table.members, ['a']);
+    const second = await next();
+    assert.equal(second.where, 'worker');
+    assert.ok(second.moves.ownerMoves > 0, 'moves are against the inline-built table');
   } finally {
     await builder.close();
   }

@@ -1,0 +1,33 @@
+// Member records and a RouteIndex-backed AgentView for route tests.
+import type { MemberRecord } from '../../src/core/types.js';
+import { buildTable } from '../../src/placement/index.js';
+import { RouteIndex } from '../../src/runtime/route-index.js';
+import type { AgentView } from '../../src/runtime/view.js';
+
+export function recordsOf(names: readonly string[], serving = true, port = 8080): Map<string, MemberRecord> {
+  return new Map(
+    names.map((name, i) => [
+      name,
+      {
+        name,
+        lifeId: `life-${i}`,
+        incarnation: 1,
+        state: 'alive',
+        gossipAddr: `10.0.0.${i}:7946`,
+        grpcAddr: `10.0.0.${i}:7947`,
+        meta: { appAddr: `10.0.0.${i}:${port}`, serving, tags: {} },
+      },
+    ]),
+  );
+}
+
+/** `base` with its route methods answered by a real RouteIndex, encoder included, as the agent does. */
+export function indexedView(base: AgentView, names: readonly string[], shards = 4096): { view: AgentView; index: RouteIndex } {
+  const index = new RouteIndex(buildTable(names, { shards, replicas: 2 }), recordsOf(names));
+  const view: AgentView = Object.assign(Object.create(base) as AgentView, {
+    route: (key: string) => index.route(key),
+    routeMany: (keys: readonly string[]) => keys.map((k) => index.route(k)),
+    routeEncoder: () => index,
+  });
+  return { view, index };
+}

@@ -1,0 +1,64 @@
+// RouteIndex: the pre-encoded answers (RouteEncoder) are exactly the JSON of route()'s answers, which
+// follow the table; unchanged views keep the index.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildTable } from '../../src/placement/index.js';
+import { MAX_CACHED_TAILS, RouteIndex } from '../../src/runtime/route-index.js';
+import { recordsOf } from './route-fixtures.js';
+
+/** The JSON after the shard number, as JSON.stringify writes the answer object. */
+function expectedTail(index: RouteIndex, key: string): string {
+  const full = JSON.stringify(index.route(key));
+  return full.slice(full.indexOf(',"owner":'));
+}
+
+const keyArb = fc.string({ unit: fc.constantFrom('a', 'b', '"', '\\', '\n', 'é', '😀'), minLength: 1, maxLength: 12 });
+
+describe('RouteIndex', () => {
+  test('answers follow the table: shard, owner and replicas by member index', () => {
+    const names = ['a', 'b', 'c', 'd"quoted'];
+    const table = buildTable(names, { shards: 1024, replicas: 2 });
+    const index = new RouteIndex(table, recordsOf(names));
+    fc.assert(
+      fc.property(keyArb, (key) => {
+        const a = index.route(key);
+        assert.equal(a.shard, table.shardOf(key));
+        assert.equal(a.owner?.name, table.ownerOf(a.shard));
+        assert.deepEqual(a.replicas.map((r) => r.name), table.replicasOf(a.shard));
+        assert.equal(a.version, table.version);
+        assert.equal(a.owner?.addresses.app, `10.0.0.${names.indexOf(a.owner!.name)}:8080`);
+        assert.equal(Buffer.from(index.tailOf(key, index.shardOf(key))).toString('utf8'), expectedTail(index, key));
+      }),
+    );
+  });
+
+  test('a table without members answers owner null and no replicas', () => {
+    const index = new RouteIndex(buildTable([], { shards: 64, replicas: 2 }), new Map());
+    assert.deepEqual(JSON.parse(JSON.stringify(index.route('k'))).owner, null);
+    assert.equal(Buffer.from(index.tailOf('k', index.shardOf('k'))).toString(), expectedTail(index, 'k'));
+  });
+
+  test('more combinations than the cache holds are still answered right', () => {
+    const names = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    const table = buildTable(names, { shards: 32_768, replicas: 3 });
+    const index = new RouteIndex(table, recordsOf(names));
+    const keys = Array.from({ length: 40_000 }, (_, i) => `key-${i}`);
+    const combos = new Set(keys.map((k) => { const s = table.shardOf(k); return `${table.ownerOf(s)}|${table.replicasOf(s).join(',')}`; }));
+    assert.ok(combos.size > MAX_CACHED_TAILS, `the test needs more than ${MAX_CACHED_TAILS} combinations, has ${combos.size}`);
+    for (const key of keys) assert.equal(Buffer.from(index.tailOf(key, index.shardOf(key))).toString(), expectedTail(index, key));
+  });
+
+  test('next() keeps the index while table and owners are unchanged, and renews it otherwise', () => {
+    const names = ['a', 'b', 'c'];
+    const table = buildTable(names, { shards: 256, replicas: 1 });
+    const index = new RouteIndex(table, recordsOf(names));
+    assert.equal(index.next(table, recordsOf(names)), index);
+    const moved = index.next(table, recordsOf(names, true, 9090));
+    assert.notEqual(moved, index);
+    assert.equal(moved.route('k').owner?.addresses.app.endsWith(':9090'), true);
+    assert.equal(Buffer.from(moved.tailOf('k', moved.shardOf('k'))).toString(), expectedTail(moved, 'k'));
+    const other = buildTable(['a', 'b'], { shards: 256, replicas: 1 });
+    assert.equal(index.next(other, recordsOf(names)).version, other.version);
+  });
+});
