@@ -20,6 +20,11 @@ export const PACKET_OVERHEAD = HEADER_SIZE + COUNTS_SIZE;
  * the body layout as it is.
  */
 export const ENVELOPE_FLAGS_NONE = 0;
+/** A str8 cluster label (at least one byte) follows the header. */
+export const ENVELOPE_FLAG_LABELLED = 0x01;
+/** The body is sealed: 12-byte nonce, AES-256-GCM ciphertext of the body, 16-byte tag (src/security). */
+export const ENVELOPE_FLAG_ENCRYPTED = 0x02;
+export const ENVELOPE_FLAGS_KNOWN = ENVELOPE_FLAG_LABELLED | ENVELOPE_FLAG_ENCRYPTED;
 
 /** Largest UDP payload over IPv4 (65,535 - 8 UDP - 20 IP). Larger input is refused before parsing. */
 export const MAX_PACKET_BYTES = 65_507;

@@ -29,6 +29,15 @@ export const DECODE_REJECT_REASONS = [
   'trailing-bytes',
   /** A value the format forbids: empty name, reserved bits set, duplicate tag key, message count > 1. */
   'invalid-field',
+  // The envelope (docs/wire.md "Envelope"), checked by src/security/envelope.ts before the body.
+  /** Another cluster's label, a label where none is expected, or none where one is. */
+  'label-mismatch',
+  /** Encrypted, but no installed key opens it (another key, tampered bytes, another label as AAD). */
+  'decrypt-failed',
+  /** Plaintext while this member requires encryption (--gossip-verify-incoming). */
+  'plaintext-refused',
+  /** Encrypted, but this member has no keyring. */
+  'encrypted-unexpected',
 ] as const;
 
 export type DecodeRejectReason = (typeof DECODE_REJECT_REASONS)[number];
