@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Kubernetes hooks for the swimring sidecar, run with the image's node (it has no curl):
-//   node bin/swimring-hook.mjs leave [--wait-ms N]   preStop: start the graceful leave (POST /v1/leave),
-//                                                    then optionally hold the hook N ms so SIGTERM comes later
+//   node bin/swimring-hook.mjs leave [--wait-ms N]   preStop: start the graceful leave (POST /v1/leave, with
+//                                                    the admin token), then optionally hold the hook N ms
 //   node bin/swimring-hook.mjs startup               startupProbe: joined and the view settled
 // node:http rather than fetch: the hook runs inside the sidecar's memory limit and fetch costs ~10 MB more.
 // Addresses come from the same SWIMRING_HTTP_ADDR / SWIMRING_OPS_ADDR the agent reads (defaults
 // 127.0.0.1:7948 and 0.0.0.0:7949). Exit 0 = success, 1 = not yet / failed, 2 = usage.
 
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const REQUEST_TIMEOUT_MS = 2000;
@@ -25,6 +28,26 @@ export function localUrl(addr, fallback) {
   if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
   if (host === '::') host = '::1';
   return `http://${host.includes(':') ? `[${host}]` : host}:${m[3]}`;
+}
+
+/**
+ * The admin token POST /v1/leave needs, found as src/http/admin-token.ts cliAdminToken finds it: an
+ * explicit file, SWIMRING_ADMIN_TOKEN, SWIMRING_HTTP_TOKEN, else the file the agent wrote at
+ * <tmpdir>/swimring-<name>.token (the hook runs in the sidecar's container: same env, same /tmp).
+ */
+export function adminToken(env, host = hostname) {
+  const read = (path) => {
+    try {
+      const text = readFileSync(path, 'utf8').trim();
+      return text.length > 0 && text.length <= 4096 ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (env.SWIMRING_ADMIN_TOKEN_FILE) return read(env.SWIMRING_ADMIN_TOKEN_FILE);
+  if (env.SWIMRING_ADMIN_TOKEN || env.SWIMRING_HTTP_TOKEN) return env.SWIMRING_ADMIN_TOKEN || env.SWIMRING_HTTP_TOKEN;
+  const name = env.SWIMRING_NAME || env.POD_NAME || host();
+  return read(join(tmpdir(), `swimring-${encodeURIComponent(name)}.token`));
 }
 
 /** Startup passes when /readyz is 200, or 503 only because the app itself is not ready yet. */
@@ -74,7 +97,8 @@ async function startup(env) {
 async function leave(env, waitMs) {
   const base = localUrl(env.SWIMRING_HTTP_ADDR, '127.0.0.1:7948');
   if (!base) return fail(`SWIMRING_HTTP_ADDR "${env.SWIMRING_HTTP_ADDR}" is not host:port`, 2);
-  const headers = env.SWIMRING_HTTP_TOKEN ? { authorization: `Bearer ${env.SWIMRING_HTTP_TOKEN}` } : {};
+  const token = adminToken(env);
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   let code = 0;
   try {
     const res = await exchange('POST', `${base}/v1/leave`, { ...headers, 'content-length': '0' });

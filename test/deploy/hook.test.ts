@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SidecarProcess, randomPortBase, waitFor } from '../integration/harness.js';
 import { DEPLOY, ROOT } from './manifests.js';
+import { defaultAdminTokenFile, newAdminToken, writeAdminTokenFile } from '../../src/http/admin-token.js';
 
 const HOOK = join(DEPLOY, 'bin', 'swimring-hook.mjs');
 
@@ -35,18 +37,20 @@ interface Seen {
 }
 
 /** An HTTP server answering every request with the next scripted reply, recording what it was asked. */
-async function scripted(): Promise<{ server: Server; port: number; seen: Seen[]; reply: (status: number, body: string) => void }> {
+async function scripted(): Promise<{ server: Server; port: number; seen: Seen[]; auth: (string | undefined)[]; reply: (status: number, body: string) => void }> {
   const seen: Seen[] = [];
+  const auth: (string | undefined)[] = [];
   let next = { status: 200, body: '{"ok":true}' };
   const server = createServer((req: IncomingMessage, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '' });
+    auth.push(req.headers.authorization);
     req.resume();
     req.on('end', () => res.writeHead(next.status, { 'content-type': 'application/json' }).end(next.body));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  return { server, port, seen, reply: (status, body) => (next = { status, body }) };
+  return { server, port, seen, auth, reply: (status, body) => (next = { status, body }) };
 }
 
 describe('startup', async () => {
@@ -102,6 +106,27 @@ describe('leave', async () => {
     assert.deepEqual(s.seen.slice(before), [{ method: 'POST', url: '/v1/leave' }]);
   });
 
+  test('sends the admin token: from the agent\'s default file, SWIMRING_HTTP_TOKEN, or an explicit file', async () => {
+    s.reply(202, '{"leaving":true}');
+    const dir = mkdtempSync(join(tmpdir(), 'swimring-hook-'));
+    try {
+      const token = newAdminToken();
+      // The file the agent named "pod/1" writes in this TMPDIR (the name percent-encoded).
+      await writeAdminTokenFile(defaultAdminTokenFile('pod/1', dir), token);
+      let run = await runHook(['leave'], { ...env, TMPDIR: dir, POD_NAME: 'pod/1' });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(s.auth.at(-1), `Bearer ${token}`);
+      run = await runHook(['leave'], { ...env, SWIMRING_HTTP_TOKEN: 'http-token-0123456789' });
+      assert.equal(s.auth.at(-1), 'Bearer http-token-0123456789');
+      run = await runHook(['leave'], { ...env, SWIMRING_ADMIN_TOKEN_FILE: defaultAdminTokenFile('pod/1', dir) });
+      assert.equal(s.auth.at(-1), `Bearer ${token}`);
+      run = await runHook(['leave'], { ...env, TMPDIR: dir, POD_NAME: 'another-pod' });
+      assert.equal(s.auth.at(-1), undefined, 'no token file for that name: no header (the agent answers 401)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--wait-ms holds the hook after the request', async () => {
     s.reply(202, '{"leaving":true}');
     const run = await runHook(['leave', '--wait-ms', '50'], env);
@@ -141,7 +166,12 @@ test('against a real agent: startup passes once it has bootstrapped; leave turns
   try {
     const env = { SWIMRING_OPS_ADDR: agent.opsBase.slice('http://'.length), SWIMRING_HTTP_ADDR: agent.httpBase.slice('http://'.length) };
     await waitFor('the startup hook to pass', 20_000, async () => (await runHook(['startup'], env)).code === 0, 200);
-    const run = await runHook(['leave'], env);
+    // Without the admin token the agent refuses, even on loopback.
+    const refused = await runHook(['leave'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /401/);
+    // The hook runs in the sidecar's container: same name, same TMPDIR, so it finds the agent's token file.
+    const run = await runHook(['leave'], { ...env, SWIMRING_NAME: 'hook-test', TMPDIR: tmpdir() });
     assert.equal(run.code, 0, run.stderr);
     const ready = await agent.json<{ ok: boolean; reasons?: string[] }>('/readyz');
     assert.equal(ready.status, 503);

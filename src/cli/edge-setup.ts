@@ -1,0 +1,62 @@
+// The agent's edge security at start: control-plane TLS material (watched for rotation) and the admin
+// token for the HTTP admin routes. Kept apart from cli/agent.ts so the composition root stays short.
+import type { Logger } from 'pino';
+import type { SwimringConfig } from '../config.js';
+import { NegotiateRateLimiter } from '../grpc/rate-limit.js';
+import { clientTls, serverCredentials, TlsFiles } from '../grpc/tls.js';
+import { defaultAdminTokenFile, newAdminToken, removeAdminTokenFile, writeAdminTokenFile } from '../http/admin-token.js';
+
+export interface ControlPlaneSecurity {
+  readonly grpcTls?: ReturnType<typeof grpcTlsOf>;
+  readonly negotiateRate: NegotiateRateLimiter;
+  close(): void;
+}
+
+function grpcTlsOf(files: TlsFiles, serverName: string | null) {
+  return { server: serverCredentials(files), client: clientTls(files, serverName) };
+}
+
+/** Loads the TLS files (a problem string when they cannot be used: refuse to start). */
+export function setupControlPlane(
+  config: SwimringConfig,
+  logger: Logger,
+  countReload: (result: 'reloaded' | 'failed') => void,
+): ControlPlaneSecurity | { problem: string } {
+  const negotiateRate = new NegotiateRateLimiter(config.negotiateRate);
+  const tls = config.tls;
+  if (tls === null) return { negotiateRate, close: () => undefined };
+  let files: TlsFiles;
+  try {
+    files = new TlsFiles({
+      certFile: tls.certFile,
+      keyFile: tls.keyFile,
+      caFile: tls.caFile,
+      pollMs: tls.reloadIntervalMs,
+      onReload: (result, detail) => {
+        countReload(result);
+        if (result === 'reloaded') logger.info({ cert: tls.certFile }, 'control-plane TLS material reloaded; new connections use it');
+        else logger.error({ detail }, 'control-plane TLS files changed but cannot be used; keeping the previous material');
+      },
+    });
+  } catch (err) {
+    return { problem: err instanceof Error ? err.message : String(err) };
+  }
+  logger.info({ cert: tls.certFile, mutual: tls.caFile !== null, serverName: tls.serverName ?? 'the dialed host' }, 'control-plane TLS on');
+  return { grpcTls: grpcTlsOf(files, tls.serverName), negotiateRate, close: () => files.close() };
+}
+
+export interface AdminToken {
+  readonly token: string;
+  /** Removes the token file this agent wrote, if any. */
+  release(): Promise<void>;
+}
+
+/** The HTTP token when one is configured; otherwise a fresh random token left in the admin token file. */
+export async function setupAdminToken(config: SwimringConfig, logger: Logger): Promise<AdminToken> {
+  if (config.httpToken !== null) return { token: config.httpToken, release: async () => undefined };
+  const path = config.adminTokenFile ?? defaultAdminTokenFile(config.name);
+  const token = newAdminToken();
+  await writeAdminTokenFile(path, token);
+  logger.info({ file: path }, 'admin token written (mode 0600); admin actions need it as a bearer token');
+  return { token, release: () => removeAdminTokenFile(path, token) };
+}
