@@ -1,0 +1,219 @@
+// Claims as the agent runs them: the ClaimService wired to the member view (peers, departures,
+// claimant addresses), the gRPC handlers and transport, the route override and the HTTP view.
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { MemberRecord, MembershipEvent } from '../core/types.js';
+import type { ControlPlaneClient } from '../grpc/client.js';
+import type { CallContext } from '../grpc/convert.js';
+import type { RejectReason } from '../grpc/errors.js';
+import type { ExtraMethods } from '../grpc/service.js';
+import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
+import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
+import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
+import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
+import { ClaimService, type ClaimOptions, type Peer, type Self } from './service.js';
+import type { OwnerStatus } from './store.js';
+import type { ClaimRecord } from './types.js';
+
+export interface AgentClaimsOptions extends ClaimOptions {
+  readonly defaultPageSize: number;
+  readonly maxIdsPerRequest: number;
+}
+
+export interface AgentClaimsDeps {
+  readonly self: () => Self;
+  /** The ring's answer, claims not considered. */
+  readonly ringRoute: (key: string) => RouteAnswer;
+  readonly tableVersion: () => string;
+  readonly client: ControlPlaneClient;
+  /** Throws a ControlPlaneError to refuse a call (label, key proof), as the agent's other handlers do. */
+  readonly checkContext: (context: CallContext) => void;
+  readonly options: AgentClaimsOptions;
+  readonly logger: Logger;
+  readonly publish: (event: WatchEvent) => void;
+}
+
+/** How long a departed life is remembered after its record is reaped, so a laggard cannot revive its claims. */
+const DEPARTED_LIFE_MEMORY_MS = 10 * 60_000;
+const MAX_DEPARTED_LIVES = 65_536;
+
+export class AgentClaims implements ClaimsView {
+  readonly service: ClaimService;
+  readonly maxIdsPerRequest: number;
+  readonly maxTtlMs: number;
+  private records = new Map<string, MemberRecord>();
+  private owners = new Map<string, RouteOwner>();
+  private peers: Peer[] = [];
+  /** name + NUL + life id -> when it departed (monotonic ms). Map order is age order. */
+  private readonly departed = new Map<string, number>();
+
+  constructor(private readonly deps: AgentClaimsDeps) {
+    this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
+    this.maxTtlMs = deps.options.maxTtlMs;
+    this.service = new ClaimService({
+      self: deps.self,
+      peers: () => this.peers,
+      memberStatus: (record) => this.memberStatus(record),
+      transport: grpcClaimTransport(deps.client),
+      options: deps.options,
+      logger: deps.logger,
+    });
+    this.service.onLoss((loss) =>
+      deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner }),
+    );
+  }
+
+  start(): void {
+    this.service.start();
+  }
+
+  close(): void {
+    this.service.close();
+  }
+
+  extraMethods(onReject: (rpc: string, reason: RejectReason, detail: string) => void): ExtraMethods {
+    return ownershipExtraMethods({
+      service: this.service,
+      checkContext: this.deps.checkContext,
+      tableVersion: this.deps.tableVersion,
+      defaultPageSize: this.deps.options.defaultPageSize,
+      onReject,
+    });
+  }
+
+  /** After every change of the member view: peers to announce to, addresses for route answers. */
+  refreshMembers(members: readonly MemberRecord[]): void {
+    const self = this.deps.self().name;
+    const records = new Map<string, MemberRecord>();
+    const owners = new Map<string, RouteOwner>();
+    const peers: Peer[] = [];
+    for (const r of members) {
+      records.set(r.name, r);
+      if (r.state !== 'alive' && r.state !== 'suspect') continue;
+      owners.set(r.name, { name: r.name, addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr }, serving: r.meta.serving });
+      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr });
+    }
+    this.records = records;
+    this.owners = owners;
+    this.peers = peers;
+  }
+
+  /** Claims of a member that died, left or restarted are released here. */
+  onMembershipEvent(event: MembershipEvent): void {
+    if (event.type === 'refuted') {
+      // Peers that believed us dead or gone dropped our claims: tell them again.
+      if (event.accusation !== 'suspect') this.service.announceAll();
+      return;
+    }
+    if (event.type !== 'member') return;
+    const m = event.member;
+    if (m.name === this.deps.self().name) return;
+    if (event.to === 'dead' || event.to === 'left') {
+      this.rememberDeparted(m.name, m.lifeId);
+      this.service.memberDeparted(m.name);
+      return;
+    }
+    const fresh = event.reason === 'restarted' || event.from === null || event.from === 'dead' || event.from === 'left';
+    if (!fresh) return;
+    // Back from a false death verdict with the same life: its claims are welcome again.
+    this.departed.delete(`${m.name}\u0000${m.lifeId}`);
+    // A new life supersedes the old one's claims; the new life's own claims stay.
+    this.service.memberDeparted(m.name, m.lifeId);
+    // It knows none of our claims yet (the digest exchange would tell it too, later).
+    this.service.announceAll({ name: m.name, grpcAddr: m.grpcAddr });
+  }
+
+  private rememberDeparted(name: string, lifeId: string): void {
+    const now = performance.now();
+    this.departed.delete(`${name}\u0000${lifeId}`);
+    this.departed.set(`${name}\u0000${lifeId}`, now);
+    for (const [key, at] of this.departed) {
+      if (this.departed.size <= MAX_DEPARTED_LIVES && now - at < DEPARTED_LIFE_MEMORY_MS) break;
+      this.departed.delete(key);
+    }
+  }
+
+  private memberStatus(record: ClaimRecord): OwnerStatus {
+    const at = this.departed.get(`${record.owner}\u0000${record.ownerLifeId}`);
+    if (at !== undefined && performance.now() - at < DEPARTED_LIFE_MEMORY_MS) return 'gone';
+    const m = this.records.get(record.owner);
+    if (m === undefined) return 'unknown';
+    if (m.lifeId === record.ownerLifeId) return m.state === 'dead' || m.state === 'left' ? 'gone' : 'live';
+    // Another life: incarnations start at boot time, so a newer life has the higher one.
+    return record.ownerIncarnation > m.incarnation ? 'unknown' : 'gone';
+  }
+
+  // ---- routes ---------------------------------------------------------------------------------
+
+  /** The ring's answer with the claimant put in when the key is claimed (the route hot path). */
+  routeAnswer(a: RouteAnswer): RouteAnswer {
+    const store = this.service.store;
+    if (store.claimCount() === 0) return a;
+    const winner = store.get(a.key);
+    if (winner === undefined) return a;
+    return this.withClaimant(a, winner);
+  }
+
+  hasClaims(): boolean {
+    return this.service.store.claimCount() > 0;
+  }
+
+  claimedRoute(key: string): RouteAnswer | undefined {
+    const store = this.service.store;
+    if (store.claimCount() === 0) return undefined;
+    const winner = store.get(key);
+    if (winner === undefined) return undefined;
+    const a = this.withClaimant(this.deps.ringRoute(key), winner);
+    return a.claimed === true ? a : undefined;
+  }
+
+  routeClaiming(key: string): RouteAnswer {
+    const winner = this.service.touch(key);
+    const ring = this.deps.ringRoute(key);
+    return winner === undefined ? ring : this.withClaimant(ring, winner);
+  }
+
+  private withClaimant(a: RouteAnswer, winner: ClaimRecord): RouteAnswer {
+    const owner = this.owners.get(winner.owner);
+    // A claimant not (yet) in the view cannot be reached: the ring answers until it is.
+    if (owner === undefined) return a;
+    return { key: a.key, shard: a.shard, owner, replicas: a.replicas, version: a.version, claimed: true };
+  }
+
+  // ---- ClaimsView -----------------------------------------------------------------------------
+
+  claim(ids: readonly string[], ttlMs: number | null | undefined): ClaimRequestResult {
+    const self = this.deps.self();
+    if (!self.serving) {
+      return { ok: false, code: 'not_serving', message: 'this member is not serving (app not ready or leaving): it takes no new claims' };
+    }
+    const results: ClaimItemView[] = this.service.claim(ids, ttlMs).map((o) =>
+      'record' in o ? { id: o.id, status: o.status, claim: this.view(o.record) } : { id: o.id, status: o.status },
+    );
+    return { ok: true, version: this.deps.tableVersion(), results };
+  }
+
+  release(id: string): ReleaseResult {
+    const out = this.service.release(id);
+    if (out === 'released') return { ok: true };
+    if (out === 'not_claimed') return { ok: false, code: 'not_claimed', message: `${JSON.stringify(id)} is not claimed` };
+    return { ok: false, code: 'claimed_elsewhere', message: `${JSON.stringify(id)} is claimed by ${out.ownedBy.owner}`, claim: this.view(out.ownedBy) };
+  }
+
+  lookup(id: string): ClaimView | undefined {
+    const winner = this.service.store.get(id);
+    return winner === undefined ? undefined : this.view(winner);
+  }
+
+  localPage(limit: number, pageToken: string): LocalPage | null {
+    const after = decodePageToken(pageToken);
+    if (after === null) return null;
+    const page = this.service.localIds(resolvePageSize(limit, this.deps.options.defaultPageSize, MAX_PAGE_IDS), after);
+    const last = page.ids[page.ids.length - 1];
+    return { ids: page.ids, nextPageToken: page.more && last !== undefined ? encodePageToken(last) : '', version: this.deps.tableVersion() };
+  }
+
+  private view(r: ClaimRecord): ClaimView {
+    return { id: r.id, owner: this.owners.get(r.owner) ?? null, ownerName: r.owner, claimedAtMs: r.claimedAtMs, expiresAtMs: r.expiresAtMs };
+  }
+}

@@ -1,0 +1,40 @@
+// The claim options as the config resolves them (--claim-*, docs/config.md), and the fixed bounds.
+import type { AgentClaimsOptions } from './agent-claims.js';
+
+export interface ClaimConfig {
+  /** null: no expiry unless the request asks for one. */
+  readonly defaultTtlMs: number | null;
+  readonly maxTtlMs: number;
+  readonly maxClaimsPerMember: number;
+  readonly maxRecords: number;
+  readonly announceWindowMs: number;
+  readonly announceConcurrency: number;
+  readonly releaseRetentionMs: number;
+}
+
+/** Most ids in one POST /v1/claims. */
+export const MAX_IDS_PER_CLAIM_REQUEST = 1000;
+/** GetLocalActorIds / GET /v1/claims/local page size when none is asked for. */
+export const DEFAULT_PAGE_SIZE = 1000;
+/** Another owner's lapsed claim is dropped this long after its expiry if its AnnounceExpiry never came. */
+export const FOREIGN_EXPIRY_GRACE_MS = 30_000;
+
+export const DEFAULT_CLAIM_CONFIG: ClaimConfig = Object.freeze({
+  defaultTtlMs: 600_000,
+  maxTtlMs: 86_400_000,
+  maxClaimsPerMember: 100_000,
+  maxRecords: 250_000,
+  announceWindowMs: 20,
+  announceConcurrency: 8,
+  releaseRetentionMs: 120_000,
+});
+
+export function agentClaimsOptions(config: ClaimConfig, rpcTimeoutMs: number): AgentClaimsOptions {
+  return {
+    ...config,
+    foreignExpiryGraceMs: FOREIGN_EXPIRY_GRACE_MS,
+    rpcTimeoutMs,
+    defaultPageSize: DEFAULT_PAGE_SIZE,
+    maxIdsPerRequest: MAX_IDS_PER_CLAIM_REQUEST,
+  };
+}

@@ -1,0 +1,297 @@
+// The ownership RPCs over gRPC: GetLocalActorIds, AnnounceOwnership, AnnounceExpiry. Served through
+// the server's extraMethods hook and called through ControlPlaneClient.unary, so src/grpc keeps its
+// channels, limits and error handling. Every request is counted and sized before it is decoded, and
+// each claim is decoded with explicit bounds (canonical.ts); a refusal names the field.
+import * as grpc from '@grpc/grpc-js';
+import type { ControlPlaneClient } from '../grpc/client.js';
+import { checkIncarnation, checkName, checkText, contextFromHeader, type CallContext } from '../grpc/convert.js';
+import type { Decoded } from '../grpc/decode.js';
+import { ControlPlaneCallError, ControlPlaneError, isRejection, reject, type RejectReason, type Rejection } from '../grpc/errors.js';
+import type { ErrorDetail } from '../grpc/generated/swimring/v1/ErrorDetail.js';
+import type { ExpiryAnnouncement, ExpiryAnnouncement__Output } from '../grpc/generated/swimring/v1/ExpiryAnnouncement.js';
+import type { GetLocalActorIdsReply, GetLocalActorIdsReply__Output } from '../grpc/generated/swimring/v1/GetLocalActorIdsReply.js';
+import type { GetLocalActorIdsRequest, GetLocalActorIdsRequest__Output } from '../grpc/generated/swimring/v1/GetLocalActorIdsRequest.js';
+import type { OwnershipAck, OwnershipAck__Output } from '../grpc/generated/swimring/v1/OwnershipAck.js';
+import type { OwnershipAnnouncement, OwnershipAnnouncement__Output } from '../grpc/generated/swimring/v1/OwnershipAnnouncement.js';
+import { MAX_LIFE_ID_BYTES, MAX_SHORT_STRING_BYTES } from '../grpc/limits.js';
+import { controlPlaneDefinition } from '../grpc/proto.js';
+import type { BoundedMethod, ExtraMethods } from '../grpc/service.js';
+import { scanRepeatedField } from '../grpc/wire-scan.js';
+import { decodeClaimRecord, encodeClaimRecord, MAX_ENCODED_CLAIM_BYTES } from './canonical.js';
+import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
+import { MAX_CLAIMS_PER_ANNOUNCEMENT, type AnnounceAck, type ClaimService, type ClaimTransport, type Peer, type Self } from './service.js';
+import type { ClaimRecord, MergeOutcome } from './types.js';
+
+/** Field numbers of the repeated claim fields (proto/swimring/v1/control_plane.proto). */
+const ANNOUNCEMENT_CLAIMS_FIELD = 7;
+const EXPIRY_RELEASES_FIELD = 6;
+const ACK_CONFLICTS_FIELD = 2;
+const GET_IDS_REPLY_IDS_FIELD = 1;
+/** One OwnershipConflict: id, owner name and an encoded winner, with their tags and lengths. */
+const MAX_CONFLICT_BYTES = MAX_ENCODED_CLAIM_BYTES + 600;
+/** Most ids a GetLocalActorIds page may carry. */
+export const MAX_PAGE_IDS = 10_000;
+
+interface RepeatedBound {
+  readonly fieldNumber: number;
+  readonly field: string;
+  readonly maxCount: number;
+  readonly maxEntryBytes: number;
+}
+
+/** Counts and sizes a repeated field before decoding; never throws. */
+function claimDeserializer<T>(messageName: string, decode: (bytes: Buffer) => T, bound: RepeatedBound): (bytes: Buffer) => Decoded<T> {
+  return (bytes) => {
+    try {
+      const scan = scanRepeatedField(bytes, bound.fieldNumber);
+      if (typeof scan === 'string') return refused(reject(grpc.status.INVALID_ARGUMENT, 'malformed', `not a valid ${messageName}: ${scan}`));
+      if (scan.count > bound.maxCount) {
+        return refused(reject(grpc.status.RESOURCE_EXHAUSTED, 'invalid', `${bound.field}: ${scan.count} entries, limit ${bound.maxCount}`));
+      }
+      if (scan.largestBytes > bound.maxEntryBytes) {
+        return refused(
+          reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${bound.field}[${scan.largestIndex}]: ${scan.largestBytes} bytes, limit ${bound.maxEntryBytes}`),
+        );
+      }
+      return { ok: true, value: decode(bytes) };
+    } catch (err) {
+      return refused(reject(grpc.status.INVALID_ARGUMENT, 'malformed', `not a valid ${messageName}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  };
+}
+
+function refused(rejection: Rejection): Decoded<never> {
+  return { ok: false, rejection };
+}
+
+export interface OwnershipMethods {
+  readonly GetLocalActorIds: BoundedMethod<GetLocalActorIdsRequest, GetLocalActorIdsRequest__Output, GetLocalActorIdsReply, GetLocalActorIdsReply__Output>;
+  readonly AnnounceOwnership: BoundedMethod<OwnershipAnnouncement, OwnershipAnnouncement__Output, OwnershipAck, OwnershipAck__Output>;
+  readonly AnnounceExpiry: BoundedMethod<ExpiryAnnouncement, ExpiryAnnouncement__Output, OwnershipAck, OwnershipAck__Output>;
+}
+
+let cachedMethods: OwnershipMethods | undefined;
+
+export function ownershipMethods(): OwnershipMethods {
+  if (cachedMethods) return cachedMethods;
+  const def = controlPlaneDefinition();
+  const claimsBound = (fieldNumber: number, field: string): RepeatedBound => ({
+    fieldNumber,
+    field,
+    maxCount: MAX_CLAIMS_PER_ANNOUNCEMENT,
+    maxEntryBytes: MAX_ENCODED_CLAIM_BYTES,
+  });
+  const ackBound: RepeatedBound = { fieldNumber: ACK_CONFLICTS_FIELD, field: 'conflicts', maxCount: MAX_CLAIMS_PER_ANNOUNCEMENT, maxEntryBytes: MAX_CONFLICT_BYTES };
+  const noBound: RepeatedBound = { fieldNumber: 0, field: '', maxCount: 0, maxEntryBytes: 0 };
+  const m = <ReqIn, ReqOut, ResIn, ResOut>(
+    name: string,
+    d: { path: string; requestSerialize: (v: ReqIn) => Buffer; requestDeserialize: (b: Buffer) => ReqOut; responseSerialize: (v: ResIn) => Buffer; responseDeserialize: (b: Buffer) => ResOut },
+    requestBound: RepeatedBound,
+    responseBound: RepeatedBound,
+  ): BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> => ({
+    name,
+    path: d.path,
+    requestSerialize: d.requestSerialize,
+    requestDeserialize: claimDeserializer(`swimring.v1.${name} request`, d.requestDeserialize, requestBound),
+    responseSerialize: d.responseSerialize,
+    responseDeserialize: claimDeserializer(`swimring.v1.${name} reply`, d.responseDeserialize, responseBound),
+  });
+  cachedMethods = {
+    GetLocalActorIds: m('GetLocalActorIds', def.GetLocalActorIds, noBound, {
+      fieldNumber: GET_IDS_REPLY_IDS_FIELD,
+      field: 'ids',
+      maxCount: MAX_PAGE_IDS,
+      maxEntryBytes: 255,
+    }),
+    AnnounceOwnership: m('AnnounceOwnership', def.AnnounceOwnership, claimsBound(ANNOUNCEMENT_CLAIMS_FIELD, 'claims'), ackBound),
+    AnnounceExpiry: m('AnnounceExpiry', def.AnnounceExpiry, claimsBound(EXPIRY_RELEASES_FIELD, 'releases'), ackBound),
+  };
+  return cachedMethods;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server side
+// ---------------------------------------------------------------------------------------------
+
+export interface OwnershipServerDeps {
+  readonly service: ClaimService;
+  /** Throws a ControlPlaneError (label mismatch, missing key proof) to refuse the call. */
+  readonly checkContext: (context: CallContext) => void;
+  readonly tableVersion: () => string;
+  readonly defaultPageSize: number;
+  readonly onReject?: (rpc: string, reason: RejectReason, detail: string) => void;
+}
+
+export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
+  const methods = ownershipMethods();
+  return {
+    GetLocalActorIds: {
+      requestDeserialize: methods.GetLocalActorIds.requestDeserialize,
+      handler: unary<GetLocalActorIdsRequest__Output, GetLocalActorIdsReply>('GetLocalActorIds', deps, (req) => {
+        const after = decodePageToken(req.pageToken);
+        if (after === null) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', 'page_token: not a token this member issued');
+        const limit = resolvePageSize(req.limit, deps.defaultPageSize, MAX_PAGE_IDS);
+        const page = deps.service.localIds(limit, after);
+        const last = page.ids[page.ids.length - 1];
+        return { ids: page.ids, nextPageToken: page.more && last !== undefined ? encodePageToken(last) : '', tableVersion: deps.tableVersion() };
+      }),
+    },
+    AnnounceOwnership: {
+      requestDeserialize: methods.AnnounceOwnership.requestDeserialize,
+      handler: unary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', deps, (req) => {
+        const records = announcedRecords(req, req.claims, 'claims', false);
+        if (isRejection(records)) return records;
+        const { outcome, winners } = deps.service.receiveClaims(records);
+        return ackOf(outcome, winners);
+      }),
+    },
+    AnnounceExpiry: {
+      requestDeserialize: methods.AnnounceExpiry.requestDeserialize,
+      handler: unary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', deps, (req) => {
+        const records = announcedRecords(req, req.releases, 'releases', true);
+        if (isRejection(records)) return records;
+        return ackOf(deps.service.receiveReleases(records), []);
+      }),
+    },
+  };
+}
+
+interface Announced {
+  readonly owner: string;
+  readonly ownerIncarnation: string;
+  readonly ownerLifeId: string;
+  readonly ids: readonly string[];
+}
+
+/** The claims of one announcement, every one decoded, bounded and made by the announcing owner. */
+function announcedRecords(req: Announced, encoded: readonly Buffer[], field: string, released: boolean): ClaimRecord[] | Rejection {
+  if (req.ids.length > 0) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `ids: unused since claims carry their times; send ${field}`);
+  const owner = checkName(req.owner, 'owner');
+  if (isRejection(owner)) return owner;
+  const incarnation = checkIncarnation(req.ownerIncarnation, 'ownerIncarnation');
+  if (isRejection(incarnation)) return incarnation;
+  const lifeId = checkText(req.ownerLifeId, 'ownerLifeId', 1, MAX_LIFE_ID_BYTES);
+  if (isRejection(lifeId)) return lifeId;
+  if (encoded.length === 0) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}: empty`);
+  const out: ClaimRecord[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const decoded = decodeClaimRecord(encoded[i] ?? Buffer.alloc(0));
+    if (!decoded.ok) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}[${i}]: ${decoded.reason}`);
+    const r = decoded.record;
+    if (r.owner !== owner || r.ownerLifeId !== lifeId) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}[${i}]: not a claim of ${owner} (life ${lifeId})`);
+    if (r.released !== released) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}[${i}]: released must be ${released}`);
+    out.push(r);
+  }
+  return out;
+}
+
+function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[]): OwnershipAck {
+  const conflicts = winners.map((w) => ({ id: w.id, owner: w.owner, winner: Buffer.from(encodeClaimRecord(w)) }));
+  const limit = outcome.rejected.find((r) => r.reason === 'limit');
+  const gone = outcome.rejected.find((r) => r.reason === 'owner-gone');
+  let error: ErrorDetail | null = null;
+  if (limit !== undefined) {
+    error = { code: 'ERROR_CODE_TOO_LARGE', message: `claim limit reached on this member (id ${JSON.stringify(limit.record.id)})`, retriable: false, field: 'claims' };
+  } else if (gone !== undefined) {
+    error = {
+      code: 'ERROR_CODE_UNAVAILABLE',
+      message: `${gone.record.owner} (life ${gone.record.ownerLifeId}) is dead, left or restarted in this member's view`,
+      retriable: true,
+      retryAfterMs: 1000,
+    };
+  }
+  return { accepted: outcome.rejected.length === 0 && conflicts.length === 0, conflicts, ...(error ? { error } : {}) };
+}
+
+type Answer<Res> = Res | Rejection;
+
+function unary<Req extends { header: Parameters<typeof contextFromHeader>[0] }, Res>(
+  rpc: string,
+  deps: OwnershipServerDeps,
+  handle: (request: Req, context: CallContext) => Answer<Res>,
+): grpc.handleUnaryCall<Decoded<Req>, Res> {
+  return (call, callback) => {
+    const refuse = (rejection: Rejection): void => {
+      try {
+        deps.onReject?.(rpc, rejection.reason, rejection.message);
+      } catch {
+        // Counting a refusal must not turn it into a crash.
+      }
+      callback({ code: rejection.code, details: rejection.message });
+    };
+    const decoded = call.request;
+    if (!decoded.ok) return refuse(decoded.rejection);
+    try {
+      const ctx = contextFromHeader(decoded.value.header, call.getPeer());
+      if (isRejection(ctx)) return refuse(ctx);
+      deps.checkContext(ctx);
+      const result = handle(decoded.value, ctx);
+      if (isRejection(result)) return refuse(result);
+      callback(null, result);
+    } catch (err) {
+      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
+      const why = err instanceof Error ? err.message : String(err);
+      refuse(reject(grpc.status.INTERNAL, 'internal', `${rpc} handler failed: ${why}`));
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client side
+// ---------------------------------------------------------------------------------------------
+
+/** Announcements over the agent's control-plane client. */
+export function grpcClaimTransport(client: ControlPlaneClient): ClaimTransport {
+  const methods = ownershipMethods();
+  const encodeAll = (records: readonly ClaimRecord[]): Buffer[] => records.map((r) => Buffer.from(encodeClaimRecord(r)));
+  return {
+    async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck> {
+      const reply = await client.unary(
+        methods.AnnounceOwnership,
+        peer.grpcAddr,
+        (header) => ({ header, owner: self.name, ownerIncarnation: String(self.incarnation), ownerLifeId: self.lifeId, claims: encodeAll(records) }),
+        timeoutMs,
+      );
+      return ackFromReply('AnnounceOwnership', peer.grpcAddr, reply);
+    },
+    async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck> {
+      const reply = await client.unary(
+        methods.AnnounceExpiry,
+        peer.grpcAddr,
+        (header) => ({ header, owner: self.name, ownerIncarnation: String(self.incarnation), ownerLifeId: self.lifeId, releases: encodeAll(records) }),
+        timeoutMs,
+      );
+      return ackFromReply('AnnounceExpiry', peer.grpcAddr, reply);
+    },
+  };
+}
+
+/** The winners a peer sent back, each decoded within bounds; a malformed one fails the call. */
+function ackFromReply(rpc: string, addr: string, reply: OwnershipAck__Output): AnnounceAck {
+  const winners: ClaimRecord[] = [];
+  for (let i = 0; i < reply.conflicts.length; i++) {
+    const c = reply.conflicts[i];
+    const decoded = c === undefined ? null : decodeClaimRecord(c.winner);
+    if (decoded === null || !decoded.ok) {
+      throw new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc} reply from ${addr} refused: conflicts[${i}].winner: ${decoded?.reason ?? 'missing'}`);
+    }
+    winners.push(decoded.record);
+  }
+  return { accepted: reply.accepted, winners };
+}
+
+/** GetLocalActorIds against a peer (CLI, tests): one page. */
+export async function getLocalActorIds(
+  client: ControlPlaneClient,
+  addr: string,
+  limit: number,
+  pageToken: string,
+  timeoutMs: number,
+): Promise<{ ids: string[]; nextPageToken: string; tableVersion: string }> {
+  const reply = await client.unary(ownershipMethods().GetLocalActorIds, addr, (header) => ({ header, limit, pageToken }), timeoutMs);
+  const token = checkText(reply.nextPageToken, 'nextPageToken', 0, 2048);
+  if (isRejection(token)) throw new ControlPlaneCallError('GetLocalActorIds', addr, grpc.status.INVALID_ARGUMENT, token.message);
+  const version = checkText(reply.tableVersion, 'tableVersion', 0, MAX_SHORT_STRING_BYTES);
+  if (isRejection(version)) throw new ControlPlaneCallError('GetLocalActorIds', addr, grpc.status.INVALID_ARGUMENT, version.message);
+  return { ids: reply.ids, nextPageToken: token, tableVersion: version };
+}

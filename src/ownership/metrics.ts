@@ -1,0 +1,53 @@
+// Prometheus series of ownership claims (docs/metrics.md, "Claims"), read from the service's plain
+// counters at scrape time, like the runtime's own.
+import { Counter, Gauge } from 'prom-client';
+import { METRIC_PREFIX, type Metrics } from '../metrics.js';
+import type { ClaimService } from './service.js';
+
+export function registerClaimMetrics(metrics: Metrics, source: () => { service: ClaimService; self: string } | undefined): void {
+  const registers = [metrics.registry];
+  const held = new Gauge({
+    name: `${METRIC_PREFIX}claims`,
+    help: 'Ids with a live claim in this member\'s view: scope "local" (owned here) or "total" (every owner).',
+    labelNames: ['scope'],
+    registers,
+  });
+  const records = new Gauge({ name: `${METRIC_PREFIX}claim_records`, help: 'Claim records kept, releases included (what the digest covers).', registers });
+  const announcements = new Counter({
+    name: `${METRIC_PREFIX}claim_announcements_total`,
+    help: 'Claim announcements by RPC (AnnounceOwnership, AnnounceExpiry) and direction (sent, received, failed).',
+    labelNames: ['rpc', 'direction'],
+    registers,
+  });
+  const conflicts = new Counter({ name: `${METRIC_PREFIX}claim_conflicts_total`, help: 'Claims of one id by two members resolved here (first claim wins).', registers });
+  const losses = new Counter({
+    name: `${METRIC_PREFIX}claim_losses_total`,
+    help: 'Claims this member held and gave up, by reason: lost (an earlier claim won), expired (TTL).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const departed = new Counter({ name: `${METRIC_PREFIX}claims_released_on_departure_total`, help: 'Claims released because their owner died, left or restarted.', registers });
+  const rejected = new Counter({ name: `${METRIC_PREFIX}claim_records_rejected_total`, help: 'Announced claim records refused (invalid, owner gone, limit).', registers });
+  for (const scope of ['local', 'total']) held.set({ scope }, 0);
+  metrics.onScrape(() => {
+    const s = source();
+    if (s === undefined) return;
+    const store = s.service.store;
+    const c = s.service.counters;
+    let local = 0;
+    for (const id of store.liveIdsOf(s.self)) if (store.get(id)?.owner === s.self) local++;
+    held.set({ scope: 'local' }, local);
+    held.set({ scope: 'total' }, store.claimCount());
+    records.set(store.size());
+    metrics.advance(announcements, c.announcementsSent, { rpc: 'AnnounceOwnership', direction: 'sent' });
+    metrics.advance(announcements, c.announcementsReceived, { rpc: 'AnnounceOwnership', direction: 'received' });
+    metrics.advance(announcements, c.expiryAnnouncementsSent, { rpc: 'AnnounceExpiry', direction: 'sent' });
+    metrics.advance(announcements, c.expiryAnnouncementsReceived, { rpc: 'AnnounceExpiry', direction: 'received' });
+    metrics.advance(announcements, c.announcementsFailed, { rpc: 'any', direction: 'failed' });
+    metrics.advance(conflicts, c.conflicts);
+    metrics.advance(losses, c.lost, { reason: 'lost' });
+    metrics.advance(losses, c.expired, { reason: 'expired' });
+    metrics.advance(departed, c.releasedOnDeparture);
+    metrics.advance(rejected, c.recordsRejected);
+  });
+}

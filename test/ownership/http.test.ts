@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { ControlPlaneClient } from '../../src/grpc/client.js';
+import { buildAppApi } from '../../src/http/index.js';
+import { createMetrics } from '../../src/metrics.js';
+import { AgentClaims } from '../../src/ownership/agent-claims.js';
+import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../../src/ownership/config.js';
+import type { RouteAnswer, WatchEvent } from '../../src/runtime/view.js';
+import { FakeView } from '../http/fake-view.js';
+
+class ClaimsView extends FakeView {
+  serving = true;
+  readonly events: WatchEvent[] = [];
+  readonly client = new ControlPlaneClient();
+  readonly claims: AgentClaims = new AgentClaims({
+    self: () => ({ name: 'm1', lifeId: 'L1', incarnation: 1, serving: this.serving }),
+    ringRoute: (key) => super.route(key),
+    tableVersion: () => 'v1',
+    client: this.client,
+    checkContext: () => undefined,
+    options: agentClaimsOptions(DEFAULT_CLAIM_CONFIG, 1000),
+    logger: pino({ level: 'silent' }),
+    publish: (e) => this.events.push(e),
+  });
+  override route(key: string): RouteAnswer {
+    return this.claims.routeAnswer(super.route(key));
+  }
+}
+
+describe('claims over HTTP', () => {
+  const view = new ClaimsView();
+  let app: FastifyInstance;
+  before(async () => {
+    view.claims.refreshMembers([
+      { name: 'm1', lifeId: 'L1', incarnation: 1, state: 'alive', gossipAddr: '127.0.0.1:1', grpcAddr: '127.0.0.1:2', meta: { appAddr: '127.0.0.1:3', serving: true, tags: {} } },
+      { name: 'm2', lifeId: 'L2', incarnation: 1, state: 'alive', gossipAddr: '127.0.0.2:1', grpcAddr: '127.0.0.2:2', meta: { appAddr: '127.0.0.2:3', serving: true, tags: {} } },
+    ]);
+    app = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    view.claims.close();
+    view.client.close();
+  });
+
+  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/claims', payload: payload as object });
+
+  test('POST /v1/claims claims, renews and reports ids held elsewhere', async () => {
+    view.claims.service.receiveClaims([{ id: 'theirs', owner: 'm2', ownerLifeId: 'L2', ownerIncarnation: 1, claimedAtMs: 1, expiresAtMs: null, released: false }]);
+    const res = await post({ ids: ['a', 'theirs'], ttl_ms: 60_000 });
+    assert.equal(res.statusCode, 200);
+    const body = res.json() as { results: { id: string; status: string; claim?: { ownerName: string } }[] };
+    assert.deepEqual(body.results.map((r) => [r.id, r.status, r.claim?.ownerName]), [
+      ['a', 'claimed', 'm1'],
+      ['theirs', 'owned_elsewhere', 'm2'],
+    ]);
+    const again = (await post({ ids: ['a'] })).json() as { results: { status: string }[] };
+    assert.equal(again.results[0]?.status, 'renewed');
+  });
+
+  test('bad bodies are 400 with a reason; a member not serving answers 503', async () => {
+    assert.equal((await post({ ids: [] })).statusCode, 400);
+    assert.equal((await post({ ids: ['x'.repeat(256)] })).statusCode, 400);
+    assert.equal((await post({ ids: ['x'], ttl_ms: -5 })).statusCode, 400);
+    assert.equal((await post({ ids: Array.from({ length: 1001 }, (_, i) => `k${i}`) })).statusCode, 400);
+    view.serving = false;
+    try {
+      const res = await post({ ids: ['x'] });
+      assert.equal(res.statusCode, 503);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'not_serving');
+    } finally {
+      view.serving = true;
+    }
+  });
+
+  test('route answers name the claimant; ?claim=true claims on first touch', async () => {
+    const claimed = (await app.inject({ method: 'GET', url: '/v1/route/theirs' })).json() as RouteAnswer;
+    assert.equal(claimed.claimed, true);
+    assert.equal(claimed.owner?.name, 'm2');
+    const plain = (await app.inject({ method: 'GET', url: '/v1/route/free' })).json() as RouteAnswer;
+    assert.equal(plain.claimed, undefined);
+    const touched = (await app.inject({ method: 'GET', url: '/v1/route/free?claim=true' })).json() as RouteAnswer;
+    assert.equal(touched.claimed, true);
+    assert.equal(touched.owner?.name, 'm1');
+    const batch = (await app.inject({ method: 'POST', url: '/v1/route', payload: { keys: ['theirs', 'nobody'] } })).json() as { routes: RouteAnswer[] };
+    assert.deepEqual(batch.routes.map((r) => r.claimed), [true, undefined]);
+  });
+
+  test('lookup, local listing and release', async () => {
+    const one = await app.inject({ method: 'GET', url: '/v1/claims/a' });
+    assert.equal((one.json() as { ownerName: string }).ownerName, 'm1');
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/claims/none' })).statusCode, 404);
+    const page = (await app.inject({ method: 'GET', url: '/v1/claims/local?limit=1' })).json() as { ids: string[]; next_page_token: string };
+    assert.deepEqual(page.ids, ['a']);
+    const next = (await app.inject({ method: 'GET', url: `/v1/claims/local?limit=1&page_token=${page.next_page_token}` })).json() as { ids: string[]; next_page_token: string };
+    assert.deepEqual(next.ids, ['free']);
+    assert.equal(next.next_page_token, '');
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/claims/local?page_token=%21' })).statusCode, 400);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/theirs' })).statusCode, 409);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/a' })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/a' })).statusCode, 404);
+    assert.deepEqual(view.events.at(-1), { type: 'claim', version: 'v1', id: 'a', change: 'released', owner: null });
+  });
+
+  test('a view without claims answers 501', async () => {
+    const bare = buildAppApi(new FakeView(), { metrics: createMetrics({ defaultMetrics: false }) });
+    try {
+      const res = await bare.inject({ method: 'GET', url: '/v1/claims/x' });
+      assert.equal(res.statusCode, 501);
+    } finally {
+      await bare.close();
+    }
+  });
+});
