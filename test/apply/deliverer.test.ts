@@ -1,0 +1,130 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Deliverer } from '../../src/apply/deliverer.js';
+import type { AppCallResult } from '../../src/apply/app-client.js';
+import { Forwarder } from '../../src/apply/forwarder.js';
+import { DEFAULT_RETRY } from '../../src/apply/retry.js';
+import { applyError, failed, type ApplyCall } from '../../src/apply/types.js';
+import type { RouteAnswer } from '../../src/runtime/view.js';
+
+const owned = (owner: string) => (key: string): RouteAnswer => ({
+  key,
+  shard: 1,
+  owner: { name: owner, addresses: { gossip: '', grpc: `${owner}:7947`, app: '' }, serving: true },
+  replicas: [],
+  version: 'v1',
+});
+
+const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: { body: Buffer.from('b'), contentType: '' } });
+
+function deliverer(results: AppCallResult[], owner = 'me', handler: URL | null = new URL('http://127.0.0.1:1/x')) {
+  const view = { name: 'me', route: owned(owner) };
+  let calls = 0;
+  const d = new Deliverer({
+    view,
+    handlerUrl: handler,
+    timeoutMs: 1000,
+    maxBodyBytes: 100,
+    dedup: { maxEntries: 10, maxBytes: 10_000, ttlMs: 60_000, maxInFlight: 10 },
+    callApp: async () => results[Math.min(calls++, results.length - 1)]!,
+  });
+  return { d, view, calls: () => calls };
+}
+
+const answered: AppCallResult = { kind: 'answered', answer: { status: 200, body: Buffer.from('ok'), contentType: 'text/plain' } };
+
+describe('Deliverer (the owner side)', () => {
+  test('an app that refused the connection is not remembered: a retry delivers', async () => {
+    const { d, calls } = deliverer([{ kind: 'not-delivered', reason: 'ECONNREFUSED' }, answered]);
+    const first = await d.deliver(call('r'), '', 1000);
+    assert.ok(!first.ok && first.error.code === 'app_unreachable' && first.error.retriable && !first.error.mayHaveBeenDelivered);
+    const second = await d.deliver(call('r'), '', 1000);
+    assert.ok(second.ok && !second.duplicate);
+    assert.equal(calls(), 2);
+  });
+
+  test('an app that took the request and timed out is remembered: the retry gets outcome_unknown, the app is not called again', async () => {
+    const { d, calls } = deliverer([{ kind: 'unknown', code: 'app_timeout', reason: 'slow' }, answered]);
+    const first = await d.deliver(call('r'), '', 1000);
+    assert.ok(!first.ok && first.error.code === 'app_timeout' && first.error.mayHaveBeenDelivered && !first.error.retriable);
+    const second = await d.deliver(call('r'), '', 1000);
+    assert.ok(!second.ok && second.error.code === 'outcome_unknown');
+    assert.equal(calls(), 1);
+    assert.equal(d.counters.duplicatesSuppressed, 1);
+  });
+
+  test('not the owner: NOT_OWNER with the owner in this view and its address; nothing delivered', async () => {
+    const { d, calls } = deliverer([answered], 'other');
+    const r = await d.deliver(call('r'), '', 1000);
+    assert.ok(!r.ok);
+    assert.equal(!r.ok && r.error.code, 'not_owner');
+    assert.equal(!r.ok && r.error.ownerHint, 'other');
+    assert.equal(!r.ok && r.error.ownerAddrHint, 'other:7947');
+    assert.equal(calls(), 0);
+  });
+
+  test('the record is read before the ownership check: a retry after ownership moved is still answered from it', async () => {
+    const { d, view, calls } = deliverer([answered]);
+    assert.ok((await d.deliver(call('r'), '', 1000)).ok);
+    (view as { route: (k: string) => RouteAnswer }).route = owned('other');
+    const again = await d.deliver(call('r'), '', 1000);
+    assert.ok(again.ok && again.duplicate);
+    assert.equal(calls(), 1);
+  });
+
+  test('no handler configured: no_app_handler, not retriable', async () => {
+    const { d } = deliverer([answered], 'me', null);
+    const r = await d.deliver(call('r'), '', 1000);
+    assert.ok(!r.ok && r.error.code === 'no_app_handler' && !r.error.retriable);
+  });
+});
+
+describe('Forwarder (the caller side)', () => {
+  test('after a call that may have reached owner b, the view moving to c ends in owner_changed, and c is never called', async () => {
+    let owner = 'b';
+    const targets: string[] = [];
+    const f = new Forwarder({
+      view: { name: 'a', route: (k) => owned(owner)(k) },
+      local: async () => failed(applyError('internal', 'unexpected')),
+      remote: async (name) => {
+        targets.push(name);
+        owner = 'c';
+        return { result: failed(applyError('owner_unavailable', 'dropped', { retriable: true, mayHaveBeenDelivered: true })), mayHaveReached: true };
+      },
+      policy: DEFAULT_RETRY,
+      timeoutMs: 5000,
+      sleep: async () => {},
+    });
+    const out = await f.apply(call('r'));
+    assert.deepEqual(targets, ['b']);
+    assert.ok(!out.result.ok);
+    assert.equal(!out.result.ok && out.result.error.code, 'owner_changed');
+    assert.equal(!out.result.ok && out.result.error.ownerHint, 'c');
+    assert.equal(!out.result.ok && out.result.error.mayHaveBeenDelivered, true);
+  });
+
+  test('a failure that proves nothing was sent lets the next attempt go to the new owner', async () => {
+    let owner = 'b';
+    const targets: string[] = [];
+    const f = new Forwarder({
+      view: { name: 'a', route: (k) => owned(owner)(k) },
+      local: async () => failed(applyError('internal', 'unexpected')),
+      remote: async (name) => {
+        targets.push(name);
+        if (name === 'b') {
+          owner = 'c';
+          return { result: failed(applyError('owner_unavailable', 'refused', { retriable: true })), mayHaveReached: false };
+        }
+        return { result: { ok: true, answer: { status: 200, body: Buffer.alloc(0), contentType: '' }, owner: name, duplicate: false }, mayHaveReached: false };
+      },
+      policy: DEFAULT_RETRY,
+      timeoutMs: 5000,
+      sleep: async () => {},
+    });
+    const out = await f.apply(call('r'));
+    assert.deepEqual(targets, ['b', 'c']);
+    assert.ok(out.result.ok);
+    assert.equal(out.path, 'forwarded');
+    assert.equal(out.attempts, 2);
+  });
+});
