@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // swimring's command line: one word picks the command, the rest are its options.
-import { runMembers, runRoute } from './cli/client.js';
+import { runLeave, runMembers, runRoute } from './cli/client.js';
 
 const USAGE = `usage: swimring <command> [options]
 
@@ -8,7 +8,9 @@ commands:
   agent       run the sidecar (see docs/config.md for every option)
   members     list the members a running agent sees        [--http-addr H:P] [--json]
   route KEY   owner, replicas, shard and version of keys   [--http-addr H:P] [--json]
+  leave       make the agent leave gracefully (admin)      [--http-addr H:P] [--admin-token-file F]
   placement   compute placement offline, no agent needed   --members A,B,C [--shards N] [--replicas R] [--keys K1,K2 | --keys-file F] [--stats] [--json]
+  keys        rotate gossip keys cluster-wide             list | install KEY | use KEY | remove KEY | generate [--http-addr H:P] [--admin-token-file F] [--json]
   sim         simulate a whole cluster deterministically   --members N --seed S [--loss P] [--crash K] [--pause K:S] [--duration S] [--profile P] [--json]
 `;
 
@@ -16,15 +18,21 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'agent':
+      // Before the agent's modules load: their loading is the first burst that would grow the heap.
+      (await import('./runtime/heap-tuning.js')).tuneHeapForAgent();
       return (await import('./cli/agent.js')).runAgent(rest);
     case 'members':
       return runMembers(rest);
     case 'route':
       return runRoute(rest);
+    case 'leave':
+      return runLeave(rest);
     case 'placement':
       return (await import('./cli/placement.js')).runPlacement(rest);
     case 'sim':
       return (await import('./cli/sim.js')).runSim(rest);
+    case 'keys':
+      return (await import('./cli/keys.js')).runKeys(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -6,6 +6,12 @@ import { loadConfig, formatHostPort, type SwimringConfig } from '../config.js';
 import { buildAppApi, buildOpsApi } from '../http/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { Agent } from '../runtime/agent.js';
+import { setupApply } from '../apply/setup.js';
+import { DEFAULT_LIMITS as DEFAULT_HTTP_LIMITS } from '../http/limits.js';
+import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setup.js';
+import { loadLocalKeyring } from '../security/setup.js';
+import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
+import { registerClaimMetrics } from '../ownership/metrics.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -15,8 +21,31 @@ export async function runAgent(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
+  // Keys come from the keyring file or SWIMRING_KEYRING, never a flag; a bad keyring is a config error.
+  const keyring = loadLocalKeyring(config.keyringFile, process.env);
+  if (!keyring.ok) {
+    console.error(`swimring agent: invalid configuration (1 problem):\n  - ${keyring.problem}`);
+    return 2;
+  }
   const logger = pino({ level: config.logLevel, base: { self: config.name } });
+  // Reloads happen seconds after start, once `metrics` below exists.
+  const controlPlane = setupControlPlane(config, logger, (result) => metrics.tlsReloads.inc({ result }));
+  if ('problem' in controlPlane) {
+    console.error(`swimring agent: invalid configuration (1 problem):\n  - ${controlPlane.problem}`);
+    return 2;
+  }
+  // --- apply (issue 8): built before the agent, which serves its RPC; routes through the agent once it runs.
+  const apply = setupApply({
+    name: config.name,
+    label: config.label,
+    config: config.apply,
+    route: (key) => agent.route(key),
+    maxKeyBytes: DEFAULT_HTTP_LIMITS.maxKeyBytes,
+    ...(controlPlane.grpcTls ? { tls: controlPlane.grpcTls.client } : {}),
+    logger,
+  });
   const agent = new Agent({
+    grpcMethods: (peers) => apply.grpcMethods(peers),
     name: config.name,
     gossipBind: formatHostPort(config.gossipAddr),
     grpcBind: formatHostPort(config.grpcAddr),
@@ -36,26 +65,45 @@ export async function runAgent(argv: string[]): Promise<number> {
     rpcTimeoutMs: config.rpcTimeoutMs,
     ...(config.dnsServers.length > 0 ? { dnsServers: config.dnsServers.map((d) => formatHostPort(d)) } : {}),
     label: config.label,
+    gossipSecurity: {
+      keyring: keyring.local === null ? null : keyring.local(logger),
+      verifyIncoming: config.gossipVerifyIncoming,
+      verifyOutgoing: config.gossipVerifyOutgoing,
+    },
     appHealth: config.appHealth,
     appCheck: config.appCheck,
     drainMs: config.drainMs,
+    // --- digest-watch (issue 8)
+    antiEntropy: config.antiEntropy,
+    watchQueueEvents: config.watchQueueEvents,
+    claims: config.claims,
     logger,
+    ...(controlPlane.grpcTls ? { grpcTls: controlPlane.grpcTls } : {}),
+    negotiateRate: controlPlane.negotiateRate,
   });
 
   const metrics = createMetrics();
   wireMetrics(agent, metrics);
+  // --- digest-watch (issue 8)
+  registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
+  registerDigestWatchMetrics(metrics, { antiEntropy: () => agent.antiEntropy?.stats, watch: () => agent.watch });
+  const applyMetrics = apply.attachMetrics(metrics);
   let app: FastifyInstance | null = null;
   let ops: FastifyInstance | null = null;
+  let adminToken: AdminToken | null = null;
   try {
+    adminToken = await setupAdminToken(config, logger);
     await agent.start();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
-    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken });
+    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics } });
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
   } catch (err) {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
-    await Promise.allSettled([agent.close(), app?.close(), ops?.close()]);
+    await Promise.allSettled([agent.close(), app?.close(), ops?.close(), adminToken?.release()]);
+    controlPlane.close();
+    apply.close();
     return 1;
   }
   logger.info(
@@ -84,7 +132,13 @@ export async function runAgent(argv: string[]): Promise<number> {
       }
       stopping = true;
       logger.info({ signal }, 'leaving gracefully');
-      void gracefulStop(agent, app, ops, logger, config).then(() => resolve(0));
+      void gracefulStop(agent, app, ops, logger, config)
+        .then(() => Promise.allSettled([adminToken?.release()]))
+        .then(() => {
+          controlPlane.close();
+          apply.close();
+          resolve(0);
+        });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -1,6 +1,7 @@
 // `swimring members` and `swimring route KEY`: ask a running agent over its local HTTP API and print a
 // table, or the agent's JSON with --json.
 import { parseArgs } from 'node:util';
+import { cliAdminToken } from '../http/admin-token.js';
 import type { MemberView, RouteAnswer } from '../runtime/view.js';
 
 const DEFAULT_HTTP = '127.0.0.1:7948';
@@ -103,6 +104,31 @@ export async function runRoute(argv: string[], out: (s: string) => void = consol
     return 0;
   } catch (err) {
     console.error(`swimring route: cannot reach the agent at ${parsed.flags.httpAddr}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+/** `swimring leave`: start the agent's graceful leave (POST /v1/leave, an admin action). */
+export async function runLeave(argv: string[], out: (s: string) => void = console.log): Promise<number> {
+  let values: { 'http-addr'?: string | undefined; 'admin-token-file'?: string | undefined };
+  try {
+    values = parseArgs({ args: argv, options: { 'http-addr': { type: 'string' }, 'admin-token-file': { type: 'string' } } }).values;
+  } catch (err) {
+    console.error(`swimring leave: ${err instanceof Error ? err.message : String(err)}\nusage: swimring leave [--http-addr HOST:PORT] [--admin-token-file FILE]`);
+    return 2;
+  }
+  const httpAddr = values['http-addr'] ?? process.env.SWIMRING_HTTP_ADDR ?? DEFAULT_HTTP;
+  const token = cliAdminToken(process.env, values['admin-token-file']);
+  if (!token.ok) {
+    console.error(`swimring leave: ${token.problem}`);
+    return 1;
+  }
+  try {
+    await getJson({ httpAddr, json: false, token: token.token }, '/v1/leave', {});
+    out('leaving: the agent announces its leave and exits once the news has spread');
+    return 0;
+  } catch (err) {
+    console.error(`swimring leave: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }

@@ -8,6 +8,7 @@ const GROUPS: readonly OptionMeta['group'][] = [
   'HTTP',
   'App health',
   'Timing',
+  'Apply',
   'Protocol overrides',
   'Other',
 ];

@@ -25,7 +25,7 @@ export interface OptionMeta {
   /** Redacted in problem messages. */
   readonly secret?: boolean;
   /** Heading the option is listed under in docs/config.md. */
-  readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'App health' | 'Timing' | 'HTTP' | 'Protocol overrides' | 'Other';
+  readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'App health' | 'Timing' | 'HTTP' | 'Apply' | 'Protocol overrides' | 'Other';
 }
 
 export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
@@ -113,13 +113,24 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   },
   keyringFile: {
     group: 'Cluster',
-    description: 'File with the gossip encryption keys.',
+    description: 'File with the gossip encryption keys: base64 AES-256 keys one per line, the first primary (Serf\'s JSON array too). Rotations are written back to it. Keys may instead come from SWIMRING_KEYRING (never a flag).',
     defaultDoc: 'none',
   },
   label: {
     group: 'Cluster',
     description: 'Cluster label (at most 255 bytes); packets with another label are rejected.',
     defaultDoc: 'none',
+  },
+  // --- sec-gossip (issue 6)
+  gossipVerifyIncoming: {
+    group: 'Cluster',
+    description: 'With a keyring: refuse plaintext gossip packets. Set false (with --gossip-verify-outgoing false, then true) to turn encryption on in a running cluster; docs/security.md.',
+    defaultDoc: 'true',
+  },
+  gossipVerifyOutgoing: {
+    group: 'Cluster',
+    description: 'With a keyring: encrypt outgoing gossip packets. False sends plaintext while accepting both (step 1 of turning encryption on).',
+    defaultDoc: 'true',
   },
   tags: {
     group: 'Identity and addresses',
@@ -211,6 +222,118 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     flag: false,
     secret: true,
   },
+  // --- sec-edge (issue 6)
+  adminTokenFile: {
+    group: 'HTTP',
+    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without an HTTP token the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. With SWIMRING_HTTP_TOKEN set, that token is the admin token and no file is written.',
+    defaultDoc: '`<os tmpdir>/swimring-<name>.token` (name percent-encoded)',
+  },
+  tlsCertFile: {
+    group: 'Cluster',
+    description: 'PEM certificate (chain) for the gRPC control plane, presented as server and as client. With --tls-key-file it turns TLS on; every member must then use TLS. Re-read when it changes.',
+    defaultDoc: 'none (plaintext gRPC)',
+  },
+  tlsKeyFile: {
+    group: 'Cluster',
+    description: 'PEM private key of --tls-cert-file. Re-read when it changes.',
+    defaultDoc: 'none',
+  },
+  tlsCaFile: {
+    group: 'Cluster',
+    description: 'PEM CA bundle: turns on mutual TLS. Callers without a client certificate signed by it are refused, and peers are verified against it. Without it peers are verified against the system roots and no client certificate is asked for.',
+    defaultDoc: 'none (no client certificates)',
+  },
+  tlsServerName: {
+    group: 'Cluster',
+    description: 'Name peers\' certificates are verified against (members are dialed by IP; one certificate naming e.g. "swimring.NAMESPACE.svc" may serve them all). Without it, the dialed host (an IP SAN) must be in the certificate.',
+    defaultDoc: 'the dialed host',
+  },
+  tlsReloadIntervalMs: {
+    group: 'Cluster',
+    description: 'Period of the stat check that backs up the directory watch on the TLS files (Kubernetes swaps a ..data symlink on secret rotation).',
+    default: '10000',
+    defaultDoc: '10000',
+  },
+  negotiateRate: {
+    group: 'Cluster',
+    description: 'Negotiates per second this member answers from all callers together; more are refused RESOURCE_EXHAUSTED with a retry-after.',
+    default: '100',
+    defaultDoc: '100',
+  },
+  negotiateBurst: {
+    group: 'Cluster',
+    description: 'Negotiates from all callers accepted back to back before --negotiate-rate applies.',
+    default: '200',
+    defaultDoc: '200',
+  },
+  negotiatePeerRate: {
+    group: 'Cluster',
+    description: 'Negotiates per second answered from one caller (its IP and claimed member name).',
+    default: '2',
+    defaultDoc: '2',
+  },
+  negotiatePeerBurst: {
+    group: 'Cluster',
+    description: 'Negotiates from one caller accepted back to back before --negotiate-peer-rate applies.',
+    default: '10',
+    defaultDoc: '10',
+  },
+  // --- digest-watch (issue 8)
+  antiEntropy: {
+    group: 'Cluster',
+    description:
+      'Periodic anti-entropy each push-pull interval: `digest` compares Merkle roots of the member table and the claims and swaps only differing buckets; `full` swaps every bucket (the baseline it is measured against); `negotiate` sends the full member list (the old way). Join always uses Negotiate.',
+    default: 'digest',
+    defaultDoc: 'digest',
+  },
+  watchQueueEvents: {
+    group: 'HTTP',
+    description: 'Events a gRPC WatchMembership stream may have waiting to be sent; a consumer further behind is ended with RESOURCE_EXHAUSTED.',
+    default: '1024',
+    defaultDoc: '1024',
+  },
+  // --- apply (issue 8)
+  appHandlerUrl: {
+    group: 'Apply',
+    description: 'Where this member\'s app takes work sent with POST /v1/apply/KEY (by its own app or, through the owner\'s sidecar, by others): an http:// URL on localhost with a port, e.g. http://127.0.0.1:8080/apply. Without it this member still forwards Applies, and answers those for keys it owns with no_app_handler (501). docs/apply.md.',
+    defaultDoc: 'none',
+  },
+  applyTimeoutMs: {
+    group: 'Apply',
+    description: 'Overall budget of one Apply at the sidecar that received it, retries included; also the longest an owner waits for its app.',
+    default: '5000',
+    defaultDoc: '5000',
+  },
+  applyMaxBodyBytes: {
+    group: 'Apply',
+    description: 'Largest Apply request body (413 beyond) and largest app answer relayed back. Keep it equal on every member.',
+    default: '1048576',
+    defaultDoc: '1048576 (1 MiB)',
+  },
+  applyMaxAttempts: {
+    group: 'Apply',
+    description: 'Attempts per Apply, the first included, on NOT_OWNER (following the owner hint) and on an unreachable owner, with jittered backoff, within --apply-timeout-ms.',
+    default: '3',
+    defaultDoc: '3',
+  },
+  applyDedupTtlMs: {
+    group: 'Apply',
+    description: 'How long an owner remembers a request id it delivered, with the app\'s answer: a retry with the same id within this time gets the stored answer instead of a second delivery.',
+    default: '300000',
+    defaultDoc: '300000 (5 minutes)',
+  },
+  applyDedupEntries: {
+    group: 'Apply',
+    description: 'Most request ids an owner remembers at once; the oldest are forgotten first (counted in swimring_apply_records_evicted_early_total).',
+    default: '100000',
+    defaultDoc: '100000',
+  },
+  applyDedupMaxBytes: {
+    group: 'Apply',
+    description: 'Most bytes of stored app answers an owner keeps for deduplication; the oldest are forgotten first.',
+    default: '67108864',
+    defaultDoc: '67108864 (64 MiB)',
+  },
   probeIntervalMs: {
     group: 'Protocol overrides',
     description: 'Time between probes.',
@@ -280,6 +403,49 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     group: 'Protocol overrides',
     description: 'Alive members sent a direct Closing notice on leave.',
     defaultDoc: 'profile (5)',
+  },
+  // --- claims (issue 8): ownership claims, docs/ownership.md
+  claimTtlMs: {
+    group: 'Placement',
+    description: 'TTL of a claim made without ttl_ms (POST /v1/claims) and of a first-touch claim (route with ?claim=true); touching or claiming again renews it. 0: claims last until released, or until their owner leaves or dies.',
+    default: '600000',
+    defaultDoc: '600000 (10 minutes)',
+  },
+  claimMaxTtlMs: {
+    group: 'Placement',
+    description: 'Longest ttl_ms a claim may ask for.',
+    default: '86400000',
+    defaultDoc: '86400000 (1 day)',
+  },
+  claimMaxPerMember: {
+    group: 'Placement',
+    description: 'Most live claims one member may hold; its own claims beyond it are refused (status "limit"), and so are a peer\'s beyond it (the announcement is answered TOO_LARGE). Keep it equal on every member.',
+    default: '100000',
+    defaultDoc: '100000',
+  },
+  claimMaxRecords: {
+    group: 'Placement',
+    description: 'Most claim records (every owner, releases included) a member keeps; about 300 bytes each.',
+    default: '250000',
+    defaultDoc: '250000',
+  },
+  claimAnnounceWindowMs: {
+    group: 'Placement',
+    description: 'Claims and releases made within this window go to each peer as one AnnounceOwnership / AnnounceExpiry.',
+    default: '20',
+    defaultDoc: '20',
+  },
+  claimAnnounceConcurrency: {
+    group: 'Placement',
+    description: 'Announcement calls in flight at once, over all peers.',
+    default: '8',
+    defaultDoc: '8',
+  },
+  claimReleaseRetentionMs: {
+    group: 'Placement',
+    description: 'How long a release is remembered, so that it overtakes the claim it ends on every member (and the digest exchange carries it).',
+    default: '120000',
+    defaultDoc: '120000 (2 minutes)',
   },
 };
 

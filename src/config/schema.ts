@@ -5,9 +5,14 @@ import { z } from 'zod';
 import { PROFILES, validateConfig, type SwimConfig } from '../core/config.js';
 import { MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
 import { formatHostPort, isLoopbackHost, isWildcardHost, type HostPort } from './address.js';
+import { appHandlerUrl } from '../apply/config.js';
+import type { ApplyConfig } from '../apply/service.js';
+import type { ClaimConfig } from '../ownership/config.js';
 import { appAddress, appHealth, boolean, host, hostPort, integer, oneOf, optional, seeds, tags, token } from './fields.js';
 
 export const PROFILE_NAMES = ['lan', 'local', 'wan'] as const;
+/** Periodic anti-entropy: Merkle digest (default), every bucket over the digest RPCs (a baseline), or Negotiate. */
+export const ANTI_ENTROPY_MODES = ['digest', 'full', 'negotiate'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const DAY_MS = 86_400_000;
 
@@ -46,6 +51,9 @@ export const configShape = {
   replicas: integer(0, MAX_REPLICAS),
   keyringFile: optional(z.string({ error: 'expected a file path' })),
   label: optional(token('a cluster label', 255)),
+  // --- sec-gossip (issue 6): encryption on in a running cluster, memberlist's three steps
+  gossipVerifyIncoming: optional(boolean()),
+  gossipVerifyOutgoing: optional(boolean()),
   tags: tags(),
   logLevel: oneOf(LOG_LEVELS),
   joinTimeoutMs: integer(0, DAY_MS),
@@ -65,6 +73,36 @@ export const configShape = {
       .string({ error: 'expected a token' })
       .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
   ),
+  // --- sec-edge (issue 6): admin token file, control-plane TLS, Negotiate rate limit
+  adminTokenFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
+  tlsCertFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
+  tlsKeyFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
+  tlsCaFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
+  tlsServerName: optional(token('a TLS server name', 253)),
+  tlsReloadIntervalMs: integer(100, DAY_MS),
+  negotiateRate: integer(1, 1_000_000),
+  negotiateBurst: integer(1, 1_000_000),
+  negotiatePeerRate: integer(1, 1_000_000),
+  negotiatePeerBurst: integer(1, 1_000_000),
+  // --- digest-watch (issue 8): periodic anti-entropy by Merkle digest, gRPC watch queue
+  antiEntropy: oneOf(ANTI_ENTROPY_MODES),
+  watchQueueEvents: integer(1, 1_000_000),
+  // --- apply (issue 8): POST /v1/apply delivery to the owner's app
+  appHandlerUrl: optional(appHandlerUrl()),
+  applyTimeoutMs: integer(10, 600_000),
+  applyMaxBodyBytes: integer(1, 8 * 1024 * 1024),
+  applyMaxAttempts: integer(1, 10),
+  applyDedupTtlMs: integer(1000, DAY_MS),
+  applyDedupEntries: integer(1, 10_000_000),
+  applyDedupMaxBytes: integer(1024, 16 * 1024 * 1024 * 1024),
+  // --- claims (issue 8): ownership claims (src/ownership)
+  claimTtlMs: integer(0, 365 * DAY_MS),
+  claimMaxTtlMs: integer(1, 365 * DAY_MS),
+  claimMaxPerMember: integer(1, 10_000_000),
+  claimMaxRecords: integer(1, 100_000_000),
+  claimAnnounceWindowMs: integer(0, 60_000),
+  claimAnnounceConcurrency: integer(1, 1024),
+  claimReleaseRetentionMs: integer(1000, DAY_MS),
   ...protocolShape,
 };
 
@@ -114,6 +152,12 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
       `${formatHostPort(f.httpAddr)} is reachable from other machines: set SWIMRING_HTTP_TOKEN (or http-token in the config file), or listen on 127.0.0.1`,
     );
   }
+  // --- sec-edge (issue 6)
+  if ((f.tlsCertFile === null) !== (f.tlsKeyFile === null)) {
+    issue(f.tlsCertFile === null ? 'tlsCertFile' : 'tlsKeyFile', 'TLS needs both --tls-cert-file and --tls-key-file');
+  }
+  if (f.tlsCertFile === null && f.tlsCaFile !== null) issue('tlsCaFile', 'a CA without --tls-cert-file and --tls-key-file: mutual TLS needs this member\'s own certificate too');
+  if (f.tlsCertFile === null && f.tlsServerName !== null) issue('tlsServerName', 'only meaningful with --tls-cert-file and --tls-key-file');
   if (typeof f.joinRetryInitialMs === 'number' && typeof f.joinRetryMaxMs === 'number' && f.joinRetryInitialMs > f.joinRetryMaxMs) {
     issue('joinRetryMaxMs', `must be at least --join-retry-initial-ms (${f.joinRetryInitialMs})`);
   }
@@ -155,6 +199,10 @@ export interface ResolvedConfig {
   readonly replicas: number;
   readonly keyringFile: string | null;
   readonly label: string | null;
+  /** With a keyring: refuse plaintext UDP packets (default true). */
+  readonly gossipVerifyIncoming: boolean;
+  /** With a keyring: encrypt outgoing UDP packets (default true). */
+  readonly gossipVerifyOutgoing: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly joinTimeoutMs: number;
@@ -170,6 +218,19 @@ export interface ResolvedConfig {
   /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
   readonly settleMs: number;
   readonly httpToken: string | null;
+  /** Where the generated admin token is written when no HTTP token is set; null: the default path. */
+  readonly adminTokenFile: string | null;
+  /** Control-plane TLS: null when off; caFile null = TLS without client certificates. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null; readonly serverName: string | null; readonly reloadIntervalMs: number } | null;
+  readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
+  /** --- digest-watch (issue 8) */
+  readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
+  /** Events a gRPC WatchMembership stream may have unsent before it is ended as too slow. */
+  readonly watchQueueEvents: number;
+  /** --- apply (issue 8): --app-handler-url and the --apply-* options. */
+  readonly apply: ApplyConfig;
+  /** --- claims (issue 8): the --claim-* options. */
+  readonly claims: ClaimConfig;
   /** The profile with every override applied and validated. */
   readonly swim: Readonly<SwimConfig>;
 }
@@ -193,6 +254,8 @@ function resolve(f: Fields): ResolvedConfig {
     replicas: f.replicas,
     keyringFile: f.keyringFile,
     label: f.label,
+    gossipVerifyIncoming: f.gossipVerifyIncoming ?? true,
+    gossipVerifyOutgoing: f.gossipVerifyOutgoing ?? true,
     tags: f.tags,
     logLevel: f.logLevel,
     joinTimeoutMs: f.joinTimeoutMs,
@@ -210,6 +273,32 @@ function resolve(f: Fields): ResolvedConfig {
     dnsServers: f.dnsServers.map((d) => ({ host: d.host, port: d.port ?? 53 })),
     settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
     httpToken: f.httpToken,
+    adminTokenFile: f.adminTokenFile,
+    tls:
+      f.tlsCertFile !== null && f.tlsKeyFile !== null
+        ? { certFile: f.tlsCertFile, keyFile: f.tlsKeyFile, caFile: f.tlsCaFile, serverName: f.tlsServerName, reloadIntervalMs: f.tlsReloadIntervalMs }
+        : null,
+    negotiateRate: { globalPerSecond: f.negotiateRate, globalBurst: f.negotiateBurst, perPeerPerSecond: f.negotiatePeerRate, perPeerBurst: f.negotiatePeerBurst },
+    antiEntropy: f.antiEntropy,
+    watchQueueEvents: f.watchQueueEvents,
+    apply: {
+      handlerUrl: f.appHandlerUrl,
+      timeoutMs: f.applyTimeoutMs,
+      maxBodyBytes: f.applyMaxBodyBytes,
+      maxAttempts: f.applyMaxAttempts,
+      dedupTtlMs: f.applyDedupTtlMs,
+      dedupEntries: f.applyDedupEntries,
+      dedupMaxBytes: f.applyDedupMaxBytes,
+    },
+    claims: {
+      defaultTtlMs: f.claimTtlMs === 0 ? null : f.claimTtlMs,
+      maxTtlMs: f.claimMaxTtlMs,
+      maxClaimsPerMember: f.claimMaxPerMember,
+      maxRecords: f.claimMaxRecords,
+      announceWindowMs: f.claimAnnounceWindowMs,
+      announceConcurrency: f.claimAnnounceConcurrency,
+      releaseRetentionMs: f.claimReleaseRetentionMs,
+    },
     swim: Object.freeze(swim),
   };
 }

@@ -26,6 +26,10 @@ export interface ControlPlaneClientOptions {
   readonly idleMs?: number;
   /** Clock for idle eviction; injectable for tests. Default Date.now. */
   readonly now?: () => number;
+  /** Proof of holding the gossip key, sent in every request header (src/security/key-proof.ts). */
+  readonly keyProof?: () => Uint8Array | null;
+  /** Transport security and its channel options (src/grpc/tls.ts clientTls). Default: plaintext. */
+  readonly tls?: { readonly credentials: grpc.ChannelCredentials; readonly channelOptions: grpc.ChannelOptions };
 }
 
 export interface PingResult {
@@ -34,6 +38,10 @@ export interface PingResult {
   readonly members: number;
   readonly healthScore: number;
   readonly tableVersion: string;
+  /** Ids with a live owner in the peer's claim store (0 from a peer that predates the field). */
+  readonly claims: number;
+  /** Alive or suspect members in the peer's view, itself included. */
+  readonly liveMembers: number;
 }
 
 interface Channel {
@@ -53,10 +61,13 @@ const MAX_RECONNECT_BACKOFF_MS = 5_000;
 export class ControlPlaneClient {
   private readonly limits: ControlPlaneLimits;
   private readonly methods: BoundedMethods;
-  private readonly header: RequestHeader;
+  private readonly fixedHeader: RequestHeader;
+  private readonly keyProof: (() => Uint8Array | null) | undefined;
   private readonly maxChannels: number;
   private readonly idleMs: number;
   private readonly now: () => number;
+  private readonly credentials: grpc.ChannelCredentials;
+  private readonly channelOptions: grpc.ChannelOptions;
   /** Map order is recency order: a used channel is moved to the end. */
   private readonly channels = new Map<string, Channel>();
   private closed = false;
@@ -69,10 +80,19 @@ export class ControlPlaneClient {
     const sender = opts.sender ?? '';
     const checkedSender = sender === '' ? '' : checkName(sender, 'sender');
     if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
-    this.header = { protocolVersion: PROTOCOL_VERSION, label, sender: checkedSender };
+    this.fixedHeader = { protocolVersion: PROTOCOL_VERSION, label, sender: checkedSender };
+    this.keyProof = opts.keyProof;
     this.maxChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
     this.idleMs = positiveInteger('idleMs', opts.idleMs ?? DEFAULT_IDLE_MS);
     this.now = opts.now ?? Date.now;
+    this.credentials = opts.tls?.credentials ?? grpc.credentials.createInsecure();
+    this.channelOptions = opts.tls?.channelOptions ?? {};
+  }
+
+  /** The header of the next request: fixed fields plus a current key proof when there is one. */
+  private get header(): RequestHeader {
+    const proof = this.keyProof?.();
+    return proof ? { ...this.fixedHeader, keyProof: Buffer.from(proof) } : this.fixedHeader;
   }
 
   /** Sends our full state; resolves with the peer's full state after its merge, validated. */
@@ -99,7 +119,22 @@ export class ControlPlaneClient {
     if (!Number.isSafeInteger(unixTimeMs)) {
       throw replyRefused('Ping', addr, grpc.status.INVALID_ARGUMENT, `unixTimeMs: ${reply.unixTimeMs} is not a safe integer`);
     }
-    return { name, unixTimeMs, members: reply.members, healthScore: reply.healthScore, tableVersion };
+    const claims = Number(reply.claims);
+    if (!Number.isSafeInteger(claims) || claims < 0) throw replyRefused('Ping', addr, grpc.status.INVALID_ARGUMENT, `claims: ${reply.claims} is not a safe integer`);
+    return { name, unixTimeMs, members: reply.members, healthScore: reply.healthScore, tableVersion, claims, liveMembers: reply.liveMembers };
+  }
+
+  /**
+   * An RPC implemented outside src/grpc (Apply: src/apply/): same channels, deadline, reply limits and
+   * errors as the built-in calls. `build` gets the request header this client sends.
+   */
+  unary<ReqIn, ReqOut, ResIn, ResOut>(
+    method: BoundedMethod<ReqIn, ReqOut, ResIn, ResOut>,
+    addr: string,
+    build: (header: RequestHeader) => NoInfer<ReqIn>,
+    timeoutMs: number,
+  ): Promise<ResOut> {
+    return this.call(method, addr, build(this.header), timeoutMs);
   }
 
   /** Closes every cached channel; later calls are rejected. */
@@ -167,7 +202,8 @@ export class ControlPlaneClient {
       return existing;
     }
     if (this.channels.size >= this.maxChannels) this.evictLeastRecent();
-    const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
+    const client = new grpc.Client(addr, this.credentials, {
+      ...this.channelOptions,
       'grpc.max_receive_message_length': this.limits.maxMessageBytes,
       'grpc.max_send_message_length': this.limits.maxMessageBytes,
       // Lets the connection itself go when idle, even if no further call comes to evict the entry.

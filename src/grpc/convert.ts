@@ -191,9 +191,12 @@ export interface CallContext {
   readonly protocolVersion: number;
   /** The transport peer, "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678" as gRPC reports it. */
   readonly peer: string;
+  /** Sealed proof of holding the gossip key (src/security/key-proof.ts); empty when none was sent. */
+  readonly keyProof?: Uint8Array;
 }
 
-export function contextFromHeader(header: ProtoHeader | null, peer: string): CallContext | Rejection {
+/** key_proof is optional here so hand-built headers (tests, tools) need not carry it. */
+export function contextFromHeader(header: (Omit<ProtoHeader, 'keyProof'> & { keyProof?: Buffer }) | null, peer: string): CallContext | Rejection {
   const version = header?.protocolVersion ?? 0;
   const protocolVersion = version === 0 ? PROTOCOL_VERSION : version;
   if (protocolVersion !== PROTOCOL_VERSION) {
@@ -208,7 +211,8 @@ export function contextFromHeader(header: ProtoHeader | null, peer: string): Cal
   const sender = header?.sender ?? '';
   const checkedSender = sender === '' ? '' : checkName(sender, 'header.sender');
   if (typeof checkedSender !== 'string') return checkedSender;
-  return { label, sender: checkedSender, protocolVersion, peer };
+  const keyProof = header?.keyProof;
+  return { label, sender: checkedSender, protocolVersion, peer, ...(keyProof && keyProof.length > 0 ? { keyProof } : {}) };
 }
 
 function describeState(state: unknown): string {

@@ -44,7 +44,8 @@ export function statusName(code: status): string {
  * Why a call was refused, as a short stable word (a metrics label): `malformed` (not decodable as
  * the expected message), `invalid` (a field out of bounds), `too-many-members`, `unsupported-version`,
  * `no-request` (the call ended before a request was accepted: larger than maxMessageBytes, say),
- * `refused` (the handler threw a ControlPlaneError), `internal` (the handler threw anything else).
+ * `refused` (the handler threw a ControlPlaneError), `internal` (the handler threw anything else),
+ * `rate-limited` (over the Negotiate rate limit, src/grpc/rate-limit.ts).
  */
 export type RejectReason =
   | 'malformed'
@@ -53,7 +54,8 @@ export type RejectReason =
   | 'unsupported-version'
   | 'no-request'
   | 'refused'
-  | 'internal';
+  | 'internal'
+  | 'rate-limited';
 
 /** A refusal: the status to answer with, the reason to count, a message naming the field. */
 export interface Rejection {
@@ -61,7 +63,12 @@ export interface Rejection {
   readonly code: status;
   readonly reason: RejectReason;
   readonly message: string;
+  /** Suggested wait before retrying, sent as RETRY_AFTER_METADATA. */
+  readonly retryAfterMs?: number;
 }
+
+/** Trailing metadata key carrying a refusal's suggested wait in ms (a rate limit's). */
+export const RETRY_AFTER_METADATA = 'swimring-retry-after-ms';
 
 export function reject(code: status, reason: RejectReason, message: string): Rejection {
   return { rejected: true, code, reason, message };

@@ -15,7 +15,7 @@ import {
   type CallContext,
 } from './convert.js';
 import type { Decoded } from './decode.js';
-import { ControlPlaneError, isRejection, reject, type RejectReason, type Rejection } from './errors.js';
+import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
 import type { ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
 import type { NegotiateReply } from './generated/swimring/v1/NegotiateReply.js';
@@ -23,11 +23,13 @@ import type { NegotiateRequest__Output } from './generated/swimring/v1/Negotiate
 import type { PingReply } from './generated/swimring/v1/PingReply.js';
 import type { PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
 import { resolveLimits, type ControlPlaneLimits } from './limits.js';
+import { NegotiateRateLimiter, peerHost } from './rate-limit.js';
 import { CONTROL_PLANE_SERVICE, PROTOCOL_VERSION } from './proto.js';
-import { boundedMethods, serverServiceDefinition, UNIMPLEMENTED_METHODS } from './service.js';
+import { boundedMethods, serverServiceDefinition, UNIMPLEMENTED_METHODS, type ExtraMethods } from './service.js';
 
 export { ControlPlaneError } from './errors.js';
 export type { RejectReason } from './errors.js';
+export type { ExtraMethod, ExtraMethods } from './service.js';
 export type { CallContext } from './convert.js';
 export { DEFAULT_LIMITS, type ControlPlaneLimits } from './limits.js';
 
@@ -41,7 +43,7 @@ export interface ControlPlaneHandlers {
   negotiate(remote: MemberRecord[], join: boolean, context: CallContext): MemberRecord[];
   /** A member announced it is leaving with this incarnation. */
   closing(name: string, incarnation: number, context: CallContext): void;
-  ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string };
+  ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string; claims?: number; liveMembers?: number };
 }
 
 export interface ControlPlaneServerOptions {
@@ -58,6 +60,12 @@ export interface ControlPlaneServerOptions {
   readonly serving?: boolean;
   /** How long close() lets calls in flight finish before cutting them off. Default 2000 ms. */
   readonly closeGraceMs?: number;
+  /** Transport security (src/grpc/tls.ts serverCredentials). Default: plaintext. */
+  readonly credentials?: grpc.ServerCredentials;
+  /** Negotiates beyond these rates are refused RESOURCE_EXHAUSTED with a retry-after. Default: always on. */
+  readonly negotiateRate?: NegotiateRateLimiter;
+  /** RPCs implemented elsewhere, replacing their UNIMPLEMENTED answer (see ExtraMethod). */
+  readonly extraMethods?: ExtraMethods;
 }
 
 export interface ControlPlaneServer {
@@ -86,14 +94,18 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     interceptors: [unreadRequestWatcher(report, limits)],
   });
-  server.addService(serverServiceDefinition(methods), implementation(opts.handlers, limits, report));
+  const extra = opts.extraMethods ?? {};
+  server.addService(serverServiceDefinition(methods, extra), {
+    ...implementation(opts.handlers, limits, report, opts.negotiateRate ?? new NegotiateRateLimiter()),
+    ...Object.fromEntries(Object.entries(extra).map(([name, m]) => [name, m.handler])),
+  });
 
   const initial = opts.serving === false ? 'NOT_SERVING' : 'SERVING';
   const health = new HealthImplementation({ '': initial, [CONTROL_PLANE_SERVICE]: initial });
   health.addToServer(server);
 
   const port = await new Promise<number>((resolve, rejectBind) => {
-    server.bindAsync(opts.bind, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+    server.bindAsync(opts.bind, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
       if (err) {
         server.forceShutdown();
         rejectBind(new Error(`control plane cannot listen on ${opts.bind}: ${err.message}`));
@@ -143,6 +155,7 @@ function implementation(
   handlers: ControlPlaneHandlers,
   limits: ControlPlaneLimits,
   report: Report,
+  negotiateRate: NegotiateRateLimiter,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {
     Ping: unary<PingRequest__Output, PingReply>('Ping', report, (req, peer) => {
@@ -156,12 +169,24 @@ function implementation(
         healthScore: p.healthScore,
         tableVersion: p.tableVersion,
         protocolVersion: PROTOCOL_VERSION,
+        claims: String(p.claims ?? 0),
+        liveMembers: p.liveMembers ?? 0,
       };
     }),
 
     Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer) => {
       const ctx = contextFromHeader(req.header, peer);
       if (isRejection(ctx)) return ctx;
+      // Keyed by address and claimed name: members sharing an address (several on one host, whose
+      // gRPC clients all connect from its primary IP) are not one caller; the global bucket still
+      // bounds a caller inventing names.
+      const rate = negotiateRate.take(`${peerHost(peer)}/${ctx.sender}`, performance.now());
+      if (!rate.ok) {
+        return {
+          ...reject(grpc.status.RESOURCE_EXHAUSTED, 'rate-limited', `too many Negotiates (${rate.scope} limit): retry after ${rate.retryAfterMs} ms`),
+          retryAfterMs: rate.retryAfterMs,
+        };
+      }
       const remote = membersFromProto(req.members, 'members', limits);
       if (isRejection(remote)) return remote;
       const local = handlers.negotiate(remote, req.join === true, ctx);
@@ -196,7 +221,10 @@ function unary<Req, Res>(
   return (call, callback) => {
     const refuse = (rejection: Rejection): void => {
       report(rpc, rejection);
-      callback({ code: rejection.code, details: rejection.message });
+      if (rejection.retryAfterMs === undefined) return callback({ code: rejection.code, details: rejection.message });
+      const metadata = new grpc.Metadata();
+      metadata.set(RETRY_AFTER_METADATA, String(rejection.retryAfterMs));
+      callback({ code: rejection.code, details: rejection.message, metadata });
     };
     const decoded = call.request;
     if (!decoded.ok) return refuse(decoded.rejection);

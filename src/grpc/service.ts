@@ -73,8 +73,21 @@ function bounded<ReqIn, ResIn, ReqOut, ResOut>(
   };
 }
 
+/**
+ * An RPC of the proto implemented outside src/grpc (Apply: src/apply/grpc-apply.ts). It replaces the
+ * UNIMPLEMENTED answer. The deserializer must not throw (return a refusal for the handler to answer, as
+ * decode.ts does); the handler answers every call itself.
+ */
+export interface ExtraMethod {
+  readonly requestDeserialize: (bytes: Buffer) => unknown;
+  readonly handler: grpc.UntypedHandleCall;
+}
+
+/** Keyed by the proto's method name ("Apply"). */
+export type ExtraMethods = Readonly<Record<string, ExtraMethod>>;
+
 /** The service as grpc-js's Server wants it: our deserializers in place of the generated ones. */
-export function serverServiceDefinition(methods: BoundedMethods): grpc.ServiceDefinition {
+export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}): grpc.ServiceDefinition {
   const def = controlPlaneDefinition();
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of [methods.Ping, methods.Negotiate, methods.Closing]) {
@@ -89,6 +102,11 @@ export function serverServiceDefinition(methods: BoundedMethods): grpc.ServiceDe
       ...(def[name] as grpc.MethodDefinition<unknown, unknown>),
       requestDeserialize: () => ({}),
     };
+  }
+  for (const [name, m] of Object.entries(extra)) {
+    const generated = def[name as keyof typeof def] as grpc.MethodDefinition<unknown, unknown> | undefined;
+    if (generated === undefined) throw new Error(`${name} is not a method of ${CONTROL_PLANE_SERVICE}`);
+    service[name] = { ...generated, requestDeserialize: m.requestDeserialize };
   }
   return service;
 }

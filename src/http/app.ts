@@ -1,12 +1,17 @@
 // The app API (v1): what the co-located application asks its sidecar, on 127.0.0.1. Built without
 // listen() so tests drive it through inject().
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { applyPlugin } from '../apply/http-route.js';
+import type { ApplyMetrics } from '../apply/metrics.js';
+import type { Applier } from '../apply/service.js';
 import type { Metrics } from '../metrics.js';
 import type { AgentView } from '../runtime/view.js';
 import { requireTokenOffLoopback } from './auth.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
+import { claimsPlugin } from './routes/claims.js';
 import { leavePlugin } from './routes/leave.js';
+import { keysPlugin, type KeyOpRunner } from './routes/keys.js';
 import { membersPlugin, tablePlugin } from './routes/members.js';
 import { routePlugin } from './routes/route.js';
 import { watchPlugin } from './routes/watch.js';
@@ -18,6 +23,12 @@ export interface AppApiOptions {
   readonly limits?: Partial<HttpLimits>;
   /** Bearer token demanded from non-loopback clients; without it every client is served. */
   readonly token?: string | null;
+  /** Bearer token admin routes (leave, key rotation) demand from every client; without it they refuse all. */
+  readonly adminToken?: string | null;
+  /** Gossip keyring operations fanned out to the cluster (src/security); null: no keyring. */
+  readonly keyOps?: KeyOpRunner | null;
+  /** --- apply (issue 8): POST /v1/apply/:key (src/apply); absent: answered apply_not_configured. */
+  readonly apply?: { readonly applier: Applier; readonly metrics: ApplyMetrics } | null;
 }
 
 function notFoundHint(method: string, url: string): string | undefined {
@@ -44,6 +55,10 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
   void app.register(membersPlugin, { view });
   void app.register(tablePlugin, { view });
   void app.register(watchPlugin, common);
-  void app.register(leavePlugin, { view });
+  // --- claims (issue 8): /v1/claims* when the view keeps claims (src/ownership)
+  void app.register(claimsPlugin, { claims: view.claims ?? null, metrics: opts.metrics });
+  void app.register(leavePlugin, { view, metrics: opts.metrics, adminToken: opts.adminToken ?? null });
+  void app.register(keysPlugin, { keyOps: opts.keyOps ?? null, metrics: opts.metrics, adminToken: opts.adminToken ?? null });
+  void app.register(applyPlugin, { applier: opts.apply?.applier ?? null, applyMetrics: opts.apply?.metrics ?? null, metrics: opts.metrics, limits });
   return app;
 }

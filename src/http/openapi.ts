@@ -10,6 +10,8 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { APPLY_ROUTE_DOCS } from '../apply/openapi-doc.js';
+import { CLAIM_ROUTE_DOCS } from '../ownership/openapi-doc.js';
 import { ERROR_STATUS } from './errors.js';
 
 /** Where the document is served, on the app API (loopback). */
@@ -95,6 +97,10 @@ interface RouteDoc {
 
 /** Keyed "METHOD url" as fastify reports the route. */
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
+  // --- apply (issue 8)
+  ...APPLY_ROUTE_DOCS,
+  // --- claims (issue 8)
+  ...CLAIM_ROUTE_DOCS,
   'GET /v1/route/:key': {
     summary: 'Route one key',
     description: 'Owner, replicas and shard of one key. The key is the last path segment, percent-encoded (a "/" inside a key as %2F).',
@@ -130,9 +136,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   'POST /v1/leave': {
     summary: 'Leave the cluster gracefully',
-    description: 'Starts the leave and answers at once: /readyz turns 503, the member stops owning shards, and the process exits once the news has spread.',
+    description:
+      'An admin action: every client, loopback included, must send "Authorization: Bearer <admin token>" (SWIMRING_HTTP_TOKEN, else the token the agent wrote to --admin-token-file). ' +
+      'Starts the leave and answers at once: /readyz turns 503, the member stops owning shards, and the process exits once the news has spread.',
     tags: ['membership'],
-    response: { 202: z.object({ leaving: z.literal(true) }) },
+    response: { 202: z.object({ leaving: z.literal(true) }), ...errors(401) },
   },
 };
 
@@ -143,6 +151,7 @@ const STATUS_TEXT: Readonly<Record<string, string>> = {
   200: 'OK',
   202: 'Accepted: the leave has started',
   400: 'The request is invalid; error.code says how (docs/http.md, Errors)',
+  401: 'No valid bearer token (admin actions always need the admin token; other routes need the HTTP token off loopback)',
   404: 'No such route (a "/" inside a key must be sent as %2F)',
   413: 'The body is too large',
   415: 'The body is not application/json',

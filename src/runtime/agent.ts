@@ -6,13 +6,16 @@ import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { decodePacket, encodePacket, wireMeasure } from '../codec/index.js';
+import { wireMeasure } from '../codec/index.js';
 import type { SwimConfig } from '../core/config.js';
 import { seededRandom } from '../core/random.js';
 import { SwimCore } from '../core/swim.js';
 import type { Effect, MemberMeta, MemberRecord, MembershipEvent } from '../core/types.js';
 import { ControlPlaneClient } from '../grpc/client.js';
-import { ControlPlaneError, startControlPlaneServer } from '../grpc/server.js';
+import { ControlPlaneError, startControlPlaneServer, type CallContext, type ExtraMethods } from '../grpc/server.js';
+import type { NegotiateRateLimiter } from '../grpc/rate-limit.js';
+import type { ClientTls } from '../grpc/tls.js';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { formatHostPort, mustParseHostPort } from '../net/address.js';
 import type { PlacementTable } from '../placement/index.js';
@@ -21,9 +24,20 @@ import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
-import type { AgentView, HealthView, MemberView, RouteAnswer, TableView, WatchEvent } from './view.js';
+import type { AgentView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
+import { GossipEnvelope } from '../security/envelope.js';
+import { KeyProver } from '../security/key-proof.js';
+import { fanOutKeyOp } from '../security/key-fanout.js';
+import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
+import { callKeyringOp, keyringServerMethods } from '../security/grpc-keyring.js';
 import { newAgentStats } from './stats.js';
+import { AgentClaims } from '../ownership/agent-claims.js';
+import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
+import { AntiEntropy, type AntiEntropyMode } from '../antientropy/runtime.js';
+import { watchServer, type WatchServer } from '../grpc/watch.js';
+import { DEFAULT_LIMITS } from '../grpc/limits.js';
+import type { ClaimStoreView } from '../ownership/types.js';
 
 export interface AgentOptions {
   readonly name: string;
@@ -56,7 +70,27 @@ export interface AgentOptions {
   readonly drainMs: number;
   /** Cluster label: control-plane calls carrying another label are refused. */
   readonly label: string | null;
+  /** Gossip encryption (src/security); absent: no keyring, plaintext. */
+  readonly gossipSecurity?: { readonly keyring: LocalKeyring | null; readonly verifyIncoming: boolean; readonly verifyOutgoing: boolean };
   readonly logger: Logger;
+  /** --- apply (issue 8): RPCs implemented outside the runtime (Apply: src/apply/service.ts). */
+  readonly grpcMethods?: (peers: PeerChecks) => ExtraMethods;
+  // --- sec-edge (issue 6): control-plane TLS (src/grpc/tls.ts) and the Negotiate rate limit
+  readonly grpcTls?: { readonly server: ServerCredentials; readonly client: ClientTls };
+  readonly negotiateRate?: NegotiateRateLimiter;
+  // --- digest-watch (issue 8): periodic anti-entropy mode (default digest), gRPC watch queue bound
+  readonly antiEntropy?: AntiEntropyMode;
+  // --- claims (issue 8): ownership claims (src/ownership); default DEFAULT_CLAIM_CONFIG
+  readonly claims?: ClaimConfig;
+  readonly watchQueueEvents?: number;
+}
+
+/** --- apply (issue 8): what RPCs implemented outside the runtime need to trust and reach peers as it does. */
+export interface PeerChecks {
+  /** Throws a ControlPlaneError (label mismatch, missing key proof) for a caller this member refuses. */
+  checkContext(ctx: CallContext): void;
+  /** For a client's keyProof option; null without a keyring. */
+  readonly keyProof: (() => Uint8Array | null) | null;
 }
 
 const GRPC_DEFAULT_PORT = 7947;
@@ -94,11 +128,34 @@ export class Agent implements AgentView {
   private lagTimer: NodeJS.Timeout | null = null;
   gossipAddr = '';
   grpcAddr = '';
+  /** --- digest-watch (issue 8): Merkle-digest anti-entropy and the gRPC watch stream. */
+  antiEntropy!: AntiEntropy;
+  watch!: WatchServer;
+  private claimStore: ClaimStoreView | null = null;
+  /** --- claims (issue 8): ownership claims, their RPCs and the route override (src/ownership). */
+  readonly claims: AgentClaims;
+  /** Label and encryption around every UDP packet (docs/wire.md "Envelope"). */
+  private readonly envelope: GossipEnvelope;
+  /** With a keyring: proves (and checks) holding the gossip key on gRPC calls. */
+  private readonly keyProver: KeyProver | null;
 
   constructor(private readonly opts: AgentOptions) {
     this.name = opts.name;
+    this.envelope = new GossipEnvelope({
+      label: opts.label ?? '',
+      keyring: opts.gossipSecurity?.keyring?.keyring ?? null,
+      verifyIncoming: opts.gossipSecurity?.verifyIncoming ?? true,
+      verifyOutgoing: opts.gossipSecurity?.verifyOutgoing ?? true,
+    });
+    const keyring = opts.gossipSecurity?.keyring?.keyring;
+    this.keyProver = keyring ? new KeyProver(keyring, opts.label ?? '') : null;
     this.appReady = opts.appHealth === null;
-    this.grpcClient = new ControlPlaneClient({ sender: opts.name, ...(opts.label ? { label: opts.label } : {}) });
+    this.grpcClient = new ControlPlaneClient({
+      sender: opts.name,
+      ...(opts.label ? { label: opts.label } : {}),
+      ...(opts.grpcTls ? { tls: opts.grpcTls.client } : {}),
+      ...(this.keyProver ? { keyProof: () => this.keyProver?.current() ?? null } : {}),
+    });
     this.seedResolver = new SeedResolver({
       defaultPort: GRPC_DEFAULT_PORT,
       ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
@@ -110,6 +167,21 @@ export class Agent implements AgentView {
     );
     this.current = this.tables.emptyTable();
     this.routeIndex = new RouteIndex(this.current, new Map());
+    // --- claims (issue 8)
+    this.claims = new AgentClaims({
+      self: () => ({ name: this.name, lifeId: this.core.self.lifeId, incarnation: this.core.self.incarnation, serving: this.wantServing() && !this.closed }),
+      ringRoute: (key) => this.routeIndex.route(key),
+      tableVersion: () => this.current.version,
+      client: this.grpcClient,
+      checkContext: (ctx) => {
+        this.checkLabel(ctx.label);
+        this.checkKeyProof(ctx.keyProof);
+      },
+      options: agentClaimsOptions(opts.claims ?? DEFAULT_CLAIM_CONFIG, opts.rpcTimeoutMs),
+      logger: opts.logger,
+      publish: (event) => this.publish(event),
+    });
+    this.setClaimStore(this.claims.service.store);
   }
 
   private now(): number {
@@ -127,27 +199,92 @@ export class Agent implements AgentView {
       },
       onOversize: () => this.stats.countReject('too-large'),
     });
+    const onDigestReject = (rpc: string, rejection: { reason: string; message: string }): void => {
+      this.stats.grpcRejects.set(`${rpc}:${rejection.reason}`, (this.stats.grpcRejects.get(`${rpc}:${rejection.reason}`) ?? 0) + 1);
+      log.warn({ rpc, reason: rejection.reason, detail: rejection.message }, 'grpc request rejected');
+    };
+    this.antiEntropy = new AntiEntropy({
+      mode: this.opts.antiEntropy ?? 'digest',
+      client: this.grpcClient,
+      limits: DEFAULT_LIMITS,
+      rpcTimeoutMs: this.opts.rpcTimeoutMs,
+      // What a Negotiate would carry (records and tombstones): merging nothing returns it, with no effects.
+      memberState: () => this.core.onNegotiate([], false, this.now()).reply,
+      mergeMembers: (records) => this.run((now) => this.core.onNegotiate(records, false, now).effects),
+      // FetchEntries merges members and claims like Negotiate does: the same label and key-proof gate.
+      checkContext: (ctx) => {
+        this.checkLabel(ctx.label);
+        this.checkKeyProof(ctx.keyProof);
+      },
+      onReject: onDigestReject,
+      logger: log,
+    });
+    if (this.claimStore) this.antiEntropy.attachClaims(this.claimStore);
+    this.watch = watchServer({
+      view: this,
+      maxQueuedEvents: this.opts.watchQueueEvents ?? 1024,
+      maxStreams: 64,
+      checkContext: (ctx) => this.checkLabel(ctx.label),
+      onReject: onDigestReject,
+      onEnd: (reason) => {
+        if (reason !== 'client_closed') log.info({ reason }, 'gRPC watch stream ended');
+      },
+    });
     this.grpcServer = await startControlPlaneServer({
       bind: this.opts.grpcBind,
+      ...(this.opts.grpcTls ? { credentials: this.opts.grpcTls.server } : {}),
+      ...(this.opts.negotiateRate ? { negotiateRate: this.opts.negotiateRate } : {}),
       handlers: {
         negotiate: (remote, join, ctx) => {
           this.checkLabel(ctx.label);
+          this.checkKeyProof(ctx.keyProof);
           return this.handleNegotiate(remote, join);
         },
         closing: (name, incarnation, ctx) => {
           this.checkLabel(ctx.label);
+          this.checkKeyProof(ctx.keyProof);
           this.run((now) => this.core.onClosing(name, incarnation, now));
         },
         ping: () => ({
           name: this.name,
-          members: this.core.aliveCount(),
+          members: this.core.members().length,
+          liveMembers: this.core.aliveCount(),
           healthScore: this.core.healthScore(),
           tableVersion: this.current.version,
+          claims: this.claimStore?.claimCount() ?? 0,
         }),
       },
       onReject: (rpc, reason) => {
         this.stats.grpcRejects.set(`${rpc}:${reason}`, (this.stats.grpcRejects.get(`${rpc}:${reason}`) ?? 0) + 1);
         log.warn({ rpc, reason }, 'grpc request rejected');
+      },
+      extraMethods: {
+        ...keyringServerMethods({
+          local: this.opts.gossipSecurity?.keyring ?? null,
+          label: this.opts.label ?? '',
+          checkContext: (ctx) => this.checkLabel(ctx.label),
+          onReject: (rpc, rejection) => {
+            this.stats.grpcRejects.set(`${rpc}:${rejection.reason}`, (this.stats.grpcRejects.get(`${rpc}:${rejection.reason}`) ?? 0) + 1);
+            log.warn({ rpc, reason: rejection.reason, detail: rejection.message }, 'grpc request rejected');
+          },
+          onApplied: (op, sender, result) => log.info({ op, by: sender, ok: result.ok, error: result.error, keys: result.keys.length }, 'keyring operation'),
+        }),
+        // --- apply (issue 8): Apply RPC, implemented in src/apply
+        ...this.opts.grpcMethods?.({
+          checkContext: (ctx) => {
+            this.checkLabel(ctx.label);
+            this.checkKeyProof(ctx.keyProof);
+          },
+          keyProof: this.keyProver ? () => this.keyProver?.current() ?? null : null,
+        }),
+        // --- digest-watch (issue 8): ExchangeRoots, GetLeaves, FetchEntries, WatchMembership
+        ...this.antiEntropy.serverMethods(),
+        ...this.watch.methods,
+        // --- claims (issue 8): GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
+        ...this.claims.extraMethods((rpc, reason, detail) => {
+          this.stats.grpcRejects.set(`${rpc}:${reason}`, (this.stats.grpcRejects.get(`${rpc}:${reason}`) ?? 0) + 1);
+          log.warn({ rpc, reason, detail }, 'grpc request rejected');
+        }),
       },
     });
     const gossipPort = mustParseHostPort(this.udp.localAddress).port;
@@ -166,11 +303,13 @@ export class Agent implements AgentView {
       config: this.opts.swim,
       random: seededRandom(seed),
       now: this.now(),
-      measure: wireMeasure,
+      // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
+      measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + this.envelope.overhead },
     });
     this.lastViewChangeAt = this.now();
     this.rebuildTable();
     this.startLagMonitor();
+    this.claims.start();
     if (this.opts.appHealth) {
       const target = this.opts.appHealth;
       this.appChecker = new AppHealthChecker({
@@ -284,7 +423,7 @@ export class Agent implements AgentView {
   private onDatagram(from: string, bytes: Uint8Array): void {
     this.stats.packetsIn++;
     this.stats.bytesIn += bytes.length;
-    const decoded = decodePacket(bytes);
+    const decoded = this.envelope.open(bytes);
     if (!decoded.ok) {
       this.stats.countReject(decoded.reason);
       this.opts.logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'packet rejected');
@@ -302,6 +441,15 @@ export class Agent implements AgentView {
     }
   }
 
+  /** A member that refuses plaintext gossip refuses gRPC peers that cannot prove they hold a key too. */
+  private checkKeyProof(proof: Uint8Array | undefined): void {
+    if (this.keyProver === null || !this.envelope.verifyIncoming) return;
+    const problem = this.keyProver.verify(proof);
+    if (problem === null) return;
+    this.stats.grpcRejects.set('key-proof:refused', (this.stats.grpcRejects.get('key-proof:refused') ?? 0) + 1);
+    throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
+  }
+
   private handleNegotiate(remote: MemberRecord[], join: boolean): MemberRecord[] {
     const { reply, effects } = this.core.onNegotiate(remote, join, this.now());
     this.apply(effects);
@@ -312,13 +460,18 @@ export class Agent implements AgentView {
     for (const effect of effects) {
       switch (effect.type) {
         case 'send': {
-          const bytes = encodePacket(effect.packet);
+          const bytes = this.envelope.seal(effect.packet);
           this.stats.packetsOut++;
           this.stats.bytesOut += bytes.length;
           this.udp.send(effect.to, bytes);
           break;
         }
         case 'negotiate':
+          // --- digest-watch (issue 8): periodic exchanges go by digest; join (and old peers) by Negotiate.
+          if (!effect.join && this.antiEntropy.mode !== 'negotiate') {
+            this.digestRound(effect.to, effect.requestId, effect.state);
+            break;
+          }
           this.grpcClient.negotiate(effect.to, effect.state, effect.join, this.opts.rpcTimeoutMs).then(
             (records: MemberRecord[]) => {
               this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
@@ -352,8 +505,41 @@ export class Agent implements AgentView {
     this.schedule();
   }
 
+  /**
+   * A periodic exchange by digest, answered to the core like a Negotiate: the peer's records of the
+   * differing buckets go to onNegotiateReply (empty when the roots agree). A peer that does not speak
+   * the digest RPCs gets the full-state Negotiate instead.
+   */
+  private digestRound(to: string, requestId: number, state: readonly MemberRecord[]): void {
+    this.antiEntropy.round(to).then(
+      (records) => {
+        if (records !== null) {
+          this.run((now) => this.core.onNegotiateReply(requestId, records, now));
+          return;
+        }
+        this.grpcClient.negotiate(to, state, false, this.opts.rpcTimeoutMs).then(
+          (full) => this.run((now) => this.core.onNegotiateReply(requestId, full, now)),
+          () => this.run((now) => this.core.onNegotiateFailed(requestId, now)),
+        );
+      },
+      (err: unknown) => {
+        this.opts.logger.debug({ to, err: errorMessage(err) }, 'digest anti-entropy failed');
+        this.run((now) => this.core.onNegotiateFailed(requestId, now));
+      },
+    );
+  }
+
+  /** --- digest-watch (issue 8): the claim store the digest covers and Ping counts (set by the ownership wiring). */
+  setClaimStore(store: ClaimStoreView): void {
+    this.claimStore = store;
+    // Before start() the anti-entropy object does not exist yet; start() attaches the store then.
+    if (this.antiEntropy) this.antiEntropy.attachClaims(store);
+  }
+
   private onEvent(event: MembershipEvent): void {
     const log = this.opts.logger;
+    // --- claims (issue 8): a departed member's claims are released; a new one is told ours.
+    this.claims.onMembershipEvent(event);
     switch (event.type) {
       case 'member':
         log.info(
@@ -421,7 +607,8 @@ export class Agent implements AgentView {
     const owners: string[] = [];
     for (const r of records) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
     this.tables.request(owners);
-    this.routeIndex = new RouteIndex(this.current, this.recordsByName());
+    this.routeIndex = this.routeIndex.next(this.current, this.recordsByName());
+    this.claims.refreshMembers(records);
   }
 
   private recordsByName(): Map<string, MemberRecord> {
@@ -436,7 +623,7 @@ export class Agent implements AgentView {
     const next = built.table;
     this.current = next;
     this.tableBuilt = true;
-    this.routeIndex = new RouteIndex(next, this.recordsByName());
+    this.routeIndex = this.routeIndex.next(next, this.recordsByName());
     if (previous.version === next.version) return;
     this.stats.tableChanges++;
     this.stats.ownerMoves += built.moves.ownerMoves;
@@ -449,6 +636,7 @@ export class Agent implements AgentView {
         ownerMoves: built.moves.ownerMoves,
         replicaMoves: built.moves.replicaMoves,
         buildMs: Math.round(built.elapsedMs),
+        builtIn: built.where,
       },
       'ownership table rebuilt',
     );
@@ -478,7 +666,13 @@ export class Agent implements AgentView {
 
   route(key: string): RouteAnswer {
     this.stats.routeRequests++;
-    return this.routeIndex.route(key);
+    // --- claims (issue 8): a claimed key names its claimant (one size check when nothing is claimed)
+    return this.claims.routeAnswer(this.routeIndex.route(key));
+  }
+
+  // --- sidecar-perf (issue 4): pre-encoded ring answers for the HTTP hot path (claims are checked by the caller)
+  routeEncoder(): RouteEncoder {
+    return this.routeIndex;
   }
 
   routeMany(keys: readonly string[]): RouteAnswer[] {
@@ -486,6 +680,8 @@ export class Agent implements AgentView {
     const index = this.routeIndex;
     const out = new Array<RouteAnswer>(keys.length);
     for (let i = 0; i < keys.length; i++) out[i] = index.route(keys[i] as string);
+    // --- claims (issue 8)
+    if (this.claims.hasClaims()) for (let i = 0; i < out.length; i++) out[i] = this.claims.routeAnswer(out[i] as RouteAnswer);
     return out;
   }
 
@@ -587,6 +783,23 @@ export class Agent implements AgentView {
     return { ok: reasons.length === 0, reasons };
   }
 
+  /** A keyring operation on every live member (`swimring keys`); null when this member has no keyring. */
+  keyOp(op: KeyOp): Promise<KeyOpSummary> | null {
+    const local = this.opts.gossipSecurity?.keyring;
+    if (!local) return null;
+    const peers = this.core
+      .members()
+      .filter((m) => m.name !== this.name && (m.state === 'alive' || m.state === 'suspect'))
+      .map((m) => ({ name: m.name, grpcAddr: m.grpcAddr }));
+    return fanOutKeyOp(op, {
+      local,
+      label: this.opts.label ?? '',
+      selfName: this.name,
+      peers,
+      call: (addr, sealed) => callKeyringOp(this.grpcClient, addr, sealed, this.opts.rpcTimeoutMs),
+    });
+  }
+
   isLeaving(): boolean {
     return this.leaving || this.draining;
   }
@@ -620,6 +833,9 @@ export class Agent implements AgentView {
     this.appChecker?.stop();
     void this.tables.close();
     this.grpcServer?.setServing(false);
+    this.watch?.closeAll();
+    this.antiEntropy?.close();
+    this.claims.close();
     this.watchers.clear();
     this.grpcClient.close();
     await Promise.allSettled([this.udp?.close(), this.grpcServer?.close()]);

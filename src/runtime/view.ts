@@ -1,6 +1,7 @@
 // What the HTTP edge (src/http) and the CLI need from a running agent. The runtime implements it;
 // tests implement it with fixed data. Plain data in, plain data out: no core or socket types leak.
 import type { MemberState } from '../core/types.js';
+import type { ClaimsView } from '../ownership/api.js';
 
 export interface MemberAddresses {
   /** UDP SWIM address, "host:port". */
@@ -34,6 +35,8 @@ export interface RouteAnswer {
   readonly owner: RouteOwner | null;
   readonly replicas: readonly RouteOwner[];
   readonly version: string;
+  /** true: `owner` is the member that claimed the key (docs/ownership.md), not the ring's owner. */
+  readonly claimed?: boolean;
 }
 
 export interface TableView {
@@ -85,7 +88,13 @@ export type WatchEvent =
       readonly ownerMoves: number;
       readonly replicaMoves: number;
       readonly moves: readonly ShardMoveGroup[];
-    };
+    }
+  /**
+   * A claim this member held is gone (docs/ownership.md): 'lost' to an earlier claim of another member
+   * (a race or a healed partition), 'expired' (its TTL ran out), 'released' (DELETE /v1/claims/:id).
+   * The app should deactivate the actor; `owner` is who owns the id now (null: nobody).
+   */
+  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null };
 
 export interface HealthView {
   readonly ok: boolean;
@@ -93,11 +102,26 @@ export interface HealthView {
   readonly reasons: readonly string[];
 }
 
+/**
+ * Route answers of one table as pre-encoded JSON, for the HTTP hot path (issue 4): the same answers as
+ * AgentView.route, without an object per key. Keep the one you got for a whole request: its shard
+ * numbers and tails belong to its own table.
+ */
+export interface RouteEncoder {
+  readonly version: string;
+  /** The key's shard in this table. */
+  shardOf(key: string): number;
+  /** UTF-8 JSON after the answer's shard number: `,"owner":…,"replicas":[…],"version":"…"}`. Shared: do not modify. */
+  tailOf(key: string, shard: number): Uint8Array;
+}
+
 export interface AgentView {
   readonly name: string;
   route(key: string): RouteAnswer;
   /** Same answers as route(), in the order of `keys`. */
   routeMany(keys: readonly string[]): RouteAnswer[];
+  /** The current table's encoder, when the view has one; the HTTP edge falls back to route()/routeMany() without it. */
+  routeEncoder?(): RouteEncoder;
   members(): { readonly version: string; readonly members: readonly MemberView[] };
   table(withOwners: boolean): TableView;
   /** Returns an unsubscribe function. The listener is called synchronously for every event. */
@@ -106,4 +130,6 @@ export interface AgentView {
   leave(): Promise<void>;
   readiness(): HealthView;
   liveness(): HealthView;
+  /** Ownership claims (src/ownership), when the agent keeps them. */
+  readonly claims?: ClaimsView;
 }

@@ -175,9 +175,9 @@ for (const d of deployments) {
       assert.deepEqual(preStop.slice(0, 3), ['node', HOOK_PATH, 'leave']);
       // The route the hook posts to exists and answers 202 as the hook expects.
       const view = new FakeView();
-      const api = buildAppApi(view, { metrics: createMetrics() });
+      const api = buildAppApi(view, { metrics: createMetrics(), adminToken: 'admin-token-0123456789abcdef' });
       try {
-        assert.equal((await api.inject({ method: 'POST', url: '/v1/leave' })).statusCode, 202);
+        assert.equal((await api.inject({ method: 'POST', url: '/v1/leave', headers: { authorization: 'Bearer admin-token-0123456789abcdef' } })).statusCode, 202);
         assert.equal(view.leaveCalls, 1);
       } finally {
         await api.close();

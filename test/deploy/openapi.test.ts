@@ -20,6 +20,7 @@ import { FakeView } from '../http/fake-view.js';
 import { ROOT } from './manifests.js';
 
 const DOC_FILE = join(ROOT, 'docs', 'openapi.json');
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
 /**
  * The app API with the OpenAPI plugin. Until buildAppApi registers it itself (src/http/app.ts, before its
@@ -27,7 +28,7 @@ const DOC_FILE = join(ROOT, 'docs', 'openapi.json');
  */
 async function appWithOpenApi(view: FakeView): Promise<{ app: FastifyInstance; wired: boolean }> {
   const metrics = createMetrics();
-  const built = buildAppApi(view, { metrics });
+  const built = buildAppApi(view, { metrics, adminToken: ADMIN_TOKEN });
   await built.ready();
   if (built.hasDecorator('swagger')) return { app: built, wired: true };
   await built.close();
@@ -39,7 +40,7 @@ async function appWithOpenApi(view: FakeView): Promise<{ app: FastifyInstance; w
   void app.register(membersPlugin, { view });
   void app.register(tablePlugin, { view });
   void app.register(watchPlugin, common);
-  void app.register(leavePlugin, { view });
+  void app.register(leavePlugin, { view, metrics, adminToken: ADMIN_TOKEN });
   await app.ready();
   return { app, wired: false };
 }
@@ -106,7 +107,8 @@ describe('OpenAPI', () => {
     ['GET /v1/table', { method: 'GET', url: '/v1/table' }, 200],
     ['GET /v1/table', { method: 'GET', url: '/v1/table?owners=true' }, 200],
     ['GET /v1/table', { method: 'GET', url: '/v1/table?owners=maybe' }, 400],
-    ['POST /v1/leave', { method: 'POST', url: '/v1/leave' }, 202],
+    ['POST /v1/leave', { method: 'POST', url: '/v1/leave', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 202],
+    ['POST /v1/leave', { method: 'POST', url: '/v1/leave' }, 401],
   ];
   for (const [route, request, status] of cases) {
     test(`${request.method} ${request.url.slice(0, 40)} answers ${status} as documented`, async () => {

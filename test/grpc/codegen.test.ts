@@ -35,9 +35,14 @@ describe('code generation', () => {
       'AnnounceOwnership',
       'Apply',
       'Closing',
+      'ExchangeRoots',
+      'FetchEntries',
+      'GetLeaves',
       'GetLocalActorIds',
+      'KeyringOp',
       'Negotiate',
       'Ping',
+      'WatchMembership',
     ]);
     assert.equal(def.Negotiate.path, '/swimring.v1.ControlPlane/Negotiate');
   });

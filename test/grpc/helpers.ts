@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { MemberRecord } from '../../src/core/types.js';
 import { controlPlaneDefinition } from '../../src/grpc/proto.js';
+import { NegotiateRateLimiter } from '../../src/grpc/rate-limit.js';
 import {
   startControlPlaneServer,
   type CallContext,
@@ -11,6 +12,8 @@ import {
   type ControlPlaneServer,
   type RejectReason,
 } from '../../src/grpc/server.js';
+
+export const UNLIMITED_RATE = { perPeerPerSecond: 1e9, perPeerBurst: 1e9, globalPerSecond: 1e9, globalBurst: 1e9 };
 
 export function member(i: number, overrides: Partial<MemberRecord> = {}): MemberRecord {
   return {
@@ -44,6 +47,7 @@ export async function startTestServer(
     limits?: Partial<ControlPlaneLimits>;
     bind?: string;
     handlers?: Partial<ControlPlaneHandlers>;
+    negotiateRate?: NegotiateRateLimiter;
   } = {},
 ): Promise<TestServer> {
   const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
@@ -67,6 +71,8 @@ export async function startTestServer(
     handlers,
     limits: opts.limits,
     onReject: (rpc, reason, detail) => recorded.rejections.push({ rpc, reason, detail }),
+    // These tests send many Negotiates from one address; the rate limit has its own tests.
+    negotiateRate: opts.negotiateRate ?? new NegotiateRateLimiter(UNLIMITED_RATE),
   });
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, addr: `${host}:${server.port}`, recorded };

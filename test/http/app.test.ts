@@ -7,11 +7,13 @@ import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { FakeView } from './fake-view.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function setup(limits?: Partial<HttpLimits>, token?: string) {
   const view = new FakeView();
   const metrics = createMetrics({ defaultMetrics: false });
-  const app = buildAppApi(view, { metrics, ...(limits ? { limits } : {}), ...(token ? { token } : {}) });
+  const app = buildAppApi(view, { metrics, adminToken: ADMIN_TOKEN, ...(limits ? { limits } : {}), ...(token ? { token } : {}) });
   return { view, metrics, app };
 }
 
@@ -214,12 +216,36 @@ describe('members, table, leave', () => {
 
   test('POST /v1/leave answers 202 and starts the leave, with or without a body', async () => {
     const { view, app } = setup();
-    const res = await app.inject({ method: 'POST', url: '/v1/leave' });
+    const res = await app.inject({ method: 'POST', url: '/v1/leave', headers: ADMIN });
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json(), { leaving: true });
-    const withBody = await app.inject({ method: 'POST', url: '/v1/leave', headers: JSON_HEADERS, payload: '{}' });
+    const withBody = await app.inject({ method: 'POST', url: '/v1/leave', headers: { ...JSON_HEADERS, ...ADMIN }, payload: '{}' });
     assert.equal(withBody.statusCode, 202);
     assert.equal(view.leaveCalls, 2);
+  });
+
+  test('POST /v1/leave is an admin action: no token, a wrong one or the HTTP token alone is 401, from loopback too', async () => {
+    const { view, app, metrics } = setup(undefined, 'http-token-0123456789abcdef');
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${ADMIN_TOKEN}x`, `bearer ${ADMIN_TOKEN}`, 'Bearer http-token-0123456789abcdef']) {
+      // inject() comes from 127.0.0.1: the loopback exemption of the HTTP token does not apply to admin routes.
+      const res = await app.inject({ method: 'POST', url: '/v1/leave', ...(authorization ? { headers: { authorization } } : {}) });
+      assert.equal(res.statusCode, 401, String(authorization));
+      assert.equal((await errorOf(res)).code, 'unauthorized');
+      assert.equal(res.headers['www-authenticate'], 'Bearer');
+    }
+    assert.equal(view.leaveCalls, 0);
+    assert.match(await metrics.registry.metrics(), /swimring_http_rejections_total\{route="\/v1\/leave",code="unauthorized"\} 5/);
+    // Other routes stay open to loopback clients without any token.
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/members' })).statusCode, 200);
+  });
+
+  test('an app built without an admin token refuses every admin action', async () => {
+    const view = new FakeView();
+    const app = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });
+    const res = await app.inject({ method: 'POST', url: '/v1/leave', headers: { authorization: 'Bearer ' } });
+    assert.equal(res.statusCode, 401);
+    assert.match((await errorOf(res)).message, /without an admin token/);
+    assert.equal(view.leaveCalls, 0);
   });
 
   test('unknown routes and methods are JSON 404s', async () => {

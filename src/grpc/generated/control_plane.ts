@@ -3,15 +3,27 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Any as _google_protobuf_Any, Any__Output as _google_protobuf_Any__Output } from './google/protobuf/Any.js';
+import type { AppAnswer as _swimring_v1_AppAnswer, AppAnswer__Output as _swimring_v1_AppAnswer__Output } from './swimring/v1/AppAnswer.js';
+import type { AppMessage as _swimring_v1_AppMessage, AppMessage__Output as _swimring_v1_AppMessage__Output } from './swimring/v1/AppMessage.js';
 import type { ApplyReply as _swimring_v1_ApplyReply, ApplyReply__Output as _swimring_v1_ApplyReply__Output } from './swimring/v1/ApplyReply.js';
 import type { ApplyRequest as _swimring_v1_ApplyRequest, ApplyRequest__Output as _swimring_v1_ApplyRequest__Output } from './swimring/v1/ApplyRequest.js';
 import type { ClosingReply as _swimring_v1_ClosingReply, ClosingReply__Output as _swimring_v1_ClosingReply__Output } from './swimring/v1/ClosingReply.js';
 import type { ClosingRequest as _swimring_v1_ClosingRequest, ClosingRequest__Output as _swimring_v1_ClosingRequest__Output } from './swimring/v1/ClosingRequest.js';
 import type { ControlPlaneClient as _swimring_v1_ControlPlaneClient, ControlPlaneDefinition as _swimring_v1_ControlPlaneDefinition } from './swimring/v1/ControlPlane.js';
+import type { DigestRoot as _swimring_v1_DigestRoot, DigestRoot__Output as _swimring_v1_DigestRoot__Output } from './swimring/v1/DigestRoot.js';
 import type { ErrorDetail as _swimring_v1_ErrorDetail, ErrorDetail__Output as _swimring_v1_ErrorDetail__Output } from './swimring/v1/ErrorDetail.js';
+import type { ExchangeRootsReply as _swimring_v1_ExchangeRootsReply, ExchangeRootsReply__Output as _swimring_v1_ExchangeRootsReply__Output } from './swimring/v1/ExchangeRootsReply.js';
+import type { ExchangeRootsRequest as _swimring_v1_ExchangeRootsRequest, ExchangeRootsRequest__Output as _swimring_v1_ExchangeRootsRequest__Output } from './swimring/v1/ExchangeRootsRequest.js';
 import type { ExpiryAnnouncement as _swimring_v1_ExpiryAnnouncement, ExpiryAnnouncement__Output as _swimring_v1_ExpiryAnnouncement__Output } from './swimring/v1/ExpiryAnnouncement.js';
+import type { FetchEntriesReply as _swimring_v1_FetchEntriesReply, FetchEntriesReply__Output as _swimring_v1_FetchEntriesReply__Output } from './swimring/v1/FetchEntriesReply.js';
+import type { FetchEntriesRequest as _swimring_v1_FetchEntriesRequest, FetchEntriesRequest__Output as _swimring_v1_FetchEntriesRequest__Output } from './swimring/v1/FetchEntriesRequest.js';
+import type { GetLeavesReply as _swimring_v1_GetLeavesReply, GetLeavesReply__Output as _swimring_v1_GetLeavesReply__Output } from './swimring/v1/GetLeavesReply.js';
+import type { GetLeavesRequest as _swimring_v1_GetLeavesRequest, GetLeavesRequest__Output as _swimring_v1_GetLeavesRequest__Output } from './swimring/v1/GetLeavesRequest.js';
 import type { GetLocalActorIdsReply as _swimring_v1_GetLocalActorIdsReply, GetLocalActorIdsReply__Output as _swimring_v1_GetLocalActorIdsReply__Output } from './swimring/v1/GetLocalActorIdsReply.js';
 import type { GetLocalActorIdsRequest as _swimring_v1_GetLocalActorIdsRequest, GetLocalActorIdsRequest__Output as _swimring_v1_GetLocalActorIdsRequest__Output } from './swimring/v1/GetLocalActorIdsRequest.js';
+import type { KeyringKey as _swimring_v1_KeyringKey, KeyringKey__Output as _swimring_v1_KeyringKey__Output } from './swimring/v1/KeyringKey.js';
+import type { KeyringOpReply as _swimring_v1_KeyringOpReply, KeyringOpReply__Output as _swimring_v1_KeyringOpReply__Output } from './swimring/v1/KeyringOpReply.js';
+import type { KeyringOpRequest as _swimring_v1_KeyringOpRequest, KeyringOpRequest__Output as _swimring_v1_KeyringOpRequest__Output } from './swimring/v1/KeyringOpRequest.js';
 import type { MemberMeta as _swimring_v1_MemberMeta, MemberMeta__Output as _swimring_v1_MemberMeta__Output } from './swimring/v1/MemberMeta.js';
 import type { MemberRecord as _swimring_v1_MemberRecord, MemberRecord__Output as _swimring_v1_MemberRecord__Output } from './swimring/v1/MemberRecord.js';
 import type { NegotiateReply as _swimring_v1_NegotiateReply, NegotiateReply__Output as _swimring_v1_NegotiateReply__Output } from './swimring/v1/NegotiateReply.js';
@@ -22,6 +34,14 @@ import type { OwnershipConflict as _swimring_v1_OwnershipConflict, OwnershipConf
 import type { PingReply as _swimring_v1_PingReply, PingReply__Output as _swimring_v1_PingReply__Output } from './swimring/v1/PingReply.js';
 import type { PingRequest as _swimring_v1_PingRequest, PingRequest__Output as _swimring_v1_PingRequest__Output } from './swimring/v1/PingRequest.js';
 import type { RequestHeader as _swimring_v1_RequestHeader, RequestHeader__Output as _swimring_v1_RequestHeader__Output } from './swimring/v1/RequestHeader.js';
+import type { WatchClaimChange as _swimring_v1_WatchClaimChange, WatchClaimChange__Output as _swimring_v1_WatchClaimChange__Output } from './swimring/v1/WatchClaimChange.js';
+import type { WatchEvent as _swimring_v1_WatchEvent, WatchEvent__Output as _swimring_v1_WatchEvent__Output } from './swimring/v1/WatchEvent.js';
+import type { WatchMemberChange as _swimring_v1_WatchMemberChange, WatchMemberChange__Output as _swimring_v1_WatchMemberChange__Output } from './swimring/v1/WatchMemberChange.js';
+import type { WatchMembershipRequest as _swimring_v1_WatchMembershipRequest, WatchMembershipRequest__Output as _swimring_v1_WatchMembershipRequest__Output } from './swimring/v1/WatchMembershipRequest.js';
+import type { WatchShardMoves as _swimring_v1_WatchShardMoves, WatchShardMoves__Output as _swimring_v1_WatchShardMoves__Output } from './swimring/v1/WatchShardMoves.js';
+import type { WatchSnapshot as _swimring_v1_WatchSnapshot, WatchSnapshot__Output as _swimring_v1_WatchSnapshot__Output } from './swimring/v1/WatchSnapshot.js';
+import type { WatchTableChange as _swimring_v1_WatchTableChange, WatchTableChange__Output as _swimring_v1_WatchTableChange__Output } from './swimring/v1/WatchTableChange.js';
+import type { WatchedMember as _swimring_v1_WatchedMember, WatchedMember__Output as _swimring_v1_WatchedMember__Output } from './swimring/v1/WatchedMember.js';
 
 type SubtypeConstructor<Constructor extends abstract new (...args: never) => unknown, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -35,6 +55,8 @@ export interface ProtoGrpcType {
   }
   swimring: {
     v1: {
+      AppAnswer: MessageTypeDefinition<_swimring_v1_AppAnswer, _swimring_v1_AppAnswer__Output>
+      AppMessage: MessageTypeDefinition<_swimring_v1_AppMessage, _swimring_v1_AppMessage__Output>
       ApplyReply: MessageTypeDefinition<_swimring_v1_ApplyReply, _swimring_v1_ApplyReply__Output>
       ApplyRequest: MessageTypeDefinition<_swimring_v1_ApplyRequest, _swimring_v1_ApplyRequest__Output>
       ClosingReply: MessageTypeDefinition<_swimring_v1_ClosingReply, _swimring_v1_ClosingReply__Output>
@@ -44,11 +66,22 @@ export interface ProtoGrpcType {
        * which is made idempotent by request_id.
        */
       ControlPlane: SubtypeConstructor<typeof grpc.Client, _swimring_v1_ControlPlaneClient> & { service: _swimring_v1_ControlPlaneDefinition }
+      DigestRoot: MessageTypeDefinition<_swimring_v1_DigestRoot, _swimring_v1_DigestRoot__Output>
+      DigestTree: EnumTypeDefinition
       ErrorCode: EnumTypeDefinition
       ErrorDetail: MessageTypeDefinition<_swimring_v1_ErrorDetail, _swimring_v1_ErrorDetail__Output>
+      ExchangeRootsReply: MessageTypeDefinition<_swimring_v1_ExchangeRootsReply, _swimring_v1_ExchangeRootsReply__Output>
+      ExchangeRootsRequest: MessageTypeDefinition<_swimring_v1_ExchangeRootsRequest, _swimring_v1_ExchangeRootsRequest__Output>
       ExpiryAnnouncement: MessageTypeDefinition<_swimring_v1_ExpiryAnnouncement, _swimring_v1_ExpiryAnnouncement__Output>
+      FetchEntriesReply: MessageTypeDefinition<_swimring_v1_FetchEntriesReply, _swimring_v1_FetchEntriesReply__Output>
+      FetchEntriesRequest: MessageTypeDefinition<_swimring_v1_FetchEntriesRequest, _swimring_v1_FetchEntriesRequest__Output>
+      GetLeavesReply: MessageTypeDefinition<_swimring_v1_GetLeavesReply, _swimring_v1_GetLeavesReply__Output>
+      GetLeavesRequest: MessageTypeDefinition<_swimring_v1_GetLeavesRequest, _swimring_v1_GetLeavesRequest__Output>
       GetLocalActorIdsReply: MessageTypeDefinition<_swimring_v1_GetLocalActorIdsReply, _swimring_v1_GetLocalActorIdsReply__Output>
       GetLocalActorIdsRequest: MessageTypeDefinition<_swimring_v1_GetLocalActorIdsRequest, _swimring_v1_GetLocalActorIdsRequest__Output>
+      KeyringKey: MessageTypeDefinition<_swimring_v1_KeyringKey, _swimring_v1_KeyringKey__Output>
+      KeyringOpReply: MessageTypeDefinition<_swimring_v1_KeyringOpReply, _swimring_v1_KeyringOpReply__Output>
+      KeyringOpRequest: MessageTypeDefinition<_swimring_v1_KeyringOpRequest, _swimring_v1_KeyringOpRequest__Output>
       MemberMeta: MessageTypeDefinition<_swimring_v1_MemberMeta, _swimring_v1_MemberMeta__Output>
       MemberRecord: MessageTypeDefinition<_swimring_v1_MemberRecord, _swimring_v1_MemberRecord__Output>
       MemberState: EnumTypeDefinition
@@ -60,6 +93,14 @@ export interface ProtoGrpcType {
       PingReply: MessageTypeDefinition<_swimring_v1_PingReply, _swimring_v1_PingReply__Output>
       PingRequest: MessageTypeDefinition<_swimring_v1_PingRequest, _swimring_v1_PingRequest__Output>
       RequestHeader: MessageTypeDefinition<_swimring_v1_RequestHeader, _swimring_v1_RequestHeader__Output>
+      WatchClaimChange: MessageTypeDefinition<_swimring_v1_WatchClaimChange, _swimring_v1_WatchClaimChange__Output>
+      WatchEvent: MessageTypeDefinition<_swimring_v1_WatchEvent, _swimring_v1_WatchEvent__Output>
+      WatchMemberChange: MessageTypeDefinition<_swimring_v1_WatchMemberChange, _swimring_v1_WatchMemberChange__Output>
+      WatchMembershipRequest: MessageTypeDefinition<_swimring_v1_WatchMembershipRequest, _swimring_v1_WatchMembershipRequest__Output>
+      WatchShardMoves: MessageTypeDefinition<_swimring_v1_WatchShardMoves, _swimring_v1_WatchShardMoves__Output>
+      WatchSnapshot: MessageTypeDefinition<_swimring_v1_WatchSnapshot, _swimring_v1_WatchSnapshot__Output>
+      WatchTableChange: MessageTypeDefinition<_swimring_v1_WatchTableChange, _swimring_v1_WatchTableChange__Output>
+      WatchedMember: MessageTypeDefinition<_swimring_v1_WatchedMember, _swimring_v1_WatchedMember__Output>
     }
   }
 }

@@ -7,15 +7,25 @@ import type { ApplyReply as _swimring_v1_ApplyReply, ApplyReply__Output as _swim
 import type { ApplyRequest as _swimring_v1_ApplyRequest, ApplyRequest__Output as _swimring_v1_ApplyRequest__Output } from '../../swimring/v1/ApplyRequest.js';
 import type { ClosingReply as _swimring_v1_ClosingReply, ClosingReply__Output as _swimring_v1_ClosingReply__Output } from '../../swimring/v1/ClosingReply.js';
 import type { ClosingRequest as _swimring_v1_ClosingRequest, ClosingRequest__Output as _swimring_v1_ClosingRequest__Output } from '../../swimring/v1/ClosingRequest.js';
+import type { ExchangeRootsReply as _swimring_v1_ExchangeRootsReply, ExchangeRootsReply__Output as _swimring_v1_ExchangeRootsReply__Output } from '../../swimring/v1/ExchangeRootsReply.js';
+import type { ExchangeRootsRequest as _swimring_v1_ExchangeRootsRequest, ExchangeRootsRequest__Output as _swimring_v1_ExchangeRootsRequest__Output } from '../../swimring/v1/ExchangeRootsRequest.js';
 import type { ExpiryAnnouncement as _swimring_v1_ExpiryAnnouncement, ExpiryAnnouncement__Output as _swimring_v1_ExpiryAnnouncement__Output } from '../../swimring/v1/ExpiryAnnouncement.js';
+import type { FetchEntriesReply as _swimring_v1_FetchEntriesReply, FetchEntriesReply__Output as _swimring_v1_FetchEntriesReply__Output } from '../../swimring/v1/FetchEntriesReply.js';
+import type { FetchEntriesRequest as _swimring_v1_FetchEntriesRequest, FetchEntriesRequest__Output as _swimring_v1_FetchEntriesRequest__Output } from '../../swimring/v1/FetchEntriesRequest.js';
+import type { GetLeavesReply as _swimring_v1_GetLeavesReply, GetLeavesReply__Output as _swimring_v1_GetLeavesReply__Output } from '../../swimring/v1/GetLeavesReply.js';
+import type { GetLeavesRequest as _swimring_v1_GetLeavesRequest, GetLeavesRequest__Output as _swimring_v1_GetLeavesRequest__Output } from '../../swimring/v1/GetLeavesRequest.js';
 import type { GetLocalActorIdsReply as _swimring_v1_GetLocalActorIdsReply, GetLocalActorIdsReply__Output as _swimring_v1_GetLocalActorIdsReply__Output } from '../../swimring/v1/GetLocalActorIdsReply.js';
 import type { GetLocalActorIdsRequest as _swimring_v1_GetLocalActorIdsRequest, GetLocalActorIdsRequest__Output as _swimring_v1_GetLocalActorIdsRequest__Output } from '../../swimring/v1/GetLocalActorIdsRequest.js';
+import type { KeyringOpReply as _swimring_v1_KeyringOpReply, KeyringOpReply__Output as _swimring_v1_KeyringOpReply__Output } from '../../swimring/v1/KeyringOpReply.js';
+import type { KeyringOpRequest as _swimring_v1_KeyringOpRequest, KeyringOpRequest__Output as _swimring_v1_KeyringOpRequest__Output } from '../../swimring/v1/KeyringOpRequest.js';
 import type { NegotiateReply as _swimring_v1_NegotiateReply, NegotiateReply__Output as _swimring_v1_NegotiateReply__Output } from '../../swimring/v1/NegotiateReply.js';
 import type { NegotiateRequest as _swimring_v1_NegotiateRequest, NegotiateRequest__Output as _swimring_v1_NegotiateRequest__Output } from '../../swimring/v1/NegotiateRequest.js';
 import type { OwnershipAck as _swimring_v1_OwnershipAck, OwnershipAck__Output as _swimring_v1_OwnershipAck__Output } from '../../swimring/v1/OwnershipAck.js';
 import type { OwnershipAnnouncement as _swimring_v1_OwnershipAnnouncement, OwnershipAnnouncement__Output as _swimring_v1_OwnershipAnnouncement__Output } from '../../swimring/v1/OwnershipAnnouncement.js';
 import type { PingReply as _swimring_v1_PingReply, PingReply__Output as _swimring_v1_PingReply__Output } from '../../swimring/v1/PingReply.js';
 import type { PingRequest as _swimring_v1_PingRequest, PingRequest__Output as _swimring_v1_PingRequest__Output } from '../../swimring/v1/PingRequest.js';
+import type { WatchEvent as _swimring_v1_WatchEvent, WatchEvent__Output as _swimring_v1_WatchEvent__Output } from '../../swimring/v1/WatchEvent.js';
+import type { WatchMembershipRequest as _swimring_v1_WatchMembershipRequest, WatchMembershipRequest__Output as _swimring_v1_WatchMembershipRequest__Output } from '../../swimring/v1/WatchMembershipRequest.js';
 
 /**
  * Cluster coordination between swimring sidecars. Every RPC is unary and idempotent except Apply,
@@ -23,14 +33,14 @@ import type { PingRequest as _swimring_v1_PingRequest, PingRequest__Output as _s
  */
 export interface ControlPlaneClient extends grpc.Client {
   /**
-   * Eviction notices, broadcast by the former owner. UNIMPLEMENTED for now.
+   * Releases (TTL expiry, early release, a lost conflict), broadcast by the former owner.
    */
   AnnounceExpiry(argument: _swimring_v1_ExpiryAnnouncement, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceExpiry(argument: _swimring_v1_ExpiryAnnouncement, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceExpiry(argument: _swimring_v1_ExpiryAnnouncement, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceExpiry(argument: _swimring_v1_ExpiryAnnouncement, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   /**
-   * Eviction notices, broadcast by the former owner. UNIMPLEMENTED for now.
+   * Releases (TTL expiry, early release, a lost conflict), broadcast by the former owner.
    */
   announceExpiry(argument: _swimring_v1_ExpiryAnnouncement, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   announceExpiry(argument: _swimring_v1_ExpiryAnnouncement, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
@@ -38,14 +48,14 @@ export interface ControlPlaneClient extends grpc.Client {
   announceExpiry(argument: _swimring_v1_ExpiryAnnouncement, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
 
   /**
-   * First-touch ownership claims, broadcast by the new owner. UNIMPLEMENTED for now.
+   * First-touch ownership claims, broadcast by the new owner.
    */
   AnnounceOwnership(argument: _swimring_v1_OwnershipAnnouncement, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceOwnership(argument: _swimring_v1_OwnershipAnnouncement, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceOwnership(argument: _swimring_v1_OwnershipAnnouncement, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   AnnounceOwnership(argument: _swimring_v1_OwnershipAnnouncement, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   /**
-   * First-touch ownership claims, broadcast by the new owner. UNIMPLEMENTED for now.
+   * First-touch ownership claims, broadcast by the new owner.
    */
   announceOwnership(argument: _swimring_v1_OwnershipAnnouncement, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
   announceOwnership(argument: _swimring_v1_OwnershipAnnouncement, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_OwnershipAck__Output>): grpc.ClientUnaryCall;
@@ -83,19 +93,81 @@ export interface ControlPlaneClient extends grpc.Client {
   closing(argument: _swimring_v1_ClosingRequest, callback: grpc.requestCallback<_swimring_v1_ClosingReply__Output>): grpc.ClientUnaryCall;
 
   /**
-   * Lists the actor ids owned on the callee (rebalancing, debugging). UNIMPLEMENTED for now.
+   * Digest anti-entropy: compare Merkle roots (cheap; sent every push-pull interval).
+   */
+  ExchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  ExchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  ExchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  ExchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Digest anti-entropy: compare Merkle roots (cheap; sent every push-pull interval).
+   */
+  exchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  exchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  exchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+  exchangeRoots(argument: _swimring_v1_ExchangeRootsRequest, callback: grpc.requestCallback<_swimring_v1_ExchangeRootsReply__Output>): grpc.ClientUnaryCall;
+
+  /**
+   * Digest anti-entropy: swap the entries of differing buckets.
+   */
+  FetchEntries(argument: _swimring_v1_FetchEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  FetchEntries(argument: _swimring_v1_FetchEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  FetchEntries(argument: _swimring_v1_FetchEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  FetchEntries(argument: _swimring_v1_FetchEntriesRequest, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Digest anti-entropy: swap the entries of differing buckets.
+   */
+  fetchEntries(argument: _swimring_v1_FetchEntriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  fetchEntries(argument: _swimring_v1_FetchEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  fetchEntries(argument: _swimring_v1_FetchEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+  fetchEntries(argument: _swimring_v1_FetchEntriesRequest, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+
+  /**
+   * Digest anti-entropy: child hashes under differing nodes, to walk down only where trees differ.
+   */
+  GetLeaves(argument: _swimring_v1_GetLeavesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  GetLeaves(argument: _swimring_v1_GetLeavesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  GetLeaves(argument: _swimring_v1_GetLeavesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  GetLeaves(argument: _swimring_v1_GetLeavesRequest, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Digest anti-entropy: child hashes under differing nodes, to walk down only where trees differ.
+   */
+  getLeaves(argument: _swimring_v1_GetLeavesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  getLeaves(argument: _swimring_v1_GetLeavesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  getLeaves(argument: _swimring_v1_GetLeavesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+  getLeaves(argument: _swimring_v1_GetLeavesRequest, callback: grpc.requestCallback<_swimring_v1_GetLeavesReply__Output>): grpc.ClientUnaryCall;
+
+  /**
+   * Lists the actor ids owned on the callee (rebalancing, debugging).
    */
   GetLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   GetLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   GetLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   GetLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   /**
-   * Lists the actor ids owned on the callee (rebalancing, debugging). UNIMPLEMENTED for now.
+   * Lists the actor ids owned on the callee (rebalancing, debugging).
    */
   getLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   getLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   getLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
   getLocalActorIds(argument: _swimring_v1_GetLocalActorIdsRequest, callback: grpc.requestCallback<_swimring_v1_GetLocalActorIdsReply__Output>): grpc.ClientUnaryCall;
+
+  /**
+   * Gossip keyring list/install/use/remove on the callee, sealed with a current gossip key. Refused
+   * (FAILED_PRECONDITION) by a member without a keyring, PERMISSION_DENIED when no key opens it.
+   */
+  KeyringOp(argument: _swimring_v1_KeyringOpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  KeyringOp(argument: _swimring_v1_KeyringOpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  KeyringOp(argument: _swimring_v1_KeyringOpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  KeyringOp(argument: _swimring_v1_KeyringOpRequest, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Gossip keyring list/install/use/remove on the callee, sealed with a current gossip key. Refused
+   * (FAILED_PRECONDITION) by a member without a keyring, PERMISSION_DENIED when no key opens it.
+   */
+  keyringOp(argument: _swimring_v1_KeyringOpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  keyringOp(argument: _swimring_v1_KeyringOpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  keyringOp(argument: _swimring_v1_KeyringOpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
+  keyringOp(argument: _swimring_v1_KeyringOpRequest, callback: grpc.requestCallback<_swimring_v1_KeyringOpReply__Output>): grpc.ClientUnaryCall;
 
   /**
    * Full-state exchange: the caller sends its whole view, the callee merges it and answers with its
@@ -129,6 +201,21 @@ export interface ControlPlaneClient extends grpc.Client {
   ping(argument: _swimring_v1_PingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_PingReply__Output>): grpc.ClientUnaryCall;
   ping(argument: _swimring_v1_PingRequest, callback: grpc.requestCallback<_swimring_v1_PingReply__Output>): grpc.ClientUnaryCall;
 
+  /**
+   * Membership and ownership-table events as they happen; the first message is a snapshot. A
+   * consumer that falls too far behind is ended with RESOURCE_EXHAUSTED ("consumer too slow, N
+   * events behind") instead of being buffered without bound.
+   */
+  WatchMembership(argument: _swimring_v1_WatchMembershipRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_swimring_v1_WatchEvent__Output>;
+  WatchMembership(argument: _swimring_v1_WatchMembershipRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_swimring_v1_WatchEvent__Output>;
+  /**
+   * Membership and ownership-table events as they happen; the first message is a snapshot. A
+   * consumer that falls too far behind is ended with RESOURCE_EXHAUSTED ("consumer too slow, N
+   * events behind") instead of being buffered without bound.
+   */
+  watchMembership(argument: _swimring_v1_WatchMembershipRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_swimring_v1_WatchEvent__Output>;
+  watchMembership(argument: _swimring_v1_WatchMembershipRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_swimring_v1_WatchEvent__Output>;
+
 }
 
 /**
@@ -137,12 +224,12 @@ export interface ControlPlaneClient extends grpc.Client {
  */
 export interface ControlPlaneHandlers extends grpc.UntypedServiceImplementation {
   /**
-   * Eviction notices, broadcast by the former owner. UNIMPLEMENTED for now.
+   * Releases (TTL expiry, early release, a lost conflict), broadcast by the former owner.
    */
   AnnounceExpiry: grpc.handleUnaryCall<_swimring_v1_ExpiryAnnouncement__Output, _swimring_v1_OwnershipAck>;
 
   /**
-   * First-touch ownership claims, broadcast by the new owner. UNIMPLEMENTED for now.
+   * First-touch ownership claims, broadcast by the new owner.
    */
   AnnounceOwnership: grpc.handleUnaryCall<_swimring_v1_OwnershipAnnouncement__Output, _swimring_v1_OwnershipAck>;
 
@@ -157,9 +244,30 @@ export interface ControlPlaneHandlers extends grpc.UntypedServiceImplementation 
   Closing: grpc.handleUnaryCall<_swimring_v1_ClosingRequest__Output, _swimring_v1_ClosingReply>;
 
   /**
-   * Lists the actor ids owned on the callee (rebalancing, debugging). UNIMPLEMENTED for now.
+   * Digest anti-entropy: compare Merkle roots (cheap; sent every push-pull interval).
+   */
+  ExchangeRoots: grpc.handleUnaryCall<_swimring_v1_ExchangeRootsRequest__Output, _swimring_v1_ExchangeRootsReply>;
+
+  /**
+   * Digest anti-entropy: swap the entries of differing buckets.
+   */
+  FetchEntries: grpc.handleUnaryCall<_swimring_v1_FetchEntriesRequest__Output, _swimring_v1_FetchEntriesReply>;
+
+  /**
+   * Digest anti-entropy: child hashes under differing nodes, to walk down only where trees differ.
+   */
+  GetLeaves: grpc.handleUnaryCall<_swimring_v1_GetLeavesRequest__Output, _swimring_v1_GetLeavesReply>;
+
+  /**
+   * Lists the actor ids owned on the callee (rebalancing, debugging).
    */
   GetLocalActorIds: grpc.handleUnaryCall<_swimring_v1_GetLocalActorIdsRequest__Output, _swimring_v1_GetLocalActorIdsReply>;
+
+  /**
+   * Gossip keyring list/install/use/remove on the callee, sealed with a current gossip key. Refused
+   * (FAILED_PRECONDITION) by a member without a keyring, PERMISSION_DENIED when no key opens it.
+   */
+  KeyringOp: grpc.handleUnaryCall<_swimring_v1_KeyringOpRequest__Output, _swimring_v1_KeyringOpReply>;
 
   /**
    * Full-state exchange: the caller sends its whole view, the callee merges it and answers with its
@@ -172,6 +280,13 @@ export interface ControlPlaneHandlers extends grpc.UntypedServiceImplementation 
    */
   Ping: grpc.handleUnaryCall<_swimring_v1_PingRequest__Output, _swimring_v1_PingReply>;
 
+  /**
+   * Membership and ownership-table events as they happen; the first message is a snapshot. A
+   * consumer that falls too far behind is ended with RESOURCE_EXHAUSTED ("consumer too slow, N
+   * events behind") instead of being buffered without bound.
+   */
+  WatchMembership: grpc.handleServerStreamingCall<_swimring_v1_WatchMembershipRequest__Output, _swimring_v1_WatchEvent>;
+
 }
 
 export interface ControlPlaneDefinition extends grpc.ServiceDefinition {
@@ -179,7 +294,12 @@ export interface ControlPlaneDefinition extends grpc.ServiceDefinition {
   AnnounceOwnership: MethodDefinition<_swimring_v1_OwnershipAnnouncement, _swimring_v1_OwnershipAck, _swimring_v1_OwnershipAnnouncement__Output, _swimring_v1_OwnershipAck__Output>
   Apply: MethodDefinition<_swimring_v1_ApplyRequest, _swimring_v1_ApplyReply, _swimring_v1_ApplyRequest__Output, _swimring_v1_ApplyReply__Output>
   Closing: MethodDefinition<_swimring_v1_ClosingRequest, _swimring_v1_ClosingReply, _swimring_v1_ClosingRequest__Output, _swimring_v1_ClosingReply__Output>
+  ExchangeRoots: MethodDefinition<_swimring_v1_ExchangeRootsRequest, _swimring_v1_ExchangeRootsReply, _swimring_v1_ExchangeRootsRequest__Output, _swimring_v1_ExchangeRootsReply__Output>
+  FetchEntries: MethodDefinition<_swimring_v1_FetchEntriesRequest, _swimring_v1_FetchEntriesReply, _swimring_v1_FetchEntriesRequest__Output, _swimring_v1_FetchEntriesReply__Output>
+  GetLeaves: MethodDefinition<_swimring_v1_GetLeavesRequest, _swimring_v1_GetLeavesReply, _swimring_v1_GetLeavesRequest__Output, _swimring_v1_GetLeavesReply__Output>
   GetLocalActorIds: MethodDefinition<_swimring_v1_GetLocalActorIdsRequest, _swimring_v1_GetLocalActorIdsReply, _swimring_v1_GetLocalActorIdsRequest__Output, _swimring_v1_GetLocalActorIdsReply__Output>
+  KeyringOp: MethodDefinition<_swimring_v1_KeyringOpRequest, _swimring_v1_KeyringOpReply, _swimring_v1_KeyringOpRequest__Output, _swimring_v1_KeyringOpReply__Output>
   Negotiate: MethodDefinition<_swimring_v1_NegotiateRequest, _swimring_v1_NegotiateReply, _swimring_v1_NegotiateRequest__Output, _swimring_v1_NegotiateReply__Output>
   Ping: MethodDefinition<_swimring_v1_PingRequest, _swimring_v1_PingReply, _swimring_v1_PingRequest__Output, _swimring_v1_PingReply__Output>
+  WatchMembership: MethodDefinition<_swimring_v1_WatchMembershipRequest, _swimring_v1_WatchEvent, _swimring_v1_WatchMembershipRequest__Output, _swimring_v1_WatchEvent__Output>
 }

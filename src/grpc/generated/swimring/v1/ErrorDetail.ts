@@ -41,6 +41,18 @@ export interface ErrorDetail {
    * Path of the offending request field for INVALID_ARGUMENT / TOO_LARGE, e.g. "ids[3]".
    */
   'field'?: (string);
+  /**
+   * A finer cause within `code`, one short stable word, "" when none. Apply uses it to tell the
+   * owner's app trouble from the owner's own (docs/apply.md): app_unreachable, app_timeout,
+   * app_answer_too_large, no_app_handler, outcome_unknown, busy.
+   */
+  'reason'?: (string);
+  /**
+   * Apply only: true when the request may have reached the owner's app even though this reply is an
+   * error (the app timed out, say). A retry with the same request_id at the same owner is then answered
+   * from its record instead of delivering again.
+   */
+  'mayHaveBeenDelivered'?: (boolean);
 }
 
 /**
@@ -81,4 +93,16 @@ export interface ErrorDetail__Output {
    * Path of the offending request field for INVALID_ARGUMENT / TOO_LARGE, e.g. "ids[3]".
    */
   'field': (string);
+  /**
+   * A finer cause within `code`, one short stable word, "" when none. Apply uses it to tell the
+   * owner's app trouble from the owner's own (docs/apply.md): app_unreachable, app_timeout,
+   * app_answer_too_large, no_app_handler, outcome_unknown, busy.
+   */
+  'reason': (string);
+  /**
+   * Apply only: true when the request may have reached the owner's app even though this reply is an
+   * error (the app timed out, say). A retry with the same request_id at the same owner is then answered
+   * from its record instead of delivering again.
+   */
+  'mayHaveBeenDelivered': (boolean);
 }

@@ -18,9 +18,18 @@ export interface ExpiryAnnouncement {
    */
   'ownerIncarnation'?: (number | string | Long);
   /**
-   * Ids no longer live on owner.
+   * Unused: superseded by `releases`. Must be empty.
    */
   'ids'?: (string)[];
+  /**
+   * Life id of the owner when it released.
+   */
+  'ownerLifeId'?: (string);
+  /**
+   * The releases, each a ClaimRecord with released = true in the canonical encoding (as in
+   * OwnershipAnnouncement.claims). 1 to 1,024 of them.
+   */
+  'releases'?: (Buffer | Uint8Array | string)[];
 }
 
 /**
@@ -37,7 +46,16 @@ export interface ExpiryAnnouncement__Output {
    */
   'ownerIncarnation': (string);
   /**
-   * Ids no longer live on owner.
+   * Unused: superseded by `releases`. Must be empty.
    */
   'ids': (string)[];
+  /**
+   * Life id of the owner when it released.
+   */
+  'ownerLifeId': (string);
+  /**
+   * The releases, each a ClaimRecord with released = true in the canonical encoding (as in
+   * OwnershipAnnouncement.claims). 1 to 1,024 of them.
+   */
+  'releases': (Buffer)[];
 }

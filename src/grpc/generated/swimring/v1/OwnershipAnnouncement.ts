@@ -6,7 +6,7 @@ import type { Long } from '@grpc/proto-loader';
 
 /**
  * First-touch claim: the announcing member started the listed actors. First claim wins; receivers do
- * not overwrite a different existing owner, they report the conflict.
+ * not overwrite a different existing owner, they report the conflict. docs/ownership.md has the rules.
  */
 export interface OwnershipAnnouncement {
   'header'?: (_swimring_v1_RequestHeader | null);
@@ -19,18 +19,28 @@ export interface OwnershipAnnouncement {
    */
   'ownerIncarnation'?: (number | string | Long);
   /**
-   * Newly claimed ids.
+   * Unused: superseded by `claims`, which carries each claim's times. Must be empty.
    */
   'ids'?: (string)[];
   /**
    * The claimer's placement table version.
    */
   'tableVersion'?: (string);
+  /**
+   * Life id of the owner (MemberRecord.life_id) when claiming.
+   */
+  'ownerLifeId'?: (string);
+  /**
+   * The claims (or renewals), each a ClaimRecord in the canonical encoding of
+   * src/ownership/canonical.ts (id, owner, life, incarnation, claimed-at, expiry, released flag).
+   * 1 to 1,024 of them, each at most 800 bytes.
+   */
+  'claims'?: (Buffer | Uint8Array | string)[];
 }
 
 /**
  * First-touch claim: the announcing member started the listed actors. First claim wins; receivers do
- * not overwrite a different existing owner, they report the conflict.
+ * not overwrite a different existing owner, they report the conflict. docs/ownership.md has the rules.
  */
 export interface OwnershipAnnouncement__Output {
   'header': (_swimring_v1_RequestHeader__Output | null);
@@ -43,11 +53,21 @@ export interface OwnershipAnnouncement__Output {
    */
   'ownerIncarnation': (string);
   /**
-   * Newly claimed ids.
+   * Unused: superseded by `claims`, which carries each claim's times. Must be empty.
    */
   'ids': (string)[];
   /**
    * The claimer's placement table version.
    */
   'tableVersion': (string);
+  /**
+   * Life id of the owner (MemberRecord.life_id) when claiming.
+   */
+  'ownerLifeId': (string);
+  /**
+   * The claims (or renewals), each a ClaimRecord in the canonical encoding of
+   * src/ownership/canonical.ts (id, owner, life, incarnation, claimed-at, expiry, released flag).
+   * 1 to 1,024 of them, each at most 800 bytes.
+   */
+  'claims': (Buffer)[];
 }

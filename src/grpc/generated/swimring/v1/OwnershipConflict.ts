@@ -14,6 +14,10 @@ export interface OwnershipConflict {
    * The owner the receiver keeps.
    */
   'owner'?: (string);
+  /**
+   * The winning claim, canonical encoding, so the loser can record it without asking again.
+   */
+  'winner'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -28,4 +32,8 @@ export interface OwnershipConflict__Output {
    * The owner the receiver keeps.
    */
   'owner': (string);
+  /**
+   * The winning claim, canonical encoding, so the loser can record it without asking again.
+   */
+  'winner': (Buffer);
 }

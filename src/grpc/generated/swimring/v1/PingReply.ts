@@ -32,6 +32,14 @@ export interface PingReply {
    * Protocol version the callee speaks (see RequestHeader.protocol_version).
    */
   'protocolVersion'?: (number);
+  /**
+   * Ids with a live owner in the callee's claim store (ownership claims), cluster-wide as it knows them.
+   */
+  'claims'?: (number | string | Long);
+  /**
+   * Members in the callee's view that are alive or suspect, itself included.
+   */
+  'liveMembers'?: (number);
 }
 
 /**
@@ -63,4 +71,12 @@ export interface PingReply__Output {
    * Protocol version the callee speaks (see RequestHeader.protocol_version).
    */
   'protocolVersion': (number);
+  /**
+   * Ids with a live owner in the callee's claim store (ownership claims), cluster-wide as it knows them.
+   */
+  'claims': (string);
+  /**
+   * Members in the callee's view that are alive or suspect, itself included.
+   */
+  'liveMembers': (number);
 }

@@ -23,6 +23,14 @@ export interface RequestHeader {
    * metrics only: never trusted as identity.
    */
   'sender'?: (string);
+  /**
+   * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
+   * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
+   * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
+   * Closing and KeyringOp without a proof one of its keys opens: a process without the cluster's key
+   * cannot join over gRPC either.
+   */
+  'keyProof'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -46,4 +54,12 @@ export interface RequestHeader__Output {
    * metrics only: never trusted as identity.
    */
   'sender': (string);
+  /**
+   * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
+   * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
+   * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
+   * Closing and KeyringOp without a proof one of its keys opens: a process without the cluster's key
+   * cannot join over gRPC either.
+   */
+  'keyProof': (Buffer);
 }
