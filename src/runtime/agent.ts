@@ -200,8 +200,7 @@ export class Agent implements AgentView {
       onOversize: () => this.stats.countReject('too-large'),
     });
     const onDigestReject = (rpc: string, rejection: { reason: string; message: string }): void => {
-      this.stats.grpcRejects.set(`${rpc}:${rejection.reason}`, (this.stats.grpcRejects.get(`${rpc}:${rejection.reason}`) ?? 0) + 1);
-      log.warn({ rpc, reason: rejection.reason, detail: rejection.message }, 'grpc request rejected');
+      this.countGrpcReject(rpc, rejection.reason, rejection.message);
     };
     this.antiEntropy = new AntiEntropy({
       mode: this.opts.antiEntropy ?? 'digest',
@@ -255,8 +254,7 @@ export class Agent implements AgentView {
         }),
       },
       onReject: (rpc, reason) => {
-        this.stats.grpcRejects.set(`${rpc}:${reason}`, (this.stats.grpcRejects.get(`${rpc}:${reason}`) ?? 0) + 1);
-        log.warn({ rpc, reason }, 'grpc request rejected');
+        this.countGrpcReject(rpc, reason);
       },
       extraMethods: {
         ...keyringServerMethods({
@@ -264,8 +262,7 @@ export class Agent implements AgentView {
           label: this.opts.label ?? '',
           checkContext: (ctx) => this.checkLabel(ctx.label),
           onReject: (rpc, rejection) => {
-            this.stats.grpcRejects.set(`${rpc}:${rejection.reason}`, (this.stats.grpcRejects.get(`${rpc}:${rejection.reason}`) ?? 0) + 1);
-            log.warn({ rpc, reason: rejection.reason, detail: rejection.message }, 'grpc request rejected');
+            this.countGrpcReject(rpc, rejection.reason, rejection.message);
           },
           onApplied: (op, sender, result) => log.info({ op, by: sender, ok: result.ok, error: result.error, keys: result.keys.length }, 'keyring operation'),
         }),
@@ -282,8 +279,7 @@ export class Agent implements AgentView {
         ...this.watch.methods,
         // --- claims (issue 8): GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
         ...this.claims.extraMethods((rpc, reason, detail) => {
-          this.stats.grpcRejects.set(`${rpc}:${reason}`, (this.stats.grpcRejects.get(`${rpc}:${reason}`) ?? 0) + 1);
-          log.warn({ rpc, reason, detail }, 'grpc request rejected');
+          this.countGrpcReject(rpc, reason, detail);
         }),
       },
     });
@@ -436,9 +432,20 @@ export class Agent implements AgentView {
   private checkLabel(label: string): void {
     const mine = this.opts.label ?? '';
     if (label !== mine) {
-      this.stats.grpcRejects.set('label:mismatch', (this.stats.grpcRejects.get('label:mismatch') ?? 0) + 1);
+      this.bumpGrpcReject('label', 'mismatch');
       throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, `cluster label "${label}" does not match this member's label "${mine}"`);
     }
+  }
+
+  /** Counted in swimring_grpc_rejections_total by "rpc:reason", and logged. */
+  private countGrpcReject(rpc: string, reason: string, detail?: string): void {
+    this.bumpGrpcReject(rpc, reason);
+    this.opts.logger.warn({ rpc, reason, ...(detail === undefined ? {} : { detail }) }, 'grpc request rejected');
+  }
+
+  private bumpGrpcReject(rpc: string, reason: string): void {
+    const key = `${rpc}:${reason}`;
+    this.stats.grpcRejects.set(key, (this.stats.grpcRejects.get(key) ?? 0) + 1);
   }
 
   /** A member that refuses plaintext gossip refuses gRPC peers that cannot prove they hold a key too. */
@@ -446,7 +453,7 @@ export class Agent implements AgentView {
     if (this.keyProver === null || !this.envelope.verifyIncoming) return;
     const problem = this.keyProver.verify(proof);
     if (problem === null) return;
-    this.stats.grpcRejects.set('key-proof:refused', (this.stats.grpcRejects.get('key-proof:refused') ?? 0) + 1);
+    this.bumpGrpcReject('key-proof', 'refused');
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
   }
 

@@ -44,13 +44,22 @@ describe('hot path', () => {
     ) as string[];
     lookups(t, keys, 100); // warm up: optimized code, buffers grown to the longest key
     const rounds = 400; // 880,000 lookups; at 16 bytes each that would be 14 MB of garbage
-    let result = 0;
-    const collections = await collectionsDuring(() => {
-      result = lookups(t, keys, rounds);
-    });
-    assert.notEqual(result, 0);
+    // On a loaded machine the optimizing compiler (a background thread) may deliver its code late, and
+    // until then unoptimized code boxes numbers: so the quietest of three windows counts. A lookup that
+    // allocates sets off collections in every window.
+    const counts: number[] = [];
+    for (let window = 0; window < 3; window++) {
+      let result = 0;
+      counts.push(
+        await collectionsDuring(() => {
+          result = lookups(t, keys, rounds);
+        }),
+      );
+      assert.notEqual(result, 0);
+    }
+    const collections = Math.min(...counts);
     // One collection may be pending from before; an allocating lookup sets off several.
-    assert.ok(collections <= 2, `${collections} garbage collections during ${rounds * keys.length} lookups`);
+    assert.ok(collections <= 2, `${counts.join('/')} garbage collections in three windows of ${rounds * keys.length} lookups`);
   });
 
   test('the lookup path has no BigInt in it', () => {
