@@ -1,11 +1,10 @@
-// N agents of one system on 127.0.0.10.. with agent 0 as the seed. Every agent's log is parsed into
+// N agents of one system on one Network (loopback or namespaces) with agent 0 as the seed. Every agent's log is parsed into
 // timestamped events; each agent's membership view is rebuilt from them so the bench can wait on
 // "every member sees X" without polling the agents (which would itself load a 2-core machine).
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Network } from './network.js';
 import { AgentProcess } from './proc.js';
-import type { LogEvent, SystemDriver, ViewState } from './systems.js';
-
-export const FIRST_HOST = 10;
+import type { AgentOptions, LogEvent, SystemDriver, ViewState } from './systems.js';
 
 export interface ObservedEvent {
   readonly observer: string;
@@ -18,20 +17,22 @@ export class ClusterUnderTest {
   private readonly agents = new Map<string, AgentProcess>();
   private readonly views = new Map<string, Map<string, ViewState>>();
   private readonly runningAt = new Map<string, number>();
+  /** Owners in each agent's latest ownership table (swimring only). */
+  private readonly tableOwners = new Map<string, number>();
+  /** Settings each agent was last started with; a restart keeps them unless told otherwise. */
+  private readonly options = new Map<number, AgentOptions>();
+  readonly n: number;
   /** Every parsed event in arrival order; scenarios slice it by time. */
   readonly events: ObservedEvent[] = [];
 
   constructor(
     readonly driver: SystemDriver,
-    readonly n: number,
+    readonly net: Network,
     private readonly logDir: string | null = null,
   ) {
-    this.names = Array.from({ length: n }, (_, i) => `${driver.name}-${i}`);
-    this.hosts = Array.from({ length: n }, (_, i) => `127.0.0.${FIRST_HOST + i}`);
-  }
-
-  get range(): string {
-    return `${this.hosts[0]}-${this.hosts[this.hosts.length - 1]}`;
+    this.n = net.size;
+    this.names = Array.from({ length: this.n }, (_, i) => `${driver.name}-${i}`);
+    this.hosts = net.hosts;
   }
 
   agent(i: number): AgentProcess {
@@ -44,17 +45,20 @@ export class ClusterUnderTest {
     return this.names.filter((name) => this.agents.get(name)?.running === true);
   }
 
-  start(i: number): AgentProcess {
+  start(i: number, options?: AgentOptions): AgentProcess {
     const name = this.names[i]!;
-    const spec = { name, host: this.hosts[i]!, seedHost: i === 0 ? null : this.hosts[0]! };
+    if (options) this.options.set(i, options);
+    const spec = { name, host: this.hosts[i]!, seedHost: i === 0 ? null : this.hosts[0]!, options: this.options.get(i) ?? {}, sharedTcpSource: this.net.sharedTcpSource };
     const { command, args, env } = this.driver.command(spec);
+    const placed = this.net.wrap(i, command, args);
     this.views.set(name, new Map());
     this.runningAt.delete(name);
-    const logPath = this.logDir ? `${this.logDir}/${this.driver.name}-n${this.n}-${name}.log` : null;
+    this.tableOwners.delete(name);
+    const logPath = this.logDir ? `${this.logDir}/${this.driver.name}-${this.net.kind}-n${this.n}-${name}.log` : null;
     const proc = new AgentProcess(
       name,
-      command,
-      args,
+      placed.command,
+      placed.args,
       env,
       (line) => {
         const event = this.driver.parse(line.text, line.at);
@@ -74,6 +78,7 @@ export class ClusterUnderTest {
     if (event.kind === 'view') view.set(event.subject, event.state);
     else if (event.kind === 'reaped') view.delete(event.subject);
     else if (event.kind === 'running') this.runningAt.set(observer, event.at);
+    else if (event.kind === 'table') this.tableOwners.set(observer, event.owners);
   }
 
   isRunning(i: number): boolean {
@@ -94,6 +99,15 @@ export class ClusterUnderTest {
       if (s !== 'alive' && s !== 'suspect') return false;
     }
     return true;
+  }
+
+  /**
+   * Every agent's ownership table covers every member: the work a membership change triggers is done, so a
+   * repetition does not start while the last one's rejoin is still being digested (always true for Serf).
+   */
+  tablesSettled(): boolean {
+    if (!this.driver.hasTables) return true;
+    return this.names.every((name) => this.tableOwners.get(name) === this.n);
   }
 
   allViewsComplete(): boolean {

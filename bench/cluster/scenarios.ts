@@ -2,8 +2,8 @@
 // wait is recorded (as `missed` or `timedOut`), never retried silently.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterUnderTest, ObservedEvent } from './cluster.js';
-import { installCounters, installLoss, readCounters, removeCounters, removeLoss } from './nft.js';
 import { procSample, type ProcSample } from './procstat.js';
+import type { AgentOptions } from './systems.js';
 
 /** How long the cluster may take to (re)converge; `--converge-timeout` raises it on a starved host. */
 let CONVERGE_TIMEOUT_MS = 120_000;
@@ -17,11 +17,15 @@ export interface ColdStartResult {
   readonly fromLastUpMs: number;
   readonly perObserverMs: number[];
   readonly timedOut: boolean;
+  /** Spawn → the agent's "running" line, per non-seed agent: process start-up under the run's load. */
+  readonly spawnToRunningMs?: number[];
 }
 
 export async function coldStart(c: ClusterUnderTest): Promise<ColdStartResult> {
   c.start(0);
-  await c.waitUntil('seed running', 60_000, () => c.isRunning(0));
+  const seed = c.agent(0);
+  const seedUp = await c.waitUntil('seed running', 60_000, () => c.isRunning(0) || !seed.running);
+  if (!seedUp || !seed.running) throw new Error(`seed did not start:\n${c.dump()}`);
   const t0 = Date.now();
   for (let i = 1; i < c.n; i++) c.start(i);
   const ok = await c.waitUntil('cold-start convergence', CONVERGE_TIMEOUT_MS, () => c.allViewsComplete());
@@ -29,7 +33,8 @@ export async function coldStart(c: ClusterUnderTest): Promise<ColdStartResult> {
   const perObserverMs = c.names.map((name) => done.get(name)).filter((t): t is number => t !== undefined).map((t) => Math.max(0, t - t0));
   const lastUp = Math.max(...c.names.slice(1).map((_, i) => c.upAt(i + 1) ?? t0));
   const all = perObserverMs.length ? Math.max(...perObserverMs) : Number.NaN;
-  return { spawnToAllMs: all, fromLastUpMs: all - (lastUp - t0), perObserverMs, timedOut: !ok };
+  const spawnToRunningMs = c.names.slice(1).map((_, i) => c.upAt(i + 1)).filter((t): t is number => t !== undefined).map((t) => t - t0);
+  return { spawnToAllMs: all, fromLastUpMs: all - (lastUp - t0), perObserverMs, timedOut: !ok, spawnToRunningMs };
 }
 
 export interface IdleResult {
@@ -38,15 +43,19 @@ export interface IdleResult {
   readonly cpuPct: number[];
   readonly udpBytesPerS: number[];
   readonly udpPacketsPerS: number[];
-  /** Cluster-wide TCP on the systems' own ports, divided by N (see nft.ts for why not per agent). */
+  /** Cluster-wide TCP on the systems' own ports, divided by N (see nft.ts for why not per agent on loopback). */
   readonly tcpBytesPerSPerAgent: number;
   readonly tcpPacketsPerSPerAgent: number;
+  /** Each agent's own TCP, where the network can tell them apart (namespaces). */
+  readonly tcpBytesPerS?: number[];
+  readonly tcpPacketsPerS?: number[];
 }
 
 export async function idle(c: ClusterUnderTest, settleS: number, windowS: number): Promise<IdleResult> {
+  await c.waitUntil('tables settled before idle', CONVERGE_TIMEOUT_MS, () => c.tablesSettled());
   await sleep(settleS * 1000);
   const pids = c.names.map((_, i) => c.agent(i).pid);
-  installCounters(c.hosts, c.range, c.driver.tcpPorts);
+  await c.net.installCounters(c.driver.tcpPorts);
   const t0 = Date.now();
   const before = pids.map(procSample);
   const rss: number[][] = pids.map(() => []);
@@ -58,9 +67,9 @@ export async function idle(c: ClusterUnderTest, settleS: number, windowS: number
     await sleep(1000);
   }
   const after = pids.map(procSample);
-  const traffic = readCounters(c.hosts);
+  const traffic = await c.net.readCounters();
   const elapsedS = (Date.now() - t0) / 1000;
-  removeCounters();
+  await c.net.removeCounters();
   const cpu = (a: ProcSample | null, b: ProcSample | null): number => (a && b ? ((b.cpuSeconds - a.cpuSeconds) / elapsedS) * 100 : Number.NaN);
   const sortedMedian = (xs: number[]): number => {
     const s = [...xs].sort((x, y) => x - y);
@@ -70,10 +79,13 @@ export async function idle(c: ClusterUnderTest, settleS: number, windowS: number
     windowS: elapsedS,
     rssMb: rss.map((s) => sortedMedian(s) / 1e6),
     cpuPct: pids.map((_, i) => cpu(before[i] ?? null, after[i] ?? null)),
-    udpBytesPerS: c.hosts.map((h) => (traffic.udpBytes.get(h) ?? 0) / elapsedS),
-    udpPacketsPerS: c.hosts.map((h) => (traffic.udpPackets.get(h) ?? 0) / elapsedS),
-    tcpBytesPerSPerAgent: traffic.tcpBytes / elapsedS / c.n,
-    tcpPacketsPerSPerAgent: traffic.tcpPackets / elapsedS / c.n,
+    udpBytesPerS: traffic.udpBytes.map((b) => b / elapsedS),
+    udpPacketsPerS: traffic.udpPackets.map((p) => p / elapsedS),
+    tcpBytesPerSPerAgent: traffic.tcpBytesTotal / elapsedS / c.n,
+    tcpPacketsPerSPerAgent: traffic.tcpPacketsTotal / elapsedS / c.n,
+    ...(traffic.tcpBytes && traffic.tcpPackets
+      ? { tcpBytesPerS: traffic.tcpBytes.map((b) => b / elapsedS), tcpPacketsPerS: traffic.tcpPackets.map((p) => p / elapsedS) }
+      : {}),
   };
 }
 
@@ -99,8 +111,8 @@ function firstPerObserver(c: ClusterUnderTest, mark: number, subject: string, st
   return out;
 }
 
-async function restartAndConverge(c: ClusterUnderTest, i: number): Promise<void> {
-  c.start(i);
+async function restartAndConverge(c: ClusterUnderTest, i: number, options?: AgentOptions): Promise<void> {
+  c.start(i, options);
   await c.waitUntil(`${c.names[i]} rejoined everywhere`, CONVERGE_TIMEOUT_MS, () => c.allViewsComplete());
 }
 
@@ -111,6 +123,7 @@ export async function crash(c: ClusterUnderTest, reps: number, settleS: number, 
     const v = 1 + (r % (c.n - 1));
     const victim = c.names[v]!;
     await c.waitUntil('converged before crash', CONVERGE_TIMEOUT_MS, () => c.allViewsComplete());
+    await c.waitUntil('tables settled before crash', CONVERGE_TIMEOUT_MS, () => c.tablesSettled());
     await sleep(settleS * 1000);
     const observers = c.liveNames().filter((n) => n !== victim);
     const mark = c.events.length;
@@ -149,15 +162,28 @@ export interface LeaveRep {
   readonly perObserverMs: number[];
   readonly missed: number;
   readonly exitMs: number;
+  /** Signal → the leaver's own "announcing the leave" log line (swimring: after its drain). */
+  readonly announceMs?: number | null;
+  /** That announcement → left on every member: the propagation alone. */
+  readonly announceToAllLeftMs?: number | null;
 }
 
-export async function leave(c: ClusterUnderTest, reps: number, settleS: number): Promise<LeaveRep[]> {
+export interface LeavePlan {
+  readonly reps: number;
+  readonly settleS: number;
+  /** Settings the leaver is restarted with after each rep (so a later variant finds them in place). */
+  readonly restartWith?: AgentOptions;
+}
+
+/** Victims are agents N-1, N-2, ... in order, so a second call with the same reps reuses the same agents. */
+export async function leave(c: ClusterUnderTest, plan: LeavePlan): Promise<LeaveRep[]> {
   const out: LeaveRep[] = [];
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < plan.reps; r++) {
     const v = c.n - 1 - (r % (c.n - 1));
     const victim = c.names[v]!;
     await c.waitUntil('converged before leave', CONVERGE_TIMEOUT_MS, () => c.allViewsComplete());
-    await sleep(settleS * 1000);
+    await c.waitUntil('tables settled before leave', CONVERGE_TIMEOUT_MS, () => c.tablesSettled());
+    await sleep(plan.settleS * 1000);
     const observers = c.liveNames().filter((n) => n !== victim);
     const mark = c.events.length;
     const leaveAt = Date.now();
@@ -170,9 +196,13 @@ export async function leave(c: ClusterUnderTest, reps: number, settleS: number):
     const perObserverMs = observers.map((o) => left.get(o)).filter((t): t is number => t !== undefined).map((t) => t - leaveAt);
     const missed = observers.length - perObserverMs.length;
     const exitMs = await stopped;
-    out.push({ victim, allLeftMs: missed === 0 && perObserverMs.length ? Math.max(...perObserverMs) : null, perObserverMs, missed, exitMs });
-    console.error(`  leave ${r + 1}/${reps} ${victim}: all left ${out[out.length - 1]!.allLeftMs} ms, exit ${exitMs} ms, missed ${missed}`);
-    await restartAndConverge(c, v);
+    const announced = since(c, mark).find(({ observer, event }) => observer === victim && event.kind === 'leaving');
+    const announceMs = announced ? announced.event.at - leaveAt : null;
+    const allLeftMs = missed === 0 && perObserverMs.length ? Math.max(...perObserverMs) : null;
+    const announceToAllLeftMs = allLeftMs !== null && announceMs !== null ? allLeftMs - announceMs : null;
+    out.push({ victim, allLeftMs, perObserverMs, missed, exitMs, announceMs, announceToAllLeftMs });
+    console.error(`  leave ${r + 1}/${plan.reps} ${victim}: all left ${allLeftMs} ms (announced at ${announceMs} ms), exit ${exitMs} ms, missed ${missed}`);
+    await restartAndConverge(c, v, plan.restartWith);
   }
   return out;
 }
@@ -189,14 +219,15 @@ export interface LossResult {
 
 export async function loss(c: ClusterUnderTest, percent: number, windowS: number, settleS: number): Promise<LossResult> {
   await c.waitUntil('converged before loss', CONVERGE_TIMEOUT_MS, () => c.allViewsComplete());
+  await c.waitUntil('tables settled before loss', CONVERGE_TIMEOUT_MS, () => c.tablesSettled());
   await sleep(settleS * 1000);
   const mark = c.events.length;
   const t0 = Date.now();
-  installLoss(c.range, c.driver.tcpPorts, percent);
+  await c.net.installLoss(c.driver.tcpPorts, percent);
   try {
     await sleep(windowS * 1000);
   } finally {
-    removeLoss();
+    await c.net.removeLoss();
   }
   const t1 = Date.now();
   const deaths = since(c, mark).filter(({ event }) => event.kind === 'view' && event.state === 'dead' && event.at >= t0 && event.at <= t1);
