@@ -2,11 +2,11 @@
 // and a DigestPeer that calls them through the control-plane client.
 import * as grpc from '@grpc/grpc-js';
 import type { ControlPlaneClient } from '../grpc/client.js';
-import { contextFromHeader, membersFromProto, membersToProto, type CallContext } from '../grpc/convert.js';
-import type { Decoded } from '../grpc/decode.js';
-import { ControlPlaneCallError, ControlPlaneError, invalid, isRejection, reject, type Rejection } from '../grpc/errors.js';
+import { membersFromProto, membersToProto, type CallContext } from '../grpc/convert.js';
+import { ControlPlaneCallError, invalid, isRejection, type Rejection } from '../grpc/errors.js';
 import type { ControlPlaneLimits } from '../grpc/limits.js';
 import type { ExtraMethods } from '../grpc/service.js';
+import { guardedUnary } from '../grpc/guarded-unary.js';
 import type { ClaimRecord } from '../ownership/types.js';
 import type { MemberRecord } from '../core/types.js';
 import type { ExchangeRootsReply } from '../grpc/generated/swimring/v1/ExchangeRootsReply.js';
@@ -29,35 +29,6 @@ export interface DigestServerOptions {
   readonly onReject: (rpc: string, rejection: Rejection) => void;
 }
 
-type Handler<Req, Res> = (request: Req, context: CallContext) => Res | Rejection;
-
-function unary<Req extends { header: Parameters<typeof contextFromHeader>[0] }, Res>(
-  rpc: string,
-  opts: DigestServerOptions,
-  handle: Handler<Req, Res>,
-): grpc.handleUnaryCall<Decoded<Req>, Res> {
-  return (call, callback) => {
-    const refuse = (rejection: Rejection): void => {
-      opts.onReject(rpc, rejection);
-      callback({ code: rejection.code, details: rejection.message });
-    };
-    const decoded = call.request;
-    if (!decoded.ok) return refuse(decoded.rejection);
-    try {
-      const ctx = contextFromHeader(decoded.value.header, call.getPeer());
-      if (isRejection(ctx)) return refuse(ctx);
-      opts.checkContext(ctx);
-      const result = handle(decoded.value, ctx);
-      if (isRejection(result)) return refuse(result);
-      callback(null, result);
-    } catch (err) {
-      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
-      opts.onReject(rpc, reject(grpc.status.INTERNAL, 'internal', `${rpc} failed: ${err instanceof Error ? err.message : String(err)}`));
-      callback({ code: grpc.status.INTERNAL, details: `${rpc} failed on this member` });
-    }
-  };
-}
-
 function tree(value: Parameters<typeof treeFromProto>[0]): TreeName | Rejection {
   return treeFromProto(value) ?? invalid('tree', `unknown digest tree ${String(value)}`);
 }
@@ -69,7 +40,7 @@ export function digestServerMethods(opts: DigestServerOptions): ExtraMethods {
   return {
     ExchangeRoots: {
       requestDeserialize: methods.ExchangeRoots.requestDeserialize,
-      handler: unary<ExchangeRootsRequest__Output, ExchangeRootsReply>('ExchangeRoots', opts, (req) => {
+      handler: guardedUnary<ExchangeRootsRequest__Output, ExchangeRootsReply>('ExchangeRoots', opts, (req) => {
         const theirs = rootsFromProto(req.roots);
         if (typeof theirs === 'string') return invalid('roots', theirs);
         return { roots: rootsToProto(r.exchangeRoots()) };
@@ -77,7 +48,7 @@ export function digestServerMethods(opts: DigestServerOptions): ExtraMethods {
     },
     GetLeaves: {
       requestDeserialize: methods.GetLeaves.requestDeserialize,
-      handler: unary<GetLeavesRequest__Output, GetLeavesReply>('GetLeaves', opts, (req) => {
+      handler: guardedUnary<GetLeavesRequest__Output, GetLeavesReply>('GetLeaves', opts, (req) => {
         const t = tree(req.tree);
         if (isRejection(t)) return t;
         const hashes = r.getLeaves(t, req.level, req.parents);
@@ -87,7 +58,7 @@ export function digestServerMethods(opts: DigestServerOptions): ExtraMethods {
     },
     FetchEntries: {
       requestDeserialize: methods.FetchEntries.requestDeserialize,
-      handler: unary<FetchEntriesRequest__Output, FetchEntriesReply>('FetchEntries', opts, (req) => {
+      handler: guardedUnary<FetchEntriesRequest__Output, FetchEntriesReply>('FetchEntries', opts, (req) => {
         const t = tree(req.tree);
         if (isRejection(t)) return t;
         const members = membersFromProto(req.members, 'members', opts.limits);

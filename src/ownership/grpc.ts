@@ -3,10 +3,11 @@
 // channels, limits and error handling. Every request is counted and sized before it is decoded, and
 // each claim is decoded with explicit bounds (canonical.ts); a refusal names the field.
 import * as grpc from '@grpc/grpc-js';
+import { guardedUnary, type UnaryGuard } from '../grpc/guarded-unary.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
-import { checkIncarnation, checkName, checkText, contextFromHeader, type CallContext } from '../grpc/convert.js';
+import { checkIncarnation, checkName, checkText, type CallContext } from '../grpc/convert.js';
 import type { Decoded } from '../grpc/decode.js';
-import { ControlPlaneCallError, ControlPlaneError, isRejection, reject, type RejectReason, type Rejection } from '../grpc/errors.js';
+import { ControlPlaneCallError, isRejection, reject, type RejectReason, type Rejection } from '../grpc/errors.js';
 import type { ErrorDetail } from '../grpc/generated/swimring/v1/ErrorDetail.js';
 import type { ExpiryAnnouncement, ExpiryAnnouncement__Output } from '../grpc/generated/swimring/v1/ExpiryAnnouncement.js';
 import type { GetLocalActorIdsReply, GetLocalActorIdsReply__Output } from '../grpc/generated/swimring/v1/GetLocalActorIdsReply.js';
@@ -124,10 +125,14 @@ export interface OwnershipServerDeps {
 
 export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
   const methods = ownershipMethods();
+  const guard: UnaryGuard = {
+    checkContext: deps.checkContext,
+    onReject: (rpc, rejection) => deps.onReject?.(rpc, rejection.reason, rejection.message),
+  };
   return {
     GetLocalActorIds: {
       requestDeserialize: methods.GetLocalActorIds.requestDeserialize,
-      handler: unary<GetLocalActorIdsRequest__Output, GetLocalActorIdsReply>('GetLocalActorIds', deps, (req) => {
+      handler: guardedUnary<GetLocalActorIdsRequest__Output, GetLocalActorIdsReply>('GetLocalActorIds', guard, (req) => {
         const after = decodePageToken(req.pageToken);
         if (after === null) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', 'page_token: not a token this member issued');
         const limit = resolvePageSize(req.limit, deps.defaultPageSize, MAX_PAGE_IDS);
@@ -138,7 +143,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
     },
     AnnounceOwnership: {
       requestDeserialize: methods.AnnounceOwnership.requestDeserialize,
-      handler: unary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', deps, (req) => {
+      handler: guardedUnary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', guard, (req) => {
         const records = announcedRecords(req, req.claims, 'claims', false);
         if (isRejection(records)) return records;
         const { outcome, winners } = deps.service.receiveClaims(records);
@@ -147,7 +152,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
     },
     AnnounceExpiry: {
       requestDeserialize: methods.AnnounceExpiry.requestDeserialize,
-      handler: unary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', deps, (req) => {
+      handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;
         return ackOf(deps.service.receiveReleases(records), []);
@@ -201,39 +206,6 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[]): Ownershi
     };
   }
   return { accepted: outcome.rejected.length === 0 && conflicts.length === 0, conflicts, ...(error ? { error } : {}) };
-}
-
-type Answer<Res> = Res | Rejection;
-
-function unary<Req extends { header: Parameters<typeof contextFromHeader>[0] }, Res>(
-  rpc: string,
-  deps: OwnershipServerDeps,
-  handle: (request: Req, context: CallContext) => Answer<Res>,
-): grpc.handleUnaryCall<Decoded<Req>, Res> {
-  return (call, callback) => {
-    const refuse = (rejection: Rejection): void => {
-      try {
-        deps.onReject?.(rpc, rejection.reason, rejection.message);
-      } catch {
-        // Counting a refusal must not turn it into a crash.
-      }
-      callback({ code: rejection.code, details: rejection.message });
-    };
-    const decoded = call.request;
-    if (!decoded.ok) return refuse(decoded.rejection);
-    try {
-      const ctx = contextFromHeader(decoded.value.header, call.getPeer());
-      if (isRejection(ctx)) return refuse(ctx);
-      deps.checkContext(ctx);
-      const result = handle(decoded.value, ctx);
-      if (isRejection(result)) return refuse(result);
-      callback(null, result);
-    } catch (err) {
-      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
-      const why = err instanceof Error ? err.message : String(err);
-      refuse(reject(grpc.status.INTERNAL, 'internal', `${rpc} handler failed: ${why}`));
-    }
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

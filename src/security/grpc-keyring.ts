@@ -3,9 +3,10 @@
 // the callee's own keyring; a request no installed key opens changes nothing.
 import * as grpc from '@grpc/grpc-js';
 import type { ControlPlaneClient } from '../grpc/client.js';
-import { contextFromHeader, type CallContext } from '../grpc/convert.js';
-import { boundedDeserializer, type Decoded } from '../grpc/decode.js';
-import { ControlPlaneError, isRejection, reject, type Rejection } from '../grpc/errors.js';
+import type { CallContext } from '../grpc/convert.js';
+import { guardedUnary } from '../grpc/guarded-unary.js';
+import { boundedDeserializer } from '../grpc/decode.js';
+import { reject, type Rejection } from '../grpc/errors.js';
 import type { KeyringOpReply, KeyringOpReply__Output } from '../grpc/generated/swimring/v1/KeyringOpReply.js';
 import type { KeyringOpRequest, KeyringOpRequest__Output } from '../grpc/generated/swimring/v1/KeyringOpRequest.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
@@ -45,33 +46,18 @@ export interface KeyringServerOptions {
 
 export function keyringServerMethods(opts: KeyringServerOptions): ExtraMethods {
   const method = keyringOpMethod();
-  const handler: grpc.handleUnaryCall<Decoded<KeyringOpRequest__Output>, KeyringOpReply> = (call, callback) => {
-    const refuse = (rejection: Rejection): void => {
-      opts.onReject('KeyringOp', rejection);
-      callback({ code: rejection.code, details: rejection.message });
-    };
-    const decoded = call.request;
-    if (!decoded.ok) return refuse(decoded.rejection);
-    try {
-      const ctx = contextFromHeader(decoded.value.header, call.getPeer());
-      if (isRejection(ctx)) return refuse(ctx);
-      opts.checkContext(ctx);
-      if (opts.local === null) return refuse(reject(grpc.status.FAILED_PRECONDITION, 'refused', 'this member has no gossip keyring'));
-      const sealed = decoded.value.sealed;
-      if (sealed.length > MAX_SEALED_KEY_OP_BYTES) {
-        return refuse(reject(grpc.status.INVALID_ARGUMENT, 'invalid', `sealed: ${sealed.length} bytes, at most ${MAX_SEALED_KEY_OP_BYTES}`));
-      }
-      const op = openKeyOp(opts.local.keyring, opts.label, sealed);
-      if (typeof op === 'string') return refuse(reject(grpc.status.PERMISSION_DENIED, 'refused', op));
-      const result = opts.local.apply(op);
-      opts.onApplied?.(op.op, ctx.sender, result);
-      callback(null, { ok: result.ok, error: result.error ?? '', keys: result.keys.map((k) => ({ id: k.id, primary: k.primary })) });
-    } catch (err) {
-      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
-      opts.onReject('KeyringOp', reject(grpc.status.INTERNAL, 'internal', `KeyringOp failed: ${err instanceof Error ? err.message : String(err)}`));
-      callback({ code: grpc.status.INTERNAL, details: 'KeyringOp failed on this member' });
+  const handler = guardedUnary<KeyringOpRequest__Output, KeyringOpReply>('KeyringOp', opts, (request, ctx) => {
+    if (opts.local === null) return reject(grpc.status.FAILED_PRECONDITION, 'refused', 'this member has no gossip keyring');
+    const sealed = request.sealed;
+    if (sealed.length > MAX_SEALED_KEY_OP_BYTES) {
+      return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `sealed: ${sealed.length} bytes, at most ${MAX_SEALED_KEY_OP_BYTES}`);
     }
-  };
+    const op = openKeyOp(opts.local.keyring, opts.label, sealed);
+    if (typeof op === 'string') return reject(grpc.status.PERMISSION_DENIED, 'refused', op);
+    const result = opts.local.apply(op);
+    opts.onApplied?.(op.op, ctx.sender, result);
+    return { ok: result.ok, error: result.error ?? '', keys: result.keys.map((k) => ({ id: k.id, primary: k.primary })) };
+  });
   return { KeyringOp: { requestDeserialize: method.requestDeserialize, handler: handler as grpc.UntypedHandleCall } };
 }
 
