@@ -190,13 +190,7 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
     out.set(tail, at);
     at += tail.length;
   }
-  if (at + CLOSE.length > out.length) {
-    const grown = Buffer.allocUnsafe(at + CLOSE.length);
-    out.copy(grown, 0, 0, at);
-    out = grown;
-  }
-  at = put(out, at, CLOSE);
-  return out.subarray(0, at);
+  return closeBatch(out, at);
 }
 
 /** One answer from a RouteEncoder's parts: the same bytes as serializeRouteAnswerBytes. */
@@ -242,6 +236,11 @@ export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly stri
     out.set(tail, at);
     at += tail.length;
   }
+  return closeBatch(out, at);
+}
+
+/** Ends a batch answer written into `out` up to `at`: the closing bytes, growing the buffer if needed. */
+function closeBatch(out: Buffer, at: number): Buffer {
   if (at + CLOSE.length > out.length) {
     const grown = Buffer.allocUnsafe(at + CLOSE.length);
     out.copy(grown, 0, 0, at);
