@@ -161,7 +161,8 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
   if (typeof f.joinRetryInitialMs === 'number' && typeof f.joinRetryMaxMs === 'number' && f.joinRetryInitialMs > f.joinRetryMaxMs) {
     issue('joinRetryMaxMs', `must be at least --join-retry-initial-ms (${f.joinRetryInitialMs})`);
   }
-  const base = PROFILES[f.profile];
+  // A profile that failed its own check may be any JSON value (even one that cannot become a key).
+  const base = typeof f.profile === 'string' && Object.hasOwn(PROFILES, f.profile) ? PROFILES[f.profile] : undefined;
   if (base !== undefined) {
     const overrides = protocolOverrides(f);
     for (const problem of validateConfig({ ...base, ...overrides })) {

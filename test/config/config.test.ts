@@ -301,6 +301,12 @@ describe('robustness', () => {
     );
   });
 
+  test('a file value that cannot become a string (found by the property below) is a problem, not a throw', () => {
+    const r = loadConfig({ argv: ['--config', '/f'], env: {}, readFile: () => '{"profile": {"toString": null}}', hostname: () => 'h', networkInterfaces: NO_INTERFACES });
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && r.problems.some((p) => p.startsWith('--profile: expected one of lan, local, wan')), JSON.stringify(r));
+  });
+
   test('any file value of the wrong type for any option gives problems, not a throw', () => {
     const keys = OPTION_DOCS.map((d) => d.flag.slice(2)).filter((k) => k !== '' && k !== 'config');
     fc.assert(
