@@ -1,16 +1,9 @@
 // The claim options as the config resolves them (--claim-*, docs/config.md), and the fixed bounds.
 import type { AgentClaimsOptions } from './agent-claims.js';
+import type { ClaimOptions } from './service.js';
 
-export interface ClaimConfig {
-  /** null: no expiry unless the request asks for one. */
-  readonly defaultTtlMs: number | null;
-  readonly maxTtlMs: number;
-  readonly maxClaimsPerMember: number;
-  readonly maxRecords: number;
-  readonly announceWindowMs: number;
-  readonly announceConcurrency: number;
-  readonly releaseRetentionMs: number;
-}
+/** The configurable part of ClaimOptions; the rest is derived (agentClaimsOptions). */
+export type ClaimConfig = Omit<ClaimOptions, 'foreignExpiryGraceMs' | 'rpcTimeoutMs'>;
 
 /** Most ids in one POST /v1/claims. */
 export const MAX_IDS_PER_CLAIM_REQUEST = 1000;
