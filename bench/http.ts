@@ -11,13 +11,17 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { buildAppApi } from '../src/http/index.js';
-import { createMetrics } from '../src/metrics.js';
 import type { MemberRecord } from '../src/core/types.js';
-import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type PlacementTable } from '../src/placement/index.js';
-import { tuneHeapForAgent } from '../src/runtime/heap-tuning.js';
-import { RouteIndex } from '../src/runtime/route-index.js';
+import type { PlacementTable } from '../src/placement/index.js';
 import type { AgentView, HealthView, MemberView, TableView } from '../src/runtime/view.js';
+import { shipped } from './shipped.js';
+
+// The server runs the built code (./shipped.ts says why).
+const { buildAppApi } = await shipped<typeof import('../src/http/index.js')>('http/index.js');
+const { createMetrics } = await shipped<typeof import('../src/metrics.js')>('metrics.js');
+const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS } = await shipped<typeof import('../src/placement/index.js')>('placement/index.js');
+const { tuneHeapForAgent } = await shipped<typeof import('../src/runtime/heap-tuning.js')>('runtime/heap-tuning.js');
+const { RouteIndex } = await shipped<typeof import('../src/runtime/route-index.js')>('runtime/route-index.js');
 
 const MEMBERS = 10;
 const BATCH_KEYS = 10_000;

@@ -10,17 +10,14 @@
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import {
-  buildTable,
-  DEFAULT_REPLICAS,
-  DEFAULT_SHARDS,
-  DEFAULT_VNODES,
-  diffTables,
-  type OwnershipTable,
-  type PlacementOptions,
-} from '../src/placement/index.js';
-import { jumpUnchecked } from '../src/placement/jump.js';
-import { clearRingCache, lastRankPath } from '../src/placement/ring-cache.js';
+import type { OwnershipTable, PlacementOptions } from '../src/placement/index.js';
+import { shipped } from './shipped.js';
+
+// The built code (./shipped.ts says why).
+const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, DEFAULT_VNODES, diffTables } =
+  await shipped<typeof import('../src/placement/index.js')>('placement/index.js');
+const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
+const { clearRingCache, lastRankPath } = await shipped<typeof import('../src/placement/ring-cache.js')>('placement/ring-cache.js');
 
 interface HashRingLike {
   get(key: string): string;
