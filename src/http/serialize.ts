@@ -190,7 +190,7 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
     out.set(tail, at);
     at += tail.length;
   }
-  return closeBatch(out, at);
+  return closeBatch(out, at).body;
 }
 
 /** One answer from a RouteEncoder's parts: the same bytes as serializeRouteAnswerBytes. */
@@ -208,44 +208,93 @@ export function serializeEncodedAnswer(key: string, shard: number, tail: Uint8Ar
   return out;
 }
 
+/** A batch answer: `body` is a view of `backing`, which goes back to its pool once the response is over. */
+export interface EncodedBatch {
+  readonly body: Buffer;
+  readonly backing: Buffer;
+}
+
+/** Where batch answers are written: a BatchBufferPool, or plain allocation. */
+export interface BatchBufferSource {
+  acquire(bytes: number): Buffer;
+  release(buffer: Buffer): void;
+}
+
+const ALLOCATE: BatchBufferSource = { acquire: (bytes) => Buffer.allocUnsafe(bytes), release: () => {} };
+
+/** Decimal digits of a shard number (shards are below 2^31). */
+function shardDigits(n: number): number {
+  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 1000000 ? 6 : digitCount(n);
+}
+
+/** Room one encoded answer may take, with the separator before it and the batch's closing bytes. */
+function answerRoom(key: string, tail: Uint8Array): number {
+  return FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * key.length + tail.length + CLOSE.length;
+}
+
 /**
- * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read
- * and three copies; no answer objects. The same JSON as serializeRouteBatch over encoder answers.
+ * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read,
+ * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The same
+ * JSON as serializeRouteBatch over encoder answers. The output buffer comes from `buffers`, so a batch
+ * after the first writes into memory that is already mapped.
  */
-export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly string[]): Buffer {
+export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly string[], buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
   const head = Buffer.from(`{"version":${jsonString(encoder.version)},"routes":[`, 'utf8');
   const n = keys.length;
-  let out = Buffer.allocUnsafe(head.length + CLOSE.length + 64);
+  // The first answer sizes the buffer for all (answers of one table are about the same length).
+  const first = keys[0];
+  const firstNeed = first === undefined ? 0 : answerRoom(first, encoder.tailOf(first, encoder.shardOf(first)));
+  let out = buffers.acquire(head.length + CLOSE.length + n * firstNeed);
   let at = put(out, 0, head);
   for (let i = 0; i < n; i++) {
     const key = keys[i] as string;
     const shard = encoder.shardOf(key);
     const tail = encoder.tailOf(key, shard);
-    const need = FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * key.length + tail.length + CLOSE.length;
+    const keyUnits = key.length;
+    const need = answerRoom(key, tail);
     if (at + need > out.length) {
-      // The first answer sizes the buffer for all (answers of one table are about the same length).
-      const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + need, i === 0 ? head.length + CLOSE.length + n * need : 0));
+      const grown = buffers.acquire(Math.max(out.length * 2, at + need));
       out.copy(grown, 0, 0, at);
+      buffers.release(out);
       out = grown;
     }
     if (i > 0) out[at++] = 0x2c; // ,
-    at = put(out, at, KEY_OPEN);
-    at = putKey(out, at, key);
-    at = put(out, at, SHARD_FIELD);
-    at = putDigits(out, at, shard);
+    const keyStart = put(out, at, KEY_OPEN);
+    out[keyStart] = 0x22;
+    let plain = true;
+    for (let c = 0; c < keyUnits; c++) {
+      const code = key.charCodeAt(c);
+      if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) {
+        plain = false;
+        break;
+      }
+      out[keyStart + 1 + c] = code;
+    }
+    at = plain ? keyStart + 1 + keyUnits : keyStart + out.write(JSON.stringify(key), keyStart, 'utf8') - 1;
+    out[at] = 0x22; // the key's closing quote
+    at = put(out, at + 1, SHARD_FIELD);
+    const digits = shardDigits(shard);
+    for (let p = at + digits - 1, v = shard; p >= at; p--) {
+      const q = (v / 10) | 0;
+      out[p] = 48 + v - q * 10;
+      v = q;
+    }
+    at += digits;
     out.set(tail, at);
     at += tail.length;
   }
-  return closeBatch(out, at);
+  return closeBatch(out, at, buffers);
 }
 
 /** Ends a batch answer written into `out` up to `at`: the closing bytes, growing the buffer if needed. */
-function closeBatch(out: Buffer, at: number): Buffer {
+function closeBatch(out: Buffer, at: number, buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
   if (at + CLOSE.length > out.length) {
-    const grown = Buffer.allocUnsafe(at + CLOSE.length);
+    const grown = buffers.acquire(at + CLOSE.length);
     out.copy(grown, 0, 0, at);
+    buffers.release(out);
     out = grown;
   }
   at = put(out, at, CLOSE);
-  return out.subarray(0, at);
+  return { body: out.subarray(0, at), backing: out };
 }

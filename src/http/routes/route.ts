@@ -15,6 +15,7 @@ import type { HttpLimits } from '../limits.js';
 import { routeBatchBodySchema, routeParamsSchema } from '../schemas.js';
 import { serializeEncodedAnswer, serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
 import { claimedRouteAnswerBytes, hasClaimedAnswer, routeBatchWithClaimsBytes } from '../../ownership/route-json.js';
+import { BatchBufferPool } from '../batch-buffers.js';
 
 export interface RoutePluginOptions {
   readonly view: AgentView;
@@ -63,6 +64,12 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
   // Plain-number tallies: no label hashing per request (see RouteTally).
   const single = metrics.routes.single;
   const batch = metrics.routes.batch;
+  // Batch answers are written into reused buffers (../batch-buffers.ts); one pool per app instance.
+  const batchBuffers = new BatchBufferPool();
+  app.addHook('onClose', (_instance, next) => {
+    batchBuffers.clear();
+    next();
+  });
 
   app.get(
     '/v1/route/:key',
@@ -103,7 +110,10 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
         const answers = keys.map((k) => claims.routeClaiming(k));
         body = routeBatchWithClaimsBytes(answers[0]?.version ?? view.table(false).version, answers);
       } else if (encoder) {
-        body = serializeEncodedBatch(encoder, keys);
+        const encoded = serializeEncodedBatch(encoder, keys, batchBuffers);
+        body = encoded.body;
+        // 'close' comes once the answer is written to the kernel or the connection is gone: not before.
+        reply.raw.once('close', () => batchBuffers.release(encoded.backing));
       } else {
         const answers = view.routeMany(keys);
         const version = answers[0]?.version ?? view.table(false).version;
