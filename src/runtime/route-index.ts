@@ -15,6 +15,7 @@ import type { RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
 interface Tail {
   readonly owner: RouteOwner | null;
   readonly replicas: readonly RouteOwner[];
+  readonly json: string;
   readonly bytes: Buffer;
 }
 
@@ -78,6 +79,10 @@ export class RouteIndex implements RouteEncoder {
     return this.tailAt(shard).bytes;
   }
 
+  tailTextOf(_key: string, shard: number): string {
+    return this.tailAt(shard).json;
+  }
+
   private tailAt(shard: number): Tail {
     let ids = this.shardTails;
     if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
@@ -110,11 +115,8 @@ export class RouteIndex implements RouteEncoder {
       replicas[r] = this.owners[i]!;
       replicaJsons[r] = this.ownerJsons[i]!;
     }
-    const tail: Tail = {
-      owner: m < 0 ? null : this.owners[m]!,
-      replicas: Object.freeze(replicas),
-      bytes: Buffer.from(tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson), 'utf8'),
-    };
+    const json = tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson);
+    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, bytes: Buffer.from(json, 'utf8') };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
     this.tailIds.set(combo, this.tails.length);

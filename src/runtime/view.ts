@@ -113,6 +113,8 @@ export interface RouteEncoder {
   shardOf(key: string): number;
   /** UTF-8 JSON after the answer's shard number: `,"owner":…,"replicas":[…],"version":"…"}`. Shared: do not modify. */
   tailOf(key: string, shard: number): Uint8Array;
+  /** The same JSON as tailOf, as text (single answers are sent as strings). */
+  tailTextOf(key: string, shard: number): string;
 }
 
 export interface AgentView {

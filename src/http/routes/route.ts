@@ -13,7 +13,7 @@ import type { AgentView } from '../../runtime/view.js';
 import { checkKey } from '../keys.js';
 import type { HttpLimits } from '../limits.js';
 import { routeBatchBodySchema, routeParamsSchema } from '../schemas.js';
-import { serializeEncodedAnswer, serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
+import { serializeEncodedAnswerText, serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
 import { claimedRouteAnswerBytes, hasClaimedAnswer, routeBatchWithClaimsBytes } from '../../ownership/route-json.js';
 import { BatchBufferPool } from '../batch-buffers.js';
 
@@ -81,12 +81,12 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
       const claims = view.claims;
       const claimed = claims === undefined ? undefined : wantsClaim(request.query) ? claims.routeClaiming(key) : claims.claimedRoute(key);
       const encoder = claimed === undefined ? view.routeEncoder?.() : undefined;
-      let body: Buffer;
+      let body: Buffer | string;
       if (claimed !== undefined) {
         body = claimed.claimed === true ? claimedRouteAnswerBytes(claimed) : serializeRouteAnswerBytes(claimed);
       } else if (encoder) {
         const shard = encoder.shardOf(key);
-        body = serializeEncodedAnswer(key, shard, encoder.tailOf(key, shard));
+        body = serializeEncodedAnswerText(key, shard, encoder.tailTextOf(key, shard));
       } else {
         body = serializeRouteAnswerBytes(view.route(key));
       }
