@@ -4,5 +4,5 @@ export { configSchema, type SwimringConfig, type ResolvedConfig, PROFILE_NAMES, 
 export { loadConfig, type LoadConfigInput, type LoadConfigResult } from './config/load.js';
 export { OPTION_DOCS, type OptionDoc } from './config/options.js';
 export { renderConfigDocs } from './config/docs.js';
-export { formatHostPort, isLoopbackHost, type HostPort } from './config/address.js';
+export { formatHostPort, isLoopbackHost, type HostPort } from './net/address.js';
 export type { AppHealth } from './config/fields.js';

@@ -1,6 +1,6 @@
 // The Apply options' own checks, used by the configuration schema (src/config/schema.ts).
 import { z } from 'zod';
-import { isLoopbackHost } from '../config/address.js';
+import { isLoopbackHost } from '../net/address.js';
 
 /**
  * --app-handler-url: an http:// URL on this machine (127.0.0.0/8, ::1 or localhost) with an explicit

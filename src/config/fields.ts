@@ -1,7 +1,7 @@
 // Zod building blocks for option values. Every value arrives either as text (flag, environment) or as a
 // JSON value (config file), so each field accepts both and turns it into its resolved form.
 import { z } from 'zod';
-import { parseHost, parseHostPort, isWildcardHost, type HostPort, type HostPortRules } from './address.js';
+import { parseHost, parseHostPort, isWildcardHost, type HostPort, type HostPortRules } from '../net/address.js';
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { PROFILES, validateConfig, type SwimConfig } from '../core/config.js';
 import { MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
-import { formatHostPort, isLoopbackHost, isWildcardHost, type HostPort } from './address.js';
+import { formatHostPort, isLoopbackHost, isWildcardHost, type HostPort } from '../net/address.js';
 import { appHandlerUrl } from '../apply/config.js';
 import type { ApplyConfig } from '../apply/service.js';
 import type { ClaimConfig } from '../ownership/config.js';

@@ -162,10 +162,8 @@ export function checkAddress(value: unknown, field: string): string | Rejection 
   const text = checkText(value, field, 1, MAX_ADDRESS_BYTES);
   if (typeof text !== 'string') return text;
   if (text.trim() !== text) return invalid(field, `"${truncate(text)}" has surrounding spaces`);
-  const hp = parseHostPort(text);
-  if (typeof hp === 'string') return invalid(field, hp);
-  if (hp.port === 0) return invalid(field, `"${text}": port 0 is not reachable`);
-  return text;
+  const hp = parseHostPort(text, { allowPortZero: false, hosts: 'shape' });
+  return hp.ok ? text : invalid(field, hp.reason);
 }
 
 /** uint64 (a decimal string with longs: String) that a JS number holds exactly. */

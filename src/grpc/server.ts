@@ -83,8 +83,8 @@ const MAX_CONCURRENT_STREAMS = 100;
 
 export async function startControlPlaneServer(opts: ControlPlaneServerOptions): Promise<ControlPlaneServer> {
   const limits = resolveLimits(opts.limits);
-  const parsedBind = parseHostPort(opts.bind);
-  if (typeof parsedBind === 'string') throw new Error(`control plane bind address: ${parsedBind}`);
+  const parsedBind = parseHostPort(opts.bind, { allowPortZero: true, hosts: 'shape' });
+  if (!parsedBind.ok) throw new Error(`control plane bind address: ${parsedBind.reason}`);
 
   const report = reporter(opts.onReject);
   const methods = boundedMethods(limits);

@@ -3,7 +3,7 @@
 // their token from every client (requireAdminToken).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { isLoopbackHost } from '../config/address.js';
+import { isLoopbackHost } from '../net/address.js';
 import type { Metrics } from '../metrics.js';
 import { sendError } from './errors.js';
 

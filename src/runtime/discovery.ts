@@ -30,18 +30,19 @@ export class SeedResolver {
     const addresses = new Set<string>();
     const problems: string[] = [];
     for (const seed of seeds) {
-      const hp = parseHostPort(seed, this.opts.defaultPort);
-      if (typeof hp === 'string') {
-        problems.push(hp);
+      const parsed = parseHostPort(seed, { allowPortZero: true, defaultPort: this.opts.defaultPort, hosts: 'shape' });
+      if (!parsed.ok) {
+        problems.push(parsed.reason);
         continue;
       }
+      const hp = parsed.value;
       if (isIP(hp.host) !== 0) {
-        addresses.add(formatHostPort(hp.host, hp.port));
+        addresses.add(formatHostPort(hp));
         continue;
       }
       const ips = await this.lookupAll(hp.host);
       if (ips.length === 0) problems.push(`${seed}: no A or AAAA records`);
-      for (const ip of ips) addresses.add(formatHostPort(ip, hp.port));
+      for (const ip of ips) addresses.add(formatHostPort({ host: ip, port: hp.port }));
     }
     return { addresses: [...addresses].sort(), problems };
   }

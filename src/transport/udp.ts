@@ -32,7 +32,7 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
   const family = isIP(bind.host) === 6 ? 'udp6' : 'udp4';
   const socket: SocketAsPromised = DgramAsPromised.createSocket({ type: family, reuseAddr: false });
   const info = await socket.bind(bind.port, bind.host);
-  const localAddress = formatHostPort(info.address, info.port);
+  const localAddress = formatHostPort({ host: info.address, port: info.port });
   const maxBytes = opts.maxDatagramBytes ?? MAX_UDP_PAYLOAD;
   let closed = false;
 
@@ -42,7 +42,7 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
     while (!closed) {
       const packet = await socket.recv().catch(() => undefined);
       if (!packet) break;
-      const from = formatHostPort(unmapV4(packet.rinfo.address), packet.rinfo.port);
+      const from = formatHostPort({ host: unmapV4(packet.rinfo.address), port: packet.rinfo.port });
       if (packet.msg.length > maxBytes) {
         opts.onOversize?.(from, packet.msg.length);
         continue;

@@ -85,7 +85,7 @@ describe('convert', () => {
       [' 10.0.0.1:1', /surrounding spaces/],
       ['10.0.0.1', /missing ":port"/],
       ['10.0.0.1:0', /port 0/],
-      ['10.0.0.1:65536', /out of range/],
+      ['10.0.0.1:65536', /outside 1-65535/],
       ['::1:80', /\[addr\]:port/],
       ['[zz]:80', /not an IPv6 address/],
       ['h o:1', /not a valid host name/],
