@@ -126,6 +126,14 @@ export class SwimCore {
     return this.membership.get(name);
   }
 
+  /**
+   * What a full-state exchange (Negotiate) carries: members() plus the reaped members as they were last
+   * seen. A query: it changes nothing, so digest anti-entropy can read it as often as it likes.
+   */
+  fullState(): MemberRecord[] {
+    return this.membership.fullState();
+  }
+
   /** True once any Negotiate succeeded or a peer was learned. */
   isJoined(): boolean {
     return this.membership.isJoined();
@@ -223,7 +231,7 @@ export class SwimCore {
   onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {
     const effects: Effect[] = [];
     this.membership.merge(remote, now, effects);
-    return { reply: this.membership.fullState(), effects };
+    return { reply: this.fullState(), effects };
   }
 
   onNegotiateReply(requestId: number, remote: readonly MemberRecord[], now: Millis): Effect[] {

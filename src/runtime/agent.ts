@@ -207,8 +207,7 @@ export class Agent implements AgentView {
       client: this.grpcClient,
       limits: DEFAULT_LIMITS,
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
-      // What a Negotiate would carry (records and tombstones): merging nothing returns it, with no effects.
-      memberState: () => this.core.onNegotiate([], false, this.now()).reply,
+      memberState: () => this.core.fullState(),
       mergeMembers: (records) => this.run((now) => this.core.onNegotiate(records, false, now).effects),
       // FetchEntries merges members and claims like Negotiate does: the same label and key-proof gate.
       checkContext: (ctx) => {
@@ -284,8 +283,8 @@ export class Agent implements AgentView {
       },
     });
     const gossipPort = mustParseHostPort(this.udp.localAddress).port;
-    this.gossipAddr = formatHostPort(this.opts.advertiseHost, gossipPort);
-    this.grpcAddr = formatHostPort(this.opts.advertiseHost, this.grpcServer.port);
+    this.gossipAddr = formatHostPort({ host: this.opts.advertiseHost, port: gossipPort });
+    this.grpcAddr = formatHostPort({ host: this.opts.advertiseHost, port: this.grpcServer.port });
 
     const meta: MemberMeta = { appAddr: this.opts.appAddr, serving: this.wantServing(), tags: this.opts.tags };
     const seed = randomBytes(4).readUInt32LE(0);

@@ -182,9 +182,24 @@ describe('healing partitions', () => {
     gossipTo(core, [dead('b')], 0);
     core.tick(5000);
     assert.equal(core.member('b'), undefined);
-    const { reply } = core.onNegotiate([], false, 6000);
-    assert.deepEqual(reply.map((r) => `${r.name}:${r.state}`).sort(), ['a:alive', 'b:dead', 'c:alive']);
+    const state = core.fullState();
+    assert.deepEqual(state.map((r) => `${r.name}:${r.state}`).sort(), ['a:alive', 'b:dead', 'c:alive']);
     assert.deepEqual(core.members().map((r) => r.name).sort(), ['a', 'c'], 'members() lists only the table');
+    const { reply, effects } = core.onNegotiate([], false, 6000);
+    assert.deepEqual(reply, state, 'an empty Negotiate answers with the same full state');
+    assert.deepEqual(effects, []);
+  });
+
+  test('fullState() is a query: reading it changes nothing a later step can see', () => {
+    const run = (readState: boolean): unknown => {
+      const core = coreKnowing('a', ['b', 'c'], {}, slow);
+      gossipTo(core, [dead('b')], 0);
+      const effects = [...core.tick(5000)];
+      if (readState) for (let i = 0; i < 3; i++) core.fullState().pop();
+      effects.push(...core.tick(200_000), ...core.join([grpcAddr('c')], 200_001));
+      return { effects, state: core.fullState(), members: core.members(), pending: core.pendingBroadcasts(), joined: core.isJoined() };
+    };
+    assert.deepEqual(run(true), run(false));
   });
 
   test('a member told it is held dead (even reaped) refutes, and the refutation gets through the tombstone', () => {
