@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CleanupHooks } from './cleanup-hooks.js';
 import { HostCluster, waitFor, type Life, type ObservedEvent } from './cluster.js';
 import { allSee, everywhereAfter, firstEventAfter, routesAgree, seconds, stateIn, sumMetric, viewsConverged } from './checks.js';
 import { hostsSkipReason, removeStaleNamespaces } from './netns.js';
@@ -39,11 +40,7 @@ describe('ten sidecars in ten network namespaces', { timeout: 20 * 60_000 }, () 
   const startedAt = Date.now();
   const names = (lives: readonly Life[]): string[] => lives.map((l) => l.name);
   const others = (...excluded: Life[]): Life[] => cluster.all().filter((l) => !excluded.includes(l));
-  const cleanup = (): void => cluster.destroySync();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    cleanup();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
+  const hooks = new CleanupHooks(() => cluster.destroySync());
 
   /** Every member alive in every view under one version, and routes agree. Returns ms it took. */
   async function healthy(boundMs = HEAL_BOUND_MS): Promise<number> {
@@ -80,9 +77,7 @@ describe('ten sidecars in ten network namespaces', { timeout: 20 * 60_000 }, () 
     }
     const stale = removeStaleNamespaces();
     if (stale.length > 0) console.log(`# removed stale namespaces of an earlier run: ${stale.join(', ')}`);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('exit', cleanup);
+    hooks.install();
     try {
       await cluster.create();
       await waitFor('all ten ready', 120_000, async () => (await Promise.all(cluster.all().map((l) => cluster.ready(l)))).every(Boolean), 500);
@@ -97,10 +92,7 @@ describe('ten sidecars in ten network namespaces', { timeout: 20 * 60_000 }, () 
 
   after(() => {
     if (skip) return;
-    cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', cleanup);
+    hooks.release();
     summary.finish(Date.now() - startedAt);
   });
 

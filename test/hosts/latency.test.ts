@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CleanupHooks } from './cleanup-hooks.js';
 import { HostCluster, waitFor, type Life } from './cluster.js';
 import { routesAgree, seconds, sumMetric, viewsConverged } from './checks.js';
 import { hostsSkipReason, removeStaleNamespaces } from './netns.js';
@@ -18,26 +19,17 @@ describe('ten sidecars behind 200 ms +/- 50 ms links', { timeout: 6 * 60_000 }, 
   const summary = new Summary('swimring-hosts-latency-summary.md', false);
   const startedAt = Date.now();
   const names = (lives: readonly Life[]): string[] => lives.map((l) => l.name);
-  const cleanup = (): void => cluster.destroySync();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    cleanup();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
+  const hooks = new CleanupHooks(() => cluster.destroySync());
 
   before(() => {
     if (skip) return;
     removeStaleNamespaces();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('exit', cleanup);
+    hooks.install();
   });
 
   after(() => {
     if (skip) return;
-    cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', cleanup);
+    hooks.release();
     summary.finish(Date.now() - startedAt);
   });
 
