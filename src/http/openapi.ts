@@ -45,6 +45,10 @@ const routeAnswer = z
     owner: routeOwner.nullable().describe('null only when no member owns shards (for example every app is unready)'),
     replicas: z.array(routeOwner),
     version: z.string().describe('ownership table version: equal versions mean equal answers'),
+    claimed: z
+      .literal(true)
+      .optional()
+      .describe('present when the key is claimed (docs/ownership.md): owner is the claimant, whatever the ring says'),
   })
   .meta({ id: 'RouteAnswer' });
 

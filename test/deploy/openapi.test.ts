@@ -16,7 +16,7 @@ import { routePlugin } from '../../src/http/routes/route.js';
 import { watchPlugin } from '../../src/http/routes/watch.js';
 import { createServer } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics.js';
-import { FakeView } from '../http/fake-view.js';
+import { FakeView, FakeViewWithClaims } from '../http/fake-view.js';
 import { ROOT } from './manifests.js';
 
 const DOC_FILE = join(ROOT, 'docs', 'openapi.json');
@@ -50,7 +50,7 @@ type OpenApiDoc = { openapi: string; paths: Record<string, Record<string, { summ
 describe('OpenAPI', () => {
   let app: FastifyInstance;
   let served: OpenApiDoc;
-  const view = new FakeView();
+  const view = new FakeViewWithClaims();
 
   before(async () => {
     const built = await appWithOpenApi(view);
@@ -98,7 +98,7 @@ describe('OpenAPI', () => {
     assert.deepEqual(parsed.data, body, `${route} ${status}: the answer has fields the document does not name`);
   }
 
-  const cases: [string, InjectOptions & { method: 'GET' | 'POST'; url: string }, number][] = [
+  const cases: [string, InjectOptions & { method: 'GET' | 'POST' | 'DELETE'; url: string }, number][] = [
     ['GET /v1/route/:key', { method: 'GET', url: '/v1/route/user-42' }, 200],
     ['GET /v1/route/:key', { method: 'GET', url: `/v1/route/${'k'.repeat(2000)}` }, 400],
     ['POST /v1/route', { method: 'POST', url: '/v1/route', payload: { keys: ['a', 'b', 'a'] } }, 200],
@@ -109,6 +109,20 @@ describe('OpenAPI', () => {
     ['GET /v1/table', { method: 'GET', url: '/v1/table?owners=maybe' }, 400],
     ['POST /v1/leave', { method: 'POST', url: '/v1/leave', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 202],
     ['POST /v1/leave', { method: 'POST', url: '/v1/leave' }, 401],
+    // Claims (FakeClaims: "theirs" held by m2, "mine" by this member); in order, each may change them.
+    ['POST /v1/claims', { method: 'POST', url: '/v1/claims', payload: { ids: ['fresh', 'mine', 'theirs'], ttl_ms: 60_000 } }, 200],
+    ['POST /v1/claims', { method: 'POST', url: '/v1/claims', payload: { ids: ['forever'], ttl_ms: null } }, 200],
+    ['POST /v1/claims', { method: 'POST', url: '/v1/claims', payload: { ids: [] } }, 400],
+    ['GET /v1/claims/local', { method: 'GET', url: '/v1/claims/local' }, 200],
+    ['GET /v1/claims/local', { method: 'GET', url: '/v1/claims/local?limit=1' }, 200],
+    ['GET /v1/claims/local', { method: 'GET', url: '/v1/claims/local?page_token=x' }, 400],
+    ['GET /v1/claims/:id', { method: 'GET', url: '/v1/claims/theirs' }, 200],
+    ['GET /v1/claims/:id', { method: 'GET', url: '/v1/claims/nobody' }, 404],
+    ['GET /v1/claims/:id', { method: 'GET', url: `/v1/claims/${'i'.repeat(300)}` }, 400],
+    ['DELETE /v1/claims/:id', { method: 'DELETE', url: `/v1/claims/${'i'.repeat(300)}` }, 400],
+    ['DELETE /v1/claims/:id', { method: 'DELETE', url: '/v1/claims/theirs' }, 409],
+    ['DELETE /v1/claims/:id', { method: 'DELETE', url: '/v1/claims/mine' }, 200],
+    ['DELETE /v1/claims/:id', { method: 'DELETE', url: '/v1/claims/mine' }, 404],
   ];
   for (const [route, request, status] of cases) {
     test(`${request.method} ${request.url.slice(0, 40)} answers ${status} as documented`, async () => {
@@ -117,4 +131,38 @@ describe('OpenAPI', () => {
       fits(route, status, JSON.parse(res.body));
     });
   }
+
+  test('the cases above cover every documented claim status but 501 (next test) and 503 (not_serving)', () => {
+    const covered = new Set(cases.map(([route, , status]) => `${route} ${status}`));
+    const documented = Object.entries(ROUTE_DOCS)
+      .filter(([route]) => route.includes('/v1/claims'))
+      .flatMap(([route, doc]) => Object.keys(doc.response).map((status) => `${route} ${status}`));
+    const missing = documented.filter((s) => !covered.has(s) && !s.endsWith(' 501') && !s.endsWith(' 503'));
+    assert.deepEqual(missing, []);
+  });
+
+  test('an agent without claims answers every claim route 501 as documented', async () => {
+    const bare = buildAppApi(new FakeView(), { metrics: createMetrics(), adminToken: ADMIN_TOKEN });
+    try {
+      for (const [route, method, url] of [
+        ['POST /v1/claims', 'POST', '/v1/claims'],
+        ['GET /v1/claims/local', 'GET', '/v1/claims/local'],
+        ['GET /v1/claims/:id', 'GET', '/v1/claims/x'],
+        ['DELETE /v1/claims/:id', 'DELETE', '/v1/claims/x'],
+      ] as const) {
+        const res = await bare.inject({ method, url, ...(method === 'POST' ? { payload: { ids: ['x'] } } : {}) });
+        assert.equal(res.statusCode, 501, `${route}: ${res.body}`);
+        fits(route, 501, JSON.parse(res.body));
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+
+  test('a route answer for a claimed key fits RouteAnswer', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/route/theirs' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal((JSON.parse(res.body) as { claimed?: boolean }).claimed, true);
+    fits('GET /v1/route/:key', 200, JSON.parse(res.body));
+  });
 });

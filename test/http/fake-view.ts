@@ -1,4 +1,6 @@
-// A fixed AgentView for the HTTP tests: three members, a toy placement, events pushed by hand.
+// A fixed AgentView for the HTTP tests: three members, a toy placement, events pushed by hand; no claims
+// (the claim routes answer 501), unless FakeViewWithClaims.
+import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
 import type { AgentView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
 
 export const SHARDS = 64;
@@ -32,7 +34,7 @@ export class FakeView implements AgentView {
   live: HealthView = { ok: true, reasons: [] };
   leaveCalls = 0;
   readonly listeners = new Set<(e: WatchEvent) => void>();
-  private readonly owners: RouteOwner[];
+  readonly owners: RouteOwner[];
   /** Like the runtime: one replicas array per shard, shared by every answer on that shard. */
   private readonly replicasByShard: (readonly RouteOwner[])[];
 
@@ -89,5 +91,87 @@ export class FakeView implements AgentView {
 
   liveness(): HealthView {
     return this.live;
+  }
+}
+
+export class FakeViewWithClaims extends FakeView {
+  readonly claims: FakeClaims = new FakeClaims(this, (key) => super.route(key));
+
+  override route(key: string): RouteAnswer {
+    return this.claims.claimedRoute(key) ?? super.route(key);
+  }
+}
+
+/**
+ * Claims in a Map, for the HTTP edge's tests: no expiry, no races, no peers. It starts with "theirs"
+ * held by m2 and "mine" held by m1 (the FakeView's self); claims and releases act for m1.
+ */
+export class FakeClaims implements ClaimsView {
+  /** The agent's defaults, so the app serves the same OpenAPI document with or without this fake. */
+  readonly maxIdsPerRequest = 1000;
+  readonly maxTtlMs = 86_400_000;
+  readonly held = new Map<string, ClaimView>();
+  private clock = 1_700_000_000_000;
+
+  /** ringRoute: the view's answer without claims. */
+  constructor(
+    private readonly view: FakeView,
+    private readonly ringRoute: (key: string) => RouteAnswer,
+  ) {
+    this.hold('theirs', 'm2', null);
+    this.hold('mine', view.name, this.clock + 60_000);
+  }
+
+  claim(ids: readonly string[], ttlMs: number | null | undefined): ClaimRequestResult {
+    const results = ids.map((id): ClaimItemView => {
+      const held = this.held.get(id);
+      if (held !== undefined && held.ownerName !== this.view.name) return { id, status: 'owned_elsewhere', claim: held };
+      const expiresAtMs = ttlMs === null ? null : this.clock + (ttlMs ?? 60_000);
+      return { id, status: held === undefined ? 'claimed' : 'renewed', claim: this.hold(id, this.view.name, expiresAtMs) };
+    });
+    return { ok: true, version: this.view.version, results };
+  }
+
+  release(id: string): ReleaseResult {
+    const held = this.held.get(id);
+    if (held === undefined) return { ok: false, code: 'not_claimed', message: `${JSON.stringify(id)} is not claimed` };
+    if (held.ownerName !== this.view.name) return { ok: false, code: 'claimed_elsewhere', message: `${JSON.stringify(id)} is held by ${held.ownerName}`, claim: held };
+    this.held.delete(id);
+    return { ok: true };
+  }
+
+  lookup(id: string): ClaimView | undefined {
+    return this.held.get(id);
+  }
+
+  /** The page token is the index of the page's first id. */
+  localPage(limit: number, pageToken: string): LocalPage | null {
+    const mine = [...this.held.values()].filter((c) => c.ownerName === this.view.name).map((c) => c.id).sort();
+    const start = pageToken === '' ? 0 : /^\d{1,6}$/.test(pageToken) ? Number(pageToken) : -1;
+    if (start < 0 || start > mine.length) return null;
+    const end = limit > 0 ? Math.min(mine.length, start + limit) : mine.length;
+    return { ids: mine.slice(start, end), nextPageToken: end < mine.length ? String(end) : '', version: this.view.version };
+  }
+
+  hasClaims(): boolean {
+    return this.held.size > 0;
+  }
+
+  claimedRoute(key: string): RouteAnswer | undefined {
+    const held = this.held.get(key);
+    return held === undefined ? undefined : { ...this.ringRoute(key), owner: held.owner, claimed: true };
+  }
+
+  routeClaiming(key: string): RouteAnswer {
+    if (!this.held.has(key)) this.hold(key, this.view.name, this.clock + 60_000);
+    return this.claimedRoute(key) ?? this.ringRoute(key);
+  }
+
+  private hold(id: string, ownerName: string, expiresAtMs: number | null): ClaimView {
+    const previous = this.held.get(id);
+    const owner = this.view.owners.find((o) => o.name === ownerName) ?? null;
+    const claim: ClaimView = { id, owner, ownerName, claimedAtMs: previous?.claimedAtMs ?? this.clock++, expiresAtMs };
+    this.held.set(id, claim);
+    return claim;
   }
 }
