@@ -3,6 +3,7 @@
 // member of its ranking (the ring's nearest-point order) that is still below that cap. Replicas are
 // the first R members of the ranking other than the owner, uncapped. Deterministic, and a function of
 // the member set only, but a join or leave can now move shards between members that stay.
+import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { pointHigh, pointLow, segmentBits } from './points.js';
 import { shardPositionsHigh } from './positions.js';
 
@@ -24,11 +25,11 @@ export function boundedCap(factor: number, shards: number, members: number): num
 }
 
 /** Owners (one per shard) and replicas (replicaCount per shard) under the load cap. */
-export function assignBounded(input: BoundedInput): { owners: Int32Array; replicas: Int32Array; replicaCount: number } {
+export function assignBounded(input: BoundedInput): { owners: MemberIndexArray; replicas: MemberIndexArray; replicaCount: number } {
   const { members, shards, replicas, ranked, width } = input;
   const replicaCount = Math.min(replicas, members - 1);
-  const owners = new Int32Array(shards);
-  const replicaOut = new Int32Array(shards * replicaCount);
+  const owners = memberIndexArray(members, shards);
+  const replicaOut = memberIndexArray(members, shards * replicaCount);
   const cap = boundedCap(input.factor, shards, members);
   const loads = new Int32Array(members);
   let fallback: Fallback | null = null;

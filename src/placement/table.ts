@@ -4,6 +4,7 @@ import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
+import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
 import { memberSeeds } from './points.js';
@@ -36,10 +37,10 @@ export class PlacementTable implements OwnershipTable {
   readonly vnodes: number;
   readonly boundedLoad: number | null;
   readonly members: readonly string[];
-  /** Owner member index per shard, -1 when there are no members. */
-  readonly ownerIndex: Int32Array;
+  /** Owner member index per shard, -1 when there are no members (narrowest type: member-index.ts). */
+  readonly ownerIndex: MemberIndexArray;
   /** replicaCount member indexes per shard, shard-major. */
-  readonly replicaIndex: Int32Array;
+  readonly replicaIndex: MemberIndexArray;
   readonly replicaCount: number;
 
   constructor(init: {
@@ -49,8 +50,8 @@ export class PlacementTable implements OwnershipTable {
     vnodes: number;
     boundedLoad: number | null;
     members: readonly string[];
-    ownerIndex: Int32Array;
-    replicaIndex: Int32Array;
+    ownerIndex: MemberIndexArray;
+    replicaIndex: MemberIndexArray;
     replicaCount: number;
   }) {
     this.version = init.version;
@@ -125,14 +126,14 @@ export function buildTable(members: readonly string[], opts: PlacementOptions): 
   const replicaCount = Math.max(0, Math.min(o.replicas, n - 1));
   const base = { version, ...o, members: sorted.names, replicaCount };
   if (n === 0) {
-    return new PlacementTable({ ...base, ownerIndex: new Int32Array(o.shards).fill(-1), replicaIndex: new Int32Array(0) });
+    return new PlacementTable({ ...base, ownerIndex: memberIndexArray(0, o.shards).fill(-1), replicaIndex: memberIndexArray(0, 0) });
   }
   const seeds = memberSeeds(sorted.bytes);
   if (o.boundedLoad === null) {
     const width = Math.min(o.replicas + 1, n);
     const ranked = rankMembers({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: o.replicas + 1 });
-    const ownerIndex = new Int32Array(o.shards);
-    const replicaIndex = new Int32Array(o.shards * replicaCount);
+    const ownerIndex = memberIndexArray(n, o.shards);
+    const replicaIndex = memberIndexArray(n, o.shards * replicaCount);
     for (let s = 0; s < o.shards; s++) {
       ownerIndex[s] = ranked[s * width]!;
       for (let r = 0; r < replicaCount; r++) replicaIndex[s * replicaCount + r] = ranked[s * width + 1 + r]!;

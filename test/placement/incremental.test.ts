@@ -14,7 +14,7 @@ function sameAnswers(patched: PlacementTable, fresh: PlacementTable): void {
   assert.ok(sameInts(patched.replicaIndex, fresh.replicaIndex), 'replicas differ');
 }
 
-function sameInts(a: Int32Array, b: Int32Array): boolean {
+function sameInts(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
