@@ -19,7 +19,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'agent':
       // Before the agent's modules load: their loading is the first burst that would grow the heap.
-      (await import('./runtime/heap-tuning.js')).tuneHeapForAgent();
+      {
+        const heap = await import('./runtime/heap-tuning.js');
+        heap.tuneHeapForAgent();
+        heap.enableHeapCompaction();
+      }
       return (await import('./cli/agent.js')).runAgent(rest);
     case 'members':
       return runMembers(rest);

@@ -205,6 +205,14 @@ let scratchWalk = new Int32Array(0);
 let scratchAheadRef = new Int32Array(0);
 let scratchBehindRef = new Int32Array(0);
 
+/** Drops the scratch arrays builds keep between calls (shards x stride ints: 21 MB at 2^18 shards). */
+export function releaseRingScratch(): void {
+  scratchLimits = new Int32Array(0);
+  scratchWalk = new Int32Array(0);
+  scratchAheadRef = new Int32Array(0);
+  scratchBehindRef = new Int32Array(0);
+}
+
 /**
  * Appends to one list of record dst (count word at dst + dir) the entries of the same list of record
  * src whose members it lacks, up to K. Both lists are in walk order and src's walk starts where dst's

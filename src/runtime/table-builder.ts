@@ -10,6 +10,8 @@
 import { Worker } from 'node:worker_threads';
 import { buildTable, PlacementTable, type PlacementOptions } from '../placement/index.js';
 import { clearRingCache } from '../placement/ring-cache.js';
+import { releaseRingScratch } from '../placement/ring.js';
+import { compactHeap } from './heap-tuning.js';
 import { summarizeMoves, type MoveSummary } from './table-moves.js';
 import { tableInit, type BuildReply, type BuildRequest } from './table-worker.js';
 
@@ -29,13 +31,24 @@ export interface TableBuilderTuning {
   readonly inlineBudgetMs: number;
   /** Quiet time after the last build before the worker is ended and the ring cache dropped, ms. */
   readonly idleMs: number;
+  /**
+   * Runs once per quiet spell, after the worker has ended and the ring cache is dropped: the burst's
+   * garbage (old tables, the worker's messages) is collectable now. By default a full collection when
+   * the agent enabled it (heap-tuning.ts), else nothing.
+   */
+  readonly afterBurst: () => void;
 }
 
 /**
  * 2^16 shards at tens of members build in 15-25 ms of CPU here (2^18: 40-85 ms, plus ~20 ms of move
  * summary), against a 500 ms LAN probe timeout; the budget catches larger clusters and slow machines.
  */
-export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({ inlineMaxShards: 65_536, inlineBudgetMs: 50, idleMs: 10_000 });
+export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({
+  inlineMaxShards: 65_536,
+  inlineBudgetMs: 50,
+  idleMs: 10_000,
+  afterBurst: () => void compactHeap(),
+});
 
 export class TableBuilder {
   private worker: Worker | null = null;
@@ -129,7 +142,7 @@ export class TableBuilder {
     // Too slow for the event loop: the worker takes over from now on.
     if (!this.workerFailed && performance.now() - started > this.tuning.inlineBudgetMs) {
       this.inline = false;
-      clearRingCache();
+      dropRingMemory();
     }
     this.finish(flight, built, failure, 'inline');
   }
@@ -152,7 +165,7 @@ export class TableBuilder {
     worker.on('message', (reply: BuildReply) => this.onReply(reply));
     worker.on('error', (err) => {
       this.onError(`table worker failed: ${err.message}; building on the main thread from now on`);
-      this.dropWorker();
+      void this.dropWorker();
       // A worker that failed once may fail again (a missing file, no memory for an isolate): the main
       // thread can always build, if more slowly. The build it was doing will not answer: start over
       // with the newest set asked for.
@@ -201,8 +214,11 @@ export class TableBuilder {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       if (this.inFlight) return;
-      this.dropWorker();
-      clearRingCache();
+      const ended = this.dropWorker();
+      dropRingMemory();
+      void ended.then(() => {
+        if (!this.closed && !this.inFlight && this.worker === null) this.tuning.afterBurst();
+      });
     }, this.tuning.idleMs);
     this.idleTimer.unref();
   }
@@ -212,11 +228,12 @@ export class TableBuilder {
     this.idleTimer = null;
   }
 
-  private dropWorker(): void {
+  /** Ends the worker if there is one; resolves once it has ended. */
+  private dropWorker(): Promise<unknown> {
     const worker = this.worker;
     this.worker = null;
     this.workerHasLast = false;
-    if (worker) void worker.terminate();
+    return worker ? worker.terminate() : Promise.resolve();
   }
 
   async close(): Promise<void> {
@@ -226,6 +243,12 @@ export class TableBuilder {
     this.worker = null;
     if (worker) await worker.terminate();
   }
+}
+
+/** Placement's memory kept on this thread between builds (ring lists, scratch): 10-45 MB at 2^16-2^18 shards. */
+function dropRingMemory(): void {
+  clearRingCache();
+  releaseRingScratch();
 }
 
 function keyOf(sortedMembers: readonly string[]): string {

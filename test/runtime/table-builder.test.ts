@@ -96,3 +96,27 @@ test('an inline build over its time budget sends later builds to the worker', as
     await builder.close();
   }
 });
+
+for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
+  test(`${mode}: the after-burst hook runs once per quiet spell, with no worker left`, async () => {
+    const calls: boolean[] = [];
+    let builder: TableBuilder | null = null;
+    const c = collect({ ...tuning, idleMs: 20, afterBurst: () => calls.push(builder?.workerAlive ?? true) });
+    builder = c.builder;
+    try {
+      builder.request(['a']);
+      builder.request(['a', 'b']);
+      await c.next();
+      await c.next();
+      while (calls.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 60));
+      assert.deepEqual(calls, [false]);
+      builder.request(['a', 'b', 'c']);
+      await c.next();
+      while (calls.length === 1) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(calls, [false, false]);
+    } finally {
+      await builder.close();
+    }
+  });
+}
