@@ -5,7 +5,9 @@
 // (from the agents' own nodejs_* metrics), memory outside it (ArrayBuffers: ownership tables), the rest
 // of the anonymous memory (malloc: libuv, OpenSSL, gRPC, thread stacks), and the thread count (a live
 // table worker shows as an extra thread).
-// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 10] [--shards N]
+// The agents get the allocator setting the deploy files and `npm start` give them (see MALLOC_ENV);
+// --glibc-default leaves it out, to see what a bare `node dist/main.js agent` costs.
+// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -16,8 +18,12 @@ const { values } = parseArgs({
   options: {
     members: { type: 'string', default: '10' },
     window: { type: 'string', default: '60' },
-    settle: { type: 'string', default: '10' },
+    // Idle is measured a minute after the start-up burst, not during it: 10 s after the last table
+    // build the builder ends its worker and compacts the heap, and V8's memory reducer finishes over
+    // the next tens of seconds (bench/README.md compares settle times).
+    settle: { type: 'string', default: '60' },
     shards: { type: 'string', default: String(DEFAULT_SHARDS) },
+    'glibc-default': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.members);
@@ -25,6 +31,13 @@ const WINDOW_S = Number(values.window);
 const SETTLE_S = Number(values.settle);
 const SHARDS = Number(values.shards);
 const CLK_TCK = 100;
+/**
+ * What deploy/Dockerfile, the Kubernetes manifests and `npm start` set (docs/operations.md, "Memory"):
+ * a fixed glibc mmap threshold, so big freed buffers go back to the kernel instead of staying in malloc's
+ * arenas (~20 MB per idle sidecar at the default shard count).
+ */
+const MALLOC_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+const AGENT_ENV = values['glibc-default'] ? {} : MALLOC_ENV;
 
 interface ProcSample {
   cpuTicks: number;
@@ -53,7 +66,7 @@ const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
 
 const cluster = new Cluster();
 try {
-  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS }));
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS, env: AGENT_ENV }));
   await waitFor('all ready', 120_000, async () => {
     const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
     return ready.every(Boolean);
@@ -85,6 +98,8 @@ try {
   const report = {
     members: N,
     shards: SHARDS,
+    agent_env: AGENT_ENV,
+    settle_s: SETTLE_S,
     window_s: Math.round(elapsedS),
     rss_mb_median: +median(rssMb).toFixed(1),
     rss_mb_max: +Math.max(...rssMb).toFixed(1),
