@@ -86,6 +86,20 @@ const KEY_OPEN = Buffer.from('{"key":');
 const SHARD_FIELD = Buffer.from(',"shard":');
 const CLOSE = Buffer.from(']}');
 
+/** A batch answer: `body` is a view of `backing`, which goes back to its pool once the response is over. */
+export interface EncodedBatch {
+  readonly body: Buffer;
+  readonly backing: Buffer;
+}
+
+/** Where batch answers are written: a BatchBufferPool, or plain allocation. */
+export interface BatchBufferSource {
+  acquire(bytes: number): Buffer;
+  release(buffer: Buffer): void;
+}
+
+const ALLOCATE: BatchBufferSource = { acquire: (bytes) => Buffer.allocUnsafe(bytes), release: () => {} };
+
 /** Small constant pieces are copied byte by byte: cheaper than Buffer#copy's call overhead at this size. */
 function put(out: Buffer, at: number, bytes: Buffer): number {
   for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
@@ -107,13 +121,15 @@ function digitCount(n: number): number {
   return digits;
 }
 
+/** Decimal digits of a shard number: comparisons for the usual sizes, a count beyond. */
+function shardDigits(n: number): number {
+  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 1000000 ? 6 : digitCount(n);
+}
+
 /** Shard numbers are below 2^31, so 32-bit integer arithmetic is exact (and much cheaper than floats). */
 function putDigits(out: Buffer, at: number, n: number): number {
-  if (n < 10) {
-    out[at] = 48 + n;
-    return at + 1;
-  }
-  const digits = digitCount(n);
+  const digits = shardDigits(n);
   for (let i = at + digits - 1; i >= at; i--) {
     const q = (n / 10) | 0;
     out[i] = 48 + n - q * 10;
@@ -143,21 +159,40 @@ const FIXED_ANSWER_BYTES = KEY_OPEN.length + SHARD_FIELD.length + 10 + 1;
 /** Worst case per UTF-16 unit of a key: an escape such as \u001f. */
 const MAX_KEY_BYTES_PER_UNIT = 6;
 
+/** Room one answer may take in a batch: its separator, key, digits and tail, and the closing bytes. */
+function answerRoom(key: string, tail: Uint8Array): number {
+  return FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * key.length + tail.length + CLOSE.length;
+}
+
+/** One answer, {"key":…,"shard":N + tail, at `at`; returns the end. `out` must have answerRoom() left. */
+function putAnswer(out: Buffer, at: number, key: string, shard: number, tail: Uint8Array): number {
+  at = put(out, at, KEY_OPEN);
+  at = putKey(out, at, key);
+  at = put(out, at, SHARD_FIELD);
+  at = putDigits(out, at, shard);
+  out.set(tail, at);
+  return at + tail.length;
+}
+
+/** `out` with at least `need` bytes after `at`: itself, or a larger copy of its first `at` bytes. */
+function withRoom(out: Buffer, at: number, need: number, buffers: BatchBufferSource): Buffer {
+  if (at + need <= out.length) return out;
+  const grown = buffers.acquire(Math.max(out.length * 2, at + need));
+  out.copy(grown, 0, 0, at);
+  buffers.release(out);
+  return grown;
+}
+
 /**
- * One answer as bytes, the same JSON as serializeRouteAnswer. Cheaper to send than the string: a
- * concatenated string is flattened, measured and UTF-8 encoded on its way to the socket, while here
- * the cached tail is copied as bytes into one (pooled) buffer of the exact size.
+ * One answer as bytes, the same JSON as serializeRouteAnswer, for views without a RouteEncoder and for
+ * claimed keys; the cached tail is copied as bytes into a buffer of the exact size.
  */
 export function serializeRouteAnswerBytes(a: RouteAnswer): Buffer {
   const key = a.key;
   if (!isPlainKey(key)) return Buffer.from(serializeRouteAnswer(a), 'utf8');
   const tail = tailOf(a).bytes;
-  const out = Buffer.allocUnsafe(KEY_OPEN.length + key.length + 2 + SHARD_FIELD.length + digitCount(a.shard) + tail.length);
-  let at = put(out, 0, KEY_OPEN);
-  at = putKey(out, at, key);
-  at = put(out, at, SHARD_FIELD);
-  at = putDigits(out, at, a.shard);
-  out.set(tail, at);
+  const out = Buffer.allocUnsafe(KEY_OPEN.length + key.length + 2 + SHARD_FIELD.length + shardDigits(a.shard) + tail.length);
+  putAnswer(out, 0, key, a.shard, tail);
   return out;
 }
 
@@ -170,25 +205,14 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
   const head = Buffer.from(`{"version":${jsonString(version)},"routes":[`, 'utf8');
   const n = answers.length;
   const first = answers[0];
-  const estimate = head.length + CLOSE.length + n * (FIXED_ANSWER_BYTES + 40 + (first === undefined ? 0 : tailOf(first).bytes.length));
-  let out = Buffer.allocUnsafe(estimate);
+  let out: Buffer = Buffer.allocUnsafe(head.length + CLOSE.length + (first === undefined ? 0 : n * answerRoom(first.key, tailOf(first).bytes)));
   let at = put(out, 0, head);
   for (let i = 0; i < n; i++) {
     const a = answers[i] as RouteAnswer;
     const tail = tailOf(a).bytes;
-    const need = FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * a.key.length + tail.length + CLOSE.length;
-    if (at + need > out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
-      out.copy(grown, 0, 0, at);
-      out = grown;
-    }
+    out = withRoom(out, at, answerRoom(a.key, tail), ALLOCATE);
     if (i > 0) out[at++] = 0x2c; // ,
-    at = put(out, at, KEY_OPEN);
-    at = putKey(out, at, a.key);
-    at = put(out, at, SHARD_FIELD);
-    at = putDigits(out, at, a.shard);
-    out.set(tail, at);
-    at += tail.length;
+    at = putAnswer(out, at, a.key, a.shard, tail);
   }
   return closeBatch(out, at).body;
 }
@@ -204,31 +228,6 @@ export function serializeEncodedAnswerText(key: string, shard: number, tail: str
   return `{"key":${jsonString(key)},"shard":${shard}${tail}`;
 }
 
-/** A batch answer: `body` is a view of `backing`, which goes back to its pool once the response is over. */
-export interface EncodedBatch {
-  readonly body: Buffer;
-  readonly backing: Buffer;
-}
-
-/** Where batch answers are written: a BatchBufferPool, or plain allocation. */
-export interface BatchBufferSource {
-  acquire(bytes: number): Buffer;
-  release(buffer: Buffer): void;
-}
-
-const ALLOCATE: BatchBufferSource = { acquire: (bytes) => Buffer.allocUnsafe(bytes), release: () => {} };
-
-/** Decimal digits of a shard number (shards are below 2^31). */
-function shardDigits(n: number): number {
-  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 1000000 ? 6 : digitCount(n);
-}
-
-/** Room one encoded answer may take, with the separator before it and the batch's closing bytes. */
-function answerRoom(key: string, tail: Uint8Array): number {
-  return FIXED_ANSWER_BYTES + 2 + MAX_KEY_BYTES_PER_UNIT * key.length + tail.length + CLOSE.length;
-}
-
 /**
  * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read,
  * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The same
@@ -240,57 +239,23 @@ export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly stri
   const n = keys.length;
   // The first answer sizes the buffer for all (answers of one table are about the same length).
   const first = keys[0];
-  const firstNeed = first === undefined ? 0 : answerRoom(first, encoder.tailOf(first, encoder.shardOf(first)));
-  let out = buffers.acquire(head.length + CLOSE.length + n * firstNeed);
+  const firstRoom = first === undefined ? 0 : answerRoom(first, encoder.tailOf(first, encoder.shardOf(first)));
+  let out = buffers.acquire(head.length + CLOSE.length + n * firstRoom);
   let at = put(out, 0, head);
   for (let i = 0; i < n; i++) {
     const key = keys[i] as string;
     const shard = encoder.shardOf(key);
     const tail = encoder.tailOf(key, shard);
-    const keyUnits = key.length;
-    const need = answerRoom(key, tail);
-    if (at + need > out.length) {
-      const grown = buffers.acquire(Math.max(out.length * 2, at + need));
-      out.copy(grown, 0, 0, at);
-      buffers.release(out);
-      out = grown;
-    }
+    out = withRoom(out, at, answerRoom(key, tail), buffers);
     if (i > 0) out[at++] = 0x2c; // ,
-    const keyStart = put(out, at, KEY_OPEN);
-    out[keyStart] = 0x22;
-    let plain = true;
-    for (let c = 0; c < keyUnits; c++) {
-      const code = key.charCodeAt(c);
-      if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) {
-        plain = false;
-        break;
-      }
-      out[keyStart + 1 + c] = code;
-    }
-    at = plain ? keyStart + 1 + keyUnits : keyStart + out.write(JSON.stringify(key), keyStart, 'utf8') - 1;
-    out[at] = 0x22; // the key's closing quote
-    at = put(out, at + 1, SHARD_FIELD);
-    const digits = shardDigits(shard);
-    for (let p = at + digits - 1, v = shard; p >= at; p--) {
-      const q = (v / 10) | 0;
-      out[p] = 48 + v - q * 10;
-      v = q;
-    }
-    at += digits;
-    out.set(tail, at);
-    at += tail.length;
+    at = putAnswer(out, at, key, shard, tail);
   }
   return closeBatch(out, at, buffers);
 }
 
 /** Ends a batch answer written into `out` up to `at`: the closing bytes, growing the buffer if needed. */
 function closeBatch(out: Buffer, at: number, buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
-  if (at + CLOSE.length > out.length) {
-    const grown = buffers.acquire(at + CLOSE.length);
-    out.copy(grown, 0, 0, at);
-    buffers.release(out);
-    out = grown;
-  }
+  out = withRoom(out, at, CLOSE.length, buffers);
   at = put(out, at, CLOSE);
   return { body: out.subarray(0, at), backing: out };
 }
