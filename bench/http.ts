@@ -11,9 +11,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import type { MemberRecord } from '../src/core/types.js';
 import type { PlacementTable } from '../src/placement/index.js';
 import type { AgentView, HealthView, MemberView, TableView } from '../src/runtime/view.js';
+import { recordsOf } from '../test/runtime/member-records.js';
 import { shipped } from './shipped.js';
 
 // The server runs the built code (./shipped.ts says why).
@@ -28,20 +28,7 @@ const BATCH_KEYS = 10_000;
 
 /** The runtime's own route answers: a RouteIndex (pre-encoded per-shard answers) over a real table. */
 function benchView(table: PlacementTable, names: readonly string[]): AgentView {
-  const records = new Map<string, MemberRecord>(
-    names.map((name, i) => [
-      name,
-      {
-        name,
-        lifeId: `life-${i}`,
-        incarnation: 1,
-        state: 'alive',
-        gossipAddr: `10.1.0.${i}:7946`,
-        grpcAddr: `10.1.0.${i}:7947`,
-        meta: { appAddr: `10.1.0.${i}:8080`, serving: true, tags: {} },
-      },
-    ]),
-  );
+  const records = recordsOf(names);
   const index = new RouteIndex(table, records);
   const ok: HealthView = { ok: true, reasons: [] };
   const members: MemberView[] = names.map((name, i) => ({
@@ -49,7 +36,7 @@ function benchView(table: PlacementTable, names: readonly string[]): AgentView {
     state: 'alive',
     incarnation: 1,
     serving: true,
-    addresses: { gossip: `10.1.0.${i}:7946`, grpc: `10.1.0.${i}:7947`, app: `10.1.0.${i}:8080` },
+    addresses: { gossip: `10.0.0.${i}:7946`, grpc: `10.0.0.${i}:7947`, app: `10.0.0.${i}:8080` },
     tags: {},
     self: false,
   }));

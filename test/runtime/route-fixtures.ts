@@ -1,25 +1,10 @@
 // Member records and a RouteIndex-backed AgentView for route tests.
-import type { MemberRecord } from '../../src/core/types.js';
 import { buildTable } from '../../src/placement/index.js';
 import { RouteIndex } from '../../src/runtime/route-index.js';
 import type { AgentView } from '../../src/runtime/view.js';
+import { recordsOf } from './member-records.js';
 
-export function recordsOf(names: readonly string[], serving = true, port = 8080): Map<string, MemberRecord> {
-  return new Map(
-    names.map((name, i) => [
-      name,
-      {
-        name,
-        lifeId: `life-${i}`,
-        incarnation: 1,
-        state: 'alive',
-        gossipAddr: `10.0.0.${i}:7946`,
-        grpcAddr: `10.0.0.${i}:7947`,
-        meta: { appAddr: `10.0.0.${i}:${port}`, serving, tags: {} },
-      },
-    ]),
-  );
-}
+export { recordsOf };
 
 /** `base` with its route methods answered by a real RouteIndex, encoder included, as the agent does. */
 export function indexedView(base: AgentView, names: readonly string[], shards = 4096): { view: AgentView; index: RouteIndex } {
