@@ -142,6 +142,18 @@ export class NamespaceNetwork implements Network {
     }
   }
 
+  /** Installs `script` in every agent's namespace, replacing `table` there if a run left one behind. */
+  private async replaceTableEverywhere(family: string, table: string, script: string): Promise<void> {
+    await Promise.all(this.hosts.map(async (_, i) => {
+      await this.dropTableIn(i, family, table);
+      await this.nftIn(i, script);
+    }));
+  }
+
+  private async dropTableEverywhere(family: string, table: string): Promise<void> {
+    await Promise.all(this.hosts.map((_, i) => this.dropTableIn(i, family, table)));
+  }
+
   /** Counts what each agent sends, in its own namespace's output hook: UDP from the gossip port, TCP on the systems' ports. */
   async installCounters(tcpPorts: readonly number[]): Promise<void> {
     const ports = `{ ${tcpPorts.join(', ')} }`;
@@ -158,10 +170,7 @@ export class NamespaceNetwork implements Network {
       '}',
       '',
     ].join('\n');
-    await Promise.all(this.hosts.map(async (_, i) => {
-      await this.dropTableIn(i, 'inet', NS_COUNT_TABLE);
-      await this.nftIn(i, script);
-    }));
+    await this.replaceTableEverywhere('inet', NS_COUNT_TABLE, script);
   }
 
   async readCounters(): Promise<AgentTraffic> {
@@ -187,7 +196,7 @@ export class NamespaceNetwork implements Network {
   }
 
   async removeCounters(): Promise<void> {
-    await Promise.all(this.hosts.map((_, i) => this.dropTableIn(i, 'inet', NS_COUNT_TABLE)));
+    await this.dropTableEverywhere('inet', NS_COUNT_TABLE);
   }
 
   /**
@@ -208,14 +217,11 @@ export class NamespaceNetwork implements Network {
       '}',
       '',
     ].join('\n');
-    await Promise.all(this.hosts.map(async (_, i) => {
-      await this.dropTableIn(i, 'netdev', NS_LOSS_TABLE);
-      await this.nftIn(i, script);
-    }));
+    await this.replaceTableEverywhere('netdev', NS_LOSS_TABLE, script);
   }
 
   async removeLoss(): Promise<void> {
-    await Promise.all(this.hosts.map((_, i) => this.dropTableIn(i, 'netdev', NS_LOSS_TABLE)));
+    await this.dropTableEverywhere('netdev', NS_LOSS_TABLE);
   }
 
   /** Removes every namespace (and with them every veth, bridge and nft table), killing what is left inside by PID. */
