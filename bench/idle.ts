@@ -6,7 +6,7 @@
 // of the anonymous memory (malloc: libuv, OpenSSL, gRPC, thread stacks), and the thread count (a live
 // table worker shows as an extra thread).
 // The agents get the allocator setting the deploy files and `npm start` give them (see MALLOC_ENV);
-// --glibc-default leaves it out, to see what a bare `node dist/main.js agent` costs.
+// --glibc-default leaves it and --v8-pool-size=1 out, to see what a bare `node dist/main.js agent` costs.
 // Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '60' },
     shards: { type: 'string', default: String(DEFAULT_SHARDS) },
     'glibc-default': { type: 'boolean', default: false },
+    // Node flags for the agents (NODE_OPTIONS) instead of the start commands' --v8-pool-size=1, to compare settings.
+    'node-options': { type: 'string', default: '' },
   },
 });
 const N = Number(values.members);
@@ -37,7 +39,12 @@ const CLK_TCK = 100;
  * arenas (~20 MB per idle sidecar at the default shard count).
  */
 const MALLOC_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072' };
-const AGENT_ENV = values['glibc-default'] ? {} : MALLOC_ENV;
+/** What the same start commands pass to node: one V8 background thread (docs/operations.md, "Memory"). */
+const START_NODE_OPTIONS = '--v8-pool-size=1';
+const AGENT_ENV: Record<string, string> = {
+  ...(values['glibc-default'] ? {} : MALLOC_ENV),
+  NODE_OPTIONS: values['node-options'] || (values['glibc-default'] ? '' : START_NODE_OPTIONS),
+};
 
 interface ProcSample {
   cpuTicks: number;

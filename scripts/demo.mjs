@@ -15,7 +15,7 @@ function start(i) {
     '--gossip-addr', `${host}:17946`, '--grpc-addr', `${host}:17947`, '--http-addr', `${host}:17948`,
     '--ops-addr', `${host}:17949`, '--advertise-host', host, '--app-addr', `${host}:8080`];
   if (i > 1) args.push('--seeds', '127.0.0.1:17947');
-  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, SWIMRING_LOG_LEVEL: 'warn', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' } });
+  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, SWIMRING_LOG_LEVEL: 'warn', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--v8-pool-size=1' } });
   procs.push(child);
   return child;
 }

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { AgentView } from '../runtime/view.js';
 import { requireTokenOffLoopback } from './auth.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
+import { serveOpenApiFile } from './openapi-file.js';
 import { registerOpenApi } from './openapi.js';
 import { claimsPlugin } from './routes/claims.js';
 import { leavePlugin } from './routes/leave.js';
@@ -29,6 +30,11 @@ export interface AppApiOptions {
   readonly keyOps?: KeyOpRunner | null;
   /** --- apply (issue 8): POST /v1/apply/:key (src/apply); absent: answered apply_not_configured. */
   readonly apply?: { readonly applier: Applier; readonly metrics: ApplyMetrics } | null;
+  /**
+   * GET /v1/openapi.json: 'file' (default) serves docs/openapi.json; 'generate' builds the document from
+   * the routes with @fastify/swagger (test/deploy/openapi.test.ts compares the two).
+   */
+  readonly openApi?: 'file' | 'generate';
 }
 
 function notFoundHint(method: string, url: string): string | undefined {
@@ -49,7 +55,8 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
   });
   if (opts.token) requireTokenOffLoopback(app, opts.token, opts.metrics);
   // Before the routes: the OpenAPI plugin learns of routes as they are added (GET /v1/openapi.json).
-  registerOpenApi(app);
+  if (opts.openApi === 'generate') registerOpenApi(app);
+  else serveOpenApiFile(app, opts.metrics);
   const common = { view, metrics: opts.metrics, limits };
   void app.register(routePlugin, common);
   void app.register(membersPlugin, { view });

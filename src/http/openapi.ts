@@ -2,7 +2,8 @@
 // paths, methods and request schemas (zod, converted by fastify-type-provider-zod's transform). The
 // routes write their answers by hand, without response schemas (see ./serialize.ts), so the answers
 // are described here, per route; test/deploy/openapi.test.ts validates real answers against them and
-// keeps docs/openapi.json equal to what the agent serves.
+// keeps docs/openapi.json equal to this document. The agent serves that file (./openapi-file.ts);
+// buildAppApi generates the document itself only when asked to (openApi: 'generate', the tests).
 //
 // Wiring: call registerOpenApi(app) BEFORE the route plugins are registered. @fastify/swagger collects
 // routes in an onRoute hook, which sees only the routes added after it.
@@ -14,8 +15,9 @@ import { APPLY_ROUTE_DOCS } from '../apply/openapi-doc.js';
 import { CLAIM_ROUTE_DOCS } from '../ownership/openapi-doc.js';
 import { ERROR_STATUS } from './errors.js';
 
-/** Where the document is served, on the app API (loopback). */
-export const OPENAPI_PATH = '/v1/openapi.json';
+import { OPENAPI_PATH } from './openapi-file.js';
+
+export { OPENAPI_PATH };
 
 /** Version of the API the document describes (the /v1 routes), not of the package. */
 export const API_VERSION = '1.0.0';

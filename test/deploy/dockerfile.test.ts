@@ -12,7 +12,7 @@ import { ROOT } from './manifests.js';
 const insts = readDockerfile();
 const froms = insts.filter((i) => i.keyword === 'FROM');
 const finalStage = froms.length - 1;
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string>; engines?: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string>; engines?: Record<string, string>; scripts?: Record<string, string> };
 
 test('multi-stage from a slim Node 20 base, with a runtime stage last', () => {
   assert.ok(froms.length >= 2, 'multi-stage');
@@ -50,10 +50,11 @@ test('COPY --from names an earlier stage; the runtime takes only dist/ and produ
   assert.match(deps?.args ?? '', /npm ci --omit=dev/);
 });
 
-test('the image runs `node dist/main.js agent` under tini, as the tests and package.json do', () => {
+test('the image runs `node --v8-pool-size=1 dist/main.js agent` under tini, as package.json does', () => {
   const entrypoint = execForm(insts.filter((i) => i.keyword === 'ENTRYPOINT').pop());
   const cmd = execForm(insts.filter((i) => i.keyword === 'CMD').pop());
-  assert.deepEqual([...entrypoint, ...cmd], ['/usr/bin/tini', '--', 'node', 'dist/main.js', 'agent']);
+  assert.deepEqual([...entrypoint, ...cmd], ['/usr/bin/tini', '--', 'node', '--v8-pool-size=1', 'dist/main.js', 'agent']);
+  assert.match(pkg.scripts?.['start'] ?? '', /node --v8-pool-size=1 dist\/main\.js agent$/);
   // The integration harness spawns the same file, and the package's bin is the same file.
   assert.ok(MAIN.endsWith(join('dist', 'main.js')));
   assert.equal(pkg.bin?.['swimring'], 'dist/main.js');

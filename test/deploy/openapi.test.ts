@@ -8,12 +8,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { z } from 'zod';
 import { buildAppApi } from '../../src/http/index.js';
-import { OPENAPI_PATH, ROUTE_DOCS, registerOpenApi } from '../../src/http/openapi.js';
-import { resolveLimits } from '../../src/http/limits.js';
-import { leavePlugin } from '../../src/http/routes/leave.js';
-import { membersPlugin, tablePlugin } from '../../src/http/routes/members.js';
-import { routePlugin } from '../../src/http/routes/route.js';
-import { watchPlugin } from '../../src/http/routes/watch.js';
+import { OPENAPI_PATH, ROUTE_DOCS } from '../../src/http/openapi.js';
+import { serveOpenApiFile } from '../../src/http/openapi-file.js';
 import { createServer } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics.js';
 import { FakeView, FakeViewWithClaims } from '../http/fake-view.js';
@@ -22,27 +18,11 @@ import { ROOT } from './manifests.js';
 const DOC_FILE = join(ROOT, 'docs', 'openapi.json');
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
-/**
- * The app API with the OpenAPI plugin. Until buildAppApi registers it itself (src/http/app.ts, before its
- * routes), the same routes are assembled here the way buildAppApi does.
- */
-async function appWithOpenApi(view: FakeView): Promise<{ app: FastifyInstance; wired: boolean }> {
-  const metrics = createMetrics();
-  const built = buildAppApi(view, { metrics, adminToken: ADMIN_TOKEN });
-  await built.ready();
-  if (built.hasDecorator('swagger')) return { app: built, wired: true };
-  await built.close();
-  const limits = resolveLimits({});
-  const app = createServer({ metrics, maxParamLength: limits.maxKeyBytes * 3, maxIssues: limits.maxIssues });
-  registerOpenApi(app);
-  const common = { view, metrics, limits };
-  void app.register(routePlugin, common);
-  void app.register(membersPlugin, { view });
-  void app.register(tablePlugin, { view });
-  void app.register(watchPlugin, common);
-  void app.register(leavePlugin, { view, metrics, adminToken: ADMIN_TOKEN });
+/** The app API generating its OpenAPI document from the routes (the agent serves docs/openapi.json instead). */
+async function appWithOpenApi(view: FakeView): Promise<FastifyInstance> {
+  const app = buildAppApi(view, { metrics: createMetrics(), adminToken: ADMIN_TOKEN, openApi: 'generate' });
   await app.ready();
-  return { app, wired: false };
+  return app;
 }
 
 type OpenApiDoc = { openapi: string; paths: Record<string, Record<string, { summary?: string; responses?: Record<string, unknown> }>> };
@@ -53,9 +33,7 @@ describe('OpenAPI', () => {
   const view = new FakeViewWithClaims();
 
   before(async () => {
-    const built = await appWithOpenApi(view);
-    app = built.app;
-    if (!built.wired) process.stderr.write('note: registerOpenApi is not wired into buildAppApi yet; testing an equivalent assembly\n');
+    app = await appWithOpenApi(view);
     const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
     assert.equal(res.statusCode, 200);
     served = JSON.parse(res.body) as OpenApiDoc;
@@ -63,9 +41,38 @@ describe('OpenAPI', () => {
   });
   after(() => app.close());
 
-  test('docs/openapi.json is the document the agent serves (regenerate with UPDATE_OPENAPI=1)', () => {
+  test('docs/openapi.json is the document generated from the routes (regenerate with UPDATE_OPENAPI=1)', () => {
     const checkedIn = JSON.parse(readFileSync(DOC_FILE, 'utf8')) as unknown;
     assert.deepEqual(checkedIn, served);
+  });
+
+  test('the agent (default options) serves docs/openapi.json as is', async () => {
+    const agentApp = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });
+    try {
+      const res = await agentApp.inject({ method: 'GET', url: OPENAPI_PATH });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.equal(res.body, readFileSync(DOC_FILE, 'utf8'));
+      assert.equal(agentApp.hasDecorator('swagger'), false, 'no generator in the agent');
+    } finally {
+      await agentApp.close();
+    }
+  });
+
+  test('a missing document file is a 500 naming the file, counted', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const bare = createServer({ metrics, maxParamLength: 100, maxIssues: 5 });
+    serveOpenApiFile(bare, metrics, join(ROOT, 'docs', 'no-such-openapi.json'));
+    try {
+      const res = await bare.inject({ method: 'GET', url: OPENAPI_PATH });
+      assert.equal(res.statusCode, 500);
+      const body = res.json() as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'internal');
+      assert.match(body.error.message, /no-such-openapi\.json.*ENOENT/);
+      assert.match(await metrics.render(), /swimring_http_rejections_total\{[^}]*code="internal"[^}]*\} 1/);
+    } finally {
+      await bare.close();
+    }
   });
 
   test('OpenAPI 3.1 with every app route described, and nothing else', () => {
