@@ -206,28 +206,33 @@ async function drive(): Promise<void> {
     const batches = Array.from({ length: runBatch ? 8 : 0 }, (_, b) =>
       JSON.stringify({ keys: Array.from({ length: BATCH_KEYS }, (_, i) => `batch${b}-key-${i}`.padEnd(16, 'x')) }),
     );
-    const post = batches.map((body) => ({ method: 'POST' as const, path: '/v1/route', headers: { 'content-type': 'application/json' }, body }));
-    if (runBatch) await cannon(child, { url: base, connections: 1, duration: 2, requests: post });
+    // Both answer layouts (docs/http.md): full answers, and ?format=compact (members named once).
+    const post = (path: string): autocannon.Request[] =>
+      batches.map((body) => ({ method: 'POST' as const, path, headers: { 'content-type': 'application/json' }, body }));
+    const formats = { full: post('/v1/route'), compact: post('/v1/route?format=compact') };
+    if (runBatch) for (const requests of Object.values(formats)) await cannon(child, { url: base, connections: 1, duration: 2, requests });
     for (const connections of runBatch ? [1, 2] : []) {
-      const run = await cannon(child, { url: base, connections, duration: batchDuration, requests: post });
-      const keysPerSec = run.requestsPerSec * BATCH_KEYS;
-      const serverMsPerBatch = run.serverCpuUs / 1000 / Math.max(1, run.requests);
-      const clientMsPerBatch = run.clientCpuUs / 1000 / Math.max(1, run.requests);
-      const pass = keysPerSec >= 1_000_000 && run.errors === 0 && run.non2xx === 0;
-      allPass &&= pass;
-      results[`batch_c${connections}`] = {
-        requestsPerSec: Number(run.requestsPerSec.toFixed(1)),
-        keysPerSec: Math.round(keysPerSec),
-        p99Ms: run.p99Ms,
-        responseMBps: Number((run.bytesPerSec / 1e6).toFixed(1)),
-        serverCpuMsPerBatch: Number(serverMsPerBatch.toFixed(2)),
-        clientCpuMsPerBatch: Number(clientMsPerBatch.toFixed(2)),
-        serverKeysPerCpuSecond: Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)),
-      };
-      lines.push(
-        `POST /v1/route x${BATCH_KEYS}  c=${connections}  ${run.requestsPerSec.toFixed(1)} req/s = ${Math.round(keysPerSec).toLocaleString('en-US')} keys/s  p99 ${run.p99Ms} ms  (target >= 1,000,000 keys/s) ${pass ? 'PASS' : 'FAIL'}` +
-          `  | server CPU ${serverMsPerBatch.toFixed(2)} ms/batch (${Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)).toLocaleString('en-US')} keys per CPU-second), client CPU ${clientMsPerBatch.toFixed(2)} ms/batch`,
-      );
+      for (const [format, requests] of Object.entries(formats)) {
+        const run = await cannon(child, { url: base, connections, duration: batchDuration, requests });
+        const keysPerSec = run.requestsPerSec * BATCH_KEYS;
+        const serverMsPerBatch = run.serverCpuUs / 1000 / Math.max(1, run.requests);
+        const clientMsPerBatch = run.clientCpuUs / 1000 / Math.max(1, run.requests);
+        const pass = keysPerSec >= 1_000_000 && run.errors === 0 && run.non2xx === 0;
+        allPass &&= pass;
+        results[`batch_${format}_c${connections}`] = {
+          requestsPerSec: Number(run.requestsPerSec.toFixed(1)),
+          keysPerSec: Math.round(keysPerSec),
+          p99Ms: run.p99Ms,
+          responseMBps: Number((run.bytesPerSec / 1e6).toFixed(1)),
+          serverCpuMsPerBatch: Number(serverMsPerBatch.toFixed(2)),
+          clientCpuMsPerBatch: Number(clientMsPerBatch.toFixed(2)),
+          serverKeysPerCpuSecond: Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)),
+        };
+        lines.push(
+          `POST /v1/route x${BATCH_KEYS} ${format.padEnd(7)} c=${connections}  ${run.requestsPerSec.toFixed(1)} req/s = ${Math.round(keysPerSec).toLocaleString('en-US')} keys/s  p99 ${run.p99Ms} ms  (target >= 1,000,000 keys/s) ${pass ? 'PASS' : 'FAIL'}` +
+            `  | server CPU ${serverMsPerBatch.toFixed(2)} ms/batch (${Math.round(BATCH_KEYS / (serverMsPerBatch / 1000)).toLocaleString('en-US')} keys per CPU-second), client CPU ${clientMsPerBatch.toFixed(2)} ms/batch, ${(run.bytesPerSec / Math.max(1, run.requestsPerSec) / 1e6).toFixed(2)} MB/answer`,
+        );
+      }
     }
   } finally {
     child.disconnect();

@@ -40,6 +40,15 @@ export function routeBatchBodySchema(limits: HttpLimits) {
   return bounded.pipe(z.object({ keys }, bodyError));
 }
 
+/** POST /v1/route's query: `claim` as on GET /v1/route/:key, and the answer's layout. */
+export const routeBatchQuerySchema = z.object({
+  claim: z.string().optional().meta({ description: 'true or 1: claim unclaimed keys for this member on the way (docs/ownership.md)' }),
+  format: z
+    .enum(['full', 'compact'], { error: 'format must be full or compact' })
+    .optional()
+    .meta({ description: 'full (default): every answer names its owner and replicas in full; compact: members listed once, answers refer to them by index' }),
+});
+
 export const tableQuerySchema = z.object({
   owners: z.enum(['true', 'false', '1', '0'], { error: 'owners must be true or false' }).optional(),
 });

@@ -6,8 +6,23 @@
 // (owner, replicas) combination.
 import { jsonString, ownerJson } from '../runtime/route-json.js';
 import type { RouteAnswer, RouteEncoder, RouteOwner } from '../runtime/view.js';
+import {
+  ALLOCATE,
+  KEY_OPEN,
+  MAX_KEY_BYTES_PER_UNIT,
+  SHARD_FIELD,
+  isPlainKey,
+  put,
+  putDigits,
+  putKey,
+  shardDigits,
+  withRoom,
+  type BatchBufferSource,
+  type EncodedBatch,
+} from './json-bytes.js';
 
 export { jsonString };
+export type { BatchBufferSource, EncodedBatch };
 
 const ownerJsons = new WeakMap<RouteOwner, string>();
 
@@ -82,82 +97,10 @@ export function serializeRouteAnswer(a: RouteAnswer): string {
   return `{"key":${jsonString(a.key)},"shard":${a.shard}${tailOf(a).json}`;
 }
 
-const KEY_OPEN = Buffer.from('{"key":');
-const SHARD_FIELD = Buffer.from(',"shard":');
 const CLOSE = Buffer.from(']}');
-
-/** A batch answer: `body` is a view of `backing`, which goes back to its pool once the response is over. */
-export interface EncodedBatch {
-  readonly body: Buffer;
-  readonly backing: Buffer;
-}
-
-/** Where batch answers are written: a BatchBufferPool, or plain allocation. */
-export interface BatchBufferSource {
-  acquire(bytes: number): Buffer;
-  release(buffer: Buffer): void;
-}
-
-const ALLOCATE: BatchBufferSource = { acquire: (bytes) => Buffer.allocUnsafe(bytes), release: () => {} };
-
-/** Small constant pieces are copied byte by byte: cheaper than Buffer#copy's call overhead at this size. */
-function put(out: Buffer, at: number, bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
-  return at + bytes.length;
-}
-
-/** True when `key` is printable ASCII without quote or backslash: its JSON is its bytes in quotes. */
-function isPlainKey(key: string): boolean {
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-
-function digitCount(n: number): number {
-  let digits = 1;
-  for (let m = (n / 10) | 0; m > 0; m = (m / 10) | 0) digits++;
-  return digits;
-}
-
-/** Decimal digits of a shard number: comparisons for the usual sizes, a count beyond. */
-function shardDigits(n: number): number {
-  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 1000000 ? 6 : digitCount(n);
-}
-
-/** Shard numbers are below 2^31, so 32-bit integer arithmetic is exact (and much cheaper than floats). */
-function putDigits(out: Buffer, at: number, n: number): number {
-  const digits = shardDigits(n);
-  for (let i = at + digits - 1; i >= at; i--) {
-    const q = (n / 10) | 0;
-    out[i] = 48 + n - q * 10;
-    n = q;
-  }
-  return at + digits;
-}
-
-/**
- * Writes `key` as a JSON string. Printable ASCII without quote or backslash (nearly every key) goes
- * straight in; anything else takes JSON.stringify and a UTF-8 write.
- */
-function putKey(out: Buffer, at: number, key: string): number {
-  const start = at;
-  out[at++] = 0x22;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return start + out.write(JSON.stringify(key), start, 'utf8');
-    out[at++] = c;
-  }
-  out[at++] = 0x22;
-  return at;
-}
 
 /** Room one answer may need besides its key and tail: field names, punctuation, up to 10 digits. */
 const FIXED_ANSWER_BYTES = KEY_OPEN.length + SHARD_FIELD.length + 10 + 1;
-/** Worst case per UTF-16 unit of a key: an escape such as \u001f. */
-const MAX_KEY_BYTES_PER_UNIT = 6;
 
 /** Room one answer may take in a batch: its separator, key, digits and tail, and the closing bytes. */
 function answerRoom(key: string, tail: Uint8Array): number {
@@ -172,15 +115,6 @@ function putAnswer(out: Buffer, at: number, key: string, shard: number, tail: Ui
   at = putDigits(out, at, shard);
   out.set(tail, at);
   return at + tail.length;
-}
-
-/** `out` with at least `need` bytes after `at`: itself, or a larger copy of its first `at` bytes. */
-function withRoom(out: Buffer, at: number, need: number, buffers: BatchBufferSource): Buffer {
-  if (at + need <= out.length) return out;
-  const grown = buffers.acquire(Math.max(out.length * 2, at + need));
-  out.copy(grown, 0, 0, at);
-  buffers.release(out);
-  return grown;
 }
 
 /**

@@ -83,6 +83,26 @@ export class RouteIndex implements RouteEncoder {
     return this.tailAt(shard).json;
   }
 
+  get memberCount(): number {
+    return this.owners.length;
+  }
+
+  get replicaCount(): number {
+    return this.table.replicaCount;
+  }
+
+  ownerAt(shard: number): number {
+    return this.table.ownerIndex[shard]!;
+  }
+
+  replicaAt(shard: number, r: number): number {
+    return this.table.replicaIndex[shard * this.table.replicaCount + r]!;
+  }
+
+  memberJson(member: number): string {
+    return this.ownerJsons[member]!;
+  }
+
   private tailAt(shard: number): Tail {
     let ids = this.shardTails;
     if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);

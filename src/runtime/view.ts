@@ -115,6 +115,18 @@ export interface RouteEncoder {
   tailOf(key: string, shard: number): Uint8Array;
   /** The same JSON as tailOf, as text (single answers are sent as strings). */
   tailTextOf(key: string, shard: number): string;
+  // Compact batches (docs/http.md, POST /v1/route?format=compact) name each member once and refer to it
+  // by index: these give the table's member indexes of a shard and each member's JSON.
+  /** Members of this table (member indexes run 0 .. memberCount - 1). */
+  readonly memberCount: number;
+  /** Replicas per shard in this table. */
+  readonly replicaCount: number;
+  /** Member index of the shard's owner; -1 when no member owns shards. */
+  ownerAt(shard: number): number;
+  /** Member index of the shard's r-th replica, r < replicaCount. */
+  replicaAt(shard: number, r: number): number;
+  /** The member's JSON, as in full answers' "owner" (shared: do not modify). */
+  memberJson(member: number): string;
 }
 
 export interface AgentView {

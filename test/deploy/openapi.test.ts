@@ -89,9 +89,12 @@ describe('OpenAPI', () => {
     }
   });
 
-  test('request schemas come from the routes: the batch body and the table query', () => {
-    const batch = served.paths['/v1/route']?.['post'] as { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } } | undefined;
+  test('request schemas come from the routes: the batch body and query, and the table query', () => {
+    const batch = served.paths['/v1/route']?.['post'] as
+      | { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }; parameters?: { name: string; in: string }[] }
+      | undefined;
     assert.ok(batch?.requestBody?.content?.['application/json']?.schema?.properties?.['keys']);
+    assert.deepEqual(batch?.parameters?.map((p) => `${p.in}:${p.name}`), ['query:claim', 'query:format']);
     const table = served.paths['/v1/table']?.['get'] as { parameters?: { name: string; in: string }[] } | undefined;
     assert.deepEqual(table?.parameters?.map((p) => `${p.in}:${p.name}`), ['query:owners']);
   });
@@ -109,6 +112,8 @@ describe('OpenAPI', () => {
     ['GET /v1/route/:key', { method: 'GET', url: '/v1/route/user-42' }, 200],
     ['GET /v1/route/:key', { method: 'GET', url: `/v1/route/${'k'.repeat(2000)}` }, 400],
     ['POST /v1/route', { method: 'POST', url: '/v1/route', payload: { keys: ['a', 'b', 'a'] } }, 200],
+    ['POST /v1/route', { method: 'POST', url: '/v1/route?format=compact', payload: { keys: ['a', 'b', 'a'] } }, 200],
+    ['POST /v1/route', { method: 'POST', url: '/v1/route?format=tiny', payload: { keys: ['a'] } }, 400],
     ['POST /v1/route', { method: 'POST', url: '/v1/route', payload: { keys: 'a' } }, 400],
     ['GET /v1/members', { method: 'GET', url: '/v1/members' }, 200],
     ['GET /v1/table', { method: 'GET', url: '/v1/table' }, 200],

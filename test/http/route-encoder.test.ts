@@ -6,7 +6,9 @@ import fc from 'fast-check';
 import { buildAppApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { indexedView } from '../runtime/route-fixtures.js';
+import { serializeCompactBatch } from '../../src/http/serialize-compact.js';
 import { FakeView } from './fake-view.js';
+import { expandCompact, type CompactBatch } from './compact-batch.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -37,6 +39,46 @@ describe('route endpoints with a RouteEncoder', () => {
       const res = await app.inject({ method: 'GET', url: `/v1/route/${encodeURIComponent(key)}` });
       assert.equal(res.statusCode, 200, key);
       assert.equal(res.body, JSON.stringify(view.route(key)));
+    }
+  });
+
+  test('compact batches name the same owners and replicas as full ones, for any keys', async () => {
+    const { view, index, app } = setup();
+    await fc.assert(
+      fc.asyncProperty(keys, async (batch) => {
+        const res = await app.inject({ method: 'POST', url: '/v1/route?format=compact', headers: JSON_HEADERS, payload: JSON.stringify({ keys: batch }) });
+        assert.equal(res.statusCode, 200);
+        const compact = res.json() as CompactBatch;
+        assert.equal(compact.version, index.version);
+        assert.deepEqual(expandCompact(compact), JSON.parse(JSON.stringify(view.routeMany(batch))));
+        // Each member once, in order of first mention: the same bytes as the writer over answer objects.
+        assert.equal(res.body, serializeCompactBatch(index.version, view.routeMany(batch)).toString('utf8'));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('a compact batch is several times smaller than the full one', async () => {
+    const { app } = setup();
+    const batch = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
+    const sizes = await Promise.all(
+      ['/v1/route', '/v1/route?format=compact'].map(async (url) => {
+        const res = await app.inject({ method: 'POST', url, headers: JSON_HEADERS, payload: JSON.stringify({ keys: batch }) });
+        assert.equal(res.statusCode, 200);
+        return res.rawPayload.length;
+      }),
+    );
+    assert.ok(sizes[0]! > 4 * sizes[1]!, `full ${sizes[0]} bytes, compact ${sizes[1]}`);
+  });
+
+  test('an unknown format is refused by name', async () => {
+    const { app } = setup();
+    for (const url of ['/v1/route?format=tiny', '/v1/route?format=compact&format=full']) {
+      const res = await app.inject({ method: 'POST', url, headers: JSON_HEADERS, payload: JSON.stringify({ keys: ['a'] }) });
+      assert.equal(res.statusCode, 400, url);
+      const body = res.json() as { error: { code: string; issues: { path: unknown[] }[] } };
+      assert.equal(body.error.code, 'invalid_request');
+      assert.deepEqual(body.error.issues[0]?.path, ['format']);
     }
   });
 

@@ -8,6 +8,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { AgentClaims } from '../../src/ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../../src/ownership/config.js';
 import type { RouteAnswer, WatchEvent } from '../../src/runtime/view.js';
+import { expandCompact, type CompactBatch } from '../http/compact-batch.js';
 import { FakeView } from '../http/fake-view.js';
 
 class ClaimsView extends FakeView {
@@ -87,6 +88,16 @@ describe('claims over HTTP', () => {
     assert.equal(touched.owner?.name, 'm1');
     const batch = (await app.inject({ method: 'POST', url: '/v1/route', payload: { keys: ['theirs', 'nobody'] } })).json() as { routes: RouteAnswer[] };
     assert.deepEqual(batch.routes.map((r) => r.claimed), [true, undefined]);
+    // The compact layout carries the same answers, claimant included.
+    const compactRes = await app.inject({ method: 'POST', url: '/v1/route?format=compact', payload: { keys: ['theirs', 'nobody'] } });
+    assert.equal(compactRes.statusCode, 200);
+    const compact = compactRes.json() as CompactBatch;
+    assert.deepEqual(compact.routes.map((r) => r.claimed), [true, undefined]);
+    assert.deepEqual(expandCompact(compact), JSON.parse(JSON.stringify(batch.routes)));
+    const claimingRes = await app.inject({ method: 'POST', url: '/v1/route?claim=true&format=compact', payload: { keys: ['touched-in-batch'] } });
+    const claiming = claimingRes.json() as CompactBatch;
+    assert.deepEqual([claiming.routes[0]?.claimed, (claiming.members[claiming.routes[0]?.owner ?? -1] as { name?: string } | undefined)?.name], [true, 'm1']);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/touched-in-batch' })).statusCode, 200);
   });
 
   test('lookup, local listing and release', async () => {

@@ -12,8 +12,9 @@ import type { Metrics } from '../../metrics.js';
 import type { AgentView } from '../../runtime/view.js';
 import { checkKey } from '../keys.js';
 import type { HttpLimits } from '../limits.js';
-import { routeBatchBodySchema, routeParamsSchema } from '../schemas.js';
+import { routeBatchBodySchema, routeBatchQuerySchema, routeParamsSchema } from '../schemas.js';
 import { serializeEncodedAnswerText, serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
+import { serializeCompactBatch, serializeCompactEncodedBatch } from '../serialize-compact.js';
 import { claimedRouteAnswerBytes, hasClaimedAnswer, routeBatchWithClaimsBytes } from '../../ownership/route-json.js';
 import { BatchBufferPool } from '../batch-buffers.js';
 
@@ -25,10 +26,14 @@ export interface RoutePluginOptions {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** zod's validator, behind a cheap check that lets the common, valid request through untouched. */
-function checkedFirst(plainOk: (data: unknown) => boolean): FastifySchemaCompiler<unknown> {
+type PlainChecks = Partial<Record<'params' | 'body' | 'querystring', (data: unknown) => boolean>>;
+
+/** zod's validator, behind a cheap check per request part that lets the common, valid request through untouched. */
+function checkedFirst(plain: PlainChecks): FastifySchemaCompiler<unknown> {
   return (route) => {
     const zod = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+    const plainOk = plain[route.httpPart as keyof PlainChecks];
+    if (plainOk === undefined) return zod;
     return (data: unknown) => (plainOk(data) ? { value: data } : zod(data));
   };
 }
@@ -54,6 +59,13 @@ export function plainBatchOk(limits: HttpLimits): (data: unknown) => boolean {
   };
 }
 
+/** A query with nothing but a string `claim` and a known `format` (what routeBatchQuerySchema accepts). */
+export function plainBatchQueryOk(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const { claim, format } = data as { claim?: unknown; format?: unknown };
+  return (claim === undefined || typeof claim === 'string') && (format === undefined || format === 'full' || format === 'compact');
+}
+
 /** `?claim=true` (or 1): claim unclaimed keys for this member on the way (docs/ownership.md). */
 function wantsClaim(query: unknown): boolean {
   const claim = typeof query === 'object' && query !== null ? (query as { claim?: unknown }).claim : undefined;
@@ -73,7 +85,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
 
   app.get(
     '/v1/route/:key',
-    { schema: { params: routeParamsSchema(limits) }, validatorCompiler: checkedFirst(plainParamsOk(limits)) },
+    { schema: { params: routeParamsSchema(limits) }, validatorCompiler: checkedFirst({ params: plainParamsOk(limits) }) },
     (request, reply) => {
       const started = performance.now();
       const key = request.params.key;
@@ -97,27 +109,34 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
 
   app.post(
     '/v1/route',
-    { schema: { body: routeBatchBodySchema(limits) }, bodyLimit: limits.maxBodyBytes, validatorCompiler: checkedFirst(plainBatchOk(limits)) },
+    {
+      schema: { body: routeBatchBodySchema(limits), querystring: routeBatchQuerySchema },
+      bodyLimit: limits.maxBodyBytes,
+      validatorCompiler: checkedFirst({ body: plainBatchOk(limits), querystring: plainBatchQueryOk }),
+    },
     (request, reply) => {
       const started = performance.now();
       const keys = request.body.keys;
       // --- claims (issue 8): with claims held, answers go through view.routeMany, which names claimants.
       const claims = view.claims;
       const claiming = claims !== undefined && wantsClaim(request.query);
+      const compact = request.query.format === 'compact';
       const encoder = claims?.hasClaims() === true || claiming ? undefined : view.routeEncoder?.();
       let body: Buffer;
       if (claiming) {
         const answers = keys.map((k) => claims.routeClaiming(k));
-        body = routeBatchWithClaimsBytes(answers[0]?.version ?? view.table(false).version, answers);
+        const version = answers[0]?.version ?? view.table(false).version;
+        body = compact ? serializeCompactBatch(version, answers) : routeBatchWithClaimsBytes(version, answers);
       } else if (encoder) {
-        const encoded = serializeEncodedBatch(encoder, keys, batchBuffers);
+        const encoded = compact ? serializeCompactEncodedBatch(encoder, keys, batchBuffers) : serializeEncodedBatch(encoder, keys, batchBuffers);
         body = encoded.body;
         // 'close' comes once the answer is written to the kernel or the connection is gone: not before.
         reply.raw.once('close', () => batchBuffers.release(encoded.backing));
       } else {
         const answers = view.routeMany(keys);
         const version = answers[0]?.version ?? view.table(false).version;
-        body = hasClaimedAnswer(answers) ? routeBatchWithClaimsBytes(version, answers) : serializeRouteBatch(version, answers);
+        if (compact) body = serializeCompactBatch(version, answers);
+        else body = hasClaimedAnswer(answers) ? routeBatchWithClaimsBytes(version, answers) : serializeRouteBatch(version, answers);
       }
       batch.record(keys.length, (performance.now() - started) / 1000);
       return reply.type(JSON_TYPE).send(body);
