@@ -18,6 +18,8 @@ const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, DEFAULT_VNODES, diffTables
   await shipped<typeof import('../src/placement/index.js')>('placement/index.js');
 const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
 const { clearRingCache, lastRankPath } = await shipped<typeof import('../src/placement/ring-cache.js')>('placement/ring-cache.js');
+const { hashKeyInto, hashOut } = await shipped<typeof import('../src/placement/key-hash.js')>('placement/key-hash.js');
+const { nativeStatus } = await shipped<typeof import('../src/placement/native.js')>('placement/native.js');
 
 interface HashRingLike {
   get(key: string): string;
@@ -87,6 +89,17 @@ function swimringPass(t: OwnershipTable, keys: readonly string[], from: number, 
   let acc = 0;
   for (let i = from; i < to; i++) {
     const shard = t.shardOf(keys[i]!);
+    acc = (acc + shard + (t.ownerOf(shard) === null ? 1 : 0)) | 0;
+  }
+  return acc;
+}
+
+/** The same lookup on the JS path only (what the agent does without the native addon). */
+function swimringJsPass(t: OwnershipTable, keys: readonly string[], from: number, to: number): number {
+  let acc = 0;
+  for (let i = from; i < to; i++) {
+    hashKeyInto(keys[i]!);
+    const shard = jumpUnchecked(hashOut[0]!, hashOut[1]!, t.shards);
     acc = (acc + shard + (t.ownerOf(shard) === null ? 1 : 0)) | 0;
   }
   return acc;
@@ -171,6 +184,8 @@ async function benchLookups(): Promise<void> {
   const ring = new HashRing(members);
   log(`## Lookups: ${fmt(n)} distinct keys, 50 members`);
   log('');
+  log(`Lookup path of OwnershipTable.shardOf here: ${nativeStatus.loaded ? 'native addon (dist/native/)' : `JS (${nativeStatus.reason})`}.`);
+  log('');
   log(
     `Every implementation runs over the same keys (after one full warm-up pass each), ${rounds} rounds, in ${chunks} ` +
       'chunks per round taking turns; rates are medians over the rounds, ratios are medians of the ratios within each round.',
@@ -185,6 +200,7 @@ async function benchLookups(): Promise<void> {
     tables.forEach((t) => {
       runs[`swimring-${t.shards}`] = (from, to) => swimringPass(t, keys, from, to);
     });
+    runs['swimring-js'] = (from, to) => swimringJsPass(table, keys, from, to);
     runs['fnv'] = (from, to) => fnvJumpPass(owners, table.shards, keys, from, to);
     if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);
     for (const run of Object.values(runs)) run(0, n); // warm up: optimized code, caches as in the rounds
@@ -199,6 +215,7 @@ async function benchLookups(): Promise<void> {
           `${fmt(ratio(name, 'fnv', 'cpuMs'), 2)} |`,
       );
     tables.forEach((tb, i) => row(`swimring-${tb.shards}`, `swimring: XXH64 + jump + table, ${fmt(tb.shards)} shards${i === 0 ? ' (default)' : ''}`));
+    row('swimring-js', `swimring, JS path only (no addon), ${fmt(table.shards)} shards`);
     row('fnv', `FNV-1a + jump + table, ${fmt(table.shards)} shards (baseline)`);
     if (t['hashring']) row('hashring', 'npm hashring 3.2 (ketama, md5)');
     const main = `swimring-${table.shards}`;
@@ -208,6 +225,8 @@ async function benchLookups(): Promise<void> {
       swimringPerSecCpu: rateCpu(main),
       swimringPerSecWall: rateWall(main),
       byShardsPerSecCpu: Object.fromEntries(tables.map((tb) => [tb.shards, rateCpu(`swimring-${tb.shards}`)])),
+      jsPathPerSecCpu: rateCpu('swimring-js'),
+      nativeLoaded: nativeStatus.loaded,
       fnvJumpPerSecCpu: rateCpu('fnv'),
       hashringPerSecCpu: t['hashring'] ? rateCpu('hashring') : null,
       swimringGcs: gcs,

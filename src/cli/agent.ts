@@ -12,6 +12,7 @@ import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setu
 import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
+import { nativeStatus } from '../placement/native.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -114,6 +115,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ops: `http://${listenAddr(ops)}`,
       profile: config.profile,
       seeds: config.seeds.length ? config.seeds.map((s) => formatHostPort(s)) : 'none (bootstrapping alone)',
+      lookup: nativeStatus.loaded ? 'native' : `js (${nativeStatus.reason})`,
     },
     'swimring is running',
   );

@@ -4,6 +4,7 @@ import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
+import { NATIVE_MAX_KEY_UNITS, nativeLookup as native } from './native.js';
 import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
@@ -66,6 +67,7 @@ export class PlacementTable implements OwnershipTable {
   }
 
   shardOf(key: string): number {
+    if (native !== null && key.length <= NATIVE_MAX_KEY_UNITS) return native.shard(key, this.shards);
     hashKeyInto(key);
     return jumpUnchecked(hashOut[0]!, hashOut[1]!, this.shards);
   }
