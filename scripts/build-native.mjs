@@ -1,5 +1,5 @@
-// Compiles the native lookup (src/placement/native/lookup.c) into dist/native/, after tsc (npm run build).
-// Optional by design: without a C compiler or Node's headers the build says so and the agent uses the JS
+// Compiles the native lookup (src/placement/native/lookup.cc) into dist/native/, after tsc (npm run build).
+// Optional by design: without a C++ compiler or Node's headers the build says so and the agent uses the JS
 // lookup, which gives the same answers (test/placement/native.test.ts). Nothing is downloaded: the headers
 // are the ones installed with node (<prefix>/include/node). SWIMRING_NATIVE_BUILD=0 skips it.
 import { execFileSync } from 'node:child_process';
@@ -8,11 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'src', 'placement', 'native', 'lookup.c');
+const source = join(root, 'src', 'placement', 'native', 'lookup.cc');
 const outDir = join(root, 'dist', 'native');
 const target = join(outDir, 'swimring_lookup.node');
 const headers = resolve(dirname(process.execPath), '..', 'include', 'node');
-const compiler = process.env.CC || 'cc';
+const compiler = process.env.CXX || 'c++';
 
 function skip(reason) {
   rmSync(target, { force: true });
@@ -20,12 +20,12 @@ function skip(reason) {
 }
 
 if (process.env.SWIMRING_NATIVE_BUILD === '0') skip('SWIMRING_NATIVE_BUILD=0');
-else if (!existsSync(join(headers, 'node_api.h'))) skip(`no Node headers at ${headers}`);
+else if (!existsSync(join(headers, 'node.h'))) skip(`no Node headers at ${headers}`);
 else {
   mkdirSync(outDir, { recursive: true });
   const partial = `${target}.tmp-${process.pid}`;
   try {
-    execFileSync(compiler, ['-O2', '-fPIC', '-shared', '-Wall', '-Werror', `-I${headers}`, '-o', partial, source], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(compiler, ['-O2', '-std=c++17', '-fPIC', '-shared', '-Wall', '-Werror', `-I${headers}`, '-o', partial, source], { stdio: ['ignore', 'inherit', 'inherit'] });
     renameSync(partial, target);
   } catch (err) {
     rmSync(partial, { force: true });

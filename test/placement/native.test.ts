@@ -1,6 +1,6 @@
-// The native lookup (src/placement/native/lookup.c) gives the JS path's answers: the shared vectors, and
-// any keys and bucket counts. The build compiles it whenever a C compiler is on the machine, so here it
-// must have loaded if `cc` and Node's headers exist (CI's machine has both): a broken build fails this test instead of
+// The native lookup (src/placement/native/lookup.cc) gives the JS path's answers: the shared vectors, and
+// any keys and bucket counts. The build compiles it whenever a C++ compiler is on the machine, so here it
+// must have loaded if `c++` and Node's headers exist (CI's machine has both): a broken build fails this test instead of
 // quietly falling back to the slower JS path.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,11 +14,11 @@ import { NATIVE_MAX_KEY_UNITS, nativeLookup, nativeStatus, type NativeLookup } f
 import { buildTable } from '../../src/placement/index.js';
 import { readSharedVectors } from './shared-vectors.js';
 
-/** What scripts/build-native.mjs needs: a C compiler and Node's headers next to the node binary. */
+/** What scripts/build-native.mjs needs: a C++ compiler and Node's headers next to the node binary. */
 function canBuild(): boolean {
-  if (!existsSync(join(dirname(process.execPath), '..', 'include', 'node', 'node_api.h'))) return false;
+  if (!existsSync(join(dirname(process.execPath), '..', 'include', 'node', 'node.h'))) return false;
   try {
-    execFileSync(process.env['CC'] || 'cc', ['--version'], { stdio: 'ignore' });
+    execFileSync(process.env['CXX'] || 'c++', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -36,7 +36,7 @@ function jsShard(key: string, n: number): number {
 }
 
 describe('native lookup', () => {
-  test('loaded when the machine has a C compiler and Node headers (npm run build compiles it)', () => {
+  test('loaded when the machine has a C++ compiler and Node headers (npm run build compiles it)', () => {
     if (process.env['SWIMRING_NATIVE'] === '0' || process.env['SWIMRING_NATIVE_BUILD'] === '0') {
       assert.equal(nativeStatus.loaded, false, 'switched off by the environment');
       return;
