@@ -70,7 +70,7 @@ const compactRouteBatch = z
   .object({
     version: z.string(),
     routes: z.array(compactRouteAnswer),
-    members: z.array(routeOwner).describe('each member the answers name, once, in order of first mention'),
+    members: z.array(routeOwner).describe("the ownership table's members in table order, then any claimant the answers name that is not among them"),
   })
   .meta({ id: 'CompactRouteBatch' });
 

@@ -17,6 +17,8 @@ interface Tail {
   readonly replicas: readonly RouteOwner[];
   readonly json: string;
   readonly bytes: Buffer;
+  /** The compact layout's tail: member indexes instead of member objects, no version. */
+  readonly compact: Buffer;
 }
 
 /**
@@ -38,6 +40,15 @@ export class RouteIndex implements RouteEncoder {
   private shardTails: Uint16Array | null = null;
   private readonly tails: Tail[] = [];
   private readonly tailIds = new Map<number | string, number>();
+  /**
+   * Every cached tail's compact bytes back to back, tail id - 1 -> [start, end): a compact answer then costs
+   * one read of shardTails and a copy from this small, cache-resident arena, instead of following a Tail
+   * object to its Buffer (the compact writer spent more on that pointer chase than on its bytes).
+   */
+  private compactArena = new Uint8Array(4096);
+  private compactUsed = 0;
+  private compactStart = new Uint32Array(64);
+  private compactEnd = new Uint32Array(64);
 
   constructor(
     private readonly table: PlacementTable,
@@ -87,20 +98,41 @@ export class RouteIndex implements RouteEncoder {
     return this.owners.length;
   }
 
-  get replicaCount(): number {
-    return this.table.replicaCount;
-  }
-
-  ownerAt(shard: number): number {
-    return this.table.ownerIndex[shard]!;
-  }
-
-  replicaAt(shard: number, r: number): number {
-    return this.table.replicaIndex[shard * this.table.replicaCount + r]!;
-  }
-
   memberJson(member: number): string {
     return this.ownerJsons[member]!;
+  }
+
+  get compactTailRoom(): number {
+    // ,"owner": + up to 10 digits + ,"replicas":[ + (up to 10 digits and a comma) per replica + ]}
+    return 9 + 10 + 13 + 11 * this.table.replicaCount + 2;
+  }
+
+  writeCompactTail(shard: number, out: Uint8Array, at: number): number {
+    let ids = this.shardTails;
+    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
+    let id = ids[shard]!;
+    if (id === 0) {
+      const tail = this.encodeShard(ids, shard);
+      id = ids[shard]!;
+      if (id === 0) {
+        // Past MAX_CACHED_TAILS: encoded for this request only.
+        out.set(tail.compact, at);
+        return at + tail.compact.length;
+      }
+    }
+    const arena = this.compactArena;
+    for (let i = this.compactStart[id - 1]!, end = this.compactEnd[id - 1]!; i < end; i++) out[at++] = arena[i]!;
+    return at;
+  }
+
+  private keepCompact(slot: number, bytes: Uint8Array): void {
+    this.compactArena = grown(this.compactArena, this.compactUsed + bytes.length, (n) => new Uint8Array(n));
+    this.compactStart = grown(this.compactStart, slot + 1, (n) => new Uint32Array(n));
+    this.compactEnd = grown(this.compactEnd, slot + 1, (n) => new Uint32Array(n));
+    this.compactArena.set(bytes, this.compactUsed);
+    this.compactStart[slot] = this.compactUsed;
+    this.compactUsed += bytes.length;
+    this.compactEnd[slot] = this.compactUsed;
   }
 
   private tailAt(shard: number): Tail {
@@ -130,19 +162,30 @@ export class RouteIndex implements RouteEncoder {
     }
     const replicas = new Array<RouteOwner>(width);
     const replicaJsons = new Array<string>(width);
+    const replicaIndexes = new Array<number>(width);
     for (let r = 0; r < width; r++) {
       const i = t.replicaIndex[shard * width + r]!;
       replicas[r] = this.owners[i]!;
       replicaJsons[r] = this.ownerJsons[i]!;
+      replicaIndexes[r] = i;
     }
     const json = tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson);
-    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, bytes: Buffer.from(json, 'utf8') };
+    const compact = Buffer.from(`,"owner":${m < 0 ? 'null' : m},"replicas":[${replicaIndexes.join(',')}]}`, 'latin1');
+    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, bytes: Buffer.from(json, 'utf8'), compact };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
+    this.keepCompact(this.tails.length - 1, compact);
     this.tailIds.set(combo, this.tails.length);
     ids[shard] = this.tails.length;
     return tail;
   }
+}
+
+function grown<T extends Uint8Array | Uint32Array>(array: T, need: number, make: (size: number) => T): T {
+  if (need <= array.length) return array;
+  const bigger = make(Math.max(need, array.length * 2));
+  bigger.set(array);
+  return bigger;
 }
 
 function toOwner(name: string, r: MemberRecord | undefined): RouteOwner {

@@ -115,18 +115,19 @@ export interface RouteEncoder {
   tailOf(key: string, shard: number): Uint8Array;
   /** The same JSON as tailOf, as text (single answers are sent as strings). */
   tailTextOf(key: string, shard: number): string;
-  // Compact batches (docs/http.md, POST /v1/route?format=compact) name each member once and refer to it
-  // by index: these give the table's member indexes of a shard and each member's JSON.
+  // Compact batches (docs/http.md, POST /v1/route?format=compact) list the table's members once and name
+  // them by their index in the table.
   /** Members of this table (member indexes run 0 .. memberCount - 1). */
   readonly memberCount: number;
-  /** Replicas per shard in this table. */
-  readonly replicaCount: number;
-  /** Member index of the shard's owner; -1 when no member owns shards. */
-  ownerAt(shard: number): number;
-  /** Member index of the shard's r-th replica, r < replicaCount. */
-  replicaAt(shard: number, r: number): number;
   /** The member's JSON, as in full answers' "owner" (shared: do not modify). */
   memberJson(member: number): string;
+  /** Most bytes a compact tail of this table can take. */
+  readonly compactTailRoom: number;
+  /**
+   * Writes the UTF-8 JSON after a compact answer's shard number, `,"owner":I,"replicas":[I,…]}` with the
+   * table's member indexes, into `out` at `at` (compactTailRoom bytes must be free); returns the end.
+   */
+  writeCompactTail(shard: number, out: Uint8Array, at: number): number;
 }
 
 export interface AgentView {

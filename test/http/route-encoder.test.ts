@@ -51,8 +51,9 @@ describe('route endpoints with a RouteEncoder', () => {
         const compact = res.json() as CompactBatch;
         assert.equal(compact.version, index.version);
         assert.deepEqual(expandCompact(compact), JSON.parse(JSON.stringify(view.routeMany(batch))));
-        // Each member once, in order of first mention: the same bytes as the writer over answer objects.
-        assert.equal(res.body, serializeCompactBatch(index.version, view.routeMany(batch)).toString('utf8'));
+        // The table's members once, in table order (so indexes are the table's member indexes).
+        assert.deepEqual(compact.members, Array.from({ length: index.memberCount }, (_, m) => JSON.parse(index.memberJson(m)) as unknown));
+        assert.equal(res.body, serializeCompactBatch(index.version, view.routeMany(batch), index).toString('utf8'));
       }),
       { numRuns: 60 },
     );

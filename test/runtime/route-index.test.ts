@@ -47,7 +47,16 @@ describe('RouteIndex', () => {
     const keys = Array.from({ length: 40_000 }, (_, i) => `key-${i}`);
     const combos = new Set(keys.map((k) => { const s = table.shardOf(k); return `${table.ownerOf(s)}|${table.replicasOf(s).join(',')}`; }));
     assert.ok(combos.size > MAX_CACHED_TAILS, `the test needs more than ${MAX_CACHED_TAILS} combinations, has ${combos.size}`);
-    for (const key of keys) assert.equal(Buffer.from(index.tailOf(key, index.shardOf(key))).toString(), expectedTail(index, key));
+    const out = Buffer.alloc(index.compactTailRoom);
+    for (const key of keys) {
+      const shard = index.shardOf(key);
+      assert.equal(Buffer.from(index.tailOf(key, shard)).toString(), expectedTail(index, key));
+      // The compact tail too, cached (arena) or past the cache: member indexes of the table.
+      const end = index.writeCompactTail(shard, out, 0);
+      const owner = table.members.indexOf(table.ownerOf(shard)!);
+      const replicas = table.replicasOf(shard).map((r) => table.members.indexOf(r));
+      assert.equal(out.subarray(0, end).toString(), `,"owner":${owner},"replicas":[${replicas.join(',')}]}`);
+    }
   });
 
   test('next() keeps the index while table and owners are unchanged, and renews it otherwise', () => {

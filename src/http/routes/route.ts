@@ -126,7 +126,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
       if (claiming) {
         const answers = keys.map((k) => claims.routeClaiming(k));
         const version = answers[0]?.version ?? view.table(false).version;
-        body = compact ? serializeCompactBatch(version, answers) : routeBatchWithClaimsBytes(version, answers);
+        body = compact ? serializeCompactBatch(version, answers, view.routeEncoder?.()) : routeBatchWithClaimsBytes(version, answers);
       } else if (encoder) {
         const encoded = compact ? serializeCompactEncodedBatch(encoder, keys, batchBuffers) : serializeEncodedBatch(encoder, keys, batchBuffers);
         body = encoded.body;
@@ -135,7 +135,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
       } else {
         const answers = view.routeMany(keys);
         const version = answers[0]?.version ?? view.table(false).version;
-        if (compact) body = serializeCompactBatch(version, answers);
+        if (compact) body = serializeCompactBatch(version, answers, view.routeEncoder?.());
         else body = hasClaimedAnswer(answers) ? routeBatchWithClaimsBytes(version, answers) : serializeRouteBatch(version, answers);
       }
       batch.record(keys.length, (performance.now() - started) / 1000);
