@@ -1,9 +1,8 @@
 // The native lookup (./native/lookup.cc, compiled by `npm run build` when a C++ compiler is there): XXH64 +
-// jump in one call, ~1.4x the JS path's lookups per second for 16-byte keys, ~3.5x for 64-byte keys
-// (bench/README.md, "Placement"). Optional:
-// when dist/native/ has no addon, or it fails to load, or SWIMRING_NATIVE=0, every lookup takes the JS
-// path, which gives the same answers (test/placement/native.test.ts checks both against the vectors and
-// each other).
+// jump in one call, 1.2-1.4x the JS path's lookups per second for 16-byte keys and ~3x for 64-byte keys
+// (bench/README.md, "Placement"). Optional: when dist/native/ has no addon, or it fails to load, or
+// SWIMRING_NATIVE=0, every lookup takes the JS path, which gives the same answers
+// (test/placement/native.test.ts checks both against the vectors and each other).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
