@@ -15,6 +15,7 @@ import type { PlacementTable } from '../src/placement/index.js';
 import type { AgentView, HealthView, MemberView, TableView } from '../src/runtime/view.js';
 import { recordsOf } from '../test/runtime/member-records.js';
 import { shipped } from './shipped.js';
+import { median } from './cluster/stats.js';
 
 // The server runs the built code (./shipped.ts says why).
 const { buildAppApi } = await shipped<typeof import('../src/http/index.js')>('http/index.js');
@@ -145,11 +146,6 @@ function option(args: readonly string[], name: string, fallback: number): number
 
 const sum = (rs: readonly Run[], f: (r: Run) => number): number => rs.reduce((a, r) => a + f(r), 0);
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function drive(): Promise<void> {
   const args = process.argv.slice(2);

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SHARDS } from '../src/placement/index.js';
 import { Cluster, metricValue, waitFor } from '../test/integration/harness.js';
+import { median } from './cluster/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,11 +64,6 @@ function procStat(pid: number): ProcSample {
   return { cpuTicks, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shipped } from './shipped.js';
+import { median } from './cluster/stats.js';
 
 const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
 
@@ -44,7 +45,6 @@ try {
     return (JSON.parse(out) as { ns_per_jump: number }).ns_per_jump;
   }
 
-  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   jsNsPerJump(1 << 18); // warm-up: optimized code before the first measured round
   for (const buckets of BUCKETS) {
     const js: number[] = [];
