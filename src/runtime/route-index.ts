@@ -41,14 +41,13 @@ export class RouteIndex implements RouteEncoder {
   private readonly tails: Tail[] = [];
   private readonly tailIds = new Map<number | string, number>();
   /**
-   * Every cached tail's compact bytes back to back, tail id - 1 -> [start, end): a compact answer then costs
-   * one read of shardTails and a copy from this small, cache-resident arena, instead of following a Tail
-   * object to its Buffer (the compact writer spent more on that pointer chase than on its bytes).
+   * Every cached tail's compact bytes back to back in tail order: tail id i's bytes run from
+   * compactOffsets[i - 1] to compactOffsets[i]. A compact answer then costs one read of shardTails and a
+   * copy from this small, cache-resident arena, instead of following a Tail object to its Buffer (the
+   * compact writer spent more on that pointer chase than on its bytes).
    */
   private compactArena = new Uint8Array(4096);
-  private compactUsed = 0;
-  private compactStart = new Uint32Array(64);
-  private compactEnd = new Uint32Array(64);
+  private compactOffsets = new Uint32Array(64);
 
   constructor(
     private readonly table: PlacementTable,
@@ -121,18 +120,18 @@ export class RouteIndex implements RouteEncoder {
       }
     }
     const arena = this.compactArena;
-    for (let i = this.compactStart[id - 1]!, end = this.compactEnd[id - 1]!; i < end; i++) out[at++] = arena[i]!;
+    for (let i = this.compactOffsets[id - 1]!, end = this.compactOffsets[id]!; i < end; i++) out[at++] = arena[i]!;
     return at;
   }
 
-  private keepCompact(slot: number, bytes: Uint8Array): void {
-    this.compactArena = grown(this.compactArena, this.compactUsed + bytes.length, (n) => new Uint8Array(n));
-    this.compactStart = grown(this.compactStart, slot + 1, (n) => new Uint32Array(n));
-    this.compactEnd = grown(this.compactEnd, slot + 1, (n) => new Uint32Array(n));
-    this.compactArena.set(bytes, this.compactUsed);
-    this.compactStart[slot] = this.compactUsed;
-    this.compactUsed += bytes.length;
-    this.compactEnd[slot] = this.compactUsed;
+  /** Appends the compact bytes of the tail just cached (id = this.tails.length). */
+  private keepCompact(bytes: Uint8Array): void {
+    const id = this.tails.length;
+    const start = this.compactOffsets[id - 1]!;
+    this.compactArena = grown(this.compactArena, start + bytes.length, (n) => new Uint8Array(n));
+    this.compactOffsets = grown(this.compactOffsets, id + 1, (n) => new Uint32Array(n));
+    this.compactArena.set(bytes, start);
+    this.compactOffsets[id] = start + bytes.length;
   }
 
   private tailAt(shard: number): Tail {
@@ -174,7 +173,7 @@ export class RouteIndex implements RouteEncoder {
     const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, bytes: Buffer.from(json, 'utf8'), compact };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
-    this.keepCompact(this.tails.length - 1, compact);
+    this.keepCompact(compact);
     this.tailIds.set(combo, this.tails.length);
     ids[shard] = this.tails.length;
     return tail;
