@@ -74,6 +74,14 @@ export function putKey(out: Buffer, at: number, key: string): number {
   return at;
 }
 
+/** The start every answer shares, {"key":…,"shard":N, at `at`; returns the end. */
+export function putAnswerHead(out: Buffer, at: number, key: string, shard: number): number {
+  at = put(out, at, KEY_OPEN);
+  at = putKey(out, at, key);
+  at = put(out, at, SHARD_FIELD);
+  return putDigits(out, at, shard);
+}
+
 /** `out` with at least `need` bytes after `at`: itself, or a larger copy of its first `at` bytes. */
 export function withRoom(out: Buffer, at: number, need: number, buffers: BatchBufferSource): Buffer {
   if (at + need <= out.length) return out;

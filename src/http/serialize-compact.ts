@@ -16,8 +16,7 @@ import {
   MAX_KEY_BYTES_PER_UNIT,
   SHARD_FIELD,
   put,
-  putDigits,
-  putKey,
+  putAnswerHead,
   withRoom,
   type BatchBufferSource,
   type EncodedBatch,
@@ -56,10 +55,7 @@ export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readon
     const shard = encoder.shardOf(key);
     out = withRoom(out, at, answerRoom(key, tailRoom), buffers);
     if (i > 0) out[at++] = 0x2c; // ,
-    at = put(out, at, KEY_OPEN);
-    at = putKey(out, at, key);
-    at = put(out, at, SHARD_FIELD);
-    at = putDigits(out, at, shard);
+    at = putAnswerHead(out, at, key, shard);
     at = encoder.writeCompactTail(shard, out, at);
   }
   out = withRoom(out, at, MEMBERS_FIELD.length + members.length, buffers);

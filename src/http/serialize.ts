@@ -13,8 +13,7 @@ import {
   SHARD_FIELD,
   isPlainKey,
   put,
-  putDigits,
-  putKey,
+  putAnswerHead,
   shardDigits,
   withRoom,
   type BatchBufferSource,
@@ -22,7 +21,6 @@ import {
 } from './json-bytes.js';
 
 export { jsonString };
-export type { BatchBufferSource, EncodedBatch };
 
 const ownerJsons = new WeakMap<RouteOwner, string>();
 
@@ -109,10 +107,7 @@ function answerRoom(key: string, tail: Uint8Array): number {
 
 /** One answer, {"key":…,"shard":N + tail, at `at`; returns the end. `out` must have answerRoom() left. */
 function putAnswer(out: Buffer, at: number, key: string, shard: number, tail: Uint8Array): number {
-  at = put(out, at, KEY_OPEN);
-  at = putKey(out, at, key);
-  at = put(out, at, SHARD_FIELD);
-  at = putDigits(out, at, shard);
+  at = putAnswerHead(out, at, key, shard);
   out.set(tail, at);
   return at + tail.length;
 }
