@@ -1,6 +1,6 @@
 // How close the JS jump hash (src/placement/jump.ts, built) is to the same algorithm compiled natively, in
 // the same run: jump alone at 2^16, 2^18 and 2^20 buckets, CPU time per call, medians of 5 alternating
-// rounds. The paper's loop is a chain of dependent double operations (about ln(buckets) + 1 rounds), so
+// rounds; natively both the loop the addon runs (lookup-core.h: fused where the CPU has FMA) and the paper's. The paper's loop is a chain of dependent double operations (about ln(buckets) + 1 rounds), so
 // native code is a floor no JS rewrite can pass; bench/README.md uses it to read the lookup numbers.
 // Needs a C compiler (`cc`); the build goes to a temporary directory.
 //   node --import tsx bench/jump-floor.ts [--count N]
@@ -40,23 +40,31 @@ try {
     return ((used.user + used.system) * 1000) / COUNT;
   }
 
-  function nativeNsPerJump(buckets: number): number {
-    const out = execFileSync(binary, [String(buckets), String(COUNT)], { encoding: 'utf8' });
-    return (JSON.parse(out) as { ns_per_jump: number }).ns_per_jump;
+  /** The addon's loop ("fused" where the CPU has FMA) or the paper's ("reference"), in C. */
+  function nativeJump(buckets: number, reference: boolean): { loop: string; ns: number } {
+    const out = execFileSync(binary, [String(buckets), String(COUNT), ...(reference ? ['reference'] : [])], { encoding: 'utf8' });
+    const parsed = JSON.parse(out) as { loop: string; ns_per_jump: number };
+    return { loop: parsed.loop, ns: parsed.ns_per_jump };
   }
 
   jsNsPerJump(1 << 18); // warm-up: optimized code before the first measured round
   for (const buckets of BUCKETS) {
     const js: number[] = [];
-    const native: number[] = [];
+    const addon: number[] = [];
+    const paper: number[] = [];
+    let addonLoop = '';
     for (let r = 0; r < ROUNDS; r++) {
       js.push(jsNsPerJump(buckets));
-      native.push(nativeNsPerJump(buckets));
+      const ran = nativeJump(buckets, false);
+      addonLoop = ran.loop;
+      addon.push(ran.ns);
+      paper.push(nativeJump(buckets, true).ns);
     }
     const jsNs = median(js);
-    const nativeNs = median(native);
+    const addonNs = median(addon);
+    const paperNs = median(paper);
     console.log(
-      `jump at 2^${Math.log2(buckets)} buckets: JS ${jsNs.toFixed(1)} ns, native (cc -O2) ${nativeNs.toFixed(1)} ns per call; JS/native ${(jsNs / nativeNs).toFixed(2)} (medians of ${ROUNDS}, ${COUNT.toLocaleString('en-US')} calls each)`,
+      `jump at 2^${Math.log2(buckets)} buckets: JS ${jsNs.toFixed(1)} ns; native (cc -O2): the addon's loop (${addonLoop}) ${addonNs.toFixed(1)} ns, the paper's loop ${paperNs.toFixed(1)} ns per call; JS/addon ${(jsNs / addonNs).toFixed(2)}, paper/addon ${(paperNs / addonNs).toFixed(2)} (medians of ${ROUNDS}, ${COUNT.toLocaleString('en-US')} calls each)`,
     );
   }
 } finally {

@@ -184,7 +184,7 @@ async function benchLookups(): Promise<void> {
   const ring = new HashRing(members);
   log(`## Lookups: ${fmt(n)} distinct keys, 50 members`);
   log('');
-  log(`Lookup path of OwnershipTable.shardOf here: ${nativeStatus.loaded ? 'native addon (dist/native/)' : `JS (${nativeStatus.reason})`}.`);
+  log(`Lookup path of OwnershipTable.shardOf here: ${nativeStatus.loaded ? `native addon (dist/native/, jump loop: ${nativeStatus.jumpLoop})` : `JS (${nativeStatus.reason})`}.`);
   log('');
   log(
     `Every implementation runs over the same keys (after one full warm-up pass each), ${rounds} rounds, in ${chunks} ` +

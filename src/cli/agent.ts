@@ -115,7 +115,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ops: `http://${listenAddr(ops)}`,
       profile: config.profile,
       seeds: config.seeds.length ? config.seeds.map((s) => formatHostPort(s)) : 'none (bootstrapping alone)',
-      lookup: nativeStatus.loaded ? 'native' : `js (${nativeStatus.reason})`,
+      lookup: nativeStatus.loaded ? `native (jump: ${nativeStatus.jumpLoop})` : `js (${nativeStatus.reason})`,
     },
     'swimring is running',
   );

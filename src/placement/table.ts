@@ -4,7 +4,7 @@ import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
-import { NATIVE_MAX_KEY_UNITS, nativeLookup as native } from './native.js';
+import { NATIVE_MAX_KEY_UNITS, nativeShardFor } from './native.js';
 import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
@@ -43,6 +43,8 @@ export class PlacementTable implements OwnershipTable {
   /** replicaCount member indexes per shard, shard-major. */
   readonly replicaIndex: MemberIndexArray;
   readonly replicaCount: number;
+  /** The addon's lookup for this shard count, null without it (native.ts). */
+  private readonly nativeShard: ((key: string) => number) | null;
 
   constructor(init: {
     version: string;
@@ -64,10 +66,11 @@ export class PlacementTable implements OwnershipTable {
     this.ownerIndex = init.ownerIndex;
     this.replicaIndex = init.replicaIndex;
     this.replicaCount = init.replicaCount;
+    this.nativeShard = nativeShardFor(init.shards);
   }
 
   shardOf(key: string): number {
-    if (native !== null && key.length <= NATIVE_MAX_KEY_UNITS) return native.shard(key, this.shards);
+    if (this.nativeShard !== null && key.length <= NATIVE_MAX_KEY_UNITS) return this.nativeShard(key);
     hashKeyInto(key);
     return jumpUnchecked(hashOut[0]!, hashOut[1]!, this.shards);
   }

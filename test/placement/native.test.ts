@@ -4,13 +4,13 @@
 // quietly falling back to the slower JS path.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
 import { jumpUnchecked, MAX_JUMP_BUCKETS } from '../../src/placement/jump.js';
-import { NATIVE_MAX_KEY_UNITS, nativeLookup, nativeStatus, type NativeLookup } from '../../src/placement/native.js';
+import { NATIVE_MAX_KEY_UNITS, nativeLookup, nativeShardFor, nativeStatus, type NativeLookup } from '../../src/placement/native.js';
 import { buildTable } from '../../src/placement/index.js';
 import { readSharedVectors } from './shared-vectors.js';
 
@@ -28,6 +28,14 @@ function canBuild(): boolean {
 /** Any UTF-16 code units, lone surrogates included. */
 const rawUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: NATIVE_MAX_KEY_UNITS });
 const buckets = fc.oneof(fc.integer({ min: 1, max: 1 << 20 }), fc.integer({ min: 1, max: MAX_JUMP_BUCKETS }));
+/** The loop lookup-core.h should pick here: the fused one wherever the CPU has FMA (and SSE4.1 on x86-64). */
+function expectedJumpLoop(): string {
+  if (process.arch === 'arm64') return 'fused';
+  if (process.arch !== 'x64') return 'reference';
+  const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+  return flags.includes('fma') && flags.includes('sse4_1') ? 'fused' : 'reference';
+}
+
 const hex = (hi: number, lo: number): string => (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 
 function jsShard(key: string, n: number): number {
@@ -58,6 +66,38 @@ describe('native lookup', () => {
       const key = BigInt(v.key);
       assert.equal(addon.jump(Number(key >> 32n), Number(key & 0xffffffffn), v.buckets), v.bucket, `key ${v.key}, ${v.buckets} buckets`);
     }
+  });
+
+  test('the jump loop it runs gives the paper\'s values for any 64-bit key and bucket count', () => {
+    assert.equal(addon.jumpLoop, expectedJumpLoop());
+    for (const v of readSharedVectors<{ key: string; buckets: number; bucket: number }>('jump-hash.json')) {
+      const key = BigInt(v.key);
+      assert.equal(addon.jumpReference(Number(key >> 32n), Number(key & 0xffffffffn), v.buckets), v.bucket, `key ${v.key}, ${v.buckets} buckets`);
+    }
+    const word = fc.integer({ min: 0, max: 0xffffffff });
+    fc.assert(
+      fc.property(word, word, buckets, (hi, lo, n) => {
+        assert.equal(addon.jump(hi, lo, n), addon.jumpReference(hi, lo, n));
+      }),
+      { numRuns: 50_000 },
+    );
+  });
+
+  test('shardFor binds the bucket count: the same shards, one function per count, the same refusals', () => {
+    fc.assert(
+      fc.property(rawUtf16, buckets, (key, n) => {
+        assert.equal(addon.shardFor(n)(key), addon.shard(key, n));
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(nativeShardFor(4096), nativeShardFor(4096));
+    assert.notEqual(nativeShardFor(4096), nativeShardFor(4097));
+    const bound = addon.shardFor(8);
+    assert.throws(() => bound('€'.repeat(400)), RangeError);
+    assert.throws(() => (bound as (k: unknown) => number)(42), TypeError);
+    assert.throws(() => addon.shardFor(0), RangeError);
+    assert.throws(() => addon.shardFor(2 ** 31), RangeError);
+    assert.throws(() => addon.shardFor(1.5), RangeError);
   });
 
   test('the same shard as the JS path for any key and bucket count', () => {

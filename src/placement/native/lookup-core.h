@@ -55,7 +55,7 @@ static inline uint64_t xxh64(const uint8_t *p, size_t len) {
 }
 
 // Lamping & Veach, as the paper's C++: the double arithmetic is part of the definition.
-static inline int32_t jump(uint64_t key, int32_t buckets) {
+static inline int32_t jump_reference(uint64_t key, int32_t buckets) {
   int64_t b = -1, j = 0;
   while (j < buckets) {
     b = j;
@@ -63,6 +63,54 @@ static inline int32_t jump(uint64_t key, int32_t buckets) {
     j = (int64_t)((double)(b + 1) * ((double)(1LL << 31) / (double)((key >> 33) + 1)));
   }
   return (int32_t)b;
+}
+
+// The same values, computed with a shorter chain of dependent operations. Each round's quotient q depends
+// only on the key stream, so the loop's latency is the chain b -> j; the paper's form spends an
+// int -> double conversion, a multiply and a double -> int conversion on it. Here b stays a double and
+// (b + 1) * q is fma(b, q, q): b + 1 is exact (an integer below 2^53), and fma rounds b * q + q, which is
+// exactly (b + 1) * q, once, so it is the paper's product bit for bit; trunc is the cast's truncation
+// (j >= 0). ~22% less time per jump at 2^18 buckets (bench/jump-floor.ts); test/placement/native.test.ts
+// compares it with the paper's loop.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SWIMRING_JUMP_FMA __attribute__((target("fma,sse4.1")))
+static int jump_fma_usable(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("fma") && __builtin_cpu_supports("sse4.1");
+}
+#elif defined(__aarch64__)
+#define SWIMRING_JUMP_FMA
+static int jump_fma_usable(void) { return 1; }  // fmadd and frintz are in the base instruction set
+#endif
+
+#ifdef SWIMRING_JUMP_FMA
+SWIMRING_JUMP_FMA static inline int32_t jump_fused(uint64_t key, int32_t buckets) {
+  const double n = (double)buckets;
+  double b = -1, j = 0;
+  while (j < n) {
+    b = j;
+    key = key * 2862933555777941757ULL + 1;
+    const double q = 2147483648.0 / (double)((key >> 33) + 1);
+    j = __builtin_trunc(__builtin_fma(b, q, q));
+  }
+  return (int32_t)b;
+}
+#endif
+
+// Which loop jump() runs: decided once by jump_select(), before the first jump (the reference until then).
+static int jump_uses_fma = 0;
+
+static inline void jump_select(void) {
+#ifdef SWIMRING_JUMP_FMA
+  jump_uses_fma = jump_fma_usable();
+#endif
+}
+
+static inline int32_t jump(uint64_t key, int32_t buckets) {
+#ifdef SWIMRING_JUMP_FMA
+  if (jump_uses_fma) return jump_fused(key, buckets);
+#endif
+  return jump_reference(key, buckets);
 }
 
 #endif
