@@ -1,4 +1,4 @@
-// Compiles the native lookup (src/placement/native/lookup.cc) into dist/native/, after tsc (npm run build).
+// Compiles the native lookup (src/placement/native/lookup.cc, answers.cc) into dist/native/, after tsc (npm run build).
 // Optional by design: without a C++ compiler or Node's headers the build says so and the agent uses the JS
 // lookup, which gives the same answers (test/placement/native.test.ts). Nothing is downloaded: the headers
 // are the ones installed with node (<prefix>/include/node). SWIMRING_NATIVE_BUILD=0 skips it.
@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'src', 'placement', 'native', 'lookup.cc');
+const sources = ['lookup.cc', 'answers.cc'].map((file) => join(root, 'src', 'placement', 'native', file));
 const outDir = join(root, 'dist', 'native');
 const target = join(outDir, 'swimring_lookup.node');
 const headers = resolve(dirname(process.execPath), '..', 'include', 'node');
@@ -25,7 +25,7 @@ else {
   mkdirSync(outDir, { recursive: true });
   const partial = `${target}.tmp-${process.pid}`;
   try {
-    execFileSync(compiler, ['-O2', '-std=c++17', '-fPIC', '-shared', '-Wall', '-Werror', `-I${headers}`, '-o', partial, source], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(compiler, ['-O2', '-std=c++17', '-fPIC', '-shared', '-Wall', '-Werror', `-I${headers}`, '-o', partial, ...sources], { stdio: ['ignore', 'inherit', 'inherit'] });
     renameSync(partial, target);
   } catch (err) {
     rmSync(partial, { force: true });

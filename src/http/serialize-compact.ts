@@ -38,7 +38,8 @@ function tableMembersJson(encoder: RouteEncoder): string {
 
 /**
  * The compact batch for `keys`, straight from the encoder (no answer objects): per key a lookup, the key,
- * the shard's digits and one copy of the shard's cached compact tail (RouteEncoder.writeCompactTail). The same JSON as
+ * the shard's digits and one copy of the shard's cached compact tail (RouteEncoder.writeCompactTail), by
+ * the encoder's native writer where it has one (writeAnswerRun), here otherwise. The same JSON as
  * serializeCompactBatch over the encoder's RouteAnswers. The output buffer comes from `buffers`.
  */
 export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readonly string[], buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
@@ -51,6 +52,12 @@ export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readon
   let out = buffers.acquire(head.length + n * firstRoom + MEMBERS_FIELD.length + members.length);
   let at = put(out, 0, head);
   for (let i = 0; i < n; i++) {
+    if (encoder.writeAnswerRun !== undefined) {
+      i = encoder.writeAnswerRun('compact', keys, i, out, at);
+      at = encoder.runEnd ?? at;
+      if (i >= n) break;
+    }
+    // The keys the native writer leaves (or all, without it): escapes, tails to encode, a full buffer.
     const key = keys[i] as string;
     const shard = encoder.shardOf(key);
     out = withRoom(out, at, answerRoom(key, tailRoom), buffers);

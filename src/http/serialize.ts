@@ -159,7 +159,8 @@ export function serializeEncodedAnswerText(key: string, shard: number, tail: str
 
 /**
  * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read,
- * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The same
+ * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The
+ * encoder's native writer (writeAnswerRun) writes what it can, this loop the rest. The same
  * JSON as serializeRouteBatch over encoder answers. The output buffer comes from `buffers`, so a batch
  * after the first writes into memory that is already mapped.
  */
@@ -172,6 +173,12 @@ export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly stri
   let out = buffers.acquire(head.length + CLOSE.length + n * firstRoom);
   let at = put(out, 0, head);
   for (let i = 0; i < n; i++) {
+    if (encoder.writeAnswerRun !== undefined) {
+      i = encoder.writeAnswerRun('full', keys, i, out, at);
+      at = encoder.runEnd ?? at;
+      if (i >= n) break;
+    }
+    // The keys the native writer leaves (or all, without it): escapes, tails to encode, a full buffer.
     const key = keys[i] as string;
     const shard = encoder.shardOf(key);
     const tail = encoder.tailOf(key, shard);

@@ -18,6 +18,13 @@ export interface NativeLookup {
   jump(hi: number, lo: number, buckets: number): number;
   /** The same by the paper's loop, whichever loop jump runs (tests compare them). */
   jumpReference(hi: number, lo: number, buckets: number): number;
+  // The batch answer writer (./native/answers.cc; used by src/runtime/route-index.ts writeAnswerRun).
+  /** Starts a run: answers go into `out`, tails come from a RouteIndex arena; `index` is the batch index of the first answer. */
+  answersBegin(out: Uint8Array, shardTails: Uint16Array, offsets: Uint32Array, arena: Uint8Array, index: number): void;
+  /** Writes the next answer at `at`; returns its end, or -1 when this key must be written in JS. */
+  answer(key: string, at: number): number;
+  /** Ends the run: the addon forgets the arrays. */
+  answersEnd(): void;
   /** The loop jump runs on this CPU: "fused" (fma + trunc, same values) or "reference" (lookup-core.h). */
   jumpLoop: string;
 }
@@ -33,7 +40,7 @@ export type NativeStatus = { readonly loaded: true; readonly path: string; reado
 function isNativeLookup(x: unknown): x is NativeLookup {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return ['shard', 'shardFor', 'hash', 'jump', 'jumpReference'].every((name) => typeof o[name] === 'function') && typeof o['jumpLoop'] === 'string';
+  return ['shard', 'shardFor', 'hash', 'jump', 'jumpReference', 'answersBegin', 'answer', 'answersEnd'].every((name) => typeof o[name] === 'function') && typeof o['jumpLoop'] === 'string';
 }
 
 function load(): { lookup: NativeLookup | null; status: NativeStatus } {
@@ -41,7 +48,7 @@ function load(): { lookup: NativeLookup | null; status: NativeStatus } {
   if (!existsSync(ADDON_PATH)) return { lookup: null, status: { loaded: false, reason: `not built (${ADDON_PATH})` } };
   try {
     const addon: unknown = createRequire(import.meta.url)(ADDON_PATH);
-    if (!isNativeLookup(addon)) return { lookup: null, status: { loaded: false, reason: 'the addon lacks shard/shardFor/hash/jump/jumpReference/jumpLoop (built from another version?)' } };
+    if (!isNativeLookup(addon)) return { lookup: null, status: { loaded: false, reason: 'the addon lacks a function this version calls (built from another version?)' } };
     return { lookup: addon, status: { loaded: true, path: ADDON_PATH, jumpLoop: addon.jumpLoop } };
   } catch (err) {
     return { lookup: null, status: { loaded: false, reason: err instanceof Error ? err.message : String(err) } };
@@ -52,6 +59,8 @@ const loaded = load();
 
 /** The addon, or null: then lookups take the JS path. */
 export const nativeLookup: NativeLookup | null = loaded.lookup;
+/** The addon's batch answer writer, or null: then batches are written in JS. */
+export const nativeAnswers: Pick<NativeLookup, 'answersBegin' | 'answer' | 'answersEnd'> | null = loaded.lookup;
 /** Whether the addon is in use and why not (the agent's "swimring is running" log line says which). */
 export const nativeStatus: NativeStatus = loaded.status;
 

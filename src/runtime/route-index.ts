@@ -9,6 +9,7 @@
 // pointer array for the garbage collector to walk, allocated only once something is routed).
 import type { MemberRecord } from '../core/types.js';
 import type { PlacementTable } from '../placement/index.js';
+import { nativeAnswers } from '../placement/native.js';
 import { jsonString, ownerJson, tailJson } from './route-json.js';
 import type { RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
 
@@ -16,9 +17,17 @@ interface Tail {
   readonly owner: RouteOwner | null;
   readonly replicas: readonly RouteOwner[];
   readonly json: string;
-  readonly bytes: Buffer;
   /** The compact layout's tail: member indexes instead of member objects, no version. */
-  readonly compact: Buffer;
+  readonly compactJson: string;
+}
+
+/** The batch layouts (docs/http.md): "full" answers carry owner and replicas, "compact" their indexes. */
+export type AnswerLayout = 'full' | 'compact';
+
+/** A layout's cached tail bytes back to back in tail order: tail id i's run from offsets[i - 1] to offsets[i]. */
+interface TailArena {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
 }
 
 /**
@@ -41,13 +50,18 @@ export class RouteIndex implements RouteEncoder {
   private readonly tails: Tail[] = [];
   private readonly tailIds = new Map<number | string, number>();
   /**
-   * Every cached tail's compact bytes back to back in tail order: tail id i's bytes run from
-   * compactOffsets[i - 1] to compactOffsets[i]. A compact answer then costs one read of shardTails and a
-   * copy from this small, cache-resident arena, instead of following a Tail object to its Buffer (the
-   * compact writer spent more on that pointer chase than on its bytes).
+   * Every cached tail's bytes, per layout. A batch answer then costs one read of shardTails and a copy from
+   * this arena (the compact one is small enough to stay in cache), instead of following a Tail object to
+   * its bytes; the native answer writer (src/placement/native/answers.cc) copies from it too.
    */
-  private compactArena = new Uint8Array(4096);
-  private compactOffsets = new Uint32Array(64);
+  private readonly arenas: Record<AnswerLayout, TailArena> = {
+    full: { bytes: new Uint8Array(4096), offsets: new Uint32Array(64) },
+    compact: { bytes: new Uint8Array(1024), offsets: new Uint32Array(64) },
+  };
+  /** Where the last writeAnswerRun stopped writing. */
+  runEnd = 0;
+  /** The last tail cachedTailId encoded, read only when it was not cached (id 0). */
+  private uncachedTail: Tail | null = null;
 
   constructor(
     private readonly table: PlacementTable,
@@ -86,7 +100,10 @@ export class RouteIndex implements RouteEncoder {
   }
 
   tailOf(_key: string, shard: number): Uint8Array {
-    return this.tailAt(shard).bytes;
+    const id = this.cachedTailId(shard);
+    if (id === 0) return Buffer.from(this.uncachedTail!.json, 'utf8'); // past MAX_CACHED_TAILS
+    const { bytes, offsets } = this.arenas.full;
+    return bytes.subarray(offsets[id - 1]!, offsets[id]!);
   }
 
   tailTextOf(_key: string, shard: number): string {
@@ -107,31 +124,74 @@ export class RouteIndex implements RouteEncoder {
   }
 
   writeCompactTail(shard: number, out: Uint8Array, at: number): number {
-    let ids = this.shardTails;
-    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
-    let id = ids[shard]!;
+    const id = this.cachedTailId(shard);
     if (id === 0) {
-      const tail = this.encodeShard(ids, shard);
-      id = ids[shard]!;
-      if (id === 0) {
-        // Past MAX_CACHED_TAILS: encoded for this request only.
-        out.set(tail.compact, at);
-        return at + tail.compact.length;
-      }
+      // Past MAX_CACHED_TAILS: encoded for this request only.
+      const bytes = Buffer.from(this.uncachedTail!.compactJson, 'latin1');
+      out.set(bytes, at);
+      return at + bytes.length;
     }
-    const arena = this.compactArena;
-    for (let i = this.compactOffsets[id - 1]!, end = this.compactOffsets[id]!; i < end; i++) out[at++] = arena[i]!;
+    const { bytes: arena, offsets } = this.arenas.compact;
+    for (let i = offsets[id - 1]!, end = offsets[id]!; i < end; i++) out[at++] = arena[i]!;
     return at;
   }
 
-  /** Appends the compact bytes of the tail just cached (id = this.tails.length). */
-  private keepCompact(bytes: Uint8Array): void {
+  /**
+   * Writes the answers of keys[from], keys[from + 1], … in `layout` into `out` from `at` with the native
+   * writer, for as long as it can: returns the index of the first key it did not write (keys.length when
+   * it wrote them all; `from` without the addon) and leaves the end of what it wrote in runEnd. The caller
+   * writes that key in JS (it may be a key to escape, a shard whose tail is not cached yet, or `out` may be
+   * full) and calls again from the next. Every answer but the batch's first (index 0) starts with a comma.
+   */
+  writeAnswerRun(layout: AnswerLayout, keys: readonly string[], from: number, out: Uint8Array, at: number): number {
+    this.runEnd = at;
+    if (nativeAnswers === null || from >= keys.length) return from;
+    let ids = this.shardTails;
+    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
+    const arena = this.arenas[layout];
+    nativeAnswers.answersBegin(out, ids, arena.offsets, arena.bytes, from);
+    let i = from;
+    try {
+      for (; i < keys.length; i++) {
+        const end = nativeAnswers.answer(keys[i]!, at);
+        if (end < 0) break;
+        at = end;
+      }
+    } finally {
+      nativeAnswers.answersEnd();
+    }
+    this.runEnd = at;
+    return i;
+  }
+
+  /**
+   * The shard's tail id, encoding and caching its tail first if needed; 0 past MAX_CACHED_TAILS, and then
+   * the tail encoded for this one use is in uncachedTail.
+   */
+  private cachedTailId(shard: number): number {
+    let ids = this.shardTails;
+    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
+    const id = ids[shard]!;
+    if (id !== 0) return id;
+    this.uncachedTail = this.encodeShard(ids, shard);
+    return ids[shard]!;
+  }
+
+  /** Appends the bytes of the tail just cached (id = this.tails.length) to each layout's arena. */
+  private keepTailBytes(tail: Tail): void {
     const id = this.tails.length;
-    const start = this.compactOffsets[id - 1]!;
-    this.compactArena = grown(this.compactArena, start + bytes.length, (n) => new Uint8Array(n));
-    this.compactOffsets = grown(this.compactOffsets, id + 1, (n) => new Uint32Array(n));
-    this.compactArena.set(bytes, start);
-    this.compactOffsets[id] = start + bytes.length;
+    for (const [layout, json] of [
+      ['full', tail.json],
+      ['compact', tail.compactJson],
+    ] as const) {
+      const arena = this.arenas[layout];
+      const bytes = Buffer.from(json, 'utf8');
+      const start = arena.offsets[id - 1]!;
+      arena.bytes = grown(arena.bytes, start + bytes.length, (n) => new Uint8Array(n));
+      arena.offsets = grown(arena.offsets, id + 1, (n) => new Uint32Array(n));
+      arena.bytes.set(bytes, start);
+      arena.offsets[id] = start + bytes.length;
+    }
   }
 
   private tailAt(shard: number): Tail {
@@ -169,11 +229,11 @@ export class RouteIndex implements RouteEncoder {
       replicaIndexes[r] = i;
     }
     const json = tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson);
-    const compact = Buffer.from(`,"owner":${m < 0 ? 'null' : m},"replicas":[${replicaIndexes.join(',')}]}`, 'latin1');
-    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, bytes: Buffer.from(json, 'utf8'), compact };
+    const compactJson = `,"owner":${m < 0 ? 'null' : m},"replicas":[${replicaIndexes.join(',')}]}`;
+    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, compactJson };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
-    this.keepCompact(compact);
+    this.keepTailBytes(tail);
     this.tailIds.set(combo, this.tails.length);
     ids[shard] = this.tails.length;
     return tail;

@@ -128,6 +128,14 @@ export interface RouteEncoder {
    * table's member indexes, into `out` at `at` (compactTailRoom bytes must be free); returns the end.
    */
   writeCompactTail(shard: number, out: Uint8Array, at: number): number;
+  /**
+   * Writes answers in `layout` for keys[from], keys[from + 1], … into `out` from `at` for as long as it can
+   * (the native writer: RouteIndex); returns the index of the first key not written and leaves the end in
+   * runEnd. Encoders without it have every answer written by the caller.
+   */
+  writeAnswerRun?(layout: 'full' | 'compact', keys: readonly string[], from: number, out: Uint8Array, at: number): number;
+  /** Where the last writeAnswerRun stopped writing. */
+  readonly runEnd?: number;
 }
 
 export interface AgentView {

@@ -15,6 +15,8 @@ extern "C" {
 #include "lookup-core.h"
 }
 
+#include "answers.h"
+
 namespace {
 
 using v8::Exception;
@@ -144,5 +146,6 @@ NODE_MODULE_INIT() {
   Local<v8::Function> reference = v8::Function::New(context, Jump, v8::True(isolate), 3).ToLocalChecked();
   exports->Set(context, String::NewFromUtf8Literal(isolate, "jumpReference"), reference).Check();
   // Which jump loop this machine runs (lookup-core.h): "fused" or "reference"; the agent's start-up log says.
+  swimring::RegisterAnswers(exports);
   exports->Set(context, String::NewFromUtf8Literal(isolate, "jumpLoop"), jump_uses_fma ? String::NewFromUtf8Literal(isolate, "fused") : String::NewFromUtf8Literal(isolate, "reference")).Check();
 }
