@@ -58,6 +58,8 @@ export class RouteIndex implements RouteEncoder {
     full: { bytes: new Uint8Array(4096), offsets: new Uint32Array(64) },
     compact: { bytes: new Uint8Array(1024), offsets: new Uint32Array(64) },
   };
+  /** tailOf's answers by tail id (the JS writer's path: without the addon, or for the keys it hands back). */
+  private readonly fullTailViews: Uint8Array[] = [];
   /** Where the last writeAnswerRun stopped writing. */
   runEnd = 0;
   /** The last tail cachedTailId encoded, read only when it was not cached (id 0). */
@@ -102,8 +104,13 @@ export class RouteIndex implements RouteEncoder {
   tailOf(_key: string, shard: number): Uint8Array {
     const id = this.cachedTailId(shard);
     if (id === 0) return Buffer.from(this.uncachedTail!.json, 'utf8'); // past MAX_CACHED_TAILS
-    const { bytes, offsets } = this.arenas.full;
-    return bytes.subarray(offsets[id - 1]!, offsets[id]!);
+    let view = this.fullTailViews[id];
+    if (view === undefined) {
+      // A view stays valid when the arena grows: growing copies into a new array and leaves this one as it is.
+      const { bytes, offsets } = this.arenas.full;
+      view = this.fullTailViews[id] = bytes.subarray(offsets[id - 1]!, offsets[id]!);
+    }
+    return view;
   }
 
   tailTextOf(_key: string, shard: number): string {
