@@ -1,5 +1,6 @@
 // Byte-level pieces of the hand-written route JSON (./serialize.ts, ./serialize-compact.ts): answers are
 // written straight into one buffer per batch, and these are the few writes every answer is made of.
+import type { RouteEncoder } from '../runtime/view.js';
 
 export const KEY_OPEN = Buffer.from('{"key":');
 export const SHARD_FIELD = Buffer.from(',"shard":');
@@ -91,3 +92,27 @@ export function withRoom(out: Buffer, at: number, need: number, buffers: BatchBu
   return grown;
 }
 
+
+/** Where a batch is being written: its buffer (replaced when it grows) and the next free byte. */
+export interface BatchCursor {
+  out: Buffer;
+  at: number;
+}
+
+/**
+ * Writes the answers of `keys` in `layout` at the cursor, separated by commas: runs of the encoder's native
+ * writer (RouteEncoder.writeAnswerRun) where it has one, and `writeInJs` for each key it leaves (escapes,
+ * tails not cached yet, a full buffer), or for every key without it. writeInJs(key, i) writes the comma
+ * itself when i > 0 and moves the cursor.
+ */
+export function writeAnswers(encoder: RouteEncoder, layout: 'full' | 'compact', keys: readonly string[], cursor: BatchCursor, writeInJs: (key: string, i: number) => void): void {
+  const n = keys.length;
+  for (let i = 0; i < n; i++) {
+    if (encoder.writeAnswerRun !== undefined) {
+      i = encoder.writeAnswerRun(layout, keys, i, cursor.out, cursor.at);
+      cursor.at = encoder.runEnd ?? cursor.at;
+      if (i >= n) break;
+    }
+    writeInJs(keys[i] as string, i);
+  }
+}

@@ -18,7 +18,9 @@ import {
   put,
   putAnswerHead,
   withRoom,
+  writeAnswers,
   type BatchBufferSource,
+  type BatchCursor,
   type EncodedBatch,
 } from './json-bytes.js';
 
@@ -49,22 +51,16 @@ export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readon
   const first = keys[0];
   const tailRoom = encoder.compactTailRoom;
   const firstRoom = first === undefined ? 0 : answerRoom(first, tailRoom);
-  let out = buffers.acquire(head.length + n * firstRoom + MEMBERS_FIELD.length + members.length);
-  let at = put(out, 0, head);
-  for (let i = 0; i < n; i++) {
-    if (encoder.writeAnswerRun !== undefined) {
-      i = encoder.writeAnswerRun('compact', keys, i, out, at);
-      at = encoder.runEnd ?? at;
-      if (i >= n) break;
-    }
-    // The keys the native writer leaves (or all, without it): escapes, tails to encode, a full buffer.
-    const key = keys[i] as string;
+  const cursor: BatchCursor = { out: buffers.acquire(head.length + n * firstRoom + MEMBERS_FIELD.length + members.length), at: 0 };
+  cursor.at = put(cursor.out, 0, head);
+  writeAnswers(encoder, 'compact', keys, cursor, (key, i) => {
     const shard = encoder.shardOf(key);
-    out = withRoom(out, at, answerRoom(key, tailRoom), buffers);
+    const out = (cursor.out = withRoom(cursor.out, cursor.at, answerRoom(key, tailRoom), buffers));
+    let at = cursor.at;
     if (i > 0) out[at++] = 0x2c; // ,
-    at = putAnswerHead(out, at, key, shard);
-    at = encoder.writeCompactTail(shard, out, at);
-  }
+    cursor.at = encoder.writeCompactTail(shard, out, putAnswerHead(out, at, key, shard));
+  });
+  let { out, at } = cursor;
   out = withRoom(out, at, MEMBERS_FIELD.length + members.length, buffers);
   at = put(out, at, MEMBERS_FIELD);
   out.set(members, at);

@@ -16,7 +16,9 @@ import {
   putAnswerHead,
   shardDigits,
   withRoom,
+  writeAnswers,
   type BatchBufferSource,
+  type BatchCursor,
   type EncodedBatch,
 } from './json-bytes.js';
 
@@ -170,22 +172,17 @@ export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly stri
   // The first answer sizes the buffer for all (answers of one table are about the same length).
   const first = keys[0];
   const firstRoom = first === undefined ? 0 : answerRoom(first, encoder.tailOf(first, encoder.shardOf(first)));
-  let out = buffers.acquire(head.length + CLOSE.length + n * firstRoom);
-  let at = put(out, 0, head);
-  for (let i = 0; i < n; i++) {
-    if (encoder.writeAnswerRun !== undefined) {
-      i = encoder.writeAnswerRun('full', keys, i, out, at);
-      at = encoder.runEnd ?? at;
-      if (i >= n) break;
-    }
-    // The keys the native writer leaves (or all, without it): escapes, tails to encode, a full buffer.
-    const key = keys[i] as string;
+  const cursor: BatchCursor = { out: buffers.acquire(head.length + CLOSE.length + n * firstRoom), at: 0 };
+  cursor.at = put(cursor.out, 0, head);
+  writeAnswers(encoder, 'full', keys, cursor, (key, i) => {
     const shard = encoder.shardOf(key);
     const tail = encoder.tailOf(key, shard);
-    out = withRoom(out, at, answerRoom(key, tail), buffers);
+    const out = (cursor.out = withRoom(cursor.out, cursor.at, answerRoom(key, tail), buffers));
+    let at = cursor.at;
     if (i > 0) out[at++] = 0x2c; // ,
-    at = putAnswer(out, at, key, shard, tail);
-  }
+    cursor.at = putAnswer(out, at, key, shard, tail);
+  });
+  const { out, at } = cursor;
   return closeBatch(out, at, buffers);
 }
 
