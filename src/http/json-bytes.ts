@@ -1,6 +1,6 @@
 // Byte-level pieces of the hand-written route JSON (./serialize.ts, ./serialize-compact.ts): answers are
 // written straight into one buffer per batch, and these are the few writes every answer is made of.
-import type { RouteEncoder } from '../runtime/view.js';
+import type { AnswerLayout, RouteEncoder } from '../runtime/view.js';
 
 export const KEY_OPEN = Buffer.from('{"key":');
 export const SHARD_FIELD = Buffer.from(',"shard":');
@@ -105,7 +105,7 @@ export interface BatchCursor {
  * tails not cached yet, a full buffer), or for every key without it. writeInJs(key, i) writes the comma
  * itself when i > 0 and moves the cursor.
  */
-export function writeAnswers(encoder: RouteEncoder, layout: 'full' | 'compact', keys: readonly string[], cursor: BatchCursor, writeInJs: (key: string, i: number) => void): void {
+export function writeAnswers(encoder: RouteEncoder, layout: AnswerLayout, keys: readonly string[], cursor: BatchCursor, writeInJs: (key: string, i: number) => void): void {
   const n = keys.length;
   for (let i = 0; i < n; i++) {
     if (encoder.writeAnswerRun !== undefined) {

@@ -11,7 +11,7 @@ import type { MemberRecord } from '../core/types.js';
 import type { PlacementTable } from '../placement/index.js';
 import { nativeAnswers } from '../placement/native.js';
 import { jsonString, ownerJson, tailJson } from './route-json.js';
-import type { RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
+import type { AnswerLayout, RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
 
 interface Tail {
   readonly owner: RouteOwner | null;
@@ -20,9 +20,6 @@ interface Tail {
   /** The compact layout's tail: member indexes instead of member objects, no version. */
   readonly compactJson: string;
 }
-
-/** The batch layouts (docs/http.md): "full" answers carry owner and replicas, "compact" their indexes. */
-export type AnswerLayout = 'full' | 'compact';
 
 /** A layout's cached tail bytes back to back in tail order: tail id i's run from offsets[i - 1] to offsets[i]. */
 interface TailArena {

@@ -107,6 +107,9 @@ export interface HealthView {
  * AgentView.route, without an object per key. Keep the one you got for a whole request: its shard
  * numbers and tails belong to its own table.
  */
+/** The batch layouts (docs/http.md): "full" answers carry owner and replicas, "compact" their indexes. */
+export type AnswerLayout = 'full' | 'compact';
+
 export interface RouteEncoder {
   readonly version: string;
   /** The key's shard in this table. */
@@ -133,7 +136,7 @@ export interface RouteEncoder {
    * (the native writer: RouteIndex); returns the index of the first key not written and leaves the end in
    * runEnd. Encoders without it have every answer written by the caller.
    */
-  writeAnswerRun?(layout: 'full' | 'compact', keys: readonly string[], from: number, out: Uint8Array, at: number): number;
+  writeAnswerRun?(layout: AnswerLayout, keys: readonly string[], from: number, out: Uint8Array, at: number): number;
   /** Where the last writeAnswerRun stopped writing. */
   readonly runEnd?: number;
 }

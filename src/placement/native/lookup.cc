@@ -5,9 +5,9 @@
 // test/placement/native.test.ts.
 // Why native: JS has no 64-bit multiply, and its emulation on 32-bit halves costs more than a whole native
 // lookup. Why V8's API and not Node-API: Node-API's call and string copy cost ~130 ns of a ~300 ns lookup,
-// V8's ~70 (bench/README.md, "Placement"); with the bucket count bound (shardFor) ~60. V8's API changes between Node versions, so the addon is built on
-// the machine (or image stage) that runs it, against that node's headers; a mismatch fails to load and
-// the agent uses the JS path.
+// V8's ~70 (bench/README.md, "Placement"); with the bucket count bound (shardFor) ~60. V8's API changes
+// between Node versions, so the addon is built on the machine (or image stage) that runs it, against that
+// node's headers; a mismatch fails to load and the agent uses the JS path.
 #include <node.h>
 #include <v8.h>
 
