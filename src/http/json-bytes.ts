@@ -92,7 +92,6 @@ export function withRoom(out: Buffer, at: number, need: number, buffers: BatchBu
   return grown;
 }
 
-
 /** Where a batch is being written: its buffer (replaced when it grows) and the next free byte. */
 export interface BatchCursor {
   out: Buffer;

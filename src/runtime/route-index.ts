@@ -150,8 +150,7 @@ export class RouteIndex implements RouteEncoder {
   writeAnswerRun(layout: AnswerLayout, keys: readonly string[], from: number, out: Uint8Array, at: number): number {
     this.runEnd = at;
     if (nativeAnswers === null || from >= keys.length) return from;
-    let ids = this.shardTails;
-    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
+    const ids = this.tailIdsByShard();
     const arena = this.arenas[layout];
     nativeAnswers.answersBegin(out, ids, arena.offsets, arena.bytes, from);
     let i = from;
@@ -173,8 +172,7 @@ export class RouteIndex implements RouteEncoder {
    * the tail encoded for this one use is in uncachedTail.
    */
   private cachedTailId(shard: number): number {
-    let ids = this.shardTails;
-    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
+    const ids = this.tailIdsByShard();
     const id = ids[shard]!;
     if (id !== 0) return id;
     this.uncachedTail = this.encodeShard(ids, shard);
@@ -199,11 +197,13 @@ export class RouteIndex implements RouteEncoder {
   }
 
   private tailAt(shard: number): Tail {
-    let ids = this.shardTails;
-    if (ids === null) ids = this.shardTails = new Uint16Array(this.table.shards);
-    const id = ids[shard]!;
-    if (id > 0) return this.tails[id - 1]!;
-    return this.encodeShard(ids, shard);
+    const id = this.cachedTailId(shard);
+    return id > 0 ? this.tails[id - 1]! : this.uncachedTail!;
+  }
+
+  /** shardTails, allocated on the first answer (an index nobody asks costs no 2-byte-per-shard array). */
+  private tailIdsByShard(): Uint16Array {
+    return (this.shardTails ??= new Uint16Array(this.table.shards));
   }
 
   private encodeShard(ids: Uint16Array, shard: number): Tail {
