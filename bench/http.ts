@@ -1,14 +1,16 @@
 // HTTP benchmark (issue 4): the app API under autocannon, against a no-op route in the same server.
 //   node --import tsx bench/http.ts [--duration S] [--rounds N] [--connections 1,32,128] [--no-batch]
-//                                   [--batch-duration S] [--json] [--check] [--v8-default]
-// The server runs in a child process (one core), autocannon in this one (the other core), so the client
-// does not steal the server's event loop. Each GET case alternates no-op and route runs and compares them.
+//                                   [--batch-duration S] [--json] [--check] [--v8-default] [--no-pin]
+// The server runs in a child process pinned to one core, autocannon in this one pinned to the other
+// (taskset, unless --no-pin), so neither steals the other's core and the scheduler does not move them
+// between runs; the server runs with the agent's node flags (npm start, deploy/Dockerfile). Each GET case
+// alternates no-op and route runs and compares them.
 // Server CPU per request is reported beside throughput: on a shared machine it is the steadier number.
 // A third GET route answers a fixed body as large as a real answer, to tell response size from work.
 // The AgentView answers routes with the runtime's own RouteIndex (XXH64 + jump hash, pre-encoded
 // per-shard answers) over a buildTable of 10 members at the default shard count.
-import { fork, type ChildProcess } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { PlacementTable } from '../src/placement/index.js';
@@ -92,8 +94,26 @@ interface Run {
   readonly clientCpuUs: number;
 }
 
-function startServer(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', ...(process.argv.includes('--v8-default') ? ['--v8-default'] : [])], { execArgv: process.execArgv, stdio: 'inherit' });
+/** The agent's own node flags (package.json "start", deploy/Dockerfile), so the server is measured as shipped. */
+const AGENT_NODE_FLAGS = ['--v8-pool-size=1'];
+
+/**
+ * CPUs for the server and for this process (autocannon), or null to leave placement to the scheduler:
+ * with --no-pin, on a single CPU, or without taskset (util-linux).
+ */
+function pinning(args: readonly string[]): { server: number; client: number } | null {
+  if (args.includes('--no-pin') || availableParallelism() < 2) return null;
+  if (spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) return null;
+  const last = availableParallelism() - 1;
+  // -a: every thread of this process (libuv's pool, V8's), not only the main one.
+  if (spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status !== 0) return null;
+  return { server: last, client: 0 };
+}
+
+function startServer(pinnedTo: number | null): Promise<{ child: ChildProcess; port: number }> {
+  const serverArgs = [...process.execArgv, ...AGENT_NODE_FLAGS, fileURLToPath(import.meta.url), '--serve', ...(process.argv.includes('--v8-default') ? ['--v8-default'] : [])];
+  const [command, args] = pinnedTo === null ? [process.execPath, serverArgs] : ['taskset', ['-c', String(pinnedTo), process.execPath, ...serverArgs]];
+  const child = spawn(command, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -157,11 +177,12 @@ async function drive(): Promise<void> {
   const getConnections = casesArg >= 0 ? (args[casesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [1, 32, 128];
   const runBatch = !args.includes('--no-batch');
   const loadBefore = loadavg()[0] ?? 0;
-  const { child, port } = await startServer();
+  const pinned = pinning(args);
+  const { child, port } = await startServer(pinned?.server ?? null);
   const base = `http://127.0.0.1:${port}`;
   const keys = keyPaths(1024);
   const get = (prefix: string): autocannon.Request[] => keys.map((k) => ({ method: 'GET', path: `${prefix}${k}` }));
-  const results: Record<string, unknown> = { members: MEMBERS, shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS, durationS: duration, rounds };
+  const results: Record<string, unknown> = { members: MEMBERS, shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS, durationS: duration, rounds, pinned };
   const lines: string[] = [];
   let allPass = true;
   try {
@@ -249,7 +270,8 @@ async function drive(): Promise<void> {
   results['pass'] = allPass;
   if (args.includes('--json')) console.log(JSON.stringify(results));
   else {
-    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores, 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    const placement = pinned === null ? 'not pinned' : `server on CPU ${pinned.server}, autocannon on CPU ${pinned.client}`;
+    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores (${placement}), 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
     for (const l of lines) console.log(l);
   }
   if (args.includes('--check') && !allPass) process.exitCode = 1;

@@ -149,17 +149,6 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
 }
 
 /**
- * One answer from a RouteEncoder's parts, as text: the same JSON as serializeRouteAnswer. A single answer
- * goes out as a string on purpose: Node writes a string body together with the headers in one write,
- * while a Buffer body becomes a second chunk of a writev. Measured on the same server, alternating
- * (autocannon, 32 connections, 10 x 15,000 requests each): median server CPU per request 30.0 us for a
- * 400-byte string answer, 35.3 us for the same bytes as a Buffer, 31.3 us for an 11-byte no-op answer.
- */
-export function serializeEncodedAnswerText(key: string, shard: number, tail: string): string {
-  return `{"key":${jsonString(key)},"shard":${shard}${tail}`;
-}
-
-/**
  * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read,
  * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The
  * encoder's native writer (writeAnswerRun) writes what it can, this loop the rest. The same

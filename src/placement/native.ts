@@ -25,6 +25,8 @@ export interface NativeLookup {
   answer(key: string, at: number): number;
   /** Ends the run: the addon forgets the arrays. */
   answersEnd(): void;
+  /** One answer, the same bytes as answer(), as a flat string; undefined when this key must be written in JS. */
+  answerText(key: string, shardTails: Uint16Array, offsets: Uint32Array, arena: Uint8Array): string | undefined;
   /** The loop jump runs on this CPU: "fused" (fma + trunc, same values) or "reference" (lookup-core.h). */
   jumpLoop: string;
 }
@@ -40,7 +42,7 @@ export type NativeStatus = { readonly loaded: true; readonly path: string; reado
 function isNativeLookup(x: unknown): x is NativeLookup {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return ['shard', 'shardFor', 'hash', 'jump', 'jumpReference', 'answersBegin', 'answer', 'answersEnd'].every((name) => typeof o[name] === 'function') && typeof o['jumpLoop'] === 'string';
+  return ['shard', 'shardFor', 'hash', 'jump', 'jumpReference', 'answersBegin', 'answer', 'answersEnd', 'answerText'].every((name) => typeof o[name] === 'function') && typeof o['jumpLoop'] === 'string';
 }
 
 function load(): { lookup: NativeLookup | null; status: NativeStatus } {
@@ -59,8 +61,8 @@ const loaded = load();
 
 /** The addon, or null: then lookups take the JS path. */
 export const nativeLookup: NativeLookup | null = loaded.lookup;
-/** The addon's batch answer writer, or null: then batches are written in JS. */
-export const nativeAnswers: Pick<NativeLookup, 'answersBegin' | 'answer' | 'answersEnd'> | null = loaded.lookup;
+/** The addon's answer writer (batches and single answers), or null: then answers are written in JS. */
+export const nativeAnswers: Pick<NativeLookup, 'answersBegin' | 'answer' | 'answersEnd' | 'answerText'> | null = loaded.lookup;
 /** Whether the addon is in use and why not (the agent's "swimring is running" log line says which). */
 export const nativeStatus: NativeStatus = loaded.status;
 

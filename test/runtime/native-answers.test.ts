@@ -1,16 +1,17 @@
-// The native batch answer writer (src/placement/native/answers.cc via RouteIndex.writeAnswerRun) writes
-// the same bytes as the JS writer, in both layouts, whatever the keys: it takes the plain ones and hands
-// back escapes, long keys, tails not cached yet and a full buffer, which the serializers write in JS.
+// The native answer writer (src/placement/native/answers.cc via RouteIndex.writeAnswerRun for batches and
+// RouteIndex.answerText for single answers) writes the same bytes as the JS writer, in both layouts,
+// whatever the keys: it takes the plain ones and hands back escapes, long keys, tails not cached yet and
+// a full buffer, which the serializers write in JS.
 // test/placement/native.test.ts fails when the addon should have been built and was not; here the tests
 // need it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildTable } from '../../src/placement/index.js';
-import { nativeAnswers } from '../../src/placement/native.js';
+import { nativeAnswers, nativeLookup } from '../../src/placement/native.js';
 import { MAX_CACHED_TAILS, RouteIndex } from '../../src/runtime/route-index.js';
 import type { RouteEncoder } from '../../src/runtime/view.js';
-import { serializeEncodedBatch } from '../../src/http/serialize.js';
+import { serializeEncodedBatch, serializeRouteAnswer } from '../../src/http/serialize.js';
 import { serializeCompactEncodedBatch } from '../../src/http/serialize-compact.js';
 import type { BatchBufferSource } from '../../src/http/json-bytes.js';
 import { recordsOf } from './route-fixtures.js';
@@ -21,7 +22,7 @@ function jsOnly(index: RouteIndex): RouteEncoder {
     version: index.version,
     shardOf: (key) => index.shardOf(key),
     tailOf: (key, shard) => index.tailOf(key, shard),
-    tailTextOf: (key, shard) => index.tailTextOf(key, shard),
+    answerText: (key) => serializeRouteAnswer(index.route(key)),
     memberCount: index.memberCount,
     memberJson: (m) => index.memberJson(m),
     compactTailRoom: index.compactTailRoom,
@@ -41,7 +42,9 @@ const otherKey = fc.oneof(
 );
 const keysArb = fc.array(fc.oneof({ weight: 4, arbitrary: plainKey }, { weight: 1, arbitrary: otherKey }), { minLength: 1, maxLength: 60 });
 
-describe('native batch answers', () => {
+const nativeShard = (key: string, buckets: number): number => nativeLookup!.shard(key, buckets);
+
+describe('native answers', () => {
   // Without the addon there is nothing to compare; test/placement/native.test.ts fails if it should be there.
   if (nativeAnswers === null) return;
   test('the same bytes as the JS writer, both layouts, on a fresh index and on a warm one', () => {
@@ -106,6 +109,56 @@ describe('native batch answers', () => {
     bothLayouts(index, warmUp.slice(30_000));
     assert.deepEqual(bothLayouts(index, keys), bothLayouts(jsOnly(new RouteIndex(table, recordsOf(names))), keys));
     assert.ok(MAX_CACHED_TAILS < 40_000);
+  });
+
+  test('single answers: the same text as the JS serializer, written natively for plain keys once their tail is cached', () => {
+    const names = ['a', 'b', 'c', 'd"quoted', 'é-member'];
+    const addon = nativeAnswers!;
+    const original = addon.answerText;
+    let written = 0;
+    addon.answerText = (...args) => {
+      const text = original(...args);
+      if (text !== undefined) written++;
+      return text;
+    };
+    try {
+      fc.assert(
+        fc.property(keysArb, (keys) => {
+          const index = new RouteIndex(buildTable(names, { shards: 4096, replicas: 2 }), recordsOf(names));
+          const reference = new RouteIndex(buildTable(names, { shards: 4096, replicas: 2 }), recordsOf(names));
+          const expected = keys.map((k) => serializeRouteAnswer(reference.route(k)));
+          assert.deepEqual(keys.map((k) => index.answerText(k)), expected, 'fresh index');
+          written = 0;
+          assert.deepEqual(keys.map((k) => index.answerText(k)), expected, 'warm index');
+          const plain = keys.filter((k) => k.length <= 256 && /^[\x20-\x7e]*$/.test(k) && !/["\\]/.test(k));
+          assert.equal(written, plain.length, 'every plain key of a warm index is written natively');
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      addon.answerText = original;
+    }
+  });
+
+  test('the addon hands back single answers it cannot write, and checks its arrays', () => {
+    const addon = nativeAnswers!;
+    const tails = new Uint16Array(16).fill(1);
+    const offsets = Uint32Array.from([0, 4]);
+    const arena = Buffer.from('TAIL');
+    assert.match(addon.answerText('k', tails, offsets, arena) ?? '', /^\{"key":"k","shard":\d{1,2}TAIL$/);
+    assert.equal(addon.answerText('x'.repeat(256), tails, offsets, arena)?.length, '{"key":"","shard":'.length + 256 + String(nativeShard('x'.repeat(256), 16)).length + 4);
+    for (const key of ['x'.repeat(257), 'needs "escape"', 'back\\slash', 'é', '\u007f', '😀', 42 as unknown as string]) {
+      assert.equal(addon.answerText(key, tails, offsets, arena), undefined, JSON.stringify(key));
+    }
+    // A tail not cached, a tail id past the offsets, offsets past the arena, a tail too long for one answer.
+    assert.equal(addon.answerText('k', new Uint16Array(16), offsets, arena), undefined);
+    assert.equal(addon.answerText('k', new Uint16Array(16).fill(9), offsets, arena), undefined);
+    assert.equal(addon.answerText('k', tails, Uint32Array.from([0, 400]), arena), undefined);
+    assert.equal(addon.answerText('k', tails, Uint32Array.from([0, 9000]), Buffer.alloc(9000, 0x41)), undefined);
+    assert.equal(addon.answerText('k', tails, Uint32Array.from([0, 4000]), Buffer.alloc(4000, 0x41))?.length, '{"key":"k","shard":'.length + String(nativeShard('k', 16)).length + 4000);
+    assert.throws(() => addon.answerText('k', new Uint32Array(16) as unknown as Uint16Array, offsets, arena), TypeError);
+    assert.throws(() => addon.answerText('k', new Uint16Array(0), offsets, arena), TypeError);
+    assert.throws(() => addon.answerText('k', tails, new Uint32Array(0), arena), TypeError);
   });
 
   test('the addon refuses bad runs: wrong arrays throw, answers outside a run or past the buffer are handed back', () => {

@@ -13,7 +13,7 @@ import type { AgentView } from '../../runtime/view.js';
 import { checkKey } from '../keys.js';
 import type { HttpLimits } from '../limits.js';
 import { routeBatchBodySchema, routeBatchQuerySchema, routeParamsSchema } from '../schemas.js';
-import { serializeEncodedAnswerText, serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
+import { serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch } from '../serialize.js';
 import { serializeCompactBatch, serializeCompactEncodedBatch } from '../serialize-compact.js';
 import { claimedRouteAnswerBytes, hasClaimedAnswer, routeBatchWithClaimsBytes } from '../../ownership/route-json.js';
 import { BatchBufferPool } from '../batch-buffers.js';
@@ -97,8 +97,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
       if (claimed !== undefined) {
         body = claimed.claimed === true ? claimedRouteAnswerBytes(claimed) : serializeRouteAnswerBytes(claimed);
       } else if (encoder) {
-        const shard = encoder.shardOf(key);
-        body = serializeEncodedAnswerText(key, shard, encoder.tailTextOf(key, shard));
+        body = encoder.answerText(key);
       } else {
         body = serializeRouteAnswerBytes(view.route(key));
       }
