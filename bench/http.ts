@@ -170,8 +170,9 @@ const sum = (rs: readonly Run[], f: (r: Run) => number): number => rs.reduce((a,
 async function drive(): Promise<void> {
   const args = process.argv.slice(2);
   /** Seconds per side (no-op, route) and connection count, split over `rounds` alternating runs. */
-  const duration = option(args, '--duration', 6);
-  const rounds = Math.round(option(args, '--rounds', 4));
+  // 16 rounds of 1 s per side: the median of paired ratios moved by ±0.05 between runs at 8 rounds.
+  const duration = option(args, '--duration', 16);
+  const rounds = Math.round(option(args, '--rounds', 16));
   const batchDuration = option(args, '--batch-duration', 5);
   const casesArg = args.indexOf('--connections');
   const getConnections = casesArg >= 0 ? (args[casesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [1, 32, 128];
