@@ -170,9 +170,10 @@ const sum = (rs: readonly Run[], f: (r: Run) => number): number => rs.reduce((a,
 async function drive(): Promise<void> {
   const args = process.argv.slice(2);
   /** Seconds per side (no-op, route) and connection count, split over `rounds` alternating runs. */
-  // 16 rounds of 1 s per side: the median of paired ratios moved by ±0.05 between runs at 8 rounds.
-  const duration = option(args, '--duration', 16);
-  const rounds = Math.round(option(args, '--rounds', 16));
+  // 32 rounds of 1 s per side: single rounds' route/no-op ratios spread from ~0.6 to ~1.5 on this shared
+  // machine, and the median of 8 or 16 of them moved by ±0.05 between runs minutes apart.
+  const duration = option(args, '--duration', 32);
+  const rounds = Math.round(option(args, '--rounds', 32));
   const batchDuration = option(args, '--batch-duration', 5);
   const casesArg = args.indexOf('--connections');
   const getConnections = casesArg >= 0 ? (args[casesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [1, 32, 128];
@@ -207,7 +208,8 @@ async function drive(): Promise<void> {
       const route = rps(runs.route);
       // Per round, route and no-op ran back to back: the median of those paired ratios is steadier against
       // the machine's drift than the ratio of the averages (bench/placement.ts pairs its rounds the same way).
-      const pairedRatio = median(runs.route.map((r, i) => r.requestsPerSec / Math.max(1, runs.noop[i]!.requestsPerSec)));
+      const pairs = runs.route.map((r, i) => r.requestsPerSec / Math.max(1, runs.noop[i]!.requestsPerSec));
+      const pairedRatio = median(pairs);
       const ratio = pairedRatio;
       const ratioOfMeans = route / noop;
       const cpuRatio = cpuPerRequest(runs.noop) / cpuPerRequest(runs.route);
@@ -218,6 +220,7 @@ async function drive(): Promise<void> {
         routeRps: Math.round(route),
         ratio: Number(ratio.toFixed(3)),
         ratioOfMeans: Number(ratioOfMeans.toFixed(3)),
+        pairedRatios: pairs.map((p) => Number(p.toFixed(3))),
         staticRps: Math.round(sized),
         ratioToStatic: Number((route / sized).toFixed(3)),
         staticServerCpuUsPerReq: Number(cpuPerRequest(runs.static).toFixed(1)),
@@ -231,6 +234,9 @@ async function drive(): Promise<void> {
           `  | same-size static body ${Math.round(sized)} req/s (route/static ${(route / sized).toFixed(3)})` +
           `  | server CPU/req route ${cpuPerRequest(runs.route).toFixed(1)} us, static ${cpuPerRequest(runs.static).toFixed(1)} us, noop ${cpuPerRequest(runs.noop).toFixed(1)} us`,
       );
+      // The spread behind the median: on a shared machine single rounds swing by ±20%.
+      const sorted = [...pairs].sort((a, b) => a - b);
+      lines.push(`                    c=${String(connections).padStart(3)}  paired ratios, sorted: ${sorted.map((p) => p.toFixed(2)).join(' ')}`);
     }
     const batches = Array.from({ length: runBatch ? 8 : 0 }, (_, b) =>
       JSON.stringify({ keys: Array.from({ length: BATCH_KEYS }, (_, i) => `batch${b}-key-${i}`.padEnd(16, 'x')) }),
