@@ -11,6 +11,7 @@
 // per-shard answers) over a buildTable of 10 members at the default shard count.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { PlacementTable } from '../src/placement/index.js';
@@ -92,6 +93,21 @@ interface Run {
   readonly serverCpuUs: number;
   /** CPU this (client) process spent during the run, microseconds. */
   readonly clientCpuUs: number;
+}
+
+/**
+ * The machine's CPU time so far (all CPUs, in clock ticks) and the part of it the hypervisor gave to other
+ * guests (steal), from /proc/stat; null where there is none. Steal is the noise this bench cannot remove.
+ */
+function cpuTicks(): { steal: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+    if (fields[0] === undefined || line.slice(0, 4) !== 'cpu ' || fields.length < 8 || fields.some((f) => !Number.isFinite(f))) return null;
+    return { steal: fields[7]!, total: fields.reduce((a, f) => a + f, 0) };
+  } catch {
+    return null;
+  }
 }
 
 /** The agent's own node flags (package.json "start", deploy/Dockerfile), so the server is measured as shipped. */
@@ -179,6 +195,7 @@ async function drive(): Promise<void> {
   const getConnections = casesArg >= 0 ? (args[casesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [1, 32, 128];
   const runBatch = !args.includes('--no-batch');
   const loadBefore = loadavg()[0] ?? 0;
+  const ticksBefore = cpuTicks();
   const pinned = pinning(args);
   const { child, port } = await startServer(pinned?.server ?? null);
   const base = `http://127.0.0.1:${port}`;
@@ -273,12 +290,15 @@ async function drive(): Promise<void> {
     child.disconnect();
   }
   const loadAfter = loadavg()[0] ?? 0;
+  const ticksAfter = cpuTicks();
+  const stealPercent = ticksBefore && ticksAfter ? (100 * (ticksAfter.steal - ticksBefore.steal)) / Math.max(1, ticksAfter.total - ticksBefore.total) : null;
   results['loadavg1'] = [Number(loadBefore.toFixed(2)), Number(loadAfter.toFixed(2))];
+  results['stealPercent'] = stealPercent === null ? null : Number(stealPercent.toFixed(1));
   results['pass'] = allPass;
   if (args.includes('--json')) console.log(JSON.stringify(results));
   else {
     const placement = pinned === null ? 'not pinned' : `server on CPU ${pinned.server}, autocannon on CPU ${pinned.client}`;
-    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores (${placement}), 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores (${placement}), 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${stealPercent === null ? '' : `, CPU time stolen by the host ${stealPercent.toFixed(1)}%`}`);
     for (const l of lines) console.log(l);
   }
   if (args.includes('--check') && !allPass) process.exitCode = 1;
