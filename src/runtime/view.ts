@@ -102,14 +102,14 @@ export interface HealthView {
   readonly reasons: readonly string[];
 }
 
+/** The batch layouts (docs/http.md): "full" answers carry owner and replicas, "compact" their indexes. */
+export type AnswerLayout = 'full' | 'compact';
+
 /**
  * Route answers of one table as pre-encoded JSON, for the HTTP hot path (issue 4): the same answers as
  * AgentView.route, without an object per key. Keep the one you got for a whole request: its shard
  * numbers and tails belong to its own table.
  */
-/** The batch layouts (docs/http.md): "full" answers carry owner and replicas, "compact" their indexes. */
-export type AnswerLayout = 'full' | 'compact';
-
 export interface RouteEncoder {
   readonly version: string;
   /** The key's shard in this table. */
