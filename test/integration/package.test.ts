@@ -1,0 +1,72 @@
+// The package as a user gets it: `npm pack`, the tarball installed into an empty folder with
+// `npm install --omit=dev`, and `npx swimring agent` run from there. Catches files the agent reads at run
+// time that package.json's "files" leaves out (the OpenAPI document was one).
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomPortBase, waitFor } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'swimring-pack-'));
+const installDir = join(work, 'app');
+
+function npm(args: string[], cwd: string): string {
+  const res = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 240_000 });
+  assert.equal(res.status, 0, `npm ${args.join(' ')} failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
+before(() => {
+  const packed = npm(['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop() ?? '';
+  assert.match(packed, /^swimring-.*\.tgz$/, `npm pack named no tarball: ${packed}`);
+  spawnSync('mkdir', ['-p', installDir]);
+  writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'pack-check', private: true }));
+  // --prefer-offline: the clean install before the tests filled npm's cache with the same dependencies.
+  npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed)], installDir);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the installed tarball runs `npx swimring agent` and serves the API, the ops listener and the OpenAPI document', async (t) => {
+  const p = randomPortBase();
+  const host = '127.0.0.9';
+  // detached: npx runs the bin as its own child; the whole group we started is ended below, by its PID.
+  const child = spawn(
+    'npx',
+    ['--no', 'swimring', 'agent', '--name', 'packed-0',
+      '--gossip-addr', `${host}:${p}`, '--grpc-addr', `${host}:${p + 1}`, '--http-addr', `${host}:${p + 2}`,
+      '--ops-addr', `${host}:${p + 3}`, '--advertise-host', host, '--profile', 'local', '--shards', '1024'],
+    { cwd: installDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const logs: string[] = [];
+  child.stdout.on('data', (c: Buffer) => logs.push(c.toString()));
+  child.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
+  const exited = once(child, 'exit');
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+    await exited;
+  });
+
+  const api = `http://${host}:${p + 2}`;
+  const ops = `http://${host}:${p + 3}`;
+  const route = await waitFor('the packed agent answers a route', 30_000, async () => {
+    const res = await fetch(`${api}/v1/route/cart-42`, { signal: AbortSignal.timeout(2_000) });
+    return res.status === 200 ? ((await res.json()) as { owner: { name: string } }) : undefined;
+  }).catch((err: unknown) => assert.fail(`${String(err)}\n${logs.join('')}`));
+  assert.equal(route.owner.name, 'packed-0');
+
+  const livez = await fetch(`${ops}/livez`, { signal: AbortSignal.timeout(5_000) });
+  assert.equal(livez.status, 200, await livez.text());
+
+  const doc = await fetch(`${api}/v1/openapi.json`, { signal: AbortSignal.timeout(5_000) });
+  const text = await doc.text();
+  assert.equal(doc.status, 200, text);
+  const parsed = JSON.parse(text) as { openapi?: string; paths?: Record<string, unknown> };
+  assert.match(parsed.openapi ?? '', /^3\./);
+  assert.ok(parsed.paths?.['/v1/route/{key}'], 'the served document describes GET /v1/route/{key}');
+});
