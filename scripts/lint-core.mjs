@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Holds two lines the type checker cannot:
-// 1. src/core/ is sans-IO: no node:* imports, no clock, no timers, no ambient randomness.
+// 1. src/core/ is sans-IO: no node:* imports, no clock, no timers, no ambient randomness, and it imports
+//    nothing from outside src/core/ (no `../` paths), so the rest of the project depends on it, never back.
 // 2. no `any` anywhere in src/.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ const coreRules = [
   [/\bset(Timeout|Interval|Immediate)\b/, 'uses a timer (the shell owns timers)'],
   [/\bperformance\b/, 'uses performance (time is an input)'],
   [/\bprocess\./, 'uses process'],
+  [/(from\s+|import\(\s*)['"]\.\.\//, 'imports from outside src/core/'],
 ];
 const anyRule = [/(:\s*any\b|\bas\s+any\b|<any>|any\[\])/, 'uses `any`'];
 

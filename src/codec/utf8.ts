@@ -1,24 +1,9 @@
 // UTF-8 without allocation: the byte length of a string (sizes are asked for on every packet fill)
-// and writing a string straight into the output buffer. Strict decoding lives in reader.ts.
+// and writing a string straight into the output buffer. Strict decoding lives in reader.ts. The plain
+// length lives in the core, which sizes packets without importing from outside src/core/.
+import { isLowSurrogate, utf8Length } from '../core/utf8-length.js';
 
-/**
- * Bytes the UTF-8 form of `s` takes. A lone surrogate counts 3 bytes (what TextEncoder writes for
- * it, U+FFFD); the encoder refuses such strings anyway, see isWellFormedUtf16.
- */
-export function utf8Length(s: string): number {
-  let bytes = 0;
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && isLowSurrogate(s.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+export { utf8Length };
 
 /**
  * Bytes the UTF-8 form of `s` takes, or -1 when `s` holds a lone surrogate, which has no UTF-8 form
@@ -70,6 +55,3 @@ export function writeUtf8(out: Uint8Array, pos: number, s: string): number {
   return pos;
 }
 
-function isLowSurrogate(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}

@@ -1,7 +1,7 @@
 // Packet sizes as the core sees them. The codec knows exact sizes and injects its own ByteMeasure; this
 // estimate errs on the large side so a core without one never builds a packet over its budget.
 import type { Message, Update } from './types.js';
-import { utf8Length } from '../codec/utf8.js';
+import { utf8Length } from './utf8-length.js';
 
 export interface ByteMeasure {
   /** Fixed bytes per packet (header, message count, label...). */
@@ -10,8 +10,8 @@ export interface ByteMeasure {
   updateSize(u: Update): number;
 }
 
-/** UTF-8 length of a string without allocating: the codec's own measure (the codec is I/O-free). */
-export { utf8Length } from '../codec/utf8.js';
+/** UTF-8 length of a string without allocating, the same count the codec writes. */
+export { utf8Length };
 
 // Assumed worst cases: a string = varint length (up to 5 bytes) + UTF-8 bytes; a number up to 10 bytes
 // (varint u64) or 8 (double); a type tag 2 bytes.
