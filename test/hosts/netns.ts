@@ -13,8 +13,18 @@ export const HUB_ADDR = `${SUBNET}.254`;
 
 const NAMESPACE_PATTERN = /^sr(\d+)-(hub|m\d+)$/;
 
-/** Why host tests cannot run here, or undefined when they can. */
+/**
+ * Why host tests cannot run here, or undefined when they can. Under CI (CI set, as .ci/run is run) a
+ * reason is an error instead: CI runs as root and installs what these tests need, so a skip there would
+ * hide a broken install.
+ */
 export function hostsSkipReason(): string | undefined {
+  const reason = whyHostsCannotRun();
+  if (reason && process.env['CI']) throw new Error(`host tests must run in CI: ${reason}`);
+  return reason;
+}
+
+function whyHostsCannotRun(): string | undefined {
   if (process.platform !== 'linux') return 'host tests need Linux network namespaces';
   if (process.getuid?.() !== 0) return 'host tests need root (network namespaces, veth pairs, nftables)';
   if (spawnSync('ip', ['-V']).error) return 'host tests need `ip` (Debian package iproute2); .ci/run installs it';

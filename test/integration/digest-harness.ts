@@ -41,12 +41,15 @@ export class DigestCluster {
   }
 }
 
-export function nftAvailable(): boolean {
+/** Why nftables cannot be used here, or undefined; under CI (which installs nftables) an error instead. */
+export function nftSkipReason(): string | undefined {
   try {
     execFileSync('nft', ['list', 'tables'], { stdio: 'pipe', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    const reason = `nftables not usable here (${err instanceof Error ? err.message : String(err)})`;
+    if (process.env['CI']) throw new Error(`the digest repair test must run in CI: ${reason}`);
+    return reason;
   }
 }
 
