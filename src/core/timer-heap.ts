@@ -1,34 +1,36 @@
-// A binary min-heap of deadlines. Cancellation is lazy: a cancelled timer stays in the heap and is skipped
-// when it reaches the top, which keeps cancel O(1) and reschedule O(log n).
+// The core's deadlines in the shared min-heap. Cancellation is lazy: a cancelled timer stays in the heap and
+// is skipped when it reaches the top, which keeps cancel O(1) and reschedule O(log n).
+import { MinHeap, type Scheduled } from './min-heap.js';
 
 export interface Timer {
   readonly at: number;
   cancelled: boolean;
 }
 
+interface Entry<T> extends Scheduled {
+  readonly timer: T;
+}
+
 export class TimerHeap<T extends Timer> {
-  private readonly items: T[] = [];
+  private readonly heap = new MinHeap<Entry<T>>();
   // Insertion order breaks ties so equal deadlines fire in the order they were set (determinism).
-  private readonly orders: number[] = [];
   private nextOrder = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.heap.size;
   }
 
   push(timer: T): T {
-    this.items.push(timer);
-    this.orders.push(this.nextOrder++);
-    this.siftUp(this.items.length - 1);
+    this.heap.push({ time: timer.at, seq: this.nextOrder++, timer });
     return timer;
   }
 
   /** Earliest live timer, discarding cancelled ones on the way. */
   peek(): T | undefined {
     for (;;) {
-      const top = this.items[0];
-      if (top === undefined || !top.cancelled) return top;
-      this.removeTop();
+      const top = this.heap.peek();
+      if (top === undefined || !top.timer.cancelled) return top?.timer;
+      this.heap.pop();
     }
   }
 
@@ -36,55 +38,7 @@ export class TimerHeap<T extends Timer> {
   popDue(now: number): T | undefined {
     const top = this.peek();
     if (top === undefined || top.at > now) return undefined;
-    this.removeTop();
+    this.heap.pop();
     return top;
-  }
-
-  private removeTop(): void {
-    const lastItem = this.items.pop() as T;
-    const lastOrder = this.orders.pop() as number;
-    if (this.items.length > 0) {
-      this.items[0] = lastItem;
-      this.orders[0] = lastOrder;
-      this.siftDown(0);
-    }
-  }
-
-  private less(i: number, j: number): boolean {
-    const a = this.items[i] as T;
-    const b = this.items[j] as T;
-    return a.at < b.at || (a.at === b.at && (this.orders[i] as number) < (this.orders[j] as number));
-  }
-
-  private swap(i: number, j: number): void {
-    const item = this.items[i] as T;
-    this.items[i] = this.items[j] as T;
-    this.items[j] = item;
-    const order = this.orders[i] as number;
-    this.orders[i] = this.orders[j] as number;
-    this.orders[j] = order;
-  }
-
-  private siftUp(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) return;
-      this.swap(i, parent);
-      i = parent;
-    }
-  }
-
-  private siftDown(i: number): void {
-    const n = this.items.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < n && this.less(left, smallest)) smallest = left;
-      if (right < n && this.less(right, smallest)) smallest = right;
-      if (smallest === i) return;
-      this.swap(i, smallest);
-      i = smallest;
-    }
   }
 }

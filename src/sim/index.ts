@@ -10,5 +10,5 @@ export { runScenario, WALL_CLOCK_FIELDS } from './scenario.js';
 export type { ScenarioOptions, ScenarioProgress, SimReport } from './scenario.js';
 export { formatReport } from './format.js';
 export { packetBytes, recordBytes, recordsBytes } from './bytes.js';
-export { MinHeap } from './heap.js';
+export { MinHeap } from '../core/min-heap.js';
 export { deriveSeed } from './seeds.js';

@@ -8,7 +8,7 @@ import type { Address, Effect, MemberMeta, MemberRecord, MembershipEvent, Packet
 import { packetBytes, recordsBytes } from './bytes.js';
 import type { CoreFactory, SimCore } from './core-port.js';
 import { EventKind, SimEvent } from './events.js';
-import { MinHeap } from './heap.js';
+import { MinHeap } from '../core/min-heap.js';
 import { NetworkModel, type NetworkOptions } from './network.js';
 import { Observer } from './observer.js';
 import { NETWORK_STREAM, NODE_STREAM_BASE, deriveSeed } from './seeds.js';

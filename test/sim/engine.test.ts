@@ -8,7 +8,7 @@ import { seededRandom } from '../../src/core/random.js';
 import { encodePacket, packetSize } from '../../src/codec/index.js';
 import type { Packet, Update } from '../../src/core/types.js';
 import { packetBytes } from '../../src/sim/bytes.js';
-import { MinHeap } from '../../src/sim/heap.js';
+import { MinHeap } from '../../src/core/min-heap.js';
 import { NetworkModel } from '../../src/sim/network.js';
 import { Simulator, type SimNode } from '../../src/sim/simulator.js';
 import { StubCore, ping } from './stub-core.js';

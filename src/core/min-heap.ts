@@ -1,6 +1,7 @@
 // A binary min-heap of scheduled items ordered by (time, seq). The sequence number is assigned by the
-// caller in scheduling order, so two items due at the same virtual time always pop in the order they
-// were scheduled: that tie-break is what makes a simulation replay exactly.
+// caller in scheduling order, so two items due at the same time always pop in the order they were
+// scheduled: that tie-break is what makes the core's timers and a simulation replay exactly. The one
+// heap both use: the core's deadlines (timer-heap.ts) and the simulator's event queue.
 
 export interface Scheduled {
   readonly time: number;
