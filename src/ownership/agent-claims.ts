@@ -177,7 +177,7 @@ export class AgentClaims implements ClaimsView {
     const owner = this.owners.get(winner.owner);
     // A claimant not (yet) in the view cannot be reached: the ring answers until it is.
     if (owner === undefined) return a;
-    return { key: a.key, shard: a.shard, owner, replicas: a.replicas, version: a.version, claimed: true };
+    return { key: a.key, shard: a.shard, owner, replicas: replicasBeside(owner, a), version: a.version, claimed: true };
   }
 
   // ---- ClaimsView -----------------------------------------------------------------------------
@@ -216,4 +216,18 @@ export class AgentClaims implements ClaimsView {
   private view(r: ClaimRecord): ClaimView {
     return { id: r.id, owner: this.owners.get(r.owner) ?? null, ownerName: r.owner, claimedAtMs: r.claimedAtMs, expiresAtMs: r.expiresAtMs };
   }
+}
+
+/**
+ * The replicas of a claimed key: the ring's owner and replicas of its shard without the claimant, as many as
+ * the ring names. Replicas are never the owner (docs/http.md); the ring's owner stays among them when a
+ * claimant elsewhere took the key, since it holds the shard's other data.
+ */
+function replicasBeside(claimant: RouteOwner, ring: RouteAnswer): readonly RouteOwner[] {
+  const out: RouteOwner[] = [];
+  for (const m of ring.owner === null ? ring.replicas : [ring.owner, ...ring.replicas]) {
+    if (out.length === ring.replicas.length) break;
+    if (m.name !== claimant.name) out.push(m);
+  }
+  return out;
 }

@@ -100,6 +100,18 @@ describe('claims over HTTP', () => {
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/touched-in-batch' })).statusCode, 200);
   });
 
+  test('a claimed key\'s replicas never name its owner and are as many as the ring\'s', async () => {
+    for (const id of ['theirs', 'free']) {
+      const ring = FakeView.prototype.route.call(view, id);
+      const claimed = view.route(id);
+      assert.equal(claimed.claimed, true, id);
+      assert.ok(!claimed.replicas.some((r) => r.name === claimed.owner?.name), `${id}: owner ${claimed.owner?.name} among ${claimed.replicas.map((r) => r.name).join(',')}`);
+      assert.equal(claimed.replicas.length, ring.replicas.length, id);
+      const fromRing = new Set([ring.owner?.name, ...ring.replicas.map((r) => r.name)]);
+      assert.ok(claimed.replicas.every((r) => fromRing.has(r.name)), `${id}: replicas come from the shard's ring members`);
+    }
+  });
+
   test('lookup, local listing and release', async () => {
     const one = await app.inject({ method: 'GET', url: '/v1/claims/a' });
     assert.equal((one.json() as { ownerName: string }).ownerName, 'm1');
