@@ -21,6 +21,7 @@ import { formatHostPort, mustParseHostPort } from '../net/address.js';
 import type { PlacementTable } from '../placement/index.js';
 import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
 import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
+import { closingRefusal } from './closing-check.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
@@ -241,6 +242,7 @@ export class Agent implements AgentView {
         closing: (name, incarnation, ctx) => {
           this.checkLabel(ctx.label);
           this.checkKeyProof(ctx.keyProof);
+          this.checkClosingCaller(name, ctx);
           this.run((now) => this.core.onClosing(name, incarnation, now));
         },
         ping: () => ({
@@ -468,6 +470,15 @@ export class Agent implements AgentView {
     const problem = this.keyProver.verify(proof);
     if (problem === null) return;
     this.bumpGrpcReject('key-proof', 'refused');
+    throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
+  }
+
+  /** Closing only for the caller's own name, from its known address or with the key (closing-check.ts). */
+  private checkClosingCaller(name: string, ctx: CallContext): void {
+    const provedKey = this.keyProver !== null && ctx.keyProof !== undefined && this.keyProver.verify(ctx.keyProof) === null;
+    const problem = closingRefusal(name, { sender: ctx.sender, peer: ctx.peer, provedKey }, this.core.member(name));
+    if (problem === null) return;
+    this.bumpGrpcReject('Closing', 'not-own-identity');
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
   }
 

@@ -146,3 +146,51 @@ describe('the packet of death', { timeout: 240_000 }, () => {
     for (const m of await members(late)) assert.ok(m.incarnation <= MAX_INCARNATION, `${m.name} at ${m.incarnation}`);
   });
 });
+
+describe('forged Closing', { timeout: 240_000 }, () => {
+  const base = randomPortBase();
+  const seed = [`127.0.0.64:${base + 1}`];
+  const nodes: SidecarProcess[] = [];
+
+  const closing = (to: SidecarProcess, sender: string, name: string): Promise<{ err: { code: number; details: string } | null }> =>
+    rawCall(to.grpcAddr, 'Closing', encodeRequest('Closing', { header: { sender, label: '', protocolVersion: 1 }, name, incarnation: String(MAX_INCARNATION) } as never));
+
+  test('three members converge', async () => {
+    nodes.push(start('cl-0', '127.0.0.64', base, []));
+    nodes.push(start('cl-1', '127.0.0.65', base, seed));
+    nodes.push(start('cl-2', '127.0.0.66', base, seed));
+    await waitFor('3 members converge', 60_000, () => allAlive(nodes));
+  });
+
+  test('a Closing naming another member, or sent from an address that is not the member\'s, is refused; a real leave still spreads', async () => {
+    const [seedNode, victim, leaver] = nodes as [SidecarProcess, SidecarProcess, SidecarProcess];
+    for (const sender of ['intruder', '', seedNode.name]) {
+      const reply = await closing(seedNode, sender, victim.name);
+      assert.equal(reply.err?.code, grpc.status.PERMISSION_DENIED, `sender "${sender}": ${reply.err?.details}`);
+    }
+    // A member known at a non-loopback address cannot be closed from here, even under its own name.
+    const ghost: Update = { kind: 'alive', name: 'ghost', lifeId: 'g-1', incarnation: 1, gossipAddr: '10.255.255.1:7946', grpcAddr: '10.255.255.1:7947', meta: { appAddr: '', serving: false, tags: {} } };
+    await sendUdp(seedNode, Buffer.from(encodePacket({ message: null, updates: [ghost] })));
+    await waitFor('the seed learns ghost', 10_000, async () => (await members(seedNode)).some((m) => m.name === 'ghost'));
+    const ghostReply = await closing(seedNode, 'ghost', 'ghost');
+    assert.equal(ghostReply.err?.code, grpc.status.PERMISSION_DENIED, ghostReply.err?.details);
+    assert.match(ghostReply.err?.details ?? '', /not from its known address \(10\.255\.255\.1\)/);
+
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const n of nodes) {
+      const v = (await members(n)).find((m) => m.name === victim.name);
+      assert.equal(v?.state, 'alive', `${n.name} holds ${victim.name} ${v?.state}`);
+    }
+    assert.notEqual((await members(seedNode)).find((m) => m.name === 'ghost')?.state, 'left');
+    assert.equal(metricValue(await seedNode.metrics(), 'swimring_grpc_rejections_total', 'reason="not-own-identity"'), 4);
+
+    // The member's own graceful leave (its Closing comes from its own address) is still taken at once.
+    leaver.signal('SIGTERM');
+    await waitFor('the others hold the leaver left', 30_000, async () => {
+      for (const n of [seedNode, victim]) if ((await members(n)).find((m) => m.name === leaver.name)?.state !== 'left') return false;
+      return true;
+    });
+    await leaver.exited;
+    assert.equal(await sumMetric([seedNode, victim], 'swimring_grpc_rejections_total', 'reason="not-own-identity"'), 4, 'the real Closing was not refused');
+  });
+});
