@@ -178,6 +178,7 @@ function wireMetrics(agent: Agent, metrics: Metrics): void {
     metrics.advance(metrics.shardMoves, s.ownerMoves, { role: 'owner' });
     metrics.advance(metrics.shardMoves, s.replicaMoves, { role: 'replica' });
     for (const [reason, n] of s.rejects) metrics.advance(metrics.decodeRejections, n, { reason });
+    for (const [effect, n] of s.effectFailures) metrics.advance(metrics.effectFailures, n, { effect });
     for (const [key, n] of s.grpcRejects) {
       const [rpc, reason] = key.split(':');
       metrics.advance(metrics.grpcRejections, n, { rpc: rpc ?? '', reason: reason ?? '' });

@@ -34,8 +34,11 @@ export const MAX_UPDATES_PER_PACKET = 255;
 export const MAX_STRING_BYTES = 255;
 /** Whole tags block: count byte + every key and value with their length bytes. */
 export const MAX_TAGS_BYTES = 512;
-/** Incarnations travel as u64 but only what a JS number holds exactly is accepted. */
-export const MAX_INCARNATION = Number.MAX_SAFE_INTEGER;
+/**
+ * Incarnations travel as u64 but only 0..2^50 is accepted: the core's ceiling (src/core/limits.ts),
+ * far above any boot-time incarnation and far enough below 2^53 that adding one stays exact.
+ */
+export { MAX_INCARNATION } from '../core/limits.js';
 export const MAX_SEQ = 0xffff_ffff;
 
 // Type numbers. ONLY APPEND TO THESE TABLES: never renumber or reuse a number, or old and new members

@@ -5,8 +5,6 @@ import { MAX_INCARNATION } from './constants.js';
 import { DecodeRejection } from './reasons.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
-/** Highest high word of a u64 that still fits in a safe integer (2^53 - 1 = 0x1f_ffff_ffff_ffff). */
-const MAX_SAFE_HIGH_WORD = Math.floor(MAX_INCARNATION / TWO_POW_32);
 
 // ignoreBOM: a leading U+FEFF is part of the string, not a marker to strip; fatal: no silent U+FFFD.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -43,16 +41,18 @@ export class Reader {
     return this.u32Unchecked();
   }
 
-  /** u64 incarnation; above Number.MAX_SAFE_INTEGER it is refused, never rounded. */
+  /** u64 incarnation; above MAX_INCARNATION (2^50) it is refused, never rounded or clamped. */
   incarnation(field: string): number {
     this.need(8, field);
     const at = this.pos;
     const high = this.u32Unchecked();
     const low = this.u32Unchecked();
-    if (high > MAX_SAFE_HIGH_WORD) {
-      throw new DecodeRejection('number-out-of-range', `${field} at byte ${at} exceeds 2^53-1 (high word ${high})`);
+    // Rounding of a huge u64 is monotonic and nothing near 2^50 rounds, so the comparison is exact.
+    const value = high * TWO_POW_32 + low;
+    if (value > MAX_INCARNATION) {
+      throw new DecodeRejection('number-out-of-range', `${field} at byte ${at} exceeds the incarnation ceiling 2^50 (high word ${high})`);
     }
-    return high * TWO_POW_32 + low;
+    return value;
   }
 
   /** u8 byte length, then strict UTF-8; `limitEnd` bounds where the string may end (a block limit). */

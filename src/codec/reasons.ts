@@ -22,7 +22,7 @@ export const DECODE_REJECT_REASONS = [
   'field-too-long',
   /** A string that is not strict UTF-8. */
   'bad-utf8',
-  /** An incarnation above Number.MAX_SAFE_INTEGER. */
+  /** An incarnation above MAX_INCARNATION (2^50), a value no member can produce. */
   'number-out-of-range',
   'too-many-updates',
   /** Bytes left over after the last update. */

@@ -6,6 +6,15 @@ export const DEFAULT_MAX_MEMBERS = 65_536;
 export const MAX_PENDING_RELAYS = 1024;
 /** Updates read from one packet or records from one negotiate; the rest are ignored. */
 export const MAX_UPDATES_PER_PACKET = 1024;
+/**
+ * Highest incarnation any member may hold or send: 2^50. A life starts at its boot time in Unix
+ * milliseconds (about 2^41 today; 2^50 is reached in the year 37,600) and each refutation or metadata
+ * change adds one, so no honest member comes near it. It sits 2^53 - 2^50 below the largest integer a
+ * JS number holds exactly, so `incarnation + 1` is exact wherever it is computed. Decoders (UDP and
+ * gRPC) refuse higher values, the core ignores them, and the core's own arithmetic saturates here
+ * (README "Incarnation ceiling").
+ */
+export const MAX_INCARNATION = 2 ** 50;
 /** Longest member name or life id accepted (the codec bounds them too). */
 export const MAX_NAME_LENGTH = 512;
 /** Another life of our own name superseding us this many times within the window is a second live process. */

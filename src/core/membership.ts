@@ -6,7 +6,7 @@ import type { GossipPeers } from './dissemination.js';
 import { OtherLives, PeerLives } from './identity.js';
 import { ProbeOrder } from './probe-order.js';
 import type { AliveUpdate } from './records.js';
-import { aliveRecordOf, aliveUpdateOf, sameAdvertisement, withState } from './records.js';
+import { aliveRecordOf, aliveUpdateOf, nextIncarnation, refutesAtCeiling, sameAdvertisement, withState } from './records.js';
 import { expectedConfirmations, Suspicion, suspicionMinTimeout } from './suspicion.js';
 import type { CoreTimer } from './timers.js';
 import type { Effect, MemberMeta, MemberRecord, MemberState, MembershipEvent, Millis, Update } from './types.js';
@@ -265,11 +265,11 @@ export class Membership implements GossipPeers {
 
   // --- our own record -----------------------------------------------------------------------
 
-  /** Marks ourselves left with incarnation + 1 and broadcasts it. Returns the new record. */
+  /** Marks ourselves left with incarnation + 1 (at most the ceiling) and broadcasts it. Returns the new record. */
   leave(now: Millis, out: Effect[]): MemberRecord {
     this.leaving = true;
     const before = this.selfRecord;
-    const record = withState(before, 'left', before.incarnation + 1);
+    const record = withState(before, 'left', nextIncarnation(before.incarnation));
     this.setRecord(before, record, now);
     this.emit(out, before.state, record, 'left');
     this.broadcast({ kind: 'left', name: record.name, incarnation: record.incarnation }, now);
@@ -278,7 +278,7 @@ export class Membership implements GossipPeers {
 
   updateMeta(meta: MemberMeta, now: Millis, out: Effect[]): void {
     const before = this.selfRecord;
-    const record: MemberRecord = { ...before, incarnation: before.incarnation + 1, meta };
+    const record: MemberRecord = { ...before, incarnation: nextIncarnation(before.incarnation), meta };
     this.setRecord(before, record, now);
     this.emit(out, before.state, record, 'meta');
     this.broadcast(aliveUpdateOf(record), now);
@@ -335,8 +335,9 @@ export class Membership implements GossipPeers {
       this.addMember(u, now, out);
       return;
     }
-    // Alive never wins a tie: an equal incarnation is old news or a conflicting claim.
-    if (u.incarnation <= before.incarnation) return;
+    // Alive never wins a tie (an equal incarnation is old news or a conflicting claim), except the
+    // member's own refutation at the ceiling.
+    if (u.incarnation <= before.incarnation && !refutesAtCeiling(u, before)) return;
     const lifeChanged = u.lifeId !== before.lifeId;
     if (lifeChanged && this.peerLives.changed(u.name, before.lifeId, u.lifeId)) {
       this.ctx.counters.nameConflicts++;
@@ -359,7 +360,7 @@ export class Membership implements GossipPeers {
   private addMember(u: AliveUpdate, now: Millis, out: Effect[]): void {
     const tomb = this.tombstones.get(u.name);
     // Recently reaped: only a later incarnation (a refutation or a restart) brings it back.
-    if (tomb !== undefined && u.incarnation <= tomb.record.incarnation) return;
+    if (tomb !== undefined && u.incarnation <= tomb.record.incarnation && !refutesAtCeiling(u, tomb.record)) return;
     if (this.table.size >= this.maxMembers) {
       this.ctx.counters.membersDropped++;
       return;
@@ -475,10 +476,13 @@ export class Membership implements GossipPeers {
     this.emit(out, before.state, record, 'left');
   }
 
-  /** Raise our incarnation above an accusation and tell everyone we are alive. */
+  /**
+   * Raise our incarnation above an accusation and tell everyone we are alive. An accusation at the
+   * ceiling is answered at the ceiling, which peers accept from our own life (refutesAtCeiling).
+   */
   private refute(accusedIncarnation: number, accusation: Accusation, now: Millis, out: Effect[]): void {
     const before = this.selfRecord;
-    const incarnation = Math.max(before.incarnation, accusedIncarnation) + 1;
+    const incarnation = nextIncarnation(Math.max(before.incarnation, accusedIncarnation));
     const record = withState(before, 'alive', incarnation);
     this.setRecord(before, record, now);
     this.broadcast(aliveUpdateOf(record), now);

@@ -2,6 +2,7 @@
 // of cores receive the very same update object; sharing the record built from it (and the update built
 // from a record) keeps 10,000 member tables from holding 10^8 copies. Both types are immutable, so
 // sharing is safe, and the caches are weak, so nothing outlives its last user.
+import { MAX_INCARNATION } from './limits.js';
 import type { MemberRecord, MemberState, Update } from './types.js';
 
 export type AliveUpdate = Extract<Update, { kind: 'alive' }>;
@@ -45,4 +46,19 @@ export function sameAdvertisement(a: MemberRecord, b: MemberRecord): boolean {
   if (aKeys.length !== Object.keys(b.meta.tags).length) return false;
   for (const key of aKeys) if (a.meta.tags[key] !== b.meta.tags[key]) return false;
   return true;
+}
+
+/** One above `n`, saturating at the incarnation ceiling (only a forged record can bring us near it). */
+export function nextIncarnation(n: number): number {
+  return Math.min(n + 1, MAX_INCARNATION);
+}
+
+/**
+ * At the ceiling no refutation can outbid an accusation, so there the member's own life wins the tie:
+ * an alive at MAX_INCARNATION with the life id of a record (or tombstone) at MAX_INCARNATION that is not
+ * alive replaces it. Honest members never get here; without it, one forged accusation at the ceiling
+ * would be final.
+ */
+export function refutesAtCeiling(u: AliveUpdate, held: MemberRecord): boolean {
+  return u.incarnation === MAX_INCARNATION && held.incarnation === MAX_INCARNATION && held.state !== 'alive' && u.lifeId === held.lifeId;
 }

@@ -1,6 +1,6 @@
 // Cheap shape checks on updates and records from peers. The codec bounds the bytes; these keep a
 // malformed object (from a buggy codec or a test) from corrupting the member table.
-import { MAX_NAME_LENGTH } from './limits.js';
+import { MAX_INCARNATION, MAX_NAME_LENGTH } from './limits.js';
 import type { MemberMeta, MemberRecord, Update } from './types.js';
 
 export function isName(s: unknown): s is string {
@@ -8,7 +8,7 @@ export function isName(s: unknown): s is string {
 }
 
 export function isIncarnation(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_INCARNATION;
 }
 
 function isMeta(m: unknown): m is MemberMeta {

@@ -3,6 +3,7 @@
 import { status } from '@grpc/grpc-js';
 import { tagsSize } from '../codec/size.js';
 import { isWellFormedUtf16, utf8Length } from '../codec/utf8.js';
+import { MAX_INCARNATION } from '../core/limits.js';
 import type { MemberMeta, MemberRecord, MemberState } from '../core/types.js';
 import { parseHostPort } from '../net/address.js';
 import { invalid, isRejection, reject, type Rejection } from './errors.js';
@@ -166,12 +167,14 @@ export function checkAddress(value: unknown, field: string): string | Rejection 
   return hp.ok ? text : invalid(field, hp.reason);
 }
 
-/** uint64 (a decimal string with longs: String) that a JS number holds exactly. */
+/** uint64 (a decimal string with longs: String) no higher than the incarnation ceiling (2^50). */
 export function checkIncarnation(value: unknown, field: string): number | Rejection {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !/^\d{1,20}$/.test(text)) return invalid(field, `${String(value)} is not an unsigned integer`);
   const n = Number(text);
-  if (!Number.isSafeInteger(n)) return invalid(field, `${text} exceeds 2^53 - 1, the largest incarnation accepted`);
+  if (!Number.isSafeInteger(n) || n > MAX_INCARNATION) {
+    return reject(status.INVALID_ARGUMENT, 'incarnation-out-of-range', `${field}: ${text} exceeds ${MAX_INCARNATION} (2^50), the incarnation ceiling`);
+  }
   return n;
 }
 

@@ -45,7 +45,8 @@ export function statusName(code: status): string {
  * the expected message), `invalid` (a field out of bounds), `too-many-members`, `unsupported-version`,
  * `no-request` (the call ended before a request was accepted: larger than maxMessageBytes, say),
  * `refused` (the handler threw a ControlPlaneError), `internal` (the handler threw anything else),
- * `rate-limited` (over the Negotiate rate limit, src/grpc/rate-limit.ts).
+ * `rate-limited` (over the Negotiate rate limit, src/grpc/rate-limit.ts), `incarnation-out-of-range`
+ * (above the incarnation ceiling 2^50, a value no member can produce).
  */
 export type RejectReason =
   | 'malformed'
@@ -55,7 +56,8 @@ export type RejectReason =
   | 'no-request'
   | 'refused'
   | 'internal'
-  | 'rate-limited';
+  | 'rate-limited'
+  | 'incarnation-out-of-range';
 
 /** A refusal: the status to answer with, the reason to count, a message naming the field. */
 export interface Rejection {

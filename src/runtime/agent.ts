@@ -21,6 +21,7 @@ import { formatHostPort, mustParseHostPort } from '../net/address.js';
 import type { PlacementTable } from '../placement/index.js';
 import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
 import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
+import { closingRefusal } from './closing-check.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
@@ -241,6 +242,7 @@ export class Agent implements AgentView {
         closing: (name, incarnation, ctx) => {
           this.checkLabel(ctx.label);
           this.checkKeyProof(ctx.keyProof);
+          this.checkClosingCaller(name, ctx);
           this.run((now) => this.core.onClosing(name, incarnation, now));
         },
         ping: () => ({
@@ -412,7 +414,22 @@ export class Agent implements AgentView {
   /** Runs one core step with the current time and carries out what it returns. */
   private run(step: (now: number) => Effect[]): void {
     if (this.closed) return;
-    this.apply(step(this.now()));
+    let effects: Effect[];
+    try {
+      effects = step(this.now());
+    } catch (err) {
+      // A core bug must not take the process down from a timer or a socket callback.
+      this.countEffectFailure('core', err);
+      this.schedule();
+      return;
+    }
+    this.apply(effects);
+  }
+
+  /** An effect (or core step) that threw: counted in swimring_effect_failures_total and logged; the member lives. */
+  private countEffectFailure(effect: string, err: unknown): void {
+    this.stats.effectFailures.set(effect, (this.stats.effectFailures.get(effect) ?? 0) + 1);
+    this.opts.logger.error({ effect, err: errorMessage(err) }, 'carrying out a membership effect failed');
   }
 
   private onDatagram(from: string, bytes: Uint8Array): void {
@@ -456,6 +473,15 @@ export class Agent implements AgentView {
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
   }
 
+  /** Closing only for the caller's own name, from its known address or with the key (closing-check.ts). */
+  private checkClosingCaller(name: string, ctx: CallContext): void {
+    const provedKey = this.keyProver !== null && ctx.keyProof !== undefined && this.keyProver.verify(ctx.keyProof) === null;
+    const problem = closingRefusal(name, { sender: ctx.sender, peer: ctx.peer, provedKey }, this.core.member(name));
+    if (problem === null) return;
+    this.bumpGrpcReject('Closing', 'not-own-identity');
+    throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
+  }
+
   private handleNegotiate(remote: MemberRecord[], join: boolean): MemberRecord[] {
     const { reply, effects } = this.core.onNegotiate(remote, join, this.now());
     this.apply(effects);
@@ -464,51 +490,64 @@ export class Agent implements AgentView {
 
   private apply(effects: readonly Effect[]): void {
     for (const effect of effects) {
-      switch (effect.type) {
-        case 'send': {
-          const bytes = this.envelope.seal(effect.packet);
-          this.stats.packetsOut++;
-          this.stats.bytesOut += bytes.length;
-          this.udp.send(effect.to, bytes);
-          break;
-        }
-        case 'negotiate':
-          // --- digest-watch (issue 8): periodic exchanges go by digest; join (and old peers) by Negotiate.
-          if (!effect.join && this.antiEntropy.mode !== 'negotiate') {
-            this.digestRound(effect.to, effect.requestId, effect.state);
-            break;
-          }
-          this.grpcClient.negotiate(effect.to, effect.state, effect.join, this.opts.rpcTimeoutMs).then(
-            (records: MemberRecord[]) => {
-              this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
-              if (effect.join && !this.joined) {
-                this.joined = true;
-                this.opts.logger.info({ via: effect.to, members: records.length }, 'joined the cluster');
-                this.markViewChanged();
-              }
-            },
-            (err: unknown) => {
-              this.opts.logger.debug({ to: effect.to, err: errorMessage(err) }, 'negotiate failed');
-              this.run((now) => this.core.onNegotiateFailed(effect.requestId, now));
-            },
-          );
-          break;
-        case 'closing':
-          this.grpcClient.closing(effect.to, effect.name, effect.incarnation, this.opts.rpcTimeoutMs).catch((err: unknown) => {
-            this.opts.logger.debug({ to: effect.to, err: errorMessage(err) }, 'closing notice failed');
-          });
-          break;
-        case 'event':
-          this.onEvent(effect.event);
-          break;
+      try {
+        this.carryOut(effect);
+      } catch (err) {
+        this.countEffectFailure(effect.type, err);
       }
     }
     if (this.viewDirty) {
       this.viewDirty = false;
-      this.rebuildTable();
-      this.events.emit('change');
+      try {
+        this.rebuildTable();
+      } catch (err) {
+        this.countEffectFailure('view', err);
+      }
+      this.emitChange();
     }
     this.schedule();
+  }
+
+  /** One effect; may throw (a packet the encoder refuses, a listener's bug), which apply() contains. */
+  private carryOut(effect: Effect): void {
+    switch (effect.type) {
+      case 'send': {
+        const bytes = this.envelope.seal(effect.packet);
+        this.stats.packetsOut++;
+        this.stats.bytesOut += bytes.length;
+        this.udp.send(effect.to, bytes);
+        break;
+      }
+      case 'negotiate':
+        // --- digest-watch (issue 8): periodic exchanges go by digest; join (and old peers) by Negotiate.
+        if (!effect.join && this.antiEntropy.mode !== 'negotiate') {
+          this.digestRound(effect.to, effect.requestId, effect.state);
+          break;
+        }
+        this.grpcClient.negotiate(effect.to, effect.state, effect.join, this.opts.rpcTimeoutMs).then(
+          (records: MemberRecord[]) => {
+            this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
+            if (effect.join && !this.joined) {
+              this.joined = true;
+              this.opts.logger.info({ via: effect.to, members: records.length }, 'joined the cluster');
+              this.markViewChanged();
+            }
+          },
+          (err: unknown) => {
+            this.opts.logger.debug({ to: effect.to, err: errorMessage(err) }, 'negotiate failed');
+            this.run((now) => this.core.onNegotiateFailed(effect.requestId, now));
+          },
+        );
+        break;
+      case 'closing':
+        this.grpcClient.closing(effect.to, effect.name, effect.incarnation, this.opts.rpcTimeoutMs).catch((err: unknown) => {
+          this.opts.logger.debug({ to: effect.to, err: errorMessage(err) }, 'closing notice failed');
+        });
+        break;
+      case 'event':
+        this.onEvent(effect.event);
+        break;
+    }
   }
 
   /**
@@ -654,7 +693,16 @@ export class Agent implements AgentView {
       replicaMoves: built.moves.replicaMoves,
       moves: built.moves.groups,
     });
-    this.events.emit('change');
+    this.emitChange();
+  }
+
+  /** A 'change' listener that throws is counted like a failed effect, never thrown into a timer or callback. */
+  private emitChange(): void {
+    try {
+      this.events.emit('change');
+    } catch (err) {
+      this.countEffectFailure('view', err);
+    }
   }
 
   private publish(event: WatchEvent): void {

@@ -14,6 +14,8 @@ export interface AgentStats {
   readonly rejects: Map<string, number>;
   /** gRPC rejections by "rpc:reason". */
   readonly grpcRejects: Map<string, number>;
+  /** Effects (send, negotiate, closing, event, view) or core steps ("core") that threw, by kind. */
+  readonly effectFailures: Map<string, number>;
   countReject(reason: string): void;
 }
 
@@ -32,6 +34,7 @@ export function newAgentStats(): AgentStats {
     nameConflicts: 0,
     rejects,
     grpcRejects: new Map(),
+    effectFailures: new Map(),
     countReject(reason: string): void {
       rejects.set(reason, (rejects.get(reason) ?? 0) + 1);
     },

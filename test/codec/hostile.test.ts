@@ -7,6 +7,7 @@ import {
   type DecodeResult,
   decodePacket,
   encodePacket,
+  MAX_INCARNATION,
   MAX_PACKET_BYTES,
 } from '../../src/codec/index.js';
 import type { Packet } from '../../src/core/types.js';
@@ -161,13 +162,15 @@ describe('each rejection has its reason', () => {
     assertRejected(left(str('n'), [0, 0, 0, 0, 0, 0, 0]), 'truncated');
   });
 
-  test('incarnation above 2^53-1 is out of range, at 2^53-1 it is accepted', () => {
+  test('incarnation above the ceiling 2^50 is out of range, at 2^50 it is accepted', () => {
+    assertRejected(left(str('n'), u64(0x4_0000, 1)), 'number-out-of-range'); // 2^50 + 1
+    assertRejected(left(str('n'), u64(0x1f_ffff, 0xffff_ffff)), 'number-out-of-range'); // 2^53 - 1
     assertRejected(left(str('n'), u64(0x20_0000, 0)), 'number-out-of-range'); // 2^53
     assertRejected(left(str('n'), u64(0xffff_ffff, 0xffff_ffff)), 'number-out-of-range');
     assertRejected(bytes(...HEADER, 0, ...u16(1), 2, ...str('n'), ...u64(0x80_0000, 1), ...str('m')), 'number-out-of-range');
-    assert.deepEqual(decodePacket(left(str('n'), u64(0x1f_ffff, 0xffff_ffff))), {
+    assert.deepEqual(decodePacket(left(str('n'), u64(0x4_0000, 0))), {
       ok: true,
-      packet: { message: null, updates: [{ kind: 'left', name: 'n', incarnation: Number.MAX_SAFE_INTEGER }] },
+      packet: { message: null, updates: [{ kind: 'left', name: 'n', incarnation: MAX_INCARNATION }] },
     });
   });
 

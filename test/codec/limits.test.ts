@@ -108,7 +108,7 @@ describe('the byte layout is pinned (docs/wire.md example)', () => {
       { kind: 'alive', name: 'a', lifeId: 'L', incarnation: 1, gossipAddr: 'g', grpcAddr: 'r', meta: { appAddr: '', serving: true, tags: { z: '1' } } },
       { kind: 'suspect', name: 'b', incarnation: 2, from: 'a' },
       { kind: 'dead', name: 'b', incarnation: 2 ** 32, from: 'a' },
-      { kind: 'left', name: 'a', incarnation: Number.MAX_SAFE_INTEGER },
+      { kind: 'left', name: 'a', incarnation: 2 ** 50 },
     ],
   };
   const expected = [
@@ -118,7 +118,7 @@ describe('the byte layout is pinned (docs/wire.md example)', () => {
     '01' + '0161' + '014c' + '0000000000000001' + '0167' + '0172' + '00' + '01' + '01' + '017a' + '0131', // alive
     '02' + '0162' + '0000000000000002' + '0161', // suspect
     '03' + '0162' + '0000000100000000' + '0161', // dead
-    '04' + '0161' + '001fffffffffffff', // left
+    '04' + '0161' + '0004000000000000', // left
   ].join('');
 
   test('encodes to the documented bytes', () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   decodePacket,
   encodePacket,
+  MAX_INCARNATION,
   messageSize,
   PACKET_OVERHEAD,
   packetSize,
@@ -58,7 +59,7 @@ describe('round trip', () => {
           kind: 'alive',
           name,
           lifeId: stringOfBytes(255, 'é'),
-          incarnation: Number.MAX_SAFE_INTEGER,
+          incarnation: MAX_INCARNATION,
           gossipAddr: '[::1]:7946',
           grpcAddr: '[::1]:7947',
           meta: { appAddr: '', serving: true, tags: fullTags('€') },

@@ -39,7 +39,7 @@ const tags = fc
 const memberArb: fc.Arbitrary<MemberRecord> = fc.record({
   name: text(1, 40),
   lifeId: text(1, 40),
-  incarnation: fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER), fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 })),
+  incarnation: fc.oneof(fc.nat(), fc.constant(2 ** 50), fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 })),
   state: fc.constantFrom<MemberState>('alive', 'suspect', 'dead', 'left'),
   gossipAddr: address,
   grpcAddr: address,
@@ -64,10 +64,16 @@ describe('convert', () => {
     );
   });
 
-  test('incarnation: the whole safe integer range, nothing beyond', () => {
+  test('incarnation: 0 to the ceiling 2^50, nothing beyond', () => {
     assert.equal(checkIncarnation('0', 'i'), 0);
-    assert.equal(checkIncarnation('9007199254740991', 'i'), Number.MAX_SAFE_INTEGER);
+    assert.equal(checkIncarnation('1125899906842624', 'i'), 2 ** 50);
     assert.equal(checkIncarnation(42, 'i'), 42);
+    for (const over of ['1125899906842625', '9007199254740991', '9007199254740992']) {
+      const r = checkIncarnation(over, 'members[0].incarnation');
+      assert.ok(isRejection(r), `${over} accepted`);
+      assert.equal(r.reason, 'incarnation-out-of-range');
+      assert.equal(r.code, grpc.status.INVALID_ARGUMENT);
+    }
     for (const bad of ['9007199254740992', '18446744073709551615', '-1', '1.5', '', 'abc', null]) {
       const r = checkIncarnation(bad, 'members[2].incarnation');
       assert.ok(isRejection(r), `${String(bad)} accepted`);

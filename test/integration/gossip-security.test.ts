@@ -6,13 +6,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MAIN, metricValue, randomPortBase, SidecarProcess, waitFor } from './harness.js';
-import type { MemberView } from '../../src/runtime/view.js';
+import { converged, MAIN, metricValue, randomPortBase, sendUdp, SidecarProcess, sumMetric, viewOf as members, waitFor } from './harness.js';
 import { GossipEnvelope } from '../../src/security/envelope.js';
 import { Keyring, keyId } from '../../src/security/keyring.js';
 import type { Packet } from '../../src/core/types.js';
@@ -54,18 +52,6 @@ function start(name: string, host: string, portBase: number, seeds: readonly str
   return p;
 }
 
-async function members(n: SidecarProcess): Promise<MemberView[]> {
-  return (await n.json<{ members: MemberView[] }>('/v1/members')).body.members;
-}
-
-async function converged(nodes: readonly SidecarProcess[]): Promise<boolean> {
-  const names = nodes.map((n) => n.name).sort();
-  for (const n of nodes) {
-    const alive = (await members(n)).filter((m) => m.state === 'alive').map((m) => m.name).sort();
-    if (alive.join() !== names.join()) return false;
-  }
-  return true;
-}
 
 /** Samples every node's view until stopped; returns each (observer, member, state) not alive that was seen. */
 function watchStates(nodes: () => readonly SidecarProcess[]): { stop(): Promise<string[]> } {
@@ -92,11 +78,6 @@ function watchStates(nodes: () => readonly SidecarProcess[]): { stop(): Promise<
   };
 }
 
-async function sumMetric(nodes: readonly SidecarProcess[], name: string, filter = ''): Promise<number> {
-  let sum = 0;
-  for (const n of nodes) sum += metricValue(await n.metrics(), name, filter);
-  return sum;
-}
 
 async function keysCli(n: SidecarProcess, ...args: string[]): Promise<{ code: number; out: string }> {
   const cli = ['keys', ...args, '--http-addr', `${n.spec.host}:${n.spec.portBase + 2}`, '--admin-token-file', join(dir, `${n.name}.token`)];
@@ -109,15 +90,6 @@ async function keysCli(n: SidecarProcess, ...args: string[]): Promise<{ code: nu
   }
 }
 
-function sendUdp(to: SidecarProcess, bytes: Uint8Array): Promise<void> {
-  const socket = createSocket('udp4');
-  return new Promise((resolve) => {
-    socket.send(bytes, to.spec.portBase, to.spec.host, () => {
-      socket.close();
-      resolve();
-    });
-  });
-}
 
 const PING: Packet = { message: { type: 'ping', seq: 1, from: 'hostile', fromAddr: '127.0.0.49:1', target: 'sec-0' }, updates: [] };
 

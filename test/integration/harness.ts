@@ -1,8 +1,11 @@
 // Starts real sidecar processes (node dist/main.js agent) on distinct loopback addresses and talks to
 // them over their real HTTP listeners. Every process started here is ended here, by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { MemberView } from '../../src/runtime/view.js';
+import { metricValue } from '../support/poll.js';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -109,6 +112,39 @@ export class SidecarProcess {
 }
 
 export { metricValue, waitFor } from '../support/poll.js';
+
+/** A member's view, from its HTTP API. */
+export async function viewOf(n: SidecarProcess): Promise<MemberView[]> {
+  return (await n.json<{ members: MemberView[] }>('/v1/members')).body.members;
+}
+
+/** Every node holds exactly these nodes alive. */
+export async function converged(nodes: readonly SidecarProcess[]): Promise<boolean> {
+  const names = nodes.map((n) => n.name).sort();
+  for (const n of nodes) {
+    const alive = (await viewOf(n)).filter((m) => m.state === 'alive').map((m) => m.name).sort();
+    if (alive.join() !== names.join()) return false;
+  }
+  return true;
+}
+
+/** Sum of a metric over the nodes' /metrics. */
+export async function sumMetric(nodes: readonly SidecarProcess[], name: string, filter = ''): Promise<number> {
+  let sum = 0;
+  for (const n of nodes) sum += metricValue(await n.metrics(), name, filter);
+  return sum;
+}
+
+/** One datagram to a node's gossip port. */
+export function sendUdp(to: SidecarProcess, bytes: Uint8Array): Promise<void> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.send(bytes, to.spec.portBase, to.spec.host, () => {
+      socket.close();
+      resolve();
+    });
+  });
+}
 
 /** A random port base so concurrent runs (and a developer's own agent on 7946) do not collide. */
 export function randomPortBase(): number {

@@ -20,8 +20,8 @@ export interface MemberRecord {
   'lifeId'?: (string);
   /**
    * Incarnation number. Starts at the process's boot time in milliseconds and grows by one per
-   * refutation. Carried as uint64; values above 2^53 - 1 are rejected (they would not survive a
-   * JavaScript number).
+   * refutation. Carried as uint64; values above 2^50, the incarnation ceiling no member can reach
+   * (docs/wire.md), are rejected.
    */
   'incarnation'?: (number | string | Long);
   /**
@@ -57,8 +57,8 @@ export interface MemberRecord__Output {
   'lifeId': (string);
   /**
    * Incarnation number. Starts at the process's boot time in milliseconds and grows by one per
-   * refutation. Carried as uint64; values above 2^53 - 1 are rejected (they would not survive a
-   * JavaScript number).
+   * refutation. Carried as uint64; values above 2^50, the incarnation ceiling no member can reach
+   * (docs/wire.md), are rejected.
    */
   'incarnation': (string);
   /**
