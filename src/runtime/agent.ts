@@ -112,6 +112,8 @@ export class Agent implements AgentView {
   private readonly tables: TableBuilder;
   /** Readiness waits for the first table built from the member view. */
   private tableBuilt = false;
+  /** How many owners the last table asked for had: none (no app serves yet) is answered by the empty table. */
+  private ownersWanted = 0;
   private routeIndex: RouteIndex;
   private readonly watchers = new Set<(e: WatchEvent) => void>();
   private joined = false;
@@ -612,6 +614,7 @@ export class Agent implements AgentView {
     const records = this.core.members();
     const owners: string[] = [];
     for (const r of records) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    this.ownersWanted = owners.length;
     this.tables.request(owners);
     this.routeIndex = this.routeIndex.next(this.current, this.recordsByName());
     this.claims.refreshMembers(records);
@@ -774,7 +777,10 @@ export class Agent implements AgentView {
     const reasons: string[] = [];
     if (this.closed) reasons.push('stopped');
     if (this.leaving || this.draining) reasons.push('leaving the cluster');
-    if (!this.tableBuilt) reasons.push('ownership table not built yet');
+    // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
+    // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
+    const tableCurrent = this.tableBuilt || (this.ownersWanted === 0 && !this.tables.busy);
+    if (!tableCurrent) reasons.push('ownership table not built yet');
     if (!this.appReady) reasons.push(`app not ready: ${this.appChecker?.reason() ?? 'unknown'}`);
     if (!this.joined) reasons.push('not joined yet: no seed has answered');
     const quietFor = this.now() - this.lastViewChangeAt;
