@@ -212,7 +212,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   },
   settleMs: {
     group: 'Timing',
-    description: 'Readiness needs the member view unchanged this long.',
+    description: 'Before its first readiness a member waits for its view to stay unchanged this long (at most five such windows after joining); afterwards other members\' churn never affects readiness (docs/http.md, "Readiness").',
     defaultDoc: 'two probe intervals (lan 2000, local 400, wan 10000)',
   },
   httpToken: {
