@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 const REQUEST_TIMEOUT_MS = 2000;
 // /readyz reasons that do not hold back startup: the app container starts only after this probe
 // passes (native sidecar), so waiting for the app here would deadlock. Kept in step with
-// src/runtime/agent.ts by test/deploy/hook.test.ts.
+// src/runtime/readiness.ts by test/deploy/hook.test.ts.
 const STARTUP_IGNORED_REASONS = ['app not ready'];
 
 /** "host:port" as the agent writes it, wildcard hosts turned into the loopback a local client dials. */

@@ -46,17 +46,33 @@ export function setupControlPlane(
 }
 
 export interface AdminToken {
-  readonly token: string;
+  /** null: no token could be set up, so every admin action is refused (the agent still serves). */
+  readonly token: string | null;
   /** Removes the token file this agent wrote, if any. */
   release(): Promise<void>;
 }
 
-/** The HTTP token when one is configured; otherwise a fresh random token left in the admin token file. */
+/**
+ * The HTTP token when one is configured; otherwise a fresh random token left in the admin token file.
+ * A file that cannot be written (a read-only /tmp in a hardened container) does not stop the agent:
+ * membership and routing need no token, so it starts without one and says loudly how to get admin
+ * actions (leave, key rotation) back. SIGTERM still leaves gracefully without a token.
+ */
 export async function setupAdminToken(config: SwimringConfig, logger: Logger): Promise<AdminToken> {
   if (config.httpToken !== null) return { token: config.httpToken, release: async () => undefined };
   const path = config.adminTokenFile ?? defaultAdminTokenFile(config.name);
   const token = newAdminToken();
-  await writeAdminTokenFile(path, token);
+  try {
+    await writeAdminTokenFile(path, token);
+  } catch (err) {
+    logger.warn(
+      { file: path, err: err instanceof Error ? err.message : String(err) },
+      'cannot write the admin token file: admin actions (POST /v1/leave, key rotation) are refused until an admin token is configured. ' +
+        'Set SWIMRING_HTTP_TOKEN, or point --admin-token-file (SWIMRING_ADMIN_TOKEN_FILE) at a writable directory (in Kubernetes: an emptyDir on /tmp). ' +
+        'Membership, routes and a SIGTERM leave work without it',
+    );
+    return { token: null, release: async () => undefined };
+  }
   logger.info({ file: path }, 'admin token written (mode 0600); admin actions need it as a bearer token');
   return { token, release: () => removeAdminTokenFile(path, token) };
 }

@@ -212,7 +212,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   },
   settleMs: {
     group: 'Timing',
-    description: 'Readiness needs the member view unchanged this long.',
+    description: 'Before its first readiness a member waits for its view to stay unchanged this long (at most five such windows after joining); afterwards other members\' churn never affects readiness (docs/http.md, "Readiness").',
     defaultDoc: 'two probe intervals (lan 2000, local 400, wan 10000)',
   },
   httpToken: {
@@ -225,7 +225,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   // --- sec-edge (issue 6)
   adminTokenFile: {
     group: 'HTTP',
-    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without an HTTP token the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. With SWIMRING_HTTP_TOKEN set, that token is the admin token and no file is written.',
+    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without an HTTP token the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. With SWIMRING_HTTP_TOKEN set, that token is the admin token and no file is written. If the file cannot be written the agent starts anyway, warns, and refuses admin actions.',
     defaultDoc: '`<os tmpdir>/swimring-<name>.token` (name percent-encoded)',
   },
   tlsCertFile: {

@@ -39,7 +39,7 @@ export function requireAdminToken(app: FastifyInstance, token: string | null, me
       reply,
       'unauthorized',
       token === null
-        ? 'admin actions are disabled: this API was built without an admin token'
+        ? 'admin actions are disabled: this agent has no admin token (set SWIMRING_HTTP_TOKEN, or give --admin-token-file a writable path, and restart it)'
         : 'admin action: send Authorization: Bearer <admin token> (the token in --admin-token-file, or SWIMRING_HTTP_TOKEN when set)',
     );
   });

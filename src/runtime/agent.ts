@@ -25,6 +25,7 @@ import { closingRefusal } from './closing-check.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
+import { ReadinessRule } from './readiness.js';
 import type { AgentView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
@@ -113,9 +114,14 @@ export class Agent implements AgentView {
   private readonly tables: TableBuilder;
   /** Readiness waits for the first table built from the member view. */
   private tableBuilt = false;
+  /** How many owners the last table asked for had: none (no app serves yet) is answered by the empty table. */
+  private ownersWanted = 0;
   private routeIndex: RouteIndex;
   private readonly watchers = new Set<(e: WatchEvent) => void>();
   private joined = false;
+  /** When the member joined or bootstrapped (the bound on waiting for a quiet view counts from here). */
+  private joinedAt: number | null = null;
+  private readonly readinessRule: ReadinessRule;
   private leaving = false;
   /** Leave started: not serving any more, Closing not yet announced. */
   private draining = false;
@@ -161,6 +167,7 @@ export class Agent implements AgentView {
       defaultPort: GRPC_DEFAULT_PORT,
       ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     });
+    this.readinessRule = new ReadinessRule(opts.settleMs);
     this.tables = new TableBuilder(
       { shards: opts.shards, replicas: opts.replicas },
       (built) => this.onTableBuilt(built),
@@ -325,7 +332,7 @@ export class Agent implements AgentView {
       'member started',
     );
     if (this.opts.seeds.length === 0) {
-      this.joined = true;
+      this.markJoined();
       log.info('no seeds configured: bootstrapping a new cluster alone');
     } else {
       void this.joinLoop(0, this.opts.joinRetryInitialMs);
@@ -361,10 +368,10 @@ export class Agent implements AgentView {
       this.joinTimer = null;
       if (this.closed || this.joined) return;
       if (this.core.isJoined()) {
-        this.joined = true;
+        this.markJoined();
         this.markViewChanged();
       } else if (this.opts.bootstrap && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
-        this.joined = true;
+        this.markJoined();
         log.warn({ seeds: this.opts.seeds, waitedMs: Math.round(this.now() - this.joinStartedAt) }, 'no seed answered: bootstrapping a new cluster alone (--bootstrap)');
         this.markViewChanged();
         this.schedule();
@@ -528,7 +535,7 @@ export class Agent implements AgentView {
           (records: MemberRecord[]) => {
             this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
             if (effect.join && !this.joined) {
-              this.joined = true;
+              this.markJoined();
               this.opts.logger.info({ via: effect.to, members: records.length }, 'joined the cluster');
               this.markViewChanged();
             }
@@ -620,6 +627,11 @@ export class Agent implements AgentView {
     }
   }
 
+  private markJoined(): void {
+    this.joined = true;
+    this.joinedAt = this.now();
+  }
+
   private markViewChanged(): void {
     this.viewDirty = true;
     this.lastViewChangeAt = this.now();
@@ -651,6 +663,7 @@ export class Agent implements AgentView {
     const records = this.core.members();
     const owners: string[] = [];
     for (const r of records) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    this.ownersWanted = owners.length;
     this.tables.request(owners);
     this.routeIndex = this.routeIndex.next(this.current, this.recordsByName());
     this.claims.refreshMembers(records);
@@ -818,16 +831,29 @@ export class Agent implements AgentView {
     return this.core.members().some((m) => m.name !== this.name && (m.state === 'alive' || m.state === 'suspect'));
   }
 
+  /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
   readiness(): HealthView {
-    const reasons: string[] = [];
-    if (this.closed) reasons.push('stopped');
-    if (this.leaving || this.draining) reasons.push('leaving the cluster');
-    if (!this.tableBuilt) reasons.push('ownership table not built yet');
-    if (!this.appReady) reasons.push(`app not ready: ${this.appChecker?.reason() ?? 'unknown'}`);
-    if (!this.joined) reasons.push('not joined yet: no seed has answered');
-    const quietFor = this.now() - this.lastViewChangeAt;
-    if (quietFor < this.opts.settleMs) reasons.push(`member view changed ${Math.round(quietFor)} ms ago (settle window ${this.opts.settleMs} ms)`);
-    return { ok: reasons.length === 0, reasons };
+    let peersAlive = 0;
+    let peersUnreachable = 0;
+    for (const m of this.core?.members() ?? []) {
+      if (m.name === this.name) continue;
+      if (m.state === 'alive') peersAlive++;
+      else if (m.state === 'suspect' || m.state === 'dead') peersUnreachable++;
+    }
+    return this.readinessRule.check({
+      now: this.now(),
+      stopped: this.closed,
+      leaving: this.leaving || this.draining,
+      joinedAt: this.joinedAt,
+      // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
+      // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
+      tableCurrent: this.tableBuilt || (this.ownersWanted === 0 && !this.tables.busy),
+      appReady: this.appReady,
+      appReason: this.appChecker?.reason() ?? 'unknown',
+      lastViewChangeAt: this.lastViewChangeAt,
+      peersAlive,
+      peersUnreachable,
+    });
   }
 
   liveness(): HealthView {

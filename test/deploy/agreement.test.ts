@@ -11,7 +11,7 @@ import { buildAppApi, buildOpsApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { FakeView } from '../http/fake-view.js';
 import { copies, finalPath, readDockerfile } from './dockerfile.js';
-import { ROOT, arr, findContainer, isObject, listFiles, loadDeployYaml, num, obj, podSpecOf, str, type Json, type JsonObject } from './manifests.js';
+import { FIELD_VALUES, POD, ROOT, arr, containerEnv, findContainer, isObject, listFiles, loadDeployYaml, num, obj, podSpecOf, str, type Json, type JsonObject } from './manifests.js';
 
 const docs = loadDeployYaml();
 const ofKind = (kind: string): { file: string; value: JsonObject }[] =>
@@ -22,32 +22,7 @@ const [service] = ofKind('Service');
 const [policy] = ofKind('NetworkPolicy');
 const [pdb] = ofKind('PodDisruptionBudget');
 
-const POD = { name: 'example-app-7d9c5-x2x8q', ip: '10.244.1.17', uid: '0b8f2f4e-6a55-4b8e-9c62-3f1d3b0e6a11', namespace: 'shop' };
-const FIELD_VALUES: Record<string, string> = {
-  'metadata.name': POD.name,
-  'status.podIP': POD.ip,
-  'metadata.uid': POD.uid,
-  'metadata.namespace': POD.namespace,
-};
 const DOWNWARD = { POD_NAME: 'metadata.name', POD_IP: 'status.podIP', POD_UID: 'metadata.uid' } as const;
-
-/** The container's environment as the kubelet builds it: downward API values, $(VAR) of earlier entries. */
-function containerEnv(container: JsonObject): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const item of arr(container['env'] ?? [], 'env')) {
-    const e = obj(item, 'env entry');
-    const name = str(e['name'], 'env name');
-    if (e['valueFrom'] !== undefined) {
-      const path = str(obj(obj(e['valueFrom'], `${name}.valueFrom`)['fieldRef'], `${name} fieldRef`)['fieldPath'], 'fieldPath');
-      const value = FIELD_VALUES[path];
-      assert.ok(value !== undefined, `${name}: unexpected fieldPath ${path}`);
-      env[name] = value;
-    } else {
-      env[name] = str(e['value'], `${name}.value`).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, v: string) => env[v] ?? whole);
-    }
-  }
-  return env;
-}
 
 function namedPorts(container: JsonObject): Map<string, { port: number; protocol: string }> {
   const out = new Map<string, { port: number; protocol: string }>();

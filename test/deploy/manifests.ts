@@ -1,5 +1,6 @@
 // Reading deploy/: every YAML document, and checks of Kubernetes objects against the schemas of the
 // kubernetes-models package, plus a check those schemas do not make (unknown fields).
+import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,4 +164,56 @@ export function findContainer(deployment: JsonObject, name: string): ContainerRe
     for (const c of items) if (isObject(c) && c['name'] === name) return { container: c, list };
   }
   return null;
+}
+
+/** The pod the examples are rendered for: what the downward API would give the container. */
+export const POD = { name: 'example-app-7d9c5-x2x8q', ip: '10.244.1.17', uid: '0b8f2f4e-6a55-4b8e-9c62-3f1d3b0e6a11', namespace: 'shop' };
+export const FIELD_VALUES: Readonly<Record<string, string>> = {
+  'metadata.name': POD.name,
+  'status.podIP': POD.ip,
+  'metadata.uid': POD.uid,
+  'metadata.namespace': POD.namespace,
+};
+
+/** The container's environment as the kubelet builds it: downward API values, $(VAR) of earlier entries. */
+export function containerEnv(container: JsonObject, fieldValues: Readonly<Record<string, string>> = FIELD_VALUES): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of arr(container['env'] ?? [], 'env')) {
+    const e = obj(item, 'env entry');
+    const name = str(e['name'], 'env name');
+    if (e['valueFrom'] !== undefined) {
+      const path = str(obj(obj(e['valueFrom'], `${name}.valueFrom`)['fieldRef'], `${name} fieldRef`)['fieldPath'], 'fieldPath');
+      const value = fieldValues[path];
+      assert.ok(value !== undefined, `${name}: unexpected fieldPath ${path}`);
+      env[name] = value;
+    } else {
+      env[name] = str(e['value'], `${name}.value`).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, v: string) => env[v] ?? whole);
+    }
+  }
+  return env;
+}
+
+/**
+ * The objects `kubectl apply -k <dir>` would create: the kustomization's resources, files and nested
+ * kustomizations, in order. Only `resources` is understood; a kustomization that patches or generates
+ * anything throws, so a test never checks objects that differ from what would be applied.
+ */
+export function renderKustomization(dir: string, docs: readonly YamlDocument[] = loadDeployYaml()): JsonObject[] {
+  const path = join(dir, 'kustomization.yaml');
+  const file = relative(ROOT, path);
+  const k = docs.find((d) => d.file === file);
+  if (!k) throw new Error(`${file}: no kustomization`);
+  const v = obj(k.value, file);
+  const unsupported = Object.keys(v).filter((key) => !['apiVersion', 'kind', 'resources'].includes(key));
+  if (unsupported.length > 0) throw new Error(`${file}: ${unsupported.join(', ')} not understood by this renderer; extend test/deploy/manifests.ts`);
+  const out: JsonObject[] = [];
+  for (const r of arr(v['resources'], `${file} resources`)) {
+    const target = join(dir, str(r, 'resource'));
+    if (statSync(target).isDirectory()) out.push(...renderKustomization(target, docs));
+    else
+      for (const d of docs.filter((doc) => doc.file === relative(ROOT, target))) {
+        if (isKubernetesObject(d.value)) out.push(d.value);
+      }
+  }
+  return out;
 }

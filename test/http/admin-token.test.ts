@@ -1,10 +1,14 @@
 // src/http/admin-token.ts: the token file is 0600, replaces whatever was planted at its path (never
-// writes through a symlink), is read back bounded, and is found by the CLI the way the agent names it.
+// writes through a symlink), is read back bounded, and is found by the CLI the way the agent names it;
+// an agent that cannot write it starts without admin actions and says so.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { setupAdminToken } from '../../src/cli/edge-setup.js';
+import { loadConfig, type SwimringConfig } from '../../src/config.js';
 import { cliAdminToken, defaultAdminTokenFile, newAdminToken, readAdminTokenFile, removeAdminTokenFile, writeAdminTokenFile } from '../../src/http/admin-token.js';
 
 describe('admin token file', () => {
@@ -73,5 +77,41 @@ describe('admin token file', () => {
     } finally {
       await removeAdminTokenFile(defaultAdminTokenFile(name), token);
     }
+  });
+});
+
+describe('the agent where it cannot write its admin token file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swimring-admin-setup-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function setup(path: string): { config: SwimringConfig; logger: Logger; lines: () => { level: number; msg: string; file?: string }[] } {
+    const r = loadConfig({ argv: ['--admin-token-file', path], env: {}, hostname: () => 'host-a', networkInterfaces: () => ({}), readFile: () => '{}' });
+    assert.ok(r.ok);
+    const out: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => out.push(s) });
+    return { config: r.config, logger, lines: () => out.map((l) => JSON.parse(l) as { level: number; msg: string; file?: string }) };
+  }
+
+  test('starts without a token and warns how to configure one (a read-only /tmp gives EROFS, a missing folder ENOENT)', async () => {
+    const path = join(dir, 'no-such-folder', 'a.token');
+    const { config, logger, lines } = setup(path);
+    const admin = await setupAdminToken(config, logger);
+    assert.equal(admin.token, null);
+    await admin.release();
+    const warned = lines().filter((l) => l.level === 40);
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0]?.file, path);
+    assert.match(warned[0]?.msg ?? '', /admin actions .* are refused until an admin token is configured.*SWIMRING_HTTP_TOKEN.*emptyDir/);
+    assert.equal(existsSync(path), false);
+  });
+
+  test('a writable path still gets a fresh token file', async () => {
+    const path = join(dir, 'b.token');
+    const { config, logger } = setup(path);
+    const admin = await setupAdminToken(config, logger);
+    assert.ok(admin.token !== null);
+    assert.deepEqual(await readAdminTokenFile(path), { ok: true, token: admin.token });
+    await admin.release();
+    assert.equal(existsSync(path), false);
   });
 });
