@@ -56,14 +56,23 @@ export interface ShardMoveView {
   readonly to: string | null;
 }
 
-/** Shards that moved the same way (role, from, to) in one table change. */
+/** Shards first..last, both included (first <= last). */
+export type ShardRange = readonly [first: number, last: number];
+
+/**
+ * Shards that moved the same way (role, from, to) in one table change, as ascending, disjoint,
+ * non-adjacent ranges: a member owns stretches of neighbouring shards (one per ring point), so one
+ * member's death is a few thousand ranges where a list of shards would be a few hundred thousand numbers.
+ */
 export interface ShardMoveGroup {
   readonly role: 'owner' | 'replica';
   /** null when the shard had no owner before (or gained a replica slot). */
   readonly from: string | null;
   /** null when the shard has no owner now (or lost a replica slot). */
   readonly to: string | null;
-  readonly shards: readonly number[];
+  /** Shards in the group: the sum of last - first + 1 over `ranges`. */
+  readonly count: number;
+  readonly ranges: readonly ShardRange[];
 }
 
 export type WatchEvent =

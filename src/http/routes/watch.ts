@@ -27,6 +27,7 @@ export const watchPlugin: FastifyPluginCallbackZod<WatchPluginOptions> = (app, {
     let unsubscribe: () => void = () => {};
     const stream = new SseStream(reply.raw, {
       maxBufferedBytes: limits.watchBufferBytes,
+      drainMs: limits.watchDrainMs,
       heartbeatMs: limits.heartbeatMs,
       closeGraceMs: limits.watchCloseGraceMs,
       onEnd: (reason) => {
