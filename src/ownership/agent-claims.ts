@@ -154,6 +154,17 @@ export class AgentClaims implements ClaimsView {
     return this.withClaimant(a, winner);
   }
 
+  /** Every claimed id whose claimant route answers name now (it is in the view), with that claimant. */
+  *routedClaims(): Iterable<[string, RouteOwner]> {
+    const store = this.service.store;
+    if (store.claimCount() === 0) return;
+    for (const record of store.entries()) {
+      if (store.get(record.id) !== record) continue;
+      const owner = this.owners.get(record.owner);
+      if (owner !== undefined) yield [record.id, owner];
+    }
+  }
+
   hasClaims(): boolean {
     return this.service.store.claimCount() > 0;
   }

@@ -1,11 +1,14 @@
-// The watch streams at the default shard count (2^18), with real sidecars on 127.0.0.120-124: a reader
+// The compact table and the watch streams at the default shard count (2^18), with real sidecars on
+// 127.0.0.120-124. GET /v1/table/compact is about 1 MB and answers as POST /v1/route does. A reader
 // that keeps up follows SSE and gRPC through a join, a kill -9, a graceful leave and an app-health
 // drain without ever being cut off as slow, sees every table change as a small `moves` event, and gets
 // `shutting_down` (SSE) / UNAVAILABLE (gRPC) when the watched member stops.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { watchMembership, type WatchStream } from '../../src/grpc/watch-client.js';
-import type { WatchEvent } from '../../src/runtime/view.js';
+import { jumpHash, keyHash } from '../../src/placement/index.js';
+import type { RouteAnswer, WatchEvent } from '../../src/runtime/view.js';
+import { decodeCompactTable, type CompactTableJson } from '../support/compact-table.js';
 import { TestApp } from '../support/ready-app.js';
 import { SseFollower } from '../support/sse-client.js';
 import { Cluster, metricValue, waitFor, type NodeSpec, type SidecarProcess } from './harness.js';
@@ -60,6 +63,31 @@ describe('watch streams at 2^18 shards through join, kill -9, leave and drain', 
     sse?.close();
     await cluster.stopAll();
     await drainApp.stop();
+  });
+
+  test('GET /v1/table/compact: about 1 MB, and the same answers as POST /v1/route at its version', async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `cart-${i}`);
+    const { text, routes } = await waitFor('a table and a batch at one version', 20_000, async () => {
+      const res = await fetch(`${watched.httpBase}/v1/table/compact`);
+      const body = await res.text();
+      const batch = await watched.json<{ version: string; routes: RouteAnswer[] }>('/v1/route', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ keys }),
+      });
+      const table = JSON.parse(body) as CompactTableJson;
+      // The table catches up with the membership a build later.
+      return table.tableMembers === 3 && table.version === batch.body.version ? { text: body, routes: batch.body.routes } : undefined;
+    });
+    assert.ok(Buffer.byteLength(text) < 1_100_000, `${Buffer.byteLength(text)} bytes`);
+    const raw = JSON.parse(text) as CompactTableJson;
+    assert.equal(raw.shards, SHARDS);
+    const t = decodeCompactTable(raw);
+    for (const want of routes) {
+      const h = keyHash(want.key);
+      const shard = jumpHash(h.hi, h.lo, t.shards);
+      assert.deepEqual({ key: want.key, shard, owner: t.owner(shard), replicas: t.replicas(shard), version: t.version }, want);
+    }
   });
 
   test('no slow-consumer cut-off, small moves events, shutting_down at the end', async () => {
