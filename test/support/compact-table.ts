@@ -1,19 +1,9 @@
 // Reads GET /v1/table/compact (docs/http.md) back into per-shard answers, as a client in another
 // language would from the documentation alone: base64, little-endian unsigned indexes of indexBytes.
+import type { CompactTableJson } from '../../client/src/types.js';
 import type { RouteOwner } from '../../src/runtime/view.js';
 
-export interface CompactTableJson {
-  readonly format: string;
-  readonly version: string;
-  readonly shards: number;
-  readonly replicas: number;
-  readonly tableMembers: number;
-  readonly members: RouteOwner[];
-  readonly indexBytes: 1 | 2 | 4;
-  readonly owners: string;
-  readonly replicaIndexes: string;
-  readonly claims: [string, number][];
-}
+export type { CompactTableJson };
 
 export interface DecodedTable {
   readonly version: string;
