@@ -27,6 +27,12 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Per HTTP request to the sidecar (table, members, claims, apply). Default 10,000 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Follow every claim change the sidecar sees (GET /v1/watch?claims=all), so route() names claimants
+   * exactly as the sidecar does. Default true; false: only the claims of each table load, this library's
+   * own claim() calls and this member's lost claims.
+   */
+  readonly followClaims?: boolean;
 }
 
 export interface ClaimResult {
@@ -61,8 +67,8 @@ export interface RingEvents {
 export class Ring extends EventEmitter<RingEvents> {
   private table: RingTable | null = null;
   private claims = new Map<string, RouteOwner>();
-  /** Claims this library made while a table load was in flight (that table may predate them). */
-  private readonly claimedDuringLoad = new Map<string, RouteOwner>();
+  /** Claim changes learnt while a table load was in flight (that table may predate them); null = unclaimed. */
+  private readonly claimsDuringLoad = new Map<string, RouteOwner | null>();
   private memberList: readonly MemberView[] = [];
   private selfName: string | null = null;
   /** The newest table version the watch announced. */
@@ -91,10 +97,12 @@ export class Ring extends EventEmitter<RingEvents> {
       idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      followClaims: options.followClaims ?? true,
     };
     this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.watch = new WatchFollower({
       url: this.opts.url,
+      path: this.opts.followClaims ? '/v1/watch?claims=all' : '/v1/watch',
       headers: this.headers,
       minBackoffMs: this.opts.minBackoffMs,
       maxBackoffMs: this.opts.maxBackoffMs,
@@ -113,7 +121,9 @@ export class Ring extends EventEmitter<RingEvents> {
       timer = setTimeout(() => reject(new Error(`swimring-client: no table and watch from ${this.opts.url} within ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs);
     });
     try {
-      await Promise.race([Promise.all([snapshot, this.reload()]), timeout]);
+      // The first load starts once the watch is subscribed (the snapshot handler starts it), so every
+      // change after the load's read comes on the watch.
+      await Promise.race([snapshot, timeout]);
       // A first load that failed is retried on its backoff timer.
       while (this.table === null || this.loading) await Promise.race([this.loading ?? sleep(20), timeout]);
     } catch (err) {
@@ -184,7 +194,7 @@ export class Ring extends EventEmitter<RingEvents> {
       const owner = r.claim?.owner ?? null;
       if (owner !== null && (r.status === 'claimed' || r.status === 'renewed' || r.status === 'owned_elsewhere')) {
         this.claims.set(r.id, owner);
-        if (this.loading) this.claimedDuringLoad.set(r.id, owner);
+        if (this.loading) this.claimsDuringLoad.set(r.id, owner);
       }
       return { id: r.id, status: r.status, owner };
     });
@@ -229,7 +239,7 @@ export class Ring extends EventEmitter<RingEvents> {
       this.loadAgain = true;
       return this.loading;
     }
-    this.claimedDuringLoad.clear();
+    this.claimsDuringLoad.clear();
     this.loading = this.load()
       .then(() => {
         this.loadAttempt = 0;
@@ -270,7 +280,10 @@ export class Ring extends EventEmitter<RingEvents> {
   private install(next: RingTable): void {
     const previous = this.table;
     const claims = new Map(next.claims);
-    for (const [id, owner] of this.claimedDuringLoad) claims.set(id, owner);
+    for (const [id, owner] of this.claimsDuringLoad) {
+      if (owner === null) claims.delete(id);
+      else claims.set(id, owner);
+    }
     this.table = next;
     this.claims = claims;
     if (previous !== null && previous.version !== next.version && this.selfName !== null && previous.shards === next.shards) {
@@ -288,8 +301,8 @@ export class Ring extends EventEmitter<RingEvents> {
         this.downSince = null;
         if (this.staleTimer) clearTimeout(this.staleTimer);
         this.staleTimer = null;
-        // Missed events while away (claims included): read the table again unless nothing can have changed.
-        if (this.table === null || this.table.version !== e.version || this.staleSent) void this.reload();
+        // Events missed while away (claims included): read the table again.
+        void this.reload();
         this.firstSnapshot?.();
         this.firstSnapshot = null;
         this.maybeFresh();
@@ -306,15 +319,30 @@ export class Ring extends EventEmitter<RingEvents> {
         else this.maybeFresh();
         return;
       case 'claim':
-        if (e.owner === null) this.claims.delete(e.id);
-        else {
-          const winner = this.table?.members.find((m) => m.name === e.owner);
-          if (winner) this.claims.set(e.id, winner);
-          else void this.reload();
-        }
+        // With followClaims the `claims` event carries the new owner too.
+        if (!this.opts.followClaims) this.setClaim(e.id, e.owner);
         this.emit('claimLost', e.id, e);
         return;
+      case 'claims':
+        for (const c of e.changes) this.setClaim(c.id, c.owner);
+        return;
     }
+  }
+
+  /** Route answers for `id` name `owner` now (null: the ring's owner). */
+  private setClaim(id: string, owner: string | null): void {
+    let claimant: RouteOwner | null = null;
+    if (owner !== null) {
+      claimant = this.table?.members.find((m) => m.name === owner) ?? null;
+      // A claimant outside the table (not serving): its addresses come with the next load.
+      if (claimant === null) {
+        void this.reload();
+        return;
+      }
+    }
+    if (claimant === null) this.claims.delete(id);
+    else this.claims.set(id, claimant);
+    if (this.loading) this.claimsDuringLoad.set(id, claimant);
   }
 
   private onWatchDown(reason: string): void {

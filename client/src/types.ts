@@ -73,7 +73,9 @@ export type WatchEvent =
       readonly replicaMoves: number;
       readonly moves: readonly ShardMoveGroup[];
     }
-  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null };
+  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null }
+  /** With ?claims=all: ids whose claimant route answers name changed; owner null = they follow the ring. */
+  | { readonly type: 'claims'; readonly version: string; readonly changes: readonly { readonly id: string; readonly owner: string | null }[] };
 
 export type MemberEvent = Extract<WatchEvent, { type: 'member' }>;
 export type ClaimEvent = Extract<WatchEvent, { type: 'claim' }>;

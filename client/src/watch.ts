@@ -7,6 +7,8 @@ import type { WatchEvent } from './types.js';
 
 export interface WatchFollowerOptions {
   readonly url: string;
+  /** Path and query of the watch, e.g. /v1/watch?claims=all. */
+  readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly minBackoffMs: number;
   readonly maxBackoffMs: number;
@@ -56,7 +58,7 @@ export class WatchFollower {
 
   private open(): void {
     if (this.closed) return;
-    const url = new URL('/v1/watch', this.opts.url);
+    const url = new URL(this.opts.path, this.opts.url);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     this.buffer = '';
     this.serverReason = '';
@@ -129,7 +131,7 @@ export class WatchFollower {
       }
       if (event === 'snapshot') this.attempt = 0;
       // Event kinds this library does not know (a newer sidecar) are skipped.
-      if (event === 'snapshot' || event === 'member' || event === 'moves' || event === 'claim') this.opts.onEvent(parsed as WatchEvent);
+      if (event === 'snapshot' || event === 'member' || event === 'moves' || event === 'claim' || event === 'claims') this.opts.onEvent(parsed as WatchEvent);
     }
   }
 }

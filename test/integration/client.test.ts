@@ -114,6 +114,23 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
     assert.equal(answer.claimed, true);
     assert.deepEqual(ring.route('claimed-by-app'), answer);
     assert.equal(ring.isLocal('claimed-by-app'), true);
+
+    // A claim made through another sidecar reaches the library over the watch (?claims=all), and so
+    // does its release: route() names the claimant, then the ring's owner again, as the sidecar does.
+    const other = cluster.nodes[1]!;
+    const claimed = await other.json('/v1/claims', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids: ['claimed-elsewhere'] }) });
+    assert.equal(claimed.status, 200);
+    const sidecarSays = async (): Promise<RouteAnswer> => (await home.json<RouteAnswer>('/v1/route/claimed-elsewhere')).body;
+    await waitFor('cl-0 routes the claim to cl-1', 20_000, async () => {
+      const a = await sidecarSays();
+      return a.claimed === true && a.owner?.name === 'cl-1';
+    });
+    await waitFor('the library agrees', 20_000, async () => JSON.stringify(ring.route('claimed-elsewhere')) === JSON.stringify(await sidecarSays()));
+    assert.equal(ring.route('claimed-elsewhere').claimed, true);
+    assert.equal((await other.json('/v1/claims/claimed-elsewhere', { method: 'DELETE' })).status, 200);
+    await waitFor('cl-0 routes it by the ring', 20_000, async () => (await sidecarSays()).claimed === undefined);
+    await waitFor('the library agrees again', 20_000, async () => JSON.stringify(ring.route('claimed-elsewhere')) === JSON.stringify(await sidecarSays()));
+    await agree(ring, home, 'after the claims');
   });
 
   test('join, kill -9, graceful leave and drain: it follows, moves add up, it agrees again', async () => {
