@@ -1,7 +1,7 @@
 // WatchEvent (src/runtime/view.ts) to and from its protobuf form (proto WatchEvent), so the gRPC stream
 // carries exactly what the SSE watch carries.
 import type { MemberState } from '../core/types.js';
-import type { MemberView, ShardMoveGroup, WatchEvent } from '../runtime/view.js';
+import type { MemberView, ShardMoveGroup, ShardRange, WatchEvent } from '../runtime/view.js';
 import type { MemberState as ProtoState, MemberState__Output as ProtoStateOut } from './generated/swimring/v1/MemberState.js';
 import type { WatchEvent as ProtoEvent, WatchEvent__Output as ProtoEventOut } from './generated/swimring/v1/WatchEvent.js';
 import type { WatchedMember, WatchedMember__Output } from './generated/swimring/v1/WatchedMember.js';
@@ -76,12 +76,19 @@ export function watchEventToProto(e: WatchEvent): ProtoEvent {
           previousVersion: e.previousVersion,
           ownerMoves: e.ownerMoves,
           replicaMoves: e.replicaMoves,
-          moves: e.moves.map((g) => ({ role: g.role, from: g.from ?? '', to: g.to ?? '', shards: [...g.shards] })),
+          moves: e.moves.map((g) => ({ role: g.role, from: g.from ?? '', to: g.to ?? '', count: g.count, ranges: g.ranges.flat() })),
         },
       };
     case 'claim':
       return { version: e.version, claim: { id: e.id, change: e.change, owner: e.owner ?? '' } };
   }
+}
+
+/** Flat pairs back to ranges; a trailing odd number (a malformed message) is dropped. */
+function pairsOf(flat: readonly number[]): ShardRange[] {
+  const out: ShardRange[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
 }
 
 /** The inverse, for clients; null for an event kind this build does not know (a newer server). */
@@ -106,7 +113,8 @@ export function watchEventFromProto(p: ProtoEventOut): WatchEvent | null {
       role: g.role === 'replica' ? 'replica' : 'owner',
       from: g.from === '' ? null : g.from,
       to: g.to === '' ? null : g.to,
-      shards: g.shards,
+      count: g.count,
+      ranges: pairsOf(g.ranges),
     }));
     return {
       type: 'moves',

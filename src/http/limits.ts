@@ -8,8 +8,10 @@ export interface HttpLimits {
   readonly maxBodyBytes: number;
   /** Most open /v1/watch streams at once. */
   readonly maxWatchers: number;
-  /** Bytes a watcher may leave unread in its socket buffers before it is cut off. */
+  /** Bytes a watcher may leave unread in its buffers when a new event comes before it is cut off (memory bound). */
   readonly watchBufferBytes: number;
+  /** How long bytes written to a watcher may wait unread before it is cut off, ms. */
+  readonly watchDrainMs: number;
   /** Interval of the keep-alive comment on watch streams, ms. */
   readonly heartbeatMs: number;
   /** After the final error event, how long a stuck watcher gets to read it before its socket is destroyed, ms. */
@@ -24,7 +26,11 @@ export const DEFAULT_LIMITS: Readonly<HttpLimits> = Object.freeze({
   // 10,000 keys of 1,024 bytes plus JSON quoting and commas fit; heavily escaped keys may not.
   maxBodyBytes: 12 * 1024 * 1024,
   maxWatchers: 64,
-  watchBufferBytes: 1024 * 1024,
+  // A cap on memory per stream, not on one event: an event of any size goes to a reader that has
+  // taken what came before. 64 streams at the cap hold 512 MiB; a stuck reader hits watchDrainMs first
+  // unless table changes come faster than the cap allows.
+  watchBufferBytes: 8 * 1024 * 1024,
+  watchDrainMs: 10_000,
   heartbeatMs: 15_000,
   watchCloseGraceMs: 5_000,
   maxIssues: 20,

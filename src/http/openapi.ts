@@ -97,6 +97,21 @@ const tableView = z
   })
   .meta({ id: 'TableView' });
 
+const compactTable = z
+  .object({
+    format: z.literal('swimring-table-v1'),
+    version: z.string().describe('ownership table version: equal versions mean equal answers'),
+    shards: z.int().min(1),
+    replicas: z.int().min(0).describe('replicas per shard in this table: min(--replicas, tableMembers - 1), 0 without members'),
+    tableMembers: z.int().min(0).describe('members[0 .. tableMembers - 1] are the table\'s members, in table order'),
+    members: z.array(routeOwner).describe('the table\'s members, then any claimant in `claims` that is not among them'),
+    indexBytes: z.union([z.literal(1), z.literal(2), z.literal(4)]).describe('bytes per member index in owners and replicaIndexes'),
+    owners: z.string().describe('base64: per shard, its owner\'s index, little-endian unsigned, indexBytes each; "" when tableMembers is 0 (no shard has an owner)'),
+    replicaIndexes: z.string().describe('base64: per shard, its replicas\' indexes in ranking order (replicas of them), shard-major, as owners'),
+    claims: z.array(z.tuple([z.string(), z.int().min(0)])).describe('[id, index into members] of every claimed id this member knows: route answers for it name that claimant'),
+  })
+  .meta({ id: 'CompactTable' });
+
 const errorCodes = Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]];
 
 const errorBody = z
@@ -151,10 +166,17 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['routing'],
     response: { 200: tableView, ...errors(400) },
   },
+  'GET /v1/table/compact': {
+    summary: 'The whole ownership table, compactly',
+    description:
+      'Every member once and per shard the indexes of its owner and replicas (about 1 MB at 2^18 shards and two replicas, up to 256 members), plus the claims, for clients that route in process: a key\'s answer is shard = jump(XXH64(key), shards) (docs/placement.md), then owner and replicas from the arrays, unless the key is claimed.',
+    tags: ['routing'],
+    response: { 200: compactTable },
+  },
   'GET /v1/watch': {
     summary: 'Watch membership and ownership changes (Server-Sent Events)',
     description:
-      'text/event-stream. Events: snapshot (always first), member, moves, and error (the last event before the server ends the stream). docs/http.md describes each.',
+      'text/event-stream. Events: snapshot (always first), member, moves (groups of moved shards as [first, last] ranges), claim, and error (the last event before the server ends the stream). docs/http.md describes each.',
     tags: ['membership'],
     response: {
       200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },

@@ -52,3 +52,10 @@ export const routeBatchQuerySchema = z.object({
 export const tableQuerySchema = z.object({
   owners: z.enum(['true', 'false', '1', '0'], { error: 'owners must be true or false' }).optional(),
 });
+
+export const watchQuerySchema = z.object({
+  claims: z
+    .enum(['all'], { error: 'claims must be all' })
+    .optional()
+    .meta({ description: 'all: also send a `claims` event for every id whose claimant route answers name changed (docs/http.md)' }),
+});

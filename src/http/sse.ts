@@ -1,12 +1,19 @@
-// One Server-Sent Events stream over a raw ServerResponse, with a hard bound on what it buffers: a
-// watcher that stops reading is cut off with a final `event: error`, never buffered without limit.
+// One Server-Sent Events stream over a raw ServerResponse, with bounds on what it buffers: a watcher
+// that stops reading is cut off with a final `event: error`, never buffered without limit. The bound is
+// how long written bytes wait (a reader that keeps up takes any one event, however large), plus a cap on
+// the bytes already waiting when a new event comes (memory).
 import type { ServerResponse } from 'node:http';
 
 export type StreamEndReason = 'client_closed' | 'slow_consumer' | 'shutting_down' | 'stream_error' | 'internal';
 
 export interface SseStreamOptions {
-  /** Bytes queued in the response and socket buffers beyond which the client counts as too slow. */
+  /**
+   * Bytes still queued in the response and socket buffers when an event is sent beyond which the client
+   * counts as too slow. Measured before the event is written, so one event larger than this still goes out.
+   */
   readonly maxBufferedBytes: number;
+  /** Bytes written must have left the response and socket buffers this long after (ms), or the client is too slow. */
+  readonly drainMs: number;
   readonly heartbeatMs: number;
   /** After the final error event, how long before a client that does not read it is dropped. */
   readonly closeGraceMs: number;
@@ -17,6 +24,11 @@ export interface SseStreamOptions {
 export class SseStream {
   private ended = false;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Bytes handed to the response so far, HTTP/1.1 chunk framing included (so never fewer than it queued). */
+  private written = 0;
+  /** While bytes wait: they must all be out (flushed >= drainTarget) when drainTimer fires. */
+  private drainTarget = 0;
+  private drainTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly res: ServerResponse,
@@ -59,17 +71,40 @@ export class SseStream {
 
   private write(chunk: string): void {
     if (this.ended) return;
-    this.res.write(chunk);
     // writableLength counts the response's own queue plus its socket's.
-    if (this.res.writableLength > this.opts.maxBufferedBytes) {
+    const waiting = this.res.writableLength;
+    this.res.write(chunk);
+    const bytes = Buffer.byteLength(chunk);
+    // "<hex length>\r\n" before the chunk and "\r\n" after it.
+    this.written += bytes + bytes.toString(16).length + 4;
+    if (waiting > this.opts.maxBufferedBytes) {
       this.close('slow_consumer', `the client read too slowly: more than ${this.opts.maxBufferedBytes} bytes were waiting; reconnect to get a fresh snapshot`);
+      return;
     }
+    if (this.drainTimer === null && this.res.writableLength > 0) this.startDrainCheck();
+  }
+
+  /** Everything written so far must be out within drainMs; then, if more waits, the next check starts. */
+  private startDrainCheck(): void {
+    this.drainTarget = this.written;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = null;
+      if (this.ended) return;
+      const flushed = this.written - this.res.writableLength;
+      if (flushed < this.drainTarget) {
+        this.close('slow_consumer', `the client read too slowly: bytes written ${this.opts.drainMs} ms ago were still waiting; reconnect to get a fresh snapshot`);
+      } else if (this.res.writableLength > 0) {
+        this.startDrainCheck();
+      }
+    }, this.opts.drainMs);
+    this.drainTimer.unref();
   }
 
   private finish(reason: StreamEndReason): void {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     this.opts.onEnd(reason);
   }
 }

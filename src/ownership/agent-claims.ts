@@ -8,7 +8,7 @@ import type { CallContext } from '../grpc/convert.js';
 import type { RejectReason } from '../grpc/errors.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
-import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
+import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
 import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
 import { ClaimService, type ClaimOptions, type Peer, type Self } from './service.js';
@@ -46,6 +46,10 @@ export class AgentClaims implements ClaimsView {
   private peers: Peer[] = [];
   /** name + NUL + life id -> when it departed (monotonic ms). Map order is age order. */
   private readonly departed = new Map<string, number>();
+  private readonly ownerListeners = new Set<(changes: readonly ClaimOwnerChange[]) => void>();
+  /** Ids changed since the last flush to ownerListeners. */
+  private readonly changedIds = new Set<string>();
+  private flushScheduled = false;
 
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
@@ -58,6 +62,7 @@ export class AgentClaims implements ClaimsView {
       options: deps.options,
       logger: deps.logger,
     });
+    this.service.store.onChange((change) => this.noteChange(change.record.id));
     this.service.onLoss((loss) =>
       deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner }),
     );
@@ -152,6 +157,45 @@ export class AgentClaims implements ClaimsView {
     const winner = store.get(a.key);
     if (winner === undefined) return a;
     return this.withClaimant(a, winner);
+  }
+
+  /** Every claimed id whose claimant route answers name now (it is in the view), with that claimant. */
+  *routedClaims(): Iterable<[string, RouteOwner]> {
+    const store = this.service.store;
+    if (store.claimCount() === 0) return;
+    for (const record of store.entries()) {
+      if (store.get(record.id) !== record) continue;
+      const owner = this.owners.get(record.owner);
+      if (owner !== undefined) yield [record.id, owner];
+    }
+  }
+
+  subscribeOwners(listener: (changes: readonly ClaimOwnerChange[]) => void): () => void {
+    this.ownerListeners.add(listener);
+    return () => this.ownerListeners.delete(listener);
+  }
+
+  private noteChange(id: string): void {
+    if (this.ownerListeners.size === 0) return;
+    this.changedIds.add(id);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A batch of announcements changes many ids in one turn: watchers get them as one event.
+    setImmediate(() => this.flushOwnerChanges());
+  }
+
+  private flushOwnerChanges(): void {
+    this.flushScheduled = false;
+    const store = this.service.store;
+    const changes: ClaimOwnerChange[] = [];
+    for (const id of this.changedIds) {
+      const winner = store.get(id);
+      // Route answers name a claimant only while it is in the view (withClaimant).
+      const owner = winner === undefined ? undefined : this.owners.get(winner.owner);
+      changes.push({ id, owner: owner?.name ?? null });
+    }
+    this.changedIds.clear();
+    for (const listener of this.ownerListeners) listener(changes);
   }
 
   hasClaims(): boolean {

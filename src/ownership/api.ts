@@ -37,6 +37,12 @@ export interface LocalPage {
   readonly version: string;
 }
 
+/** An id whose route answers changed: `owner` is the claimant they name now, null when they follow the ring. */
+export interface ClaimOwnerChange {
+  readonly id: string;
+  readonly owner: string | null;
+}
+
 export interface ClaimsView {
   /** Most ids one POST /v1/claims may carry. */
   readonly maxIdsPerRequest: number;
@@ -54,4 +60,9 @@ export interface ClaimsView {
   claimedRoute(key: string): RouteAnswer | undefined;
   /** First touch: claims `key` for this member when nobody holds it (and it is serving), then routes it. */
   routeClaiming(key: string): RouteAnswer;
+  /**
+   * Calls `listener` with every id whose claim records changed, and whom route answers name for it now,
+   * gathered per turn of the event loop (GET /v1/watch?claims=all). Returns the unsubscribe function.
+   */
+  subscribeOwners?(listener: (changes: readonly ClaimOwnerChange[]) => void): () => void;
 }

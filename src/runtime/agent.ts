@@ -23,10 +23,11 @@ import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
 import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
 import { closingRefusal } from './closing-check.js';
 import { SeedResolver } from './discovery.js';
+import { compactTableOf } from './compact-table.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
 import { ReadinessRule } from './readiness.js';
-import type { AgentView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
+import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import { KeyProver } from '../security/key-proof.js';
@@ -767,6 +768,10 @@ export class Agent implements AgentView {
       ...(withOwners ? { owners: Array.from({ length: t.shards }, (_, s) => t.ownerOf(s)) } : {}),
     };
     return view;
+  }
+
+  compactTable(): CompactTableView {
+    return compactTableOf(this.current, this.routeIndex, this.claims.routedClaims());
   }
 
   subscribe(listener: (event: WatchEvent) => void): () => void {

@@ -125,6 +125,11 @@ export class RouteIndex implements RouteEncoder {
     return this.owners.length;
   }
 
+  /** The table member's answer object (shared: do not modify). */
+  owner(member: number): RouteOwner {
+    return this.owners[member]!;
+  }
+
   memberJson(member: number): string {
     return this.ownerJsons[member]!;
   }

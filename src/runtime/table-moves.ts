@@ -4,7 +4,27 @@
 // placement's diffTables (one object and one string key per move) cost 150 ms at 2^18 shards and 10
 // members, three times the build itself.
 import { diffTables, PlacementTable, type OwnershipTable } from '../placement/index.js';
-import type { ShardMoveGroup } from './view.js';
+import type { ShardMoveGroup, ShardRange } from './view.js';
+
+/** Shards added in ascending order, kept as ranges of neighbours. */
+class RangeList {
+  readonly ranges: [number, number][] = [];
+  count = 0;
+
+  add(shard: number): void {
+    this.count++;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last !== undefined && last[1] === shard - 1) last[1] = shard;
+    else this.ranges.push([shard, shard]);
+  }
+}
+
+/** Every shard of `ranges`, ascending: for tests and clients that want shard numbers. */
+export function shardsOfRanges(ranges: readonly ShardRange[]): number[] {
+  const out: number[] = [];
+  for (const [first, last] of ranges) for (let s = first; s <= last; s++) out.push(s);
+  return out;
+}
 
 export interface MoveSummary {
   readonly groups: ShardMoveGroup[];
@@ -21,7 +41,7 @@ export function summarizeMoves(before: OwnershipTable, after: OwnershipTable): M
 
 /** The reference: placement's diffTables, grouped. Same answer as summarizeBuilt (tested). */
 export function summarizeGeneric(before: OwnershipTable, after: OwnershipTable): MoveSummary {
-  const byKey = new Map<string, ShardMoveGroup & { shards: number[] }>();
+  const byKey = new Map<string, { role: 'owner' | 'replica'; from: string | null; to: string | null; list: RangeList }>();
   let ownerMoves = 0;
   let replicaMoves = 0;
   for (const m of diffTables(before, after)) {
@@ -30,12 +50,13 @@ export function summarizeGeneric(before: OwnershipTable, after: OwnershipTable):
     const key = `${m.role}\u0000${m.from ?? ''}\u0000${m.to ?? ''}`;
     let g = byKey.get(key);
     if (!g) {
-      g = { role: m.role, from: m.from, to: m.to, shards: [] };
+      g = { role: m.role, from: m.from, to: m.to, list: new RangeList() };
       byKey.set(key, g);
     }
-    g.shards.push(m.shard);
+    g.list.add(m.shard);
   }
-  return { groups: [...byKey.values()], ownerMoves, replicaMoves };
+  const groups = [...byKey.values()].map(({ role, from, to, list }) => ({ role, from, to, count: list.count, ranges: list.ranges }));
+  return { groups, ownerMoves, replicaMoves };
 }
 
 /**
@@ -50,12 +71,12 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
   after.members.forEach((name, i) => afterIndex.set(name, i));
   const toAfter = new Int32Array(nb);
   for (let i = 0; i < nb; i++) toAfter[i] = afterIndex.get(before.members[i]!) ?? -1;
-  const groups = new Map<number, number[]>();
+  const groups = new Map<number, RangeList>();
   const add = (role: number, from: number, to: number, shard: number): void => {
     const key = (role * (nb + 1) + from + 1) * (na + 1) + to + 1;
-    const list = groups.get(key);
-    if (list === undefined) groups.set(key, [shard]);
-    else list.push(shard);
+    let list = groups.get(key);
+    if (list === undefined) groups.set(key, (list = new RangeList()));
+    list.add(shard);
   };
   const rb = before.replicaCount;
   const ra = after.replicaCount;
@@ -97,12 +118,12 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
     replicaMoves += pairs;
   }
   const out: ShardMoveGroup[] = [];
-  for (const [key, shards] of groups) {
+  for (const [key, list] of groups) {
     const to = (key % (na + 1)) - 1;
     const rest = Math.floor(key / (na + 1));
     const from = (rest % (nb + 1)) - 1;
     const role = Math.floor(rest / (nb + 1)) === 0 ? 'owner' : 'replica';
-    out.push({ role, from: from < 0 ? null : before.members[from]!, to: to < 0 ? null : after.members[to]!, shards });
+    out.push({ role, from: from < 0 ? null : before.members[from]!, to: to < 0 ? null : after.members[to]!, count: list.count, ranges: list.ranges });
   }
   return { groups: out, ownerMoves, replicaMoves };
 }

@@ -49,6 +49,27 @@ export interface TableView {
   readonly owners?: readonly (string | null)[];
 }
 
+/**
+ * The whole ownership table, for clients that route in process (GET /v1/table/compact, docs/http.md):
+ * every member once, and per shard the index of its owner and replicas.
+ */
+export interface CompactTableView {
+  readonly version: string;
+  readonly shards: number;
+  /** Replicas per shard in this table: min(--replicas, table members - 1), 0 without members. */
+  readonly replicas: number;
+  /** The table's members in table order (the indexes below), then claimants not among them. */
+  readonly members: readonly RouteOwner[];
+  /** How many of `members` are the table's. */
+  readonly tableMembers: number;
+  /** Owner's member index per shard (unused when tableMembers is 0). */
+  readonly ownerIndex: ArrayLike<number>;
+  /** `replicas` member indexes per shard, shard-major, in ranking order. */
+  readonly replicaIndex: ArrayLike<number>;
+  /** Claimed ids this member knows, each with its claimant's index in `members` (docs/ownership.md). */
+  readonly claims: readonly (readonly [id: string, member: number])[];
+}
+
 export interface ShardMoveView {
   readonly shard: number;
   readonly role: 'owner' | 'replica';
@@ -56,14 +77,23 @@ export interface ShardMoveView {
   readonly to: string | null;
 }
 
-/** Shards that moved the same way (role, from, to) in one table change. */
+/** Shards first..last, both included (first <= last). */
+export type ShardRange = readonly [first: number, last: number];
+
+/**
+ * Shards that moved the same way (role, from, to) in one table change, as ascending, disjoint,
+ * non-adjacent ranges: a member owns stretches of neighbouring shards (one per ring point), so one
+ * member's death is a few thousand ranges where a list of shards would be a few hundred thousand numbers.
+ */
 export interface ShardMoveGroup {
   readonly role: 'owner' | 'replica';
   /** null when the shard had no owner before (or gained a replica slot). */
   readonly from: string | null;
   /** null when the shard has no owner now (or lost a replica slot). */
   readonly to: string | null;
-  readonly shards: readonly number[];
+  /** Shards in the group: the sum of last - first + 1 over `ranges`. */
+  readonly count: number;
+  readonly ranges: readonly ShardRange[];
 }
 
 export type WatchEvent =
@@ -155,6 +185,8 @@ export interface AgentView {
   routeEncoder?(): RouteEncoder;
   members(): { readonly version: string; readonly members: readonly MemberView[] };
   table(withOwners: boolean): TableView;
+  /** The whole table with member indexes (GET /v1/table/compact); the route answers 501 without it. */
+  compactTable?(): CompactTableView;
   /** Returns an unsubscribe function. The listener is called synchronously for every event. */
   subscribe(listener: (event: WatchEvent) => void): () => void;
   /** Starts a graceful leave; resolves when it has been announced (not when the process exits). */

@@ -119,6 +119,7 @@ describe('OpenAPI', () => {
     ['GET /v1/table', { method: 'GET', url: '/v1/table' }, 200],
     ['GET /v1/table', { method: 'GET', url: '/v1/table?owners=true' }, 200],
     ['GET /v1/table', { method: 'GET', url: '/v1/table?owners=maybe' }, 400],
+    ['GET /v1/table/compact', { method: 'GET', url: '/v1/table/compact' }, 200],
     ['POST /v1/leave', { method: 'POST', url: '/v1/leave', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 202],
     ['POST /v1/leave', { method: 'POST', url: '/v1/leave' }, 401],
     // Claims (FakeClaims: "theirs" held by m2, "mine" by this member); in order, each may change them.

@@ -35,7 +35,8 @@ const bigMoves = (i: number): WatchEvent => ({
   previousVersion: `v${i - 1}`,
   ownerMoves: 2000,
   replicaMoves: 0,
-  moves: [{ role: 'owner', from: 'a', to: null, shards: Array.from({ length: 2000 }, (_, s) => s + 100_000) }],
+  // Every other shard, so no two neighbour: 2,000 ranges of one shard, a large message.
+  moves: [{ role: 'owner', from: 'a', to: null, count: 2000, ranges: Array.from({ length: 2000 }, (_, s): [number, number] => [100_000 + 2 * s, 100_000 + 2 * s]) }],
 });
 
 describe('gRPC WatchMembership', () => {
@@ -71,7 +72,7 @@ describe('gRPC WatchMembership', () => {
       memberEvent(1),
       { type: 'member', version: 'v', name: 'n', from: null, to: 'alive', incarnation: 3, reason: 'joined', serving: false },
       bigMoves(2),
-      { type: 'moves', version: 'v', previousVersion: 'u', ownerMoves: 1, replicaMoves: 1, moves: [{ role: 'replica', from: null, to: 'b', shards: [1] }] },
+      { type: 'moves', version: 'v', previousVersion: 'u', ownerMoves: 1, replicaMoves: 1, moves: [{ role: 'replica', from: null, to: 'b', count: 3, ranges: [[1, 1], [5, 6]] }] },
       { type: 'claim', version: 'v', id: 'actor-1', change: 'lost', owner: 'b' },
       { type: 'claim', version: 'v', id: 'actor-2', change: 'expired', owner: null },
     ];

@@ -1,7 +1,7 @@
 // A fixed AgentView for the HTTP tests: three members, a toy placement, events pushed by hand; no claims
 // (the claim routes answer 501), unless FakeViewWithClaims.
 import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
-import type { AgentView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
+import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
 
 export const SHARDS = 64;
 
@@ -72,6 +72,14 @@ export class FakeView implements AgentView {
     return withOwners ? { ...base, owners } : base;
   }
 
+  /** route()'s toy placement as index arrays: owner shard % n, replicas the next two. */
+  compactTable(): CompactTableView {
+    const n = this.owners.length;
+    const ownerIndex = Array.from({ length: SHARDS }, (_, s) => s % n);
+    const replicaIndex = Array.from({ length: SHARDS }, (_, s) => [(s + 1) % n, (s + 2) % n]).flat();
+    return { version: this.version, shards: SHARDS, replicas: 2, members: this.owners, tableMembers: n, ownerIndex, replicaIndex, claims: [] };
+  }
+
   subscribe(listener: (event: WatchEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -99,6 +107,12 @@ export class FakeViewWithClaims extends FakeView {
 
   override route(key: string): RouteAnswer {
     return this.claims.claimedRoute(key) ?? super.route(key);
+  }
+
+  override compactTable(): CompactTableView {
+    const t = super.compactTable();
+    const claims = [...this.claims.held.values()].map((c): [string, number] => [c.id, this.owners.findIndex((o) => o.name === c.ownerName)]);
+    return { ...t, claims };
   }
 }
 

@@ -8,11 +8,9 @@ import { buildAppApi, type HttpLimits } from '../../src/http/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { WatchEvent } from '../../src/runtime/view.js';
 import { FakeView } from './fake-view.js';
+import { takeSseEvents, type SseRecord } from '../support/sse-client.js';
 
-interface SseEvent {
-  readonly event: string;
-  readonly data: string;
-}
+type SseEvent = SseRecord;
 
 /** Reads an SSE response into events (and comments), waking waiters as they arrive. */
 class SseReader {
@@ -35,20 +33,7 @@ class SseReader {
   }
 
   private feed(chunk: string): void {
-    this.buffer += chunk;
-    let end: number;
-    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
-      const block = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      let event = 'message';
-      let data = '';
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
-        else if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data += line.slice(6);
-      }
-      if (data !== '') this.events.push({ event, data });
-    }
+    this.buffer = takeSseEvents(this.buffer + chunk, (e) => this.events.push(e), (c) => this.comments.push(c));
     this.wake();
   }
 
@@ -112,7 +97,7 @@ describe('GET /v1/watch', () => {
         previousVersion: 'v-abc',
         ownerMoves: 2,
         replicaMoves: 0,
-        moves: [{ role: 'owner', from: 'm1', to: 'm4', shards: [3, 9] }],
+        moves: [{ role: 'owner', from: 'm1', to: 'm4', count: 2, ranges: [[3, 3], [9, 9]] }],
       },
       { type: 'member', version: 'v3', name: 'm2', from: 'alive', to: 'suspect', incarnation: 1002, reason: 'probe-failed' },
     ];
@@ -182,6 +167,47 @@ describe('GET /v1/watch', () => {
     // Everything written before the cut-off arrives, in order, then the error: nothing lost silently.
     assert.equal(reader.events.length, emitted + 2);
     assert.equal((JSON.parse(reader.events.at(-2)?.data ?? '{}') as { version: string }).version, `v${emitted - 1}`);
+  });
+
+  test('a reader that keeps up takes events of megabytes, back to back, and is never cut off (default limits)', async () => {
+    const s = await start();
+    apps.push(s.app);
+    const reader = new SseReader(await open(s.url));
+    await reader.until(() => reader.events.length >= 1, 'the snapshot');
+    const bigName = 'y'.repeat(6 * 1024 * 1024);
+    for (let i = 0; i < 5; i++) {
+      // Two at once: the second is written while the first still waits in the buffers.
+      s.view.emit({ type: 'member', version: `a${i}`, name: bigName, from: 'alive', to: 'suspect', incarnation: i, reason: 'probe-failed' });
+      s.view.emit({ type: 'member', version: `b${i}`, name: 'small', from: 'alive', to: 'suspect', incarnation: i, reason: 'probe-failed' });
+      await reader.until(() => reader.events.length >= 3 + 2 * i, `events of round ${i}`);
+    }
+    assert.deepEqual(
+      reader.events.slice(1).map((e) => (JSON.parse(e.data) as { version: string }).version),
+      [0, 1, 2, 3, 4].flatMap((i) => [`a${i}`, `b${i}`]),
+    );
+    assert.equal(await counter(s.metrics, 'swimring_http_watch_disconnects_total', { reason: 'slow_consumer' }), 0);
+    assert.equal(s.view.listeners.size, 1, 'still subscribed');
+    reader.res.destroy();
+  });
+
+  test('a reader that leaves written bytes unread for watchDrainMs is cut off, whatever the byte bound', async () => {
+    const s = await start({ watchBufferBytes: 256 * 1024 * 1024, watchDrainMs: 200, watchCloseGraceMs: 60_000 });
+    apps.push(s.app);
+    const res = await open(s.url);
+    const reader = new SseReader(res);
+    await reader.until(() => reader.events.length >= 1, 'the snapshot');
+    res.pause();
+    // Far more than the loopback kernel buffers hold, so most of it waits in the server's buffers.
+    s.view.emit({ type: 'member', version: 'huge', name: 'z'.repeat(32 * 1024 * 1024), from: 'alive', to: 'suspect', incarnation: 1, reason: 'probe-failed' });
+    while (s.view.listeners.size > 0) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await counter(s.metrics, 'swimring_http_watch_disconnects_total', { reason: 'slow_consumer' }), 1);
+    res.resume();
+    await reader.until(() => reader.ended, 'the end of the stream');
+    assert.deepEqual(
+      reader.events.map((e) => e.event),
+      ['snapshot', 'member', 'error'],
+    );
+    assert.equal((JSON.parse(reader.events[2]?.data ?? '{}') as { error: { code: string } }).error.code, 'slow_consumer');
   });
 
   test('more watchers than the limit get 503 too_many_watchers', async () => {

@@ -2,33 +2,12 @@
 // whose readiness the test flips: only serving members own shards; drain moves shards before leaving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, metricValue, waitFor, type SidecarProcess } from './harness.js';
 import type { MemberView, RouteAnswer } from '../../src/runtime/view.js';
+import { TestApp } from '../support/ready-app.js';
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `k${i}`);
-
-class TestApp {
-  ready: boolean;
-  private server: Server | null = null;
-  constructor(readonly host: string, readonly port: number, ready: boolean) {
-    this.ready = ready;
-  }
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      res.statusCode = req.url === '/ready' && this.ready ? 200 : 503;
-      res.end();
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, this.host, r));
-  }
-  get url(): string {
-    return `http://${this.host}:${this.port}/ready`;
-  }
-  async stop(): Promise<void> {
-    await new Promise((r) => this.server?.close(r));
-  }
-}
 
 async function ownersOf(n: SidecarProcess): Promise<{ version: string; owners: string[] }> {
   const res = await n.json<{ version: string; routes: RouteAnswer[] }>('/v1/route', {

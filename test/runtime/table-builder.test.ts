@@ -38,7 +38,7 @@ for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
       const toD = second.moves.groups.filter((g) => g.role === 'owner' && g.to === 'd');
       assert.ok(toD.length > 0, 'shards moved to the new member');
       assert.ok(second.moves.groups.every((g) => g.role !== 'owner' || g.to === 'd'), 'owners move only to the joiner');
-      assert.equal(second.moves.ownerMoves, toD.reduce((n, g) => n + g.shards.length, 0));
+      assert.equal(second.moves.ownerMoves, toD.reduce((n, g) => n + g.count, 0));
     } finally {
       await builder.close();
     }

@@ -1,7 +1,9 @@
-// GET /v1/members and GET /v1/table: the membership view and the ownership table, as the agent has them.
+// GET /v1/members, GET /v1/table and GET /v1/table/compact: the membership view and the ownership
+// table, as the agent has them.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { AgentView } from '../../runtime/view.js';
 import { tableQuerySchema } from '../schemas.js';
+import { compactTableJson } from '../serialize-table.js';
 
 export interface ViewPluginOptions {
   readonly view: AgentView;
@@ -20,5 +22,9 @@ export const tablePlugin: FastifyPluginCallbackZod<ViewPluginOptions> = (app, { 
     const owners = request.query.owners === 'true' || request.query.owners === '1';
     return view.table(owners);
   });
+  const compact = view.compactTable?.bind(view);
+  if (compact) {
+    app.get('/v1/table/compact', (_request, reply) => reply.type('application/json; charset=utf-8').send(compactTableJson(compact())));
+  }
   done();
 };

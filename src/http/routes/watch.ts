@@ -5,6 +5,7 @@ import type { Metrics } from '../../metrics.js';
 import type { AgentView, WatchEvent } from '../../runtime/view.js';
 import { sendError } from '../errors.js';
 import type { HttpLimits } from '../limits.js';
+import { watchQuerySchema } from '../schemas.js';
 import { SseStream } from '../sse.js';
 
 export interface WatchPluginOptions {
@@ -16,7 +17,7 @@ export interface WatchPluginOptions {
 export const watchPlugin: FastifyPluginCallbackZod<WatchPluginOptions> = (app, { view, metrics, limits }, done) => {
   const open = new Set<SseStream>();
 
-  app.get('/v1/watch', (request, reply) => {
+  app.get('/v1/watch', { schema: { querystring: watchQuerySchema } }, (request, reply) => {
     if (open.size >= limits.maxWatchers) {
       return sendError(metrics, request, reply, 'too_many_watchers', `at most ${limits.maxWatchers} watch streams at once`);
     }
@@ -27,6 +28,7 @@ export const watchPlugin: FastifyPluginCallbackZod<WatchPluginOptions> = (app, {
     let unsubscribe: () => void = () => {};
     const stream = new SseStream(reply.raw, {
       maxBufferedBytes: limits.watchBufferBytes,
+      drainMs: limits.watchDrainMs,
       heartbeatMs: limits.heartbeatMs,
       closeGraceMs: limits.watchCloseGraceMs,
       onEnd: (reason) => {
@@ -42,7 +44,16 @@ export const watchPlugin: FastifyPluginCallbackZod<WatchPluginOptions> = (app, {
     stream.send('snapshot', JSON.stringify(snapshot));
     if (!stream.open) return reply;
     try {
-      unsubscribe = view.subscribe((event) => stream.send(event.type, JSON.stringify(event)));
+      const offEvents = view.subscribe((event) => stream.send(event.type, JSON.stringify(event)));
+      // Claim changes only for those who ask: most watchers (apps reacting to their own claims) do not.
+      const offClaims =
+        request.query.claims === 'all' && view.claims?.subscribeOwners
+          ? view.claims.subscribeOwners((changes) => stream.send('claims', JSON.stringify({ type: 'claims', version: view.routeEncoder?.().version ?? version, changes })))
+          : () => {};
+      unsubscribe = () => {
+        offEvents();
+        offClaims();
+      };
     } catch (err) {
       request.log.error({ err }, 'watch subscription failed');
       stream.close('internal', 'the agent could not subscribe this stream; reconnect');

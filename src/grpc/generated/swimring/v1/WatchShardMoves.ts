@@ -12,7 +12,21 @@ export interface WatchShardMoves {
   'role'?: (string);
   'from'?: (string);
   'to'?: (string);
+  /**
+   * No longer filled: one shard number per moved shard made one member's death a message of megabytes.
+   * Kept so that old readers decode new messages (they see no shards); read ranges instead.
+   * @deprecated
+   */
   'shards'?: (number)[];
+  /**
+   * How many shards the group holds.
+   */
+  'count'?: (number);
+  /**
+   * The shards as ranges, flat pairs: first0, last0, first1, last1, ... (both ends included), ascending,
+   * disjoint and not adjacent.
+   */
+  'ranges'?: (number)[];
 }
 
 /**
@@ -25,5 +39,19 @@ export interface WatchShardMoves__Output {
   'role': (string);
   'from': (string);
   'to': (string);
+  /**
+   * No longer filled: one shard number per moved shard made one member's death a message of megabytes.
+   * Kept so that old readers decode new messages (they see no shards); read ranges instead.
+   * @deprecated
+   */
   'shards': (number)[];
+  /**
+   * How many shards the group holds.
+   */
+  'count': (number);
+  /**
+   * The shards as ranges, flat pairs: first0, last0, first1, last1, ... (both ends included), ascending,
+   * disjoint and not adjacent.
+   */
+  'ranges': (number)[];
 }

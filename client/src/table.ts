@@ -1,0 +1,160 @@
+// One ownership table as the library routes from it: decoded once from GET /v1/table/compact and never
+// changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
+// half-applied table. A lookup is the sidecar's own: XXH64 of the key's UTF-8, jump hash over the shard
+// count (docs/placement.md), then two typed-array reads.
+import { jumpUnchecked } from '../../src/placement/jump.js';
+import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
+import type { CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
+
+export const TABLE_FORMAT = 'swimring-table-v1';
+
+/** The shard of `key`: jump(XXH64(UTF-8 key), shards). */
+export function shardOf(key: string, shards: number): number {
+  hashKeyInto(key);
+  return jumpUnchecked(hashOut[0]!, hashOut[1]!, shards);
+}
+
+function unpack(b64: string, width: number, count: number, what: string): Int32Array {
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.length !== count * width) throw new Error(`compact table: ${what} holds ${bytes.length} bytes, expected ${count * width}`);
+  const out = new Int32Array(count);
+  if (width === 1) out.set(bytes);
+  else if (width === 2) for (let i = 0; i < count; i++) out[i] = bytes.readUInt16LE(i * 2);
+  else for (let i = 0; i < count; i++) out[i] = bytes.readUInt32LE(i * 4);
+  return out;
+}
+
+export class RingTable {
+  readonly version: string;
+  readonly shards: number;
+  readonly replicaCount: number;
+  /** Table members then claimants, as route answers name them. */
+  readonly members: readonly RouteOwner[];
+  readonly tableMembers: number;
+  /** Owner's member index per shard, -1 when no member owns shards. */
+  readonly ownerIndex: Int32Array;
+  readonly replicaIndex: Int32Array;
+  /** Claimed id -> claimant, as the sidecar had them when this table was loaded. */
+  readonly claims: ReadonlyMap<string, RouteOwner>;
+  /** Replica lists per shard, made on first use and shared by that shard's answers. */
+  private readonly replicaLists: (readonly RouteOwner[] | undefined)[];
+  private readonly noReplicas: readonly RouteOwner[] = Object.freeze([]);
+
+  constructor(json: CompactTableJson) {
+    if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
+    const { shards, replicas, tableMembers, indexBytes } = json;
+    if (!Number.isInteger(shards) || shards < 1 || shards > 0x7fffffff) throw new Error(`compact table: bad shard count ${String(shards)}`);
+    if (!Number.isInteger(tableMembers) || tableMembers < 0 || tableMembers > json.members.length) throw new Error('compact table: bad tableMembers');
+    if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
+    this.version = json.version;
+    this.shards = shards;
+    this.members = json.members;
+    this.tableMembers = tableMembers;
+    if (tableMembers === 0) {
+      this.replicaCount = 0;
+      this.ownerIndex = new Int32Array(shards).fill(-1);
+      this.replicaIndex = new Int32Array(0);
+    } else {
+      this.replicaCount = replicas;
+      this.ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
+      this.replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
+      for (const a of [this.ownerIndex, this.replicaIndex]) {
+        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers) throw new Error('compact table: a member index out of range');
+      }
+    }
+    const claims = new Map<string, RouteOwner>();
+    for (const [id, member] of json.claims) {
+      const owner = json.members[member];
+      if (owner === undefined) throw new Error('compact table: a claim names no member');
+      claims.set(id, owner);
+    }
+    this.claims = claims;
+    this.replicaLists = new Array<readonly RouteOwner[] | undefined>(shards);
+  }
+
+  owner(shard: number): RouteOwner | null {
+    const i = this.ownerIndex[shard]!;
+    return i < 0 ? null : this.members[i]!;
+  }
+
+  replicas(shard: number): readonly RouteOwner[] {
+    let list = this.replicaLists[shard];
+    if (list === undefined) {
+      const r = this.replicaCount;
+      if (r === 0) list = this.noReplicas;
+      else {
+        const out: RouteOwner[] = [];
+        for (let k = 0; k < r; k++) out.push(this.members[this.replicaIndex[shard * r + k]!]!);
+        list = Object.freeze(out);
+      }
+      this.replicaLists[shard] = list;
+    }
+    return list;
+  }
+
+  /** The ring's answer (no claims). */
+  ringAnswer(key: string, shard: number): RouteAnswer {
+    return { key, shard, owner: this.owner(shard), replicas: this.replicas(shard), version: this.version };
+  }
+
+  /** Index in `members` of the member named `name` among the table's, -1 when it is not one. */
+  memberIndex(name: string): number {
+    for (let i = 0; i < this.tableMembers; i++) if (this.members[i]!.name === name) return i;
+    return -1;
+  }
+}
+
+/** Ranges built from shards added in ascending order. */
+class RangeGroup {
+  readonly ranges: [number, number][] = [];
+  count = 0;
+  constructor(
+    readonly role: 'owner' | 'replica',
+    readonly from: string | null,
+    readonly to: string | null,
+  ) {}
+
+  add(shard: number): void {
+    this.count++;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last !== undefined && last[1] === shard - 1) last[1] = shard;
+    else this.ranges.push([shard, shard]);
+  }
+
+  done(): ShardMoveGroup {
+    return { role: this.role, from: this.from, to: this.to, count: this.count, ranges: this.ranges as ShardRange[] };
+  }
+}
+
+/**
+ * What member `self` gained and lost from `before` to `after` (same shard count): owner shards grouped by
+ * who had them (gained) or has them now (lost); replica slots with the other side null, since which
+ * member a slot went to or came from is not one member when sets change by more than one.
+ */
+export function movesOf(before: RingTable, after: RingTable, self: string): { gained: ShardMoveGroup[]; lost: ShardMoveGroup[] } {
+  const gained = new Map<string, RangeGroup>();
+  const lost = new Map<string, RangeGroup>();
+  const group = (into: Map<string, RangeGroup>, role: 'owner' | 'replica', from: string | null, to: string | null): RangeGroup => {
+    const key = `${role}\u0000${from ?? ''}\u0000${to ?? ''}`;
+    let g = into.get(key);
+    if (g === undefined) into.set(key, (g = new RangeGroup(role, from, to)));
+    return g;
+  };
+  const holds = (t: RingTable, shard: number, name: string): boolean => {
+    for (let k = 0; k < t.replicaCount; k++) if (t.members[t.replicaIndex[shard * t.replicaCount + k]!]!.name === name) return true;
+    return false;
+  };
+  for (let shard = 0; shard < after.shards; shard++) {
+    const ob = before.owner(shard)?.name ?? null;
+    const oa = after.owner(shard)?.name ?? null;
+    if (ob !== oa) {
+      if (oa === self) group(gained, 'owner', ob, self).add(shard);
+      else if (ob === self) group(lost, 'owner', self, oa).add(shard);
+    }
+    const rb = holds(before, shard, self);
+    const ra = holds(after, shard, self);
+    if (ra && !rb) group(gained, 'replica', null, self).add(shard);
+    else if (rb && !ra) group(lost, 'replica', self, null).add(shard);
+  }
+  return { gained: [...gained.values()].map((g) => g.done()), lost: [...lost.values()].map((g) => g.done()) };
+}

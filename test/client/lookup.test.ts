@@ -1,0 +1,95 @@
+// The library's own lookup (client/src/table.ts) against the project's vectors: test/vectors/placement.json
+// (key -> shard, owner, replicas for fixed member sets) through a RingTable read from the compact table
+// encoding the sidecar serves, and ../shared/vectors/xxh64.json through its shardOf.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { RingTable, movesOf, shardOf } from '../../client/src/table.js';
+import type { CompactTableJson } from '../../client/src/types.js';
+import { compactTableJson } from '../../src/http/serialize-table.js';
+import { buildTable, jumpHash, type PlacementTable } from '../../src/placement/index.js';
+import type { RouteOwner } from '../../src/runtime/view.js';
+import { readSharedVectors } from '../placement/shared-vectors.js';
+
+interface VectorCase {
+  readonly name: string;
+  readonly members: string[];
+  readonly shards: number;
+  readonly replicas: number;
+  readonly vnodes: number;
+  readonly bounded_load: number | null;
+  readonly version: string;
+  readonly shard_owners: { shard: number; owner: string | null; replicas: string[] }[];
+  readonly routes: { key: string; shard: number; owner: string | null; replicas: string[] }[];
+}
+
+const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: '' }, serving: true });
+
+/** What the sidecar would serve for `table` (no claims), read back by the library. */
+export function ringTableOf(table: PlacementTable, claims: [string, number][] = []): RingTable {
+  const json = compactTableJson({
+    version: table.version,
+    shards: table.shards,
+    replicas: table.members.length === 0 ? 0 : table.replicaCount,
+    members: table.members.map(owner),
+    tableMembers: table.members.length,
+    ownerIndex: table.ownerIndex,
+    replicaIndex: table.replicaIndex,
+    claims,
+  });
+  return new RingTable(JSON.parse(json) as CompactTableJson);
+}
+
+const cases = (JSON.parse(readFileSync(new URL('../vectors/placement.json', import.meta.url), 'utf8')) as { cases: VectorCase[] }).cases;
+
+test('every placement vector case routes through the library as the vectors say', () => {
+  assert.ok(cases.length >= 10);
+  for (const c of cases) {
+    const t = ringTableOf(buildTable(c.members, { shards: c.shards, replicas: c.replicas, vnodes: c.vnodes, ...(c.bounded_load === null ? {} : { boundedLoad: c.bounded_load }) }));
+    assert.equal(t.version, c.version, c.name);
+    for (const r of c.routes) {
+      const shard = shardOf(r.key, t.shards);
+      const a = t.ringAnswer(r.key, shard);
+      assert.deepEqual({ shard: a.shard, owner: a.owner?.name ?? null, replicas: a.replicas.map((m) => m.name) }, { shard: r.shard, owner: r.owner, replicas: r.replicas }, `${c.name}: ${JSON.stringify(r.key)}`);
+    }
+    for (const s of c.shard_owners) {
+      assert.deepEqual({ owner: t.owner(s.shard)?.name ?? null, replicas: t.replicas(s.shard).map((m) => m.name) }, { owner: s.owner, replicas: s.replicas }, `${c.name}: shard ${s.shard}`);
+    }
+  }
+});
+
+test('shardOf is jump(XXH64(key)) on the shared XXH64 vectors', () => {
+  const vectors = readSharedVectors<{ key: string; xxh64: string }>('xxh64.json');
+  for (const v of vectors) {
+    const hi = parseInt(v.xxh64.slice(0, 8), 16);
+    const lo = parseInt(v.xxh64.slice(8), 16);
+    for (const buckets of [1, 7, 1000, 262_144, 1 << 20]) assert.equal(shardOf(v.key, buckets), jumpHash(hi, lo, buckets), `${JSON.stringify(v.key)} over ${buckets}`);
+  }
+});
+
+test('a table that is not the documented format, or is inconsistent, is refused', () => {
+  const good = JSON.parse(compactTableJson({ version: 'v', shards: 4, replicas: 1, members: [owner('a'), owner('b')], tableMembers: 2, ownerIndex: [0, 1, 0, 1], replicaIndex: [1, 0, 1, 0], claims: [] })) as CompactTableJson;
+  assert.equal(new RingTable(good).owner(1)?.name, 'b');
+  assert.throws(() => new RingTable({ ...good, format: 'other' }), /unknown format/);
+  assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0]).toString('base64') }), /owners holds 3 bytes/);
+  assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0, 2]).toString('base64') }), /out of range/);
+  assert.throws(() => new RingTable({ ...good, claims: [['x', 5]] }), /claim names no member/);
+});
+
+test("movesOf: the owner shards and replica slots one member gained and lost, as ranges", () => {
+  const before = buildTable(['a', 'b', 'c'], { shards: 4096, replicas: 1 });
+  const after = buildTable(['a', 'b', 'c', 'd'], { shards: 4096, replicas: 1 });
+  const tb = ringTableOf(before);
+  const ta = ringTableOf(after);
+  const expand = (ranges: readonly (readonly [number, number])[]): number[] => ranges.flatMap(([f, l]) => Array.from({ length: l - f + 1 }, (_, i) => f + i));
+  const d = movesOf(tb, ta, 'd');
+  assert.equal(d.lost.length, 0);
+  const gainedOwner = d.gained.filter((g) => g.role === 'owner').flatMap((g) => expand(g.ranges)).sort((x, y) => x - y);
+  const ownedNow = Array.from({ length: 4096 }, (_, s) => s).filter((s) => ta.owner(s)?.name === 'd');
+  assert.deepEqual(gainedOwner, ownedNow);
+  for (const g of d.gained) if (g.role === 'owner') for (const s of expand(g.ranges)) assert.equal(tb.owner(s)?.name, g.from);
+  const a = movesOf(tb, ta, 'a');
+  const lostOwner = a.lost.filter((g) => g.role === 'owner').flatMap((g) => expand(g.ranges));
+  assert.deepEqual(lostOwner.sort((x, y) => x - y), Array.from({ length: 4096 }, (_, s) => s).filter((s) => tb.owner(s)?.name === 'a' && ta.owner(s)?.name !== 'a'));
+  assert.ok(a.lost.every((g) => g.role === 'replica' || g.to === 'd'), 'owners move only to the joiner');
+});
