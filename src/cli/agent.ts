@@ -13,6 +13,7 @@ import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
 import { nativeStatus } from '../placement/native.js';
+import { registerOpsMetrics } from '../ops-metrics.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -45,7 +46,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     ...(controlPlane.grpcTls ? { tls: controlPlane.grpcTls.client } : {}),
     logger,
   });
+  const metrics = createMetrics();
+  // Owned shards and the table version are read from the agent at scrape time, after it exists.
+  const observers = registerOpsMetrics(metrics, { table: () => agent.table(false) });
   const agent = new Agent({
+    observers,
     grpcMethods: (peers) => apply.grpcMethods(peers),
     name: config.name,
     gossipBind: formatHostPort(config.gossipAddr),
@@ -83,7 +88,6 @@ export async function runAgent(argv: string[]): Promise<number> {
     negotiateRate: controlPlane.negotiateRate,
   });
 
-  const metrics = createMetrics();
   wireMetrics(agent, metrics);
   // --- digest-watch (issue 8)
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));

@@ -7,6 +7,8 @@ import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');
+/** The Grafana dashboard, relative to ROOT. */
+export const DASHBOARD = join('deploy', 'grafana', 'swimring-dashboard.json');
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
