@@ -97,6 +97,21 @@ const tableView = z
   })
   .meta({ id: 'TableView' });
 
+const healthView = z.object({ ok: z.boolean(), reasons: z.array(z.string()).describe('why not ok; empty when ok') });
+const agentInfo = z
+  .object({
+    name: z.string(),
+    version: z.string().describe('table version'),
+    ready: healthView,
+    live: healthView,
+    healthScore: z.int().min(0).nullable().describe('Lifeguard local health score; 0 is healthy'),
+    members: z.object({ alive: z.int().min(0), suspect: z.int().min(0), dead: z.int().min(0), left: z.int().min(0), total: z.int().min(0) }),
+    table: z.object({ shards: z.int().min(1), replicas: z.int().min(0), members: z.int().min(0), shardsPerMember: z.record(z.string(), z.int().min(0)) }),
+    claims: z.int().min(0).nullable().describe('ids with a live claim in this view; null without claims'),
+    listeners: z.record(z.string(), z.string()).describe('gossip, grpc, http, ops: where this member listens'),
+  })
+  .meta({ id: 'AgentInfo' });
+
 const errorCodes = Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]];
 
 const errorBody = z
@@ -150,6 +165,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'The ownership table',
     tags: ['routing'],
     response: { 200: tableView, ...errors(400) },
+  },
+  'GET /v1/info': {
+    summary: 'This member at a glance',
+    description: 'Readiness and its reasons, health score, member counts by state, the table and its shares, claims and listeners (the status page and `swimring info` read it).',
+    tags: ['membership'],
+    response: { 200: agentInfo },
   },
   'GET /v1/watch': {
     summary: 'Watch membership and ownership changes (Server-Sent Events)',

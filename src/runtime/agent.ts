@@ -824,6 +824,14 @@ export class Agent implements AgentView {
     return this.leaving || this.draining;
   }
 
+  healthScore(): number {
+    return this.core.healthScore();
+  }
+
+  claimCount(): number {
+    return this.claimStore?.claimCount() ?? 0;
+  }
+
   coreSnapshot(): { healthScore: number; pendingBroadcasts: number; counters: SwimCore['counters']; records: MemberRecord[] } {
     return {
       healthScore: this.core.healthScore(),
