@@ -190,6 +190,14 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['membership'],
     response: { 202: z.object({ leaving: z.literal(true) }), ...errors(401) },
   },
+  'POST /v1/members/:name/force-leave': {
+    summary: 'Mark a dead member left at once (this agent only)',
+    description:
+      'An admin action (Authorization: Bearer <admin token>, as POST /v1/leave). A member this agent holds dead is marked left in its view at once, so it stops counting as dead; ' +
+      'nothing is gossiped (other members keep their own verdict until they reap it). A member that is alive or suspect, or the agent itself, is refused 409 member_live.',
+    tags: ['membership'],
+    response: { 200: z.object({ name: z.string(), state: z.literal('left') }), ...errors(400, 401, 404, 409) },
+  },
 };
 
 type TransformInput = Parameters<typeof jsonSchemaTransform>[0];

@@ -52,3 +52,8 @@ export const routeBatchQuerySchema = z.object({
 export const tableQuerySchema = z.object({
   owners: z.enum(['true', 'false', '1', '0'], { error: 'owners must be true or false' }).optional(),
 });
+
+/** A member name in a path: the limits of --name (no spaces or control characters, at most 253 bytes). */
+export const memberNameParams = z.object({
+  name: z.string().min(1).max(253).regex(/^[^\s\p{Cc}]+$/u, 'a member name has no spaces or control characters'),
+});

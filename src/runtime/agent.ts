@@ -24,7 +24,7 @@ import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
 import { SeedResolver } from './discovery.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
-import type { AgentView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
+import type { AgentView, ForceLeaveResult, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import { KeyProver } from '../security/key-proof.js';
@@ -822,6 +822,14 @@ export class Agent implements AgentView {
 
   isLeaving(): boolean {
     return this.leaving || this.draining;
+  }
+
+  forceLeave(name: string): ForceLeaveResult {
+    const { refused, effects } = this.core.forceLeave(name, this.now());
+    if (refused !== null) return { refused };
+    this.opts.logger.warn({ member: name }, 'member force-left by an operator');
+    this.apply(effects);
+    return { refused: null, state: this.core.member(name)?.state ?? 'left' };
   }
 
   healthScore(): number {

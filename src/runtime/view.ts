@@ -167,7 +167,12 @@ export interface AgentView {
   healthScore?(): number;
   /** Ids with a live claim in this member's view, when it keeps claims. */
   claimCount?(): number;
+  /** An operator's force-leave: a member this view holds dead is marked left at once (this view only). */
+  forceLeave?(name: string): ForceLeaveResult;
 }
+
+/** null: done (or it was left already); else why it was refused. */
+export type ForceLeaveResult = { readonly refused: null; readonly state: MemberState } | { readonly refused: 'self' | 'unknown' | 'alive' | 'suspect' };
 
 /** GET /v1/info: this member at a glance (the status page and `swimring info`). */
 export interface AgentInfo {
