@@ -6,7 +6,10 @@ const USAGE = `usage: swimring <command> [options]
 
 commands:
   agent       run the sidecar (see docs/config.md for every option)
-  members     list the members a running agent sees        [--http-addr H:P] [--json]
+  members     list the members a running agent sees        [--state S[,S]] [--tag K=V]... [--wide] [--http-addr H:P] [--json]
+  info        this member: readiness, health, table, counts [--http-addr H:P] [--json]
+  watch       follow membership and shard move events      [--count N] [--http-addr H:P] [--json]
+  force-leave NAME  mark a dead member left at once (admin)  [--http-addr H:P] [--admin-token-file F]
   route KEY   owner, replicas, shard and version of keys   [--http-addr H:P] [--json]
   leave       make the agent leave gracefully (admin)      [--http-addr H:P] [--admin-token-file F]
   placement   compute placement offline, no agent needed   --members A,B,C [--shards N] [--replicas R] [--keys K1,K2 | --keys-file F] [--stats] [--json]
@@ -31,6 +34,12 @@ async function main(argv: string[]): Promise<number> {
       return runRoute(rest);
     case 'leave':
       return runLeave(rest);
+    case 'info':
+      return (await import('./cli/inspect.js')).runInfo(rest);
+    case 'watch':
+      return (await import('./cli/inspect.js')).runWatch(rest);
+    case 'force-leave':
+      return (await import('./cli/inspect.js')).runForceLeave(rest);
     case 'placement':
       return (await import('./cli/placement.js')).runPlacement(rest);
     case 'sim':

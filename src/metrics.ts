@@ -73,6 +73,31 @@ function tallyHistogram(name: string, help: string, tallies: Readonly<Record<Rou
   return { name, help, type: 'histogram', aggregator: 'sum', labelNames: ['kind'], get: async () => read(), reset: () => {} };
 }
 
+/** prom-client's default gauges whose names end in a counter's suffix. */
+const DEFAULT_GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/**
+ * Prometheus reserves _total for counters (promtool check metrics refuses these gauges). Each is
+ * re-registered as <name without _total>_current, reading the same prom-client source, so the number
+ * stays; the by-type gauges (nodejs_active_handles{type}, ...) are untouched.
+ */
+function renameCountGauges(registry: Registry): void {
+  for (const name of DEFAULT_GAUGES_NAMED_LIKE_COUNTERS) {
+    const original = registry.getSingleMetric(name);
+    if (original === undefined) continue;
+    registry.removeSingleMetric(name);
+    new Gauge({
+      name: `${name.slice(0, -'_total'.length)}_current`,
+      help: (original as unknown as { help: string }).help.replace(/^Total number/, 'Number'),
+      registers: [registry],
+      async collect() {
+        const read = await original.get();
+        this.set(read.values[0]?.value ?? 0);
+      },
+    });
+  }
+}
+
 export interface Metrics {
   readonly registry: Registry;
   readonly members: Gauge<Label<'state'>>;
@@ -134,7 +159,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const gauge = <T extends string = string>(name: string, help: string, labelNames: readonly T[] = []): Gauge<T> =>
     new Gauge<T>({ name: METRIC_PREFIX + name, help, labelNames, registers });
 
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    renameCountGauges(registry);
+  }
 
   const members = gauge('members', 'Members in the local view, by state.', ['state']);
   for (const state of MEMBER_STATES) members.set({ state }, 0);

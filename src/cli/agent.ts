@@ -13,6 +13,7 @@ import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
 import { nativeStatus } from '../placement/native.js';
+import { registerOpsMetrics } from '../ops-metrics.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -45,7 +46,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     ...(controlPlane.grpcTls ? { tls: controlPlane.grpcTls.client } : {}),
     logger,
   });
+  const metrics = createMetrics();
+  // Owned shards and the table version are read from the agent at scrape time, after it exists.
+  const observers = registerOpsMetrics(metrics, { table: () => agent.table(false) });
   const agent = new Agent({
+    observers,
     grpcMethods: (peers) => apply.grpcMethods(peers),
     name: config.name,
     gossipBind: formatHostPort(config.gossipAddr),
@@ -83,7 +88,6 @@ export async function runAgent(argv: string[]): Promise<number> {
     negotiateRate: controlPlane.negotiateRate,
   });
 
-  const metrics = createMetrics();
   wireMetrics(agent, metrics);
   // --- digest-watch (issue 8)
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
@@ -96,7 +100,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     adminToken = await setupAdminToken(config, logger);
     await agent.start();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
-    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics } });
+    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics }, listeners: () => listenerAddrs(agent, app, ops) });
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
@@ -152,6 +156,14 @@ async function gracefulStop(agent: Agent, app: FastifyInstance | null, ops: Fast
   await agent.leaveAndClose();
   await Promise.allSettled([app?.close(), ops?.close()]);
   logger.info({ leaveTimeoutMs: config.leaveTimeoutMs }, 'left the cluster; exiting');
+}
+
+/** Where this member listens, for GET /v1/info (the HTTP listeners once they are bound). */
+function listenerAddrs(agent: Agent, app: FastifyInstance | null, ops: FastifyInstance | null): Record<string, string> {
+  const out: Record<string, string> = { gossip: agent.gossipAddr, grpc: agent.grpcAddr };
+  if (app?.server.listening === true) out['http'] = listenAddr(app);
+  if (ops?.server.listening === true) out['ops'] = listenAddr(ops);
+  return out;
 }
 
 function listenAddr(app: FastifyInstance): string {

@@ -276,6 +276,24 @@ export class Membership implements GossipPeers {
     return record;
   }
 
+  /**
+   * An operator's force-leave: a member this member holds dead is marked left at its incarnation, in this
+   * view only. Nothing is gossiped: peers keep dead over left (the precedence above), and a left notice
+   * would make peers that still hold the member alive drop it. Refused (the reason returned) for
+   * ourselves, for unknown members and for live (alive, suspect) ones; null when done or already left.
+   */
+  forceLeave(name: string, now: Millis, out: Effect[]): 'self' | 'unknown' | 'alive' | 'suspect' | null {
+    if (name === this.selfName) return 'self';
+    const before = this.table.get(name);
+    if (before === undefined) return 'unknown';
+    if (before.state === 'alive' || before.state === 'suspect') return before.state;
+    if (before.state === 'left') return null;
+    const record = withState(before, 'left', before.incarnation);
+    this.setRecord(before, record, now);
+    this.emit(out, before.state, record, 'force-leave');
+    return null;
+  }
+
   updateMeta(meta: MemberMeta, now: Millis, out: Effect[]): void {
     const before = this.selfRecord;
     const record: MemberRecord = { ...before, incarnation: nextIncarnation(before.incarnation), meta };
@@ -507,6 +525,8 @@ export class Membership implements GossipPeers {
       this.suspected.delete(name);
     }
     if (name === this.selfName) return;
+    // Dead to left keeps the reap time the death set: a force-leave must not make the record linger longer.
+    if (!wasLive && !nowLive && this.reapTimers.has(name)) return;
     timers.cancel(this.reapTimers.get(name));
     if (nowLive) this.reapTimers.delete(name);
     else this.reapTimers.set(name, timers.schedule('reap', now + this.ctx.config.deadRetentionMs, name));

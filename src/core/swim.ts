@@ -278,6 +278,13 @@ export class SwimCore {
     return out;
   }
 
+  /** An operator's force-leave of a dead member (Membership.forceLeave): the refusal reason, or null. */
+  forceLeave(name: string, now: Millis): { refused: 'self' | 'unknown' | 'alive' | 'suspect' | null; effects: Effect[] } {
+    const effects: Effect[] = [];
+    const refused = this.membership.forceLeave(name, now, effects);
+    return { refused, effects };
+  }
+
   /** New metadata (e.g. the serving flag): incarnation + 1, broadcast alive. Ignored once leaving. */
   updateMeta(meta: MemberMeta, now: Millis): Effect[] {
     const out: Effect[] = [];

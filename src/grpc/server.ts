@@ -14,6 +14,7 @@ import {
   membersToProto,
   type CallContext,
 } from './convert.js';
+import { callTimer, type CallObserver } from './call-timer.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
@@ -66,6 +67,8 @@ export interface ControlPlaneServerOptions {
   readonly negotiateRate?: NegotiateRateLimiter;
   /** RPCs implemented elsewhere, replacing their UNIMPLEMENTED answer (see ExtraMethod). */
   readonly extraMethods?: ExtraMethods;
+  /** Told of every answered unary call (rpc, status code name, seconds), for metrics. */
+  readonly onCall?: CallObserver;
 }
 
 export interface ControlPlaneServer {
@@ -92,7 +95,7 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    interceptors: [unreadRequestWatcher(report, limits)],
+    interceptors: [unreadRequestWatcher(report, limits), ...(opts.onCall ? [callTimer(opts.onCall)] : [])],
   });
   const extra = opts.extraMethods ?? {};
   server.addService(serverServiceDefinition(methods, extra), {

@@ -16,6 +16,8 @@ import { keysPlugin, type KeyOpRunner } from './routes/keys.js';
 import { membersPlugin, tablePlugin } from './routes/members.js';
 import { routePlugin } from './routes/route.js';
 import { watchPlugin } from './routes/watch.js';
+import { infoPlugin } from './routes/info.js';
+import { uiPlugin } from './routes/ui.js';
 import { createServer } from './server.js';
 
 export interface AppApiOptions {
@@ -35,6 +37,8 @@ export interface AppApiOptions {
    * the routes with @fastify/swagger (test/deploy/openapi.test.ts compares the two).
    */
   readonly openApi?: 'file' | 'generate';
+  /** Listener addresses for GET /v1/info (the agent fills them in once it listens). */
+  readonly listeners?: () => Readonly<Record<string, string>>;
 }
 
 function notFoundHint(method: string, url: string): string | undefined {
@@ -62,6 +66,8 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
   void app.register(membersPlugin, { view });
   void app.register(tablePlugin, { view });
   void app.register(watchPlugin, common);
+  void app.register(infoPlugin, { view, ...(opts.listeners ? { listeners: opts.listeners } : {}) });
+  void app.register(uiPlugin, { metrics: opts.metrics });
   // --- claims (issue 8): /v1/claims* when the view keeps claims (src/ownership)
   void app.register(claimsPlugin, { claims: view.claims ?? null, metrics: opts.metrics });
   void app.register(leavePlugin, { view, metrics: opts.metrics, adminToken: opts.adminToken ?? null });

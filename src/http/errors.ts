@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   no_keyring: 409,
   /** --- claims (issue 8): DELETE /v1/claims/:id of an id another member holds. */
   claimed_elsewhere: 409,
+  /** POST /v1/members/:name/force-leave of a member that is alive or suspect (or the agent itself). */
+  member_live: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

@@ -111,6 +111,20 @@ const compactTable = z
     claims: z.array(z.tuple([z.string(), z.int().min(0)])).describe('[id, index into members] of every claimed id this member knows: route answers for it name that claimant'),
   })
   .meta({ id: 'CompactTable' });
+const healthView = z.object({ ok: z.boolean(), reasons: z.array(z.string()).describe('why not ok; empty when ok') });
+const agentInfo = z
+  .object({
+    name: z.string(),
+    version: z.string().describe('table version'),
+    ready: healthView,
+    live: healthView,
+    healthScore: z.int().min(0).nullable().describe('Lifeguard local health score; 0 is healthy'),
+    members: z.object({ alive: z.int().min(0), suspect: z.int().min(0), dead: z.int().min(0), left: z.int().min(0), total: z.int().min(0) }),
+    table: z.object({ shards: z.int().min(1), replicas: z.int().min(0), members: z.int().min(0), shardsPerMember: z.record(z.string(), z.int().min(0)) }),
+    claims: z.int().min(0).nullable().describe('ids with a live claim in this view; null without claims'),
+    listeners: z.record(z.string(), z.string()).describe('gossip, grpc, http, ops: where this member listens'),
+  })
+  .meta({ id: 'AgentInfo' });
 
 const errorCodes = Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]];
 
@@ -173,6 +187,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['routing'],
     response: { 200: compactTable },
   },
+  'GET /v1/info': {
+    summary: 'This member at a glance',
+    description: 'Readiness and its reasons, health score, member counts by state, the table and its shares, claims and listeners (the status page and `swimring info` read it).',
+    tags: ['membership'],
+    response: { 200: agentInfo },
+  },
   'GET /v1/watch': {
     summary: 'Watch membership and ownership changes (Server-Sent Events)',
     description:
@@ -190,6 +210,14 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       'Starts the leave and answers at once: /readyz turns 503, the member stops owning shards, and the process exits once the news has spread.',
     tags: ['membership'],
     response: { 202: z.object({ leaving: z.literal(true) }), ...errors(401) },
+  },
+  'POST /v1/members/:name/force-leave': {
+    summary: 'Mark a dead member left at once (this agent only)',
+    description:
+      'An admin action (Authorization: Bearer <admin token>, as POST /v1/leave). A member this agent holds dead is marked left in its view at once, so it stops counting as dead; ' +
+      'nothing is gossiped (other members keep their own verdict until they reap it). A member that is alive or suspect, or the agent itself, is refused 409 member_live.',
+    tags: ['membership'],
+    response: { 200: z.object({ name: z.string(), state: z.literal('left') }), ...errors(400, 401, 404, 409) },
   },
 };
 

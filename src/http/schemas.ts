@@ -59,3 +59,8 @@ export const watchQuerySchema = z.object({
     .optional()
     .meta({ description: 'all: also send a `claims` event for every id whose claimant route answers name changed (docs/http.md)' }),
 });
+
+/** A member name in a path: the limits of --name (no spaces or control characters, at most 253 bytes). */
+export const memberNameParams = z.object({
+  name: z.string().min(1).max(253).regex(/^[^\s\p{Cc}]+$/u, 'a member name has no spaces or control characters'),
+});

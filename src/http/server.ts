@@ -18,8 +18,9 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // Per-request logs would cost more than a route lookup; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: opts.maxParamLength },
-    // HEAD on /v1/watch would open a stream nobody reads.
-    exposeHeadRoutes: false,
+    // HEAD answers what GET would, headers without the body (RFC 9110 9.3.2). /v1/watch opts out and
+    // answers HEAD itself: the GET handler would open a stream nobody reads.
+    exposeHeadRoutes: true,
     // Bodies are only accepted where a route says so, with its own limit; this is the default for the rest.
     bodyLimit: 16 * 1024,
     frameworkErrors: frameworkErrorsHandler(opts.metrics),

@@ -21,6 +21,8 @@ export interface SseStreamOptions {
   readonly onEnd: (reason: StreamEndReason) => void;
 }
 
+export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+
 export class SseStream {
   private ended = false;
   private readonly heartbeat: NodeJS.Timeout;
@@ -35,7 +37,7 @@ export class SseStream {
     private readonly opts: SseStreamOptions,
   ) {
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': SSE_CONTENT_TYPE,
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       // Proxies such as nginx would otherwise hold events back.

@@ -27,7 +27,7 @@ import { compactTableOf } from './compact-table.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
 import { ReadinessRule } from './readiness.js';
-import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
+import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import { KeyProver } from '../security/key-proof.js';
@@ -41,6 +41,8 @@ import { AntiEntropy, type AntiEntropyMode } from '../antientropy/runtime.js';
 import { watchServer, type WatchServer } from '../grpc/watch.js';
 import { DEFAULT_LIMITS } from '../grpc/limits.js';
 import type { ClaimStoreView } from '../ownership/types.js';
+import { NO_OBSERVERS, type RuntimeObservers } from '../ops-metrics.js';
+import { ProbeTimer } from './probe-timer.js';
 
 export interface AgentOptions {
   readonly name: string;
@@ -86,6 +88,8 @@ export interface AgentOptions {
   // --- claims (issue 8): ownership claims (src/ownership); default DEFAULT_CLAIM_CONFIG
   readonly claims?: ClaimConfig;
   readonly watchQueueEvents?: number;
+  /** Measurements taken as events happen (probe round trips, table builds, gRPC calls); default none. */
+  readonly observers?: RuntimeObservers;
 }
 
 /** --- apply (issue 8): what RPCs implemented outside the runtime need to trust and reach peers as it does. */
@@ -146,9 +150,13 @@ export class Agent implements AgentView {
   private readonly envelope: GossipEnvelope;
   /** With a keyring: proves (and checks) holding the gossip key on gRPC calls. */
   private readonly keyProver: KeyProver | null;
+  private readonly observers: RuntimeObservers;
+  private readonly probeTimer: ProbeTimer;
 
   constructor(private readonly opts: AgentOptions) {
     this.name = opts.name;
+    this.observers = opts.observers ?? NO_OBSERVERS;
+    this.probeTimer = new ProbeTimer((seconds) => this.observers.probeRoundTrip(seconds));
     this.envelope = new GossipEnvelope({
       label: opts.label ?? '',
       keyring: opts.gossipSecurity?.keyring?.keyring ?? null,
@@ -241,6 +249,7 @@ export class Agent implements AgentView {
       bind: this.opts.grpcBind,
       ...(this.opts.grpcTls ? { credentials: this.opts.grpcTls.server } : {}),
       ...(this.opts.negotiateRate ? { negotiateRate: this.opts.negotiateRate } : {}),
+      onCall: (rpc, code, seconds) => this.observers.grpcCall(rpc, code, seconds),
       handlers: {
         negotiate: (remote, join, ctx) => {
           this.checkLabel(ctx.label);
@@ -449,7 +458,10 @@ export class Agent implements AgentView {
       this.opts.logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'packet rejected');
       return;
     }
-    this.run((now) => this.core.receive(from, decoded.packet, now));
+    this.run((now) => {
+      this.probeTimer.received(decoded.packet, now);
+      return this.core.receive(from, decoded.packet, now);
+    });
   }
 
   /** Two clusters must never merge by accident (pod IPs are reused): a foreign label is refused. */
@@ -521,6 +533,7 @@ export class Agent implements AgentView {
     switch (effect.type) {
       case 'send': {
         const bytes = this.envelope.seal(effect.packet);
+        this.probeTimer.sent(effect.packet, this.now());
         this.stats.packetsOut++;
         this.stats.bytesOut += bytes.length;
         this.udp.send(effect.to, bytes);
@@ -682,6 +695,7 @@ export class Agent implements AgentView {
     const next = built.table;
     this.current = next;
     this.tableBuilt = true;
+    this.observers.tableBuilt(built.elapsedMs / 1000, built.where);
     this.routeIndex = this.routeIndex.next(next, this.recordsByName());
     if (previous.version === next.version) return;
     this.stats.tableChanges++;
@@ -887,6 +901,22 @@ export class Agent implements AgentView {
 
   isLeaving(): boolean {
     return this.leaving || this.draining;
+  }
+
+  forceLeave(name: string): ForceLeaveResult {
+    const { refused, effects } = this.core.forceLeave(name, this.now());
+    if (refused !== null) return { refused };
+    this.opts.logger.warn({ member: name }, 'member force-left by an operator');
+    this.apply(effects);
+    return { refused: null, state: this.core.member(name)?.state ?? 'left' };
+  }
+
+  healthScore(): number {
+    return this.core.healthScore();
+  }
+
+  claimCount(): number {
+    return this.claimStore?.claimCount() ?? 0;
   }
 
   coreSnapshot(): { healthScore: number; pendingBroadcasts: number; counters: SwimCore['counters']; records: MemberRecord[] } {

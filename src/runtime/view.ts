@@ -195,4 +195,29 @@ export interface AgentView {
   liveness(): HealthView;
   /** Ownership claims (src/ownership), when the agent keeps them. */
   readonly claims?: ClaimsView;
+  /** Lifeguard local health score of this member (0 is healthy), when the view knows it. */
+  healthScore?(): number;
+  /** Ids with a live claim in this member's view, when it keeps claims. */
+  claimCount?(): number;
+  /** An operator's force-leave: a member this view holds dead is marked left at once (this view only). */
+  forceLeave?(name: string): ForceLeaveResult;
+}
+
+/** null: done (or it was left already); else why it was refused. */
+export type ForceLeaveResult = { readonly refused: null; readonly state: MemberState } | { readonly refused: 'self' | 'unknown' | 'alive' | 'suspect' };
+
+/** GET /v1/info: this member at a glance (the status page and `swimring info`). */
+export interface AgentInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly ready: HealthView;
+  readonly live: HealthView;
+  /** null when the view does not know it. */
+  readonly healthScore: number | null;
+  readonly members: Readonly<Record<MemberState, number>> & { readonly total: number };
+  readonly table: { readonly shards: number; readonly replicas: number; readonly members: number; readonly shardsPerMember: Readonly<Record<string, number>> };
+  /** null when the member keeps no claims. */
+  readonly claims: number | null;
+  /** Where this member listens: gossip, grpc, http, ops (those known). */
+  readonly listeners: Readonly<Record<string, string>>;
 }

@@ -8,6 +8,8 @@ import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');
+/** The Grafana dashboard, relative to ROOT. */
+export const DASHBOARD = join('deploy', 'grafana', 'swimring-dashboard.json');
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -81,9 +83,11 @@ interface ModelClass {
 /** The kubernetes-models class for an apiVersion and kind, e.g. apps/v1 Deployment; null when there is none. */
 export async function modelOf(apiVersion: string, kind: string): Promise<ModelClass | null> {
   if (!/^[a-z0-9.]+(\/[a-z0-9]+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return null;
+  // The Prometheus Operator's kinds (PodMonitor, PrometheusRule) come from their own models package.
+  const from = apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(`kubernetes-models/${apiVersion}`)) as Record<string, unknown>;
+    mod = (await import(`${from}/${apiVersion}`)) as Record<string, unknown>;
   } catch {
     return null;
   }

@@ -1,9 +1,12 @@
 // POST /v1/leave: starts a graceful leave and answers at once; /readyz turns 503 and the watch stream
-// reports the member leaving while the news spreads.
+// reports the member leaving while the news spreads. POST /v1/members/:name/force-leave: an operator marks
+// a member this agent holds dead as left at once (this agent's view only); both are admin actions.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { Metrics } from '../../metrics.js';
 import type { AgentView } from '../../runtime/view.js';
 import { requireAdminToken } from '../auth.js';
+import { sendError } from '../errors.js';
+import { memberNameParams } from '../schemas.js';
 
 export interface LeavePluginOptions {
   readonly view: AgentView;
@@ -21,6 +24,22 @@ export const leavePlugin: FastifyPluginCallbackZod<LeavePluginOptions> = (app, {
   app.post('/v1/leave', (request, reply) => {
     view.leave().catch((err: unknown) => request.log.error({ err }, 'leave failed'));
     return reply.code(202).send({ leaving: true });
+  });
+
+  app.post('/v1/members/:name/force-leave', { schema: { params: memberNameParams } }, (request, reply) => {
+    const name = request.params.name;
+    if (view.forceLeave === undefined) return sendError(metrics, request, reply, 'internal', 'this agent cannot force members out');
+    const result = view.forceLeave(name);
+    switch (result.refused) {
+      case null:
+        return reply.send({ name, state: result.state });
+      case 'unknown':
+        return sendError(metrics, request, reply, 'not_found', `no member named ${JSON.stringify(name)} in this view`);
+      case 'self':
+        return sendError(metrics, request, reply, 'member_live', 'that is this agent itself; use POST /v1/leave (swimring leave)');
+      default:
+        return sendError(metrics, request, reply, 'member_live', `${name} is ${result.refused}: only a dead member can be forced out`);
+    }
   });
   done();
 };

@@ -6,7 +6,7 @@ import type { AgentView, WatchEvent } from '../../runtime/view.js';
 import { sendError } from '../errors.js';
 import type { HttpLimits } from '../limits.js';
 import { watchQuerySchema } from '../schemas.js';
-import { SseStream } from '../sse.js';
+import { SSE_CONTENT_TYPE, SseStream } from '../sse.js';
 
 export interface WatchPluginOptions {
   readonly view: AgentView;
@@ -17,7 +17,9 @@ export interface WatchPluginOptions {
 export const watchPlugin: FastifyPluginCallbackZod<WatchPluginOptions> = (app, { view, metrics, limits }, done) => {
   const open = new Set<SseStream>();
 
-  app.get('/v1/watch', { schema: { querystring: watchQuerySchema } }, (request, reply) => {
+  app.head('/v1/watch', (_request, reply) => reply.code(200).header('content-type', SSE_CONTENT_TYPE).header('cache-control', 'no-cache, no-transform').send());
+
+  app.get('/v1/watch', { exposeHeadRoute: false, schema: { querystring: watchQuerySchema } }, (request, reply) => {
     if (open.size >= limits.maxWatchers) {
       return sendError(metrics, request, reply, 'too_many_watchers', `at most ${limits.maxWatchers} watch streams at once`);
     }
