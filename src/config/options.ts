@@ -437,9 +437,15 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   },
   claimAnnounceConcurrency: {
     group: 'Placement',
-    description: 'Announcement calls in flight at once, over all peers.',
+    description: 'Announcement calls in flight at once, over all peers; each peer has at most one, so a peer that hangs holds one slot only.',
     default: '8',
     defaultDoc: '8',
+  },
+  claimAnnounceQueuePerPeer: {
+    group: 'Placement',
+    description: 'Claims and releases waiting to be announced to one peer (the newest per id). Beyond it the oldest is dropped and counted (swimring_claim_announcements_dropped_total); the digest exchange repairs what was dropped.',
+    default: '2048',
+    defaultDoc: '2048',
   },
   claimReleaseRetentionMs: {
     group: 'Placement',

@@ -91,7 +91,7 @@ export class AgentClaims implements ClaimsView {
       records.set(r.name, r);
       if (r.state !== 'alive' && r.state !== 'suspect') continue;
       owners.set(r.name, { name: r.name, addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr }, serving: r.meta.serving });
-      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr });
+      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr, suspect: r.state === 'suspect' });
     }
     this.records = records;
     this.owners = owners;

@@ -19,6 +19,7 @@ export const DEFAULT_CLAIM_CONFIG: ClaimConfig = Object.freeze({
   maxRecords: 250_000,
   announceWindowMs: 20,
   announceConcurrency: 8,
+  announceQueuePerPeer: 2048,
   releaseRetentionMs: 120_000,
 });
 

@@ -28,6 +28,12 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
   });
   const departed = new Counter({ name: `${METRIC_PREFIX}claims_released_on_departure_total`, help: 'Claims released because their owner died, left or restarted.', registers });
   const rejected = new Counter({ name: `${METRIC_PREFIX}claim_records_rejected_total`, help: 'Announced claim records refused (invalid, owner gone, limit).', registers });
+  const dropped = new Counter({
+    name: `${METRIC_PREFIX}claim_announcements_dropped_total`,
+    help: 'Claims and releases dropped from a peer\'s announcement queue (full: oldest first, or the peer left); the digest exchange repairs them.',
+    registers,
+  });
+  const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
   for (const scope of ['local', 'total']) held.set({ scope }, 0);
   metrics.onScrape(() => {
     const s = source();
@@ -49,5 +55,7 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(losses, c.expired, { reason: 'expired' });
     metrics.advance(departed, c.releasedOnDeparture);
     metrics.advance(rejected, c.recordsRejected);
+    metrics.advance(dropped, s.service.propagation.counters.dropped);
+    pending.set(s.service.propagation.pendingTotal());
   });
 }

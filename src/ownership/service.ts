@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { validateClaimRecord } from './canonical.js';
+import { Propagation, type PropagationPeer } from './propagation.js';
 import { ClaimStore, type OwnerStatus } from './store.js';
 import type { ClaimConflict, ClaimRecord, MergeOutcome } from './types.js';
 
@@ -19,8 +20,10 @@ export interface ClaimOptions {
   readonly maxRecords: number;
   /** Claims and releases made within this window go out as one announcement per peer. */
   readonly announceWindowMs: number;
-  /** Announcement calls in flight at once, over all peers. */
+  /** Announcement calls in flight at once, over all peers (each peer has at most one). */
   readonly announceConcurrency: number;
+  /** Records waiting for one peer; beyond it the oldest is dropped (counted), the digest exchange repairs. */
+  readonly announceQueuePerPeer: number;
   /** How long a release is remembered (so it outruns the claim it releases), local time. */
   readonly releaseRetentionMs: number;
   /** Another owner's claim is dropped this long after its expiry even without its AnnounceExpiry. */
@@ -39,10 +42,7 @@ export interface Self {
   readonly serving: boolean;
 }
 
-export interface Peer {
-  readonly name: string;
-  readonly grpcAddr: string;
-}
+export type Peer = PropagationPeer;
 
 /** What a peer answered to an announcement: the claims it attributes to someone else. */
 export interface AnnounceAck {
@@ -57,7 +57,7 @@ export interface ClaimTransport {
 
 export interface ClaimServiceDeps {
   readonly self: () => Self;
-  /** Alive and suspect members other than this one, with their gRPC address. */
+  /** Alive and suspect members other than this one, with their gRPC address; suspect ones are not called. */
   readonly peers: () => readonly Peer[];
   /** Whether records of that life of `owner` may be held (its membership record). */
   readonly memberStatus: (record: ClaimRecord) => OwnerStatus;
@@ -129,8 +129,8 @@ export class ClaimService {
   private readonly lossCheck = new Set<string>();
   /** Ids whose live claim of ours came back from a peer (see noticeChange). */
   private readonly echoes = new Set<string>();
-  private inFlight = 0;
-  private readonly queue: (() => Promise<void>)[] = [];
+  /** One bounded queue per peer: a peer that hangs delays only itself. */
+  readonly propagation: Propagation;
   private closed = false;
 
   constructor(private readonly deps: ClaimServiceDeps) {
@@ -142,6 +142,10 @@ export class ClaimService {
       ownerStatus: (record) => this.ownerStatus(record),
       clock: this.clock,
     });
+    this.propagation = new Propagation(
+      { concurrency: deps.options.announceConcurrency, maxPendingPerPeer: deps.options.announceQueuePerPeer, maxPerCall: MAX_CLAIMS_PER_ANNOUNCEMENT },
+      (peer, records) => this.sendBatch(peer, records),
+    );
     this.store.onChange((change) => {
       if (change.kind === 'set') this.noticeChange(change.record);
     });
@@ -160,7 +164,7 @@ export class ClaimService {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.flushTimer = null;
     this.sweepTimer = null;
-    this.queue.length = 0;
+    this.propagation.close();
   }
 
   onLoss(listener: (loss: ClaimLoss) => void): () => void {
@@ -302,10 +306,7 @@ export class ClaimService {
       if (mine !== undefined && !mine.released) own.push(mine);
     }
     if (own.length === 0) return;
-    const peers = peer === undefined ? this.deps.peers() : [peer];
-    for (const chunk of chunks(own, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const p of peers) this.enqueue(() => this.sendClaims(p, self, chunk));
-    }
+    this.propagation.enqueue(peer === undefined ? this.deps.peers() : [peer], own);
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -419,19 +420,22 @@ export class ClaimService {
     this.pendingClaims.clear();
     this.pendingReleases.clear();
     const peers = this.deps.peers();
-    if (peers.length === 0) return;
-    const self = this.deps.self();
-    for (const chunk of chunks(claims, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const peer of peers) this.enqueue(() => this.sendClaims(peer, self, chunk));
-    }
-    for (const chunk of chunks(releases, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const peer of peers) this.enqueue(() => this.sendReleases(peer, self, chunk));
-    }
+    this.propagation.setPeers(peers);
+    this.propagation.enqueue(peers, [...claims, ...releases]);
   }
 
-  /** Resolves once every queued announcement has been answered or has failed (tests, shutdown). */
+  /** Resolves once every announcement a peer may be called with has been answered or has failed (tests, shutdown). */
   async drained(): Promise<void> {
-    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.propagation.busy()) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** One call slot for `peer`: its claims, then its releases. */
+  private async sendBatch(peer: Peer, records: readonly ClaimRecord[]): Promise<void> {
+    const self = this.deps.self();
+    const claims = records.filter((r) => !r.released);
+    const releases = records.filter((r) => r.released);
+    if (claims.length > 0) await this.sendClaims(peer, self, claims);
+    if (releases.length > 0) await this.sendReleases(peer, self, releases);
   }
 
   private async sendClaims(peer: Peer, self: Self, records: readonly ClaimRecord[]): Promise<void> {
@@ -467,24 +471,4 @@ export class ClaimService {
     if (conflicts.length === 0) return;
     this.deps.logger?.debug({ conflicts: conflicts.length }, 'claim conflicts resolved');
   }
-
-  private enqueue(task: () => Promise<void>): void {
-    this.queue.push(task);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.opts.announceConcurrency && this.queue.length > 0 && !this.closed) {
-      const task = this.queue.shift()!;
-      this.inFlight++;
-      void task().finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-}
-
-function* chunks<T>(items: readonly T[], size: number): Iterable<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

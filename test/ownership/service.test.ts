@@ -10,6 +10,7 @@ const options: ClaimOptions = {
   maxRecords: 1000,
   announceWindowMs: 5,
   announceConcurrency: 2,
+  announceQueuePerPeer: 64,
   releaseRetentionMs: 60_000,
   foreignExpiryGraceMs: 1000,
   rpcTimeoutMs: 1000,
