@@ -447,6 +447,12 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '2048',
     defaultDoc: '2048',
   },
+  claimMaxClockSkewMs: {
+    group: 'Placement',
+    description: 'Most a member\'s wall clock may be off from the others\' for its claims to count. Announcements carry the sender\'s clock and acks the receiver\'s: a claimant off by more is refused (swimring_claim_clock_refused_total), and a member off from most of its peers takes no claims (503 clock_skew) until its clock is fixed. Keep it well below --claim-release-retention-ms.',
+    default: '10000',
+    defaultDoc: '10000 (10 s)',
+  },
   claimReleaseRetentionMs: {
     group: 'Placement',
     description: 'How long a release is remembered, so that it overtakes the claim it ends on every member (and the digest exchange carries it).',

@@ -104,6 +104,7 @@ export const configShape = {
   claimAnnounceConcurrency: integer(1, 1024),
   claimAnnounceQueuePerPeer: integer(1, 1_000_000),
   claimReleaseRetentionMs: integer(1000, DAY_MS),
+  claimMaxClockSkewMs: integer(1, 3_600_000),
   ...protocolShape,
 };
 
@@ -301,6 +302,7 @@ function resolve(f: Fields): ResolvedConfig {
       announceConcurrency: f.claimAnnounceConcurrency,
       announceQueuePerPeer: f.claimAnnounceQueuePerPeer,
       releaseRetentionMs: f.claimReleaseRetentionMs,
+      maxClockSkewMs: f.claimMaxClockSkewMs,
     },
     swim: Object.freeze(swim),
   };

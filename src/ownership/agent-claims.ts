@@ -18,6 +18,12 @@ import type { ClaimRecord } from './types.js';
 export interface AgentClaimsOptions extends ClaimOptions {
   readonly defaultPageSize: number;
   readonly maxIdsPerRequest: number;
+  /** TEST ONLY: see ClaimConfig.testClockOffsetMs. */
+  readonly testClockOffsetMs?: number;
+}
+
+function offsetClock(offsetMs: number): () => number {
+  return () => Date.now() + offsetMs;
 }
 
 export interface AgentClaimsDeps {
@@ -57,6 +63,7 @@ export class AgentClaims implements ClaimsView {
       transport: grpcClaimTransport(deps.client),
       options: deps.options,
       logger: deps.logger,
+      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
     });
     this.service.onLoss((loss) =>
       deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner }),
@@ -186,6 +193,13 @@ export class AgentClaims implements ClaimsView {
     const self = this.deps.self();
     if (!self.serving) {
       return { ok: false, code: 'not_serving', message: 'this member is not serving (app not ready or leaving): it takes no new claims' };
+    }
+    if (this.service.clockOff()) {
+      return {
+        ok: false,
+        code: 'clock_skew',
+        message: `this member's clock is off from most peers' by more than ${this.deps.options.maxClockSkewMs} ms: it takes no new claims until it is fixed`,
+      };
     }
     const results: ClaimItemView[] = this.service.claim(ids, ttlMs).map((o) =>
       'record' in o ? { id: o.id, status: o.status, claim: this.view(o.record) } : { id: o.id, status: o.status },

@@ -12,7 +12,7 @@ export interface ClaimView {
   readonly expiresAtMs: number | null;
 }
 
-export type ClaimItemStatus = 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid';
+export type ClaimItemStatus = 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid' | 'clock_skew';
 
 export interface ClaimItemView {
   readonly id: string;
@@ -23,7 +23,7 @@ export interface ClaimItemView {
 
 export type ClaimRequestResult =
   | { readonly ok: true; readonly version: string; readonly results: readonly ClaimItemView[] }
-  | { readonly ok: false; readonly code: 'not_serving'; readonly message: string };
+  | { readonly ok: false; readonly code: 'not_serving' | 'clock_skew'; readonly message: string };
 
 export type ReleaseResult =
   | { readonly ok: true }

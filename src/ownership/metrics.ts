@@ -34,6 +34,13 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     registers,
   });
   const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
+  const clockRefused = new Counter({
+    name: `${METRIC_PREFIX}claim_clock_refused_total`,
+    help: 'Claim records refused because their claimant\'s clock is off beyond --claim-max-clock-skew-ms (or their stamp is that far ahead).',
+    registers,
+  });
+  const clockPeersOff = new Gauge({ name: `${METRIC_PREFIX}claim_clock_peers_off`, help: 'Peers whose wall clock was off from this member\'s beyond the tolerance at their last sample.', registers });
+  const clockSelfOff = new Gauge({ name: `${METRIC_PREFIX}claim_clock_self_off`, help: '1 while this member\'s clock is off from most peers\' (it takes no claims), else 0.', registers });
   for (const scope of ['local', 'total']) held.set({ scope }, 0);
   metrics.onScrape(() => {
     const s = source();
@@ -56,6 +63,9 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(departed, c.releasedOnDeparture);
     metrics.advance(rejected, c.recordsRejected);
     metrics.advance(dropped, s.service.propagation.counters.dropped);
+    metrics.advance(clockRefused, s.service.clockGuard.counters.refusedClaims);
+    clockPeersOff.set(s.service.clockGuard.peersOff());
+    clockSelfOff.set(s.service.clockOff() ? 1 : 0);
     pending.set(s.service.propagation.pendingTotal());
   });
 }

@@ -50,7 +50,7 @@ describe('claims over HTTP', () => {
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/claims', payload: payload as object });
 
   test('POST /v1/claims claims, renews and reports ids held elsewhere', async () => {
-    view.claims.service.receiveClaims([{ id: 'theirs', owner: 'm2', ownerLifeId: 'L2', ownerIncarnation: 1, claimedAtMs: 1, expiresAtMs: null, released: false }]);
+    view.claims.service.receiveClaims([{ id: 'theirs', owner: 'm2', ownerLifeId: 'L2', ownerIncarnation: 1, claimedAtMs: 1, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: 1n << 16n, released: false }]);
     const res = await post({ ids: ['a', 'theirs'], ttl_ms: 60_000 });
     assert.equal(res.statusCode, 200);
     const body = res.json() as { results: { id: string; status: string; claim?: { ownerName: string } }[] };

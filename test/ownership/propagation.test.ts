@@ -14,7 +14,7 @@ import type { ClaimRecord } from '../../src/ownership/types.js';
 import { waitFor } from '../support/poll.js';
 
 function rec(id: string, expiresAtMs: number | null = null, released = false): ClaimRecord {
-  return { id, owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 1, claimedAtMs: 10, expiresAtMs, released };
+  return { id, owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 1, claimedAtMs: 10, claimedAtLogical: 0, expiresAtMs, ttlMs: expiresAtMs, fence: 10n << 16n, released };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -98,6 +98,7 @@ const options: ClaimOptions = {
   releaseRetentionMs: 60_000,
   foreignExpiryGraceMs: 1000,
   rpcTimeoutMs: 600_000,
+  maxClockSkewMs: 10_000,
 };
 
 describe('claim propagation over gRPC with a hung peer', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClaimService, type AnnounceAck, type ClaimOptions, type ClaimTransport, type Peer, type Self, type ClaimLoss } from '../../src/ownership/service.js';
+import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 
 const options: ClaimOptions = {
@@ -14,6 +15,7 @@ const options: ClaimOptions = {
   releaseRetentionMs: 60_000,
   foreignExpiryGraceMs: 1000,
   rpcTimeoutMs: 1000,
+  maxClockSkewMs: 10_000,
 };
 
 interface Sent {
@@ -64,7 +66,20 @@ function setup(peers: Peer[] = [{ name: 'b', grpcAddr: 'b:1' }, { name: 'c', grp
 }
 
 function foreign(id: string, owner: string, claimedAtMs: number, extra: Partial<ClaimRecord> = {}): ClaimRecord {
-  return { id, owner, ownerLifeId: `L${owner}`, ownerIncarnation: 1, claimedAtMs, expiresAtMs: null, released: false, ...extra };
+  const expiresAtMs = extra.expiresAtMs ?? null;
+  return {
+    id,
+    owner,
+    ownerLifeId: `L${owner}`,
+    ownerIncarnation: 1,
+    claimedAtMs,
+    claimedAtLogical: 0,
+    expiresAtMs,
+    ttlMs: expiresAtMs === null ? null : Math.max(0, expiresAtMs - claimedAtMs),
+    fence: BigInt(claimedAtMs) << 16n,
+    released: false,
+    ...extra,
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -127,7 +142,7 @@ describe('ClaimService', () => {
   test('a later claim from a peer is answered with our winning record', () => {
     const { service } = setup();
     service.claim(['x'], null);
-    const { winners, outcome } = service.receiveClaims([foreign('x', 'b', 2_000_000)]);
+    const { winners, outcome } = service.receiveClaims([foreign('x', 'b', 1_005_000)]);
     assert.equal(winners[0]?.owner, 'a');
     assert.equal(outcome.conflicts.length, 1);
     assert.equal(service.store.get('x')?.owner, 'a');
@@ -163,7 +178,7 @@ describe('ClaimService', () => {
 
   test('a peer echoing a claim of ours that we no longer hold gets it released again', async () => {
     const { service, transport } = setup();
-    service.receiveClaims([{ id: 'ghost', owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 7, claimedAtMs: 5, expiresAtMs: null, released: false }]);
+    service.receiveClaims([{ ...foreign('ghost', 'a', 5), ownerLifeId: 'LA', ownerIncarnation: 7 }]);
     await tick();
     assert.equal(service.store.get('ghost'), undefined);
     service.flush();
@@ -229,7 +244,7 @@ describe('partition heal between two members', () => {
     return { a: services['a']!, b: services['b']!, state, losses };
   }
 
-  const snapshot = (s: ClaimService) => [...s.store.entries()].map((r) => JSON.stringify(r)).sort();
+  const snapshot = (s: ClaimService) => [...s.store.entries()].map((r) => Buffer.from(encodeClaimRecord(r)).toString('hex')).sort();
 
   for (const repair of ['announcements', 'digest'] as const) {
     test(`both sides claimed one id: the earlier claim wins on both, the loser is told (${repair})`, async () => {
