@@ -66,7 +66,7 @@ export class AgentClaims implements ClaimsView {
       ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
     });
     this.service.onLoss((loss) =>
-      deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner }),
+      deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner, fence: loss.fence.toString() }),
     );
   }
 
@@ -184,7 +184,7 @@ export class AgentClaims implements ClaimsView {
     const owner = this.owners.get(winner.owner);
     // A claimant not (yet) in the view cannot be reached: the ring answers until it is.
     if (owner === undefined) return a;
-    return { key: a.key, shard: a.shard, owner, replicas: a.replicas, version: a.version, claimed: true };
+    return { key: a.key, shard: a.shard, owner, replicas: a.replicas, version: a.version, claimed: true, fence: winner.fence.toString() };
   }
 
   // ---- ClaimsView -----------------------------------------------------------------------------
@@ -228,6 +228,13 @@ export class AgentClaims implements ClaimsView {
   }
 
   private view(r: ClaimRecord): ClaimView {
-    return { id: r.id, owner: this.owners.get(r.owner) ?? null, ownerName: r.owner, claimedAtMs: r.claimedAtMs, expiresAtMs: r.expiresAtMs };
+    return {
+      id: r.id,
+      owner: this.owners.get(r.owner) ?? null,
+      ownerName: r.owner,
+      claimedAtMs: r.claimedAtMs,
+      expiresAtMs: r.expiresAtMs,
+      fence: r.fence.toString(),
+    };
   }
 }

@@ -10,6 +10,8 @@ export interface ClaimView {
   readonly claimedAtMs: number;
   /** The claimant's wall clock when the claim lapses unless renewed; null = until released. */
   readonly expiresAtMs: number | null;
+  /** Fencing token (decimal): grows with each new owner; the app refuses writes carrying a lower one. */
+  readonly fence: string;
 }
 
 export type ClaimItemStatus = 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid' | 'clock_skew';

@@ -34,6 +34,11 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     registers,
   });
   const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
+  const refenced = new Counter({
+    name: `${METRIC_PREFIX}claim_refenced_total`,
+    help: 'Races this member won against a claim with a fencing token at or above its own: it took a higher token.',
+    registers,
+  });
   const clockRefused = new Counter({
     name: `${METRIC_PREFIX}claim_clock_refused_total`,
     help: 'Claim records refused because their claimant\'s clock is off beyond --claim-max-clock-skew-ms (or their stamp is that far ahead).',
@@ -64,6 +69,7 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(rejected, c.recordsRejected);
     metrics.advance(dropped, s.service.propagation.counters.dropped);
     metrics.advance(clockRefused, s.service.clockGuard.counters.refusedClaims);
+    metrics.advance(refenced, c.refenced);
     clockPeersOff.set(s.service.clockGuard.peersOff());
     clockSelfOff.set(s.service.clockOff() ? 1 : 0);
     pending.set(s.service.propagation.pendingTotal());

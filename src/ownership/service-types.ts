@@ -78,6 +78,11 @@ export interface ClaimLoss {
   readonly reason: 'lost' | 'expired' | 'released';
   /** The owner now, null when unclaimed. */
   readonly owner: string | null;
+  /**
+   * The fencing token the app should now hold for the id: the new owner's, or, when nobody owns it,
+   * the token of the claim that ended (writes carrying it or a lower one are stale either way).
+   */
+  readonly fence: bigint;
 }
 
 export type ClaimOutcome =
@@ -99,6 +104,8 @@ export interface ClaimCounters {
   expiryAnnouncementsSent: number;
   expiryAnnouncementsReceived: number;
   conflicts: number;
+  /** Conflicts this member won against a claim with a fencing token at or above its own: it took a higher one. */
+  refenced: number;
   lost: number;
   expired: number;
   releasedOnDeparture: number;

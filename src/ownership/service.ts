@@ -26,6 +26,7 @@ export class ClaimService {
     expiryAnnouncementsSent: 0,
     expiryAnnouncementsReceived: 0,
     conflicts: 0,
+    refenced: 0,
     lost: 0,
     expired: 0,
     releasedOnDeparture: 0,
@@ -309,7 +310,8 @@ export class ClaimService {
     if (reason === 'lost') this.counters.lost++;
     if (reason === 'expired') this.counters.expired++;
     if (!tellApp) return;
-    const loss: ClaimLoss = { id: mine.id, reason, owner: this.store.get(mine.id)?.owner ?? null };
+    const now = this.store.get(mine.id);
+    const loss: ClaimLoss = { id: mine.id, reason, owner: now?.owner ?? null, fence: now?.fence ?? mine.fence };
     for (const listener of this.lossListeners) {
       try {
         listener(loss);
@@ -355,8 +357,26 @@ export class ClaimService {
         // count the other one. Giving ours up keeps one live owner.
         this.deps.logger?.warn({ id }, 'claim given up: this member\'s clock is off and another member claimed the id');
         this.releaseOwn(mine, 'lost');
+      } else {
+        this.refenceIfOvertaken(mine);
       }
     }
+  }
+
+  /**
+   * We won a race, but the loser's claim may carry a higher fencing token than ours (it claimed later,
+   * so its stamp is higher), and its app may have written with it meanwhile. Our token must end above
+   * every token another owner has used for the id, or the app would refuse the winner's writes.
+   */
+  private refenceIfOvertaken(mine: ClaimRecord): void {
+    let highest = -1n;
+    for (const r of this.store.recordsFor(mine.id)) if (r.owner !== mine.owner && r.fence > highest) highest = r.fence;
+    if (highest < mine.fence) return;
+    const fresh = packStamp(this.clockGuard.hlc.now());
+    const record: ClaimRecord = { ...mine, fence: fresh > highest ? fresh : highest + 1n };
+    this.counters.refenced++;
+    this.writeOwn(record);
+    this.announcer.add(record);
   }
 
   /** Expires this member's lapsed claims and forgets old releases and lapsed foreign claims. */

@@ -131,7 +131,7 @@ describe('ClaimService', () => {
     const { winners } = service.receiveClaims([foreign('x', 'b', 1)]);
     assert.deepEqual(winners, [], 'the announcer won: nothing to tell it');
     await tick();
-    assert.deepEqual(losses, [{ id: 'x', reason: 'lost', owner: 'b' }]);
+    assert.deepEqual(losses, [{ id: 'x', reason: 'lost', owner: 'b', fence: 1n << 16n }], 'the app is given the winner\'s fencing token');
     service.flush();
     await service.drained();
     const release = transport.sent.find((s) => s.kind === 'expire');
@@ -169,7 +169,7 @@ describe('ClaimService', () => {
     assert.equal(losses.length, 0);
     advance(1);
     service.sweep();
-    assert.deepEqual(losses, [{ id: 'x', reason: 'expired', owner: null }]);
+    assert.deepEqual(losses, [{ id: 'x', reason: 'expired', owner: null, fence: 1_000_000n << 16n }], 'the token of the claim that ended');
     service.flush();
     await service.drained();
     assert.deepEqual(transport.sent.filter((s) => s.kind === 'expire').map((s) => s.peer), ['b', 'c']);
@@ -278,8 +278,16 @@ describe('partition heal between two members', () => {
       }
       assert.equal(a.store.get('cart')?.owner, 'b');
       assert.equal(b.store.get('cart')?.owner, 'b');
-      assert.deepEqual(losses['a'], [{ id: 'cart', reason: 'lost', owner: 'b' }]);
+      assert.deepEqual(losses['a']?.map(({ fence: _, ...l }) => l), [{ id: 'cart', reason: 'lost', owner: 'b' }]);
       assert.deepEqual(losses['b'], []);
+      // b won with the earlier stamp, so its token was below a's: it took one above a's.
+      const winner = b.store.get('cart')!;
+      const loser = a.store.recordsFor('cart').find((r) => r.owner === 'a')!;
+      assert.equal(loser.released, true);
+      assert.ok(winner.fence > loser.fence, `winner ${winner.fence} > loser ${loser.fence}`);
+      assert.ok(winner.fence > 1500n << 16n, 'not the token of its claim stamp any more');
+      assert.equal(b.counters.refenced, 1);
+      assert.equal(a.counters.refenced, 0);
       assert.deepEqual(snapshot(a), snapshot(b));
       assert.deepEqual(a.localIds(10, '').ids, []);
       assert.deepEqual(b.localIds(10, '').ids, ['cart']);
