@@ -90,7 +90,7 @@ async function startMember(name: string, records: MemberRecord[]): Promise<Membe
 }
 
 function claim(id: string, owner: string, at: number, released = false): ClaimRecord {
-  return { id, owner, ownerLifeId: `life-${owner.slice(1)}`, ownerIncarnation: 1, claimedAtMs: at, expiresAtMs: null, released };
+  return { id, owner, ownerLifeId: `life-${owner.slice(1)}`, ownerIncarnation: 1, claimedAtMs: at, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: BigInt(at) << 16n, released };
 }
 
 /** Seeds every store with the shared claims, then the partition's divergence. */

@@ -11,6 +11,8 @@ export interface AppDelivery {
   readonly requestId: string;
   /** Member whose app sent the request (informational; "" when this one). */
   readonly origin: string;
+  /** Fencing token of the claim on the key when it is claimed (docs/ownership.md); undefined otherwise. */
+  readonly fence?: string;
   readonly message: AppMessage;
   readonly timeoutMs: number;
 }
@@ -26,6 +28,8 @@ export const APP_HEADERS = Object.freeze({
   key: 'x-swimring-key',
   requestId: 'idempotency-key',
   origin: 'x-swimring-origin',
+  /** The claim's fencing token, decimal, when the key is claimed: the app refuses writes older than it. */
+  fence: 'x-swimring-fence',
 });
 
 export async function callApp(url: URL, delivery: AppDelivery, maxAnswerBytes: number): Promise<AppCallResult> {
@@ -48,6 +52,7 @@ export async function callApp(url: URL, delivery: AppDelivery, maxAnswerBytes: n
         [APP_HEADERS.key]: encodeURIComponent(delivery.key),
         [APP_HEADERS.requestId]: delivery.requestId,
         ...(delivery.origin !== '' ? { [APP_HEADERS.origin]: delivery.origin } : {}),
+        ...(delivery.fence !== undefined ? { [APP_HEADERS.fence]: delivery.fence } : {}),
       },
     });
     const timer = setTimeout(() => {

@@ -92,7 +92,10 @@ export class Deliverer {
     const url = this.opts.handlerUrl;
     if (url === null) return failed(applyError('no_app_handler', `${self} owns this key but has no --app-handler-url`, { tableVersion: route.version }));
     const timeoutMs = Math.max(1, Math.min(this.opts.timeoutMs, Math.floor(budgetMs)));
-    const outcome: AppCallResult = await this.call(url, { key: call.key, requestId: call.requestId, origin, message: call.message, timeoutMs }, this.opts.maxBodyBytes);
+    // A claimed key carries its fencing token, so the app can refuse a write once a newer owner wrote.
+    const fence = route.claimed === true ? route.fence : undefined;
+    const delivery = { key: call.key, requestId: call.requestId, origin, message: call.message, timeoutMs, ...(fence === undefined ? {} : { fence }) };
+    const outcome: AppCallResult = await this.call(url, delivery, this.opts.maxBodyBytes);
     switch (outcome.kind) {
       case 'answered':
         this.count('answered');

@@ -12,6 +12,7 @@ import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setu
 import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
+import { testClockOffset } from '../ownership/config.js';
 import { nativeStatus } from '../placement/native.js';
 import { registerOpsMetrics } from '../ops-metrics.js';
 
@@ -82,7 +83,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     // --- digest-watch (issue 8)
     antiEntropy: config.antiEntropy,
     watchQueueEvents: config.watchQueueEvents,
-    claims: config.claims,
+    claims: { ...config.claims, ...testClockOffset(process.env) },
     logger,
     ...(controlPlane.grpcTls ? { grpcTls: controlPlane.grpcTls } : {}),
     negotiateRate: controlPlane.negotiateRate,

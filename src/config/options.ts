@@ -437,9 +437,21 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   },
   claimAnnounceConcurrency: {
     group: 'Placement',
-    description: 'Announcement calls in flight at once, over all peers.',
+    description: 'Announcement calls in flight at once, over all peers; each peer has at most one, so a peer that hangs holds one slot only.',
     default: '8',
     defaultDoc: '8',
+  },
+  claimAnnounceQueuePerPeer: {
+    group: 'Placement',
+    description: 'Claims and releases waiting to be announced to one peer (the newest per id). Beyond it the oldest is dropped and counted (swimring_claim_announcements_dropped_total); the digest exchange repairs what was dropped.',
+    default: '2048',
+    defaultDoc: '2048',
+  },
+  claimMaxClockSkewMs: {
+    group: 'Placement',
+    description: 'Most a member\'s wall clock may be off from the others\' for its claims to count. Announcements carry the sender\'s clock and acks the receiver\'s: a claimant off by more is refused (swimring_claim_clock_refused_total), and a member off from most of its peers takes no claims (503 clock_skew) until its clock is fixed. Keep it well below --claim-release-retention-ms.',
+    default: '10000',
+    defaultDoc: '10000 (10 s)',
   },
   claimReleaseRetentionMs: {
     group: 'Placement',

@@ -102,7 +102,9 @@ export const configShape = {
   claimMaxRecords: integer(1, 100_000_000),
   claimAnnounceWindowMs: integer(0, 60_000),
   claimAnnounceConcurrency: integer(1, 1024),
+  claimAnnounceQueuePerPeer: integer(1, 1_000_000),
   claimReleaseRetentionMs: integer(1000, DAY_MS),
+  claimMaxClockSkewMs: integer(1, 3_600_000),
   ...protocolShape,
 };
 
@@ -298,7 +300,9 @@ function resolve(f: Fields): ResolvedConfig {
       maxRecords: f.claimMaxRecords,
       announceWindowMs: f.claimAnnounceWindowMs,
       announceConcurrency: f.claimAnnounceConcurrency,
+      announceQueuePerPeer: f.claimAnnounceQueuePerPeer,
       releaseRetentionMs: f.claimReleaseRetentionMs,
+      maxClockSkewMs: f.claimMaxClockSkewMs,
     },
     swim: Object.freeze(swim),
   };

@@ -20,7 +20,10 @@ export interface ControlPlaneClientOptions {
   readonly label?: string;
   /** This member's name, sent in every request header (informational). Default "". */
   readonly sender?: string;
-  /** Most cached channels (peers). The least recently used idle one goes first. Default 64. */
+  /**
+   * Most cached channels (peers) at least; `fitPeers` raises it to the cluster's size. The least
+   * recently used idle one goes first. Default 64.
+   */
   readonly maxChannels?: number;
   /** A channel unused this long is closed at the next call. Default 60,000 ms. */
   readonly idleMs?: number;
@@ -63,7 +66,10 @@ export class ControlPlaneClient {
   private readonly methods: BoundedMethods;
   private readonly fixedHeader: RequestHeader;
   private readonly keyProof: (() => Uint8Array | null) | undefined;
-  private readonly maxChannels: number;
+  private readonly minChannels: number;
+  private maxChannels: number;
+  /** Channels created since start: with a pool the size of the cluster, one per peer, not one per call. */
+  private opened = 0;
   private readonly idleMs: number;
   private readonly now: () => number;
   private readonly credentials: grpc.ChannelCredentials;
@@ -82,7 +88,8 @@ export class ControlPlaneClient {
     if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
     this.fixedHeader = { protocolVersion: PROTOCOL_VERSION, label, sender: checkedSender };
     this.keyProof = opts.keyProof;
-    this.maxChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
+    this.minChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
+    this.maxChannels = this.minChannels;
     this.idleMs = positiveInteger('idleMs', opts.idleMs ?? DEFAULT_IDLE_MS);
     this.now = opts.now ?? Date.now;
     this.credentials = opts.tls?.credentials ?? grpc.credentials.createInsecure();
@@ -144,6 +151,26 @@ export class ControlPlaneClient {
     this.channels.clear();
   }
 
+  /**
+   * Sizes the pool to the cluster: `peers` live peers each keep a channel (plus headroom for members
+   * joining), never fewer than the configured maxChannels. Fan-outs walk every peer in turn, so a
+   * pool smaller than the cluster would close and reopen a connection (a TLS handshake) per call.
+   * Shrinking evicts nothing at once: idle expiry and later calls trim the surplus.
+   */
+  fitPeers(peers: number): void {
+    this.maxChannels = Math.max(this.minChannels, Math.ceil(peers * 1.25) + 8);
+  }
+
+  /** The current pool bound (after fitPeers). */
+  channelLimit(): number {
+    return this.maxChannels;
+  }
+
+  /** Channels created so far (each a new connection). */
+  channelsOpened(): number {
+    return this.opened;
+  }
+
   /** Addresses with a cached channel, least recently used first (for tests and diagnostics). */
   cachedAddresses(): string[] {
     return [...this.channels.keys()];
@@ -201,7 +228,8 @@ export class ControlPlaneClient {
       existing.lastUsed = now;
       return existing;
     }
-    if (this.channels.size >= this.maxChannels) this.evictLeastRecent();
+    while (this.channels.size >= this.maxChannels && this.evictLeastRecent());
+    this.opened++;
     const client = new grpc.Client(addr, this.credentials, {
       ...this.channelOptions,
       'grpc.max_receive_message_length': this.limits.maxMessageBytes,
@@ -225,13 +253,14 @@ export class ControlPlaneClient {
    * Drops the least recently used channel with no call in flight. When every cached channel is busy
    * the cache grows past maxChannels until calls finish; in-flight calls are never cut off.
    */
-  private evictLeastRecent(): void {
+  private evictLeastRecent(): boolean {
     for (const [addr, channel] of this.channels) {
       if (channel.inFlight === 0) {
         this.drop(addr, channel);
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   private drop(addr: string, channel: Channel): void {

@@ -80,7 +80,7 @@ export function watchEventToProto(e: WatchEvent): ProtoEvent {
         },
       };
     case 'claim':
-      return { version: e.version, claim: { id: e.id, change: e.change, owner: e.owner ?? '' } };
+      return { version: e.version, claim: { id: e.id, change: e.change, owner: e.owner ?? '', fence: e.fence } };
   }
 }
 
@@ -128,7 +128,7 @@ export function watchEventFromProto(p: ProtoEventOut): WatchEvent | null {
   if (p.claim) {
     const change = p.claim.change;
     if (change !== 'lost' && change !== 'expired' && change !== 'released') return null;
-    return { type: 'claim', version: p.version, id: p.claim.id, change, owner: p.claim.owner === '' ? null : p.claim.owner };
+    return { type: 'claim', version: p.version, id: p.claim.id, change, owner: p.claim.owner === '' ? null : p.claim.owner, fence: p.claim.fence };
   }
   return null;
 }

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   too_many_watchers: 503,
   /** --- claims (issue 8): the member takes no new claims (app not ready, leaving). */
   not_serving: 503,
+  /** The member's clock is off from most peers' beyond --claim-max-clock-skew-ms: it takes no new claims. */
+  clock_skew: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

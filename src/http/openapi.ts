@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { APPLY_ROUTE_DOCS } from '../apply/openapi-doc.js';
-import { CLAIM_ROUTE_DOCS } from '../ownership/openapi-doc.js';
+import { CLAIM_ROUTE_DOCS, fenceField } from '../ownership/openapi-doc.js';
 import { ERROR_STATUS } from './errors.js';
 
 import { OPENAPI_PATH } from './openapi-file.js';
@@ -51,6 +51,7 @@ const routeAnswer = z
       .literal(true)
       .optional()
       .describe('present when the key is claimed (docs/ownership.md): owner is the claimant, whatever the ring says'),
+    fence: fenceField.optional(),
   })
   .meta({ id: 'RouteAnswer' });
 
@@ -61,6 +62,7 @@ const compactRouteAnswer = z
     owner: z.number().int().nullable().describe('index into "members"; null only when no member owns shards'),
     replicas: z.array(z.number().int()).describe('indexes into "members"'),
     claimed: z.literal(true).optional().describe('the owner is the member that claimed the key (docs/ownership.md)'),
+    fence: fenceField.optional(),
   })
   .meta({ id: 'CompactRouteAnswer' });
 

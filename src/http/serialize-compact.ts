@@ -7,7 +7,7 @@
 // Layout: {"version":V,"routes":[{"key":K,"shard":N,"owner":I,"replicas":[I,...]},...],"members":[M,...]}
 // "members" is the table's member list in table order (so an answer's tail depends only on its shard and
 // is encoded once per owner/replicas combination, as for full answers), then any claimant that is not in
-// it. A claimed key's answer carries "claimed":true, as in full answers.
+// it. A claimed key's answer carries "claimed":true and its "fence", as in full answers.
 import { jsonString, ownerJson } from '../runtime/route-json.js';
 import type { RouteAnswer, RouteEncoder } from '../runtime/view.js';
 import {
@@ -90,7 +90,7 @@ export function serializeCompactBatch(version: string, answers: readonly RouteAn
   const routes = answers.map((a) => {
     const owner = a.owner === null ? 'null' : String(slotOfJson(ownerJson(a.owner)));
     const replicas = a.replicas.map((r) => slotOfJson(ownerJson(r))).join(',');
-    const claimed = a.claimed === true ? ',"claimed":true' : '';
+    const claimed = a.claimed === true ? `,"claimed":true${a.fence === undefined ? '' : `,"fence":${JSON.stringify(a.fence)}`}` : '';
     return `{"key":${JSON.stringify(a.key)},"shard":${a.shard},"owner":${owner},"replicas":[${replicas}]${claimed}}`;
   });
   return Buffer.from(`{"version":${jsonString(version)},"routes":[${routes.join(',')}],"members":[${members.join(',')}]}`, 'utf8');

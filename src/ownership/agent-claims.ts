@@ -18,6 +18,12 @@ import type { ClaimRecord } from './types.js';
 export interface AgentClaimsOptions extends ClaimOptions {
   readonly defaultPageSize: number;
   readonly maxIdsPerRequest: number;
+  /** TEST ONLY: see ClaimConfig.testClockOffsetMs. */
+  readonly testClockOffsetMs?: number;
+}
+
+function offsetClock(offsetMs: number): () => number {
+  return () => Date.now() + offsetMs;
 }
 
 export interface AgentClaimsDeps {
@@ -61,10 +67,11 @@ export class AgentClaims implements ClaimsView {
       transport: grpcClaimTransport(deps.client),
       options: deps.options,
       logger: deps.logger,
+      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
     });
     this.service.store.onChange((change) => this.noteChange(change.record.id));
     this.service.onLoss((loss) =>
-      deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner }),
+      deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner, fence: loss.fence.toString() }),
     );
   }
 
@@ -96,7 +103,7 @@ export class AgentClaims implements ClaimsView {
       records.set(r.name, r);
       if (r.state !== 'alive' && r.state !== 'suspect') continue;
       owners.set(r.name, { name: r.name, addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr }, serving: r.meta.serving });
-      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr });
+      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr, suspect: r.state === 'suspect' });
     }
     this.records = records;
     this.owners = owners;
@@ -221,7 +228,7 @@ export class AgentClaims implements ClaimsView {
     const owner = this.owners.get(winner.owner);
     // A claimant not (yet) in the view cannot be reached: the ring answers until it is.
     if (owner === undefined) return a;
-    return { key: a.key, shard: a.shard, owner, replicas: replicasBeside(owner, a), version: a.version, claimed: true };
+    return { key: a.key, shard: a.shard, owner, replicas: replicasBeside(owner, a), version: a.version, claimed: true, fence: winner.fence.toString() };
   }
 
   // ---- ClaimsView -----------------------------------------------------------------------------
@@ -230,6 +237,13 @@ export class AgentClaims implements ClaimsView {
     const self = this.deps.self();
     if (!self.serving) {
       return { ok: false, code: 'not_serving', message: 'this member is not serving (app not ready or leaving): it takes no new claims' };
+    }
+    if (this.service.clockOff()) {
+      return {
+        ok: false,
+        code: 'clock_skew',
+        message: `this member's clock is off from most peers' by more than ${this.deps.options.maxClockSkewMs} ms: it takes no new claims until it is fixed`,
+      };
     }
     const results: ClaimItemView[] = this.service.claim(ids, ttlMs).map((o) =>
       'record' in o ? { id: o.id, status: o.status, claim: this.view(o.record) } : { id: o.id, status: o.status },
@@ -258,7 +272,14 @@ export class AgentClaims implements ClaimsView {
   }
 
   private view(r: ClaimRecord): ClaimView {
-    return { id: r.id, owner: this.owners.get(r.owner) ?? null, ownerName: r.owner, claimedAtMs: r.claimedAtMs, expiresAtMs: r.expiresAtMs };
+    return {
+      id: r.id,
+      owner: this.owners.get(r.owner) ?? null,
+      ownerName: r.owner,
+      claimedAtMs: r.claimedAtMs,
+      expiresAtMs: r.expiresAtMs,
+      fence: r.fence.toString(),
+    };
   }
 }
 

@@ -10,9 +10,11 @@ export interface ClaimView {
   readonly claimedAtMs: number;
   /** The claimant's wall clock when the claim lapses unless renewed; null = until released. */
   readonly expiresAtMs: number | null;
+  /** Fencing token (decimal): grows with each new owner; the app refuses writes carrying a lower one. */
+  readonly fence: string;
 }
 
-export type ClaimItemStatus = 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid';
+export type ClaimItemStatus = 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid' | 'clock_skew';
 
 export interface ClaimItemView {
   readonly id: string;
@@ -23,7 +25,7 @@ export interface ClaimItemView {
 
 export type ClaimRequestResult =
   | { readonly ok: true; readonly version: string; readonly results: readonly ClaimItemView[] }
-  | { readonly ok: false; readonly code: 'not_serving'; readonly message: string };
+  | { readonly ok: false; readonly code: 'not_serving' | 'clock_skew'; readonly message: string };
 
 export type ReleaseResult =
   | { readonly ok: true }

@@ -1,23 +1,30 @@
 // Canonical bytes of one ClaimRecord and the bounds every record must meet. Two members holding the
 // same record produce the same bytes, so the digest anti-entropy can hash them.
 //
-// Layout, version 1 (all integers big-endian):
-//   u8  format version (1)
+// Layout, version 2 (all integers big-endian):
+//   u8  format version (2)
 //   u8  id length,        id bytes (UTF-8)
 //   u8  owner length,     owner bytes (UTF-8)
 //   u8  life id length,   life id bytes (UTF-8)
 //   u8  flags: bit 0 = released, bit 1 = has expiry
 //   u64 ownerIncarnation
-//   u64 claimedAtMs
-//   u64 expiresAtMs       (only when bit 1 is set)
+//   u64 claimedAtMs       (hybrid clock, physical)
+//   u16 claimedAtLogical  (hybrid clock, logical)
+//   u64 fence
+//   u64 expiresAtMs, u64 ttlMs   (only when bit 1 is set)
+// Version 1 (no logical, fence or TTL; written by earlier releases) is still read: logical 0, the
+// fence of its claim stamp, and the TTL from first claim to expiry (the longest it can have left).
 import { strictUtf8Length, writeUtf8 } from '../codec/utf8.js';
+import { MAX_LOGICAL, packStamp } from './hlc.js';
 import { MAX_CLAIM_ID_BYTES, MAX_OWNER_LIFE_ID_BYTES, MAX_OWNER_NAME_BYTES, type ClaimRecord } from './types.js';
 
-export const CLAIM_ENCODING_VERSION = 1;
+export const CLAIM_ENCODING_VERSION = 2;
+const CLAIM_ENCODING_V1 = 1;
 const FLAG_RELEASED = 1;
 const FLAG_EXPIRES = 2;
-/** Largest encoded record: header bytes, three strings at their bounds, three u64. */
-export const MAX_ENCODED_CLAIM_BYTES = 1 + 1 + MAX_CLAIM_ID_BYTES + 1 + MAX_OWNER_NAME_BYTES + 1 + MAX_OWNER_LIFE_ID_BYTES + 1 + 24;
+/** Largest encoded record: header bytes, three strings at their bounds, five u64 and a u16. */
+export const MAX_ENCODED_CLAIM_BYTES = 1 + 1 + MAX_CLAIM_ID_BYTES + 1 + MAX_OWNER_NAME_BYTES + 1 + MAX_OWNER_LIFE_ID_BYTES + 1 + 42;
+const MAX_FENCE = (1n << 64n) - 1n;
 
 /** null when `record` meets every bound, else why not (for logs and error details). */
 export function validateClaimRecord(record: ClaimRecord): string | null {
@@ -30,7 +37,13 @@ export function validateClaimRecord(record: ClaimRecord): string | null {
   if (lifeBytes < 0 || lifeBytes > MAX_OWNER_LIFE_ID_BYTES) return `owner life id must be 0..${MAX_OWNER_LIFE_ID_BYTES} UTF-8 bytes`;
   if (!isTimestamp(record.ownerIncarnation)) return 'owner incarnation must be an integer in 0..2^53-1';
   if (!isTimestamp(record.claimedAtMs)) return 'claimedAtMs must be an integer in 0..2^53-1';
+  if (!Number.isInteger(record.claimedAtLogical) || record.claimedAtLogical < 0 || record.claimedAtLogical > MAX_LOGICAL) {
+    return `claimedAtLogical must be an integer in 0..${MAX_LOGICAL}`;
+  }
   if (record.expiresAtMs !== null && !isTimestamp(record.expiresAtMs)) return 'expiresAtMs must be null or an integer in 0..2^53-1';
+  if ((record.ttlMs === null) !== (record.expiresAtMs === null)) return 'ttlMs must be null exactly when expiresAtMs is';
+  if (record.ttlMs !== null && !isTimestamp(record.ttlMs)) return 'ttlMs must be null or an integer in 0..2^53-1';
+  if (typeof record.fence !== 'bigint' || record.fence < 0n || record.fence > MAX_FENCE) return 'fence must be an integer in 0..2^64-1';
   return null;
 }
 
@@ -44,7 +57,7 @@ export function encodeClaimRecord(record: ClaimRecord): Uint8Array {
   const ownerBytes = strictUtf8Length(record.owner);
   const lifeBytes = strictUtf8Length(record.ownerLifeId);
   const hasExpiry = record.expiresAtMs !== null;
-  const out = new Uint8Array(5 + idBytes + ownerBytes + lifeBytes + (hasExpiry ? 24 : 16));
+  const out = new Uint8Array(5 + idBytes + ownerBytes + lifeBytes + FIXED_V2 + (hasExpiry ? 16 : 0));
   const view = new DataView(out.buffer);
   let pos = 0;
   out[pos++] = CLAIM_ENCODING_VERSION;
@@ -57,9 +70,17 @@ export function encodeClaimRecord(record: ClaimRecord): Uint8Array {
   out[pos++] = (record.released ? FLAG_RELEASED : 0) | (hasExpiry ? FLAG_EXPIRES : 0);
   view.setBigUint64(pos, BigInt(record.ownerIncarnation));
   view.setBigUint64(pos + 8, BigInt(record.claimedAtMs));
-  if (record.expiresAtMs !== null) view.setBigUint64(pos + 16, BigInt(record.expiresAtMs));
+  view.setUint16(pos + 16, record.claimedAtLogical);
+  view.setBigUint64(pos + 18, record.fence);
+  if (record.expiresAtMs !== null) {
+    view.setBigUint64(pos + 26, BigInt(record.expiresAtMs));
+    view.setBigUint64(pos + 34, BigInt(record.ttlMs ?? 0));
+  }
   return out;
 }
+
+/** Bytes after the flags in a version 2 record without expiry: incarnation, claimed at, logical, fence. */
+const FIXED_V2 = 8 + 8 + 2 + 8;
 
 export type DecodedClaim = { readonly ok: true; readonly record: ClaimRecord } | { readonly ok: false; readonly reason: string };
 
@@ -70,7 +91,8 @@ export function decodeClaimRecord(bytes: Uint8Array): DecodedClaim {
   if (bytes.length > MAX_ENCODED_CLAIM_BYTES) return { ok: false, reason: 'claim record too large' };
   let pos = 0;
   const need = (n: number): boolean => pos + n <= bytes.length;
-  if (!need(1) || bytes[pos++] !== CLAIM_ENCODING_VERSION) return { ok: false, reason: 'unknown claim encoding version' };
+  const version = need(1) ? bytes[pos++] : undefined;
+  if (version !== CLAIM_ENCODING_VERSION && version !== CLAIM_ENCODING_V1) return { ok: false, reason: 'unknown claim encoding version' };
   const strings: string[] = [];
   for (const what of ['id', 'owner', 'life id']) {
     if (!need(1)) return { ok: false, reason: `truncated before ${what} length` };
@@ -87,19 +109,42 @@ export function decodeClaimRecord(bytes: Uint8Array): DecodedClaim {
   const flags = bytes[pos++] ?? 0;
   if ((flags & ~(FLAG_RELEASED | FLAG_EXPIRES)) !== 0) return { ok: false, reason: 'unknown claim flags' };
   const hasExpiry = (flags & FLAG_EXPIRES) !== 0;
-  if (pos + (hasExpiry ? 24 : 16) !== bytes.length) return { ok: false, reason: 'claim record length mismatch' };
+  const v1 = version === CLAIM_ENCODING_V1;
+  if (pos + (v1 ? 16 : FIXED_V2) + (hasExpiry ? (v1 ? 8 : 16) : 0) !== bytes.length) return { ok: false, reason: 'claim record length mismatch' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u64 = (at: number): number => {
     const v = view.getBigUint64(at);
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
   };
+  const claimedAtMs = u64(pos + 8);
+  let claimedAtLogical = 0;
+  let fence: bigint;
+  let expiresAtMs: number | null = null;
+  let ttlMs: number | null = null;
+  if (v1) {
+    fence = claimedAtMs < 0 ? -1n : packStamp({ physicalMs: claimedAtMs, logical: 0 });
+    if (hasExpiry) {
+      expiresAtMs = u64(pos + 16);
+      ttlMs = Math.max(0, expiresAtMs - claimedAtMs);
+    }
+  } else {
+    claimedAtLogical = view.getUint16(pos + 16);
+    fence = view.getBigUint64(pos + 18);
+    if (hasExpiry) {
+      expiresAtMs = u64(pos + 26);
+      ttlMs = u64(pos + 34);
+    }
+  }
   const record: ClaimRecord = {
     id: strings[0] ?? '',
     owner: strings[1] ?? '',
     ownerLifeId: strings[2] ?? '',
     ownerIncarnation: u64(pos),
-    claimedAtMs: u64(pos + 8),
-    expiresAtMs: hasExpiry ? u64(pos + 16) : null,
+    claimedAtMs,
+    claimedAtLogical,
+    expiresAtMs,
+    ttlMs,
+    fence,
     released: (flags & FLAG_RELEASED) !== 0,
   };
   const problem = validateClaimRecord(record);

@@ -21,6 +21,7 @@ import { scanRepeatedField } from '../grpc/wire-scan.js';
 import { decodeClaimRecord, encodeClaimRecord, MAX_ENCODED_CLAIM_BYTES } from './canonical.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
 import { MAX_CLAIMS_PER_ANNOUNCEMENT, type AnnounceAck, type ClaimService, type ClaimTransport, type Peer, type Self } from './service.js';
+import type { ClockGuard } from './hlc.js';
 import type { ClaimRecord, MergeOutcome } from './types.js';
 
 /** Field numbers of the repeated claim fields (proto/swimring/v1/control_plane.proto). */
@@ -146,8 +147,8 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', guard, (req) => {
         const records = announcedRecords(req, req.claims, 'claims', false);
         if (isRejection(records)) return records;
-        const { outcome, winners } = deps.service.receiveClaims(records);
-        return ackOf(outcome, winners);
+        const { outcome, winners } = deps.service.receiveClaims(records, wallMsOf(req.sentAtMs));
+        return ackOf(outcome, winners, deps.service.clockGuard);
       }),
     },
     AnnounceExpiry: {
@@ -155,7 +156,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;
-        return ackOf(deps.service.receiveReleases(records), []);
+        return ackOf(deps.service.receiveReleases(records, wallMsOf(req.sentAtMs)), [], deps.service.clockGuard);
       }),
     },
   };
@@ -190,12 +191,30 @@ function announcedRecords(req: Announced, encoded: readonly Buffer[], field: str
   return out;
 }
 
-function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[]): OwnershipAck {
+/** A uint64 wall clock field: undefined when absent (0) or not a safe integer. */
+function wallMsOf(field: string): number | undefined {
+  const ms = Number(field);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: ClockGuard): OwnershipAck {
   const conflicts = winners.map((w) => ({ id: w.id, owner: w.owner, winner: Buffer.from(encodeClaimRecord(w)) }));
   const limit = outcome.rejected.find((r) => r.reason === 'limit');
   const gone = outcome.rejected.find((r) => r.reason === 'owner-gone');
+  const skewed = outcome.rejected.find((r) => r.reason === 'clock-skew');
+  const receiverWallMs = String(clocks.wallNow());
   let error: ErrorDetail | null = null;
-  if (limit !== undefined) {
+  if (skewed !== undefined) {
+    const offset = clocks.offsetOf(skewed.record.owner);
+    error = {
+      code: 'ERROR_CODE_CLOCK_SKEW',
+      message:
+        `claims of ${skewed.record.owner} refused: its clock is ${offset === undefined ? 'ahead' : `off by ${offset} ms`} ` +
+        `from this member's, beyond the ${clocks.maxSkewMs} ms tolerance`,
+      retriable: true,
+      retryAfterMs: 1000,
+    };
+  } else if (limit !== undefined) {
     error = { code: 'ERROR_CODE_TOO_LARGE', message: `claim limit reached on this member (id ${JSON.stringify(limit.record.id)})`, retriable: false, field: 'claims' };
   } else if (gone !== undefined) {
     error = {
@@ -205,7 +224,7 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[]): Ownershi
       retryAfterMs: 1000,
     };
   }
-  return { accepted: outcome.rejected.length === 0 && conflicts.length === 0, conflicts, ...(error ? { error } : {}) };
+  return { accepted: outcome.rejected.length === 0 && conflicts.length === 0, conflicts, receiverWallMs, ...(error ? { error } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,20 +236,34 @@ export function grpcClaimTransport(client: ControlPlaneClient): ClaimTransport {
   const methods = ownershipMethods();
   const encodeAll = (records: readonly ClaimRecord[]): Buffer[] => records.map((r) => Buffer.from(encodeClaimRecord(r)));
   return {
-    async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck> {
+    async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
       const reply = await client.unary(
         methods.AnnounceOwnership,
         peer.grpcAddr,
-        (header) => ({ header, owner: self.name, ownerIncarnation: String(self.incarnation), ownerLifeId: self.lifeId, claims: encodeAll(records) }),
+        (header) => ({
+          header,
+          owner: self.name,
+          ownerIncarnation: String(self.incarnation),
+          ownerLifeId: self.lifeId,
+          claims: encodeAll(records),
+          sentAtMs: String(sentAtMs),
+        }),
         timeoutMs,
       );
       return ackFromReply('AnnounceOwnership', peer.grpcAddr, reply);
     },
-    async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck> {
+    async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
       const reply = await client.unary(
         methods.AnnounceExpiry,
         peer.grpcAddr,
-        (header) => ({ header, owner: self.name, ownerIncarnation: String(self.incarnation), ownerLifeId: self.lifeId, releases: encodeAll(records) }),
+        (header) => ({
+          header,
+          owner: self.name,
+          ownerIncarnation: String(self.incarnation),
+          ownerLifeId: self.lifeId,
+          releases: encodeAll(records),
+          sentAtMs: String(sentAtMs),
+        }),
         timeoutMs,
       );
       return ackFromReply('AnnounceExpiry', peer.grpcAddr, reply);
@@ -249,7 +282,8 @@ function ackFromReply(rpc: string, addr: string, reply: OwnershipAck__Output): A
     }
     winners.push(decoded.record);
   }
-  return { accepted: reply.accepted, winners };
+  const receiverWallMs = wallMsOf(reply.receiverWallMs);
+  return { accepted: reply.accepted, winners, ...(receiverWallMs === undefined ? {} : { receiverWallMs }) };
 }
 
 /** GetLocalActorIds against a peer (CLI, tests): one page. */

@@ -28,6 +28,24 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
   });
   const departed = new Counter({ name: `${METRIC_PREFIX}claims_released_on_departure_total`, help: 'Claims released because their owner died, left or restarted.', registers });
   const rejected = new Counter({ name: `${METRIC_PREFIX}claim_records_rejected_total`, help: 'Announced claim records refused (invalid, owner gone, limit).', registers });
+  const dropped = new Counter({
+    name: `${METRIC_PREFIX}claim_announcements_dropped_total`,
+    help: 'Claims and releases dropped from a peer\'s announcement queue (full: oldest first, or the peer left); the digest exchange repairs them.',
+    registers,
+  });
+  const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
+  const refenced = new Counter({
+    name: `${METRIC_PREFIX}claim_refenced_total`,
+    help: 'Races this member won against a claim with a fencing token at or above its own: it took a higher token.',
+    registers,
+  });
+  const clockRefused = new Counter({
+    name: `${METRIC_PREFIX}claim_clock_refused_total`,
+    help: 'Claim records refused because their claimant\'s clock is off beyond --claim-max-clock-skew-ms (or their stamp is that far ahead).',
+    registers,
+  });
+  const clockPeersOff = new Gauge({ name: `${METRIC_PREFIX}claim_clock_peers_off`, help: 'Peers whose wall clock was off from this member\'s beyond the tolerance at their last sample.', registers });
+  const clockSelfOff = new Gauge({ name: `${METRIC_PREFIX}claim_clock_self_off`, help: '1 while this member\'s clock is off from most peers\' (it takes no claims), else 0.', registers });
   for (const scope of ['local', 'total']) held.set({ scope }, 0);
   metrics.onScrape(() => {
     const s = source();
@@ -49,5 +67,11 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(losses, c.expired, { reason: 'expired' });
     metrics.advance(departed, c.releasedOnDeparture);
     metrics.advance(rejected, c.recordsRejected);
+    metrics.advance(dropped, s.service.propagation.counters.dropped);
+    metrics.advance(clockRefused, s.service.clockGuard.counters.refusedClaims);
+    metrics.advance(refenced, c.refenced);
+    clockPeersOff.set(s.service.clockGuard.peersOff());
+    clockSelfOff.set(s.service.clockOff() ? 1 : 0);
+    pending.set(s.service.propagation.pendingTotal());
   });
 }

@@ -25,6 +25,12 @@ const owner = z
   .nullable()
   .describe('the claimant as route answers name it; null when it is not in this member\'s view');
 
+/** The fencing token of a claim as HTTP answers carry it. */
+export const fenceField = z
+  .string()
+  .regex(/^[0-9]{1,20}$/)
+  .describe('fencing token of the claim, a decimal string (up to 2^64-1): grows with each new owner of the id; refuse writes carrying a lower one (docs/ownership.md)');
+
 export const claimView = z
   .object({
     id: z.string(),
@@ -32,15 +38,17 @@ export const claimView = z
     ownerName: z.string(),
     claimedAtMs: z.int().min(0).describe("claimant's wall clock at the first claim (the tie-break of races)"),
     expiresAtMs: z.int().min(0).nullable().describe("claimant's wall clock when the claim lapses unless renewed; null: until released"),
+    fence: fenceField,
   })
   .meta({ id: 'ClaimView' });
+
 
 const claimResults = z.object({
   version: z.string(),
   results: z.array(
     z.object({
       id: z.string(),
-      status: z.enum(['claimed', 'renewed', 'owned_elsewhere', 'limit', 'invalid']),
+      status: z.enum(['claimed', 'renewed', 'owned_elsewhere', 'limit', 'invalid', 'clock_skew']),
       claim: claimView.optional().describe('who holds the id after the call; absent for limit and invalid'),
     }),
   ),

@@ -1,11 +1,12 @@
 // JSON of route answers that name a claimant. Kept apart from the ring's hand-written serializer
 // (src/http/serialize.ts), whose caches assume the owner follows from the shard: a claimed answer
-// is rare next to ring answers and is written plainly. Same fields, same order, plus "claimed".
+// is rare next to ring answers and is written plainly. Same fields, same order, plus "claimed" and
+// "fence".
 import type { RouteAnswer } from '../runtime/view.js';
 
 function answerObject(a: RouteAnswer): object {
   const base = { key: a.key, shard: a.shard, owner: a.owner, replicas: a.replicas, version: a.version };
-  return a.claimed === true ? { ...base, claimed: true } : base;
+  return a.claimed === true ? { ...base, claimed: true, ...(a.fence === undefined ? {} : { fence: a.fence }) } : base;
 }
 
 export function claimedRouteAnswerBytes(a: RouteAnswer): Buffer {

@@ -1,105 +1,21 @@
 // Ownership claims of one member: claims made here (HTTP, first touch), their renewal and expiry,
-// the batched broadcast of claims and releases to every live peer, the answers to peers'
-// announcements, and the release of a member's claims when it dies, leaves or restarts.
-// docs/ownership.md has the rules; store.ts holds the data and the merge.
+// the answers to peers' announcements, and the release of a member's claims when it dies, leaves or
+// restarts. docs/ownership.md has the rules; store.ts holds the data and the merge, announcer.ts
+// sends ours, hlc.ts stamps them and keeps clocks that are off out of the claim order.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { Announcer, MAX_CLAIMS_PER_ANNOUNCEMENT } from './announcer.js';
 import { validateClaimRecord } from './canonical.js';
+import { ClockGuard, packStamp } from './hlc.js';
+import type { Propagation, PropagationPeer } from './propagation.js';
 import { ClaimStore, type OwnerStatus } from './store.js';
-import type { ClaimConflict, ClaimRecord, MergeOutcome } from './types.js';
+import type { ClaimRecord, ClaimRejectReason, MergeOutcome } from './types.js';
 
-export interface ClaimOptions {
-  /** TTL of a claim made without one (first touch, POST without ttl_ms); null = until released. */
-  readonly defaultTtlMs: number | null;
-  /** Longest TTL accepted. */
-  readonly maxTtlMs: number;
-  /** Most live claims one member may hold (its own, and what it records of each peer). */
-  readonly maxClaimsPerMember: number;
-  /** Most records (claims and releases, every owner) this member keeps. */
-  readonly maxRecords: number;
-  /** Claims and releases made within this window go out as one announcement per peer. */
-  readonly announceWindowMs: number;
-  /** Announcement calls in flight at once, over all peers. */
-  readonly announceConcurrency: number;
-  /** How long a release is remembered (so it outruns the claim it releases), local time. */
-  readonly releaseRetentionMs: number;
-  /** Another owner's claim is dropped this long after its expiry even without its AnnounceExpiry. */
-  readonly foreignExpiryGraceMs: number;
-  readonly rpcTimeoutMs: number;
-}
+import type { ClaimCounters, ClaimLoss, ClaimOutcome, ClaimServiceDeps, Peer, ReleaseOutcome, Self, ClaimOptions } from './service-types.js';
 
-/** Most claims or releases in one announcement (the receiver refuses more). */
-export const MAX_CLAIMS_PER_ANNOUNCEMENT = 1024;
+export { MAX_CLAIMS_PER_ANNOUNCEMENT };
+export type * from './service-types.js';
 
-export interface Self {
-  readonly name: string;
-  readonly lifeId: string;
-  readonly incarnation: number;
-  /** App ready and not leaving: only then does this member take new claims. */
-  readonly serving: boolean;
-}
-
-export interface Peer {
-  readonly name: string;
-  readonly grpcAddr: string;
-}
-
-/** What a peer answered to an announcement: the claims it attributes to someone else. */
-export interface AnnounceAck {
-  readonly accepted: boolean;
-  readonly winners: readonly ClaimRecord[];
-}
-
-export interface ClaimTransport {
-  announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck>;
-  expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number): Promise<AnnounceAck>;
-}
-
-export interface ClaimServiceDeps {
-  readonly self: () => Self;
-  /** Alive and suspect members other than this one, with their gRPC address. */
-  readonly peers: () => readonly Peer[];
-  /** Whether records of that life of `owner` may be held (its membership record). */
-  readonly memberStatus: (record: ClaimRecord) => OwnerStatus;
-  readonly transport: ClaimTransport;
-  readonly options: ClaimOptions;
-  readonly logger?: Logger;
-  /** Wall clock (Unix ms): stamps claims. Default Date.now. */
-  readonly wallClock?: () => number;
-  /** Monotonic clock (ms). Default performance.now. */
-  readonly clock?: () => number;
-}
-
-/** A claim this member held and no longer holds, for the app (watch stream). */
-export interface ClaimLoss {
-  readonly id: string;
-  /** 'lost': another member's earlier claim won; 'expired': its TTL ran out; 'released': released here. */
-  readonly reason: 'lost' | 'expired' | 'released';
-  /** The owner now, null when unclaimed. */
-  readonly owner: string | null;
-}
-
-export type ClaimOutcome =
-  | { readonly id: string; readonly status: 'claimed' | 'renewed'; readonly record: ClaimRecord }
-  /** Another member holds it: its record. */
-  | { readonly id: string; readonly status: 'owned_elsewhere'; readonly record: ClaimRecord }
-  /** 'limit': this member holds its most claims; 'invalid': the id is not 1..255 UTF-8 bytes. */
-  | { readonly id: string; readonly status: 'limit' | 'invalid' };
-
-export type ReleaseOutcome = 'released' | 'not_claimed' | { readonly ownedBy: ClaimRecord };
-
-export interface ClaimCounters {
-  announcementsSent: number;
-  announcementsFailed: number;
-  announcementsReceived: number;
-  expiryAnnouncementsSent: number;
-  expiryAnnouncementsReceived: number;
-  conflicts: number;
-  lost: number;
-  expired: number;
-  releasedOnDeparture: number;
-  recordsRejected: number;
-}
 
 export class ClaimService {
   readonly store: ClaimStore;
@@ -110,18 +26,17 @@ export class ClaimService {
     expiryAnnouncementsSent: 0,
     expiryAnnouncementsReceived: 0,
     conflicts: 0,
+    refenced: 0,
     lost: 0,
     expired: 0,
     releasedOnDeparture: 0,
     recordsRejected: 0,
   };
+  /** The hybrid clock that stamps claims, and the offsets of peers' clocks. */
+  readonly clockGuard: ClockGuard;
   private readonly opts: ClaimOptions;
-  private readonly wallClock: () => number;
   private readonly clock: () => number;
-  /** Our own records waiting for the announcement window, by id (the newest wins). */
-  private readonly pendingClaims = new Map<string, ClaimRecord>();
-  private readonly pendingReleases = new Map<string, ClaimRecord>();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly announcer: Announcer;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly lossListeners = new Set<(loss: ClaimLoss) => void>();
   /** Set while this service writes its own records, so the store listener tells them from echoes. */
@@ -129,18 +44,29 @@ export class ClaimService {
   private readonly lossCheck = new Set<string>();
   /** Ids whose live claim of ours came back from a peer (see noticeChange). */
   private readonly echoes = new Set<string>();
-  private inFlight = 0;
-  private readonly queue: (() => Promise<void>)[] = [];
   private closed = false;
 
   constructor(private readonly deps: ClaimServiceDeps) {
     this.opts = deps.options;
-    this.wallClock = deps.wallClock ?? Date.now;
+    const wallClock = deps.wallClock ?? Date.now;
     this.clock = deps.clock ?? (() => performance.now());
+    this.clockGuard = new ClockGuard(wallClock, deps.options.maxClockSkewMs, () => deps.peers().length);
     this.store = new ClaimStore({
       limits: { maxRecords: deps.options.maxRecords, maxClaimsPerOwner: deps.options.maxClaimsPerMember },
       ownerStatus: (record) => this.ownerStatus(record),
+      admit: (record) => this.admit(record),
       clock: this.clock,
+    });
+    this.announcer = new Announcer({
+      self: deps.self,
+      peers: deps.peers,
+      transport: deps.transport,
+      options: deps.options,
+      counters: this.counters,
+      clockGuard: this.clockGuard,
+      wallClock,
+      onWinners: (winners) => this.learnWinners(winners),
+      logger: deps.logger,
     });
     this.store.onChange((change) => {
       if (change.kind === 'set') this.noticeChange(change.record);
@@ -156,11 +82,29 @@ export class ClaimService {
 
   close(): void {
     this.closed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.flushTimer = null;
     this.sweepTimer = null;
-    this.queue.length = 0;
+    this.announcer.close();
+  }
+
+  /** The per-peer announcement queues (metrics, tests). */
+  get propagation(): Propagation {
+    return this.announcer.propagation;
+  }
+
+  /** Sends what is pending to every live peer now. */
+  flush(): void {
+    this.announcer.flush();
+  }
+
+  /** Resolves once every announcement a peer may be called with has been answered or has failed (tests, shutdown). */
+  async drained(): Promise<void> {
+    await this.announcer.drained();
+  }
+
+  /** True when this member's clock is off from most peers' beyond the tolerance: it takes no claims then. */
+  clockOff(): boolean {
+    return this.clockGuard.selfOff();
   }
 
   onLoss(listener: (loss: ClaimLoss) => void): () => void {
@@ -177,10 +121,9 @@ export class ClaimService {
    */
   claim(ids: readonly string[], ttlMs?: number | null): ClaimOutcome[] {
     const self = this.deps.self();
-    const wallNow = this.wallClock();
     const ttl = ttlMs === undefined ? this.opts.defaultTtlMs : ttlMs;
-    const expiresAtMs = ttl === null ? null : wallNow + ttl;
     const out: ClaimOutcome[] = [];
+    if (this.clockOff()) return ids.map((id) => ({ id, status: 'clock_skew' }));
     for (const id of ids) {
       const winner = this.store.get(id);
       if (winner !== undefined && winner.owner !== self.name) {
@@ -189,14 +132,19 @@ export class ClaimService {
       }
       const mine = this.ownRecord(id, self);
       const renewing = mine !== undefined && !mine.released;
+      // A new run of claims gets a fresh stamp: it sorts after every stamp this member has issued or
+      // seen, the release that ended the previous run (ours or another owner's) included.
+      const stamp = renewing ? { physicalMs: mine.claimedAtMs, logical: mine.claimedAtLogical } : this.clockGuard.hlc.now();
       const record: ClaimRecord = {
         id,
         owner: self.name,
         ownerLifeId: self.lifeId,
         ownerIncarnation: self.incarnation,
-        // A new run of claims must sort after the release that ended the previous one.
-        claimedAtMs: renewing ? mine.claimedAtMs : Math.max(wallNow, mine === undefined ? 0 : mine.claimedAtMs + 1),
-        expiresAtMs,
+        claimedAtMs: stamp.physicalMs,
+        claimedAtLogical: stamp.logical,
+        expiresAtMs: ttl === null ? null : this.clockGuard.hlc.peekMs() + ttl,
+        ttlMs: ttl,
+        fence: renewing ? mine.fence : packStamp(stamp),
         released: false,
       };
       if (validateClaimRecord(record) !== null) {
@@ -213,7 +161,7 @@ export class ClaimService {
         out.push({ id, status: 'owned_elsewhere', record: now });
         continue;
       }
-      this.queueAnnouncement(this.pendingClaims, record);
+      this.announcer.add(record);
       out.push({ id, status: renewing ? 'renewed' : 'claimed', record });
     }
     return out;
@@ -230,9 +178,9 @@ export class ClaimService {
     if (winner !== undefined && winner.owner !== self.name) return winner;
     if (winner !== undefined) {
       const ttl = this.opts.defaultTtlMs;
-      if (winner.expiresAtMs === null || ttl === null || winner.expiresAtMs - this.wallClock() > ttl / 2) return winner;
+      if (winner.expiresAtMs === null || ttl === null || winner.expiresAtMs - this.clockGuard.hlc.peekMs() > ttl / 2) return winner;
     }
-    if (!self.serving) return winner;
+    if (!self.serving || this.clockOff()) return winner;
     const [outcome] = this.claim([id]);
     return outcome !== undefined && 'record' in outcome ? outcome.record : this.store.get(id);
   }
@@ -260,20 +208,30 @@ export class ClaimService {
 
   // ---- announcements from peers -------------------------------------------------------------
 
-  /** AnnounceOwnership: merges the claims; answers the ones that lost, with their winners. */
-  receiveClaims(records: readonly ClaimRecord[]): { outcome: MergeOutcome; winners: ClaimRecord[] } {
+  /**
+   * AnnounceOwnership: merges the claims; answers the ones that lost, with their winners.
+   * All records are the announcer's (grpc.ts checks); `senderWallMs`: its wall clock as it sent
+   * (undefined from a peer that does not send it).
+   */
+  receiveClaims(records: readonly ClaimRecord[], senderWallMs?: number): { outcome: MergeOutcome; winners: ClaimRecord[] } {
     this.counters.announcementsReceived++;
+    this.sampleSender(records, senderWallMs);
     const outcome = this.store.merge(records);
     this.counters.recordsRejected += outcome.rejected.length;
     this.counters.conflicts += outcome.conflicts.length;
     const announced = new Set(records.map((r) => `${r.owner}\u0000${r.id}`));
-    const winners = outcome.conflicts.filter((c) => announced.has(`${c.loser.owner}\u0000${c.id}`)).map((c) => c.winner);
+    // A member whose clock is off asserts none of its claims: it gives them up below (checkLosses).
+    const self = this.clockOff() ? this.deps.self().name : null;
+    const winners = outcome.conflicts
+      .filter((c) => announced.has(`${c.loser.owner}\u0000${c.id}`) && c.winner.owner !== self)
+      .map((c) => c.winner);
     return { outcome, winners };
   }
 
   /** AnnounceExpiry: merges the releases. */
-  receiveReleases(records: readonly ClaimRecord[]): MergeOutcome {
+  receiveReleases(records: readonly ClaimRecord[], senderWallMs?: number): MergeOutcome {
     this.counters.expiryAnnouncementsReceived++;
+    this.sampleSender(records, senderWallMs);
     const outcome = this.store.merge(records);
     this.counters.recordsRejected += outcome.rejected.length;
     return outcome;
@@ -302,13 +260,28 @@ export class ClaimService {
       if (mine !== undefined && !mine.released) own.push(mine);
     }
     if (own.length === 0) return;
-    const peers = peer === undefined ? this.deps.peers() : [peer];
-    for (const chunk of chunks(own, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const p of peers) this.enqueue(() => this.sendClaims(p, self, chunk));
-    }
+    this.announcer.sendNow(peer === undefined ? this.deps.peers() : [peer], own);
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  private sampleSender(records: readonly ClaimRecord[], senderWallMs: number | undefined): void {
+    const owner = records[0]?.owner;
+    if (senderWallMs === undefined || owner === undefined) return;
+    this.clockGuard.sample(owner, senderWallMs);
+    if (this.clockGuard.peerOff(owner)) this.clockGuard.counters.skewedAnnouncements++;
+  }
+
+  /** Store hook: another member's claim is refused when its clock is off; releases are always taken. */
+  private admit(record: ClaimRecord): ClaimRejectReason | null {
+    if (record.owner === this.deps.self().name) return null;
+    const stamp = { physicalMs: record.claimedAtMs, logical: record.claimedAtLogical };
+    if (record.released) {
+      this.clockGuard.observeRelease(stamp);
+      return null;
+    }
+    return this.clockGuard.admitClaim(record.owner, stamp) ? null : 'clock-skew';
+  }
 
   private ownerStatus(record: ClaimRecord): OwnerStatus {
     const self = this.deps.self();
@@ -333,12 +306,12 @@ export class ClaimService {
     const self = this.deps.self();
     const release: ClaimRecord = { ...mine, ownerIncarnation: self.incarnation, released: true };
     this.writeOwn(release);
-    this.pendingClaims.delete(mine.id);
-    this.queueAnnouncement(this.pendingReleases, release);
+    this.announcer.add(release);
     if (reason === 'lost') this.counters.lost++;
     if (reason === 'expired') this.counters.expired++;
     if (!tellApp) return;
-    const loss: ClaimLoss = { id: mine.id, reason, owner: this.store.get(mine.id)?.owner ?? null };
+    const now = this.store.get(mine.id);
+    const loss: ClaimLoss = { id: mine.id, reason, owner: now?.owner ?? null, fence: now?.fence ?? mine.fence };
     for (const listener of this.lossListeners) {
       try {
         listener(loss);
@@ -379,112 +352,51 @@ export class ClaimService {
       if (winner !== undefined && winner.owner !== self.name) {
         this.deps.logger?.warn({ id, winner: winner.owner, winnerClaimedAtMs: winner.claimedAtMs, ourClaimedAtMs: mine.claimedAtMs }, 'claim lost to an earlier claim');
         this.releaseOwn(mine, 'lost');
+      } else if (this.clockOff() && this.store.recordsFor(id).some((r) => !r.released && r.owner !== self.name)) {
+        // Our stamp may be early only because our clock is behind: the peers, who refused our claim,
+        // count the other one. Giving ours up keeps one live owner.
+        this.deps.logger?.warn({ id }, 'claim given up: this member\'s clock is off and another member claimed the id');
+        this.releaseOwn(mine, 'lost');
+      } else {
+        this.refenceIfOvertaken(mine);
       }
     }
+  }
+
+  /**
+   * We won a race, but the loser's claim may carry a higher fencing token than ours (it claimed later,
+   * so its stamp is higher), and its app may have written with it meanwhile. Our token must end above
+   * every token another owner has used for the id, or the app would refuse the winner's writes.
+   */
+  private refenceIfOvertaken(mine: ClaimRecord): void {
+    let highest = -1n;
+    for (const r of this.store.recordsFor(mine.id)) if (r.owner !== mine.owner && r.fence > highest) highest = r.fence;
+    if (highest < mine.fence) return;
+    const fresh = packStamp(this.clockGuard.hlc.now());
+    const record: ClaimRecord = { ...mine, fence: fresh > highest ? fresh : highest + 1n };
+    this.counters.refenced++;
+    this.writeOwn(record);
+    this.announcer.add(record);
   }
 
   /** Expires this member's lapsed claims and forgets old releases and lapsed foreign claims. */
   sweep(): void {
     if (this.closed) return;
     const self = this.deps.self();
-    const wallNow = this.wallClock();
+    const now = this.clockGuard.hlc.peekMs();
     const lapsed: ClaimRecord[] = [];
     for (const id of this.store.liveIdsOf(self.name)) {
       const mine = this.ownRecord(id, self);
-      if (mine !== undefined && !mine.released && mine.expiresAtMs !== null && mine.expiresAtMs <= wallNow) lapsed.push(mine);
+      if (mine !== undefined && !mine.released && mine.expiresAtMs !== null && mine.expiresAtMs <= now) lapsed.push(mine);
     }
     for (const mine of lapsed) this.releaseOwn(mine, 'expired');
-    this.store.sweep(wallNow, this.opts.releaseRetentionMs, this.opts.foreignExpiryGraceMs, self.name);
-  }
-
-  private queueAnnouncement(pending: Map<string, ClaimRecord>, record: ClaimRecord): void {
-    pending.set(record.id, record);
-    if (this.pendingClaims.size + this.pendingReleases.size >= MAX_CLAIMS_PER_ANNOUNCEMENT) {
-      this.flush();
-      return;
-    }
-    if (this.flushTimer === null && !this.closed) {
-      this.flushTimer = setTimeout(() => this.flush(), this.opts.announceWindowMs);
-      this.flushTimer.unref();
-    }
-  }
-
-  /** Sends what is pending to every live peer now. */
-  flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.closed) return;
-    const claims = [...this.pendingClaims.values()];
-    const releases = [...this.pendingReleases.values()];
-    this.pendingClaims.clear();
-    this.pendingReleases.clear();
-    const peers = this.deps.peers();
-    if (peers.length === 0) return;
-    const self = this.deps.self();
-    for (const chunk of chunks(claims, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const peer of peers) this.enqueue(() => this.sendClaims(peer, self, chunk));
-    }
-    for (const chunk of chunks(releases, MAX_CLAIMS_PER_ANNOUNCEMENT)) {
-      for (const peer of peers) this.enqueue(() => this.sendReleases(peer, self, chunk));
-    }
-  }
-
-  /** Resolves once every queued announcement has been answered or has failed (tests, shutdown). */
-  async drained(): Promise<void> {
-    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  private async sendClaims(peer: Peer, self: Self, records: readonly ClaimRecord[]): Promise<void> {
-    this.counters.announcementsSent++;
-    try {
-      const ack = await this.deps.transport.announce(peer, self, records, this.opts.rpcTimeoutMs);
-      if (ack.winners.length > 0) this.learnWinners(ack.winners);
-    } catch (err) {
-      // The digest exchange repairs what a failed announcement left out.
-      this.counters.announcementsFailed++;
-      this.deps.logger?.debug({ peer: peer.name, err: err instanceof Error ? err.message : String(err) }, 'claim announcement failed');
-    }
-  }
-
-  private async sendReleases(peer: Peer, self: Self, records: readonly ClaimRecord[]): Promise<void> {
-    this.counters.expiryAnnouncementsSent++;
-    try {
-      await this.deps.transport.expire(peer, self, records, this.opts.rpcTimeoutMs);
-    } catch (err) {
-      this.counters.announcementsFailed++;
-      this.deps.logger?.debug({ peer: peer.name, err: err instanceof Error ? err.message : String(err) }, 'expiry announcement failed');
-    }
+    this.store.sweep(this.opts.releaseRetentionMs, this.opts.foreignExpiryGraceMs, self.name);
   }
 
   /** A peer said our claims lost: record its winners (the merge then releases ours). */
   private learnWinners(winners: readonly ClaimRecord[]): void {
     const outcome = this.store.merge(winners);
     this.counters.conflicts += outcome.conflicts.length;
-    this.reportConflicts(outcome.conflicts);
+    if (outcome.conflicts.length > 0) this.deps.logger?.debug({ conflicts: outcome.conflicts.length }, 'claim conflicts resolved');
   }
-
-  private reportConflicts(conflicts: readonly ClaimConflict[]): void {
-    if (conflicts.length === 0) return;
-    this.deps.logger?.debug({ conflicts: conflicts.length }, 'claim conflicts resolved');
-  }
-
-  private enqueue(task: () => Promise<void>): void {
-    this.queue.push(task);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.opts.announceConcurrency && this.queue.length > 0 && !this.closed) {
-      const task = this.queue.shift()!;
-      this.inFlight++;
-      void task().finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-}
-
-function* chunks<T>(items: readonly T[], size: number): Iterable<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

@@ -28,7 +28,9 @@ export interface ClaimStoreOptions {
   readonly limits: ClaimStoreLimits;
   /** Asked for every incoming record; default: every owner is 'live'. */
   readonly ownerStatus?: (record: ClaimRecord) => OwnerStatus;
-  /** Monotonic clock (ms) stamping when releases arrived; default performance.now. */
+  /** Asked for every incoming record that passed ownerStatus: a reason to refuse it, or null. */
+  readonly admit?: (record: ClaimRecord) => ClaimRejectReason | null;
+  /** Monotonic clock (ms) stamping when records arrived; default performance.now. */
   readonly clock?: () => number;
 }
 
@@ -43,13 +45,20 @@ export class ClaimStore implements ClaimStoreView {
   private readonly allByOwner = new Map<string, Set<string>>();
   /** Releases by slot, with the local time they arrived: they are forgotten after a retention. */
   private readonly releasedAt = new Map<ClaimRecord, number>();
+  /**
+   * Live claims with a TTL, with the local (monotonic) time they lapse: arrival + ttlMs. A claim is
+   * measured from its receipt, never by comparing its owner's clock with ours.
+   */
+  private readonly lapsesAt = new Map<ClaimRecord, number>();
   private records = 0;
   private readonly listeners = new Set<(change: ClaimChange) => void>();
   private readonly ownerStatus: (record: ClaimRecord) => OwnerStatus;
+  private readonly admit: (record: ClaimRecord) => ClaimRejectReason | null;
   private readonly clock: () => number;
 
   constructor(private readonly opts: ClaimStoreOptions) {
     this.ownerStatus = opts.ownerStatus ?? (() => 'live');
+    this.admit = opts.admit ?? (() => null);
     this.clock = opts.clock ?? (() => performance.now());
   }
 
@@ -98,6 +107,11 @@ export class ClaimStore implements ClaimStoreView {
         rejected.push({ record, reason: 'owner-gone' });
         continue;
       }
+      const refusal = this.admit(record);
+      if (refusal !== null) {
+        rejected.push({ record, reason: refusal });
+        continue;
+      }
       const result = this.put(record, now);
       if (result === 'limit') rejected.push({ record, reason: 'limit' });
       else if (result === 'unchanged') unchanged++;
@@ -133,17 +147,18 @@ export class ClaimStore implements ClaimStoreView {
   }
 
   /**
-   * Forgets releases older than `retentionMs` (local time of arrival) and other owners' live claims
-   * whose expiry passed `graceMs` ago (their AnnounceExpiry was lost). Returns the records removed.
+   * Forgets releases older than `retentionMs` and other owners' live claims that lapsed `graceMs` ago
+   * (their AnnounceExpiry was lost), both on this member's monotonic clock, from when the record
+   * arrived. Returns the records removed.
    */
-  sweep(wallNow: number, retentionMs: number, graceMs: number, self: string): ClaimRecord[] {
+  sweep(retentionMs: number, graceMs: number, self: string): ClaimRecord[] {
     const now = this.clock();
     const removed: ClaimRecord[] = [];
     for (const [record, at] of this.releasedAt) {
       if (now - at >= retentionMs) removed.push(record);
     }
-    for (const winner of this.winners.values()) {
-      if (winner.owner !== self && winner.expiresAtMs !== null && wallNow - winner.expiresAtMs >= graceMs) removed.push(winner);
+    for (const [record, at] of this.lapsesAt) {
+      if (record.owner !== self && now - at >= graceMs) removed.push(record);
     }
     for (const r of removed) this.remove(r);
     return removed;
@@ -205,6 +220,7 @@ export class ClaimStore implements ClaimStoreView {
     let ids = this.liveByOwner.get(record.owner);
     if (ids === undefined) this.liveByOwner.set(record.owner, (ids = new Set()));
     ids.add(record.id);
+    if (record.ttlMs !== null) this.lapsesAt.set(record, now + record.ttlMs);
   }
 
   private unindex(record: ClaimRecord): void {
@@ -212,6 +228,7 @@ export class ClaimStore implements ClaimStoreView {
       this.releasedAt.delete(record);
       return;
     }
+    this.lapsesAt.delete(record);
     const ids = this.liveByOwner.get(record.owner);
     if (ids === undefined) return;
     ids.delete(record.id);

@@ -5,7 +5,8 @@
 // Records of one pair are ordered by `compareSameSlot`; merging keeps the greater one, so merging is
 // commutative, associative and idempotent: any two stores that have seen the same records hold the
 // same records, whatever the order they arrived in. The owner of an id is then a function of its
-// records: among the live ones, the earliest claim (smallest claimedAtMs, then smallest owner name).
+// records: among the live ones, the earliest claim (smallest hybrid clock stamp, then smallest owner
+// name).
 
 /** Bounds, shared by HTTP, gRPC and the canonical encoding. */
 export const MAX_CLAIM_ID_BYTES = 255;
@@ -23,13 +24,33 @@ export interface ClaimRecord {
   /** The claimant's incarnation when it last claimed or renewed (informational; not an ordering key across lives). */
   readonly ownerIncarnation: number;
   /**
-   * Claimant's wall clock (Unix ms) at the FIRST claim of this id in this run of claims. Kept across
-   * renewals. "First claim wins" compares this value (then the owner name), so the winner of a race
-   * does not depend on which announcement a receiver heard first.
+   * Physical part (Unix ms) of the claimant's hybrid logical clock (hlc.ts) at the FIRST claim of this
+   * id in this run of claims. Kept across renewals. "First claim wins" compares this stamp
+   * (claimedAtMs, claimedAtLogical), then the owner name, so the winner of a race does not depend on
+   * which announcement a receiver heard first, and a member's clock can only sway it within the skew
+   * tolerance (members beyond it are refused as claimants).
    */
   readonly claimedAtMs: number;
-  /** Claimant's wall clock (Unix ms) when the claim lapses unless renewed; null = until released. */
+  /** Logical part (0..65535) of that hybrid clock stamp. */
+  readonly claimedAtLogical: number;
+  /**
+   * When the claim lapses unless renewed, on the claimant's hybrid clock (Unix ms); null = until
+   * released. Only the claimant compares it with a clock; receivers use `ttlMs`.
+   */
   readonly expiresAtMs: number | null;
+  /**
+   * The TTL of the latest claim or renewal (ms), null iff expiresAtMs is null. Receivers drop another
+   * owner's claim `ttlMs` (plus a grace) after it reached them, on their own monotonic clock, so that
+   * no two members' absolute clocks are ever compared.
+   */
+  readonly ttlMs: number | null;
+  /**
+   * Fencing token: grows with every new owner of the id (it is a hybrid clock stamp packed as
+   * physical * 65536 + logical, taken when this owner claimed, or when it won a conflict against a
+   * claim with a higher token). The app keeps the highest token it has seen per id and refuses writes
+   * carrying a lower one.
+   */
+  readonly fence: bigint;
   /** true: the claimant gave the id up (expiry, DELETE, lost a conflict). Kept a while so the release spreads. */
   readonly released: boolean;
 }
@@ -41,13 +62,16 @@ export function claimSlotKey(id: string, owner: string): string {
 
 /**
  * Order of two records of the SAME (id, owner) slot; > 0 when `a` supersedes `b`.
- * Later claim run first (a re-claim after a release starts a new run with a later claimedAtMs), then
- * a release beats the live claim of the same run, then a later expiry (renewal), then a higher
+ * Later claim run first (a re-claim after a release starts a new run with a later claim stamp), then
+ * a release beats the live claim of the same run, then a higher fence (a won conflict), then a later
+ * expiry (renewal), then a higher
  * incarnation, then the life id as a last deterministic tie-break.
  */
 export function compareSameSlot(a: ClaimRecord, b: ClaimRecord): number {
-  if (a.claimedAtMs !== b.claimedAtMs) return a.claimedAtMs < b.claimedAtMs ? -1 : 1;
+  const run = compareStamps(a, b);
+  if (run !== 0) return run;
   if (a.released !== b.released) return a.released ? 1 : -1;
+  if (a.fence !== b.fence) return a.fence < b.fence ? -1 : 1;
   const ea = a.expiresAtMs ?? Number.POSITIVE_INFINITY;
   const eb = b.expiresAtMs ?? Number.POSITIVE_INFINITY;
   if (ea !== eb) return ea < eb ? -1 : 1;
@@ -58,8 +82,16 @@ export function compareSameSlot(a: ClaimRecord, b: ClaimRecord): number {
 
 /** Precedence between live claims of DIFFERENT owners; < 0 when `a` wins ("first claim wins"). */
 export function compareClaimPrecedence(a: ClaimRecord, b: ClaimRecord): number {
-  if (a.claimedAtMs !== b.claimedAtMs) return a.claimedAtMs < b.claimedAtMs ? -1 : 1;
+  const stamps = compareStamps(a, b);
+  if (stamps !== 0) return stamps;
   if (a.owner !== b.owner) return a.owner < b.owner ? -1 : 1;
+  return 0;
+}
+
+/** Order of the claim stamps (claimedAtMs, claimedAtLogical) of two records. */
+function compareStamps(a: ClaimRecord, b: ClaimRecord): number {
+  if (a.claimedAtMs !== b.claimedAtMs) return a.claimedAtMs < b.claimedAtMs ? -1 : 1;
+  if (a.claimedAtLogical !== b.claimedAtLogical) return a.claimedAtLogical < b.claimedAtLogical ? -1 : 1;
   return 0;
 }
 
@@ -73,7 +105,8 @@ export interface ClaimConflict {
 export type ClaimRejectReason =
   | 'invalid' // failed validateClaimRecord
   | 'owner-gone' // owner (or that life of it) is dead, left or superseded in this member's view
-  | 'limit'; // the store is full (total or per-owner bound)
+  | 'limit' // the store is full (total or per-owner bound)
+  | 'clock-skew'; // the claimant's clock is off beyond the skew tolerance (claims only; releases are taken)
 
 export interface MergeOutcome {
   /** Records that changed the store (new slot, or superseded the slot's record). */

@@ -676,7 +676,13 @@ export class Agent implements AgentView {
   private rebuildTable(): void {
     const records = this.core.members();
     const owners: string[] = [];
-    for (const r of records) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    let live = 0;
+    for (const r of records) {
+      if (r.state !== 'alive' && r.state !== 'suspect') continue;
+      live++;
+      if (r.meta.serving) owners.push(r.name);
+    }
+    this.grpcClient.fitPeers(live);
     this.ownersWanted = owners.length;
     this.tables.request(owners);
     this.routeIndex = this.routeIndex.next(this.current, this.recordsByName());

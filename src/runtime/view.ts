@@ -37,6 +37,8 @@ export interface RouteAnswer {
   readonly version: string;
   /** true: `owner` is the member that claimed the key (docs/ownership.md), not the ring's owner. */
   readonly claimed?: boolean;
+  /** With `claimed` only: the claim's fencing token, a decimal string (docs/ownership.md). */
+  readonly fence?: string;
 }
 
 export interface TableView {
@@ -124,7 +126,15 @@ export type WatchEvent =
    * (a race or a healed partition), 'expired' (its TTL ran out), 'released' (DELETE /v1/claims/:id).
    * The app should deactivate the actor; `owner` is who owns the id now (null: nobody).
    */
-  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null };
+  | {
+      readonly type: 'claim';
+      readonly version: string;
+      readonly id: string;
+      readonly change: 'lost' | 'expired' | 'released';
+      readonly owner: string | null;
+      /** Fencing token (decimal) the app should now hold for the id: the new owner's, else the ended claim's. */
+      readonly fence: string;
+    };
 
 export interface HealthView {
   readonly ok: boolean;

@@ -109,7 +109,7 @@ export class DirectPeer implements DigestPeer {
 }
 
 export function claim(id: string, owner: string, claimedAtMs: number, released = false): ClaimRecord {
-  return { id, owner, ownerLifeId: `${owner}-life`, ownerIncarnation: 1, claimedAtMs, expiresAtMs: null, released };
+  return { id, owner, ownerLifeId: `${owner}-life`, ownerIncarnation: 1, claimedAtMs, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: BigInt(claimedAtMs) << 16n, released };
 }
 
 export function member(name: string, incarnation: number): MemberRecord {

@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Deliverer } from '../../src/apply/deliverer.js';
-import type { AppCallResult } from '../../src/apply/app-client.js';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { callApp, type AppCallResult, type AppDelivery } from '../../src/apply/app-client.js';
 import { Forwarder } from '../../src/apply/forwarder.js';
 import { DEFAULT_RETRY } from '../../src/apply/retry.js';
 import { applyError, failed, type ApplyCall } from '../../src/apply/types.js';
@@ -20,15 +22,19 @@ const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: 
 function deliverer(results: AppCallResult[], owner = 'me', handler: URL | null = new URL('http://127.0.0.1:1/x')) {
   const view = { name: 'me', route: owned(owner) };
   let calls = 0;
+  const deliveries: AppDelivery[] = [];
   const d = new Deliverer({
     view,
     handlerUrl: handler,
     timeoutMs: 1000,
     maxBodyBytes: 100,
     dedup: { maxEntries: 10, maxBytes: 10_000, ttlMs: 60_000, maxInFlight: 10 },
-    callApp: async () => results[Math.min(calls++, results.length - 1)]!,
+    callApp: async (_url, delivery) => {
+      deliveries.push(delivery);
+      return results[Math.min(calls++, results.length - 1)]!;
+    },
   });
-  return { d, view, calls: () => calls };
+  return { d, view, calls: () => calls, deliveries };
 }
 
 const answered: AppCallResult = { kind: 'answered', answer: { status: 200, body: Buffer.from('ok'), contentType: 'text/plain' } };
@@ -70,6 +76,20 @@ describe('Deliverer (the owner side)', () => {
     const again = await d.deliver(call('r'), '', 1000);
     assert.ok(again.ok && again.duplicate);
     assert.equal(calls(), 1);
+  });
+
+  test('a claimed key is delivered with its fencing token; a ring-owned key without one', async () => {
+    const { d, view, deliveries } = deliverer([answered]);
+    assert.ok((await d.deliver(call('ring'), '', 1000)).ok);
+    (view as { route: (k: string) => RouteAnswer }).route = (key) => ({ ...owned('me')(key), claimed: true, fence: '117964800000000001' });
+    assert.ok((await d.deliver(call('claimed'), '', 1000)).ok);
+    assert.deepEqual(
+      deliveries.map((x) => [x.requestId, x.fence]),
+      [
+        ['ring', undefined],
+        ['claimed', '117964800000000001'],
+      ],
+    );
   });
 
   test('no handler configured: no_app_handler, not retriable', async () => {
@@ -126,5 +146,29 @@ describe('Forwarder (the caller side)', () => {
     assert.ok(out.result.ok);
     assert.equal(out.path, 'forwarded');
     assert.equal(out.attempts, 2);
+  });
+});
+
+describe('callApp', () => {
+  test('the fencing token reaches the app as X-Swimring-Fence, and only when there is one', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      const v = req.headers['x-swimring-fence'];
+      seen.push(typeof v === 'string' ? v : undefined);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const addr = server.address();
+      const url = new URL(`http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/apply`);
+      const base = { key: 'cart-1', requestId: 'r1', origin: '', message: { body: Buffer.from('{}'), contentType: 'application/json' }, timeoutMs: 5000 };
+      assert.equal((await callApp(url, { ...base, fence: '117964800000000001' }, 1000)).kind, 'answered');
+      assert.equal((await callApp(url, base, 1000)).kind, 'answered');
+      assert.deepEqual(seen, ['117964800000000001', undefined]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -227,3 +227,46 @@ describe('control plane client: channel cache', () => {
     }
   });
 });
+
+describe('control plane client: a pool sized to the cluster', () => {
+  /** Addresses on loopback where nothing listens (each call fails fast: connection refused). */
+  async function closedAddresses(n: number): Promise<string[]> {
+    const servers = await Promise.all(
+      Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+        const s = createServer();
+        s.listen(0, '127.0.0.1', () => resolve(s));
+      })),
+    );
+    const addrs = servers.map((s) => {
+      const a = s.address();
+      return typeof a === 'object' && a !== null ? `127.0.0.1:${a.port}` : '';
+    });
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    return addrs;
+  }
+
+  test('fan-outs over 200 peers reuse one channel per peer once the pool fits the cluster', async () => {
+    const addrs = await closedAddresses(200);
+    const fitted = new ControlPlaneClient();
+    const fixed = new ControlPlaneClient();
+    fitted.fitPeers(addrs.length);
+    try {
+      assert.ok(fitted.channelLimit() >= 200);
+      for (let round = 0; round < 3; round++) {
+        // A fan-out walks every peer in the same order, 8 calls at a time, as the claim announcements do.
+        for (let i = 0; i < addrs.length; i += 8) {
+          const slice = addrs.slice(i, i + 8);
+          await Promise.allSettled(slice.map((a) => fitted.ping(a, 5000)));
+          await Promise.allSettled(slice.map((a) => fixed.ping(a, 5000)));
+        }
+      }
+      assert.equal(fitted.channelsOpened(), 200, 'one channel per peer, kept across rounds');
+      assert.equal(fixed.channelsOpened(), 600, 'the fixed 64-channel pool reopens a channel on every call');
+      fitted.fitPeers(3);
+      assert.equal(fitted.channelLimit(), 64, 'never below the configured pool size');
+    } finally {
+      fitted.close();
+      fixed.close();
+    }
+  });
+});

@@ -73,8 +73,8 @@ describe('gRPC WatchMembership', () => {
       { type: 'member', version: 'v', name: 'n', from: null, to: 'alive', incarnation: 3, reason: 'joined', serving: false },
       bigMoves(2),
       { type: 'moves', version: 'v', previousVersion: 'u', ownerMoves: 1, replicaMoves: 1, moves: [{ role: 'replica', from: null, to: 'b', count: 3, ranges: [[1, 1], [5, 6]] }] },
-      { type: 'claim', version: 'v', id: 'actor-1', change: 'lost', owner: 'b' },
-      { type: 'claim', version: 'v', id: 'actor-2', change: 'expired', owner: null },
+      { type: 'claim', version: 'v', id: 'actor-1', change: 'lost', owner: 'b', fence: '117964800000000001' },
+      { type: 'claim', version: 'v', id: 'actor-2', change: 'expired', owner: null, fence: '18446744073709551615' },
     ];
     const def = controlPlaneDefinition().WatchMembership;
     for (const e of events) {

@@ -1,7 +1,7 @@
 // Reading a compact batch answer (POST /v1/route?format=compact) back into full answers, as a client would.
 export interface CompactBatch {
   readonly version: string;
-  readonly routes: readonly { key: string; shard: number; owner: number | null; replicas: readonly number[]; claimed?: true }[];
+  readonly routes: readonly { key: string; shard: number; owner: number | null; replicas: readonly number[]; claimed?: true; fence?: string }[];
   readonly members: readonly unknown[];
 }
 
@@ -18,5 +18,6 @@ export function expandCompact(batch: CompactBatch): unknown[] {
     replicas: r.replicas.map(member),
     version: batch.version,
     ...(r.claimed === true ? { claimed: true } : {}),
+    ...(r.fence !== undefined ? { fence: r.fence } : {}),
   }));
 }

@@ -173,7 +173,7 @@ export class FakeClaims implements ClaimsView {
 
   claimedRoute(key: string): RouteAnswer | undefined {
     const held = this.held.get(key);
-    return held === undefined ? undefined : { ...this.ringRoute(key), owner: held.owner, claimed: true };
+    return held === undefined ? undefined : { ...this.ringRoute(key), owner: held.owner, claimed: true, fence: held.fence };
   }
 
   routeClaiming(key: string): RouteAnswer {
@@ -184,7 +184,8 @@ export class FakeClaims implements ClaimsView {
   private hold(id: string, ownerName: string, expiresAtMs: number | null): ClaimView {
     const previous = this.held.get(id);
     const owner = this.view.owners.find((o) => o.name === ownerName) ?? null;
-    const claim: ClaimView = { id, owner, ownerName, claimedAtMs: previous?.claimedAtMs ?? this.clock++, expiresAtMs };
+    const claimedAtMs = previous?.claimedAtMs ?? this.clock++;
+    const claim: ClaimView = { id, owner, ownerName, claimedAtMs, expiresAtMs, fence: String(claimedAtMs * 65536) };
     this.held.set(id, claim);
     return claim;
   }

@@ -14,6 +14,7 @@ interface ClaimBody {
   ownerName: string;
   claimedAtMs: number;
   expiresAtMs: number | null;
+  fence: string;
 }
 interface ClaimResults {
   version: string;
@@ -101,6 +102,12 @@ describe('ownership claims between real sidecars', { timeout: 150_000 }, () => {
       const [winnerAt, loserAt] = winner === a.name ? [claimedAt(ra), claimedAt(rb)] : [claimedAt(rb), claimedAt(ra)];
       assert.ok(winnerAt < loserAt || (winnerAt === loserAt && winner! < loser.name), 'the earlier claim wins');
       await waitFor('the loser counts a lost claim', 10_000, async () => metricValue(await loser.metrics(), 'swimring_claim_losses_total', 'reason="lost"') === 1);
+      // The winner's fencing token ends above the loser's, on every member's route answers.
+      const loserFence = BigInt((winner === a.name ? rb : ra).body.results[0]?.claim?.fence ?? '0');
+      await waitFor('one fence above the loser\'s on every member', 10_000, async () => {
+        const fences = await Promise.all(nodes.map(async (n) => (await n.json<RouteAnswer>('/v1/route/race-1')).body.fence));
+        return new Set(fences).size === 1 && fences[0] !== undefined && BigInt(fences[0]) > loserFence;
+      });
     } else {
       assert.ok(statuses.includes('owned_elsewhere'), `statuses ${statuses.join(',')}`);
     }
@@ -166,6 +173,25 @@ describe('ownership claims between real sidecars', { timeout: 150_000 }, () => {
     const notMine = await nodes[0]!.json<{ error: { code: string } }>('/v1/claims/touch-1', { method: 'DELETE' });
     assert.equal(notMine.status, 409);
     assert.equal(notMine.body.error.code, 'claimed_elsewhere');
+  });
+
+  test('fencing tokens grow with each new owner of an id and reach every answer', async () => {
+    const first = await claim(nodes[2]!, ['fence-1'], null);
+    const f1 = BigInt(first.body.results[0]?.claim?.fence ?? '0');
+    assert.ok(f1 > 0n);
+    await agreedOwner(nodes, 'fence-1', (o) => o === 'node-2');
+    const route = await nodes[0]!.json<RouteAnswer>('/v1/route/fence-1');
+    assert.equal(route.body.fence, f1.toString());
+    assert.equal((await nodes[0]!.json<RouteAnswer>('/v1/route/never-claimed')).body.fence, undefined);
+    assert.equal((await nodes[2]!.json('/v1/claims/fence-1', { method: 'DELETE' })).status, 200);
+    await agreedOwner(nodes, 'fence-1', (o) => o === null);
+    const second = await claim(nodes[0]!, ['fence-1'], null);
+    assert.equal(second.body.results[0]?.status, 'claimed');
+    const f2 = BigInt(second.body.results[0]?.claim?.fence ?? '0');
+    assert.ok(f2 > f1, `the next owner's token ${f2} is above the previous owner's ${f1}`);
+    await agreedOwner(nodes, 'fence-1', (o) => o === 'node-0');
+    const seen = await nodes[2]!.json<ClaimBody>('/v1/claims/fence-1');
+    assert.equal(seen.body.fence, f2.toString());
   });
 
   test('claims of a member killed with SIGKILL are released on the others', async () => {

@@ -16,13 +16,15 @@ const options: ClaimOptions = {
   maxRecords: 5000,
   announceWindowMs: 5,
   announceConcurrency: 2,
+  announceQueuePerPeer: 64,
   releaseRetentionMs: 60_000,
   foreignExpiryGraceMs: 1000,
   rpcTimeoutMs: 1000,
+  maxClockSkewMs: 10_000,
 };
 
 function rec(id: string, owner = 'b', claimedAtMs = 10): ClaimRecord {
-  return { id, owner, ownerLifeId: 'LB', ownerIncarnation: 3, claimedAtMs, expiresAtMs: null, released: false };
+  return { id, owner, ownerLifeId: 'LB', ownerIncarnation: 3, claimedAtMs, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: BigInt(claimedAtMs) << 16n, released: false };
 }
 
 describe('ownership RPCs over gRPC', () => {
@@ -70,14 +72,16 @@ describe('ownership RPCs over gRPC', () => {
 
   test('an announcement is recorded; a losing one is answered with the winner', async () => {
     const transport = grpcClaimTransport(client);
-    const ack = await transport.announce(peer(), self, [rec('x'), rec('y')], 2000);
-    assert.deepEqual(ack, { accepted: true, winners: [] });
+    const ack = await transport.announce(peer(), self, [rec('x'), rec('y')], 2000, Date.now());
+    const { receiverWallMs, ...rest } = ack;
+    assert.deepEqual(rest, { accepted: true, winners: [] });
+    assert.ok(receiverWallMs !== undefined && Math.abs(receiverWallMs - Date.now()) < 60_000, 'the receiver sends its clock');
     assert.equal(service.store.get('x')?.owner, 'b');
     service.claim(['mine'], null);
-    const lost = await transport.announce(peer(), self, [rec('mine', 'b', Date.now() + 60_000)], 2000);
+    const lost = await transport.announce(peer(), self, [rec('mine', 'b', Date.now() + 5_000)], 2000, Date.now());
     assert.equal(lost.accepted, false);
     assert.equal(lost.winners[0]?.owner, 'a');
-    const released = await transport.expire(peer(), self, [{ ...rec('x'), released: true }], 2000);
+    const released = await transport.expire(peer(), self, [{ ...rec('x'), released: true }], 2000, Date.now());
     assert.equal(released.accepted, true);
     assert.equal(service.store.get('x'), undefined);
   });

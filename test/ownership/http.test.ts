@@ -50,7 +50,7 @@ describe('claims over HTTP', () => {
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/claims', payload: payload as object });
 
   test('POST /v1/claims claims, renews and reports ids held elsewhere', async () => {
-    view.claims.service.receiveClaims([{ id: 'theirs', owner: 'm2', ownerLifeId: 'L2', ownerIncarnation: 1, claimedAtMs: 1, expiresAtMs: null, released: false }]);
+    view.claims.service.receiveClaims([{ id: 'theirs', owner: 'm2', ownerLifeId: 'L2', ownerIncarnation: 1, claimedAtMs: 1, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: 1n << 16n, released: false }]);
     const res = await post({ ids: ['a', 'theirs'], ttl_ms: 60_000 });
     assert.equal(res.statusCode, 200);
     const body = res.json() as { results: { id: string; status: string; claim?: { ownerName: string } }[] };
@@ -81,8 +81,10 @@ describe('claims over HTTP', () => {
     const claimed = (await app.inject({ method: 'GET', url: '/v1/route/theirs' })).json() as RouteAnswer;
     assert.equal(claimed.claimed, true);
     assert.equal(claimed.owner?.name, 'm2');
+    assert.equal(claimed.fence, String(1n << 16n), 'the claim\'s fencing token, a decimal string');
     const plain = (await app.inject({ method: 'GET', url: '/v1/route/free' })).json() as RouteAnswer;
     assert.equal(plain.claimed, undefined);
+    assert.equal(plain.fence, undefined);
     const touched = (await app.inject({ method: 'GET', url: '/v1/route/free?claim=true' })).json() as RouteAnswer;
     assert.equal(touched.claimed, true);
     assert.equal(touched.owner?.name, 'm1');
@@ -93,6 +95,7 @@ describe('claims over HTTP', () => {
     assert.equal(compactRes.statusCode, 200);
     const compact = compactRes.json() as CompactBatch;
     assert.deepEqual(compact.routes.map((r) => r.claimed), [true, undefined]);
+    assert.deepEqual(compact.routes.map((r) => r.fence), [String(1n << 16n), undefined]);
     assert.deepEqual(expandCompact(compact), JSON.parse(JSON.stringify(batch.routes)));
     const claimingRes = await app.inject({ method: 'POST', url: '/v1/route?claim=true&format=compact', payload: { keys: ['touched-in-batch'] } });
     const claiming = claimingRes.json() as CompactBatch;
@@ -114,7 +117,9 @@ describe('claims over HTTP', () => {
 
   test('lookup, local listing and release', async () => {
     const one = await app.inject({ method: 'GET', url: '/v1/claims/a' });
-    assert.equal((one.json() as { ownerName: string }).ownerName, 'm1');
+    const held = one.json() as { ownerName: string; fence: string };
+    assert.equal(held.ownerName, 'm1');
+    assert.match(held.fence, /^[1-9][0-9]*$/);
     assert.equal((await app.inject({ method: 'GET', url: '/v1/claims/none' })).statusCode, 404);
     const page = (await app.inject({ method: 'GET', url: '/v1/claims/local?limit=1' })).json() as { ids: string[]; next_page_token: string };
     assert.deepEqual(page.ids, ['a']);
@@ -125,7 +130,7 @@ describe('claims over HTTP', () => {
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/theirs' })).statusCode, 409);
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/a' })).statusCode, 200);
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/claims/a' })).statusCode, 404);
-    assert.deepEqual(view.events.at(-1), { type: 'claim', version: 'v1', id: 'a', change: 'released', owner: null });
+    assert.deepEqual(view.events.at(-1), { type: 'claim', version: 'v1', id: 'a', change: 'released', owner: null, fence: held.fence });
   });
 
   test('a view without claims answers 501', async () => {

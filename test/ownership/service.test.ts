@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClaimService, type AnnounceAck, type ClaimOptions, type ClaimTransport, type Peer, type Self, type ClaimLoss } from '../../src/ownership/service.js';
+import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 
 const options: ClaimOptions = {
@@ -10,9 +11,11 @@ const options: ClaimOptions = {
   maxRecords: 1000,
   announceWindowMs: 5,
   announceConcurrency: 2,
+  announceQueuePerPeer: 64,
   releaseRetentionMs: 60_000,
   foreignExpiryGraceMs: 1000,
   rpcTimeoutMs: 1000,
+  maxClockSkewMs: 10_000,
 };
 
 interface Sent {
@@ -63,7 +66,20 @@ function setup(peers: Peer[] = [{ name: 'b', grpcAddr: 'b:1' }, { name: 'c', grp
 }
 
 function foreign(id: string, owner: string, claimedAtMs: number, extra: Partial<ClaimRecord> = {}): ClaimRecord {
-  return { id, owner, ownerLifeId: `L${owner}`, ownerIncarnation: 1, claimedAtMs, expiresAtMs: null, released: false, ...extra };
+  const expiresAtMs = extra.expiresAtMs ?? null;
+  return {
+    id,
+    owner,
+    ownerLifeId: `L${owner}`,
+    ownerIncarnation: 1,
+    claimedAtMs,
+    claimedAtLogical: 0,
+    expiresAtMs,
+    ttlMs: expiresAtMs === null ? null : Math.max(0, expiresAtMs - claimedAtMs),
+    fence: BigInt(claimedAtMs) << 16n,
+    released: false,
+    ...extra,
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -115,7 +131,7 @@ describe('ClaimService', () => {
     const { winners } = service.receiveClaims([foreign('x', 'b', 1)]);
     assert.deepEqual(winners, [], 'the announcer won: nothing to tell it');
     await tick();
-    assert.deepEqual(losses, [{ id: 'x', reason: 'lost', owner: 'b' }]);
+    assert.deepEqual(losses, [{ id: 'x', reason: 'lost', owner: 'b', fence: 1n << 16n }], 'the app is given the winner\'s fencing token');
     service.flush();
     await service.drained();
     const release = transport.sent.find((s) => s.kind === 'expire');
@@ -126,7 +142,7 @@ describe('ClaimService', () => {
   test('a later claim from a peer is answered with our winning record', () => {
     const { service } = setup();
     service.claim(['x'], null);
-    const { winners, outcome } = service.receiveClaims([foreign('x', 'b', 2_000_000)]);
+    const { winners, outcome } = service.receiveClaims([foreign('x', 'b', 1_005_000)]);
     assert.equal(winners[0]?.owner, 'a');
     assert.equal(outcome.conflicts.length, 1);
     assert.equal(service.store.get('x')?.owner, 'a');
@@ -153,7 +169,7 @@ describe('ClaimService', () => {
     assert.equal(losses.length, 0);
     advance(1);
     service.sweep();
-    assert.deepEqual(losses, [{ id: 'x', reason: 'expired', owner: null }]);
+    assert.deepEqual(losses, [{ id: 'x', reason: 'expired', owner: null, fence: 1_000_000n << 16n }], 'the token of the claim that ended');
     service.flush();
     await service.drained();
     assert.deepEqual(transport.sent.filter((s) => s.kind === 'expire').map((s) => s.peer), ['b', 'c']);
@@ -162,7 +178,7 @@ describe('ClaimService', () => {
 
   test('a peer echoing a claim of ours that we no longer hold gets it released again', async () => {
     const { service, transport } = setup();
-    service.receiveClaims([{ id: 'ghost', owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 7, claimedAtMs: 5, expiresAtMs: null, released: false }]);
+    service.receiveClaims([{ ...foreign('ghost', 'a', 5), ownerLifeId: 'LA', ownerIncarnation: 7 }]);
     await tick();
     assert.equal(service.store.get('ghost'), undefined);
     service.flush();
@@ -228,7 +244,7 @@ describe('partition heal between two members', () => {
     return { a: services['a']!, b: services['b']!, state, losses };
   }
 
-  const snapshot = (s: ClaimService) => [...s.store.entries()].map((r) => JSON.stringify(r)).sort();
+  const snapshot = (s: ClaimService) => [...s.store.entries()].map((r) => Buffer.from(encodeClaimRecord(r)).toString('hex')).sort();
 
   for (const repair of ['announcements', 'digest'] as const) {
     test(`both sides claimed one id: the earlier claim wins on both, the loser is told (${repair})`, async () => {
@@ -262,8 +278,16 @@ describe('partition heal between two members', () => {
       }
       assert.equal(a.store.get('cart')?.owner, 'b');
       assert.equal(b.store.get('cart')?.owner, 'b');
-      assert.deepEqual(losses['a'], [{ id: 'cart', reason: 'lost', owner: 'b' }]);
+      assert.deepEqual(losses['a']?.map(({ fence: _, ...l }) => l), [{ id: 'cart', reason: 'lost', owner: 'b' }]);
       assert.deepEqual(losses['b'], []);
+      // b won with the earlier stamp, so its token was below a's: it took one above a's.
+      const winner = b.store.get('cart')!;
+      const loser = a.store.recordsFor('cart').find((r) => r.owner === 'a')!;
+      assert.equal(loser.released, true);
+      assert.ok(winner.fence > loser.fence, `winner ${winner.fence} > loser ${loser.fence}`);
+      assert.ok(winner.fence > 1500n << 16n, 'not the token of its claim stamp any more');
+      assert.equal(b.counters.refenced, 1);
+      assert.equal(a.counters.refenced, 0);
       assert.deepEqual(snapshot(a), snapshot(b));
       assert.deepEqual(a.localIds(10, '').ids, []);
       assert.deepEqual(b.localIds(10, '').ids, ['cart']);

@@ -8,18 +8,38 @@ import type { ClaimRecord } from '../../src/ownership/types.js';
 const limits = { maxRecords: 10_000, maxClaimsPerOwner: 10_000 };
 
 function rec(partial: Partial<ClaimRecord> & Pick<ClaimRecord, 'id' | 'owner'>): ClaimRecord {
-  return { ownerLifeId: 'L1', ownerIncarnation: 1, claimedAtMs: 1000, expiresAtMs: null, released: false, ...partial };
+  const claimedAtMs = partial.claimedAtMs ?? 1000;
+  const expiresAtMs = partial.expiresAtMs ?? null;
+  return {
+    ownerLifeId: 'L1',
+    ownerIncarnation: 1,
+    claimedAtMs,
+    claimedAtLogical: 0,
+    expiresAtMs,
+    ttlMs: expiresAtMs === null ? null : Math.max(0, expiresAtMs - claimedAtMs),
+    fence: BigInt(Math.max(0, claimedAtMs)) << 16n,
+    released: false,
+    ...partial,
+  };
 }
 
-const recordArb: fc.Arbitrary<ClaimRecord> = fc.record({
-  id: fc.constantFrom('a', 'b', 'c'),
-  owner: fc.constantFrom('m1', 'm2', 'm3'),
-  ownerLifeId: fc.constantFrom('L1', 'L2'),
-  ownerIncarnation: fc.integer({ min: 1, max: 3 }),
-  claimedAtMs: fc.integer({ min: 1, max: 4 }),
-  expiresAtMs: fc.option(fc.integer({ min: 5, max: 7 }), { nil: null }),
-  released: fc.boolean(),
-});
+const recordArb: fc.Arbitrary<ClaimRecord> = fc
+  .record({
+    id: fc.constantFrom('a', 'b', 'c'),
+    owner: fc.constantFrom('m1', 'm2', 'm3'),
+    ownerLifeId: fc.constantFrom('L1', 'L2'),
+    ownerIncarnation: fc.integer({ min: 1, max: 3 }),
+    claimedAtMs: fc.integer({ min: 1, max: 4 }),
+    claimedAtLogical: fc.integer({ min: 0, max: 2 }),
+    expiresAtMs: fc.option(fc.integer({ min: 5, max: 7 }), { nil: null }),
+    refenced: fc.integer({ min: 0, max: 1 }),
+    released: fc.boolean(),
+  })
+  .map(({ refenced, ...r }) => ({
+    ...r,
+    ttlMs: r.expiresAtMs === null ? null : r.expiresAtMs - r.claimedAtMs,
+    fence: ((BigInt(r.claimedAtMs) << 16n) | BigInt(r.claimedAtLogical)) + BigInt(refenced) * 100n,
+  }));
 
 function snapshot(store: ClaimStore): string[] {
   return [...store.entries()].map((r) => Buffer.from(encodeClaimRecord(r)).toString('hex')).sort();
@@ -63,14 +83,16 @@ describe('ClaimStore.merge', () => {
     );
   });
 
-  test('the owner is always the earliest live claim (claimedAtMs, then name)', () => {
+  test('the owner is always the earliest live claim (hybrid clock stamp, then name)', () => {
     fc.assert(
       fc.property(fc.array(recordArb, { maxLength: 30 }), (records) => {
         const store = new ClaimStore({ limits });
         store.merge(records);
         for (const id of ['a', 'b', 'c']) {
           const live = store.recordsFor(id).filter((r) => !r.released);
-          const expected = [...live].sort((x, y) => x.claimedAtMs - y.claimedAtMs || (x.owner < y.owner ? -1 : 1))[0];
+          const expected = [...live].sort(
+            (x, y) => x.claimedAtMs - y.claimedAtMs || x.claimedAtLogical - y.claimedAtLogical || (x.owner < y.owner ? -1 : 1),
+          )[0];
           assert.equal(store.get(id), expected);
         }
       }),
@@ -155,13 +177,16 @@ describe('ClaimStore bounds and owners', () => {
     const store = new ClaimStore({ limits, clock: () => now });
     store.merge([
       rec({ id: 'r', owner: 'm1', released: true }),
-      rec({ id: 'f', owner: 'm2', expiresAtMs: 1000 }),
-      rec({ id: 's', owner: 'me', expiresAtMs: 1000 }),
+      rec({ id: 'f', owner: 'm2', expiresAtMs: 1500 }),
+      rec({ id: 's', owner: 'me', expiresAtMs: 1500 }),
     ]);
+    assert.equal(store.get('f')?.ttlMs, 500);
     now = 500;
-    assert.deepEqual(store.sweep(1500, 1000, 1000, 'me').map((r) => r.id), []);
-    now = 1000;
-    assert.deepEqual(store.sweep(2000, 1000, 1000, 'me').map((r) => r.id).sort(), ['f', 'r']);
+    assert.deepEqual(store.sweep(1000, 1000, 'me').map((r) => r.id), [], 'f lapsed 0 ms ago, r is 500 ms old');
+    now = 1499;
+    assert.deepEqual(store.sweep(1500, 1000, 'me').map((r) => r.id), []);
+    now = 1500;
+    assert.deepEqual(store.sweep(1500, 1000, 'me').map((r) => r.id).sort(), ['f', 'r']);
     assert.equal(store.get('s')?.owner, 'me');
   });
 

@@ -53,6 +53,11 @@ export const ErrorCode = {
    * A bug or an unexpected failure on the callee. Retriable with backoff.
    */
   ERROR_CODE_INTERNAL: 'ERROR_CODE_INTERNAL',
+  /**
+   * The claimant's clock is off from the callee's beyond the skew tolerance (--claim-max-clock-skew-ms):
+   * its claims are refused until its clock is fixed. Retriable then.
+   */
+  ERROR_CODE_CLOCK_SKEW: 'ERROR_CODE_CLOCK_SKEW',
 } as const;
 
 /**
@@ -118,6 +123,12 @@ export type ErrorCode =
    */
   | 'ERROR_CODE_INTERNAL'
   | 10
+  /**
+   * The claimant's clock is off from the callee's beyond the skew tolerance (--claim-max-clock-skew-ms):
+   * its claims are refused until its clock is fixed. Retriable then.
+   */
+  | 'ERROR_CODE_CLOCK_SKEW'
+  | 11
 
 /**
  * Machine-readable error codes (ErrorDetail.code). ONLY APPEND; never renumber.

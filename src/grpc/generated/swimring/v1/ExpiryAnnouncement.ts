@@ -30,6 +30,10 @@ export interface ExpiryAnnouncement {
    * OwnershipAnnouncement.claims). 1 to 1,024 of them.
    */
   'releases'?: (Buffer | Uint8Array | string)[];
+  /**
+   * As OwnershipAnnouncement.sent_at_ms.
+   */
+  'sentAtMs'?: (number | string | Long);
 }
 
 /**
@@ -58,4 +62,8 @@ export interface ExpiryAnnouncement__Output {
    * OwnershipAnnouncement.claims). 1 to 1,024 of them.
    */
   'releases': (Buffer)[];
+  /**
+   * As OwnershipAnnouncement.sent_at_ms.
+   */
+  'sentAtMs': (string);
 }

@@ -3,6 +3,7 @@
 
 import type { OwnershipConflict as _swimring_v1_OwnershipConflict, OwnershipConflict__Output as _swimring_v1_OwnershipConflict__Output } from '../../swimring/v1/OwnershipConflict.js';
 import type { ErrorDetail as _swimring_v1_ErrorDetail, ErrorDetail__Output as _swimring_v1_ErrorDetail__Output } from '../../swimring/v1/ErrorDetail.js';
+import type { Long } from '@grpc/proto-loader';
 
 /**
  * Answer to AnnounceOwnership and AnnounceExpiry.
@@ -20,6 +21,11 @@ export interface OwnershipAck {
    * Why not accepted; absent when accepted.
    */
   'error'?: (_swimring_v1_ErrorDetail | null);
+  /**
+   * The receiver's wall clock (Unix ms) when it answered, so the announcer can tell how far off the
+   * two clocks are. 0 (absent) from a member that predates the field.
+   */
+  'receiverWallMs'?: (number | string | Long);
 }
 
 /**
@@ -38,4 +44,9 @@ export interface OwnershipAck__Output {
    * Why not accepted; absent when accepted.
    */
   'error': (_swimring_v1_ErrorDetail__Output | null);
+  /**
+   * The receiver's wall clock (Unix ms) when it answered, so the announcer can tell how far off the
+   * two clocks are. 0 (absent) from a member that predates the field.
+   */
+  'receiverWallMs': (string);
 }

@@ -32,10 +32,15 @@ export interface OwnershipAnnouncement {
   'ownerLifeId'?: (string);
   /**
    * The claims (or renewals), each a ClaimRecord in the canonical encoding of
-   * src/ownership/canonical.ts (id, owner, life, incarnation, claimed-at, expiry, released flag).
-   * 1 to 1,024 of them, each at most 800 bytes.
+   * src/ownership/canonical.ts (id, owner, life, incarnation, hybrid clock claim stamp, fence,
+   * expiry and TTL, released flag). 1 to 1,024 of them, each at most 810 bytes.
    */
   'claims'?: (Buffer | Uint8Array | string)[];
+  /**
+   * The announcer's wall clock (Unix ms) as it sent this, so the receiver can tell how far off the two
+   * clocks are. 0 (absent) from a member that predates the field.
+   */
+  'sentAtMs'?: (number | string | Long);
 }
 
 /**
@@ -66,8 +71,13 @@ export interface OwnershipAnnouncement__Output {
   'ownerLifeId': (string);
   /**
    * The claims (or renewals), each a ClaimRecord in the canonical encoding of
-   * src/ownership/canonical.ts (id, owner, life, incarnation, claimed-at, expiry, released flag).
-   * 1 to 1,024 of them, each at most 800 bytes.
+   * src/ownership/canonical.ts (id, owner, life, incarnation, hybrid clock claim stamp, fence,
+   * expiry and TTL, released flag). 1 to 1,024 of them, each at most 810 bytes.
    */
   'claims': (Buffer)[];
+  /**
+   * The announcer's wall clock (Unix ms) as it sent this, so the receiver can tell how far off the two
+   * clocks are. 0 (absent) from a member that predates the field.
+   */
+  'sentAtMs': (string);
 }

@@ -1,0 +1,113 @@
+// The outgoing side of claims: this member's claims and releases wait for the announcement window,
+// then go into each peer's queue (propagation.ts) and out as AnnounceOwnership / AnnounceExpiry.
+// Each answer carries the peer's wall clock (sampled by the clock guard) and, for claims, the winners
+// the peer holds against ours.
+import type { Logger } from 'pino';
+import type { ClockGuard } from './hlc.js';
+import { Propagation } from './propagation.js';
+import type { ClaimCounters, ClaimOptions, ClaimTransport, Peer, Self } from './service.js';
+import type { ClaimRecord } from './types.js';
+
+/** Most claims or releases in one announcement (the receiver refuses more). */
+export const MAX_CLAIMS_PER_ANNOUNCEMENT = 1024;
+
+export interface AnnouncerDeps {
+  readonly self: () => Self;
+  readonly peers: () => readonly Peer[];
+  readonly transport: ClaimTransport;
+  readonly options: ClaimOptions;
+  readonly counters: ClaimCounters;
+  readonly clockGuard: ClockGuard;
+  readonly wallClock: () => number;
+  /** A peer holds earlier claims against some of ours. */
+  readonly onWinners: (winners: readonly ClaimRecord[]) => void;
+  readonly logger?: Logger | undefined;
+}
+
+export class Announcer {
+  /** One bounded queue per peer: a peer that hangs delays only itself. */
+  readonly propagation: Propagation;
+  /** Our own records waiting for the announcement window, by id (the newest wins). */
+  private readonly pending = new Map<string, ClaimRecord>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: AnnouncerDeps) {
+    this.propagation = new Propagation(
+      { concurrency: deps.options.announceConcurrency, maxPendingPerPeer: deps.options.announceQueuePerPeer, maxPerCall: MAX_CLAIMS_PER_ANNOUNCEMENT },
+      (peer, records) => this.sendBatch(peer, records),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.pending.clear();
+    this.propagation.close();
+  }
+
+  /** Queues one of our records for the next window. */
+  add(record: ClaimRecord): void {
+    this.pending.set(record.id, record);
+    if (this.pending.size >= MAX_CLAIMS_PER_ANNOUNCEMENT) {
+      this.flush();
+      return;
+    }
+    if (this.flushTimer === null && !this.closed) {
+      this.flushTimer = setTimeout(() => this.flush(), this.deps.options.announceWindowMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Sends records to `peers` at once, without waiting for the window (announceAll). */
+  sendNow(peers: readonly Peer[], records: readonly ClaimRecord[]): void {
+    this.propagation.enqueue(peers, records);
+  }
+
+  /** Sends what is pending to every live peer now. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.closed) return;
+    const records = [...this.pending.values()];
+    this.pending.clear();
+    const peers = this.deps.peers();
+    this.propagation.setPeers(peers);
+    this.deps.clockGuard.retain(new Set(peers.map((p) => p.name)));
+    this.propagation.enqueue(peers, records);
+  }
+
+  /** Resolves once every announcement a peer may be called with has been answered or has failed. */
+  async drained(): Promise<void> {
+    while (this.propagation.busy()) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** One call slot for `peer`: its claims, then its releases. */
+  private async sendBatch(peer: Peer, records: readonly ClaimRecord[]): Promise<void> {
+    const self = this.deps.self();
+    const claims = records.filter((r) => !r.released);
+    const releases = records.filter((r) => r.released);
+    if (claims.length > 0) await this.send(peer, self, claims, 'announce');
+    if (releases.length > 0) await this.send(peer, self, releases, 'expire');
+  }
+
+  private async send(peer: Peer, self: Self, records: readonly ClaimRecord[], kind: 'announce' | 'expire'): Promise<void> {
+    const { counters, transport, options } = this.deps;
+    if (kind === 'announce') counters.announcementsSent++;
+    else counters.expiryAnnouncementsSent++;
+    const sentAtMs = this.deps.wallClock();
+    try {
+      const ack = await transport[kind](peer, self, records, options.rpcTimeoutMs, sentAtMs);
+      if (ack.receiverWallMs !== undefined) {
+        // The peer read its clock somewhere between our send and its answer: compare with the midpoint.
+        this.deps.clockGuard.sample(peer.name, ack.receiverWallMs, Math.round((sentAtMs + this.deps.wallClock()) / 2));
+      }
+      if (ack.winners.length > 0) this.deps.onWinners(ack.winners);
+    } catch (err) {
+      // The digest exchange repairs what a failed announcement left out.
+      counters.announcementsFailed++;
+      this.deps.logger?.debug({ peer: peer.name, rpc: kind, err: err instanceof Error ? err.message : String(err) }, 'claim announcement failed');
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// The contract of ClaimService (service.ts): its options, what it needs from the agent (self, peers,
+// member status, transport, clocks), and what it answers.
+import type { Logger } from 'pino';
+import type { PropagationPeer } from './propagation.js';
+import type { OwnerStatus } from './store.js';
+import type { ClaimRecord } from './types.js';
+
+export interface ClaimOptions {
+  /** TTL of a claim made without one (first touch, POST without ttl_ms); null = until released. */
+  readonly defaultTtlMs: number | null;
+  /** Longest TTL accepted. */
+  readonly maxTtlMs: number;
+  /** Most live claims one member may hold (its own, and what it records of each peer). */
+  readonly maxClaimsPerMember: number;
+  /** Most records (claims and releases, every owner) this member keeps. */
+  readonly maxRecords: number;
+  /** Claims and releases made within this window go out as one announcement per peer. */
+  readonly announceWindowMs: number;
+  /** Announcement calls in flight at once, over all peers (each peer has at most one). */
+  readonly announceConcurrency: number;
+  /** Records waiting for one peer; beyond it the oldest is dropped (counted), the digest exchange repairs. */
+  readonly announceQueuePerPeer: number;
+  /** How long a release is remembered (so it outruns the claim it releases), local time. */
+  readonly releaseRetentionMs: number;
+  /** Another owner's claim is dropped this long after its TTL ran out (from its receipt) even without its AnnounceExpiry. */
+  readonly foreignExpiryGraceMs: number;
+  /**
+   * Most a member's clock may be off from the others': a claimant beyond it is refused, and a member
+   * that finds itself beyond it stops claiming.
+   */
+  readonly maxClockSkewMs: number;
+  readonly rpcTimeoutMs: number;
+}
+
+export interface Self {
+  readonly name: string;
+  readonly lifeId: string;
+  readonly incarnation: number;
+  /** App ready and not leaving: only then does this member take new claims. */
+  readonly serving: boolean;
+}
+
+export type Peer = PropagationPeer;
+
+/** What a peer answered to an announcement: the claims it attributes to someone else, and its clock. */
+export interface AnnounceAck {
+  readonly accepted: boolean;
+  readonly winners: readonly ClaimRecord[];
+  /** The peer's wall clock (Unix ms) when it answered; undefined from a peer that does not send it. */
+  readonly receiverWallMs?: number;
+}
+
+export interface ClaimTransport {
+  /** `sentAtMs`: our wall clock as the announcement leaves, so the peer can tell how far off it is. */
+  announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck>;
+  expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck>;
+}
+
+export interface ClaimServiceDeps {
+  readonly self: () => Self;
+  /** Alive and suspect members other than this one, with their gRPC address; suspect ones are not called. */
+  readonly peers: () => readonly Peer[];
+  /** Whether records of that life of `owner` may be held (its membership record). */
+  readonly memberStatus: (record: ClaimRecord) => OwnerStatus;
+  readonly transport: ClaimTransport;
+  readonly options: ClaimOptions;
+  readonly logger?: Logger;
+  /** Wall clock (Unix ms): stamps claims. Default Date.now. */
+  readonly wallClock?: () => number;
+  /** Monotonic clock (ms). Default performance.now. */
+  readonly clock?: () => number;
+}
+
+/** A claim this member held and no longer holds, for the app (watch stream). */
+export interface ClaimLoss {
+  readonly id: string;
+  /** 'lost': another member's earlier claim won; 'expired': its TTL ran out; 'released': released here. */
+  readonly reason: 'lost' | 'expired' | 'released';
+  /** The owner now, null when unclaimed. */
+  readonly owner: string | null;
+  /**
+   * The fencing token the app should now hold for the id: the new owner's, or, when nobody owns it,
+   * the token of the claim that ended (writes carrying it or a lower one are stale either way).
+   */
+  readonly fence: bigint;
+}
+
+export type ClaimOutcome =
+  | { readonly id: string; readonly status: 'claimed' | 'renewed'; readonly record: ClaimRecord }
+  /** Another member holds it: its record. */
+  | { readonly id: string; readonly status: 'owned_elsewhere'; readonly record: ClaimRecord }
+  /**
+   * 'limit': this member holds its most claims; 'invalid': the id is not 1..255 UTF-8 bytes;
+   * 'clock_skew': this member's clock is off from most peers' beyond the tolerance.
+   */
+  | { readonly id: string; readonly status: 'limit' | 'invalid' | 'clock_skew' };
+
+export type ReleaseOutcome = 'released' | 'not_claimed' | { readonly ownedBy: ClaimRecord };
+
+export interface ClaimCounters {
+  announcementsSent: number;
+  announcementsFailed: number;
+  announcementsReceived: number;
+  expiryAnnouncementsSent: number;
+  expiryAnnouncementsReceived: number;
+  conflicts: number;
+  /** Conflicts this member won against a claim with a fencing token at or above its own: it took a higher one. */
+  refenced: number;
+  lost: number;
+  expired: number;
+  releasedOnDeparture: number;
+  recordsRejected: number;
+}

@@ -1,0 +1,163 @@
+// Claim announcements per peer: a hung peer delays only itself, its queue stays bounded (drop-oldest,
+// counted), pending records coalesce, suspect peers are skipped. The last test runs over real gRPC
+// on loopback, with a peer whose server accepts AnnounceOwnership and never answers.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ControlPlaneClient } from '../../src/grpc/client.js';
+import { controlPlaneDefinition } from '../../src/grpc/proto.js';
+import { startControlPlaneServer } from '../../src/grpc/server.js';
+import { grpcClaimTransport, ownershipExtraMethods } from '../../src/ownership/grpc.js';
+import { Propagation, type PropagationPeer } from '../../src/ownership/propagation.js';
+import { ClaimService, type ClaimOptions } from '../../src/ownership/service.js';
+import type { ClaimRecord } from '../../src/ownership/types.js';
+import { waitFor } from '../support/poll.js';
+
+function rec(id: string, expiresAtMs: number | null = null, released = false): ClaimRecord {
+  return { id, owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 1, claimedAtMs: 10, claimedAtLogical: 0, expiresAtMs, ttlMs: expiresAtMs, fence: 10n << 16n, released };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('Propagation (per-peer queues)', () => {
+  test('a peer that never answers does not delay the others; its queue stays bounded and drops are counted', async () => {
+    const delivered = new Map<string, string[]>();
+    const p = new Propagation({ concurrency: 2, maxPendingPerPeer: 5, maxPerCall: 3 }, (peer, records) => {
+      if (peer.name === 'hung') return new Promise<void>(() => undefined);
+      delivered.set(peer.name, [...(delivered.get(peer.name) ?? []), ...records.map((r) => r.id)]);
+      return new Promise<void>((r) => setImmediate(r));
+    });
+    const peers: PropagationPeer[] = [
+      { name: 'hung', grpcAddr: 'h:1' },
+      { name: 'b', grpcAddr: 'b:1' },
+    ];
+    for (let i = 0; i < 20; i++) {
+      p.enqueue(peers, [rec(`id${i}`)]);
+      await tick();
+    }
+    for (let i = 0; i < 10 && p.pendingFor('b') > 0; i++) await tick();
+    assert.deepEqual(delivered.get('b'), Array.from({ length: 20 }, (_, i) => `id${i}`), 'the healthy peer got every record, in order');
+    assert.equal(delivered.has('hung'), false);
+    // The hung peer took its first record into its (endless) call; 19 more queued behind a bound of 5.
+    assert.equal(p.pendingFor('hung'), 5);
+    assert.equal(p.counters.dropped, 14);
+  });
+
+  test('pending records coalesce by id: the newest record is sent once', async () => {
+    const sent: ClaimRecord[][] = [];
+    let release: () => void = () => undefined;
+    const p = new Propagation({ concurrency: 4, maxPendingPerPeer: 100, maxPerCall: 100 }, (_peer, records) => {
+      sent.push([...records]);
+      return new Promise<void>((r) => (release = r));
+    });
+    const peers = [{ name: 'b', grpcAddr: 'b:1' }];
+    p.enqueue(peers, [rec('first')]); // in flight
+    p.enqueue(peers, [rec('x', 100)]);
+    p.enqueue(peers, [rec('x', 200)]); // a renewal replaces it
+    p.enqueue(peers, [rec('x', 150)]); // older than what waits: ignored
+    p.enqueue(peers, [rec('x', 200, true)]); // the release replaces the renewal
+    assert.equal(p.pendingFor('b'), 1);
+    assert.equal(p.counters.coalesced, 2);
+    release();
+    await tick();
+    await tick();
+    assert.deepEqual(sent[1], [rec('x', 200, true)]);
+  });
+
+  test('a suspect peer is not called; its queue is kept and sent once it is alive', async () => {
+    const called: string[] = [];
+    const p = new Propagation({ concurrency: 4, maxPendingPerPeer: 10, maxPerCall: 10 }, (peer) => {
+      called.push(peer.name);
+      return Promise.resolve();
+    });
+    p.enqueue([{ name: 'b', grpcAddr: 'b:1', suspect: true }], [rec('x')]);
+    await tick();
+    assert.deepEqual(called, []);
+    assert.equal(p.pendingFor('b'), 1);
+    p.setPeers([{ name: 'b', grpcAddr: 'b:1' }]);
+    p.enqueue([{ name: 'b', grpcAddr: 'b:1' }], [rec('y')]);
+    await tick();
+    assert.deepEqual(called, ['b']);
+    assert.equal(p.pendingFor('b'), 0);
+    // A peer that leaves the view loses its queue, counted as dropped.
+    p.enqueue([{ name: 'c', grpcAddr: 'c:1', suspect: true }], [rec('z')]);
+    p.setPeers([]);
+    assert.equal(p.pendingFor('c'), 0);
+    assert.equal(p.counters.dropped, 1);
+  });
+});
+
+const options: ClaimOptions = {
+  defaultTtlMs: null,
+  maxTtlMs: 100_000,
+  maxClaimsPerMember: 1000,
+  maxRecords: 5000,
+  announceWindowMs: 1,
+  announceConcurrency: 2,
+  announceQueuePerPeer: 8,
+  releaseRetentionMs: 60_000,
+  foreignExpiryGraceMs: 1000,
+  rpcTimeoutMs: 600_000,
+  maxClockSkewMs: 10_000,
+};
+
+describe('claim propagation over gRPC with a hung peer', () => {
+  test('a healthy peer learns every claim while the hung peer\'s queue stays at its bound', async () => {
+    // The hung peer: a real gRPC server that takes AnnounceOwnership calls and never answers them.
+    const hungServer = new grpc.Server();
+    let hungCalls = 0;
+    hungServer.addService(controlPlaneDefinition(), {
+      AnnounceOwnership: () => {
+        hungCalls++;
+      },
+    });
+    const hungPort = await new Promise<number>((resolve, reject) =>
+      hungServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    const healthy = new ClaimService({
+      self: () => ({ name: 'b', lifeId: 'LB', incarnation: 1, serving: true }),
+      peers: () => [],
+      memberStatus: () => 'live',
+      transport: grpcClaimTransport(new ControlPlaneClient()),
+      options,
+    });
+    const healthyServer = await startControlPlaneServer({
+      bind: '127.0.0.1:0',
+      handlers: { negotiate: () => [], closing: () => undefined, ping: () => ({ name: 'b', members: 1, healthScore: 0, tableVersion: 'v' }) },
+      extraMethods: ownershipExtraMethods({ service: healthy, checkContext: () => undefined, tableVersion: () => 'v', defaultPageSize: 100, onReject: () => undefined }),
+    });
+    const client = new ControlPlaneClient({ sender: 'a' });
+    const peers = [
+      { name: 'hung', grpcAddr: `127.0.0.1:${hungPort}` },
+      { name: 'b', grpcAddr: `127.0.0.1:${healthyServer.port}` },
+    ];
+    const claimant = new ClaimService({
+      self: () => ({ name: 'a', lifeId: 'LA', incarnation: 1, serving: true }),
+      peers: () => peers,
+      memberStatus: () => 'live',
+      transport: grpcClaimTransport(client),
+      options,
+    });
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => `cart-${i}`);
+      for (const id of ids) {
+        assert.equal(claimant.claim([id])[0]?.status, 'claimed');
+        claimant.flush();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await waitFor('the healthy peer to know every claim', 20_000, async () => ids.every((id) => healthy.store.get(id)?.owner === 'a'));
+      await waitFor('the hung peer to hold a call', 20_000, async () => hungCalls === 1);
+      assert.equal(claimant.propagation.pendingFor('b'), 0);
+      assert.equal(claimant.propagation.pendingFor('hung'), options.announceQueuePerPeer, 'the hung peer\'s queue is at its bound');
+      // 40 claims: one rode the hung call, 8 wait, the rest were dropped (oldest first).
+      assert.equal(claimant.propagation.counters.dropped, 40 - 1 - options.announceQueuePerPeer);
+      assert.equal(claimant.counters.announcementsFailed, 0);
+    } finally {
+      claimant.close();
+      healthy.close();
+      client.close();
+      hungServer.forceShutdown();
+      await healthyServer.close();
+    }
+  });
+});
