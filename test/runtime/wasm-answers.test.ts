@@ -3,6 +3,9 @@
 // writing outside its room. Its answers through RouteIndex: test/runtime/answer-writers.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildTable } from '../../src/placement/index.js';
 import { memoryGeneration, wasm, wasmShardFor } from '../../src/placement/wasm.js';
 import { wasmAnswerWriter } from '../../src/runtime/answer-writer.js';
@@ -37,6 +40,27 @@ describe('wasm answers', () => {
     assert.ok(memoryGeneration > generation, 'the memory grew');
     assert.deepEqual(answers(index), before);
     assert.equal(others.length, 8);
+  });
+
+  test('the tail caches of collected indexes are released: the module memory does not grow with each new index', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const names = ['a', 'b', 'c'];
+    const table = buildTable(names, { shards: 1 << 20, replicas: 1 }); // 2 MB of tail ids per index
+    const records = recordsOf(names);
+    const expected = new RouteIndex(table, records, null).answerText('k');
+    const cycle = async (): Promise<void> => {
+      // As the agent does on every view change: a new index answers, the old one is dropped.
+      assert.equal(new RouteIndex(table, records, writer).answerText('k'), expected);
+      gc();
+      await tick(); // finalizers run after the collection, as tasks
+    };
+    for (let i = 0; i < 5; i++) await cycle(); // the memory reaches its working size
+    const before = module.memory.buffer.byteLength;
+    const indexes = 40;
+    for (let i = 0; i < indexes; i++) await cycle();
+    const grewMb = (module.memory.buffer.byteLength - before) / 2 ** 20;
+    assert.ok(grewMb < 16, `the module memory grew by ${grewMb} MB while ${indexes} indexes of 2 MB each came and went`);
   });
 
   test('hands back what it cannot write: a tail not cached, ids past the offsets, no room; writes nothing past its room', () => {
