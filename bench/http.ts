@@ -9,6 +9,9 @@
 // A third GET route answers a fixed body as large as a real answer, to tell response size from work.
 // The AgentView answers routes with the runtime's own RouteIndex (XXH64 + jump hash, pre-encoded
 // per-shard answers) over a buildTable of 10 members at the default shard count.
+// The server's lookup and answer writer are the agent's (src/placement/fast-path.ts): the addon where the
+// build compiled it; SWIMRING_NATIVE=0 in this process's environment (the server inherits it) measures the
+// wasm module, as a package install runs; SWIMRING_NATIVE=0 SWIMRING_WASM=0 the JS code alone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { median } from './cluster/stats.js';
 
 // The server runs the built code (./shipped.ts says why).
 const { buildAppApi } = await shipped<typeof import('../src/http/index.js')>('http/index.js');
+const { fastPathDescription } = await shipped<typeof import('../src/placement/fast-path.js')>('placement/fast-path.js');
 const { createMetrics } = await shipped<typeof import('../src/metrics.js')>('metrics.js');
 const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS } = await shipped<typeof import('../src/placement/index.js')>('placement/index.js');
 const { tuneHeapForAgent } = await shipped<typeof import('../src/runtime/heap-tuning.js')>('runtime/heap-tuning.js');
@@ -298,7 +302,7 @@ async function drive(): Promise<void> {
   if (args.includes('--json')) console.log(JSON.stringify(results));
   else {
     const placement = pinned === null ? 'not pinned' : `server on CPU ${pinned.server}, autocannon on CPU ${pinned.client}`;
-    console.log(`placement: src/placement buildTable + shardOf; ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores (${placement}), 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${stealPercent === null ? '' : `, CPU time stolen by the host ${stealPercent.toFixed(1)}%`}`);
+    console.log(`placement: src/placement buildTable + shardOf (lookup: ${fastPathDescription()}); ${MEMBERS} members, ${DEFAULT_SHARDS} shards, ${DEFAULT_REPLICAS} replicas; ${cpus().length} cores (${placement}), 1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${stealPercent === null ? '' : `, CPU time stolen by the host ${stealPercent.toFixed(1)}%`}`);
     for (const l of lines) console.log(l);
   }
   if (args.includes('--check') && !allPass) process.exitCode = 1;

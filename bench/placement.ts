@@ -4,13 +4,19 @@
 //
 //   node --import tsx bench/placement.ts           full run (a few minutes on a busy 2-core machine)
 //   node --import tsx bench/placement.ts --quick   fewer repetitions and member sets
+//   node --import tsx bench/placement.ts --smoke   a few seconds: checks the bench runs, numbers mean nothing
 //   node --import tsx bench/placement.ts --json    also print every measurement as one JSON line
 //   node --import tsx bench/placement.ts --only lookups,rebuild   just those sections
-//     (sections: lookups, rebuild, balance, movement, bounded, shards)
+//     (sections: lookups, answers, rebuild, balance, movement, bounded, shards)
+//   SWIMRING_NATIVE=0 …                             tables without the addon (the wasm module, as an install)
+//
+// "lookups" and "answers" compare the fast paths side by side in one run: the C++ addon (where `npm run
+// build` compiled it), the WebAssembly module (wasm/swimring.wasm) and the JS code.
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { OwnershipTable, PlacementOptions } from '../src/placement/index.js';
+import { recordsOf } from '../test/runtime/member-records.js';
 import { shipped } from './shipped.js';
 
 // The built code (./shipped.ts says why).
@@ -19,7 +25,13 @@ const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, DEFAULT_VNODES, diffTables
 const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
 const { clearRingCache, lastRankPath } = await shipped<typeof import('../src/placement/ring-cache.js')>('placement/ring-cache.js');
 const { hashKeyInto, hashOut } = await shipped<typeof import('../src/placement/key-hash.js')>('placement/key-hash.js');
-const { nativeStatus } = await shipped<typeof import('../src/placement/native.js')>('placement/native.js');
+const { nativeStatus, nativeShardFor } = await shipped<typeof import('../src/placement/native.js')>('placement/native.js');
+const { wasmStatus, wasmShardFor } = await shipped<typeof import('../src/placement/wasm.js')>('placement/wasm.js');
+const { fastPathDescription } = await shipped<typeof import('../src/placement/fast-path.js')>('placement/fast-path.js');
+const { nativeAnswerWriter, wasmAnswerWriter } = await shipped<typeof import('../src/runtime/answer-writer.js')>('runtime/answer-writer.js');
+const { RouteIndex } = await shipped<typeof import('../src/runtime/route-index.js')>('runtime/route-index.js');
+const { serializeEncodedBatch } = await shipped<typeof import('../src/http/serialize.js')>('http/serialize.js');
+const { serializeCompactEncodedBatch } = await shipped<typeof import('../src/http/serialize-compact.js')>('http/serialize-compact.js');
 
 interface HashRingLike {
   get(key: string): string;
@@ -27,7 +39,8 @@ interface HashRingLike {
 const HashRing = createRequire(import.meta.url)('hashring') as new (servers: string[]) => HashRingLike;
 
 const args = new Set(process.argv.slice(2));
-const QUICK = args.has('--quick');
+const SMOKE = args.has('--smoke');
+const QUICK = args.has('--quick') || SMOKE;
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
 const wanted = (section: string): boolean => ONLY === null || ONLY.has(section);
@@ -105,6 +118,26 @@ function swimringJsPass(t: OwnershipTable, keys: readonly string[], from: number
   return acc;
 }
 
+/** One fast path's lookup (`shard`, bound to the table's shard count) and the table read. */
+function fastPathPass(t: OwnershipTable, shard: (key: string) => number, keys: readonly string[], from: number, to: number): number {
+  let acc = 0;
+  for (let i = from; i < to; i++) {
+    const s = shard(keys[i]!);
+    acc = (acc + s + (t.ownerOf(s) === null ? 1 : 0)) | 0;
+  }
+  return acc;
+}
+
+/** The fast paths loaded here, each bound to `shards`: the addon, the wasm module (either may be absent). */
+function fastPaths(shards: number): Record<string, (key: string) => number> {
+  const paths: Record<string, (key: string) => number> = {};
+  const addon = nativeShardFor(shards);
+  const module = wasmShardFor(shards);
+  if (addon !== null) paths['addon'] = addon;
+  if (module !== null) paths['wasm'] = module;
+  return paths;
+}
+
 /** The calibration baseline: 32-bit FNV-1a over the UTF-16 code units, jump, table read. */
 function fnvJumpPass(owners: readonly (string | null)[], shards: number, keys: readonly string[], from: number, to: number): number {
   let acc = 0;
@@ -174,8 +207,8 @@ async function collectionsDuring(run: () => number): Promise<number> {
 const LOOKUP_SHARDS = [DEFAULT_SHARDS, 65_536, 16_384];
 
 async function benchLookups(): Promise<void> {
-  const n = QUICK ? 200_000 : 1_000_000;
-  const rounds = QUICK ? 5 : 7;
+  const n = SMOKE ? 20_000 : QUICK ? 200_000 : 1_000_000;
+  const rounds = SMOKE ? 1 : QUICK ? 5 : 7;
   const chunks = 10;
   const members = podNames(50, 1);
   const tables = LOOKUP_SHARDS.map((shards) => buildTable(members, { ...defaults, shards }));
@@ -184,7 +217,7 @@ async function benchLookups(): Promise<void> {
   const ring = new HashRing(members);
   log(`## Lookups: ${fmt(n)} distinct keys, 50 members`);
   log('');
-  log(`Lookup path of OwnershipTable.shardOf here: ${nativeStatus.loaded ? `native addon (dist/native/, jump loop: ${nativeStatus.jumpLoop})` : `JS (${nativeStatus.reason})`}.`);
+  log(`Lookup path of OwnershipTable.shardOf here: ${fastPathDescription()}. Addon: ${nativeStatus.loaded ? `loaded (jump loop: ${nativeStatus.jumpLoop})` : nativeStatus.reason}; wasm: ${wasmStatus.loaded ? 'loaded' : wasmStatus.reason}.`);
   log('');
   log(
     `Every implementation runs over the same keys (after one full warm-up pass each), ${rounds} rounds, in ${chunks} ` +
@@ -201,6 +234,8 @@ async function benchLookups(): Promise<void> {
       runs[`swimring-${t.shards}`] = (from, to) => swimringPass(t, keys, from, to);
     });
     runs['swimring-js'] = (from, to) => swimringJsPass(table, keys, from, to);
+    const paths = fastPaths(table.shards);
+    for (const [path, shard] of Object.entries(paths)) runs[`path-${path}`] = (from, to) => fastPathPass(table, shard, keys, from, to);
     runs['fnv'] = (from, to) => fnvJumpPass(owners, table.shards, keys, from, to);
     if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);
     for (const run of Object.values(runs)) run(0, n); // warm up: optimized code, caches as in the rounds
@@ -215,7 +250,8 @@ async function benchLookups(): Promise<void> {
           `${fmt(ratio(name, 'fnv', 'cpuMs'), 2)} |`,
       );
     tables.forEach((tb, i) => row(`swimring-${tb.shards}`, `swimring: XXH64 + jump + table, ${fmt(tb.shards)} shards${i === 0 ? ' (default)' : ''}`));
-    row('swimring-js', `swimring, JS path only (no addon), ${fmt(table.shards)} shards`);
+    for (const path of Object.keys(paths)) row(`path-${path}`, `swimring, ${path} lookup, ${fmt(table.shards)} shards`);
+    row('swimring-js', `swimring, JS path only (no addon, no wasm), ${fmt(table.shards)} shards`);
     row('fnv', `FNV-1a + jump + table, ${fmt(table.shards)} shards (baseline)`);
     if (t['hashring']) row('hashring', 'npm hashring 3.2 (ketama, md5)');
     const main = `swimring-${table.shards}`;
@@ -226,7 +262,9 @@ async function benchLookups(): Promise<void> {
       swimringPerSecWall: rateWall(main),
       byShardsPerSecCpu: Object.fromEntries(tables.map((tb) => [tb.shards, rateCpu(`swimring-${tb.shards}`)])),
       jsPathPerSecCpu: rateCpu('swimring-js'),
+      byPathPerSecCpu: Object.fromEntries([...Object.keys(paths), 'js'].map((path) => [path, rateCpu(path === 'js' ? 'swimring-js' : `path-${path}`)])),
       nativeLoaded: nativeStatus.loaded,
+      wasmLoaded: wasmStatus.loaded,
       fnvJumpPerSecCpu: rateCpu('fnv'),
       hashringPerSecCpu: t['hashring'] ? rateCpu('hashring') : null,
       swimringGcs: gcs,
@@ -247,6 +285,67 @@ async function benchLookups(): Promise<void> {
   );
   log('');
   results['lookups'] = out;
+}
+
+// ---- answers ---------------------------------------------------------------------------------
+
+/**
+ * Batch answers (POST /v1/route, both layouts) and single answers (GET /v1/route/:key) as the server
+ * writes them, in process, by each answer writer: the addon's, the wasm module's, and the JS code alone.
+ * 10 members, default shards, 2 replicas; batches of 10,000 keys, every tail cached (a warm index).
+ */
+async function benchAnswers(): Promise<void> {
+  const batch = 10_000;
+  const batches = SMOKE ? 1 : QUICK ? 20 : 100;
+  const rounds = SMOKE ? 1 : QUICK ? 3 : 7;
+  const members = podNames(10, 3);
+  const table = buildTable(members, defaults);
+  const writers = { addon: nativeAnswerWriter, wasm: wasmAnswerWriter, js: null };
+  const indexes = Object.entries(writers)
+    .filter(([name, writer]) => name === 'js' || writer !== null)
+    .map(([name, writer]) => ({ name, index: new RouteIndex(table, recordsOf(members), writer) }));
+  log(`## Route answers in process: batches of ${fmt(batch)} keys and single answers, 10 members, ${fmt(table.shards)} shards`);
+  log('');
+  log(`Writers here: ${indexes.map((x) => x.name).join(', ')}. ${rounds} rounds of ${batches} batches per writer, taking turns; medians of the rounds (CPU time).`);
+  log('');
+  log('| keys | writer | compact batch keys/s | full batch keys/s | single answers/s |');
+  log('|---|---|---|---|---|');
+  const out: Record<string, unknown> = {};
+  for (const length of [16, 64]) {
+    const keys = makeKeys(batch * 4, length, 1000 + length);
+    const slices = Array.from({ length: 4 }, (_, i) => keys.slice(i * batch, (i + 1) * batch));
+    for (const { index } of indexes) for (const s of slices) (serializeCompactEncodedBatch(index, s), serializeEncodedBatch(index, s)); // warm: every tail cached
+    const work = {
+      compact: (index: (typeof indexes)[number]['index'], b: number) => serializeCompactEncodedBatch(index, slices[b % 4]!).body.length,
+      full: (index: (typeof indexes)[number]['index'], b: number) => serializeEncodedBatch(index, slices[b % 4]!).body.length,
+      text: (index: (typeof indexes)[number]['index'], b: number) => {
+        let acc = 0;
+        for (const key of slices[b % 4]!) acc += index.answerText(key).length;
+        return acc;
+      },
+    };
+    const rates: Record<string, Record<string, number[]>> = {};
+    for (let r = 0; r < rounds; r++) {
+      for (let w = 0; w < indexes.length; w++) {
+        const { name, index } = indexes[(w + r) % indexes.length]!;
+        for (const [kind, run] of Object.entries(work)) {
+          const c0 = cpuMs();
+          for (let b = 0; b < batches; b++) run(index, b);
+          ((rates[name] ??= {})[kind] ??= []).push((batches * batch * 1000) / (cpuMs() - c0));
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const byWriter: Record<string, unknown> = {};
+    for (const { name } of indexes) {
+      const m = (kind: string): number => median(rates[name]![kind]!);
+      log(`| ${length} B | ${name} | ${fmt(m('compact'))} | ${fmt(m('full'))} | ${fmt(m('text'))} |`);
+      byWriter[name] = { compactKeysPerSecCpu: m('compact'), fullKeysPerSecCpu: m('full'), singleAnswersPerSecCpu: m('text') };
+    }
+    out[`${length}B`] = byWriter;
+  }
+  log('');
+  results['answers'] = out;
 }
 
 // ---- rebuild ---------------------------------------------------------------------------------
@@ -429,6 +528,7 @@ async function main(): Promise<void> {
   log(`# Placement benchmark — node ${process.version}, ${cpus().length} x ${cpu}, load average ${loadBefore}${QUICK ? ' (quick)' : ''}`);
   log('');
   if (wanted('lookups')) await benchLookups();
+  if (wanted('answers')) await benchAnswers();
   if (wanted('rebuild')) benchRebuild();
   if (wanted('balance')) benchBalance();
   if (wanted('movement')) {

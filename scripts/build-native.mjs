@@ -1,6 +1,6 @@
 // Compiles the native lookup (src/placement/native/lookup.cc, answers.cc) into dist/native/, after tsc (npm run build).
-// Optional by design: without a C++ compiler or Node's headers the build says so and the agent uses the JS
-// lookup, which gives the same answers (test/placement/native.test.ts). Nothing is downloaded: the headers
+// Optional by design: without a C++ compiler or Node's headers the build says so and the agent uses the
+// WebAssembly lookup (src/placement/wasm.ts), which gives the same answers. Nothing is downloaded: the headers
 // are the ones installed with node (<prefix>/include/node). SWIMRING_NATIVE_BUILD=0 skips it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ const compiler = process.env.CXX || 'c++';
 
 function skip(reason) {
   rmSync(target, { force: true });
-  process.stderr.write(`build-native: ${reason}; the agent will use the JS lookup (same answers, slower)\n`);
+  process.stderr.write(`build-native: ${reason}; the agent will use the WebAssembly lookup (wasm/swimring.wasm; same answers)\n`);
 }
 
 if (process.env.SWIMRING_NATIVE_BUILD === '0') skip('SWIMRING_NATIVE_BUILD=0');

@@ -13,8 +13,8 @@ import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
 import { testClockOffset } from '../ownership/config.js';
-import { nativeStatus } from '../placement/native.js';
 import { registerOpsMetrics } from '../ops-metrics.js';
+import { fastPathDescription } from '../placement/fast-path.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -120,7 +120,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ops: `http://${listenAddr(ops)}`,
       profile: config.profile,
       seeds: config.seeds.length ? config.seeds.map((s) => formatHostPort(s)) : 'none (bootstrapping alone)',
-      lookup: nativeStatus.loaded ? `native (jump: ${nativeStatus.jumpLoop})` : `js (${nativeStatus.reason})`,
+      lookup: fastPathDescription(),
     },
     'swimring is running',
   );

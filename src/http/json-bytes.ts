@@ -99,7 +99,7 @@ export interface BatchCursor {
 }
 
 /**
- * Writes the answers of `keys` in `layout` at the cursor, separated by commas: runs of the encoder's native
+ * Writes the answers of `keys` in `layout` at the cursor, separated by commas: runs of the encoder's answer
  * writer (RouteEncoder.writeAnswerRun) where it has one, and `writeInJs` for each key it leaves (escapes,
  * tails not cached yet, a full buffer), or for every key without it. writeInJs(key, i) writes the comma
  * itself when i > 0 and moves the cursor.

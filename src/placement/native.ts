@@ -1,8 +1,8 @@
 // The native lookup (./native/lookup.cc, compiled by `npm run build` when a C++ compiler is there): XXH64 +
-// jump in one call, ~1.4x the JS path's lookups per second for 16-byte keys and ~3x for 64-byte keys
-// (bench/README.md, "Placement"). Optional: when dist/native/ has no addon, or it fails to load, or
-// SWIMRING_NATIVE=0, every lookup takes the JS path, which gives the same answers
-// (test/placement/native.test.ts checks both against the vectors and each other).
+// jump in one call, and the answer writer (./native/answers.cc). Optional: when dist/native/ has no addon
+// (an npm install ships none), or it fails to load, or SWIMRING_NATIVE=0, tables use the WebAssembly module
+// (./wasm.ts) or the JS path (./fast-path.ts chooses), which give the same answers
+// (test/placement/native.test.ts checks the addon against the vectors and the JS path).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -2,9 +2,9 @@
 // the runtime builds a new one on every membership change and diffs it against the old.
 import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
+import { FAST_MAX_KEY_UNITS, fastShardFor } from './fast-path.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
-import { NATIVE_MAX_KEY_UNITS, nativeShardFor } from './native.js';
 import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
@@ -43,8 +43,8 @@ export class PlacementTable implements OwnershipTable {
   /** replicaCount member indexes per shard, shard-major. */
   readonly replicaIndex: MemberIndexArray;
   readonly replicaCount: number;
-  /** The addon's lookup for this shard count, null without it (native.ts). */
-  private readonly nativeShard: ((key: string) => number) | null;
+  /** The fast lookup for this shard count (addon or wasm), null without one (fast-path.ts). */
+  private readonly fastShard: ((key: string) => number) | null;
 
   constructor(init: {
     version: string;
@@ -66,11 +66,11 @@ export class PlacementTable implements OwnershipTable {
     this.ownerIndex = init.ownerIndex;
     this.replicaIndex = init.replicaIndex;
     this.replicaCount = init.replicaCount;
-    this.nativeShard = nativeShardFor(init.shards);
+    this.fastShard = fastShardFor(init.shards);
   }
 
   shardOf(key: string): number {
-    if (this.nativeShard !== null && key.length <= NATIVE_MAX_KEY_UNITS) return this.nativeShard(key);
+    if (this.fastShard !== null && key.length <= FAST_MAX_KEY_UNITS) return this.fastShard(key);
     hashKeyInto(key);
     return jumpUnchecked(hashOut[0]!, hashOut[1]!, this.shards);
   }

@@ -9,8 +9,9 @@
 // pointer array for the garbage collector to walk, allocated only once something is routed).
 import type { MemberRecord } from '../core/types.js';
 import type { PlacementTable } from '../placement/index.js';
-import { nativeAnswers } from '../placement/native.js';
+import { answerWriter, jsTailStore, type AnswerWriter } from './answer-writer.js';
 import { jsonString, ownerJson, tailJson } from './route-json.js';
+import type { TailStore } from './tail-store.js';
 import type { AnswerLayout, RouteAnswer, RouteEncoder, RouteOwner } from './view.js';
 
 interface Tail {
@@ -19,12 +20,6 @@ interface Tail {
   readonly json: string;
   /** The compact layout's tail: member indexes instead of member objects, no version. */
   readonly compactJson: string;
-}
-
-/** A layout's cached tail bytes back to back in tail order: tail id i's run from offsets[i - 1] to offsets[i]. */
-interface TailArena {
-  bytes: Uint8Array;
-  offsets: Uint32Array;
 }
 
 /**
@@ -40,31 +35,27 @@ export class RouteIndex implements RouteEncoder {
   private readonly ownerJsons: readonly string[];
   private readonly versionJson: string;
   /**
-   * Per shard: 1 + index into `tails`, 0 when not encoded yet. 16 bits suffice (MAX_CACHED_TAILS), and
-   * half the bytes of an Int32Array keep more of this randomly read array in cache (512 KB at 2^18 shards).
+   * Per shard: 1 + index into `tails`, 0 when not encoded yet (16 bits suffice: MAX_CACHED_TAILS; half the
+   * bytes of an Int32Array keep more of this randomly read array in cache, 512 KB at 2^18 shards), and every
+   * cached tail's bytes per layout: a batch answer then costs one read of the ids and a copy from an arena
+   * (the compact one is small enough to stay in cache), instead of following a Tail object to its bytes.
+   * Where the answer writer reads them (./tail-store.ts); allocated on the first answer (an index nobody
+   * asks costs no 2-byte-per-shard array).
    */
-  private shardTails: Uint16Array | null = null;
+  private store: TailStore | null = null;
   private readonly tails: Tail[] = [];
   private readonly tailIds = new Map<number | string, number>();
-  /**
-   * Every cached tail's bytes, per layout. A batch answer then costs one read of shardTails and a copy from
-   * this arena (the compact one is small enough to stay in cache), instead of following a Tail object to
-   * its bytes; the native answer writer (src/placement/native/answers.cc) copies from it too.
-   */
-  private readonly arenas: Record<AnswerLayout, TailArena> = {
-    full: { bytes: new Uint8Array(4096), offsets: new Uint32Array(64) },
-    compact: { bytes: new Uint8Array(1024), offsets: new Uint32Array(64) },
-  };
-  /** tailOf's answers by tail id (the JS writer's path: without the addon, or for the keys it hands back). */
-  private readonly fullTailViews: Uint8Array[] = [];
   /** Where the last writeAnswerRun stopped writing. */
   runEnd = 0;
+  private readonly runCursor = { at: 0 };
   /** The last tail cachedTailId encoded, read only when it was not cached (id 0). */
   private uncachedTail: Tail | null = null;
 
+  /** `writer`: the answer writer of the tables' fast path unless a test picks one (null: JS only). */
   constructor(
     private readonly table: PlacementTable,
     records: ReadonlyMap<string, MemberRecord>,
+    private readonly writer: AnswerWriter | null = answerWriter,
   ) {
     this.owners = table.members.map((name) => toOwner(name, records.get(name)));
     this.ownerJsons = this.owners.map(ownerJson);
@@ -81,7 +72,7 @@ export class RouteIndex implements RouteEncoder {
       for (let m = 0; m < this.owners.length && same; m++) same = ownerJson(toOwner(table.members[m]!, records.get(table.members[m]!))) === this.ownerJsons[m];
       if (same) return this;
     }
-    return new RouteIndex(table, records);
+    return new RouteIndex(table, records, this.writer);
   }
 
   get version(): string {
@@ -101,22 +92,15 @@ export class RouteIndex implements RouteEncoder {
   tailOf(_key: string, shard: number): Uint8Array {
     const id = this.cachedTailId(shard);
     if (id === 0) return Buffer.from(this.uncachedTail!.json, 'utf8'); // past MAX_CACHED_TAILS
-    let view = this.fullTailViews[id];
-    if (view === undefined) {
-      // A view stays valid when the arena grows: growing copies into a new array and leaves this one as it is.
-      const { bytes, offsets } = this.arenas.full;
-      view = this.fullTailViews[id] = bytes.subarray(offsets[id - 1]!, offsets[id]!);
-    }
-    return view;
+    return this.tailStore().fullTail(id);
   }
 
   answerText(key: string): string {
-    if (nativeAnswers !== null) {
-      const { offsets, bytes } = this.arenas.full;
-      const text = nativeAnswers.answerText(key, this.tailIdsByShard(), offsets, bytes);
+    if (this.writer !== null) {
+      const text = this.writer.answerText(this.tailStore(), key);
       if (text !== undefined) return text;
     }
-    // Keys to escape, past the addon's bound, or a shard whose tail is not cached yet (cached now).
+    // Keys to escape, past the writer's bound, or a shard whose tail is not cached yet (cached now).
     const shard = this.table.shardOf(key);
     return `{"key":${jsonString(key)},"shard":${shard}${this.tailAt(shard).json}`;
   }
@@ -147,36 +131,24 @@ export class RouteIndex implements RouteEncoder {
       out.set(bytes, at);
       return at + bytes.length;
     }
-    const { bytes: arena, offsets } = this.arenas.compact;
+    const { bytes: arena, offsets } = this.tailStore().arena('compact');
     for (let i = offsets[id - 1]!, end = offsets[id]!; i < end; i++) out[at++] = arena[i]!;
     return at;
   }
 
   /**
-   * Writes the answers of keys[from], keys[from + 1], … in `layout` into `out` from `at` with the native
-   * writer, for as long as it can: returns the index of the first key it did not write (keys.length when
-   * it wrote them all; `from` without the addon) and leaves the end of what it wrote in runEnd. The caller
+   * Writes the answers of keys[from], keys[from + 1], … in `layout` into `out` from `at` with the answer
+   * writer (addon or wasm), for as long as it can: returns the index of the first key it did not write
+   * (keys.length when it wrote them all; `from` without a writer) and leaves the end of what it wrote in runEnd. The caller
    * writes that key in JS (it may be a key to escape, a shard whose tail is not cached yet, or `out` may be
    * full) and calls again from the next. Every answer but the batch's first (index 0) starts with a comma.
    */
   writeAnswerRun(layout: AnswerLayout, keys: readonly string[], from: number, out: Uint8Array, at: number): number {
     this.runEnd = at;
-    if (nativeAnswers === null || from >= keys.length) return from;
-    const ids = this.tailIdsByShard();
-    const arena = this.arenas[layout];
-    nativeAnswers.answersBegin(out, ids, arena.offsets, arena.bytes, from);
-    let i = from;
-    try {
-      for (; i < keys.length; i++) {
-        const end = nativeAnswers.answer(keys[i]!, at);
-        if (end < 0) break;
-        at = end;
-      }
-    } finally {
-      nativeAnswers.answersEnd();
-    }
-    this.runEnd = at;
-    return i;
+    if (this.writer === null || from >= keys.length) return from;
+    const next = this.writer.run(this.tailStore(), layout, keys, from, out, at, this.runCursor);
+    this.runEnd = this.runCursor.at;
+    return next;
   }
 
   /**
@@ -188,34 +160,22 @@ export class RouteIndex implements RouteEncoder {
     const id = ids[shard]!;
     if (id !== 0) return id;
     this.uncachedTail = this.encodeShard(ids, shard);
-    return ids[shard]!;
+    return this.tailIdsByShard()[shard]!; // ids may have moved (a WasmTailStore's memory grows)
   }
 
-  /** Appends the bytes of the tail just cached (id = this.tails.length) to each layout's arena. */
-  private keepTailBytes(tail: Tail): void {
-    const id = this.tails.length;
-    for (const [layout, json] of [
-      ['full', tail.json],
-      ['compact', tail.compactJson],
-    ] as const) {
-      const arena = this.arenas[layout];
-      const bytes = Buffer.from(json, 'utf8');
-      const start = arena.offsets[id - 1]!;
-      arena.bytes = grown(arena.bytes, start + bytes.length, (n) => new Uint8Array(n));
-      arena.offsets = grown(arena.offsets, id + 1, (n) => new Uint32Array(n));
-      arena.bytes.set(bytes, start);
-      arena.offsets[id] = start + bytes.length;
-    }
-  }
 
   private tailAt(shard: number): Tail {
     const id = this.cachedTailId(shard);
     return id > 0 ? this.tails[id - 1]! : this.uncachedTail!;
   }
 
-  /** shardTails, allocated on the first answer (an index nobody asks costs no 2-byte-per-shard array). */
+  private tailStore(): TailStore {
+    return (this.store ??= this.writer === null ? jsTailStore(this.table.shards) : this.writer.newStore(this.table.shards, this));
+  }
+
+  /** Tail id per shard: a view, taken again after anything that may move it (caching a tail). */
   private tailIdsByShard(): Uint16Array {
-    return (this.shardTails ??= new Uint16Array(this.table.shards));
+    return this.tailStore().ids();
   }
 
   private encodeShard(ids: Uint16Array, shard: number): Tail {
@@ -249,18 +209,11 @@ export class RouteIndex implements RouteEncoder {
     const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, compactJson };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
-    this.keepTailBytes(tail);
+    this.tailStore().append(this.tails.length, Buffer.from(json, 'utf8'), Buffer.from(compactJson, 'utf8'));
     this.tailIds.set(combo, this.tails.length);
-    ids[shard] = this.tails.length;
+    this.tailIdsByShard()[shard] = this.tails.length;
     return tail;
   }
-}
-
-function grown<T extends Uint8Array | Uint32Array>(array: T, need: number, make: (size: number) => T): T {
-  if (need <= array.length) return array;
-  const bigger = make(Math.max(need, array.length * 2));
-  bigger.set(array);
-  return bigger;
 }
 
 function toOwner(name: string, r: MemberRecord | undefined): RouteOwner {

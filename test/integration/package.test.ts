@@ -1,9 +1,11 @@
 // The package as a user gets it: `npm pack`, the tarball installed into an empty folder with
-// `npm install --omit=dev`, and `npx swimring agent` run from there. Catches files the agent reads at run
-// time that package.json's "files" leaves out (the OpenAPI document was one).
+// `npm install --omit=dev`, and `npx swimring agent` run from there, on a machine without a C++ compiler:
+// install and agent run with a PATH of node, npm, npx and sh alone. Catches files the agent reads at run
+// time that package.json's "files" leaves out (the OpenAPI document was one), and checks the agent runs
+// the shipped WebAssembly lookup (wasm/swimring.wasm), not the JS fallback, and no addon built elsewhere.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +16,19 @@ import { randomPortBase, waitFor } from './harness.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'swimring-pack-'));
 const installDir = join(work, 'app');
+const bareBin = join(work, 'bin');
+/** The user's environment: PATH holds node, npm, npx and sh, and no compiler. */
+const bareEnv = { ...process.env, PATH: bareBin };
 
-function npm(args: string[], cwd: string): string {
-  const res = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 240_000 });
+/** Where `tool` is on this process's PATH. */
+function which(tool: string): string {
+  const res = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  assert.equal(res.status, 0, `${tool} is not on PATH`);
+  return res.stdout.trim();
+}
+
+function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const res = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 240_000, env });
   assert.equal(res.status, 0, `npm ${args.join(' ')} failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
@@ -24,15 +36,28 @@ function npm(args: string[], cwd: string): string {
 before(() => {
   const packed = npm(['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop() ?? '';
   assert.match(packed, /^swimring-.*\.tgz$/, `npm pack named no tarball: ${packed}`);
-  spawnSync('mkdir', ['-p', installDir]);
+  mkdirSync(installDir, { recursive: true });
+  mkdirSync(bareBin);
+  symlinkSync(process.execPath, join(bareBin, 'node'));
+  for (const tool of ['npm', 'npx', 'sh']) symlinkSync(which(tool), join(bareBin, tool));
   writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'pack-check', private: true }));
   // --prefer-offline: the clean install before the tests filled npm's cache with the same dependencies.
-  npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed)], installDir);
+  npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed)], installDir, bareEnv);
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test('the installed tarball runs `npx swimring agent` and serves the API, the ops listener and the OpenAPI document', async (t) => {
+test('the user\'s PATH has no C++ compiler; the package ships the wasm module and no addon', () => {
+  const compilers = spawnSync('sh', ['-c', 'command -v cc c++ g++ gcc clang'], { encoding: 'utf8', env: bareEnv });
+  assert.notEqual(compilers.status, 0);
+  assert.equal(compilers.stdout.trim(), '', 'compilers found on the bare PATH');
+  const installed = join(installDir, 'node_modules', 'swimring');
+  assert.ok(existsSync(join(installed, 'wasm', 'swimring.wasm')), 'wasm/swimring.wasm is in the tarball');
+  assert.ok(existsSync(join(installed, 'dist', 'main.js')));
+  assert.ok(!existsSync(join(installed, 'dist', 'native')), 'an addon built for the packer\'s Node is not shipped');
+});
+
+test('the installed tarball runs `npx swimring agent` on the wasm lookup and serves the API, the ops listener and the OpenAPI document', async (t) => {
   const p = randomPortBase();
   const host = '127.0.0.9';
   // detached: npx runs the bin as its own child; the whole group we started is ended below, by its PID.
@@ -41,7 +66,7 @@ test('the installed tarball runs `npx swimring agent` and serves the API, the op
     ['--no', 'swimring', 'agent', '--name', 'packed-0',
       '--gossip-addr', `${host}:${p}`, '--grpc-addr', `${host}:${p + 1}`, '--http-addr', `${host}:${p + 2}`,
       '--ops-addr', `${host}:${p + 3}`, '--advertise-host', host, '--profile', 'local', '--shards', '1024'],
-    { cwd: installDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { cwd: installDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: bareEnv },
   );
   const logs: string[] = [];
   child.stdout.on('data', (c: Buffer) => logs.push(c.toString()));
@@ -59,6 +84,20 @@ test('the installed tarball runs `npx swimring agent` and serves the API, the op
     return res.status === 200 ? ((await res.json()) as { owner: { name: string } }) : undefined;
   }).catch((err: unknown) => assert.fail(`${String(err)}\n${logs.join('')}`));
   assert.equal(route.owner.name, 'packed-0');
+  const running = logs.join('').split('\n').find((line) => line.includes('swimring is running'));
+  assert.ok(running !== undefined, `no start-up line in:\n${logs.join('')}`);
+  assert.match((JSON.parse(running) as { lookup?: string }).lookup ?? '', /^wasm\b/, running);
+  // A batch too: answered by the wasm writer.
+  const batch = await fetch(`${api}/v1/route?format=compact`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keys: ['cart-42', 'user-7'] }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const batchText = await batch.text();
+  assert.equal(batch.status, 200, batchText);
+  const routes = (JSON.parse(batchText) as { routes: { key: string; shard: number }[] }).routes;
+  assert.deepEqual(routes.map((r) => r.key), ['cart-42', 'user-7']);
 
   const livez = await fetch(`${ops}/livez`, { signal: AbortSignal.timeout(5_000) });
   assert.equal(livez.status, 200, await livez.text());

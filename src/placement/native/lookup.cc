@@ -7,7 +7,7 @@
 // lookup. Why V8's API and not Node-API: Node-API's call and string copy cost ~130 ns of a ~300 ns lookup,
 // V8's ~70 (bench/README.md, "Placement"); with the bucket count bound (shardFor) ~60. V8's API changes
 // between Node versions, so the addon is built on the machine (or image stage) that runs it, against that
-// node's headers; a mismatch fails to load and the agent uses the JS path.
+// node's headers; a mismatch fails to load and the agent uses the WebAssembly module (src/placement/wasm.ts).
 #include <node.h>
 #include <v8.h>
 

@@ -1,0 +1,126 @@
+// The WebAssembly lookup (wasm/lookup.ts, shipped as wasm/swimring.wasm) gives the reference answers:
+// XXH64 against the BigInt reference on random keys of any UTF-16 (lone surrogates hash as U+FFFD, as
+// TextEncoder encodes them), jump against the paper's loop, the shared vectors and the placement vector
+// file. The module ships in the package, so it must load here: a missing or broken build fails this test.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
+import { jumpUnchecked, MAX_JUMP_BUCKETS } from '../../src/placement/jump.js';
+import { xxh64 } from '../../src/placement/xxh64-reference.js';
+import { buildTable } from '../../src/placement/index.js';
+import { wasmLookup, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
+import { fastPath, fastPathDescription } from '../../src/placement/fast-path.js';
+import { nativeStatus } from '../../src/placement/native.js';
+import { readSharedVectors } from './shared-vectors.js';
+
+const rawUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 400 });
+const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 80 });
+const anyKey = fc.oneof(rawUtf16, latin1, fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ maxLength: 100 }));
+const buckets = fc.oneof(fc.integer({ min: 1, max: 1 << 20 }), fc.integer({ min: 1, max: MAX_JUMP_BUCKETS }));
+
+const hex = (hi: number, lo: number): string => (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+const encoder = new TextEncoder();
+
+/** The oracle: BigInt XXH64 of TextEncoder's bytes, then the JS jump (itself checked against the vectors). */
+function referenceShard(key: string, n: number): number {
+  const h = xxh64(encoder.encode(key));
+  return jumpUnchecked(Number(h >> 32n), Number(h & 0xffffffffn), n);
+}
+
+interface PlacementVectors {
+  cases: { shards: number; routes: { key: string; xxh64: string; shard: number }[] }[];
+}
+
+describe('wasm lookup', () => {
+  test('loads (it ships in the package), unless switched off', () => {
+    if (process.env['SWIMRING_WASM'] === '0') {
+      assert.equal(wasmStatus.loaded, false);
+      return;
+    }
+    assert.equal(wasmStatus.loaded, true, JSON.stringify(wasmStatus));
+    const expected = nativeStatus.loaded ? 'native' : 'wasm';
+    assert.equal(fastPath, expected);
+    assert.match(fastPathDescription(), new RegExp(`^${expected}`));
+  });
+
+  const lookup = wasmLookup;
+  if (lookup === null) return;
+
+  test('matches every shared XXH64 and jump vector, and the placement vector file', () => {
+    for (const v of readSharedVectors<{ key: string; xxh64: string }>('xxh64.json')) {
+      const [hi, lo] = lookup.hash(v.key);
+      assert.equal(hex(hi, lo), v.xxh64, JSON.stringify(v.key));
+    }
+    for (const v of readSharedVectors<{ key: string; buckets: number; bucket: number }>('jump-hash.json')) {
+      const key = BigInt(v.key);
+      const [hi, lo] = [Number(key >> 32n), Number(key & 0xffffffffn)];
+      assert.equal(lookup.jump(hi, lo, v.buckets), v.bucket, `key ${v.key}, ${v.buckets} buckets`);
+      assert.equal(lookup.jumpReference(hi, lo, v.buckets), v.bucket, `key ${v.key}, ${v.buckets} buckets (paper's loop)`);
+    }
+    const file = JSON.parse(readFileSync(new URL('../vectors/placement.json', import.meta.url), 'utf8')) as PlacementVectors;
+    let routes = 0;
+    for (const c of file.cases) {
+      const shardFor = wasmShardFor(c.shards)!;
+      for (const r of c.routes) {
+        const [hi, lo] = lookup.hash(r.key);
+        assert.equal(hex(hi, lo), r.xxh64, JSON.stringify(r.key));
+        assert.equal(shardFor(r.key), r.shard, JSON.stringify(r.key));
+        routes++;
+      }
+    }
+    assert.ok(routes > 100, `${routes} routes checked`);
+  });
+
+  test('the jump loop it runs gives the paper\'s values for any 64-bit key and bucket count', () => {
+    const word = fc.integer({ min: 0, max: 0xffffffff });
+    fc.assert(
+      fc.property(word, word, buckets, (hi, lo, n) => {
+        assert.equal(lookup.jump(hi, lo, n), lookup.jumpReference(hi, lo, n));
+        assert.equal(lookup.jump(hi, lo, n), jumpUnchecked(hi, lo, n));
+      }),
+      { numRuns: 50_000 },
+    );
+  });
+
+  test('XXH64 of any key\'s UTF-8 bytes equals the reference: ASCII, Latin-1, emoji, lone surrogates, long keys', () => {
+    fc.assert(
+      fc.property(anyKey, (key) => {
+        const h = xxh64(encoder.encode(key));
+        assert.equal(hex(...lookup.hash(key)), h.toString(16).padStart(16, '0'), JSON.stringify(key));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const key of ['\ud800', 'a\udfffb', '\udbff\udfff', 'é'.repeat(24), 'x'.repeat(24) + '😀', '€'.repeat(5000)]) {
+      assert.equal(hex(...lookup.hash(key)), xxh64(encoder.encode(key)).toString(16).padStart(16, '0'), JSON.stringify(key));
+    }
+  });
+
+  test('shard and shardFor: the reference shard for any key and bucket count; tables use it for every key', () => {
+    fc.assert(
+      fc.property(anyKey, buckets, (key, n) => {
+        const expected = referenceShard(key, n);
+        assert.equal(lookup.shard(key, n), expected);
+        assert.equal(wasmShardFor(n)!(key), expected);
+        hashKeyInto(key); // the JS path agrees too
+        assert.equal(jumpUnchecked(hashOut[0]!, hashOut[1]!, n), expected);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(wasmShardFor(4096), wasmShardFor(4096));
+    assert.notEqual(wasmShardFor(4096), wasmShardFor(4097));
+    const table = buildTable(['a', 'b', 'c'], { shards: 4096, replicas: 1 });
+    for (const key of ['cart-42', 'x'.repeat(300), '€'.repeat(2000), '\ud800']) assert.equal(table.shardOf(key), referenceShard(key, 4096));
+  });
+
+  test('refuses what it cannot answer, with an error instead of a wrong shard', () => {
+    assert.throws(() => lookup.shard('k', 0), RangeError);
+    assert.throws(() => lookup.shard('k', 2 ** 31), RangeError);
+    assert.throws(() => lookup.shard('k', 1.5), RangeError);
+    assert.throws(() => wasmShardFor(0), RangeError);
+    assert.throws(() => (lookup.shard as (k: unknown, n: number) => number)(42, 8), TypeError);
+    assert.throws(() => lookup.jump(-1, 0, 8), TypeError);
+    assert.throws(() => lookup.jump(0, 2 ** 32, 8), TypeError);
+  });
+});
