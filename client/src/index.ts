@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RingTable, movesOf, shardOf } from './table.js';
-import type { ClaimEvent, CompactTableJson, MemberEvent, MemberView, MovesEvent, RouteAnswer, RouteOwner, StaleEvent, WatchEvent } from './types.js';
+import type { ClaimEvent, Claimant, CompactTableJson, MemberEvent, MemberView, MovesEvent, RouteAnswer, RouteOwner, StaleEvent, WatchEvent } from './types.js';
 import { WatchFollower, backoffMs } from './watch.js';
 
 export type * from './types.js';
@@ -66,9 +66,9 @@ export interface RingEvents {
 
 export class Ring extends EventEmitter<RingEvents> {
   private table: RingTable | null = null;
-  private claims = new Map<string, RouteOwner>();
+  private claims = new Map<string, Claimant>();
   /** Claim changes learnt while a table load was in flight (that table may predate them); null = unclaimed. */
-  private readonly claimsDuringLoad = new Map<string, RouteOwner | null>();
+  private readonly claimsDuringLoad = new Map<string, Claimant | null>();
   private memberList: readonly MemberView[] = [];
   private selfName: string | null = null;
   /** The newest table version the watch announced. */
@@ -142,7 +142,7 @@ export class Ring extends EventEmitter<RingEvents> {
     const shard = shardOf(key, t.shards);
     if (this.claims.size !== 0) {
       const claimant = this.claims.get(key);
-      if (claimant !== undefined) return { key, shard, owner: claimant, replicas: t.replicas(shard), version: t.version, claimed: true };
+      if (claimant !== undefined) return t.claimedAnswer(key, shard, claimant);
     }
     return t.ringAnswer(key, shard);
   }
@@ -150,7 +150,7 @@ export class Ring extends EventEmitter<RingEvents> {
   /** The owner's name without building an answer: null when nobody owns shards. */
   ownerName(key: string): string | null {
     const claimant = this.claims.size === 0 ? undefined : this.claims.get(key);
-    if (claimant !== undefined) return claimant.name;
+    if (claimant !== undefined) return claimant.owner.name;
     const t = this.installed();
     const i = t.ownerIndex[shardOf(key, t.shards)]!;
     return i < 0 ? null : t.members[i]!.name;
@@ -189,12 +189,14 @@ export class Ring extends EventEmitter<RingEvents> {
     const res = await this.request('/v1/claims', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`swimring-client: claim answered ${res.status}: ${text}`);
-    const answer = JSON.parse(text) as { results: { id: string; status: ClaimResult['status']; claim?: { owner: RouteOwner | null } }[] };
+    const answer = JSON.parse(text) as { results: { id: string; status: ClaimResult['status']; claim?: { owner: RouteOwner | null; fence?: string } }[] };
     return answer.results.map((r) => {
       const owner = r.claim?.owner ?? null;
-      if (owner !== null && (r.status === 'claimed' || r.status === 'renewed' || r.status === 'owned_elsewhere')) {
-        this.claims.set(r.id, owner);
-        if (this.loading) this.claimsDuringLoad.set(r.id, owner);
+      const fence = r.claim?.fence;
+      if (owner !== null && fence !== undefined && (r.status === 'claimed' || r.status === 'renewed' || r.status === 'owned_elsewhere')) {
+        const claimant: Claimant = { owner, fence };
+        this.claims.set(r.id, claimant);
+        if (this.loading) this.claimsDuringLoad.set(r.id, claimant);
       }
       return { id: r.id, status: r.status, owner };
     });
@@ -319,26 +321,31 @@ export class Ring extends EventEmitter<RingEvents> {
         else this.maybeFresh();
         return;
       case 'claim':
-        // With followClaims the `claims` event carries the new owner too.
-        if (!this.opts.followClaims) this.setClaim(e.id, e.owner);
+        // With followClaims the `claims` event carries the new owner and its fence too; without, a new
+        // owner's fence comes with a table load.
+        if (!this.opts.followClaims) {
+          if (e.owner === null) this.setClaim(e.id, null, null);
+          else void this.reload();
+        }
         this.emit('claimLost', e.id, e);
         return;
       case 'claims':
-        for (const c of e.changes) this.setClaim(c.id, c.owner);
+        for (const c of e.changes) this.setClaim(c.id, c.owner, c.fence);
         return;
     }
   }
 
-  /** Route answers for `id` name `owner` now (null: the ring's owner). */
-  private setClaim(id: string, owner: string | null): void {
-    let claimant: RouteOwner | null = null;
+  /** Route answers for `id` name `owner` with `fence` now (null: the ring's owner). */
+  private setClaim(id: string, owner: string | null, fence: string | null): void {
+    let claimant: Claimant | null = null;
     if (owner !== null) {
-      claimant = this.table?.members.find((m) => m.name === owner) ?? null;
+      const member = this.table?.members.find((m) => m.name === owner);
       // A claimant outside the table (not serving): its addresses come with the next load.
-      if (claimant === null) {
+      if (member === undefined || fence === null) {
         void this.reload();
         return;
       }
+      claimant = { owner: member, fence };
     }
     if (claimant === null) this.claims.delete(id);
     else this.claims.set(id, claimant);

@@ -4,7 +4,8 @@
 // count (docs/placement.md), then two typed-array reads.
 import { jumpUnchecked } from '../../src/placement/jump.js';
 import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
-import type { CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
+import { replicasBeside } from '../../src/placement/claimed-replicas.js';
+import type { Claimant, CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
 
 export const TABLE_FORMAT = 'swimring-table-v1';
 
@@ -34,8 +35,8 @@ export class RingTable {
   /** Owner's member index per shard, -1 when no member owns shards. */
   readonly ownerIndex: Int32Array;
   readonly replicaIndex: Int32Array;
-  /** Claimed id -> claimant, as the sidecar had them when this table was loaded. */
-  readonly claims: ReadonlyMap<string, RouteOwner>;
+  /** Claimed id -> claimant and fence, as the sidecar had them when this table was loaded. */
+  readonly claims: ReadonlyMap<string, Claimant>;
   /** Replica lists per shard, made on first use and shared by that shard's answers. */
   private readonly replicaLists: (readonly RouteOwner[] | undefined)[];
   private readonly noReplicas: readonly RouteOwner[] = Object.freeze([]);
@@ -62,11 +63,12 @@ export class RingTable {
         for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers) throw new Error('compact table: a member index out of range');
       }
     }
-    const claims = new Map<string, RouteOwner>();
-    for (const [id, member] of json.claims) {
+    const claims = new Map<string, Claimant>();
+    for (const [id, member, fence] of json.claims) {
       const owner = json.members[member];
       if (owner === undefined) throw new Error('compact table: a claim names no member');
-      claims.set(id, owner);
+      if (typeof fence !== 'string' || !/^\d{1,20}$/.test(fence)) throw new Error(`compact table: the claim of ${JSON.stringify(id)} has no fencing token`);
+      claims.set(id, { owner, fence });
     }
     this.claims = claims;
     this.replicaLists = new Array<readonly RouteOwner[] | undefined>(shards);
@@ -90,6 +92,11 @@ export class RingTable {
       this.replicaLists[shard] = list;
     }
     return list;
+  }
+
+  /** The answer for a key claimed by `c`: the claimant, the shard's ring members beside it as replicas, the fence. */
+  claimedAnswer(key: string, shard: number, c: Claimant): RouteAnswer {
+    return { key, shard, owner: c.owner, replicas: replicasBeside(c.owner, this.owner(shard), this.replicas(shard)), version: this.version, claimed: true, fence: c.fence };
   }
 
   /** The ring's answer (no claims). */

@@ -25,6 +25,14 @@ export interface RouteAnswer {
   readonly version: string;
   /** Present when the key is claimed: owner is the claimant. */
   readonly claimed?: true;
+  /** The claim's fencing token (a decimal string), with `claimed` (docs/ownership.md). */
+  readonly fence?: string;
+}
+
+/** Who route answers name for a claimed id, and the claim's fencing token they carry. */
+export interface Claimant {
+  readonly owner: RouteOwner;
+  readonly fence: string;
 }
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -73,9 +81,9 @@ export type WatchEvent =
       readonly replicaMoves: number;
       readonly moves: readonly ShardMoveGroup[];
     }
-  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null }
-  /** With ?claims=all: ids whose claimant route answers name changed; owner null = they follow the ring. */
-  | { readonly type: 'claims'; readonly version: string; readonly changes: readonly { readonly id: string; readonly owner: string | null }[] };
+  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null; readonly fence?: string }
+  /** With ?claims=all: ids whose claimant route answers name changed; owner and fence null = they follow the ring. */
+  | { readonly type: 'claims'; readonly version: string; readonly changes: readonly { readonly id: string; readonly owner: string | null; readonly fence: string | null }[] };
 
 export type MemberEvent = Extract<WatchEvent, { type: 'member' }>;
 export type ClaimEvent = Extract<WatchEvent, { type: 'claim' }>;
@@ -108,5 +116,6 @@ export interface CompactTableJson {
   readonly indexBytes: 1 | 2 | 4;
   readonly owners: string;
   readonly replicaIndexes: string;
-  readonly claims: readonly (readonly [string, number])[];
+  /** [id, index into members, fence] per claimed id. */
+  readonly claims: readonly (readonly [string, number, string])[];
 }

@@ -110,7 +110,7 @@ const compactTable = z
     indexBytes: z.union([z.literal(1), z.literal(2), z.literal(4)]).describe('bytes per member index in owners and replicaIndexes'),
     owners: z.string().describe('base64: per shard, its owner\'s index, little-endian unsigned, indexBytes each; "" when tableMembers is 0 (no shard has an owner)'),
     replicaIndexes: z.string().describe('base64: per shard, its replicas\' indexes in ranking order (replicas of them), shard-major, as owners'),
-    claims: z.array(z.tuple([z.string(), z.int().min(0)])).describe('[id, index into members] of every claimed id this member knows: route answers for it name that claimant'),
+    claims: z.array(z.tuple([z.string(), z.int().min(0), z.string()])).describe('[id, index into members, fence] of every claimed id this member knows: route answers for it name that claimant and carry that fencing token'),
   })
   .meta({ id: 'CompactTable' });
 const healthView = z.object({ ok: z.boolean(), reasons: z.array(z.string()).describe('why not ok; empty when ok') });

@@ -28,7 +28,7 @@ export function compactTableJson(t: CompactTableView): string {
   const empty = t.tableMembers === 0;
   const owners = empty ? '' : packIndexes(t.ownerIndex, t.shards, width);
   const replicas = empty ? '' : packIndexes(t.replicaIndex, t.shards * t.replicas, width);
-  const claims = t.claims.map(([id, member]) => `[${jsonString(id)},${member}]`).join(',');
+  const claims = t.claims.map(([id, member, fence]) => `[${jsonString(id)},${member},${jsonString(fence)}]`).join(',');
   return (
     `{"format":"swimring-table-v1","version":${jsonString(t.version)},"shards":${t.shards},"replicas":${t.replicas}` +
     `,"tableMembers":${t.tableMembers},"members":[${t.members.map(ownerJson).join(',')}]` +

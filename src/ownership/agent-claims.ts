@@ -7,6 +7,7 @@ import type { ControlPlaneClient } from '../grpc/client.js';
 import type { CallContext } from '../grpc/convert.js';
 import type { RejectReason } from '../grpc/errors.js';
 import type { ExtraMethods } from '../grpc/service.js';
+import { replicasBeside } from '../placement/claimed-replicas.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
 import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
@@ -166,14 +167,14 @@ export class AgentClaims implements ClaimsView {
     return this.withClaimant(a, winner);
   }
 
-  /** Every claimed id whose claimant route answers name now (it is in the view), with that claimant. */
-  *routedClaims(): Iterable<[string, RouteOwner]> {
+  /** Every claimed id whose claimant route answers name now (it is in the view), with that claimant and the claim's fence. */
+  *routedClaims(): Iterable<[string, RouteOwner, string]> {
     const store = this.service.store;
     if (store.claimCount() === 0) return;
     for (const record of store.entries()) {
       if (store.get(record.id) !== record) continue;
       const owner = this.owners.get(record.owner);
-      if (owner !== undefined) yield [record.id, owner];
+      if (owner !== undefined) yield [record.id, owner, record.fence.toString()];
     }
   }
 
@@ -199,7 +200,7 @@ export class AgentClaims implements ClaimsView {
       const winner = store.get(id);
       // Route answers name a claimant only while it is in the view (withClaimant).
       const owner = winner === undefined ? undefined : this.owners.get(winner.owner);
-      changes.push({ id, owner: owner?.name ?? null });
+      changes.push(owner === undefined || winner === undefined ? { id, owner: null, fence: null } : { id, owner: owner.name, fence: winner.fence.toString() });
     }
     this.changedIds.clear();
     for (const listener of this.ownerListeners) listener(changes);
@@ -228,7 +229,7 @@ export class AgentClaims implements ClaimsView {
     const owner = this.owners.get(winner.owner);
     // A claimant not (yet) in the view cannot be reached: the ring answers until it is.
     if (owner === undefined) return a;
-    return { key: a.key, shard: a.shard, owner, replicas: replicasBeside(owner, a), version: a.version, claimed: true, fence: winner.fence.toString() };
+    return { key: a.key, shard: a.shard, owner, replicas: replicasBeside(owner, a.owner, a.replicas), version: a.version, claimed: true, fence: winner.fence.toString() };
   }
 
   // ---- ClaimsView -----------------------------------------------------------------------------
@@ -283,16 +284,3 @@ export class AgentClaims implements ClaimsView {
   }
 }
 
-/**
- * The replicas of a claimed key: the ring's owner and replicas of its shard without the claimant, as many as
- * the ring names. Replicas are never the owner (docs/http.md); the ring's owner stays among them when a
- * claimant elsewhere took the key, since it holds the shard's other data.
- */
-function replicasBeside(claimant: RouteOwner, ring: RouteAnswer): readonly RouteOwner[] {
-  const out: RouteOwner[] = [];
-  for (const m of ring.owner === null ? ring.replicas : [ring.owner, ...ring.replicas]) {
-    if (out.length === ring.replicas.length) break;
-    if (m.name !== claimant.name) out.push(m);
-  }
-  return out;
-}

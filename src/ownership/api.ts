@@ -39,10 +39,14 @@ export interface LocalPage {
   readonly version: string;
 }
 
-/** An id whose route answers changed: `owner` is the claimant they name now, null when they follow the ring. */
+/**
+ * An id whose route answers changed: `owner` is the claimant they name now and `fence` the claim's fencing
+ * token they carry; both null when they follow the ring.
+ */
 export interface ClaimOwnerChange {
   readonly id: string;
   readonly owner: string | null;
+  readonly fence: string | null;
 }
 
 export interface ClaimsView {

@@ -5,18 +5,18 @@ import type { PlacementTable } from '../placement/index.js';
 import type { RouteIndex } from './route-index.js';
 import type { CompactTableView, RouteOwner } from './view.js';
 
-export function compactTableOf(table: PlacementTable, index: RouteIndex, claims: Iterable<[string, RouteOwner]>): CompactTableView {
+export function compactTableOf(table: PlacementTable, index: RouteIndex, claims: Iterable<[string, RouteOwner, string]>): CompactTableView {
   const members: RouteOwner[] = table.members.map((_, i) => index.owner(i));
   const byName = new Map<string, number>();
   members.forEach((m, i) => byName.set(m.name, i));
-  const claimed: [string, number][] = [];
-  for (const [id, owner] of claims) {
+  const claimed: [string, number, string][] = [];
+  for (const [id, owner, fence] of claims) {
     let at = byName.get(owner.name);
     if (at === undefined) {
       at = members.push(owner) - 1;
       byName.set(owner.name, at);
     }
-    claimed.push([id, at]);
+    claimed.push([id, at, fence]);
   }
   return {
     version: table.version,

@@ -69,7 +69,7 @@ export interface CompactTableView {
   /** `replicas` member indexes per shard, shard-major, in ranking order. */
   readonly replicaIndex: ArrayLike<number>;
   /** Claimed ids this member knows, each with its claimant's index in `members` (docs/ownership.md). */
-  readonly claims: readonly (readonly [id: string, member: number])[];
+  readonly claims: readonly (readonly [id: string, member: number, fence: string])[];
 }
 
 export interface ShardMoveView {

@@ -26,7 +26,7 @@ interface VectorCase {
 const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: '' }, serving: true });
 
 /** What the sidecar would serve for `table` (no claims), read back by the library. */
-export function ringTableOf(table: PlacementTable, claims: [string, number][] = []): RingTable {
+export function ringTableOf(table: PlacementTable, claims: [string, number, string][] = []): RingTable {
   const json = compactTableJson({
     version: table.version,
     shards: table.shards,
@@ -73,7 +73,8 @@ test('a table that is not the documented format, or is inconsistent, is refused'
   assert.throws(() => new RingTable({ ...good, format: 'other' }), /unknown format/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0]).toString('base64') }), /owners holds 3 bytes/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0, 2]).toString('base64') }), /out of range/);
-  assert.throws(() => new RingTable({ ...good, claims: [['x', 5]] }), /claim names no member/);
+  assert.throws(() => new RingTable({ ...good, claims: [['x', 5, '1']] }), /claim names no member/);
+  assert.throws(() => new RingTable({ ...good, claims: [['x', 1, 'not a number']] }), /no fencing token/);
 });
 
 test("movesOf: the owner shards and replica slots one member gained and lost, as ranges", () => {

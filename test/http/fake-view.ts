@@ -2,6 +2,7 @@
 // (the claim routes answer 501), unless FakeViewWithClaims.
 import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
 import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
+import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 
 export const SHARDS = 64;
 
@@ -111,7 +112,7 @@ export class FakeViewWithClaims extends FakeView {
 
   override compactTable(): CompactTableView {
     const t = super.compactTable();
-    const claims = [...this.claims.held.values()].map((c): [string, number] => [c.id, this.owners.findIndex((o) => o.name === c.ownerName)]);
+    const claims = [...this.claims.held.values()].map((c): [string, number, string] => [c.id, this.owners.findIndex((o) => o.name === c.ownerName), c.fence]);
     return { ...t, claims };
   }
 }
@@ -173,7 +174,9 @@ export class FakeClaims implements ClaimsView {
 
   claimedRoute(key: string): RouteAnswer | undefined {
     const held = this.held.get(key);
-    return held === undefined ? undefined : { ...this.ringRoute(key), owner: held.owner, claimed: true, fence: held.fence };
+    if (held === undefined || held.owner === null) return undefined;
+    const ring = this.ringRoute(key);
+    return { ...ring, owner: held.owner, replicas: replicasBeside(held.owner, ring.owner, ring.replicas), claimed: true, fence: held.fence };
   }
 
   routeClaiming(key: string): RouteAnswer {

@@ -24,8 +24,13 @@ test('the compact table answers like route() for every key, claims included', as
     for (let i = 0; i < 500; i++) {
       const key = i % 50 === 0 ? 'theirs' : `key-${i}`;
       const want = view.route(key);
-      const claimant = t.claims.get(key);
-      const got = { key, shard: want.shard, owner: claimant ?? t.owner(want.shard), replicas: t.replicas(want.shard), version: t.version, ...(claimant ? { claimed: true } : {}) };
+      const claim = t.claims.get(key);
+      const ringOwner = t.owner(want.shard);
+      const ringReplicas = t.replicas(want.shard);
+      // docs/http.md: a claimed key's replicas are the shard's ring owner and replicas without the claimant,
+      // as many as the ring names.
+      const replicas = claim === undefined ? ringReplicas : [ringOwner, ...ringReplicas].filter((m) => m !== null && m.name !== claim.owner.name).slice(0, ringReplicas.length);
+      const got = { key, shard: want.shard, owner: claim?.owner ?? ringOwner, replicas, version: t.version, ...(claim ? { claimed: true, fence: claim.fence } : {}) };
       assert.deepEqual(got, JSON.parse(JSON.stringify(want)));
     }
     assert.deepEqual([...t.claims.keys()].sort(), ['mine', 'theirs']);
@@ -46,7 +51,7 @@ function syntheticTable(tableMembers: number, shards: number, claimant: RouteOwn
     tableMembers,
     ownerIndex: Array.from({ length: shards }, (_, s) => (tableMembers === 0 ? -1 : pick(s, 0))),
     replicaIndex: Array.from({ length: shards * replicas }, (_, i) => pick(Math.floor(i / replicas), 1 + (i % replicas))),
-    claims: claimant ? [['pinned', tableMembers]] : [],
+    claims: claimant ? [['pinned', tableMembers, '65536']] : [],
   };
 }
 
@@ -61,7 +66,7 @@ test('index width follows the member count: 1, 2 and 4 bytes decode to the same 
       assert.deepEqual(t.owner(s), table.members[table.ownerIndex[s]!]);
       assert.deepEqual(t.replicas(s), [table.members[table.replicaIndex[2 * s]!], table.members[table.replicaIndex[2 * s + 1]!]]);
     }
-    assert.equal(t.claims.get('pinned')?.name, 'outsider');
+    assert.deepEqual([t.claims.get('pinned')?.owner.name, t.claims.get('pinned')?.fence], ['outsider', '65536']);
   }
 });
 

@@ -10,8 +10,8 @@ export interface DecodedTable {
   readonly shards: number;
   owner(shard: number): RouteOwner | null;
   replicas(shard: number): RouteOwner[];
-  /** Claimed id -> claimant. */
-  readonly claims: ReadonlyMap<string, RouteOwner>;
+  /** Claimed id -> claimant and the claim's fencing token. */
+  readonly claims: ReadonlyMap<string, { readonly owner: RouteOwner; readonly fence: string }>;
 }
 
 function indexes(b64: string, width: number): number[] {
@@ -30,6 +30,6 @@ export function decodeCompactTable(t: CompactTableJson): DecodedTable {
     shards: t.shards,
     owner: (shard) => (t.tableMembers === 0 ? null : t.members[owners[shard]!]!),
     replicas: (shard) => replicas.slice(shard * t.replicas, (shard + 1) * t.replicas).map((i) => t.members[i]!),
-    claims: new Map(t.claims.map(([id, i]) => [id, t.members[i]!])),
+    claims: new Map(t.claims.map(([id, i, fence]) => [id, { owner: t.members[i]!, fence }])),
   };
 }
