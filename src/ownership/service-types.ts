@@ -12,7 +12,12 @@ export interface ClaimOptions {
   readonly maxTtlMs: number;
   /** Most live claims one member may hold (its own, and what it records of each peer). */
   readonly maxClaimsPerMember: number;
-  /** Most records (claims and releases, every owner) this member keeps. */
+  /** Releases of one member kept at most; beyond, its oldest are forgotten early (compaction). */
+  readonly maxReleasesPerMember: number;
+  /**
+   * Ceiling on the records (claims and releases) kept of other members; below it the bound is the
+   * live member count times (maxClaimsPerMember + maxReleasesPerMember). This member's own are exempt.
+   */
   readonly maxRecords: number;
   /** Claims and releases made within this window go out as one announcement per peer. */
   readonly announceWindowMs: number;
@@ -93,7 +98,9 @@ export type ClaimOutcome =
    * 'limit': this member holds its most claims; 'invalid': the id is not 1..255 UTF-8 bytes;
    * 'clock_skew': this member's clock is off from most peers' beyond the tolerance.
    */
-  | { readonly id: string; readonly status: 'limit' | 'invalid' | 'clock_skew' };
+  | { readonly id: string; readonly status: 'invalid' | 'clock_skew' }
+  /** This member holds its most live claims: `message` says which bound. */
+  | { readonly id: string; readonly status: 'limit'; readonly message: string };
 
 export type ReleaseOutcome = 'released' | 'not_claimed' | { readonly ownedBy: ClaimRecord };
 

@@ -52,7 +52,12 @@ export class ClaimService {
     this.clock = deps.clock ?? (() => performance.now());
     this.clockGuard = new ClockGuard(wallClock, deps.options.maxClockSkewMs, () => deps.peers().length);
     this.store = new ClaimStore({
-      limits: { maxRecords: deps.options.maxRecords, maxClaimsPerOwner: deps.options.maxClaimsPerMember },
+      limits: {
+        maxRecords: this.scaledRecordLimit(deps.peers().length + 1),
+        maxClaimsPerOwner: deps.options.maxClaimsPerMember,
+        maxReleasesPerOwner: deps.options.maxReleasesPerMember,
+        self: () => deps.self().name,
+      },
       ownerStatus: (record) => this.ownerStatus(record),
       admit: (record) => this.admit(record),
       clock: this.clock,
@@ -100,6 +105,19 @@ export class ClaimService {
   /** Resolves once every announcement a peer may be called with has been answered or has failed (tests, shutdown). */
   async drained(): Promise<void> {
     await this.announcer.drained();
+  }
+
+  /**
+   * Scales the store to the cluster: each live member may hold its claims and releases up to the
+   * per-member bounds, so the records kept of others grow with the member count (up to maxRecords).
+   */
+  fitMembers(liveMembers: number): void {
+    this.store.setMaxRecords(this.scaledRecordLimit(liveMembers));
+  }
+
+  private scaledRecordLimit(liveMembers: number): number {
+    const perMember = this.opts.maxClaimsPerMember + this.opts.maxReleasesPerMember;
+    return Math.min(this.opts.maxRecords, Math.max(1, liveMembers) * perMember);
   }
 
   /** True when this member's clock is off from most peers' beyond the tolerance: it takes no claims then. */
@@ -152,8 +170,9 @@ export class ClaimService {
         continue;
       }
       const result = this.writeOwn(record);
-      if (result.rejected.length > 0) {
-        out.push({ id, status: 'limit' });
+      const refused = result.rejected[0];
+      if (refused !== undefined) {
+        out.push({ id, status: 'limit', message: refused.detail ?? 'claim limit reached' });
         continue;
       }
       const now = this.store.get(id);

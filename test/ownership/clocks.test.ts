@@ -5,20 +5,9 @@ import { describe, test } from 'node:test';
 import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import { HybridClock, MAX_LOGICAL, packStamp } from '../../src/ownership/hlc.js';
 import { ClaimService, type ClaimLoss, type ClaimOptions, type ClaimTransport } from '../../src/ownership/service.js';
+import { testClaimOptions } from './options.js';
 
-const options: ClaimOptions = {
-  defaultTtlMs: null,
-  maxTtlMs: 100_000,
-  maxClaimsPerMember: 100,
-  maxRecords: 1000,
-  announceWindowMs: 5,
-  announceConcurrency: 4,
-  announceQueuePerPeer: 64,
-  releaseRetentionMs: 60_000,
-  foreignExpiryGraceMs: 1000,
-  rpcTimeoutMs: 1000,
-  maxClockSkewMs: 10_000,
-};
+const options: ClaimOptions = testClaimOptions({ announceConcurrency: 4 });
 
 const tick = () => new Promise((r) => setImmediate(r));
 
