@@ -9,6 +9,8 @@
 // whose offset is beyond the tolerance is refused as a claimant, and when most peers are off from
 // this member, it is this member's clock that is wrong: it stops claiming.
 
+import type { ClaimRecord, ClaimRejectReason } from './types.js';
+
 /** Largest logical counter; one more carries into the physical part. */
 export const MAX_LOGICAL = 0xffff;
 
@@ -142,6 +144,23 @@ export class ClockGuard {
     }
     this.hlc.observe(stamp);
     return true;
+  }
+
+  /** Samples the clock an announcement of `owner` was sent at, counting it when that clock is off. */
+  sampleAnnouncement(owner: string | undefined, senderWallMs: number | undefined): void {
+    if (senderWallMs === undefined || owner === undefined) return;
+    this.sample(owner, senderWallMs);
+    if (this.peerOff(owner)) this.counters.skewedAnnouncements++;
+  }
+
+  /** Store hook for another member's record: its claim is refused when its clock is off; releases are always taken. */
+  admitRecord(record: ClaimRecord): ClaimRejectReason | null {
+    const stamp = { physicalMs: record.claimedAtMs, logical: record.claimedAtLogical };
+    if (record.released) {
+      this.observeRelease(stamp);
+      return null;
+    }
+    return this.admitClaim(record.owner, stamp) ? null : 'clock-skew';
   }
 
   /** A release is always taken (it only gives an id up); its stamp moves the clock unless far ahead. */

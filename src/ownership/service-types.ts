@@ -118,3 +118,28 @@ export interface ClaimCounters {
   releasedOnDeparture: number;
   recordsRejected: number;
 }
+
+export function newClaimCounters(): ClaimCounters {
+  return {
+    announcementsSent: 0,
+    announcementsFailed: 0,
+    announcementsReceived: 0,
+    expiryAnnouncementsSent: 0,
+    expiryAnnouncementsReceived: 0,
+    conflicts: 0,
+    refenced: 0,
+    lost: 0,
+    expired: 0,
+    releasedOnDeparture: 0,
+    recordsRejected: 0,
+  };
+}
+
+/**
+ * The records a member keeps of the others: each live member may hold its claims and releases up to
+ * the per-member bounds, so the bound grows with the member count, up to maxRecords.
+ */
+export function scaledRecordLimit(options: ClaimOptions, liveMembers: number): number {
+  const perMember = options.maxClaimsPerMember + options.maxReleasesPerMember;
+  return Math.min(options.maxRecords, Math.max(1, liveMembers) * perMember);
+}
