@@ -24,6 +24,11 @@ export function packStamp(stamp: HlcStamp): bigint {
   return (BigInt(stamp.physicalMs) << 16n) | BigInt(stamp.logical);
 }
 
+/** The stamp a fencing token was packed from. */
+export function unpackStamp(fence: bigint): HlcStamp {
+  return { physicalMs: Number(fence >> 16n), logical: Number(fence & 0xffffn) };
+}
+
 export class HybridClock {
   private physicalMs = 0;
   private logical = 0;
@@ -156,15 +161,15 @@ export class ClockGuard {
   /** Store hook for another member's record: its claim is refused when its clock is off; releases are always taken. */
   admitRecord(record: ClaimRecord): ClaimRejectReason | null {
     const stamp = { physicalMs: record.claimedAtMs, logical: record.claimedAtLogical };
-    if (record.released) {
-      this.observeRelease(stamp);
-      return null;
-    }
-    return this.admitClaim(record.owner, stamp) ? null : 'clock-skew';
+    if (!record.released && !this.admitClaim(record.owner, stamp)) return 'clock-skew';
+    if (record.released) this.observeNear(stamp);
+    // A won race gives the winner a token above its claim stamp: our next claim of the id must top it.
+    this.observeNear(unpackStamp(record.fence));
+    return null;
   }
 
-  /** A release is always taken (it only gives an id up); its stamp moves the clock unless far ahead. */
-  observeRelease(stamp: HlcStamp): void {
+  /** Moves the clock past `stamp` unless it is further ahead of our wall clock than the tolerance. */
+  observeNear(stamp: HlcStamp): void {
     if (stamp.physicalMs <= this.wall() + this.maxSkewMs) this.hlc.observe(stamp);
   }
 }

@@ -101,6 +101,20 @@ describe('claims with clocks that are off', () => {
     assert.equal(b.store.get('cart')?.owner, 'a');
   });
 
+  test('the next owner\'s token tops a token the previous owner took when it won a race', () => {
+    const { services } = cluster(['a', 'b']);
+    const a = services['a']!;
+    const wall = a.clockGuard.wallNow();
+    // b claimed 10 s ago and, winning a race, took a token 5 s ahead of a's clock (within the tolerance).
+    const bFence = packStamp({ physicalMs: wall + 5000, logical: 3 });
+    const b = { id: 'cart', owner: 'b', ownerLifeId: 'Lb', ownerIncarnation: 1, claimedAtMs: wall - 10_000, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: bFence, released: false };
+    a.receiveClaims([b]);
+    a.receiveReleases([{ ...b, released: true }]);
+    const [out] = a.claim(['cart']);
+    assert.ok(out?.status === 'claimed');
+    assert.ok(out.record.fence > bFence, `${out.record.fence} > ${bFence}`);
+  });
+
   for (const order of ['a first', 'b first'] as const) {
     test(`after a heal the first claim wins on every member, whatever the repair order (${order})`, async () => {
       const { services, state, settle, losses, all } = cluster(['a', 'b', 'c'], { a: -4000, b: 3000 });
