@@ -423,11 +423,17 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '100000',
     defaultDoc: '100000',
   },
+  claimMaxReleasesPerMember: {
+    group: 'Placement',
+    description: 'Most releases of one member kept (each for --claim-release-retention-ms); beyond it that member\'s oldest releases are forgotten early (swimring_claim_releases_compacted_total). Keep it equal on every member.',
+    default: '50000',
+    defaultDoc: '50000',
+  },
   claimMaxRecords: {
     group: 'Placement',
-    description: 'Most claim records (every owner, releases included) a member keeps; about 300 bytes each.',
-    default: '250000',
-    defaultDoc: '250000',
+    description: 'Ceiling on the claim records (claims and releases) a member keeps of other members, about 300 bytes each. Below it the bound grows with the cluster: live members x (--claim-max-per-member + --claim-max-releases-per-member). A member\'s own claims never count against it.',
+    default: '2000000',
+    defaultDoc: '2000000',
   },
   claimAnnounceWindowMs: {
     group: 'Placement',

@@ -109,6 +109,7 @@ export class AgentClaims implements ClaimsView {
     this.records = records;
     this.owners = owners;
     this.peers = peers;
+    this.service.fitMembers(peers.length + 1);
   }
 
   /** Claims of a member that died, left or restarted are released here. */
@@ -247,7 +248,11 @@ export class AgentClaims implements ClaimsView {
       };
     }
     const results: ClaimItemView[] = this.service.claim(ids, ttlMs).map((o) =>
-      'record' in o ? { id: o.id, status: o.status, claim: this.view(o.record) } : { id: o.id, status: o.status },
+      'record' in o
+        ? { id: o.id, status: o.status, claim: this.view(o.record) }
+        : o.status === 'limit'
+          ? { id: o.id, status: o.status, message: o.message }
+          : { id: o.id, status: o.status },
     );
     return { ok: true, version: this.deps.tableVersion(), results };
   }

@@ -21,6 +21,8 @@ export interface ClaimItemView {
   readonly status: ClaimItemStatus;
   /** Who holds the id after the call; absent for 'limit' and 'invalid'. */
   readonly claim?: ClaimView;
+  /** With 'limit': which bound was reached. */
+  readonly message?: string;
 }
 
 export type ClaimRequestResult =

@@ -215,7 +215,12 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: C
       retryAfterMs: 1000,
     };
   } else if (limit !== undefined) {
-    error = { code: 'ERROR_CODE_TOO_LARGE', message: `claim limit reached on this member (id ${JSON.stringify(limit.record.id)})`, retriable: false, field: 'claims' };
+    error = {
+      code: 'ERROR_CODE_TOO_LARGE',
+      message: `claim ${JSON.stringify(limit.record.id)} refused: ${limit.detail ?? 'claim limit reached on this member'}`,
+      retriable: false,
+      field: 'claims',
+    };
   } else if (gone !== undefined) {
     error = {
       code: 'ERROR_CODE_UNAVAILABLE',

@@ -9,6 +9,8 @@
 // whose offset is beyond the tolerance is refused as a claimant, and when most peers are off from
 // this member, it is this member's clock that is wrong: it stops claiming.
 
+import type { ClaimRecord, ClaimRejectReason } from './types.js';
+
 /** Largest logical counter; one more carries into the physical part. */
 export const MAX_LOGICAL = 0xffff;
 
@@ -20,6 +22,11 @@ export interface HlcStamp {
 /** The fencing token of a stamp: physical * 65536 + logical. */
 export function packStamp(stamp: HlcStamp): bigint {
   return (BigInt(stamp.physicalMs) << 16n) | BigInt(stamp.logical);
+}
+
+/** The stamp a fencing token was packed from. */
+export function unpackStamp(fence: bigint): HlcStamp {
+  return { physicalMs: Number(fence >> 16n), logical: Number(fence & 0xffffn) };
 }
 
 export class HybridClock {
@@ -144,8 +151,25 @@ export class ClockGuard {
     return true;
   }
 
-  /** A release is always taken (it only gives an id up); its stamp moves the clock unless far ahead. */
-  observeRelease(stamp: HlcStamp): void {
+  /** Samples the clock an announcement of `owner` was sent at, counting it when that clock is off. */
+  sampleAnnouncement(owner: string | undefined, senderWallMs: number | undefined): void {
+    if (senderWallMs === undefined || owner === undefined) return;
+    this.sample(owner, senderWallMs);
+    if (this.peerOff(owner)) this.counters.skewedAnnouncements++;
+  }
+
+  /** Store hook for another member's record: its claim is refused when its clock is off; releases are always taken. */
+  admitRecord(record: ClaimRecord): ClaimRejectReason | null {
+    const stamp = { physicalMs: record.claimedAtMs, logical: record.claimedAtLogical };
+    if (!record.released && !this.admitClaim(record.owner, stamp)) return 'clock-skew';
+    if (record.released) this.observeNear(stamp);
+    // A won race gives the winner a token above its claim stamp: our next claim of the id must top it.
+    this.observeNear(unpackStamp(record.fence));
+    return null;
+  }
+
+  /** Moves the clock past `stamp` unless it is further ahead of our wall clock than the tolerance. */
+  observeNear(stamp: HlcStamp): void {
     if (stamp.physicalMs <= this.wall() + this.maxSkewMs) this.hlc.observe(stamp);
   }
 }

@@ -34,6 +34,16 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     registers,
   });
   const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
+  const compacted = new Counter({
+    name: `${METRIC_PREFIX}claim_releases_compacted_total`,
+    help: 'Releases forgotten before their retention ended because their owner held more than --claim-max-releases-per-member.',
+    registers,
+  });
+  const recordLimit = new Gauge({
+    name: `${METRIC_PREFIX}claim_records_limit`,
+    help: 'Claim records this member keeps of other members at most now (it follows the live member count).',
+    registers,
+  });
   const refenced = new Counter({
     name: `${METRIC_PREFIX}claim_refenced_total`,
     help: 'Races this member won against a claim with a fencing token at or above its own: it took a higher token.',
@@ -70,6 +80,8 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(dropped, s.service.propagation.counters.dropped);
     metrics.advance(clockRefused, s.service.clockGuard.counters.refusedClaims);
     metrics.advance(refenced, c.refenced);
+    metrics.advance(compacted, store.counters.compactedReleases);
+    recordLimit.set(store.recordLimit());
     clockPeersOff.set(s.service.clockGuard.peersOff());
     clockSelfOff.set(s.service.clockOff() ? 1 : 0);
     pending.set(s.service.propagation.pendingTotal());

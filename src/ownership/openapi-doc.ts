@@ -50,6 +50,7 @@ const claimResults = z.object({
       id: z.string(),
       status: z.enum(['claimed', 'renewed', 'owned_elsewhere', 'limit', 'invalid', 'clock_skew']),
       claim: claimView.optional().describe('who holds the id after the call; absent for limit and invalid'),
+      message: z.string().optional().describe('with limit: which bound this member reached (docs/ownership.md, "Bounds")'),
     }),
   ),
 });

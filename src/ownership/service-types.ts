@@ -12,7 +12,12 @@ export interface ClaimOptions {
   readonly maxTtlMs: number;
   /** Most live claims one member may hold (its own, and what it records of each peer). */
   readonly maxClaimsPerMember: number;
-  /** Most records (claims and releases, every owner) this member keeps. */
+  /** Releases of one member kept at most; beyond, its oldest are forgotten early (compaction). */
+  readonly maxReleasesPerMember: number;
+  /**
+   * Ceiling on the records (claims and releases) kept of other members; below it the bound is the
+   * live member count times (maxClaimsPerMember + maxReleasesPerMember). This member's own are exempt.
+   */
   readonly maxRecords: number;
   /** Claims and releases made within this window go out as one announcement per peer. */
   readonly announceWindowMs: number;
@@ -93,7 +98,9 @@ export type ClaimOutcome =
    * 'limit': this member holds its most claims; 'invalid': the id is not 1..255 UTF-8 bytes;
    * 'clock_skew': this member's clock is off from most peers' beyond the tolerance.
    */
-  | { readonly id: string; readonly status: 'limit' | 'invalid' | 'clock_skew' };
+  | { readonly id: string; readonly status: 'invalid' | 'clock_skew' }
+  /** This member holds its most live claims: `message` says which bound. */
+  | { readonly id: string; readonly status: 'limit'; readonly message: string };
 
 export type ReleaseOutcome = 'released' | 'not_claimed' | { readonly ownedBy: ClaimRecord };
 
@@ -110,4 +117,29 @@ export interface ClaimCounters {
   expired: number;
   releasedOnDeparture: number;
   recordsRejected: number;
+}
+
+export function newClaimCounters(): ClaimCounters {
+  return {
+    announcementsSent: 0,
+    announcementsFailed: 0,
+    announcementsReceived: 0,
+    expiryAnnouncementsSent: 0,
+    expiryAnnouncementsReceived: 0,
+    conflicts: 0,
+    refenced: 0,
+    lost: 0,
+    expired: 0,
+    releasedOnDeparture: 0,
+    recordsRejected: 0,
+  };
+}
+
+/**
+ * The records a member keeps of the others: each live member may hold its claims and releases up to
+ * the per-member bounds, so the bound grows with the member count, up to maxRecords.
+ */
+export function scaledRecordLimit(options: ClaimOptions, liveMembers: number): number {
+  const perMember = options.maxClaimsPerMember + options.maxReleasesPerMember;
+  return Math.min(options.maxRecords, Math.max(1, liveMembers) * perMember);
 }

@@ -3,35 +3,21 @@
 // restarts. docs/ownership.md has the rules; store.ts holds the data and the merge, announcer.ts
 // sends ours, hlc.ts stamps them and keeps clocks that are off out of the claim order.
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import { Announcer, MAX_CLAIMS_PER_ANNOUNCEMENT } from './announcer.js';
 import { validateClaimRecord } from './canonical.js';
 import { ClockGuard, packStamp } from './hlc.js';
-import type { Propagation, PropagationPeer } from './propagation.js';
-import { ClaimStore, type OwnerStatus } from './store.js';
-import type { ClaimRecord, ClaimRejectReason, MergeOutcome } from './types.js';
-
+import type { Propagation } from './propagation.js';
+import { newClaimCounters, scaledRecordLimit } from './service-types.js';
 import type { ClaimCounters, ClaimLoss, ClaimOutcome, ClaimServiceDeps, Peer, ReleaseOutcome, Self, ClaimOptions } from './service-types.js';
+import { ClaimStore, type OwnerStatus } from './store.js';
+import type { ClaimRecord, MergeOutcome } from './types.js';
 
 export { MAX_CLAIMS_PER_ANNOUNCEMENT };
 export type * from './service-types.js';
 
-
 export class ClaimService {
   readonly store: ClaimStore;
-  readonly counters: ClaimCounters = {
-    announcementsSent: 0,
-    announcementsFailed: 0,
-    announcementsReceived: 0,
-    expiryAnnouncementsSent: 0,
-    expiryAnnouncementsReceived: 0,
-    conflicts: 0,
-    refenced: 0,
-    lost: 0,
-    expired: 0,
-    releasedOnDeparture: 0,
-    recordsRejected: 0,
-  };
+  readonly counters: ClaimCounters = newClaimCounters();
   /** The hybrid clock that stamps claims, and the offsets of peers' clocks. */
   readonly clockGuard: ClockGuard;
   private readonly opts: ClaimOptions;
@@ -52,9 +38,14 @@ export class ClaimService {
     this.clock = deps.clock ?? (() => performance.now());
     this.clockGuard = new ClockGuard(wallClock, deps.options.maxClockSkewMs, () => deps.peers().length);
     this.store = new ClaimStore({
-      limits: { maxRecords: deps.options.maxRecords, maxClaimsPerOwner: deps.options.maxClaimsPerMember },
+      limits: {
+        maxRecords: scaledRecordLimit(deps.options, deps.peers().length + 1),
+        maxClaimsPerOwner: deps.options.maxClaimsPerMember,
+        maxReleasesPerOwner: deps.options.maxReleasesPerMember,
+        self: () => deps.self().name,
+      },
       ownerStatus: (record) => this.ownerStatus(record),
-      admit: (record) => this.admit(record),
+      admit: (record) => (record.owner === deps.self().name ? null : this.clockGuard.admitRecord(record)),
       clock: this.clock,
     });
     this.announcer = new Announcer({
@@ -100,6 +91,14 @@ export class ClaimService {
   /** Resolves once every announcement a peer may be called with has been answered or has failed (tests, shutdown). */
   async drained(): Promise<void> {
     await this.announcer.drained();
+  }
+
+  /**
+   * Scales the store to the cluster: each live member may hold its claims and releases up to the
+   * per-member bounds, so the records kept of others grow with the member count (up to maxRecords).
+   */
+  fitMembers(liveMembers: number): void {
+    this.store.setMaxRecords(scaledRecordLimit(this.opts, liveMembers));
   }
 
   /** True when this member's clock is off from most peers' beyond the tolerance: it takes no claims then. */
@@ -152,8 +151,9 @@ export class ClaimService {
         continue;
       }
       const result = this.writeOwn(record);
-      if (result.rejected.length > 0) {
-        out.push({ id, status: 'limit' });
+      const refused = result.rejected[0];
+      if (refused !== undefined) {
+        out.push({ id, status: 'limit', message: refused.detail ?? 'claim limit reached' });
         continue;
       }
       const now = this.store.get(id);
@@ -215,7 +215,7 @@ export class ClaimService {
    */
   receiveClaims(records: readonly ClaimRecord[], senderWallMs?: number): { outcome: MergeOutcome; winners: ClaimRecord[] } {
     this.counters.announcementsReceived++;
-    this.sampleSender(records, senderWallMs);
+    this.clockGuard.sampleAnnouncement(records[0]?.owner, senderWallMs);
     const outcome = this.store.merge(records);
     this.counters.recordsRejected += outcome.rejected.length;
     this.counters.conflicts += outcome.conflicts.length;
@@ -231,7 +231,7 @@ export class ClaimService {
   /** AnnounceExpiry: merges the releases. */
   receiveReleases(records: readonly ClaimRecord[], senderWallMs?: number): MergeOutcome {
     this.counters.expiryAnnouncementsReceived++;
-    this.sampleSender(records, senderWallMs);
+    this.clockGuard.sampleAnnouncement(records[0]?.owner, senderWallMs);
     const outcome = this.store.merge(records);
     this.counters.recordsRejected += outcome.rejected.length;
     return outcome;
@@ -264,24 +264,6 @@ export class ClaimService {
   }
 
   // ---- internals --------------------------------------------------------------------------------
-
-  private sampleSender(records: readonly ClaimRecord[], senderWallMs: number | undefined): void {
-    const owner = records[0]?.owner;
-    if (senderWallMs === undefined || owner === undefined) return;
-    this.clockGuard.sample(owner, senderWallMs);
-    if (this.clockGuard.peerOff(owner)) this.clockGuard.counters.skewedAnnouncements++;
-  }
-
-  /** Store hook: another member's claim is refused when its clock is off; releases are always taken. */
-  private admit(record: ClaimRecord): ClaimRejectReason | null {
-    if (record.owner === this.deps.self().name) return null;
-    const stamp = { physicalMs: record.claimedAtMs, logical: record.claimedAtLogical };
-    if (record.released) {
-      this.clockGuard.observeRelease(stamp);
-      return null;
-    }
-    return this.clockGuard.admitClaim(record.owner, stamp) ? null : 'clock-skew';
-  }
 
   private ownerStatus(record: ClaimRecord): OwnerStatus {
     const self = this.deps.self();

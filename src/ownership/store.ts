@@ -18,10 +18,29 @@ import {
 export type OwnerStatus = 'live' | 'gone' | 'unknown';
 
 export interface ClaimStoreLimits {
-  /** Most records held, releases included; more is refused ('limit'). */
+  /**
+   * Most records held of owners other than `self`, releases included; more is refused ('limit'). The
+   * service scales it with the member count (setMaxRecords).
+   */
   readonly maxRecords: number;
   /** Most live claims one owner may hold. */
   readonly maxClaimsPerOwner: number;
+  /**
+   * Most releases kept per owner: beyond it the owner's oldest release is forgotten before its
+   * retention ends (compaction). Default: unbounded.
+   */
+  readonly maxReleasesPerOwner?: number;
+  /** This member's name: its own records are bounded per owner only, never by the total. */
+  readonly self?: () => string;
+}
+
+/** Which bound refused a record (for the error the caller gives). */
+export type ClaimLimitHit = 'per-owner' | 'total';
+
+/** Counters of the store's bounds. */
+export interface ClaimStoreCounters {
+  /** Releases forgotten early because their owner held more than maxReleasesPerOwner. */
+  compactedReleases: number;
 }
 
 export interface ClaimStoreOptions {
@@ -51,6 +70,12 @@ export class ClaimStore implements ClaimStoreView {
    */
   private readonly lapsesAt = new Map<ClaimRecord, number>();
   private records = 0;
+  /** owner -> its releases, oldest first (compaction drops from the front). */
+  private readonly releasesByOwner = new Map<string, Set<ClaimRecord>>();
+  private maxRecords: number;
+  readonly counters: ClaimStoreCounters = { compactedReleases: 0 };
+  /** The bound that refused the last 'limit' (for the caller's error message). */
+  lastLimit: ClaimLimitHit | null = null;
   private readonly listeners = new Set<(change: ClaimChange) => void>();
   private readonly ownerStatus: (record: ClaimRecord) => OwnerStatus;
   private readonly admit: (record: ClaimRecord) => ClaimRejectReason | null;
@@ -59,11 +84,26 @@ export class ClaimStore implements ClaimStoreView {
   constructor(private readonly opts: ClaimStoreOptions) {
     this.ownerStatus = opts.ownerStatus ?? (() => 'live');
     this.admit = opts.admit ?? (() => null);
+    this.maxRecords = opts.limits.maxRecords;
     this.clock = opts.clock ?? (() => performance.now());
   }
 
   size(): number {
     return this.records;
+  }
+
+  /** The bound on other owners' records now (it follows the member count). */
+  recordLimit(): number {
+    return this.maxRecords;
+  }
+
+  setMaxRecords(maxRecords: number): void {
+    this.maxRecords = maxRecords;
+  }
+
+  /** Releases held of `owner`. */
+  releaseCount(owner: string): number {
+    return this.releasesByOwner.get(owner)?.size ?? 0;
   }
 
   claimCount(): number {
@@ -96,7 +136,7 @@ export class ClaimStore implements ClaimStoreView {
     const now = this.clock();
     let applied = 0;
     let unchanged = 0;
-    const rejected: { record: ClaimRecord; reason: ClaimRejectReason }[] = [];
+    const rejected: { record: ClaimRecord; reason: ClaimRejectReason; detail?: string }[] = [];
     const conflicts = new Map<string, ClaimConflict>();
     for (const record of records) {
       if (validateClaimRecord(record) !== null) {
@@ -113,7 +153,7 @@ export class ClaimStore implements ClaimStoreView {
         continue;
       }
       const result = this.put(record, now);
-      if (result === 'limit') rejected.push({ record, reason: 'limit' });
+      if (result === 'limit') rejected.push({ record, reason: 'limit', detail: this.limitDetail(record) });
       else if (result === 'unchanged') unchanged++;
       else applied++;
       if (result !== 'limit' && !record.released) {
@@ -170,10 +210,16 @@ export class ClaimStore implements ClaimStoreView {
     const index = list === undefined ? -1 : list.findIndex((r) => r.owner === record.owner);
     const previous = index < 0 ? undefined : list![index];
     if (previous !== undefined && compareSameSlot(record, previous) <= 0) return 'unchanged';
-    if (previous === undefined && this.records >= this.opts.limits.maxRecords) return 'limit';
+    if (previous === undefined && record.owner !== this.opts.limits.self?.() && this.records >= this.maxRecords) {
+      this.lastLimit = 'total';
+      return 'limit';
+    }
     if (!record.released && (previous === undefined || previous.released)) {
       const live = this.liveByOwner.get(record.owner)?.size ?? 0;
-      if (live >= this.opts.limits.maxClaimsPerOwner) return 'limit';
+      if (live >= this.opts.limits.maxClaimsPerOwner) {
+        this.lastLimit = 'per-owner';
+        return 'limit';
+      }
     }
     const winnerBefore = this.winners.get(record.id);
     if (previous !== undefined) {
@@ -193,6 +239,7 @@ export class ClaimStore implements ClaimStoreView {
     const winnerAfter = this.winners.get(record.id);
     const displaced =
       winnerBefore !== undefined && winnerAfter !== undefined && winnerAfter.owner !== winnerBefore.owner ? winnerBefore : undefined;
+    if (record.released) this.compactReleases(record.owner);
     return { displaced };
   }
 
@@ -212,9 +259,35 @@ export class ClaimStore implements ClaimStoreView {
     this.emit({ kind: 'delete', record });
   }
 
+  private limitDetail(record: ClaimRecord): string {
+    if (this.lastLimit === 'per-owner') {
+      return `${record.owner} holds ${this.opts.limits.maxClaimsPerOwner} live claims, the most one member may hold (--claim-max-per-member)`;
+    }
+    return `this member keeps at most ${this.maxRecords} claim records of other members (--claim-max-per-member and --claim-max-releases-per-member times the live members, at most --claim-max-records) and holds that many`;
+  }
+
+  /**
+   * A release only has to outrun the claim it ends; an owner that releases faster than the retention
+   * forgets them keeps its oldest beyond the budget no longer. Should the claim come back from a lagging
+   * peer, its owner (the authority on its own claims) releases it again.
+   */
+  private compactReleases(owner: string): void {
+    const budget = this.opts.limits.maxReleasesPerOwner;
+    const releases = this.releasesByOwner.get(owner);
+    if (budget === undefined || releases === undefined) return;
+    while (releases.size > budget) {
+      const oldest = releases.values().next().value as ClaimRecord;
+      this.remove(oldest);
+      this.counters.compactedReleases++;
+    }
+  }
+
   private index(record: ClaimRecord, now: number): void {
     if (record.released) {
       this.releasedAt.set(record, now);
+      let releases = this.releasesByOwner.get(record.owner);
+      if (releases === undefined) this.releasesByOwner.set(record.owner, (releases = new Set()));
+      releases.add(record);
       return;
     }
     let ids = this.liveByOwner.get(record.owner);
@@ -226,6 +299,9 @@ export class ClaimStore implements ClaimStoreView {
   private unindex(record: ClaimRecord): void {
     if (record.released) {
       this.releasedAt.delete(record);
+      const releases = this.releasesByOwner.get(record.owner);
+      releases?.delete(record);
+      if (releases?.size === 0) this.releasesByOwner.delete(record.owner);
       return;
     }
     this.lapsesAt.delete(record);

@@ -113,7 +113,8 @@ export interface MergeOutcome {
   readonly applied: number;
   /** Records equal to or older than what the store holds. */
   readonly unchanged: number;
-  readonly rejected: readonly { readonly record: ClaimRecord; readonly reason: ClaimRejectReason }[];
+  /** `detail` says which bound a 'limit' hit, for the error the caller gives. */
+  readonly rejected: readonly { readonly record: ClaimRecord; readonly reason: ClaimRejectReason; readonly detail?: string }[];
   /** Ids whose owner the merge decided against a live claim it carried or held; each listed once. */
   readonly conflicts: readonly ClaimConflict[];
 }

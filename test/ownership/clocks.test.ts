@@ -5,20 +5,9 @@ import { describe, test } from 'node:test';
 import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import { HybridClock, MAX_LOGICAL, packStamp } from '../../src/ownership/hlc.js';
 import { ClaimService, type ClaimLoss, type ClaimOptions, type ClaimTransport } from '../../src/ownership/service.js';
+import { testClaimOptions } from './options.js';
 
-const options: ClaimOptions = {
-  defaultTtlMs: null,
-  maxTtlMs: 100_000,
-  maxClaimsPerMember: 100,
-  maxRecords: 1000,
-  announceWindowMs: 5,
-  announceConcurrency: 4,
-  announceQueuePerPeer: 64,
-  releaseRetentionMs: 60_000,
-  foreignExpiryGraceMs: 1000,
-  rpcTimeoutMs: 1000,
-  maxClockSkewMs: 10_000,
-};
+const options: ClaimOptions = testClaimOptions({ announceConcurrency: 4 });
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -110,6 +99,20 @@ describe('claims with clocks that are off', () => {
     assert.ok(second.fence > first.fence, 'the new owner carries the higher fence');
     await settle();
     assert.equal(b.store.get('cart')?.owner, 'a');
+  });
+
+  test('the next owner\'s token tops a token the previous owner took when it won a race', () => {
+    const { services } = cluster(['a', 'b']);
+    const a = services['a']!;
+    const wall = a.clockGuard.wallNow();
+    // b claimed 10 s ago and, winning a race, took a token 5 s ahead of a's clock (within the tolerance).
+    const bFence = packStamp({ physicalMs: wall + 5000, logical: 3 });
+    const b = { id: 'cart', owner: 'b', ownerLifeId: 'Lb', ownerIncarnation: 1, claimedAtMs: wall - 10_000, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: bFence, released: false };
+    a.receiveClaims([b]);
+    a.receiveReleases([{ ...b, released: true }]);
+    const [out] = a.claim(['cart']);
+    assert.ok(out?.status === 'claimed');
+    assert.ok(out.record.fence > bFence, `${out.record.fence} > ${bFence}`);
   });
 
   for (const order of ['a first', 'b first'] as const) {

@@ -8,20 +8,9 @@ import { decodeClaimRecord, encodeClaimRecord } from '../../src/ownership/canoni
 import { getLocalActorIds, grpcClaimTransport, ownershipExtraMethods, ownershipMethods } from '../../src/ownership/grpc.js';
 import { ClaimService, type ClaimOptions } from '../../src/ownership/service.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
+import { testClaimOptions } from './options.js';
 
-const options: ClaimOptions = {
-  defaultTtlMs: null,
-  maxTtlMs: 100_000,
-  maxClaimsPerMember: 2000,
-  maxRecords: 5000,
-  announceWindowMs: 5,
-  announceConcurrency: 2,
-  announceQueuePerPeer: 64,
-  releaseRetentionMs: 60_000,
-  foreignExpiryGraceMs: 1000,
-  rpcTimeoutMs: 1000,
-  maxClockSkewMs: 10_000,
-};
+const options: ClaimOptions = testClaimOptions({ maxClaimsPerMember: 2000, maxRecords: 5000 });
 
 function rec(id: string, owner = 'b', claimedAtMs = 10): ClaimRecord {
   return { id, owner, ownerLifeId: 'LB', ownerIncarnation: 3, claimedAtMs, claimedAtLogical: 0, expiresAtMs: null, ttlMs: null, fence: BigInt(claimedAtMs) << 16n, released: false };

@@ -12,6 +12,7 @@ import { Propagation, type PropagationPeer } from '../../src/ownership/propagati
 import { ClaimService, type ClaimOptions } from '../../src/ownership/service.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { waitFor } from '../support/poll.js';
+import { testClaimOptions } from './options.js';
 
 function rec(id: string, expiresAtMs: number | null = null, released = false): ClaimRecord {
   return { id, owner: 'a', ownerLifeId: 'LA', ownerIncarnation: 1, claimedAtMs: 10, claimedAtLogical: 0, expiresAtMs, ttlMs: expiresAtMs, fence: 10n << 16n, released };
@@ -87,19 +88,7 @@ describe('Propagation (per-peer queues)', () => {
   });
 });
 
-const options: ClaimOptions = {
-  defaultTtlMs: null,
-  maxTtlMs: 100_000,
-  maxClaimsPerMember: 1000,
-  maxRecords: 5000,
-  announceWindowMs: 1,
-  announceConcurrency: 2,
-  announceQueuePerPeer: 8,
-  releaseRetentionMs: 60_000,
-  foreignExpiryGraceMs: 1000,
-  rpcTimeoutMs: 600_000,
-  maxClockSkewMs: 10_000,
-};
+const options: ClaimOptions = testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 5000, announceWindowMs: 1, announceQueuePerPeer: 8, rpcTimeoutMs: 600_000 });
 
 describe('claim propagation over gRPC with a hung peer', () => {
   test('a healthy peer learns every claim while the hung peer\'s queue stays at its bound', async () => {

@@ -3,20 +3,9 @@ import { describe, test } from 'node:test';
 import { ClaimService, type AnnounceAck, type ClaimOptions, type ClaimTransport, type Peer, type Self, type ClaimLoss } from '../../src/ownership/service.js';
 import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
+import { testClaimOptions } from './options.js';
 
-const options: ClaimOptions = {
-  defaultTtlMs: 10_000,
-  maxTtlMs: 100_000,
-  maxClaimsPerMember: 100,
-  maxRecords: 1000,
-  announceWindowMs: 5,
-  announceConcurrency: 2,
-  announceQueuePerPeer: 64,
-  releaseRetentionMs: 60_000,
-  foreignExpiryGraceMs: 1000,
-  rpcTimeoutMs: 1000,
-  maxClockSkewMs: 10_000,
-};
+const options: ClaimOptions = testClaimOptions({ defaultTtlMs: 10_000 });
 
 interface Sent {
   kind: 'announce' | 'expire';

@@ -214,4 +214,30 @@ describe('canonical encoding', () => {
       }),
     );
   });
+  test('version 1 records (earlier releases) are still read: logical 0, the fence of their stamp, TTL from claim to expiry', () => {
+    const id = Buffer.from('cart-1');
+    const owner = Buffer.from('m1');
+    const life = Buffer.from('L1');
+    const fixed = Buffer.alloc(24);
+    fixed.writeBigUInt64BE(7n, 0); // incarnation
+    fixed.writeBigUInt64BE(1000n, 8); // claimedAtMs
+    fixed.writeBigUInt64BE(61_000n, 16); // expiresAtMs
+    const v1 = Buffer.concat([Buffer.from([1, id.length]), id, Buffer.from([owner.length]), owner, Buffer.from([life.length]), life, Buffer.from([2]), fixed]);
+    const back = decodeClaimRecord(v1);
+    assert.ok(back.ok);
+    assert.deepEqual(back.record, {
+      id: 'cart-1',
+      owner: 'm1',
+      ownerLifeId: 'L1',
+      ownerIncarnation: 7,
+      claimedAtMs: 1000,
+      claimedAtLogical: 0,
+      expiresAtMs: 61_000,
+      ttlMs: 60_000,
+      fence: 1000n << 16n,
+      released: false,
+    });
+    assert.equal(encodeClaimRecord(back.record)[0], 2, 'written back as version 2');
+    assert.equal(decodeClaimRecord(Buffer.concat([Buffer.from([3]), v1.subarray(1)])).ok, false, 'an unknown version is refused');
+  });
 });
