@@ -97,6 +97,8 @@ export interface Metrics {
   readonly packetsOut: Counter;
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
+  readonly udpReceiveErrors: Counter;
+  readonly udpReopens: Counter;
   readonly decodeRejections: Counter<Label<'reason'>>;
   readonly grpcRejections: Counter<Label<'rpc' | 'reason'>>;
   /** sec-edge (issue 6): control-plane TLS file changes, by result (reloaded, failed). */
@@ -192,6 +194,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     packetsOut: counter('packets_sent_total', 'UDP packets sent.'),
     bytesIn: counter('bytes_received_total', 'UDP bytes received.'),
     bytesOut: counter('bytes_sent_total', 'UDP bytes sent.'),
+    udpReceiveErrors: counter('udp_receive_errors_total', 'Gossip socket failures: socket errors, unexpected closes and failed reopens.'),
+    udpReopens: counter('udp_socket_reopens_total', 'Times the gossip socket was reopened after a failure.'),
     decodeRejections: counter('decode_rejections_total', 'UDP packets refused by the decoder, by reason.', ['reason']),
     grpcRejections: counter('grpc_rejections_total', 'gRPC requests refused, by rpc and reason.', ['rpc', 'reason']),
     tlsReloads: counter('tls_reloads_total', 'Control-plane TLS file changes, by result: reloaded (new connections use it) or failed (old material kept).', ['result']),
