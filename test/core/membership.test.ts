@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SwimCore } from '../../src/core/swim.js';
 import type { MemberState, Update } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, gossipTo, heldDead, left, makeCore, memberEvents, suspect } from './harness.js';
+import { alive, carried, coreKnowing, dead, gossipAddr, gossipTo, heldDead, left, makeCore, memberEvents, sends, suspect } from './harness.js';
 
 /** A core that sees member `b` in `state` at incarnation 1000 (and knows c, d as alive), and the time it got there. */
 function coreWithB(state: MemberState): { core: SwimCore; t: number } {
@@ -191,5 +191,30 @@ describe('dead verdicts from other members', () => {
     assert.ok((core.suspicionDeadline('b') ?? Infinity) < before);
     core.tick(core.suspicionDeadline('b') ?? 0);
     assert.equal(core.member('b')?.state, 'dead');
+  });
+});
+
+describe('a packet from a member we suspect', () => {
+  test('restarts the suspicion once and tells the sender, which can then refute; a second packet changes nothing', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd']);
+    gossipTo(core, [suspect('b', 1000, 'c')], 0);
+    gossipTo(core, [suspect('b', 1000, 'd')], 1);
+    const confirmed = core.suspicionDeadline('b') ?? 0;
+    const effects = gossipTo(core, [], 2000, 'b');
+    const told = sends(effects).filter((s) => s.to === gossipAddr('b'));
+    assert.equal(told.length, 1);
+    assert.deepEqual(told[0]?.packet.updates[0], { kind: 'suspect', name: 'b', incarnation: 1000, from: 'a' });
+    const restarted = core.suspicionDeadline('b') ?? 0;
+    assert.ok(restarted > confirmed, `a whole timeout from the packet on: ${confirmed} -> ${restarted}`);
+    assert.equal(core.suspicionConfirmations('b'), 0);
+    gossipTo(core, [], 3000, 'b');
+    assert.equal(core.suspicionDeadline('b'), restarted, 'only the first packet restarts it');
+    core.tick(restarted);
+    assert.equal(core.member('b')?.state, 'dead', 'a suspect that never refutes is still declared dead');
+  });
+
+  test('a packet from a member we hold alive changes nothing', () => {
+    const core = coreKnowing('a', ['b']);
+    assert.deepEqual(gossipTo(core, [], 10, 'b'), []);
   });
 });
