@@ -122,6 +122,8 @@ export interface Metrics {
   readonly packetsOut: Counter;
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
+  readonly udpReceiveErrors: Counter;
+  readonly udpReopens: Counter;
   readonly decodeRejections: Counter<Label<'reason'>>;
   readonly grpcRejections: Counter<Label<'rpc' | 'reason'>>;
   readonly effectFailures: Counter<Label<'effect'>>;
@@ -221,6 +223,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     packetsOut: counter('packets_sent_total', 'UDP packets sent.'),
     bytesIn: counter('bytes_received_total', 'UDP bytes received.'),
     bytesOut: counter('bytes_sent_total', 'UDP bytes sent.'),
+    udpReceiveErrors: counter('udp_receive_errors_total', 'Gossip socket failures: socket errors, unexpected closes and failed reopens.'),
+    udpReopens: counter('udp_socket_reopens_total', 'Times the gossip socket was reopened after a failure.'),
     decodeRejections: counter('decode_rejections_total', 'UDP packets refused by the decoder, by reason.', ['reason']),
     grpcRejections: counter('grpc_rejections_total', 'gRPC requests refused, by rpc and reason.', ['rpc', 'reason']),
     effectFailures: counter('effect_failures_total', 'Membership effects (or core steps) that threw; counted and logged, the member keeps running.', ['effect']),

@@ -173,7 +173,8 @@ function listenAddr(app: FastifyInstance): string {
   return formatHostPort({ host: a.address, port: a.port });
 }
 
-function wireMetrics(agent: Agent, metrics: Metrics): void {
+/** The agent's counters and view, read into the Prometheus registry at every scrape. */
+export function wireMetrics(agent: Agent, metrics: Metrics): void {
   metrics.onScrape(() => {
     const snap = agent.coreSnapshot();
     metrics.syncCoreCounters(snap.counters);
@@ -187,6 +188,8 @@ function wireMetrics(agent: Agent, metrics: Metrics): void {
     metrics.advance(metrics.packetsOut, s.packetsOut);
     metrics.advance(metrics.bytesIn, s.bytesIn);
     metrics.advance(metrics.bytesOut, s.bytesOut);
+    metrics.advance(metrics.udpReceiveErrors, s.udpReceiveErrors);
+    metrics.advance(metrics.udpReopens, s.udpReopens);
     metrics.advance(metrics.tableVersionChanges, s.tableChanges);
     metrics.advance(metrics.shardMoves, s.ownerMoves, { role: 'owner' });
     metrics.advance(metrics.shardMoves, s.replicaMoves, { role: 'replica' });

@@ -7,12 +7,15 @@ import { formatReport } from '../sim/format.js';
 import { runScenario, type ScenarioOptions } from '../sim/scenario.js';
 
 export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [--crash K] [--pause K:SECONDS]
+                    [--isolate K:SECONDS | --split A:B:SECONDS]
                     [--duration SECONDS] [--profile lan|local|wan] [--json]
   --members N          members started at once (1..20000); the first 3 are the seeds
   --seed S             integer 0..4294967295; the same seed gives the same report
   --loss P             uniform UDP packet loss on every link, 0 <= P < 1 (default 0)
   --crash K            crash K random members after convergence (default 0)
   --pause K:SECONDS    pause K random members for SECONDS after convergence (default none)
+  --isolate K:SECONDS  cut K random members off from all others for SECONDS after convergence, then heal
+  --split A:B:SECONDS  cut A random members from the B others (A + B = N) for SECONDS, then heal
   --duration SECONDS   simulated time in total (default 120)
   --profile NAME       timing profile: lan, local or wan (default lan)
   --json               print one JSON object instead of a table
@@ -61,6 +64,8 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
         loss: { type: 'string' },
         crash: { type: 'string' },
         pause: { type: 'string' },
+        isolate: { type: 'string' },
+        split: { type: 'string' },
         duration: { type: 'string' },
         profile: { type: 'string' },
         json: { type: 'boolean' },
@@ -91,6 +96,8 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
   if (crash + pauseCount >= members) {
     throw new UsageError(`--crash plus --pause members (${crash + pauseCount}) must leave at least one of the ${members} members untouched`);
   }
+  const cut = parseCut(v.isolate, v.split, members);
+  if (cut !== null && (crash > 0 || pauseCount > 0)) throw new UsageError('--isolate and --split run alone: no --crash or --pause with them');
   const durationS = v.duration === undefined ? 120 : decimal('duration', v.duration);
   if (!(durationS > 0) || durationS > MAX_DURATION_S) throw new UsageError(`--duration must be above 0 and at most ${MAX_DURATION_S}`);
   const profile = v.profile ?? 'lan';
@@ -98,9 +105,35 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
     throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
   }
   return {
-    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName },
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}) },
     json: v.json === true,
   };
+}
+
+function seconds(flag: string, raw: string): number {
+  const value = decimal(flag, raw);
+  if (!(value > 0)) throw new UsageError(`--${flag} SECONDS must be above 0`);
+  return value;
+}
+
+/** --isolate K:SECONDS or --split A:B:SECONDS (not both), checked against the member count. */
+function parseCut(isolate: string | undefined, split: string | undefined, members: number): Pick<ScenarioOptions, 'isolate' | 'split'> | null {
+  if (isolate !== undefined && split !== undefined) throw new UsageError('--isolate and --split cannot be combined');
+  if (isolate !== undefined) {
+    const m = /^(\d+):([\d.]+)$/.exec(isolate);
+    if (m === null) throw new UsageError(`--isolate must look like K:SECONDS, e.g. 1:30 (got "${isolate}")`);
+    const count = integer('isolate', m[1] ?? '', 1, members - 1);
+    return { isolate: { count, seconds: seconds('isolate', m[2] ?? '') } };
+  }
+  if (split !== undefined) {
+    const m = /^(\d+):(\d+):([\d.]+)$/.exec(split);
+    if (m === null) throw new UsageError(`--split must look like A:B:SECONDS, e.g. 3:7:60 (got "${split}")`);
+    const a = integer('split', m[1] ?? '', 1, members - 1);
+    const b = integer('split', m[2] ?? '', 1, members - 1);
+    if (a + b !== members) throw new UsageError(`--split A + B must be the member count ${members} (got ${a} + ${b})`);
+    return { split: { a, b, seconds: seconds('split', m[3] ?? '') } };
+  }
+  return null;
 }
 
 export async function runSim(argv: string[], io: SimIo = defaultIo): Promise<number> {

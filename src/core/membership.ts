@@ -23,6 +23,8 @@ type Accusation = 'suspect' | 'dead' | 'left' | 'stale-life';
 interface Suspected {
   readonly suspicion: Suspicion;
   timer: CoreTimer;
+  /** A packet from the suspect itself already restarted this suspicion (it does so once). */
+  readonly heardFrom: boolean;
 }
 
 /** A reaped member: its last record (dead or left), remembered until expiresAt. */
@@ -159,6 +161,23 @@ export class Membership implements GossipPeers {
     if (record.state === 'suspect') return { kind: 'suspect', name: record.name, incarnation: record.incarnation, from: this.selfName };
     if (record.state === 'dead') return { kind: 'dead', name: record.name, incarnation: record.incarnation, from: this.selfName };
     return null;
+  }
+
+  /**
+   * A packet came from `addr`. If it is a member we suspect, that is proof it runs and reaches us now,
+   * and the suspicion may be stale (raised while a cut separated us, then confirmed by members who only
+   * heard it from us): the first such packet restarts the suspicion from now, so the member has a
+   * whole timeout to refute. Once per suspicion: a member that can send but never refutes (deaf) is
+   * still declared dead. Returns the suspect, if any. O(suspects), a short list.
+   */
+  heardFromSuspect(addr: string, now: Millis): MemberRecord | undefined {
+    for (const [name, entry] of this.suspected) {
+      const record = this.table.get(name);
+      if (record === undefined || record.state !== 'suspect' || record.gossipAddr !== addr) continue;
+      if (!entry.heardFrom) this.startSuspicion({ kind: 'suspect', name, incarnation: record.incarnation, from: this.selfName }, now, true);
+      return record;
+    }
+    return undefined;
   }
 
   /**
@@ -446,7 +465,7 @@ export class Membership implements GossipPeers {
     this.emit(out, before.state, record, reason);
   }
 
-  private startSuspicion(u: SuspectUpdate, now: Millis): void {
+  private startSuspicion(u: SuspectUpdate, now: Millis, heardFrom = false): void {
     const { config, timers } = this.ctx;
     const n = this.live;
     const min = suspicionMinTimeout(config.suspicionMult, n, config.probeIntervalMs);
@@ -454,7 +473,7 @@ export class Membership implements GossipPeers {
     const k = expectedConfirmations(config.suspicionMult, n);
     const suspicion = new Suspicion(u.incarnation, now, u.from, k, min, max);
     timers.cancel(this.suspected.get(u.name)?.timer);
-    this.suspected.set(u.name, { suspicion, timer: timers.schedule('suspicion', suspicion.deadline(), u.name) });
+    this.suspected.set(u.name, { suspicion, timer: timers.schedule('suspicion', suspicion.deadline(), u.name), heardFrom });
   }
 
   private applyDead(u: DeadUpdate, source: Source, now: Millis, out: Effect[]): void {
@@ -464,20 +483,15 @@ export class Membership implements GossipPeers {
       this.refute(u.incarnation, 'dead', now, out);
       return;
     }
-    // A verdict from a member we hold dead or left is the view of someone cut off from us (an isolated
-    // member's suspicions expire while it cannot hear the refutations): weigh it as a suspicion, which
-    // the accused can refute, instead of killing a member we may reach perfectly well.
-    const accuser = this.stateOf(u.from);
-    if (u.from !== this.selfName && (accuser === 'dead' || accuser === 'left')) {
-      if (before.state === 'alive' || before.state === 'suspect') {
-        this.applySuspect({ kind: 'suspect', name: u.name, incarnation: u.incarnation, from: u.from }, source, now, out);
-      }
-      return;
+    // Only our own suspicion timeout declares a member dead here: a verdict heard from anyone else is
+    // weighed as a suspicion by that accuser, which the accused refutes if it is alive and reachable.
+    // The accuser's verdict may be stale (an isolated member's suspicions expire while it cannot hear
+    // the refutations, and it gossips them when its link returns; the two sides of a healed split each
+    // hold the other dead), or forged, and nothing in it tells which. If the accused is really gone,
+    // it cannot refute and our own timer (shortened by each independent accuser) confirms it.
+    if (before.state === 'alive' || before.state === 'suspect') {
+      this.applySuspect({ kind: 'suspect', name: u.name, incarnation: u.incarnation, from: u.from }, source, now, out);
     }
-    const record = withState(before, 'dead', u.incarnation);
-    this.setRecord(before, record, now);
-    this.broadcast(u, now);
-    this.emit(out, before.state, record, source);
   }
 
   private applyLeft(u: LeftUpdate, now: Millis, out: Effect[]): void {

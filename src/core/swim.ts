@@ -16,7 +16,7 @@ import { Membership } from './membership.js';
 import { Prober } from './prober.js';
 import type { CoreTimer } from './timers.js';
 import { Timers } from './timers.js';
-import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Millis, Packet, Random, Update } from './types.js';
+import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Message, Millis, Packet, Random, Update } from './types.js';
 import { isIncarnation, isName } from './validate.js';
 
 export type { ByteMeasure } from './measure.js';
@@ -204,7 +204,22 @@ export class SwimCore {
       this.counters.staleAccusationsAnswered++;
       if (!corrected && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [correction]) });
     }
+    this.tellSuspectedSender(from, packet.message ?? null, now, out);
     return out;
+  }
+
+  /**
+   * A packet from a member we suspect proves it runs, yet it may not know it is suspected: after a
+   * heal, whoever suspects it may not probe it before the suspicion runs out, and nothing else tells
+   * it. The suspicion restarts once (Membership.heardFromSuspect) and the sender is told now, so it
+   * refutes first. A ping to us needs no extra packet: its ack leads with the accusation (buddy system).
+   */
+  private tellSuspectedSender(from: Address, message: Message | null, now: Millis, out: Effect[]): void {
+    const sender = this.membership.heardFromSuspect(from, now);
+    if (sender === undefined) return;
+    if (message !== null && message.type === 'ping' && message.target === this.self.name) return;
+    const accusation = this.membership.accusationAgainst(sender);
+    if (accusation !== null) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [accusation]) });
   }
 
   /** Negotiate(join = true) with each seed, skipping our own gRPC address. */

@@ -19,7 +19,7 @@ import type { ServerCredentials } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { formatHostPort, mustParseHostPort } from '../net/address.js';
 import type { PlacementTable } from '../placement/index.js';
-import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
+import { startUdpTransport, type PacketTransport, type UdpSocketFactory } from '../transport/udp.js';
 import { AppHealthChecker, type AppHealthTarget } from './app-health.js';
 import { closingRefusal } from './closing-check.js';
 import { SeedResolver } from './discovery.js';
@@ -90,7 +90,17 @@ export interface AgentOptions {
   readonly watchQueueEvents?: number;
   /** Measurements taken as events happen (probe round trips, table builds, gRPC calls); default none. */
   readonly observers?: RuntimeObservers;
+  /** /livez fails once the gossip socket has not been receiving this long; default RECEIVE_DOWN_LIMIT_MS. */
+  readonly receiveDownLimitMs?: number;
+  /** Makes the gossip socket (tests inject socket errors through it). */
+  readonly udpSocketFactory?: UdpSocketFactory;
 }
+
+/**
+ * A gossip socket that has failed is reopened within about a second (DEFAULT_REOPEN_BACKOFF); one that
+ * still cannot receive after this long will not recover by itself, and a restart is the way out.
+ */
+export const RECEIVE_DOWN_LIMIT_MS = 5000;
 
 /** --- apply (issue 8): what RPCs implemented outside the runtime need to trust and reach peers as it does. */
 export interface PeerChecks {
@@ -215,6 +225,15 @@ export class Agent implements AgentView {
         log.debug({ to, err: err.message }, 'udp send failed');
       },
       onOversize: () => this.stats.countReject('too-large'),
+      onReceiveError: (err, retryInMs) => {
+        this.stats.udpReceiveErrors++;
+        log.warn({ err: err.message, retryInMs }, 'gossip socket failed: reopening it (until then no probe is heard)');
+      },
+      onReopened: (attempts) => {
+        this.stats.udpReopens++;
+        log.warn({ attempts, gossip: this.udp.localAddress }, 'gossip socket reopened: receiving again');
+      },
+      ...(this.opts.udpSocketFactory ? { createSocket: this.opts.udpSocketFactory } : {}),
     });
     const onDigestReject = (rpc: string, rejection: { reason: string; message: string }): void => {
       this.countGrpcReject(rpc, rejection.reason, rejection.message);
@@ -885,6 +904,11 @@ export class Agent implements AgentView {
     const reasons: string[] = [];
     if (this.closed) reasons.push('stopped');
     if (this.loopLagMs > 5000) reasons.push(`event loop lagging ${Math.round(this.loopLagMs)} ms`);
+    const udp = this.udp?.health();
+    const limit = this.opts.receiveDownLimitMs ?? RECEIVE_DOWN_LIMIT_MS;
+    if (udp && !udp.receiving && udp.downSince !== null && this.now() - udp.downSince > limit) {
+      reasons.push(`gossip socket not receiving for ${Math.round(this.now() - udp.downSince)} ms (reopen failing: ${udp.lastError ?? 'unknown'})`);
+    }
     return { ok: reasons.length === 0, reasons };
   }
 

@@ -5,6 +5,9 @@ export interface AgentStats {
   bytesIn: number;
   bytesOut: number;
   sendErrors: number;
+  /** Gossip socket failures (errors, unexpected closes, failed reopens) and successful reopens. */
+  udpReceiveErrors: number;
+  udpReopens: number;
   routeRequests: number;
   tableChanges: number;
   ownerMoves: number;
@@ -27,6 +30,8 @@ export function newAgentStats(): AgentStats {
     bytesIn: 0,
     bytesOut: 0,
     sendErrors: 0,
+    udpReceiveErrors: 0,
+    udpReopens: 0,
     routeRequests: 0,
     tableChanges: 0,
     ownerMoves: 0,

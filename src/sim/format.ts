@@ -29,8 +29,14 @@ export function formatReport(r: SimReport): string {
   if (r.pause_members > 0) {
     rows.push(['paused', `${r.pause_members} for ${r.pause_s} s (declared dead: ${r.paused_declared_dead}, suspicions: ${r.paused_suspected})`]);
   }
+  if (r.cut !== null) {
+    rows.push(
+      ['cut', `${r.cut} ${(r.cut_members ?? []).join(':')} for ${show(r.cut_s, ' s')}, from ${show(r.faults_at_s, ' s')}, healed at ${show(r.healed_at_s, ' s')}`],
+      ['one view again after the heal', show(r.reconverged_s, ' s')],
+    );
+  }
   rows.push(
-    ['false dead (members)', String(r.false_dead)],
+    [r.cut === null ? 'false dead (members)' : 'false dead (verdicts about reachable members)', String(r.false_dead)],
     ['false suspicions', String(r.false_suspect)],
     ['refutations', String(r.refutations)],
     ['name conflicts', String(r.name_conflicts)],

@@ -8,12 +8,15 @@
 //                180 probe intervals after convergence: settle_capped tells)
 //   [settled, settled + 20 probe intervals)   traffic measured here              -> *_per_member_per_s
 //   faults       = end of the steady window: K members crash, K' pause      -> detection_*
+//                  or a cut (isolate K members, or split A|B) held for SECONDS, then healed
+//                                                                           -> false_dead, reconverged_s
 //   duration     the run ends
 // Without faults the steady window runs to the end. If the cluster never converges there is no
 // steady window and no faults.
 import { profileConfig, type ProfileName, type SwimConfig } from '../core/config.js';
 import { seededRandom, shuffleInPlace } from '../core/random.js';
 import type { CoreFactory } from './core-port.js';
+import { CutTracker } from './cut.js';
 import type { NetworkOptions } from './network.js';
 import { max, median, round } from './stats.js';
 import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
@@ -33,6 +36,10 @@ export interface ScenarioOptions {
   pauseSeconds: number;
   /** Total simulated time. */
   durationS: number;
+  /** K members each cut off from every other member for SECONDS, then healed. */
+  isolate?: { count: number; seconds: number };
+  /** A random members cut off from the B others for SECONDS, then healed (A + B = members). */
+  split?: { a: number; b: number; seconds: number };
   /** How many of the first members serve as seeds. @default 3 */
   seedCount?: number;
   /** Steady-state window before faults. @default 20 probe intervals */
@@ -83,6 +90,13 @@ export interface SimReport {
   false_suspect: number;
   paused_declared_dead: number;
   paused_suspected: number;
+  /** The cut asked for: 'isolate' (cut_members = [K]) or 'split' (cut_members = [A, B]); null without one. */
+  cut: 'isolate' | 'split' | null;
+  cut_members: number[] | null;
+  cut_s: number | null;
+  healed_at_s: number | null;
+  /** From the heal until every live member first saw every live member alive again. */
+  reconverged_s: number | null;
   bytes_per_member_per_s: number | null;
   messages_per_member_per_s: number | null;
   rpc_bytes_per_member_per_s: number | null;
@@ -132,7 +146,10 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const cpuStart = process.cpuUsage();
   const config = profileConfig(options.profile, options.configOverrides);
   const end = options.durationS * 1000;
+  let cut: CutTracker | null = null;
   const sim = new Simulator({
+    onEvent: (node, event) => cut?.onEvent(node, event),
+    onPacketDelivered: (to, fromAddr) => cut?.onPacketDelivered(to, fromAddr),
     seed: options.seed,
     config,
     createCore: options.createCore ?? createSwimCore,
@@ -177,7 +194,8 @@ export function runScenario(options: ScenarioOptions): SimReport {
   }
 
   // Steady window, then faults.
-  const wantsFaults = options.crash > 0 || options.pauseCount > 0;
+  const cutPlan = options.isolate ?? options.split ?? null;
+  const wantsFaults = options.crash > 0 || options.pauseCount > 0 || cutPlan !== null;
   let window: [number, number] | null = null;
   let steady: Traffic | null = null;
   let afterSettled: Traffic | null = null;
@@ -213,6 +231,17 @@ export function runScenario(options: ScenarioOptions): SimReport {
     for (const node of order.slice(options.crash, options.crash + options.pauseCount)) {
       sim.pause(node, options.pauseSeconds * 1000);
       paused.add(node.name);
+    }
+    if (cutPlan !== null) {
+      const rest = order.slice(options.crash + options.pauseCount);
+      const groups = options.isolate ? rest.slice(0, options.isolate.count).map((n) => [n]) : [rest.slice(0, options.split?.a ?? 0)];
+      cut = new CutTracker(nodes);
+      cut.start({ groups, seconds: cutPlan.seconds }, (g) => sim.network.partition(g));
+      advance(Math.min(end, faultsAt + cutPlan.seconds * 1000), 'faults');
+      if (sim.now < end) {
+        cut.heal(sim.now, () => sim.network.heal());
+        observer.resetConvergence(sim.now);
+      }
     }
   }
   advance(end, faultsAt === null ? 'steady' : 'faults');
@@ -252,6 +281,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     if (steady === null || window === null || window[1] <= window[0]) return null;
     return total / options.members / ((window[1] - window[0]) / 1000);
   };
+  const healedAt = cut === null ? null : (cut as CutTracker).healAt;
   const wallS = (performance.now() - wallStart) / 1000;
   const simS = sim.now / 1000;
   const s = (ms: number | null): number | null => (ms === null ? null : round(ms / 1000, 3));
@@ -278,10 +308,15 @@ export function runScenario(options: ScenarioOptions): SimReport {
     detection_all_dead_s_max: allDead.length === crashed.length ? s(max(allDead)) : null,
     crashed_suspected: firstSuspect.length,
     crashed_dead_everywhere: allDead.length,
-    false_dead: falseDead,
+    false_dead: cut === null ? falseDead : cut.falseDeadVerdicts,
     false_suspect: falseSuspect,
     paused_declared_dead: pausedDead,
     paused_suspected: pausedSuspect,
+    cut: options.isolate ? 'isolate' : options.split ? 'split' : null,
+    cut_members: options.isolate ? [options.isolate.count] : options.split ? [options.split.a, options.split.b] : null,
+    cut_s: cutPlan?.seconds ?? null,
+    healed_at_s: s(healedAt),
+    reconverged_s: healedAt === null || Number.isNaN(observer.convergedAt) ? null : s(observer.convergedAt - healedAt),
     bytes_per_member_per_s: round(perMemberPerS(steady?.bytesSent ?? 0), 1),
     messages_per_member_per_s: round(perMemberPerS(steady?.packetsSent ?? 0), 3),
     rpc_bytes_per_member_per_s: control === null ? null : round(control.rpcBytesSent / options.members / controlSeconds, 1),

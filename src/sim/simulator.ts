@@ -27,6 +27,8 @@ export interface SimulatorOptions {
   capacity?: number;
   /** Called for every membership event any running core emits (after the observer has seen it). */
   onEvent?: (node: SimNode, event: MembershipEvent, now: number) => void;
+  /** Called for every UDP packet handed to a running core: `to` heard from the node at `fromAddr`. */
+  onPacketDelivered?: (to: SimNode, fromAddr: string, now: number) => void;
 }
 
 export interface AddNodeOptions {
@@ -149,6 +151,7 @@ export class Simulator {
   private readonly rpcTimeoutMs: number;
   private readonly socketBufferBytes: number;
   private readonly onEvent: SimulatorOptions['onEvent'];
+  private readonly onPacketDelivered: SimulatorOptions['onPacketDelivered'];
   private readonly heap = new MinHeap<SimEvent>();
   private readonly byGossip = new Map<Address, number>();
   private readonly byGrpc = new Map<Address, number>();
@@ -166,6 +169,7 @@ export class Simulator {
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
     this.socketBufferBytes = options.socketBufferBytes ?? 212_992;
     this.onEvent = options.onEvent;
+    this.onPacketDelivered = options.onPacketDelivered;
     const netSeed = deriveSeed(this.seed, NETWORK_STREAM);
     this.network = new NetworkModel(seededRandom(netSeed), deriveSeed(this.seed, NETWORK_STREAM, 1), options.network);
     this.observer = new Observer(options.capacity ?? 64);
@@ -449,6 +453,7 @@ export class Simulator {
     }
     node.packetsReceived++;
     node.bytesReceived += ev.num;
+    this.onPacketDelivered?.(node, ev.fromAddr, this.clock);
     this.apply(node, core.receive(ev.fromAddr, ev.packet, this.clock));
     this.reschedule(node, false);
   }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { ByteMeasure } from '../../src/core/measure.js';
 import { estimateMeasure } from '../../src/core/measure.js';
 import type { Effect, Update } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
+import { alive, carried, coreKnowing, dead, heldDead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
 
 /** Probing pushed far out, so only gossip and replies carry news during a test. */
 const quietProbes = { probeIntervalMs: 100_000, probeTimeoutMs: 50_000, pushPullIntervalMs: 0 };
@@ -61,8 +61,8 @@ describe('dissemination', () => {
 
   test('gossip reaches recently dead members so they can refute, leading with the accusation', () => {
     const core = coreKnowing('a', ['b'], {}, quietProbes);
-    gossipTo(core, [dead('b', 1000, 'c')]);
-    core.updateMeta({ appAddr: 'x:1', serving: true, tags: {} }, 0);
+    const t = heldDead(core, 'b', 1000, 0, 'c');
+    core.updateMeta({ appAddr: 'x:1', serving: true, tags: {} }, t);
     const [, effects] = tickNext(core);
     const [packet] = sends(effects);
     assert.equal(packet?.to, gossipAddr('b'));

@@ -72,6 +72,20 @@ export function record(name: string, state: MemberState, incarnation = 1000, lif
   return { name, lifeId, incarnation, state, gossipAddr: gossipAddr(name), grpcAddr: grpcAddr(name), meta: META };
 }
 
+/**
+ * Makes `core` hold `name` dead the one way it can: a gossiped verdict only makes it suspect, and its
+ * own suspicion timer, run out with one tick, declares the death. Returns the time of that tick (later
+ * steps of a test happen after it).
+ */
+export function heldDead(core: SwimCore, name: string, incarnation = 1000, now = 0, from = 'accuser'): number {
+  gossipTo(core, [dead(name, incarnation, from)], now);
+  const at = core.suspicionDeadline(name);
+  if (at === undefined) throw new Error(`${name} is not suspected after a dead verdict`);
+  core.tick(at);
+  if (core.member(name)?.state !== 'dead') throw new Error(`${name} is ${core.member(name)?.state} after its suspicion ran out`);
+  return at;
+}
+
 /** Delivers updates to `core` as a gossip-only packet from `from`. */
 export function gossipTo(core: SwimCore, updates: readonly Update[], now = 0, from = 'gossiper'): Effect[] {
   return core.receive(gossipAddr(from), { message: null, updates }, now);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MembershipEvent } from '../../src/core/types.js';
-import { alive, coreKnowing, dead, events, gossipTo, makeCore, memberEvents, suspect } from './harness.js';
+import { alive, coreKnowing, dead, heldDead, events, gossipTo, makeCore, memberEvents, suspect } from './harness.js';
 
 function conflicts(list: readonly MembershipEvent[]): Extract<MembershipEvent, { type: 'name-conflict' }>[] {
   return list.filter((e): e is Extract<MembershipEvent, { type: 'name-conflict' }> => e.type === 'name-conflict');
@@ -12,8 +12,8 @@ describe('restarts', () => {
     for (const prior of ['alive', 'suspect', 'dead'] as const) {
       const core = coreKnowing('a', ['b', 'c']);
       if (prior === 'suspect') gossipTo(core, [suspect('b')]);
-      if (prior === 'dead') gossipTo(core, [dead('b')]);
-      const effects = gossipTo(core, [alive('b', 50_000, 'b-life-2', '1')], 10);
+      const t = prior === 'dead' ? heldDead(core, 'b') : 0;
+      const effects = gossipTo(core, [alive('b', 50_000, 'b-life-2', '1')], t + 10);
       const member = core.member('b');
       assert.equal(member?.state, 'alive', prior);
       assert.equal(member?.lifeId, 'b-life-2');

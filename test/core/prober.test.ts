@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SwimCore } from '../../src/core/swim.js';
 import type { Effect, Message } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, events, gossipAddr, gossipTo, left, memberEvents, nextPing, sends, suspect, tickNext } from './harness.js';
+import { alive, carried, coreKnowing, dead, heldDead, events, gossipAddr, gossipTo, left, memberEvents, nextPing, sends, suspect, tickNext } from './harness.js';
 
 type PingReq = Extract<Message, { type: 'ping-req' }>;
 
@@ -61,7 +61,8 @@ describe('probing', () => {
 
   test('self, dead and left members are never probed', () => {
     const core = coreKnowing('a', ['b', 'c', 'd', 'e']);
-    gossipTo(core, [dead('c'), left('d')]);
+    const t = heldDead(core, 'c');
+    gossipTo(core, [left('d')], t);
     const targets = new Set<string>();
     for (let i = 0; i < 8; i++) {
       const { at, ping } = nextPing(core);

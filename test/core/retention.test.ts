@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alive, coreKnowing, dead, events, gossipTo, left, memberEvents } from './harness.js';
+import { alive, coreKnowing, dead, heldDead, events, gossipTo, left, memberEvents } from './harness.js';
 
 /** Probing pushed out so the only deadlines are the ones under test. */
 const config = { probeIntervalMs: 1_000_000, probeTimeoutMs: 500_000, pushPullIntervalMs: 0, deadRetentionMs: 5000, tombstoneMs: 60_000 };
@@ -8,12 +8,12 @@ const config = { probeIntervalMs: 1_000_000, probeTimeoutMs: 500_000, pushPullIn
 describe('dead and left retention', () => {
   test('reaped after retention, tombstone refuses stale alive', () => {
     const core = coreKnowing('a', ['b', 'c'], {}, config);
-    gossipTo(core, [dead('b', 1000)], 100);
-    assert.deepEqual(events(core.tick(5099)).filter((e) => e.type === 'reaped'), []);
+    const t = heldDead(core, 'b', 1000, 100);
+    assert.deepEqual(events(core.tick(t + 4999)).filter((e) => e.type === 'reaped'), []);
     assert.equal(core.member('b')?.state, 'dead', 'kept for gossip during retention');
-    assert.deepEqual(events(core.tick(5100)).filter((e) => e.type === 'reaped'), [{ type: 'reaped', name: 'b' }]);
+    assert.deepEqual(events(core.tick(t + 5000)).filter((e) => e.type === 'reaped'), [{ type: 'reaped', name: 'b' }]);
     assert.equal(core.member('b'), undefined);
-    assert.deepEqual(gossipTo(core, [alive('b', 1000)], 6000), [], 'stale alive still in flight');
+    assert.deepEqual(gossipTo(core, [alive('b', 1000)], t + 5900), [], 'stale alive still in flight');
     assert.equal(core.member('b'), undefined);
   });
 
@@ -29,10 +29,10 @@ describe('dead and left retention', () => {
 
   test('the tombstone itself expires after tombstoneMs', () => {
     const core = coreKnowing('a', ['b'], {}, config);
-    gossipTo(core, [dead('b', 1000)], 0);
-    core.tick(5000);
-    core.tick(5000 + 60_000);
-    gossipTo(core, [alive('b', 1000)], 65_001);
+    const t = heldDead(core, 'b', 1000, 0);
+    core.tick(t + 5000);
+    core.tick(t + 5000 + 60_000);
+    gossipTo(core, [alive('b', 1000)], t + 65_001);
     assert.equal(core.member('b')?.state, 'alive');
   });
 
@@ -46,9 +46,10 @@ describe('dead and left retention', () => {
 
   test('left members are reaped too, and members() lists dead and left until then', () => {
     const core = coreKnowing('a', ['b', 'c'], {}, config);
-    gossipTo(core, [left('b'), dead('c')], 0);
+    const t = heldDead(core, 'c');
+    gossipTo(core, [left('b')], t);
     assert.deepEqual(core.members().map((m) => `${m.name}:${m.state}`).sort(), ['a:alive', 'b:left', 'c:dead']);
-    core.tick(5000);
+    core.tick(t + 5000);
     assert.deepEqual(core.members().map((m) => m.name), ['a']);
   });
 });
@@ -56,15 +57,17 @@ describe('dead and left retention', () => {
 describe('bounds', () => {
   test('tombstones are bounded by the member table size', () => {
     const core = coreKnowing('a', [], { maxMembers: 3 }, config);
+    let t = 0;
     for (let i = 0; i < 6; i++) {
-      gossipTo(core, [alive(`m${i}`, 1000)], i * 10_000);
-      gossipTo(core, [dead(`m${i}`, 1000)], i * 10_000 + 1);
-      core.tick(i * 10_000 + 5001);
+      gossipTo(core, [alive(`m${i}`, 1000)], t);
+      t = heldDead(core, `m${i}`, 1000, t + 1);
+      core.tick(t + 5000);
+      t += 5001;
     }
     // The oldest tombstones were forgotten, so their stale alive is accepted again; the newest still hold.
-    gossipTo(core, [alive('m0', 1000)], 70_000);
+    gossipTo(core, [alive('m0', 1000)], t);
     assert.equal(core.member('m0')?.state, 'alive');
-    gossipTo(core, [alive('m5', 1000)], 70_001);
+    gossipTo(core, [alive('m5', 1000)], t + 1);
     assert.equal(core.member('m5'), undefined);
   });
 });

@@ -28,6 +28,8 @@ export const SWIMRING_METRICS = [
   'swimring_packets_sent_total',
   'swimring_bytes_received_total',
   'swimring_bytes_sent_total',
+  'swimring_udp_receive_errors_total',
+  'swimring_udp_socket_reopens_total',
   'swimring_decode_rejections_total',
   'swimring_grpc_rejections_total',
   'swimring_http_rejections_total',

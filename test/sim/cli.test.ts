@@ -42,6 +42,21 @@ describe('swimring sim', () => {
     assert.equal(report.false_dead, 0);
   });
 
+  test('--split and --isolate report the cut, the heal and the reconvergence', async () => {
+    const { code, out, err } = await run(['--members', '10', '--seed', '2', '--profile', 'local', '--split', '3:7:10', '--duration', '60', '--json']);
+    assert.equal(code, 0, err);
+    const report = JSON.parse(out) as Record<string, unknown>;
+    assert.equal(report.cut, 'split');
+    assert.deepEqual(report.cut_members, [3, 7]);
+    assert.equal(report.cut_s, 10);
+    assert.equal(typeof report.healed_at_s, 'number');
+    assert.equal(typeof report.reconverged_s, 'number');
+    assert.equal(report.false_dead, 0);
+    const table = await run(['--members', '10', '--seed', '2', '--profile', 'local', '--isolate', '1:10', '--duration', '60']);
+    assert.match(table.out, /^cut\s+isolate 1 for 10 s/m);
+    assert.match(table.out, /^false dead \(verdicts about reachable members\)\s+0$/m);
+  });
+
   test('prints a readable table by default', async () => {
     const { code, out } = await run(['--members', '10', '--seed', '1', '--profile', 'local', '--duration', '5']);
     assert.equal(code, 0);
@@ -64,6 +79,12 @@ describe('swimring sim', () => {
     [['--members', '10', '--seed', '1', '--duration', '0'], /--duration must be above 0/],
     [['--members', '10', '--seed', '1', '--bogus'], /Unknown option '--bogus'/],
     [['--members', '10', '--seed', '1', 'extra'], /positional/],
+    [['--members', '10', '--seed', '1', '--isolate', '2'], /--isolate must look like K:SECONDS/],
+    [['--members', '10', '--seed', '1', '--isolate', '10:5'], /--isolate must be between 1 and 9/],
+    [['--members', '10', '--seed', '1', '--split', '3:6:60'], /--split A \+ B must be the member count 10/],
+    [['--members', '10', '--seed', '1', '--split', '3:7:0'], /--split SECONDS must be above 0/],
+    [['--members', '10', '--seed', '1', '--split', '3:7:60', '--isolate', '1:5'], /cannot be combined/],
+    [['--members', '10', '--seed', '1', '--split', '3:7:60', '--crash', '1'], /run alone/],
   ];
   for (const [argv, message] of bad) {
     test(`rejects ${argv.join(' ')} with exit 2`, async () => {
