@@ -1,11 +1,14 @@
-// The SWIM packet transport over a real UDP socket (node:dgram). Bytes in, bytes out: encoding, decoding
-// and their rejections live in the codec; this file only moves datagrams, and keeps the socket alive.
+// The SWIM packet transport over a real UDP socket (dgram-as-promised). Bytes in, bytes out: encoding,
+// decoding and their rejections live in the codec; this file only moves datagrams, and keeps the socket
+// alive.
 //
 // A socket that emits 'error' (or closes underneath us) would otherwise stop the member hearing probes
 // for good while the process looks healthy. So the transport reopens it on the same address, with a
 // backoff that doubles up to a bound, for as long as it is open; `health()` says whether it is
 // receiving and since when it has not been, which /livez turns into a failure after a bound.
-import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
+import type * as dgram from 'node:dgram';
+import type { Socket, SocketType } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { formatHostPort, mustParseHostPort } from '../net/address.js';
@@ -63,17 +66,21 @@ export const MAX_UDP_PAYLOAD = 65507;
 export async function startUdpTransport(opts: UdpTransportOptions): Promise<PacketTransport> {
   const bind = mustParseHostPort(opts.bind);
   const family: SocketType = isIP(bind.host) === 6 ? 'udp6' : 'udp4';
-  const make = opts.createSocket ?? ((type: SocketType) => createSocket({ type, reuseAddr: false }));
   const backoff = opts.reopenBackoff ?? DEFAULT_REOPEN_BACKOFF;
   const maxBytes = opts.maxDatagramBytes ?? MAX_UDP_PAYLOAD;
   let closed = false;
-  let socket: Socket | null = null;
+  let socket: SocketAsPromised | null = null;
   let downSince: number | null = null;
   let lastError: string | null = null;
   let reopenTimer: NodeJS.Timeout | null = null;
 
-  const onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
-    const from = formatHostPort({ host: unmapV4(rinfo.address), port: rinfo.port });
+  // dgram-as-promised takes the dgram module to create sockets with; a test's factory stands in for it.
+  const factory = opts.createSocket;
+  const dgramModule = factory === undefined ? undefined : ({ createSocket: (o: dgram.SocketOptions) => factory(o.type) } as Pick<typeof dgram, 'createSocket'> as typeof dgram);
+  const make = (): SocketAsPromised => DgramAsPromised.createSocket({ type: family, reuseAddr: false, ...(dgramModule ? { dgram: dgramModule } : {}) });
+
+  const deliver = (msg: Buffer, address: string, port: number): void => {
+    const from = formatHostPort({ host: unmapV4(address), port });
     if (msg.length > maxBytes) {
       opts.onOversize?.(from, msg.length);
       return;
@@ -86,56 +93,51 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
     }
   };
 
-  /** Binds a fresh socket to `port`; resolves with the bound address or rejects with the bind error. */
-  const open = (port: number): Promise<{ s: Socket; address: string; port: number }> =>
-    new Promise((resolve, reject) => {
-      const s = make(family);
-      const fail = (err: Error): void => {
-        s.removeAllListeners();
-        try {
-          s.close();
-        } catch {
-          // never bound
-        }
-        reject(err);
-      };
-      s.once('error', fail);
-      s.once('listening', () => {
-        s.removeListener('error', fail);
-        const a = s.address();
-        resolve({ s, address: a.address, port: a.port });
-      });
-      s.bind(port, bind.host);
-    });
+  /** A fresh socket bound to `port`, or the bind error (the socket is then closed). */
+  const open = async (port: number): Promise<{ s: SocketAsPromised; address: string; port: number }> => {
+    const s = make();
+    try {
+      const info = await s.bind(port, bind.host);
+      return { s, address: info.address, port: info.port };
+    } catch (err) {
+      discard(s);
+      throw err;
+    }
+  };
 
-  /** Watches a bound socket: its messages feed the member, its error or close starts a reopen. */
-  const attach = (s: Socket): void => {
+  /** Receives on a bound socket until it fails or closes; then, unless we closed it, reopens. */
+  const receive = async (s: SocketAsPromised): Promise<void> => {
     socket = s;
     downSince = null;
-    s.on('message', onMessage);
-    const lost = (err: Error): void => {
-      if (socket !== s) return;
-      socket = null;
-      s.removeAllListeners();
-      s.on('error', () => undefined);
+    let cause: Error;
+    for (;;) {
+      let packet;
       try {
-        s.close();
-      } catch {
-        // already closed
+        packet = await s.recv();
+      } catch (err) {
+        cause = err instanceof Error ? err : new Error(String(err));
+        break;
       }
-      if (closed) return;
-      downSince = performance.now();
-      lastError = err.message;
-      scheduleReopen(1, backoff.initialMs, err);
-    };
-    s.on('error', lost);
-    s.on('close', () => lost(new Error('socket closed')));
+      if (packet === undefined) {
+        cause = new Error('socket closed');
+        break;
+      }
+      deliver(packet.msg, packet.rinfo.address, packet.rinfo.port);
+    }
+    if (socket !== s) return;
+    socket = null;
+    // A socket that errored is still bound: free its port for the reopen.
+    discard(s);
+    if (closed) return;
+    downSince = performance.now();
+    lastError = cause.message;
+    scheduleReopen(1, backoff.initialMs, cause);
   };
 
   const first = await open(bind.port);
   const boundPort = first.port;
   const localAddress = formatHostPort({ host: first.address, port: boundPort });
-  attach(first.s);
+  void receive(first.s);
 
   function scheduleReopen(attempt: number, delayMs: number, cause: Error): void {
     opts.onReceiveError?.(cause, delayMs);
@@ -145,10 +147,10 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
       open(boundPort).then(
         ({ s }) => {
           if (closed) {
-            s.close();
+            discard(s);
             return;
           }
-          attach(s);
+          void receive(s);
           opts.onReopened?.(attempt);
         },
         (err: unknown) => {
@@ -174,14 +176,10 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
         return;
       }
       const host = family === 'udp6' && isIP(target.host) === 4 ? `::ffff:${target.host}` : target.host;
-      try {
-        s.send(bytes, 0, bytes.length, target.port, host, (err) => {
-          if (err) opts.onSendError?.(to, err);
-        });
-      } catch (err) {
-        // A socket closed between the check and the send (its reopen is under way): a lost packet.
+      // A socket closed between the check and the send (its reopen is under way) rejects: a lost packet.
+      s.send(bytes, 0, bytes.length, target.port, host).catch((err: unknown) => {
         opts.onSendError?.(to, err instanceof Error ? err : new Error(String(err)));
-      }
+      });
     },
     health(): ReceiveHealth {
       return { receiving: socket !== null, downSince, lastError };
@@ -192,18 +190,20 @@ export async function startUdpTransport(opts: UdpTransportOptions): Promise<Pack
       if (reopenTimer) clearTimeout(reopenTimer);
       const s = socket;
       socket = null;
-      if (s === null) return;
-      s.removeAllListeners();
-      await new Promise<void>((resolve) => {
-        s.once('close', () => resolve());
-        try {
-          s.close();
-        } catch {
-          resolve();
-        }
-      });
+      if (s !== null) await s.close().catch(() => undefined);
     },
   };
+}
+
+/** Closes a socket we are done with; a late error on it is not ours to act on any more. */
+function discard(s: SocketAsPromised): void {
+  s.destroy();
+  s.socket.on('error', () => undefined);
+  try {
+    s.socket.close();
+  } catch {
+    // already closed
+  }
 }
 
 function unmapV4(address: string): string {

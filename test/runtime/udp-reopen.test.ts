@@ -61,6 +61,8 @@ describe('the UDP transport reopens a failed socket', () => {
     await waitFor('the first datagram', 5000, async () => received.includes('before'));
 
     factory.sockets[0]?.emit('error', new Error('injected EIO'));
+    // The receive loop sees the error when its pending recv() rejects, a microtask later.
+    await Promise.resolve();
     assert.equal(t.health().receiving, false);
     assert.match(t.health().lastError ?? '', /injected EIO/);
     await waitFor('the reopen', 5000, async () => reopened.length === 1);
