@@ -32,7 +32,7 @@ const members = owners.map((o, i) => ({ ...o, state: 'alive', incarnation: 1, ta
 const server = createServer((req, res) => {
   if (req.url === '/v1/members') res.end(JSON.stringify({ version: table.version, members }));
   else if (req.url === '/v1/table/compact') res.end(tableText);
-  else if (req.url === '/v1/watch') {
+  else if (req.url?.startsWith('/v1/watch')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', version: table.version, members })}\n\n`);
   } else res.writeHead(404).end();

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jumpHash } from '../../src/placement/index.js';
@@ -46,4 +47,9 @@ test('the built package exports connect with types and imports only node: built-
       assert.ok(spec.startsWith('node:') || spec.startsWith('.'), `${file} imports ${spec}`);
     }
   }
+});
+
+test('client/src/lookup-wasm.ts is what lookup.wat assembles to (regenerate: npm run gen:wasm)', () => {
+  const res = spawnSync(process.execPath, [fileURLToPath(new URL('../../scripts/gen-wasm.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
 });
