@@ -4,7 +4,7 @@
 // continuously meanwhile, named the killed member after the sidecar had dropped it (and after the kill).
 //
 //   node --import tsx bench/client-consistency.ts [--reps 10] [--shards 262144]
-// Needs a built dist/ and client/dist (npm run build). Timings on a shared machine say little.
+// Needs a built dist/ and client/dist (npm run build && npm run build:client). Timings on a shared machine say little.
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, waitFor, type NodeSpec, type SidecarProcess } from '../test/integration/harness.js';

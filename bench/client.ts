@@ -1,6 +1,6 @@
 // swimring-client's route() in the app's process: lookups per second for 16-byte keys (target: at least
 // 4 M/s, 100x the HTTP route per request), and the allocation-free ownerName(). The library is the built
-// package (client/dist, `npm run build`), connected to a stand-in sidecar in this process that serves a
+// package (client/dist, `npm run build:client`), connected to a stand-in sidecar in this process that serves a
 // real 2^18-shard table of 10 members (built by the shipped placement code) and a watch that stays quiet.
 //
 //   node --import tsx bench/client.ts            5 rounds of 1,000,000 keys
