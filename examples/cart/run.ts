@@ -1,4 +1,4 @@
-// `npm run example:cart`: three cart instances (examples/cart/instance.ts) with their sidecars on
+// `npm run example:cart [-- --updates N --carts N --concurrency N]`: three cart instances (examples/cart/instance.ts) with their sidecars on
 // loopback (127.0.0.160-162), a load of cart updates sent to random instances, one instance killed with
 // SIGKILL (with its sidecar) and another stopped gracefully while the load runs; then checks and prints:
 // every acknowledged update is in its cart, no cart was served by two owners at one table version, and
@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { Cluster, waitFor, type SidecarProcess } from '../../test/integration/harness.js';
 
 export interface CartRunOptions {
@@ -176,7 +177,14 @@ export async function runCart(opts: CartRunOptions): Promise<CartRunResult> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = await runCart({ updates: 3000, carts: 200, concurrency: 8, shards: 262_144, log: (l) => process.stdout.write(`${l}\n`) });
+  const { values } = parseArgs({ options: { updates: { type: 'string', default: '3000' }, carts: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } } });
+  const result = await runCart({
+    updates: Number(values.updates),
+    carts: Number(values.carts),
+    concurrency: Number(values.concurrency),
+    shards: 262_144,
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
   process.stdout.write(
     [
       `acknowledged updates: ${result.acknowledged} (abandoned after every retry: ${result.abandoned})`,
