@@ -1,6 +1,6 @@
 // swimring-client's route() in the app's process: lookups per second for 16-byte keys (target: at least
 // 4 M/s, 100x the HTTP route per request), and the allocation-free ownerName(). The library is the built
-// package (client/dist, `npm run build`), connected to a stand-in sidecar in this process that serves a
+// package (client/dist, `npm run build:client`), connected to a stand-in sidecar in this process that serves a
 // real 2^18-shard table of 10 members (built by the shipped placement code) and a watch that stays quiet.
 //
 //   node --import tsx bench/client.ts            5 rounds of 1,000,000 keys
@@ -32,7 +32,7 @@ const members = owners.map((o, i) => ({ ...o, state: 'alive', incarnation: 1, ta
 const server = createServer((req, res) => {
   if (req.url === '/v1/members') res.end(JSON.stringify({ version: table.version, members }));
   else if (req.url === '/v1/table/compact') res.end(tableText);
-  else if (req.url === '/v1/watch') {
+  else if (req.url?.startsWith('/v1/watch')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', version: table.version, members })}\n\n`);
   } else res.writeHead(404).end();

@@ -1,19 +1,14 @@
 // One ownership table as the library routes from it: decoded once from GET /v1/table/compact and never
 // changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
-// half-applied table. A lookup is the sidecar's own: XXH64 of the key's UTF-8, jump hash over the shard
-// count (docs/placement.md), then two typed-array reads.
-import { jumpUnchecked } from '../../src/placement/jump.js';
-import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
+// half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
+// count (docs/placement.md, ./lookup.ts), then two typed-array reads.
+import { shardOf } from './lookup.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 import type { Claimant, CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
 
 export const TABLE_FORMAT = 'swimring-table-v1';
 
-/** The shard of `key`: jump(XXH64(UTF-8 key), shards). */
-export function shardOf(key: string, shards: number): number {
-  hashKeyInto(key);
-  return jumpUnchecked(hashOut[0]!, hashOut[1]!, shards);
-}
+export { shardOf };
 
 function unpack(b64: string, width: number, count: number, what: string): Int32Array {
   const bytes = Buffer.from(b64, 'base64');

@@ -4,10 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { wasmHashHex } from '../../client/src/lookup.js';
 import { RingTable, movesOf, shardOf } from '../../client/src/table.js';
 import type { CompactTableJson } from '../../client/src/types.js';
 import { compactTableJson } from '../../src/http/serialize-table.js';
-import { buildTable, jumpHash, type PlacementTable } from '../../src/placement/index.js';
+import { buildTable, jumpHash, keyHash, type PlacementTable } from '../../src/placement/index.js';
 import type { RouteOwner } from '../../src/runtime/view.js';
 import { readSharedVectors } from '../placement/shared-vectors.js';
 
@@ -65,6 +67,27 @@ test('shardOf is jump(XXH64(key)) on the shared XXH64 vectors', () => {
     const lo = parseInt(v.xxh64.slice(8), 16);
     for (const buckets of [1, 7, 1000, 262_144, 1 << 20]) assert.equal(shardOf(v.key, buckets), jumpHash(hi, lo, buckets), `${JSON.stringify(v.key)} over ${buckets}`);
   }
+});
+
+test('the WebAssembly XXH64 gives the shared vectors', () => {
+  for (const v of readSharedVectors<{ key: string; xxh64: string }>('xxh64.json')) assert.equal(wasmHashHex(v.key), v.xxh64, JSON.stringify(v.key));
+});
+
+test('shardOf answers as the sidecar (XXH64 + jump in JavaScript) on random keys and bucket counts', () => {
+  const sidecar = (key: string, buckets: number): number => {
+    const h = keyHash(key);
+    return jumpHash(h.hi, h.lo, buckets);
+  };
+  const keys = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 40 }));
+  fc.assert(
+    fc.property(keys, fc.oneof(fc.integer({ min: 1, max: 0x7fffffff }), fc.constantFrom(1, 262_144, 1 << 20, 0x7fffffff)), (key, buckets) => {
+      assert.equal(shardOf(key, buckets), sidecar(key, buckets));
+    }),
+    { numRuns: 3000 },
+  );
+  // Every length around the 32-byte stripe and 8/4/1-byte tails, and keys past the module's memory.
+  for (let n = 0; n < 100; n++) assert.equal(shardOf('k'.repeat(n), 262_144), sidecar('k'.repeat(n), 262_144), `length ${n}`);
+  for (const key of ['x'.repeat(30_000), 'é'.repeat(25_000), '\ud800'.repeat(40)]) assert.equal(shardOf(key, 262_144), sidecar(key, 262_144));
 });
 
 test('a table that is not the documented format, or is inconsistent, is refused', () => {

@@ -1,8 +1,9 @@
-// The swimring-client package as an app installs it: built by `npm run build` (client/dist), ESM with
+// The swimring-client package as an app installs it: built by `npm run build:client` (client/dist; `npm test` builds it), ESM with
 // types, no runtime dependencies, and importing nothing but Node built-ins and its own files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jumpHash } from '../../src/placement/index.js';
@@ -34,7 +35,7 @@ test('package.json: swimring-client, ESM, Node >= 20, no dependencies', () => {
 
 test('the built package exports connect with types and imports only node: built-ins and its own files', async () => {
   const entry = join(CLIENT, pkg.exports['.'].default);
-  assert.ok(existsSync(entry), `${entry} missing: run npm run build`);
+  assert.ok(existsSync(entry), `${entry} missing: run npm run build:client`);
   assert.ok(existsSync(join(CLIENT, pkg.exports['.'].types)));
   const mod = (await import(entry)) as { connect?: unknown; shardOf?: (key: string, shards: number) => number };
   assert.equal(typeof mod.connect, 'function');
@@ -46,4 +47,9 @@ test('the built package exports connect with types and imports only node: built-
       assert.ok(spec.startsWith('node:') || spec.startsWith('.'), `${file} imports ${spec}`);
     }
   }
+});
+
+test('client/src/lookup-wasm.ts is what lookup.wat assembles to (regenerate: npm run gen:wasm)', () => {
+  const res = spawnSync(process.execPath, [fileURLToPath(new URL('../../scripts/gen-wasm.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
 });

@@ -1,6 +1,6 @@
 // A fixed AgentView for the HTTP tests: three members, a toy placement, events pushed by hand; no claims
 // (the claim routes answer 501), unless FakeViewWithClaims.
-import type { ClaimItemView, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
+import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
 import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 
@@ -182,6 +182,13 @@ export class FakeClaims implements ClaimsView {
   routeClaiming(key: string): RouteAnswer {
     if (!this.held.has(key)) this.hold(key, this.view.name, this.clock + 60_000);
     return this.claimedRoute(key) ?? this.ringRoute(key);
+  }
+
+  readonly ownerListeners = new Set<(changes: readonly ClaimOwnerChange[]) => void>();
+
+  subscribeOwners(listener: (changes: readonly ClaimOwnerChange[]) => void): () => void {
+    this.ownerListeners.add(listener);
+    return () => this.ownerListeners.delete(listener);
   }
 
   private hold(id: string, ownerName: string, expiresAtMs: number | null): ClaimView {

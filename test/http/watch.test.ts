@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildAppApi, type HttpLimits } from '../../src/http/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { WatchEvent } from '../../src/runtime/view.js';
-import { FakeView } from './fake-view.js';
+import { FakeView, FakeViewWithClaims } from './fake-view.js';
 import { takeSseEvents, type SseRecord } from '../support/sse-client.js';
 
 type SseEvent = SseRecord;
@@ -208,6 +208,33 @@ describe('GET /v1/watch', () => {
       ['snapshot', 'member', 'error'],
     );
     assert.equal((JSON.parse(reader.events[2]?.data ?? '{}') as { error: { code: string } }).error.code, 'slow_consumer');
+  });
+
+  test('?claims=all adds claims events; without it, or on another value, there are none', async () => {
+    const view = new FakeViewWithClaims();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const app = buildAppApi(view, { metrics });
+    apps.push(app);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/watch`;
+    const all = new SseReader(await open(`${base}?claims=all`));
+    const plain = new SseReader(await open(base));
+    await all.until(() => all.events.length >= 1, 'the snapshot');
+    await plain.until(() => plain.events.length >= 1, 'the snapshot');
+    assert.equal(view.claims.ownerListeners.size, 1, 'only the stream that asked subscribed');
+    for (const l of view.claims.ownerListeners) l([{ id: 'x', owner: 'm2', fence: '5' }, { id: 'y', owner: null, fence: null }]);
+    view.emit({ type: 'member', version: 'v9', name: 'm3', from: 'alive', to: 'suspect', incarnation: 1, reason: 'probe-failed' });
+    await all.until(() => all.events.length >= 3, 'claims and member');
+    await plain.until(() => plain.events.length >= 2, 'member');
+    assert.deepEqual(all.events.map((e) => e.event), ['snapshot', 'claims', 'member']);
+    assert.deepEqual(JSON.parse(all.events[1]!.data), { type: 'claims', version: view.version, changes: [{ id: 'x', owner: 'm2', fence: '5' }, { id: 'y', owner: null, fence: null }] });
+    assert.deepEqual(plain.events.map((e) => e.event), ['snapshot', 'member']);
+    all.res.destroy();
+    plain.res.destroy();
+    while (view.claims.ownerListeners.size > 0) await new Promise((r) => setImmediate(r));
+    const bad = await app.inject({ method: 'GET', url: '/v1/watch?claims=some' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal((bad.json() as { error: { code: string } }).error.code, 'invalid_request');
   });
 
   test('more watchers than the limit get 503 too_many_watchers', async () => {

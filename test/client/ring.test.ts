@@ -1,0 +1,124 @@
+// The library's Ring against a stand-in sidecar on loopback whose answers the test controls: changes
+// that arrive on the watch while a table load is in flight survive the load; a moves event makes it load
+// and swap the new table in whole; a claim event names the claimant at once.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect, type MovesEvent, type Ring } from '../../client/src/index.js';
+import { compactTableJson } from '../../src/http/serialize-table.js';
+import { buildTable, type PlacementTable } from '../../src/placement/index.js';
+import type { RouteOwner } from '../../src/runtime/view.js';
+
+const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: `${name}:3` }, serving: true });
+const member = (name: string) => ({ ...owner(name), state: 'alive', incarnation: 1, tags: {}, self: name === 'a' });
+
+class FakeSidecar {
+  table: PlacementTable = buildTable(['a', 'b', 'c'], { shards: 1024, replicas: 1 });
+  claims: [string, number, string][] = [];
+  /** While set, table answers wait for it. */
+  hold: Promise<void> | null = null;
+  tableRequests = 0;
+  private watchers: ServerResponse[] = [];
+  private server: Server | null = null;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      if (req.url === '/v1/members') res.end(JSON.stringify({ version: this.table.version, members: this.table.members.map(member) }));
+      else if (req.url === '/v1/table/compact') {
+        this.tableRequests++;
+        const text = this.text();
+        void (this.hold ?? Promise.resolve()).then(() => res.end(text));
+      } else if (req.url === '/v1/watch?claims=all') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        this.watchers.push(res);
+        this.send('snapshot', { type: 'snapshot', version: this.table.version, members: this.table.members.map(member) });
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  text(): string {
+    const t = this.table;
+    return compactTableJson({ version: t.version, shards: t.shards, replicas: t.replicaCount, members: t.members.map(owner), tableMembers: t.members.length, ownerIndex: t.ownerIndex, replicaIndex: t.replicaIndex, claims: this.claims });
+  }
+
+  send(event: string, data: unknown): void {
+    for (const w of this.watchers) w.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.watchers) w.destroy();
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+async function until(what: string, ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !ready(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(ready(), what);
+}
+
+describe('Ring with a stand-in sidecar', () => {
+  const sidecar = new FakeSidecar();
+  let ring: Ring;
+  const moves: MovesEvent[] = [];
+
+  before(async () => {
+    await sidecar.start();
+    ring = await connect({ url: sidecar.url, minBackoffMs: 5, maxBackoffMs: 20 });
+    ring.on('moves', (m) => moves.push(m));
+  });
+  after(async () => {
+    await ring.close();
+    await sidecar.stop();
+  });
+
+  test('answers from the loaded table', () => {
+    assert.equal(ring.version, sidecar.table.version);
+    assert.equal(ring.self?.name, 'a');
+    for (let i = 0; i < 200; i++) {
+      const a = ring.route(`k${i}`);
+      assert.equal(a.owner?.name, sidecar.table.ownerOf(sidecar.table.shardOf(`k${i}`)));
+      assert.equal(a.claimed, undefined);
+    }
+  });
+
+  test('a claims event names the claimant at once; a claim learnt during a load survives that load', async () => {
+    sidecar.send('claims', { type: 'claims', version: ring.version, changes: [{ id: 'k1', owner: 'b', fence: '7' }] });
+    await until('claimed k1', () => ring.route('k1').claimed === true);
+    assert.deepEqual([ring.route('k1').owner?.name, ring.route('k1').fence], ['b', '7']);
+
+    // A table change whose load is held; meanwhile k2 is claimed and k1 released on the watch.
+    const before = ring.version;
+    let release!: () => void;
+    sidecar.hold = new Promise((r) => (release = r));
+    const requests = sidecar.tableRequests;
+    sidecar.table = buildTable(['a', 'b', 'c', 'd'], { shards: 1024, replicas: 1 });
+    // The table read below predates both claim changes: it still has k1 claimed by b and no k2.
+    sidecar.claims = [['k1', 1, '7']];
+    sidecar.send('moves', { type: 'moves', version: sidecar.table.version, previousVersion: before, ownerMoves: 0, replicaMoves: 0, moves: [] });
+    await until('the load started', () => sidecar.tableRequests > requests);
+    sidecar.send('claims', { type: 'claims', version: before, changes: [{ id: 'k2', owner: 'c', fence: '9' }, { id: 'k1', owner: null, fence: null }] });
+    await until('k2 claimed', () => ring.route('k2').claimed === true);
+    assert.equal(ring.version, before, 'still the old table while the new one loads');
+    sidecar.hold = null;
+    release();
+    await until('the new table', () => ring.version === sidecar.table.version);
+    assert.deepEqual([ring.route('k2').owner?.name, ring.route('k2').fence], ['c', '9'], 'the claim learnt during the load survives it');
+    assert.equal(ring.route('k1').claimed, undefined, 'and so does the release');
+    assert.equal(moves.at(-1)?.version, sidecar.table.version);
+    assert.equal(moves.at(-1)?.previousVersion, before);
+  });
+
+  test('moves events add up to what this member owns now', () => {
+    const m = moves.at(-1)!;
+    const lost = new Set(m.lost.filter((g) => g.role === 'owner').flatMap((g) => g.ranges.flatMap(([f, l]) => Array.from({ length: l - f + 1 }, (_, i) => f + i))));
+    const before = buildTable(['a', 'b', 'c'], { shards: 1024, replicas: 1 });
+    const now = sidecar.table;
+    for (let s = 0; s < 1024; s++) assert.equal(lost.has(s), before.ownerOf(s) === 'a' && now.ownerOf(s) !== 'a', `shard ${s}`);
+    assert.equal(m.gained.filter((g) => g.role === 'owner').length, 0, 'a join takes shards, gives none');
+  });
+});
