@@ -6,6 +6,7 @@ import { Forwarder } from '../../src/apply/forwarder.js';
 import { DEFAULT_RETRY } from '../../src/apply/retry.js';
 import { applyError, failed, type ApplyCall } from '../../src/apply/types.js';
 import type { RouteAnswer } from '../../src/runtime/view.js';
+import { NO_TRACE } from '../../src/apply/trace-context.js';
 
 const owned = (owner: string) => (key: string): RouteAnswer => ({
   key,
@@ -15,7 +16,7 @@ const owned = (owner: string) => (key: string): RouteAnswer => ({
   version: 'v1',
 });
 
-const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: { body: Buffer.from('b'), contentType: '' } });
+const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: { body: Buffer.from('b'), contentType: '', trace: NO_TRACE } });
 
 function deliverer(results: AppCallResult[], owner = 'me', handler: URL | null = new URL('http://127.0.0.1:1/x')) {
   const view = { name: 'me', route: owned(owner) };
