@@ -4,6 +4,7 @@
 // A fresh connection per request: a kept-alive socket the app has just closed would fail after the
 // request was written, and that would look like the ambiguous case.
 import { request as httpRequest } from 'node:http';
+import { traceHeadersOut } from './trace-context.js';
 import type { AppAnswer, AppMessage } from './types.js';
 
 export interface AppDelivery {
@@ -53,6 +54,7 @@ export async function callApp(url: URL, delivery: AppDelivery, maxAnswerBytes: n
         [APP_HEADERS.requestId]: delivery.requestId,
         ...(delivery.origin !== '' ? { [APP_HEADERS.origin]: delivery.origin } : {}),
         ...(delivery.fence !== undefined ? { [APP_HEADERS.fence]: delivery.fence } : {}),
+        ...traceHeadersOut(delivery.message.trace),
       },
     });
     const timer = setTimeout(() => {

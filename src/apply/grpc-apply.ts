@@ -66,7 +66,7 @@ function bounded<T>(messageName: string, decode: (bytes: Buffer) => T, field: nu
 // ---- server -------------------------------------------------------------------------------------
 
 export interface ApplyServerOptions {
-  readonly deliverer: Deliverer;
+  readonly deliverer: Pick<Deliverer, 'deliver'>;
   /** This member's cluster label ("" for none); callers with another are refused. */
   readonly label: string;
   readonly limits: ApplyWireLimits;

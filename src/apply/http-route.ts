@@ -10,6 +10,7 @@ import { routeParamsSchema } from '../http/schemas.js';
 import type { ApplyMetrics, ApplyPath } from './metrics.js';
 import { validContentType } from './payload.js';
 import { requestIdFromHeaders } from './request-id.js';
+import { traceHeadersFrom } from './trace-context.js';
 import type { Applier } from './service.js';
 import type { ApplyError, ApplyErrorCode } from './types.js';
 
@@ -92,7 +93,7 @@ export const applyPlugin: FastifyPluginCallbackZod<ApplyPluginOptions> = (app, {
       const contentType = request.headers['content-type'] ?? '';
       if (!validContentType(contentType)) return refuse(reply, 'invalid_content_type', 'Content-Type must be printable ASCII, at most 255 characters', id.id);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const outcome = await applier.apply({ key: request.params.key, requestId: id.id, message: { body, contentType } });
+      const outcome = await applier.apply({ key: request.params.key, requestId: id.id, message: { body, contentType, trace: traceHeadersFrom(request.headers) } });
       const tally = outcomes.get(request);
       const result = outcome.result;
       if (result.ok) {

@@ -1,6 +1,7 @@
 // The Apply payloads (proto AppMessage / AppAnswer) as the bytes of a google.protobuf.Any. Two tiny
 // messages, so they are written and read here by hand: the reader walks the fields with explicit
 // bounds and returns a reason instead of throwing, and unknown fields are skipped (added later).
+import { MAX_TRACE_HEADER_BYTES, NO_TRACE, TRACE_HEADER_NAMES, validTraceHeader, type TraceHeaders } from './trace-context.js';
 import type { AppAnswer, AppMessage } from './types.js';
 
 export const APP_MESSAGE_TYPE_URL = 'type.googleapis.com/swimring.v1.AppMessage';
@@ -15,8 +16,16 @@ const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
 export function encodeAppMessage(m: AppMessage): Buffer {
-  return Buffer.concat([lenField(1, m.body), lenField(2, Buffer.from(m.contentType, 'latin1'))]);
+  const fields = [lenField(1, m.body), lenField(2, Buffer.from(m.contentType, 'latin1'))];
+  // Empty trace fields are left out: a message without trace context is byte for byte what it was before.
+  TRACE_HEADER_NAMES.forEach((name, i) => {
+    if (m.trace[name] !== '') fields.push(lenField(TRACE_FIELD_BASE + i, Buffer.from(m.trace[name], 'latin1')));
+  });
+  return Buffer.concat(fields);
 }
+
+/** AppMessage fields 3, 4, 5: traceparent, tracestate, baggage. */
+const TRACE_FIELD_BASE = 3;
 
 export function encodeAppAnswer(a: AppAnswer): Buffer {
   return Buffer.concat([varintField(1, a.status), lenField(2, a.body), lenField(3, Buffer.from(a.contentType, 'latin1'))]);
@@ -27,7 +36,9 @@ export type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: 
 export function decodeAppMessage(bytes: Uint8Array, maxBodyBytes: number): Read<AppMessage> {
   let body: Buffer = Buffer.alloc(0);
   let contentType = '';
+  const trace: Record<keyof TraceHeaders, string> = { ...NO_TRACE };
   const walked = walk(bytes, (field, wire, value) => {
+    const traceName = TRACE_HEADER_NAMES[field - TRACE_FIELD_BASE];
     if (field === 1 && wire === WIRE_LEN) {
       if (value.length > maxBodyBytes) return `body: ${value.length} bytes, limit ${maxBodyBytes}`;
       body = Buffer.from(value);
@@ -35,10 +46,14 @@ export function decodeAppMessage(bytes: Uint8Array, maxBodyBytes: number): Read<
       const ct = checkContentType(value);
       if (!ct.ok) return `content_type: ${ct.reason}`;
       contentType = ct.value;
+    } else if (traceName !== undefined && wire === WIRE_LEN) {
+      const text = Buffer.from(value).toString('latin1');
+      if (!validTraceHeader(traceName, text)) return `${traceName}: not a valid value of at most ${MAX_TRACE_HEADER_BYTES[traceName]} printable bytes`;
+      trace[traceName] = text;
     }
     return null;
   });
-  return walked === null ? { ok: true, value: { body, contentType } } : { ok: false, reason: walked };
+  return walked === null ? { ok: true, value: { body, contentType, trace } } : { ok: false, reason: walked };
 }
 
 export function decodeAppAnswer(bytes: Uint8Array, maxBodyBytes: number): Read<AppAnswer> {

@@ -9,6 +9,8 @@ import { Forwarder } from './forwarder.js';
 import { applyServerMethod, remoteApply, type ApplyWireLimits } from './grpc-apply.js';
 import { DEFAULT_RETRY } from './retry.js';
 import type { ApplyCall, ApplyError, ApplyOutcome } from './types.js';
+import type { Context } from '@opentelemetry/api';
+import { contextFromTrace, SpanKind, traced } from '../tracing.js';
 
 /** The --apply-* options and --app-handler-url, resolved. */
 export interface ApplyConfig {
@@ -66,10 +68,16 @@ export class ApplyService implements Applier {
       maxBodyBytes: c.maxBodyBytes,
       dedup: { maxEntries: c.dedupEntries, maxBytes: c.dedupMaxBytes, ttlMs: c.dedupTtlMs, maxInFlight: MAX_IN_FLIGHT },
     });
+    const remote = remoteApply(opts.client, this.limits);
     this.forwarder = new Forwarder({
       view: opts.view,
-      local: (call, budgetMs) => this.deliverer.deliver(call, '', budgetMs),
-      remote: remoteApply(opts.client, this.limits),
+      local: (call, budgetMs) => this.tracedDelivery.deliver(call, '', budgetMs),
+      remote: (owner, addr, call, tableVersion, timeoutMs) =>
+        traced('swimring.forward', SpanKind.CLIENT, this.spanParents.get(call) ?? contextFromTrace(call.message.trace), { 'swimring.owner': owner, 'server.address': addr }, async (span) => {
+          const attempt = await remote(owner, addr, call, tableVersion, timeoutMs);
+          if (!attempt.result.ok) span.setAttribute('swimring.error', attempt.result.error.code);
+          return attempt;
+        }),
       policy: { ...DEFAULT_RETRY, maxAttempts: c.maxAttempts },
       timeoutMs: c.timeoutMs,
       ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
@@ -77,15 +85,36 @@ export class ApplyService implements Applier {
   }
 
   apply(call: ApplyCall): Promise<ApplyOutcome> {
-    return this.forwarder.apply(call);
+    return traced('swimring.apply', SpanKind.SERVER, contextFromTrace(call.message.trace), { 'swimring.request_id': call.requestId }, async (span, inside) => {
+      this.spanParents.set(call, inside);
+      const outcome = await this.forwarder.apply(call);
+      span.setAttributes({ 'swimring.path': outcome.path, 'swimring.attempts': outcome.attempts });
+      if (outcome.result.ok) span.setAttribute('swimring.owner', outcome.result.owner);
+      else span.setAttribute('swimring.error', outcome.result.error.code);
+      return outcome;
+    });
   }
+
+  /** Deliveries to this member's app, from itself or over gRPC, each in a span under the caller's trace. */
+  private readonly tracedDelivery: Pick<Deliverer, 'deliver'> = {
+    deliver: (call, origin, budgetMs) =>
+      traced('swimring.deliver', SpanKind.SERVER, contextFromTrace(call.message.trace), { 'swimring.request_id': call.requestId, 'swimring.origin': origin }, async (span) => {
+        const result = await this.deliverer.deliver(call, origin, budgetMs);
+        if (!result.ok) span.setAttribute('swimring.error', result.error.code);
+        else if (result.duplicate) span.setAttribute('swimring.duplicate', true);
+        return result;
+      }),
+  };
+
+  /** Each Apply's own span context, so its forward attempts are its children (no context manager needed). */
+  private readonly spanParents = new WeakMap<ApplyCall, Context>();
 
   /** For startControlPlaneServer's extraMethods; `checkContext` refuses callers the runtime would. */
   grpcMethods(checkContext?: (ctx: CallContext) => void): ExtraMethods {
     return {
       Apply: applyServerMethod({
         ...(checkContext ? { checkContext } : {}),
-        deliverer: this.deliverer,
+        deliverer: this.tracedDelivery,
         label: this.opts.label,
         limits: this.limits,
         timeoutMs: this.opts.config.timeoutMs,

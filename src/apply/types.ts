@@ -1,3 +1,5 @@
+import type { TraceHeaders } from './trace-context.js';
+
 // The vocabulary of Apply, shared by the caller side (forwarder), the owner side (deliverer), the gRPC
 // method and the HTTP route. Errors are data: a code, whether a retry may help, when, and where.
 
@@ -6,6 +8,8 @@ export interface AppMessage {
   readonly body: Buffer;
   /** Content-Type of the body, "" when none. */
   readonly contentType: string;
+  /** The caller's W3C trace context and baggage, handed to the owner's app unchanged. */
+  readonly trace: TraceHeaders;
 }
 
 /** What the owner's app answered. */

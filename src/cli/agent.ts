@@ -1,7 +1,8 @@
 // `swimring agent`: load the configuration, start the member, its HTTP listeners and the metrics, and
 // handle SIGTERM/SIGINT as a graceful leave.
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.js';
 import { loadConfig, formatHostPort, type SwimringConfig } from '../config.js';
 import { buildAppApi, buildOpsApi } from '../http/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
@@ -30,7 +31,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     console.error(`swimring agent: invalid configuration (1 problem):\n  - ${keyring.problem}`);
     return 2;
   }
-  const logger = pino({ level: config.logLevel, base: { self: config.name } });
+  const logger = await createLogger(config);
   // Reloads happen seconds after start, once `metrics` below exists.
   const controlPlane = setupControlPlane(config, logger, (result) => metrics.tlsReloads.inc({ result }));
   if ('problem' in controlPlane) {

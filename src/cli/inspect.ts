@@ -44,15 +44,7 @@ export async function runInfo(argv: string[], out: (s: string) => void = console
 
 /** A moves event as "A -> B: n" per owner move group; the shard lists may be numbers or ranges. */
 export function describeMoves(event: Extract<WatchEvent, { type: 'moves' }>): string {
-  const shardCount = (shards: unknown): number => {
-    if (!Array.isArray(shards)) return typeof shards === 'number' ? shards : 0;
-    let n = 0;
-    for (const s of shards as unknown[]) n += Array.isArray(s) && s.length === 2 ? Math.max(0, Number(s[1]) - Number(s[0]) + 1) : 1;
-    return n;
-  };
-  const groups = (event.moves as readonly { role: string; from: string | null; to: string | null; shards?: unknown }[])
-    .filter((g) => g.role === 'owner')
-    .map((g) => `${g.from ?? '(none)'} -> ${g.to ?? '(none)'}: ${shardCount(g.shards)}`);
+  const groups = event.moves.filter((g) => g.role === 'owner').map((g) => `${g.from ?? '(none)'} -> ${g.to ?? '(none)'}: ${g.count}`);
   return `table ${event.previousVersion} -> ${event.version}: ${event.ownerMoves} owner and ${event.replicaMoves} replica moves${groups.length > 0 ? `; ${groups.join(', ')}` : ''}`;
 }
 

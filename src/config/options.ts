@@ -144,6 +144,12 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: 'info',
     defaultDoc: 'info',
   },
+  logFormat: {
+    group: 'Other',
+    description: 'json: one JSON object per line (for log collectors); pretty: readable colored lines (pino-pretty); auto: pretty when stdout is a terminal, else json.',
+    default: 'auto',
+    defaultDoc: 'auto',
+  },
   joinTimeoutMs: {
     group: 'Timing',
     description: 'How long to try the seeds at start before --bootstrap forms a cluster alone (without --bootstrap the tries go on, and the member stays unready).',

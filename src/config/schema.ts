@@ -14,6 +14,7 @@ export const PROFILE_NAMES = ['lan', 'local', 'wan'] as const;
 /** Periodic anti-entropy: Merkle digest (default), every bucket over the digest RPCs (a baseline), or Negotiate. */
 export const ANTI_ENTROPY_MODES = ['digest', 'full', 'negotiate'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 const DAY_MS = 86_400_000;
 
 /** Options that override one field of the chosen SWIM profile, keyed as in SwimConfig. */
@@ -56,6 +57,7 @@ export const configShape = {
   gossipVerifyOutgoing: optional(boolean()),
   tags: tags(),
   logLevel: oneOf(LOG_LEVELS),
+  logFormat: oneOf(LOG_FORMATS),
   joinTimeoutMs: integer(0, DAY_MS),
   joinRetryInitialMs: integer(10, DAY_MS),
   joinRetryMaxMs: integer(10, DAY_MS),
@@ -209,6 +211,8 @@ export interface ResolvedConfig {
   readonly gossipVerifyOutgoing: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** auto: JSON lines unless stdout is a terminal, readable lines on one. */
+  readonly logFormat: (typeof LOG_FORMATS)[number];
   readonly joinTimeoutMs: number;
   readonly joinRetryInitialMs: number;
   readonly joinRetryMaxMs: number;
@@ -262,6 +266,7 @@ function resolve(f: Fields): ResolvedConfig {
     gossipVerifyOutgoing: f.gossipVerifyOutgoing ?? true,
     tags: f.tags,
     logLevel: f.logLevel,
+    logFormat: f.logFormat,
     joinTimeoutMs: f.joinTimeoutMs,
     joinRetryInitialMs: f.joinRetryInitialMs,
     joinRetryMaxMs: f.joinRetryMaxMs,

@@ -195,6 +195,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['membership'],
     response: { 200: agentInfo },
   },
+  'GET /v1/members/health': {
+    summary: "Live members' own health scores and table versions",
+    description: 'Asked of each alive or suspect member over gRPC Ping (at most 64, within a second); null for a member that did not answer. The status page shows them; equal table versions mean equal tables.',
+    tags: ['membership'],
+    response: { 200: z.object({ members: z.record(z.string(), z.object({ healthScore: z.int().min(0), tableVersion: z.string() }).nullable()) }) },
+  },
   'GET /v1/watch': {
     summary: 'Watch membership and ownership changes (Server-Sent Events)',
     description:

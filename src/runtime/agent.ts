@@ -27,7 +27,7 @@ import { compactTableOf } from './compact-table.js';
 import { RouteIndex } from './route-index.js';
 import { TableBuilder, type BuiltTable } from './table-builder.js';
 import { ReadinessRule } from './readiness.js';
-import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
+import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, PeerHealth, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import { KeyProver } from '../security/key-proof.js';
@@ -43,6 +43,7 @@ import { DEFAULT_LIMITS } from '../grpc/limits.js';
 import type { ClaimStoreView } from '../ownership/types.js';
 import { NO_OBSERVERS, type RuntimeObservers } from '../ops-metrics.js';
 import { ProbeTimer } from './probe-timer.js';
+import { pingPeers } from './peer-health.js';
 
 export interface AgentOptions {
   readonly name: string;
@@ -111,6 +112,8 @@ export interface PeerChecks {
 }
 
 const GRPC_DEFAULT_PORT = 7947;
+/** A status page waits at most this long for peers' health scores. */
+const PEER_HEALTH_TIMEOUT_MS = 1000;
 
 export class Agent implements AgentView {
   readonly name: string;
@@ -939,6 +942,11 @@ export class Agent implements AgentView {
     this.opts.logger.warn({ member: name }, 'member force-left by an operator');
     this.apply(effects);
     return { refused: null, state: this.core.member(name)?.state ?? 'left' };
+  }
+
+  async peerHealth(): Promise<Record<string, PeerHealth | null>> {
+    const peers = await pingPeers(this.grpcClient, this.core.members(), this.name, Math.min(this.opts.rpcTimeoutMs, PEER_HEALTH_TIMEOUT_MS));
+    return { ...peers, [this.name]: { healthScore: this.core.healthScore(), tableVersion: this.current.version } };
   }
 
   healthScore(): number {

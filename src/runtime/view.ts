@@ -211,6 +211,14 @@ export interface AgentView {
   claimCount?(): number;
   /** An operator's force-leave: a member this view holds dead is marked left at once (this view only). */
   forceLeave?(name: string): ForceLeaveResult;
+  /** Live members' own health scores and table versions (null: no answer), this member's included. */
+  peerHealth?(): Promise<Record<string, PeerHealth | null>>;
+}
+
+/** What a member says about itself when asked (gRPC Ping). */
+export interface PeerHealth {
+  readonly healthScore: number;
+  readonly tableVersion: string;
 }
 
 /** null: done (or it was left already); else why it was refused. */

@@ -8,6 +8,7 @@ import { Forwarder } from '../../src/apply/forwarder.js';
 import { DEFAULT_RETRY } from '../../src/apply/retry.js';
 import { applyError, failed, type ApplyCall } from '../../src/apply/types.js';
 import type { RouteAnswer } from '../../src/runtime/view.js';
+import { NO_TRACE } from '../../src/apply/trace-context.js';
 
 const owned = (owner: string) => (key: string): RouteAnswer => ({
   key,
@@ -17,7 +18,7 @@ const owned = (owner: string) => (key: string): RouteAnswer => ({
   version: 'v1',
 });
 
-const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: { body: Buffer.from('b'), contentType: '' } });
+const call = (requestId: string): ApplyCall => ({ key: 'k', requestId, message: { body: Buffer.from('b'), contentType: '', trace: NO_TRACE } });
 
 function deliverer(results: AppCallResult[], owner = 'me', handler: URL | null = new URL('http://127.0.0.1:1/x')) {
   const view = { name: 'me', route: owned(owner) };
@@ -163,7 +164,7 @@ describe('callApp', () => {
     try {
       const addr = server.address();
       const url = new URL(`http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/apply`);
-      const base = { key: 'cart-1', requestId: 'r1', origin: '', message: { body: Buffer.from('{}'), contentType: 'application/json' }, timeoutMs: 5000 };
+      const base = { key: 'cart-1', requestId: 'r1', origin: '', message: { body: Buffer.from('{}'), contentType: 'application/json', trace: NO_TRACE }, timeoutMs: 5000 };
       assert.equal((await callApp(url, { ...base, fence: '117964800000000001' }, 1000)).kind, 'answered');
       assert.equal((await callApp(url, base, 1000)).kind, 'answered');
       assert.deepEqual(seen, ['117964800000000001', undefined]);

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeAppAnswer, decodeAppMessage, encodeAppAnswer, encodeAppMessage } from '../../src/apply/payload.js';
+import { NO_TRACE } from '../../src/apply/trace-context.js';
 
 const contentType = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
 
@@ -9,7 +10,7 @@ describe('Apply payloads', () => {
   test('AppMessage and AppAnswer round-trip', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), contentType, fc.integer({ min: 100, max: 599 }), (body, ct, status) => {
-        const m = decodeAppMessage(encodeAppMessage({ body: Buffer.from(body), contentType: ct }), 1000);
+        const m = decodeAppMessage(encodeAppMessage({ body: Buffer.from(body), contentType: ct, trace: NO_TRACE }), 1000);
         assert.ok(m.ok);
         assert.deepEqual([...m.value.body], [...body]);
         assert.equal(m.value.contentType, ct);
@@ -33,13 +34,13 @@ describe('Apply payloads', () => {
   });
 
   test('bounds: an oversized body, a control character in the content type, a status that is not HTTP', () => {
-    const big = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(11), contentType: '' }), 10);
+    const big = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(11), contentType: '', trace: NO_TRACE }), 10);
     assert.ok(!big.ok && big.reason.includes('limit 10'));
-    const ct = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(1), contentType: 'a\nb' }), 10);
+    const ct = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(1), contentType: 'a\nb', trace: NO_TRACE }), 10);
     assert.ok(!ct.ok && ct.reason.includes('content_type'));
     const status = decodeAppAnswer(encodeAppAnswer({ status: 42, body: Buffer.alloc(0), contentType: '' }), 10);
     assert.ok(!status.ok && status.reason.includes('status'));
-    const truncated = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(5), contentType: '' }).subarray(0, 4), 10);
+    const truncated = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(5), contentType: '', trace: NO_TRACE }).subarray(0, 4), 10);
     assert.ok(!truncated.ok);
   });
 });

@@ -9,6 +9,7 @@ import { ControlPlaneClient } from '../../src/grpc/client.js';
 import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc/server.js';
 import type { RouteAnswer } from '../../src/runtime/view.js';
 import { ApplyTestApp } from '../support/apply-app.js';
+import { NO_TRACE } from '../../src/apply/trace-context.js';
 
 interface Member {
   name: string;
@@ -65,7 +66,7 @@ describe('ApplyService over real gRPC', () => {
     }
   });
 
-  const call = (key: string, requestId: string, body = '{}') => ({ key, requestId, message: { body: Buffer.from(body), contentType: 'application/json' } });
+  const call = (key: string, requestId: string, body = '{}') => ({ key, requestId, message: { body: Buffer.from(body), contentType: 'application/json', trace: NO_TRACE } });
 
   test('forwarded to the owner; a retry with the same id is answered from its record, flagged duplicate', async () => {
     a.owners.set('k1', 'b');

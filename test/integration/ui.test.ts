@@ -81,6 +81,13 @@ describe('status page in chromium', { timeout: 240_000, skip: skipUnlessTool(CHR
     assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
     const table = (await nodes[0]?.json<{ version: string }>('/v1/table'))?.body;
     await waitFor('the table version on the page', 10_000, async () => (await page.locator('#version').textContent()) === table?.version);
+    // Health (4th column) and table agreement (5th) as each member answered for itself.
+    await waitFor("every member's own health score, and one table version", 15_000, async () => {
+      const cells = await page.locator('#members tr').evaluateAll((rows) =>
+        rows.map((r) => Array.from((r as unknown as { children: ArrayLike<{ textContent: string | null }> }).children).slice(3, 5).map((c) => c.textContent ?? '')),
+      );
+      return cells.length === MEMBERS && cells.every(([health, agree]) => /^\d+$/.test(health ?? '') && agree === 'same');
+    });
     if (process.env['UPDATE_SCREENSHOT'] === '1') await page.screenshot({ path: join(ROOT, 'docs', 'status-page.png'), fullPage: true });
   });
 

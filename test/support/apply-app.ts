@@ -10,6 +10,8 @@ export interface ReceivedApply {
   readonly origin: string;
   readonly contentType: string;
   readonly body: string;
+  /** The W3C trace headers it got (traceparent, tracestate, baggage), absent ones left out. */
+  readonly trace: Readonly<Record<string, string>>;
 }
 
 export class ApplyTestApp {
@@ -56,6 +58,7 @@ export class ApplyTestApp {
       origin: header('x-swimring-origin'),
       contentType: header('content-type'),
       body,
+      trace: Object.fromEntries(['traceparent', 'tracestate', 'baggage'].filter((h) => h in req.headers).map((h) => [h, header(h)])),
     };
     this.received.push(entry);
     let instructions: { delayMs?: number; hold?: boolean; status?: number } = {};

@@ -30,5 +30,7 @@ export function agentInfo(view: AgentView, listeners: Readonly<Record<string, st
 
 export const infoPlugin: FastifyPluginCallbackZod<InfoPluginOptions> = (app, { view, listeners }, done) => {
   app.get('/v1/info', () => agentInfo(view, listeners?.() ?? {}));
+  // Each live member's own health score and table version, asked over gRPC (a second at most).
+  app.get('/v1/members/health', async () => ({ members: view.peerHealth ? await view.peerHealth() : {} }));
   done();
 };

@@ -17,6 +17,7 @@ import { serializeEncodedBatch, serializeRouteAnswerBytes, serializeRouteBatch }
 import { serializeCompactBatch, serializeCompactEncodedBatch } from '../serialize-compact.js';
 import { claimedRouteAnswerBytes, hasClaimedAnswer, routeBatchWithClaimsBytes } from '../../ownership/route-json.js';
 import { BatchBufferPool } from '../batch-buffers.js';
+import { contextFromHeaders, SpanKind, startSpan, tracingActive } from '../../tracing.js';
 
 export interface RoutePluginOptions {
   readonly view: AgentView;
@@ -102,6 +103,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
         body = serializeRouteAnswerBytes(view.route(key));
       }
       single.record(1, (performance.now() - started) / 1000);
+      if (tracingActive()) routeSpan(request.headers, started, 1);
       return reply.type(JSON_TYPE).send(body);
     },
   );
@@ -138,8 +140,18 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
         else body = hasClaimedAnswer(answers) ? routeBatchWithClaimsBytes(version, answers) : serializeRouteBatch(version, answers);
       }
       batch.record(keys.length, (performance.now() - started) / 1000);
+      if (tracingActive()) routeSpan(request.headers, started, keys.length);
       return reply.type(JSON_TYPE).send(body);
     },
   );
   done();
 };
+
+/**
+ * A route request's span, recorded after the fact from its start time (only when an SDK is registered):
+ * the handler is synchronous, so nothing can run inside it.
+ */
+function routeSpan(headers: Readonly<Record<string, string | string[] | undefined>>, startedMs: number, keys: number): void {
+  const span = startSpan('swimring.route', SpanKind.SERVER, contextFromHeaders(headers), { 'swimring.keys': keys }, performance.timeOrigin + startedMs);
+  span.end();
+}

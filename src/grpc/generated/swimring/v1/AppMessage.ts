@@ -16,6 +16,14 @@ export interface AppMessage {
    * Its Content-Type, "" when none. At most 255 bytes, printable ASCII.
    */
   'contentType'?: (string);
+  /**
+   * The caller's W3C Trace Context and Baggage headers, "" when absent, delivered to the owner's app
+   * unchanged: traceparent (a valid one, 55 bytes), tracestate and baggage (printable ASCII, at most
+   * 8192 bytes each). Left out when empty.
+   */
+  'traceparent'?: (string);
+  'tracestate'?: (string);
+  'baggage'?: (string);
 }
 
 /**
@@ -32,4 +40,12 @@ export interface AppMessage__Output {
    * Its Content-Type, "" when none. At most 255 bytes, printable ASCII.
    */
   'contentType': (string);
+  /**
+   * The caller's W3C Trace Context and Baggage headers, "" when absent, delivered to the owner's app
+   * unchanged: traceparent (a valid one, 55 bytes), tracestate and baggage (printable ASCII, at most
+   * 8192 bytes each). Left out when empty.
+   */
+  'traceparent': (string);
+  'tracestate': (string);
+  'baggage': (string);
 }
