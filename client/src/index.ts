@@ -4,7 +4,7 @@
 // and two array reads on the installed table: the answer GET /v1/route/:key gives at that version.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RingTable, movesOf, shardOf } from './table.js';
+import { RingTable, movesOf } from './table.js';
 import type { ClaimEvent, Claimant, CompactTableJson, MemberEvent, MemberView, MovesEvent, RouteAnswer, RouteOwner, StaleEvent, WatchEvent } from './types.js';
 import { WatchFollower, backoffMs } from './watch.js';
 
@@ -139,7 +139,7 @@ export class Ring extends EventEmitter<RingEvents> {
   /** The answer GET /v1/route/:key gives at `version`. */
   route(key: string): RouteAnswer {
     const t = this.installed();
-    const shard = shardOf(key, t.shards);
+    const shard = t.shardOf(key);
     if (this.claims.size !== 0) {
       const claimant = this.claims.get(key);
       if (claimant !== undefined) return t.claimedAnswer(key, shard, claimant);
@@ -152,7 +152,7 @@ export class Ring extends EventEmitter<RingEvents> {
     const claimant = this.claims.size === 0 ? undefined : this.claims.get(key);
     if (claimant !== undefined) return claimant.owner.name;
     const t = this.installed();
-    const i = t.ownerIndex[shardOf(key, t.shards)]!;
+    const i = t.ownerIndex[t.shardOf(key)]!;
     return i < 0 ? null : t.members[i]!.name;
   }
 

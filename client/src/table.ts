@@ -2,7 +2,7 @@
 // changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
 // half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
 // count (docs/placement.md, ./lookup.ts), then two typed-array reads.
-import { shardOf } from './lookup.js';
+import { shardFunction, shardOf } from './lookup.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 import type { Claimant, CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
 
@@ -23,6 +23,8 @@ function unpack(b64: string, width: number, count: number, what: string): Int32A
 export class RingTable {
   readonly version: string;
   readonly shards: number;
+  /** The shard of a key in this table (the lookup bound to its shard count). */
+  readonly shardOf: (key: string) => number;
   readonly replicaCount: number;
   /** Table members then claimants, as route answers name them. */
   readonly members: readonly RouteOwner[];
@@ -44,6 +46,7 @@ export class RingTable {
     if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
     this.version = json.version;
     this.shards = shards;
+    this.shardOf = shardFunction(shards);
     this.members = json.members;
     this.tableMembers = tableMembers;
     if (tableMembers === 0) {

@@ -49,7 +49,13 @@ test('the built package exports connect with types and imports only node: built-
   }
 });
 
-test('client/src/lookup-wasm.ts is what lookup.wat assembles to (regenerate: npm run gen:wasm)', () => {
-  const res = spawnSync(process.execPath, [fileURLToPath(new URL('../../scripts/gen-wasm.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
+test('the built package carries the sidecar\'s WebAssembly module where its lookup loads it', () => {
+  const shipped = join(CLIENT, 'dist', 'wasm', 'swimring.wasm');
+  assert.ok(existsSync(shipped), `${shipped} missing: run npm run build:client`);
+  assert.deepEqual(readFileSync(shipped), readFileSync(fileURLToPath(new URL('../../wasm/swimring.wasm', import.meta.url))));
+  // The built library, imported in a process of its own, reports the module as loaded.
+  const probe = `import(${JSON.stringify(join(CLIENT, 'dist', 'src', 'placement', 'wasm.js'))}).then((m) => console.log(JSON.stringify(m.wasmStatus)))`;
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
+  assert.equal((JSON.parse(res.stdout) as { loaded: boolean }).loaded, true, res.stdout);
 });
