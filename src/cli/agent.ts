@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { Agent } from '../runtime/agent.js';
 import { setupApply } from '../apply/setup.js';
 import { DEFAULT_LIMITS as DEFAULT_HTTP_LIMITS } from '../http/limits.js';
+import { limitsForClusterSize } from '../grpc/limits.js';
 import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setup.js';
 import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
@@ -81,6 +82,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     logger,
     ...(controlPlane.grpcTls ? { grpcTls: controlPlane.grpcTls } : {}),
     negotiateRate: controlPlane.negotiateRate,
+    grpcLimits: limitsForClusterSize(config.maxClusterSize),
   });
 
   const metrics = createMetrics();

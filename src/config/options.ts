@@ -266,6 +266,13 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '200',
     defaultDoc: '200',
   },
+  maxClusterSize: {
+    group: 'Cluster',
+    description:
+      'Most members the cluster is expected to hold. Sizes the control plane: a full-state exchange may carry twice this many records (members and tombstones), and gRPC messages are refused above 64 KiB + 1 KiB per such record (8 MiB at the default). Raise it for larger clusters or members with many tags.',
+    default: '4096',
+    defaultDoc: '4096',
+  },
   negotiatePeerRate: {
     group: 'Cluster',
     description: 'Negotiates per second answered from one caller (its IP and claimed member name).',

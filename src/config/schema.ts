@@ -83,6 +83,7 @@ export const configShape = {
   negotiateRate: integer(1, 1_000_000),
   negotiateBurst: integer(1, 1_000_000),
   negotiatePeerRate: integer(1, 1_000_000),
+  maxClusterSize: integer(16, 65_536),
   negotiatePeerBurst: integer(1, 1_000_000),
   // --- digest-watch (issue 8): periodic anti-entropy by Merkle digest, gRPC watch queue
   antiEntropy: oneOf(ANTI_ENTROPY_MODES),
@@ -223,6 +224,8 @@ export interface ResolvedConfig {
   readonly adminTokenFile: string | null;
   /** Control-plane TLS: null when off; caFile null = TLS without client certificates. */
   readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null; readonly serverName: string | null; readonly reloadIntervalMs: number } | null;
+  /** Most members expected; sizes the control plane's message and record limits (src/grpc/limits.ts). */
+  readonly maxClusterSize: number;
   readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
   /** --- digest-watch (issue 8) */
   readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
@@ -279,6 +282,7 @@ function resolve(f: Fields): ResolvedConfig {
       f.tlsCertFile !== null && f.tlsKeyFile !== null
         ? { certFile: f.tlsCertFile, keyFile: f.tlsKeyFile, caFile: f.tlsCaFile, serverName: f.tlsServerName, reloadIntervalMs: f.tlsReloadIntervalMs }
         : null,
+    maxClusterSize: f.maxClusterSize,
     negotiateRate: { globalPerSecond: f.negotiateRate, globalBurst: f.negotiateBurst, perPeerPerSecond: f.negotiatePeerRate, perPeerBurst: f.negotiatePeerBurst },
     antiEntropy: f.antiEntropy,
     watchQueueEvents: f.watchQueueEvents,
