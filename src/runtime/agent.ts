@@ -228,7 +228,11 @@ export class Agent implements AgentView {
       view: this,
       maxQueuedEvents: this.opts.watchQueueEvents ?? 1024,
       maxStreams: 64,
-      checkContext: (ctx) => this.checkLabel(ctx.label),
+      // Names, addresses and tags of every member: the same label and key-proof gate as Negotiate.
+      checkContext: (ctx) => {
+        this.checkLabel(ctx.label);
+        this.checkKeyProof(ctx.keyProof);
+      },
       onReject: onDigestReject,
       onEnd: (reason) => {
         if (reason !== 'client_closed') log.info({ reason }, 'gRPC watch stream ended');
