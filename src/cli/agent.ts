@@ -30,6 +30,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = pino({ level: config.logLevel, base: { self: config.name } });
+  const localKeyring = keyring.local === null ? null : keyring.local(logger);
   // Reloads happen seconds after start, once `metrics` below exists.
   const controlPlane = setupControlPlane(config, logger, (result) => metrics.tlsReloads.inc({ result }));
   if ('problem' in controlPlane) {
@@ -68,7 +69,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     ...(config.dnsServers.length > 0 ? { dnsServers: config.dnsServers.map((d) => formatHostPort(d)) } : {}),
     label: config.label,
     gossipSecurity: {
-      keyring: keyring.local === null ? null : keyring.local(logger),
+      keyring: localKeyring,
       verifyIncoming: config.gossipVerifyIncoming,
       verifyOutgoing: config.gossipVerifyOutgoing,
     },
@@ -87,6 +88,9 @@ export async function runAgent(argv: string[]): Promise<number> {
 
   const metrics = createMetrics();
   wireMetrics(agent, metrics);
+  metrics.onScrape(() => {
+    for (const [key, n] of localKeyring?.keyring.sealedCounts() ?? []) metrics.advance(metrics.keySeals, n, { key });
+  });
   // --- digest-watch (issue 8)
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
   registerDigestWatchMetrics(metrics, { antiEntropy: () => agent.antiEntropy?.stats, watch: () => agent.watch });
