@@ -102,7 +102,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     adminToken = await setupAdminToken(config, logger);
     await agent.start();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
-    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics } });
+    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, trustLoopback: config.httpTrustLoopback, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics } });
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });

@@ -222,6 +222,13 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     flag: false,
     secret: true,
   },
+  httpTrustLoopback: {
+    group: 'HTTP',
+    description:
+      'Serve loopback clients of the app API without the HTTP token. Turn it off (false, with SWIMRING_HTTP_TOKEN set) behind a service mesh whose inbound proxy connects from 127.0.0.6 or 127.0.0.1: otherwise every request relayed by the proxy, from anywhere, counts as local.',
+    default: 'true',
+    defaultDoc: 'true',
+  },
   // --- sec-edge (issue 6)
   adminTokenFile: {
     group: 'HTTP',

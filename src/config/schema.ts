@@ -73,6 +73,7 @@ export const configShape = {
       .string({ error: 'expected a token' })
       .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
   ),
+  httpTrustLoopback: boolean(),
   // --- sec-edge (issue 6): admin token file, control-plane TLS, Negotiate rate limit
   adminTokenFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
   tlsCertFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
@@ -147,6 +148,9 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
       }
     }
   }
+  if (!f.httpTrustLoopback && !f.httpToken) {
+    issue('httpTrustLoopback', 'loopback clients are not trusted (--http-trust-loopback=false): set SWIMRING_HTTP_TOKEN for them to send');
+  }
   if (f.httpAddr?.host !== undefined && !isLoopbackHost(f.httpAddr.host) && !f.httpToken) {
     issue(
       'httpAddr',
@@ -220,6 +224,8 @@ export interface ResolvedConfig {
   /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
   readonly settleMs: number;
   readonly httpToken: string | null;
+  /** Loopback clients of the app API need no token (off behind a mesh proxy that connects from loopback). */
+  readonly httpTrustLoopback: boolean;
   /** Where the generated admin token is written when no HTTP token is set; null: the default path. */
   readonly adminTokenFile: string | null;
   /** Control-plane TLS: null when off; caFile null = TLS without client certificates. */
@@ -277,6 +283,7 @@ function resolve(f: Fields): ResolvedConfig {
     dnsServers: f.dnsServers.map((d) => ({ host: d.host, port: d.port ?? 53 })),
     settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
     httpToken: f.httpToken,
+    httpTrustLoopback: f.httpTrustLoopback,
     adminTokenFile: f.adminTokenFile,
     tls:
       f.tlsCertFile !== null && f.tlsKeyFile !== null
