@@ -53,7 +53,8 @@ export interface AdminToken {
 
 /** The HTTP token when one is configured; otherwise a fresh random token left in the admin token file. */
 export async function setupAdminToken(config: SwimringConfig, logger: Logger): Promise<AdminToken> {
-  if (config.httpToken !== null) return { token: config.httpToken, release: async () => undefined };
+  // Never the HTTP token: an app client of the API must not be able to rotate keys or make us leave.
+  if (config.adminToken !== null) return { token: config.adminToken, release: async () => undefined };
   const path = config.adminTokenFile ?? defaultAdminTokenFile(config.name);
   const token = newAdminToken();
   await writeAdminTokenFile(path, token);

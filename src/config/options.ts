@@ -222,6 +222,14 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     flag: false,
     secret: true,
   },
+  adminToken: {
+    group: 'HTTP',
+    description:
+      'Bearer token of the admin actions (POST /v1/leave, key rotation), 16-4096 printable characters. Environment or config file only. Unset: the agent draws one and writes --admin-token-file. It is never the HTTP token: an app client must not rotate the gossip key (to keep one token for both, as before, set this to the same value).',
+    defaultDoc: 'none (a random token in --admin-token-file)',
+    flag: false,
+    secret: true,
+  },
   httpTrustLoopback: {
     group: 'HTTP',
     description:
@@ -232,7 +240,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
   // --- sec-edge (issue 6)
   adminTokenFile: {
     group: 'HTTP',
-    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without an HTTP token the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. With SWIMRING_HTTP_TOKEN set, that token is the admin token and no file is written.',
+    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without SWIMRING_ADMIN_TOKEN the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it.',
     defaultDoc: '`<os tmpdir>/swimring-<name>.token` (name percent-encoded)',
   },
   tlsCertFile: {

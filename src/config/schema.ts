@@ -73,6 +73,11 @@ export const configShape = {
       .string({ error: 'expected a token' })
       .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
   ),
+  adminToken: optional(
+    z
+      .string({ error: 'expected a token' })
+      .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
+  ),
   httpTrustLoopback: boolean(),
   // --- sec-edge (issue 6): admin token file, control-plane TLS, Negotiate rate limit
   adminTokenFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
@@ -224,6 +229,8 @@ export interface ResolvedConfig {
   /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
   readonly settleMs: number;
   readonly httpToken: string | null;
+  /** Admin routes' token (SWIMRING_ADMIN_TOKEN); null: a random one in adminTokenFile. */
+  readonly adminToken: string | null;
   /** Loopback clients of the app API need no token (off behind a mesh proxy that connects from loopback). */
   readonly httpTrustLoopback: boolean;
   /** Where the generated admin token is written when no HTTP token is set; null: the default path. */
@@ -283,6 +290,7 @@ function resolve(f: Fields): ResolvedConfig {
     dnsServers: f.dnsServers.map((d) => ({ host: d.host, port: d.port ?? 53 })),
     settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
     httpToken: f.httpToken,
+    adminToken: f.adminToken,
     httpTrustLoopback: f.httpTrustLoopback,
     adminTokenFile: f.adminTokenFile,
     tls:

@@ -42,7 +42,7 @@ export function requireAdminToken(app: FastifyInstance, token: string | null, me
       'unauthorized',
       token === null
         ? 'admin actions are disabled: this API was built without an admin token'
-        : 'admin action: send Authorization: Bearer <admin token> (the token in --admin-token-file, or SWIMRING_HTTP_TOKEN when set)',
+        : 'admin action: send Authorization: Bearer <admin token> (the token in --admin-token-file, or SWIMRING_ADMIN_TOKEN when set)',
     );
   });
 }

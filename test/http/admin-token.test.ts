@@ -62,7 +62,9 @@ describe('admin token file', () => {
     assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789' }, file), { ok: true, token });
     assert.deepEqual(cliAdminToken({ SWIMRING_ADMIN_TOKEN_FILE: file }), { ok: true, token });
     assert.equal(cliAdminToken({ SWIMRING_ADMIN_TOKEN_FILE: join(dir, 'missing') }).ok, false);
-    assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789' }), { ok: true, token: 'http-token-0123456789' });
+    assert.deepEqual(cliAdminToken({ SWIMRING_ADMIN_TOKEN: 'admin-token-0123456789' }), { ok: true, token: 'admin-token-0123456789' });
+    // The app's HTTP token is not the admin token.
+    assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789', POD_NAME: `none-${process.pid}` }), { ok: true, token: undefined });
     // The default file for the name, in the real tmpdir (the agent's default).
     const name = `cli-test-${process.pid}`;
     await writeAdminTokenFile(defaultAdminTokenFile(name), token);
