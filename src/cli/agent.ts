@@ -9,7 +9,7 @@ import { Agent } from '../runtime/agent.js';
 import { setupApply } from '../apply/setup.js';
 import { DEFAULT_LIMITS as DEFAULT_HTTP_LIMITS } from '../http/limits.js';
 import { limitsForClusterSize } from '../grpc/limits.js';
-import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setup.js';
+import { setupAdminToken, setupControlPlane, warnIfOpen, type AdminToken } from './edge-setup.js';
 import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
@@ -125,6 +125,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     },
     'swimring is running',
   );
+  warnIfOpen(config, localKeyring !== null, logger);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
