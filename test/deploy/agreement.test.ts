@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_KEYS, envOf } from '../../src/config/options.js';
+import { KEYRING_ENV, loadKeyringSource } from '../../src/security/keyring-file.js';
 import { isLoopbackHost, loadConfig, type SwimringConfig } from '../../src/config.js';
 import { buildAppApi, buildOpsApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -29,6 +30,8 @@ const FIELD_VALUES: Record<string, string> = {
   'metadata.uid': POD.uid,
   'metadata.namespace': POD.namespace,
 };
+/** The Secret docs/operations.md ("Gossip key") has the operator create: one 32-byte key, base64. */
+const SECRET_VALUES: Record<string, string> = { 'example-app-swimring/keyring': Buffer.alloc(32, 7).toString('base64') };
 const DOWNWARD = { POD_NAME: 'metadata.name', POD_IP: 'status.podIP', POD_UID: 'metadata.uid' } as const;
 
 /** The container's environment as the kubelet builds it: downward API values, $(VAR) of earlier entries. */
@@ -37,7 +40,13 @@ function containerEnv(container: JsonObject): Record<string, string> {
   for (const item of arr(container['env'] ?? [], 'env')) {
     const e = obj(item, 'env entry');
     const name = str(e['name'], 'env name');
-    if (e['valueFrom'] !== undefined) {
+    const secretRef = e['valueFrom'] === undefined ? undefined : obj(e['valueFrom'], `${name}.valueFrom`)['secretKeyRef'];
+    if (secretRef !== undefined) {
+      const ref = obj(secretRef, `${name} secretKeyRef`);
+      const value = SECRET_VALUES[`${str(ref['name'], 'secret name')}/${str(ref['key'], 'secret key')}`];
+      assert.ok(value !== undefined, `${name}: unexpected secret ${JSON.stringify(ref)}`);
+      env[name] = value;
+    } else if (e['valueFrom'] !== undefined) {
       const path = str(obj(obj(e['valueFrom'], `${name}.valueFrom`)['fieldRef'], `${name} fieldRef`)['fieldPath'], 'fieldPath');
       const value = FIELD_VALUES[path];
       assert.ok(value !== undefined, `${name}: unexpected fieldPath ${path}`);
@@ -106,13 +115,21 @@ for (const d of deployments) {
       assert.ok(app, 'an app container next to it');
     });
 
+    test('gossips with a keyring from a Secret and a cluster label', () => {
+      assert.equal(env[KEYRING_ENV], SECRET_VALUES['example-app-swimring/keyring']);
+      const keyring = loadKeyringSource(null, env);
+      assert.ok(keyring.ok && keyring.source !== null, 'the Secret holds a valid keyring');
+      assert.equal(config?.label, 'example-app');
+    });
+
     test('runs `agent`, and the whole environment loads as a valid configuration', () => {
       assert.equal(args[0], 'agent');
       assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.join('\n'));
     });
 
     test('every SWIMRING_* variable is a config option (docs/config.md)', () => {
-      const known = new Set(CONFIG_KEYS.map(envOf));
+      // SWIMRING_KEYRING is read beside the options (src/security/keyring-file.ts: never a flag).
+      const known = new Set([...CONFIG_KEYS.map(envOf), KEYRING_ENV]);
       const used = Object.keys(env).filter((k) => k.startsWith('SWIMRING_'));
       assert.ok(used.length > 0);
       for (const name of used) assert.ok(known.has(name), `${name} is not an option of src/config/options.ts`);
