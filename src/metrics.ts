@@ -127,6 +127,7 @@ export interface Metrics {
   readonly decodeRejections: Counter<Label<'reason'>>;
   readonly grpcRejections: Counter<Label<'rpc' | 'reason'>>;
   readonly effectFailures: Counter<Label<'effect'>>;
+  readonly keySeals: Counter<Label<'key'>>;
   /** sec-edge (issue 6): control-plane TLS file changes, by result (reloaded, failed). */
   readonly tlsReloads: Counter<Label<'result'>>;
   readonly httpRejections: Counter<Label<'route' | 'code'>>;
@@ -227,6 +228,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     udpReopens: counter('udp_socket_reopens_total', 'Times the gossip socket was reopened after a failure.'),
     decodeRejections: counter('decode_rejections_total', 'UDP packets refused by the decoder, by reason.', ['reason']),
     grpcRejections: counter('grpc_rejections_total', 'gRPC requests refused, by rpc and reason.', ['rpc', 'reason']),
+    keySeals: counter('gossip_key_seals_total', 'Payloads this member sealed with each gossip key (by key id): UDP packets, key proofs, keyring operations.', ['key']),
     effectFailures: counter('effect_failures_total', 'Membership effects (or core steps) that threw; counted and logged, the member keeps running.', ['effect']),
     tlsReloads: counter('tls_reloads_total', 'Control-plane TLS file changes, by result: reloaded (new connections use it) or failed (old material kept).', ['result']),
     httpRejections: counter('http_rejections_total', 'HTTP requests answered with an error, by route pattern and error code.', ['route', 'code']),

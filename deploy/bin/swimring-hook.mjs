@@ -32,7 +32,7 @@ export function localUrl(addr, fallback) {
 
 /**
  * The admin token POST /v1/leave needs, found as src/http/admin-token.ts cliAdminToken finds it: an
- * explicit file, SWIMRING_ADMIN_TOKEN, SWIMRING_HTTP_TOKEN, else the file the agent wrote at
+ * explicit file, SWIMRING_ADMIN_TOKEN, else the file the agent wrote at
  * <tmpdir>/swimring-<name>.token (the hook runs in the sidecar's container: same env, same /tmp).
  */
 export function adminToken(env, host = hostname) {
@@ -45,7 +45,7 @@ export function adminToken(env, host = hostname) {
     }
   };
   if (env.SWIMRING_ADMIN_TOKEN_FILE) return read(env.SWIMRING_ADMIN_TOKEN_FILE);
-  if (env.SWIMRING_ADMIN_TOKEN || env.SWIMRING_HTTP_TOKEN) return env.SWIMRING_ADMIN_TOKEN || env.SWIMRING_HTTP_TOKEN;
+  if (env.SWIMRING_ADMIN_TOKEN) return env.SWIMRING_ADMIN_TOKEN;
   const name = env.SWIMRING_NAME || env.POD_NAME || host();
   return read(join(tmpdir(), `swimring-${encodeURIComponent(name)}.token`));
 }

@@ -9,7 +9,8 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { Agent } from '../runtime/agent.js';
 import { setupApply } from '../apply/setup.js';
 import { DEFAULT_LIMITS as DEFAULT_HTTP_LIMITS } from '../http/limits.js';
-import { setupAdminToken, setupControlPlane, type AdminToken } from './edge-setup.js';
+import { limitsForClusterSize } from '../grpc/limits.js';
+import { setupAdminToken, setupControlPlane, warnIfOpen, type AdminToken } from './edge-setup.js';
 import { loadLocalKeyring } from '../security/setup.js';
 import { registerDigestWatchMetrics } from '../antientropy/metrics.js';
 import { registerClaimMetrics } from '../ownership/metrics.js';
@@ -32,6 +33,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = await createLogger(config);
+  const localKeyring = keyring.local === null ? null : keyring.local(logger);
   // Reloads happen seconds after start, once `metrics` below exists.
   const controlPlane = setupControlPlane(config, logger, (result) => metrics.tlsReloads.inc({ result }));
   if ('problem' in controlPlane) {
@@ -74,7 +76,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     ...(config.dnsServers.length > 0 ? { dnsServers: config.dnsServers.map((d) => formatHostPort(d)) } : {}),
     label: config.label,
     gossipSecurity: {
-      keyring: keyring.local === null ? null : keyring.local(logger),
+      keyring: localKeyring,
       verifyIncoming: config.gossipVerifyIncoming,
       verifyOutgoing: config.gossipVerifyOutgoing,
     },
@@ -88,9 +90,13 @@ export async function runAgent(argv: string[]): Promise<number> {
     logger,
     ...(controlPlane.grpcTls ? { grpcTls: controlPlane.grpcTls } : {}),
     negotiateRate: controlPlane.negotiateRate,
+    grpcLimits: limitsForClusterSize(config.maxClusterSize),
   });
 
   wireMetrics(agent, metrics);
+  metrics.onScrape(() => {
+    for (const [key, n] of localKeyring?.keyring.sealedCounts() ?? []) metrics.advance(metrics.keySeals, n, { key });
+  });
   // --- digest-watch (issue 8)
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
   registerDigestWatchMetrics(metrics, { antiEntropy: () => agent.antiEntropy?.stats, watch: () => agent.watch });
@@ -102,7 +108,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     adminToken = await setupAdminToken(config, logger);
     await agent.start();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
-    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics }, listeners: () => listenerAddrs(agent, app, ops) });
+    app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, trustLoopback: config.httpTrustLoopback, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics }, listeners: () => listenerAddrs(agent, app, ops) });
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
@@ -125,6 +131,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     },
     'swimring is running',
   );
+  warnIfOpen(config, localKeyring !== null, logger);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

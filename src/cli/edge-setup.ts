@@ -1,7 +1,8 @@
 // The agent's edge security at start: control-plane TLS material (watched for rotation) and the admin
 // token for the HTTP admin routes. Kept apart from cli/agent.ts so the composition root stays short.
 import type { Logger } from 'pino';
-import type { SwimringConfig } from '../config.js';
+import { formatHostPort, type SwimringConfig } from '../config.js';
+import { isLoopbackHost } from '../net/address.js';
 import { NegotiateRateLimiter } from '../grpc/rate-limit.js';
 import { clientTls, serverCredentials, TlsFiles } from '../grpc/tls.js';
 import { defaultAdminTokenFile, newAdminToken, removeAdminTokenFile, writeAdminTokenFile } from '../http/admin-token.js';
@@ -59,7 +60,8 @@ export interface AdminToken {
  * actions (leave, key rotation) back. SIGTERM still leaves gracefully without a token.
  */
 export async function setupAdminToken(config: SwimringConfig, logger: Logger): Promise<AdminToken> {
-  if (config.httpToken !== null) return { token: config.httpToken, release: async () => undefined };
+  // Never the HTTP token: an app client of the API must not be able to rotate keys or make us leave.
+  if (config.adminToken !== null) return { token: config.adminToken, release: async () => undefined };
   const path = config.adminTokenFile ?? defaultAdminTokenFile(config.name);
   const token = newAdminToken();
   try {
@@ -68,11 +70,24 @@ export async function setupAdminToken(config: SwimringConfig, logger: Logger): P
     logger.warn(
       { file: path, err: err instanceof Error ? err.message : String(err) },
       'cannot write the admin token file: admin actions (POST /v1/leave, key rotation) are refused until an admin token is configured. ' +
-        'Set SWIMRING_HTTP_TOKEN, or point --admin-token-file (SWIMRING_ADMIN_TOKEN_FILE) at a writable directory (in Kubernetes: an emptyDir on /tmp). ' +
+        'Set SWIMRING_ADMIN_TOKEN, or point --admin-token-file (SWIMRING_ADMIN_TOKEN_FILE) at a writable directory (in Kubernetes: an emptyDir on /tmp). ' +
         'Membership, routes and a SIGTERM leave work without it',
     );
     return { token: null, release: async () => undefined };
   }
   logger.info({ file: path }, 'admin token written (mode 0600); admin actions need it as a bearer token');
   return { token, release: () => removeAdminTokenFile(path, token) };
+}
+
+/**
+ * Without a keyring anyone who can send to the gossip and gRPC ports is a member: it can forge
+ * accusations, claim names and read the member list (docs/security.md). Fine on loopback, worth a
+ * warning anywhere else.
+ */
+export function warnIfOpen(config: SwimringConfig, encrypted: boolean, logger: Logger): void {
+  if (encrypted || (isLoopbackHost(config.gossipAddr.host) && isLoopbackHost(config.advertiseHost))) return;
+  logger.warn(
+    { gossip: formatHostPort(config.gossipAddr), advertise: config.advertiseHost, label: config.label ?? null },
+    'gossip is plaintext and unauthenticated on a non-loopback address: every host that reaches the gossip or gRPC port can forge membership news; set a keyring (SWIMRING_KEYRING or --keyring-file, docs/security.md)',
+  );
 }

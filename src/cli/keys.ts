@@ -2,8 +2,8 @@
 // the local agent (GET/POST /v1/keys...), which applies the operation on every live member and reports
 // per member, like `serf keys`. KEY may be "-" to read it from stdin, keeping it out of `ps` and the
 // shell history. The admin token is found as for every admin command (src/http/admin-token.ts):
-// --admin-token-file / SWIMRING_ADMIN_TOKEN_FILE, SWIMRING_ADMIN_TOKEN, SWIMRING_HTTP_TOKEN, or the
-// agent's default token file.
+// --admin-token-file / SWIMRING_ADMIN_TOKEN_FILE, SWIMRING_ADMIN_TOKEN, or the agent's default token
+// file.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cliAdminToken } from '../http/admin-token.js';

@@ -228,10 +228,25 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     flag: false,
     secret: true,
   },
+  adminToken: {
+    group: 'HTTP',
+    description:
+      'Bearer token of the admin actions (POST /v1/leave, key rotation), 16-4096 printable characters. Environment or config file only. Unset: the agent draws one and writes --admin-token-file. It is never the HTTP token: an app client must not rotate the gossip key (to keep one token for both, as before, set this to the same value).',
+    defaultDoc: 'none (a random token in --admin-token-file)',
+    flag: false,
+    secret: true,
+  },
+  httpTrustLoopback: {
+    group: 'HTTP',
+    description:
+      'Serve loopback clients of the app API without the HTTP token. Turn it off (false, with SWIMRING_HTTP_TOKEN set) behind a service mesh whose inbound proxy connects from 127.0.0.6 or 127.0.0.1: otherwise every request relayed by the proxy, from anywhere, counts as local.',
+    default: 'true',
+    defaultDoc: 'true',
+  },
   // --- sec-edge (issue 6)
   adminTokenFile: {
     group: 'HTTP',
-    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without an HTTP token the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. With SWIMRING_HTTP_TOKEN set, that token is the admin token and no file is written. If the file cannot be written the agent starts anyway, warns, and refuses admin actions.',
+    description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without SWIMRING_ADMIN_TOKEN the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. If the file cannot be written the agent starts anyway, warns, and refuses admin actions.',
     defaultDoc: '`<os tmpdir>/swimring-<name>.token` (name percent-encoded)',
   },
   tlsCertFile: {
@@ -271,6 +286,13 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'Negotiates from all callers accepted back to back before --negotiate-rate applies.',
     default: '200',
     defaultDoc: '200',
+  },
+  maxClusterSize: {
+    group: 'Cluster',
+    description:
+      'Most members the cluster is expected to hold. Sizes the control plane: a full-state exchange may carry twice this many records (members and tombstones), and gRPC messages are refused above 64 KiB + 1 KiB per such record (8 MiB at the default). Raise it for larger clusters or members with many tags.',
+    default: '4096',
+    defaultDoc: '4096',
   },
   negotiatePeerRate: {
     group: 'Cluster',

@@ -75,6 +75,12 @@ export const configShape = {
       .string({ error: 'expected a token' })
       .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
   ),
+  adminToken: optional(
+    z
+      .string({ error: 'expected a token' })
+      .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
+  ),
+  httpTrustLoopback: boolean(),
   // --- sec-edge (issue 6): admin token file, control-plane TLS, Negotiate rate limit
   adminTokenFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
   tlsCertFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
@@ -85,6 +91,7 @@ export const configShape = {
   negotiateRate: integer(1, 1_000_000),
   negotiateBurst: integer(1, 1_000_000),
   negotiatePeerRate: integer(1, 1_000_000),
+  maxClusterSize: integer(16, 65_536),
   negotiatePeerBurst: integer(1, 1_000_000),
   // --- digest-watch (issue 8): periodic anti-entropy by Merkle digest, gRPC watch queue
   antiEntropy: oneOf(ANTI_ENTROPY_MODES),
@@ -150,6 +157,9 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
         issue(kb, `${formatHostPort(b)} clashes with ${flagOf(ka)} ${formatHostPort(a)} (both are TCP listeners)`);
       }
     }
+  }
+  if (!f.httpTrustLoopback && !f.httpToken) {
+    issue('httpTrustLoopback', 'loopback clients are not trusted (--http-trust-loopback=false): set SWIMRING_HTTP_TOKEN for them to send');
   }
   if (f.httpAddr?.host !== undefined && !isLoopbackHost(f.httpAddr.host) && !f.httpToken) {
     issue(
@@ -226,10 +236,16 @@ export interface ResolvedConfig {
   /** Readiness settle window; defaults to two probe intervals of the effective SWIM settings. */
   readonly settleMs: number;
   readonly httpToken: string | null;
+  /** Admin routes' token (SWIMRING_ADMIN_TOKEN); null: a random one in adminTokenFile. */
+  readonly adminToken: string | null;
+  /** Loopback clients of the app API need no token (off behind a mesh proxy that connects from loopback). */
+  readonly httpTrustLoopback: boolean;
   /** Where the generated admin token is written when no HTTP token is set; null: the default path. */
   readonly adminTokenFile: string | null;
   /** Control-plane TLS: null when off; caFile null = TLS without client certificates. */
   readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null; readonly serverName: string | null; readonly reloadIntervalMs: number } | null;
+  /** Most members expected; sizes the control plane's message and record limits (src/grpc/limits.ts). */
+  readonly maxClusterSize: number;
   readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
   /** --- digest-watch (issue 8) */
   readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
@@ -282,11 +298,14 @@ function resolve(f: Fields): ResolvedConfig {
     dnsServers: f.dnsServers.map((d) => ({ host: d.host, port: d.port ?? 53 })),
     settleMs: f.settleMs ?? 2 * swim.probeIntervalMs,
     httpToken: f.httpToken,
+    adminToken: f.adminToken,
+    httpTrustLoopback: f.httpTrustLoopback,
     adminTokenFile: f.adminTokenFile,
     tls:
       f.tlsCertFile !== null && f.tlsKeyFile !== null
         ? { certFile: f.tlsCertFile, keyFile: f.tlsKeyFile, caFile: f.tlsCaFile, serverName: f.tlsServerName, reloadIntervalMs: f.tlsReloadIntervalMs }
         : null,
+    maxClusterSize: f.maxClusterSize,
     negotiateRate: { globalPerSecond: f.negotiateRate, globalBurst: f.negotiateBurst, perPeerPerSecond: f.negotiatePeerRate, perPeerBurst: f.negotiatePeerBurst },
     antiEntropy: f.antiEntropy,
     watchQueueEvents: f.watchQueueEvents,

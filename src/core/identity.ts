@@ -1,34 +1,58 @@
 // Telling a restart from an impostor. A restarted member comes back under its name with a new lifeId and
 // a higher incarnation (its boot time), and wins at once. Two live processes with one name instead keep
-// superseding each other; both trackers below spot that, so it is reported once rather than flapping.
-import { MAX_TRACKED_OTHER_LIVES, NAME_CONFLICT_SUPERSESSIONS, NAME_CONFLICT_WINDOW_MS } from './limits.js';
+// superseding each other; both trackers below spot that and report it, and neither gives the name up.
+import { NAME_CONFLICT_SUPERSESSIONS, NAME_CONFLICT_WINDOW_MS } from './limits.js';
+import type { CoreTimer, Timers } from './timers.js';
 import type { Millis } from './types.js';
 
-/** Our own name heard with another lifeId: refute it (a stale life), or report it (a second process). */
-export class OtherLives {
-  private readonly lives = new Map<string, { supersededAt: Millis[]; reported: boolean }>();
+/**
+ * Defends our name against alives we did not send: another life claiming it (a restart on a clock-behind
+ * host, a second process, or a forgery), or our own life id with an incarnation or addresses we never
+ * announced. The name is never given up: every such claim is refuted, but at most one refutation per
+ * cooldown; claims within it are coalesced into one refutation at its end, above the highest claim, so
+ * a flood (or two processes racing) costs one broadcast per cooldown. A conflict (claims by other lives
+ * superseding us NAME_CONFLICT_SUPERSESSIONS times within the window, whatever their life ids) is
+ * reported at most once per window.
+ */
+export class OwnName {
+  private supersededAt: Millis[] = [];
+  private lastReportAt = -Infinity;
+  private lastRefuteAt = -Infinity;
+  private deferred: { readonly timer: CoreTimer; incarnation: number } | null = null;
 
-  /**
-   * Another life `lifeId` just claimed our name with an incarnation at or above ours.
-   * 'refute': raise our incarnation above it. 'conflict': it keeps coming back; report it now, once.
-   * 'ignore': already reported; stop racing it.
-   */
-  supersededBy(lifeId: string, now: Millis): 'refute' | 'conflict' | 'ignore' {
-    let life = this.lives.get(lifeId);
-    if (life === undefined) {
-      if (this.lives.size >= MAX_TRACKED_OTHER_LIVES) {
-        const oldest = this.lives.keys().next().value;
-        if (oldest !== undefined) this.lives.delete(oldest);
-      }
-      life = { supersededAt: [], reported: false };
-      this.lives.set(lifeId, life);
+  constructor(
+    private readonly timers: Timers,
+    private readonly cooldownMs: () => number,
+  ) {}
+
+  /** Another life just claimed our name at or above our incarnation; true: report a name conflict now. */
+  superseded(now: Millis): boolean {
+    this.supersededAt = this.supersededAt.filter((t) => now - t < NAME_CONFLICT_WINDOW_MS);
+    this.supersededAt.push(now);
+    if (this.supersededAt.length > NAME_CONFLICT_SUPERSESSIONS) this.supersededAt.shift();
+    if (this.supersededAt.length < NAME_CONFLICT_SUPERSESSIONS || now - this.lastReportAt < NAME_CONFLICT_WINDOW_MS) return false;
+    this.lastReportAt = now;
+    return true;
+  }
+
+  /** A claim at `claimed` to refute: true to refute now; false when deferred to the cooldown's end. */
+  refuteNow(claimed: number, now: Millis): boolean {
+    if (this.deferred === null && now - this.lastRefuteAt >= this.cooldownMs()) {
+      this.lastRefuteAt = now;
+      return true;
     }
-    if (life.reported) return 'ignore';
-    life.supersededAt = life.supersededAt.filter((t) => now - t < NAME_CONFLICT_WINDOW_MS);
-    life.supersededAt.push(now);
-    if (life.supersededAt.length < NAME_CONFLICT_SUPERSESSIONS) return 'refute';
-    life.reported = true;
-    return 'conflict';
+    if (this.deferred === null) this.deferred = { timer: this.timers.schedule('self-refute', this.lastRefuteAt + this.cooldownMs()), incarnation: claimed };
+    else this.deferred.incarnation = Math.max(this.deferred.incarnation, claimed);
+    return false;
+  }
+
+  /** The deferred refutation is due: the highest claim to refute, or null when `timer` is not ours. */
+  onTimer(timer: CoreTimer, now: Millis): number | null {
+    if (this.deferred === null || this.deferred.timer !== timer) return null;
+    const claimed = this.deferred.incarnation;
+    this.deferred = null;
+    this.lastRefuteAt = now;
+    return claimed;
   }
 }
 

@@ -17,11 +17,9 @@ export const MAX_UPDATES_PER_PACKET = 1024;
 export const MAX_INCARNATION = 2 ** 50;
 /** Longest member name or life id accepted (the codec bounds them too). */
 export const MAX_NAME_LENGTH = 512;
-/** Another life of our own name superseding us this many times within the window is a second live process. */
+/** Other lives of our own name superseding us this many times within the window: a second process (or a forger). */
 export const NAME_CONFLICT_SUPERSESSIONS = 3;
 export const NAME_CONFLICT_WINDOW_MS = 60_000;
-/** Other lives of our own name being tracked for conflict detection. */
-export const MAX_TRACKED_OTHER_LIVES = 64;
 /** memberlist's pushPullScaleThreshold: above this many members the push-pull interval grows. */
 export const PUSH_PULL_SCALE_THRESHOLD = 32;
 

@@ -3,7 +3,7 @@
 // the news means; Dissemination spreads whatever it passes to `broadcast`.
 import type { CoreContext } from './context.js';
 import type { GossipPeers } from './dissemination.js';
-import { OtherLives, PeerLives } from './identity.js';
+import { OwnName, PeerLives } from './identity.js';
 import { ProbeOrder } from './probe-order.js';
 import type { AliveUpdate } from './records.js';
 import { aliveRecordOf, aliveUpdateOf, nextIncarnation, refutesAtCeiling, sameAdvertisement, withState } from './records.js';
@@ -46,7 +46,7 @@ export class Membership implements GossipPeers {
   private readonly suspected = new Map<string, Suspected>();
   private readonly reapTimers = new Map<string, CoreTimer>();
   private readonly tombstones = new Map<string, Tombstone>();
-  private readonly otherLives = new OtherLives();
+  private readonly ownName: OwnName;
   private readonly peerLives = new PeerLives();
   private readonly order: ProbeOrder;
   /** alive + suspect including self: the n in every formula. */
@@ -65,6 +65,7 @@ export class Membership implements GossipPeers {
     this.selfName = self.name;
     this.table.set(self.name, self);
     this.order = new ProbeOrder(ctx.random);
+    this.ownName = new OwnName(ctx.timers, () => ctx.config.probeIntervalMs);
   }
 
   // --- queries ------------------------------------------------------------------------------
@@ -412,25 +413,39 @@ export class Membership implements GossipPeers {
     this.emit(out, null, record, 'joined');
   }
 
-  /** Our own name with another life: a restart on a clock-behind host, or a second live process. */
+  /**
+   * An alive about our name that we did not send: another life (a restart on a clock-behind host, a
+   * second process, a forger), or our own life at an incarnation or with addresses we never announced.
+   * Refuted every time (OwnName paces it); the name is never given up.
+   */
   private aliveAboutSelf(u: AliveUpdate, now: Millis, out: Effect[]): void {
     const self = this.selfRecord;
-    if (this.leaving || u.lifeId === self.lifeId || u.incarnation < self.incarnation) return;
-    switch (this.otherLives.supersededBy(u.lifeId, now)) {
-      case 'refute':
-        this.refute(u.incarnation, 'stale-life', now, out);
-        return;
-      case 'conflict':
-        // It keeps coming back: another live process. Report once and stop the incarnation race.
-        this.ctx.counters.nameConflicts++;
-        out.push({
-          type: 'event',
-          event: { type: 'name-conflict', name: self.name, localLifeId: self.lifeId, otherLifeId: u.lifeId, otherAddr: u.gossipAddr },
-        });
-        return;
-      case 'ignore':
-        return;
+    if (this.leaving) return;
+    if (u.lifeId === self.lifeId) {
+      const forged = u.incarnation > self.incarnation || (u.incarnation === self.incarnation && !sameAdvertisement(self, aliveRecordOf(u)));
+      if (forged) this.defendName(u.incarnation, now, out);
+      return;
     }
+    if (u.incarnation < self.incarnation) return;
+    if (this.ownName.superseded(now)) {
+      this.ctx.counters.nameConflicts++;
+      out.push({
+        type: 'event',
+        event: { type: 'name-conflict', name: self.name, localLifeId: self.lifeId, otherLifeId: u.lifeId, otherAddr: u.gossipAddr },
+      });
+    }
+    this.defendName(u.incarnation, now, out);
+  }
+
+  private defendName(claimed: number, now: Millis, out: Effect[]): void {
+    if (this.ownName.refuteNow(claimed, now)) this.refute(claimed, 'stale-life', now, out);
+  }
+
+  /** The paced refutation of claims on our name heard during the cooldown. */
+  onSelfRefuteTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
+    const claimed = this.ownName.onTimer(timer, now);
+    if (claimed === null || this.leaving || claimed < this.selfRecord.incarnation) return;
+    this.refute(claimed, 'stale-life', now, out);
   }
 
   private applySuspect(u: SuspectUpdate, reason: string, now: Millis, out: Effect[]): void {

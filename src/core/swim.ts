@@ -340,6 +340,9 @@ export class SwimCore {
       case 'tombstone':
         this.membership.onTombstoneTimer(timer);
         return;
+      case 'self-refute':
+        this.membership.onSelfRefuteTimer(timer, now, out);
+        return;
     }
   }
 

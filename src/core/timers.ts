@@ -3,7 +3,7 @@
 import { TimerHeap } from './timer-heap.js';
 import type { Millis } from './types.js';
 
-export type TimerKind = 'probe-round' | 'probe-timeout' | 'gossip' | 'push-pull' | 'join-sync' | 'relay' | 'suspicion' | 'reap' | 'tombstone';
+export type TimerKind = 'probe-round' | 'probe-timeout' | 'gossip' | 'push-pull' | 'join-sync' | 'relay' | 'suspicion' | 'reap' | 'tombstone' | 'self-refute';
 
 export interface CoreTimer {
   readonly at: Millis;

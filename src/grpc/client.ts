@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { MemberRecord } from '../core/types.js';
 import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
+import { credentialMetadata } from './auth-gate.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneCallError, isRejection, statusName } from './errors.js';
 import type { RequestHeader } from './generated/swimring/v1/RequestHeader.js';
@@ -205,7 +206,7 @@ export class ControlPlaneClient {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new grpc.Metadata(),
+        credentialMetadata(this.fixedHeader.label ?? '', this.keyProof?.() ?? null),
         { deadline: Date.now() + timeoutMs },
         (err, reply) => {
           done();

@@ -46,7 +46,8 @@ export function statusName(code: status): string {
  * `no-request` (the call ended before a request was accepted: larger than maxMessageBytes, say),
  * `refused` (the handler threw a ControlPlaneError), `internal` (the handler threw anything else),
  * `rate-limited` (over the Negotiate rate limit, src/grpc/rate-limit.ts), `incarnation-out-of-range`
- * (above the incarnation ceiling 2^50, a value no member can produce).
+ * (above the incarnation ceiling 2^50, a value no member can produce), `busy` (over the in-flight call
+ * bounds, refused before the body is read: src/grpc/auth-gate.ts).
  */
 export type RejectReason =
   | 'malformed'
@@ -57,7 +58,8 @@ export type RejectReason =
   | 'refused'
   | 'internal'
   | 'rate-limited'
-  | 'incarnation-out-of-range';
+  | 'incarnation-out-of-range'
+  | 'busy';
 
 /** A refusal: the status to answer with, the reason to count, a message naming the field. */
 export interface Rejection {

@@ -16,6 +16,21 @@ export const DEFAULT_LIMITS: ControlPlaneLimits = Object.freeze({
   maxTagsBytes: 512,
 });
 
+/** Room per record when sizing messages for a cluster: names, addresses, a life id and a few tags. */
+export const RECORD_ALLOWANCE_BYTES = 1024;
+/** Room in a message besides its records (header, framing). */
+const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * Limits sized to what a cluster of at most `maxClusterSize` members needs: the largest message is a
+ * full-state exchange, which carries every member and up to as many tombstones. Anything larger is
+ * refused before it is buffered, so a caller cannot make a member hold more than that per call.
+ */
+export function limitsForClusterSize(maxClusterSize: number): ControlPlaneLimits {
+  const records = 2 * maxClusterSize;
+  return resolveLimits({ maxMembers: records, maxMessageBytes: MESSAGE_OVERHEAD_BYTES + records * RECORD_ALLOWANCE_BYTES });
+}
+
 /** Member names: a DNS name's length, which pod names and hostnames fit. */
 export const MAX_NAME_BYTES = 253;
 /** "host:port" addresses, as on the UDP wire (u8 length). */

@@ -15,6 +15,7 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
+import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, type AuthGateOptions } from './auth-gate.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
@@ -45,6 +46,12 @@ export interface ControlPlaneHandlers {
   /** A member announced it is leaving with this incarnation. */
   closing(name: string, incarnation: number, context: CallContext): void;
   ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string; claims?: number; liveMembers?: number };
+  /**
+   * Checks the caller (label, key proof in the request header) before anything else the call costs,
+   * the Negotiate rate limit included: a flood of refused callers takes no legitimate joiner's tokens.
+   * Throws a ControlPlaneError to refuse. Absent: every caller is let in.
+   */
+  authorize?(context: CallContext): void;
 }
 
 export interface ControlPlaneServerOptions {
@@ -69,6 +76,15 @@ export interface ControlPlaneServerOptions {
   readonly extraMethods?: ExtraMethods;
   /** Told of every answered unary call (rpc, status code name, seconds), for metrics. */
   readonly onCall?: CallObserver;
+  /**
+   * Checks of the call metadata (label, key proof) before the body is read, and in-flight bounds
+   * (src/grpc/auth-gate.ts). Default: no metadata check, the default bounds.
+   */
+  readonly gate?: {
+    readonly check?: AuthGateOptions['check'];
+    readonly maxInFlight?: number;
+    readonly maxUnlabelledInFlight?: number;
+  };
 }
 
 export interface ControlPlaneServer {
@@ -81,8 +97,11 @@ export interface ControlPlaneServer {
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 2000;
-/** HTTP/2 streams one peer connection may have open at once. */
-const MAX_CONCURRENT_STREAMS = 100;
+/**
+ * HTTP/2 streams one peer connection may have open at once. A member has at most a few calls to one
+ * peer in flight (a Negotiate, a digest round, claims); more on one connection is a flood.
+ */
+const MAX_CONCURRENT_STREAMS = 16;
 
 export async function startControlPlaneServer(opts: ControlPlaneServerOptions): Promise<ControlPlaneServer> {
   const limits = resolveLimits(opts.limits);
@@ -95,7 +114,17 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    interceptors: [unreadRequestWatcher(report, limits), ...(opts.onCall ? [callTimer(opts.onCall)] : [])],
+    // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler run.
+    interceptors: [
+      unreadRequestWatcher(report, limits),
+      ...(opts.onCall ? [callTimer(opts.onCall)] : []),
+      authGate({
+        check: opts.gate?.check ?? (() => null),
+        maxInFlight: opts.gate?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+        maxUnlabelledInFlight: opts.gate?.maxUnlabelledInFlight ?? DEFAULT_MAX_UNLABELLED_IN_FLIGHT,
+        report,
+      }),
+    ],
   });
   const extra = opts.extraMethods ?? {};
   server.addService(serverServiceDefinition(methods, extra), {
@@ -180,6 +209,7 @@ function implementation(
     Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer) => {
       const ctx = contextFromHeader(req.header, peer);
       if (isRejection(ctx)) return ctx;
+      handlers.authorize?.(ctx);
       // Keyed by address and claimed name: members sharing an address (several on one host, whose
       // gRPC clients all connect from its primary IP) are not one caller; the global bucket still
       // bounds a caller inventing names.
@@ -199,6 +229,7 @@ function implementation(
     Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer) => {
       const ctx = contextFromHeader(req.header, peer);
       if (isRejection(ctx)) return ctx;
+      handlers.authorize?.(ctx);
       const name = checkName(req.name, 'name');
       if (isRejection(name)) return name;
       const incarnation = checkIncarnation(req.incarnation, 'incarnation');

@@ -3,6 +3,7 @@
 // events when the caller pauses it (pause/resume), which is how tests play a slow consumer.
 import * as grpc from '@grpc/grpc-js';
 import type { WatchEvent } from '../runtime/view.js';
+import { credentialMetadata } from './auth-gate.js';
 import { statusName } from './errors.js';
 import type { WatchEvent__Output } from './generated/swimring/v1/WatchEvent.js';
 import { PROTOCOL_VERSION, controlPlaneDefinition } from './proto.js';
@@ -13,6 +14,8 @@ export interface WatchClientOptions {
   readonly sender?: string;
   /** Largest message accepted. Default 16 MiB. */
   readonly maxMessageBytes?: number;
+  /** Proof of holding the gossip key (src/security/key-proof.ts): members with a keyring demand it. */
+  readonly keyProof?: Uint8Array;
 }
 
 export interface WatchStream {
@@ -32,7 +35,15 @@ export function watchMembership(addr: string, onEvent: (event: WatchEvent) => vo
     def.path,
     def.requestSerialize as (v: unknown) => Buffer,
     def.responseDeserialize,
-    { header: { protocolVersion: PROTOCOL_VERSION, label: opts.label ?? '', sender: opts.sender ?? '' } },
+    {
+      header: {
+        protocolVersion: PROTOCOL_VERSION,
+        label: opts.label ?? '',
+        sender: opts.sender ?? '',
+        ...(opts.keyProof ? { keyProof: Buffer.from(opts.keyProof) } : {}),
+      },
+    },
+    credentialMetadata(opts.label ?? '', opts.keyProof ?? null),
   );
   call.on('data', (message: WatchEvent__Output) => {
     const event = watchEventFromProto(message);

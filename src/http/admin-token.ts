@@ -72,9 +72,9 @@ export async function removeAdminTokenFile(path: string, token: string): Promise
 
 /**
  * The token a local command (swimring leave, swimring keys) sends, looked up the way the agent chose
- * it: an explicit file (flag or SWIMRING_ADMIN_TOKEN_FILE), SWIMRING_ADMIN_TOKEN, SWIMRING_HTTP_TOKEN
- * (the agent's admin token when set), else the agent's default file for the member name the agent
- * would take from the same environment. undefined: none found (the agent will answer 401).
+ * it: an explicit file (flag or SWIMRING_ADMIN_TOKEN_FILE), SWIMRING_ADMIN_TOKEN, else the agent's
+ * default file for the member name the agent would take from the same environment (SWIMRING_HTTP_TOKEN
+ * is not an admin token). undefined: none found (the agent will answer 401).
  */
 export function cliAdminToken(
   env: Readonly<Record<string, string | undefined>>,
@@ -86,7 +86,7 @@ export function cliAdminToken(
     const read = readTokenSync(explicit);
     return read === null ? { ok: false, problem: `cannot read the admin token file ${explicit}` } : { ok: true, token: read };
   }
-  const direct = env['SWIMRING_ADMIN_TOKEN'] || env['SWIMRING_HTTP_TOKEN'];
+  const direct = env['SWIMRING_ADMIN_TOKEN'];
   if (direct) return { ok: true, token: direct };
   const name = env['SWIMRING_NAME'] || env['POD_NAME'] || host();
   return { ok: true, token: readTokenSync(defaultAdminTokenFile(name)) ?? undefined };

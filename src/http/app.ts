@@ -26,6 +26,8 @@ export interface AppApiOptions {
   readonly limits?: Partial<HttpLimits>;
   /** Bearer token demanded from non-loopback clients; without it every client is served. */
   readonly token?: string | null;
+  /** false: the token is demanded from loopback clients too (a mesh proxy relays from loopback). Default true. */
+  readonly trustLoopback?: boolean;
   /** Bearer token admin routes (leave, key rotation) demand from every client; without it they refuse all. */
   readonly adminToken?: string | null;
   /** Gossip keyring operations fanned out to the cluster (src/security); null: no keyring. */
@@ -57,7 +59,7 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
     maxIssues: limits.maxIssues,
     notFoundHint,
   });
-  if (opts.token) requireTokenOffLoopback(app, opts.token, opts.metrics);
+  if (opts.token) requireTokenOffLoopback(app, opts.token, opts.metrics, opts.trustLoopback ?? true);
   // Before the routes: the OpenAPI plugin learns of routes as they are added (GET /v1/openapi.json).
   if (opts.openApi === 'generate') registerOpenApi(app);
   else serveOpenApiFile(app, opts.metrics);

@@ -7,12 +7,14 @@ import { isLoopbackHost } from '../net/address.js';
 import type { Metrics } from '../metrics.js';
 import { sendError } from './errors.js';
 
-export function requireTokenOffLoopback(app: FastifyInstance, token: string, metrics: Metrics): void {
+/** `trustLoopback` false: loopback clients need the token too (a mesh's inbound proxy connects from there). */
+export function requireTokenOffLoopback(app: FastifyInstance, token: string, metrics: Metrics, trustLoopback = true): void {
   app.addHook('onRequest', (request, reply, next) => {
-    if (isLoopbackHost(request.socket.remoteAddress ?? '')) return next();
+    if (trustLoopback && isLoopbackHost(request.socket.remoteAddress ?? '')) return next();
     if (bearerMatches(request.headers.authorization, token)) return next();
     reply.header('www-authenticate', 'Bearer');
-    void sendError(metrics, request, reply, 'unauthorized', 'this client is not on loopback: send Authorization: Bearer <token>');
+    const why = trustLoopback ? 'this client is not on loopback' : 'loopback clients are not trusted here (--http-trust-loopback=false)';
+    void sendError(metrics, request, reply, 'unauthorized', `${why}: send Authorization: Bearer <token>`);
   });
 }
 
@@ -39,8 +41,8 @@ export function requireAdminToken(app: FastifyInstance, token: string | null, me
       reply,
       'unauthorized',
       token === null
-        ? 'admin actions are disabled: this agent has no admin token (set SWIMRING_HTTP_TOKEN, or give --admin-token-file a writable path, and restart it)'
-        : 'admin action: send Authorization: Bearer <admin token> (the token in --admin-token-file, or SWIMRING_HTTP_TOKEN when set)',
+        ? 'admin actions are disabled: this agent has no admin token (set SWIMRING_ADMIN_TOKEN, or give --admin-token-file a writable path, and restart it)'
+        : 'admin action: send Authorization: Bearer <admin token> (the token in --admin-token-file, or SWIMRING_ADMIN_TOKEN when set)',
     );
   });
 }

@@ -9,6 +9,7 @@ import type { RejectReason } from '../grpc/errors.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import { replicasBeside } from '../placement/claimed-replicas.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
+import { AnnouncePacer } from './announce-pacer.js';
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
 import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
@@ -43,6 +44,8 @@ export interface AgentClaimsDeps {
 /** How long a departed life is remembered after its record is reaped, so a laggard cannot revive its claims. */
 const DEPARTED_LIFE_MEMORY_MS = 10 * 60_000;
 const MAX_DEPARTED_LIVES = 65_536;
+/** Full announcements after membership news: at most one per target (all peers, or one member) per interval. */
+const ANNOUNCE_ALL_INTERVAL_MS = 5_000;
 
 export class AgentClaims implements ClaimsView {
   readonly service: ClaimService;
@@ -57,6 +60,7 @@ export class AgentClaims implements ClaimsView {
   /** Ids changed since the last flush to ownerListeners. */
   private readonly changedIds = new Set<string>();
   private flushScheduled = false;
+  private readonly announcePacer = new AnnouncePacer(ANNOUNCE_ALL_INTERVAL_MS);
 
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
@@ -81,6 +85,7 @@ export class AgentClaims implements ClaimsView {
   }
 
   close(): void {
+    this.announcePacer.close();
     this.service.close();
   }
 
@@ -116,7 +121,7 @@ export class AgentClaims implements ClaimsView {
   onMembershipEvent(event: MembershipEvent): void {
     if (event.type === 'refuted') {
       // Peers that believed us dead or gone dropped our claims: tell them again.
-      if (event.accusation !== 'suspect') this.service.announceAll();
+      if (event.accusation !== 'suspect') this.announcePacer.run('', () => this.service.announceAll());
       return;
     }
     if (event.type !== 'member') return;
@@ -134,7 +139,8 @@ export class AgentClaims implements ClaimsView {
     // A new life supersedes the old one's claims; the new life's own claims stay.
     this.service.memberDeparted(m.name, m.lifeId);
     // It knows none of our claims yet (the digest exchange would tell it too, later).
-    this.service.announceAll({ name: m.name, grpcAddr: m.grpcAddr });
+    const peer = { name: m.name, grpcAddr: m.grpcAddr };
+    this.announcePacer.run(`member\u0000${m.name}`, () => this.service.announceAll(peer));
   }
 
   private rememberDeparted(name: string, lifeId: string): void {

@@ -11,7 +11,9 @@ import type { SwimConfig } from '../core/config.js';
 import { seededRandom } from '../core/random.js';
 import { SwimCore } from '../core/swim.js';
 import type { Effect, MemberMeta, MemberRecord, MembershipEvent } from '../core/types.js';
-import { ControlPlaneClient } from '../grpc/client.js';
+import { ControlPlaneCallError, ControlPlaneClient } from '../grpc/client.js';
+import type { CallCredentials } from '../grpc/auth-gate.js';
+import { reject, type Rejection } from '../grpc/errors.js';
 import { ControlPlaneError, startControlPlaneServer, type CallContext, type ExtraMethods } from '../grpc/server.js';
 import type { NegotiateRateLimiter } from '../grpc/rate-limit.js';
 import type { ClientTls } from '../grpc/tls.js';
@@ -39,7 +41,7 @@ import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
 import { AntiEntropy, type AntiEntropyMode } from '../antientropy/runtime.js';
 import { watchServer, type WatchServer } from '../grpc/watch.js';
-import { DEFAULT_LIMITS } from '../grpc/limits.js';
+import { DEFAULT_LIMITS, type ControlPlaneLimits } from '../grpc/limits.js';
 import type { ClaimStoreView } from '../ownership/types.js';
 import { NO_OBSERVERS, type RuntimeObservers } from '../ops-metrics.js';
 import { ProbeTimer } from './probe-timer.js';
@@ -95,6 +97,8 @@ export interface AgentOptions {
   readonly receiveDownLimitMs?: number;
   /** Makes the gossip socket (tests inject socket errors through it). */
   readonly udpSocketFactory?: UdpSocketFactory;
+  /** Control-plane limits (limitsForClusterSize); default DEFAULT_LIMITS. */
+  readonly grpcLimits?: ControlPlaneLimits;
 }
 
 /**
@@ -181,6 +185,7 @@ export class Agent implements AgentView {
     this.appReady = opts.appHealth === null;
     this.grpcClient = new ControlPlaneClient({
       sender: opts.name,
+      ...(opts.grpcLimits ? { limits: opts.grpcLimits } : {}),
       ...(opts.label ? { label: opts.label } : {}),
       ...(opts.grpcTls ? { tls: opts.grpcTls.client } : {}),
       ...(this.keyProver ? { keyProof: () => this.keyProver?.current() ?? null } : {}),
@@ -244,7 +249,7 @@ export class Agent implements AgentView {
     this.antiEntropy = new AntiEntropy({
       mode: this.opts.antiEntropy ?? 'digest',
       client: this.grpcClient,
-      limits: DEFAULT_LIMITS,
+      limits: this.opts.grpcLimits ?? DEFAULT_LIMITS,
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       memberState: () => this.core.fullState(),
       mergeMembers: (records) => this.run((now) => this.core.onNegotiate(records, false, now).effects),
@@ -261,7 +266,11 @@ export class Agent implements AgentView {
       view: this,
       maxQueuedEvents: this.opts.watchQueueEvents ?? 1024,
       maxStreams: 64,
-      checkContext: (ctx) => this.checkLabel(ctx.label),
+      // Names, addresses and tags of every member: the same label and key-proof gate as Negotiate.
+      checkContext: (ctx) => {
+        this.checkLabel(ctx.label);
+        this.checkKeyProof(ctx.keyProof);
+      },
       onReject: onDigestReject,
       onEnd: (reason) => {
         if (reason !== 'client_closed') log.info({ reason }, 'gRPC watch stream ended');
@@ -269,18 +278,19 @@ export class Agent implements AgentView {
     });
     this.grpcServer = await startControlPlaneServer({
       bind: this.opts.grpcBind,
+      ...(this.opts.grpcLimits ? { limits: this.opts.grpcLimits } : {}),
       ...(this.opts.grpcTls ? { credentials: this.opts.grpcTls.server } : {}),
       ...(this.opts.negotiateRate ? { negotiateRate: this.opts.negotiateRate } : {}),
       onCall: (rpc, code, seconds) => this.observers.grpcCall(rpc, code, seconds),
       handlers: {
-        negotiate: (remote, join, ctx) => {
+        // Label and key proof before the rate limit and the handlers (authorize), and, from callers
+        // that send them as metadata, before the body is read (gate below).
+        authorize: (ctx) => {
           this.checkLabel(ctx.label);
           this.checkKeyProof(ctx.keyProof);
-          return this.handleNegotiate(remote, join);
         },
+        negotiate: (remote, join) => this.handleNegotiate(remote, join),
         closing: (name, incarnation, ctx) => {
-          this.checkLabel(ctx.label);
-          this.checkKeyProof(ctx.keyProof);
           this.checkClosingCaller(name, ctx);
           this.run((now) => this.core.onClosing(name, incarnation, now));
         },
@@ -296,6 +306,7 @@ export class Agent implements AgentView {
       onReject: (rpc, reason) => {
         this.countGrpcReject(rpc, reason);
       },
+      gate: { check: (rpc, credentials) => this.checkCallCredentials(rpc, credentials) },
       extraMethods: {
         ...keyringServerMethods({
           local: this.opts.gossipSecurity?.keyring ?? null,
@@ -376,6 +387,9 @@ export class Agent implements AgentView {
   // ---- join ---------------------------------------------------------------------------------
 
   private joinStartedAt = 0;
+  /** A seed refused a join with RESOURCE_EXHAUSTED: a cluster is there, so --bootstrap must not form another. */
+  private seedAnsweredBusy = false;
+  private busySeedLogged = false;
 
   /**
    * Tries the seeds with exponential backoff until a Negotiate is answered. With --bootstrap, a member
@@ -402,12 +416,16 @@ export class Agent implements AgentView {
       if (this.core.isJoined()) {
         this.markJoined();
         this.markViewChanged();
-      } else if (this.opts.bootstrap && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
+      } else if (this.opts.bootstrap && !this.seedAnsweredBusy && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
         this.markJoined();
         log.warn({ seeds: this.opts.seeds, waitedMs: Math.round(this.now() - this.joinStartedAt) }, 'no seed answered: bootstrapping a new cluster alone (--bootstrap)');
         this.markViewChanged();
         this.schedule();
       } else {
+        if (this.opts.bootstrap && this.seedAnsweredBusy && !this.busySeedLogged) {
+          this.busySeedLogged = true;
+          log.warn({ seeds: this.opts.seeds }, 'a seed answered busy (RESOURCE_EXHAUSTED): a cluster is there, so no bootstrap alone; retrying');
+        }
         void this.joinLoop(attempt + 1, Math.min(delayMs * 2, this.opts.joinRetryMaxMs));
       }
     }, delayMs);
@@ -515,6 +533,25 @@ export class Agent implements AgentView {
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
   }
 
+  /**
+   * The label and key proof a caller sent as metadata, checked before its body is read. A caller that
+   * sent no label metadata (an earlier version, a tool) is checked in the body instead (authorize).
+   * Ping stays open: health probes and `swimring client ping` carry no label.
+   */
+  private checkCallCredentials(rpc: string, credentials: CallCredentials): Rejection | null {
+    if (rpc === 'Ping' || credentials.label === null) return null;
+    const mine = this.opts.label ?? '';
+    if (credentials.label !== mine) {
+      this.bumpGrpcReject('label', 'mismatch');
+      return reject(grpcStatus.PERMISSION_DENIED, 'refused', `cluster label "${credentials.label}" does not match this member's label "${mine}"`);
+    }
+    if (this.keyProver === null || !this.envelope.verifyIncoming) return null;
+    const problem = this.keyProver.verify(credentials.keyProof ?? undefined);
+    if (problem === null) return null;
+    this.bumpGrpcReject('key-proof', 'refused');
+    return reject(grpcStatus.PERMISSION_DENIED, 'refused', problem);
+  }
+
   /** Closing only for the caller's own name, from its known address or with the key (closing-check.ts). */
   private checkClosingCaller(name: string, ctx: CallContext): void {
     const provedKey = this.keyProver !== null && ctx.keyProof !== undefined && this.keyProver.verify(ctx.keyProof) === null;
@@ -578,6 +615,9 @@ export class Agent implements AgentView {
           },
           (err: unknown) => {
             this.opts.logger.debug({ to: effect.to, err: errorMessage(err) }, 'negotiate failed');
+            // A seed that answers "busy" (rate limit, in-flight bound) is a cluster that exists: never
+            // bootstrap alone beside it.
+            if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.RESOURCE_EXHAUSTED) this.seedAnsweredBusy = true;
             this.run((now) => this.core.onNegotiateFailed(effect.requestId, now));
           },
         );

@@ -11,7 +11,7 @@ import type { KeyringOpReply, KeyringOpReply__Output } from '../grpc/generated/s
 import type { KeyringOpRequest, KeyringOpRequest__Output } from '../grpc/generated/swimring/v1/KeyringOpRequest.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
 import type { BoundedMethod, ExtraMethods } from '../grpc/service.js';
-import { MAX_SEALED_KEY_OP_BYTES, openKeyOp, type KeyOpResult, type LocalKeyring } from './key-ops.js';
+import { MAX_SEALED_KEY_OP_BYTES, openKeyOp, ReplayGuard, type KeyOpResult, type LocalKeyring } from './key-ops.js';
 
 type KeyringOpMethod = BoundedMethod<KeyringOpRequest, KeyringOpRequest__Output, KeyringOpReply, KeyringOpReply__Output>;
 
@@ -46,13 +46,14 @@ export interface KeyringServerOptions {
 
 export function keyringServerMethods(opts: KeyringServerOptions): ExtraMethods {
   const method = keyringOpMethod();
+  const replays = new ReplayGuard();
   const handler = guardedUnary<KeyringOpRequest__Output, KeyringOpReply>('KeyringOp', opts, (request, ctx) => {
     if (opts.local === null) return reject(grpc.status.FAILED_PRECONDITION, 'refused', 'this member has no gossip keyring');
     const sealed = request.sealed;
     if (sealed.length > MAX_SEALED_KEY_OP_BYTES) {
       return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `sealed: ${sealed.length} bytes, at most ${MAX_SEALED_KEY_OP_BYTES}`);
     }
-    const op = openKeyOp(opts.local.keyring, opts.label, sealed);
+    const op = openKeyOp(opts.local.keyring, opts.label, sealed, replays);
     if (typeof op === 'string') return reject(grpc.status.PERMISSION_DENIED, 'refused', op);
     const result = opts.local.apply(op);
     opts.onApplied?.(op.op, ctx.sender, result);

@@ -3,6 +3,7 @@
 // with the sender's current primary key, the cluster label as associated data, so only a holder of a
 // current key of this cluster can change keyrings (Serf does the same with its encrypted queries) and
 // new key material never crosses the network in clear.
+import { randomBytes } from 'node:crypto';
 import { decodeKey, encodeKey, writeKeyringFile } from './keyring-file.js';
 import { keyId, type KeyInfo, type Keyring } from './keyring.js';
 
@@ -30,12 +31,52 @@ function aad(label: string): Buffer {
   return Buffer.from(AAD_PREFIX + label, 'utf8');
 }
 
-export function sealKeyOp(keyring: Keyring, label: string, op: KeyOp): Buffer {
-  return keyring.seal(Buffer.from(JSON.stringify(op), 'utf8'), aad(label));
+/**
+ * How far a sealed operation's time may be from the receiver's clock. With its random id and the
+ * receiver's ReplayGuard, a recorded request ("install K") cannot be replayed later, say after K was
+ * removed because it leaked.
+ */
+export const KEY_OP_MAX_SKEW_MS = 2 * 60_000;
+
+/** Sealed with the time and a random id, which the receiver checks (ReplayGuard). */
+export function sealKeyOp(keyring: Keyring, label: string, op: KeyOp, now: number = Date.now()): Buffer {
+  const stamped = { ...op, at: Math.floor(now), id: randomBytes(12).toString('hex') };
+  return keyring.seal(Buffer.from(JSON.stringify(stamped), 'utf8'), aad(label));
+}
+
+/**
+ * Operation ids seen within the replay window, each kept until no copy of its request could still pass
+ * the time check. Bounded: past maxEntries live ids, further operations are refused until ids expire.
+ */
+export class ReplayGuard {
+  /** id -> when it may be forgotten. Map order is arrival order. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 4096,
+  ) {}
+
+  /** null: first sight of `id` within the window (now recorded); otherwise why the request is refused. */
+  admit(id: string, at: number): string | null {
+    const now = this.now();
+    if (Math.abs(now - at) > KEY_OP_MAX_SKEW_MS) {
+      return `sealed request is ${Math.round((now - at) / 1000)} s off this member's clock (at most ${KEY_OP_MAX_SKEW_MS / 1000} s): a replay or a skewed clock`;
+    }
+    for (const [old, until] of this.seen) {
+      if (until > now) break;
+      this.seen.delete(old);
+    }
+    if (this.seen.has(id)) return 'sealed request already applied here (a replay)';
+    if (this.seen.size >= this.maxEntries) return 'too many keyring operations within the replay window; retry later';
+    // A request stamped up to the skew ahead stays acceptable until `at` + skew: remember it that long.
+    this.seen.set(id, now + 2 * KEY_OP_MAX_SKEW_MS);
+    return null;
+  }
 }
 
 /** The operation inside a sealed request, or why it was refused (never echoing the bytes). */
-export function openKeyOp(keyring: Keyring, label: string, sealed: Uint8Array): KeyOp | string {
+export function openKeyOp(keyring: Keyring, label: string, sealed: Uint8Array, guard: ReplayGuard): KeyOp | string {
   if (sealed.length > MAX_SEALED_KEY_OP_BYTES) return `sealed request of ${sealed.length} bytes; at most ${MAX_SEALED_KEY_OP_BYTES}`;
   const plain = keyring.open(sealed, aad(label));
   if (plain === null) return 'no installed key opens the request (the caller does not hold a current key of this cluster)';
@@ -46,10 +87,15 @@ export function openKeyOp(keyring: Keyring, label: string, sealed: Uint8Array): 
     return 'sealed request is not JSON';
   }
   if (typeof parsed !== 'object' || parsed === null) return 'sealed request is not an object';
-  const { op, key } = parsed as { op?: unknown; key?: unknown };
+  const { op, key, at, id } = parsed as { op?: unknown; key?: unknown; at?: unknown; id?: unknown };
   if (typeof op !== 'string' || !(KEY_OPS as readonly string[]).includes(op)) return 'unknown keyring operation';
   if (key !== undefined && typeof key !== 'string') return 'key must be a string';
   if (op !== 'list' && (key === undefined || key === '')) return `${op} needs a key`;
+  if (typeof at !== 'number' || !Number.isSafeInteger(at) || typeof id !== 'string' || !/^[0-9a-f]{16,64}$/.test(id)) {
+    return 'sealed request has no time and id (sent by an earlier version? upgrade every member before rotating keys)';
+  }
+  const replay = guard.admit(id, at);
+  if (replay !== null) return replay;
   return key === undefined ? { op: op as KeyOpName } : { op: op as KeyOpName, key };
 }
 

@@ -23,9 +23,39 @@ export interface KeyInfo {
 
 export type KeyringChange = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
+/**
+ * AES-GCM nonces that cannot repeat: 8 random bytes drawn per process (and again whenever the counter
+ * wraps), then a 4-byte counter. Random 96-bit nonces collide with probability about n^2 / 2^97 after n
+ * packets under one key, cluster-wide; here two nonces can only meet if two 64-bit prefixes drawn under
+ * one key are equal, whatever the packet count, and one collision would expose the key's GHASH
+ * subkey (forgeries). The nonce still travels in each packet, so receivers need no change.
+ */
+export class NonceSource {
+  private prefix: Buffer = randomBytes(NONCE_PREFIX_BYTES);
+  private counter = 0;
+
+  next(): Buffer {
+    if (this.counter > MAX_NONCE_COUNTER) {
+      this.prefix = randomBytes(NONCE_PREFIX_BYTES);
+      this.counter = 0;
+    }
+    const nonce = Buffer.allocUnsafe(NONCE_BYTES);
+    this.prefix.copy(nonce, 0);
+    nonce.writeUInt32BE(this.counter++, NONCE_PREFIX_BYTES);
+    return nonce;
+  }
+}
+
+const NONCE_PREFIX_BYTES = 8;
+const MAX_NONCE_COUNTER = 0xffff_ffff;
+
 export class Keyring {
   /** keys[0] is the primary. Buffers are private copies: callers cannot change them afterwards. */
   private keys: Buffer[];
+  private readonly nonces = new NonceSource();
+  /** Payloads sealed per key id by this process: the input of rotation (docs/security.md). */
+  private readonly sealedByKey = new Map<string, number>();
+  private primaryId: { readonly key: Buffer; readonly id: string } | null = null;
 
   constructor(keys: readonly Uint8Array[]) {
     if (keys.length === 0) throw new RangeError('a keyring needs at least one key');
@@ -78,7 +108,16 @@ export class Keyring {
 
   /** nonce || ciphertext || tag, sealed with the primary key; `aad` is authenticated, not carried. */
   seal(plaintext: Uint8Array, aad: Uint8Array): Buffer {
-    return sealWith(this.keys[0] as Buffer, plaintext, aad);
+    const primary = this.keys[0] as Buffer;
+    if (this.primaryId?.key !== primary) this.primaryId = { key: primary, id: keyId(primary) };
+    const id = this.primaryId.id;
+    this.sealedByKey.set(id, (this.sealedByKey.get(id) ?? 0) + 1);
+    return sealWith(primary, plaintext, aad, this.nonces.next());
+  }
+
+  /** Payloads this process sealed, by key id (keys removed since included). */
+  sealedCounts(): ReadonlyMap<string, number> {
+    return this.sealedByKey;
   }
 
   /** Tries every key, primary first; null when none opens it (wrong key, tampered bytes, other AAD). */
@@ -92,8 +131,7 @@ export class Keyring {
   }
 }
 
-export function sealWith(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+export function sealWith(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Buffer): Buffer {
   const cipher = createCipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -173,6 +173,12 @@ describe('flags', () => {
     assert.ok(!p.join('\n').includes('abcdefghijklmnop'), 'the secret is not echoed');
     assert.equal(ok({ env: { SWIMRING_HTTP_TOKEN: 'abcdefghijklmnop' } }).httpToken, 'abcdefghijklmnop');
   });
+
+  test('loopback trust is on by default; turning it off needs an HTTP token', () => {
+    assert.equal(ok({}).httpTrustLoopback, true);
+    assert.ok(problems({ argv: ['--http-trust-loopback=false'] }).some((s) => s.includes('set SWIMRING_HTTP_TOKEN')));
+    assert.equal(ok({ argv: ['--http-trust-loopback=false'], env: { SWIMRING_HTTP_TOKEN: 'abcdefghijklmnop' } }).httpTrustLoopback, false);
+  });
 });
 
 describe('every problem at once, each naming the option and its source', () => {

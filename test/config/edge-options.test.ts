@@ -1,6 +1,8 @@
 // The sec-edge options (issue 6): control-plane TLS files, the admin token file, the Negotiate rates.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { warnIfOpen } from '../../src/cli/edge-setup.js';
 import { loadConfig } from '../../src/config.js';
 
 function load(argv: string[]) {
@@ -42,5 +44,23 @@ describe('sec-edge options', () => {
     assert.ok(r.ok);
     assert.equal(r.config.negotiateRate.perPeerPerSecond, 5);
     assert.equal(r.config.adminTokenFile, '/run/swimring/token');
+  });
+});
+
+describe('a warning when gossip is open on the network', () => {
+  const warnings = (argv: string[], encrypted: boolean): string[] => {
+    const r = load(argv);
+    if (!r.ok) assert.fail(r.problems.join('\n'));
+    const lines: string[] = [];
+    warnIfOpen(r.config, encrypted, pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
+    return lines;
+  };
+
+  test('plaintext on a non-loopback address is warned about; loopback or a keyring is not', () => {
+    const open = warnings(['--gossip-addr', '10.0.0.5:7946', '--advertise-host', '10.0.0.5'], false);
+    assert.equal(open.length, 1);
+    assert.match(open[0] ?? '', /gossip is plaintext and unauthenticated on a non-loopback address/);
+    assert.deepEqual(warnings(['--gossip-addr', '10.0.0.5:7946', '--advertise-host', '10.0.0.5'], true), []);
+    assert.deepEqual(warnings(['--gossip-addr', '127.0.0.1:7946', '--advertise-host', '127.0.0.1'], false), []);
   });
 });

@@ -73,7 +73,7 @@ describe('small clusters wired by hand', () => {
     assert.ok(c.log.some((l) => l.event.type === 'member' && l.event.reason === 'restarted'));
   });
 
-  test('two live processes with one name: the conflict is reported once, and the race stops', () => {
+  test('two live processes with one name: the conflict is reported, neither gives the name up, and the race is paced', () => {
     const c = Cluster.started(4);
     c.run(1000);
     c.add('x1', { name: 'x', lifeId: 'x-a', incarnation: 5000, gossipAddr: 'x1:7946', grpcAddr: 'x1:7947' });
@@ -81,15 +81,18 @@ describe('small clusters wired by hand', () => {
     c.apply('x1', c.core('x1').join(['n0:7947'], c.now));
     c.apply('x2', c.core('x2').join(['n1:7947'], c.now));
     c.run(20_000);
-    // The process that keeps losing sees the other life return and reports it; the winner then hears no more.
     const reports = (id: string): number => c.log.filter((l) => l.core === id && l.event.type === 'name-conflict').length;
+    // At most once per 60 s window each, and at least one of the two saw the other.
     assert.ok(reports('x1') <= 1 && reports('x2') <= 1);
     assert.equal(reports('x1') + reports('x2') >= 1, true);
     assert.ok(['n0', 'n1', 'n2', 'n3'].some((p) => reports(p) === 1), 'peers saw the two lives alternate');
     assert.ok(['n0', 'n1', 'n2', 'n3'].every((p) => reports(p) <= 1));
-    const incarnations = [c.core('x1').self.incarnation, c.core('x2').self.incarnation];
+    // Both keep refuting (neither surrenders the name), at most once per probe interval (200 ms here).
+    const before = [c.core('x1').self.incarnation, c.core('x2').self.incarnation];
     c.run(20_000);
-    assert.deepEqual([c.core('x1').self.incarnation, c.core('x2').self.incarnation], incarnations, 'no more bumping');
+    const bumps = [c.core('x1').self.incarnation - (before[0] ?? 0), c.core('x2').self.incarnation - (before[1] ?? 0)];
+    assert.ok(bumps.every((b) => b > 0), `both still refute: ${bumps.join(', ')}`);
+    assert.ok(bumps.every((b) => b <= 20_000 / 200 + 1), `paced: ${bumps.join(', ')} bumps in 20 s`);
   });
 
   test('same seeds, same run', () => {

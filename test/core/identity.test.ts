@@ -49,10 +49,10 @@ describe('restarts', () => {
 });
 
 describe('two live processes with one name', () => {
-  test('second live process with same name reported once', () => {
+  test('a second live process is reported once per window, and refuted every time', () => {
     const core = makeCore('x', { lifeId: 'mine', incarnation: 1000 });
     const all: MembershipEvent[] = [];
-    // The impostor keeps superseding us: each time we bump, it bumps again.
+    // The impostor keeps superseding us: each time we bump, it bumps again (one claim per second).
     for (let i = 0; i < 6; i++) {
       all.push(...events(gossipTo(core, [alive('x', core.self.incarnation + 1, 'other')], 1000 * i)));
     }
@@ -60,10 +60,14 @@ describe('two live processes with one name', () => {
     assert.equal(reported.length, 1);
     assert.deepEqual(reported[0], { type: 'name-conflict', name: 'x', localLifeId: 'mine', otherLifeId: 'other', otherAddr: 'x:7946' });
     assert.equal(core.counters.nameConflicts, 1);
-    assert.equal(all.filter((e) => e.type === 'refuted').length, 2, 'bumped twice, then stopped racing');
-    const frozen = core.self.incarnation;
-    gossipTo(core, [alive('x', frozen + 10, 'other')], 10_000);
-    assert.equal(core.self.incarnation, frozen, 'no flapping after the report');
+    assert.equal(all.filter((e) => e.type === 'refuted').length, 6, 'every claim refuted: the name is never given up');
+    const after = core.self.incarnation;
+    gossipTo(core, [alive('x', after + 10, 'other')], 10_000);
+    assert.equal(core.self.incarnation, after + 11);
+    // A minute later it is reported again (once per window), so a lasting conflict stays visible.
+    const later: MembershipEvent[] = [];
+    for (let i = 0; i < 3; i++) later.push(...events(gossipTo(core, [alive('x', core.self.incarnation, 'other')], 70_000 + 1000 * i)));
+    assert.equal(conflicts(later).length, 1);
   });
 
   test('supersessions spread beyond the window are restarts, not a conflict', () => {
@@ -74,13 +78,34 @@ describe('two live processes with one name', () => {
     assert.equal(core.self.incarnation, 1005);
   });
 
-  test('each other life is reported on its own', () => {
+  test('a fresh life id on every claim does not hide the conflict, and each claim is refuted', () => {
     const core = makeCore('x', { lifeId: 'mine', incarnation: 1000 });
     const all: MembershipEvent[] = [];
-    for (const other of ['o1', 'o2']) {
-      for (let i = 0; i < 3; i++) all.push(...events(gossipTo(core, [alive('x', core.self.incarnation, other)], i)));
-    }
-    assert.deepEqual(conflicts(all).map((e) => e.otherLifeId), ['o1', 'o2']);
+    for (let i = 0; i < 6; i++) all.push(...events(gossipTo(core, [alive('x', core.self.incarnation + 5, `forged-${i}`)], 1000 * i)));
+    assert.equal(conflicts(all).length, 1);
+    assert.equal(all.filter((e) => e.type === 'refuted').length, 6);
+    assert.equal(core.self.lifeId, 'mine');
+  });
+
+  test('our own life id with an incarnation or addresses we never sent is refuted', () => {
+    const core = makeCore('x', { lifeId: 'mine', incarnation: 1000 });
+    const higher = gossipTo(core, [alive('x', 5000, 'mine', '9')], 10);
+    assert.deepEqual(events(higher), [{ type: 'refuted', incarnation: 5001, accusation: 'stale-life' }]);
+    const sameIncarnation = gossipTo(core, [alive('x', 5001, 'mine', '9')], 2000);
+    assert.deepEqual(events(sameIncarnation), [{ type: 'refuted', incarnation: 5002, accusation: 'stale-life' }]);
+    assert.equal(core.self.gossipAddr, 'x:7946', 'our addresses are kept');
+    assert.deepEqual(gossipTo(core, [alive('x', 5002, 'mine')], 4000), [], 'our own record echoed back is no claim');
+  });
+
+  test('a flood of claims is refuted once per probe interval, above the highest claim', () => {
+    const core = makeCore('x', { lifeId: 'mine', incarnation: 1000 }); // local profile: 200 ms
+    const all: MembershipEvent[] = [];
+    for (let i = 0; i < 50; i++) all.push(...events(gossipTo(core, [alive('x', 2000 + i, `flood-${i}`)], i)));
+    assert.equal(all.filter((e) => e.type === 'refuted').length, 1, 'the first at once, the rest deferred');
+    const at = core.nextDeadline();
+    assert.ok(at <= 200, `the deferred refutation is due at the end of the cooldown (${at})`);
+    const due = events(core.tick(200));
+    assert.deepEqual(due.filter((e) => e.type === 'refuted'), [{ type: 'refuted', incarnation: 2050, accusation: 'stale-life' }]);
   });
 
   test('peers report a name conflict when two lives alternate', () => {

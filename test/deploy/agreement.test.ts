@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_KEYS, envOf } from '../../src/config/options.js';
+import { KEYRING_ENV, loadKeyringSource } from '../../src/security/keyring-file.js';
 import { isLoopbackHost, loadConfig, type SwimringConfig } from '../../src/config.js';
 import { buildAppApi, buildOpsApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { FakeView } from '../http/fake-view.js';
 import { copies, finalPath, readDockerfile } from './dockerfile.js';
-import { FIELD_VALUES, POD, ROOT, arr, containerEnv, findContainer, isObject, listFiles, loadDeployYaml, num, obj, podSpecOf, str, type Json, type JsonObject } from './manifests.js';
+import { FIELD_VALUES, POD, ROOT, SECRET_VALUES, arr, containerEnv, findContainer, isObject, listFiles, loadDeployYaml, num, obj, podSpecOf, str, type Json, type JsonObject } from './manifests.js';
 
 const docs = loadDeployYaml();
 const ofKind = (kind: string): { file: string; value: JsonObject }[] =>
@@ -81,13 +82,21 @@ for (const d of deployments) {
       assert.ok(app, 'an app container next to it');
     });
 
+    test('gossips with a keyring from a Secret and a cluster label', () => {
+      assert.equal(env[KEYRING_ENV], SECRET_VALUES['example-app-swimring/keyring']);
+      const keyring = loadKeyringSource(null, env);
+      assert.ok(keyring.ok && keyring.source !== null, 'the Secret holds a valid keyring');
+      assert.equal(config?.label, 'example-app');
+    });
+
     test('runs `agent`, and the whole environment loads as a valid configuration', () => {
       assert.equal(args[0], 'agent');
       assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.join('\n'));
     });
 
     test('every SWIMRING_* variable is a config option (docs/config.md)', () => {
-      const known = new Set(CONFIG_KEYS.map(envOf));
+      // SWIMRING_KEYRING is read beside the options (src/security/keyring-file.ts: never a flag).
+      const known = new Set([...CONFIG_KEYS.map(envOf), KEYRING_ENV]);
       const used = Object.keys(env).filter((k) => k.startsWith('SWIMRING_'));
       assert.ok(used.length > 0);
       for (const name of used) assert.ok(known.has(name), `${name} is not an option of src/config/options.ts`);
@@ -230,7 +239,7 @@ describe('docs/operations.md', () => {
   const text = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
 
   test('every SWIMRING_* variable it names is a config option', () => {
-    const known = new Set(CONFIG_KEYS.map(envOf));
+    const known = new Set([...CONFIG_KEYS.map(envOf), KEYRING_ENV]);
     const named = new Set(text.match(/\bSWIMRING_[A-Z0-9_]+/g) ?? []);
     assert.ok(named.size > 5);
     for (const name of named) assert.ok(known.has(name), `${name} is not an option`);

@@ -108,7 +108,7 @@ describe('leave', async () => {
     assert.deepEqual(s.seen.slice(before), [{ method: 'POST', url: '/v1/leave' }]);
   });
 
-  test('sends the admin token: from the agent\'s default file, SWIMRING_HTTP_TOKEN, or an explicit file', async () => {
+  test('sends the admin token: from the agent\'s default file, SWIMRING_ADMIN_TOKEN, or an explicit file; never SWIMRING_HTTP_TOKEN', async () => {
     s.reply(202, '{"leaving":true}');
     const dir = mkdtempSync(join(tmpdir(), 'swimring-hook-'));
     try {
@@ -118,8 +118,10 @@ describe('leave', async () => {
       let run = await runHook(['leave'], { ...env, TMPDIR: dir, POD_NAME: 'pod/1' });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(s.auth.at(-1), `Bearer ${token}`);
-      run = await runHook(['leave'], { ...env, SWIMRING_HTTP_TOKEN: 'http-token-0123456789' });
-      assert.equal(s.auth.at(-1), 'Bearer http-token-0123456789');
+      run = await runHook(['leave'], { ...env, SWIMRING_ADMIN_TOKEN: 'admin-token-0123456789' });
+      assert.equal(s.auth.at(-1), 'Bearer admin-token-0123456789');
+      run = await runHook(['leave'], { ...env, TMPDIR: dir, POD_NAME: 'pod/1', SWIMRING_HTTP_TOKEN: 'http-token-0123456789' });
+      assert.equal(s.auth.at(-1), `Bearer ${token}`, 'the HTTP token is not the admin token');
       run = await runHook(['leave'], { ...env, SWIMRING_ADMIN_TOKEN_FILE: defaultAdminTokenFile('pod/1', dir) });
       assert.equal(s.auth.at(-1), `Bearer ${token}`);
       run = await runHook(['leave'], { ...env, TMPDIR: dir, POD_NAME: 'another-pod' });

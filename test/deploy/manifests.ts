@@ -179,13 +179,25 @@ export const FIELD_VALUES: Readonly<Record<string, string>> = {
   'metadata.namespace': POD.namespace,
 };
 
-/** The container's environment as the kubelet builds it: downward API values, $(VAR) of earlier entries. */
+/** The Secret docs/operations.md ("Gossip key") has the operator create: one 32-byte key, base64. */
+export const SECRET_VALUES: Readonly<Record<string, string>> = { 'example-app-swimring/keyring': Buffer.alloc(32, 7).toString('base64') };
+
+/**
+ * The container's environment as the kubelet builds it: Secret values, downward API values, $(VAR) of
+ * earlier entries.
+ */
 export function containerEnv(container: JsonObject, fieldValues: Readonly<Record<string, string>> = FIELD_VALUES): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of arr(container['env'] ?? [], 'env')) {
     const e = obj(item, 'env entry');
     const name = str(e['name'], 'env name');
-    if (e['valueFrom'] !== undefined) {
+    const secretRef = e['valueFrom'] === undefined ? undefined : obj(e['valueFrom'], `${name}.valueFrom`)['secretKeyRef'];
+    if (secretRef !== undefined) {
+      const ref = obj(secretRef, `${name} secretKeyRef`);
+      const value = SECRET_VALUES[`${str(ref['name'], 'secret name')}/${str(ref['key'], 'secret key')}`];
+      assert.ok(value !== undefined, `${name}: unexpected secret ${JSON.stringify(ref)}`);
+      env[name] = value;
+    } else if (e['valueFrom'] !== undefined) {
       const path = str(obj(obj(e['valueFrom'], `${name}.valueFrom`)['fieldRef'], `${name} fieldRef`)['fieldPath'], 'fieldPath');
       const value = fieldValues[path];
       assert.ok(value !== undefined, `${name}: unexpected fieldPath ${path}`);

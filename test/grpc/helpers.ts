@@ -10,6 +10,7 @@ import {
   type ControlPlaneHandlers,
   type ControlPlaneLimits,
   type ControlPlaneServer,
+  type ControlPlaneServerOptions,
   type RejectReason,
 } from '../../src/grpc/server.js';
 
@@ -48,6 +49,7 @@ export async function startTestServer(
     bind?: string;
     handlers?: Partial<ControlPlaneHandlers>;
     negotiateRate?: NegotiateRateLimiter;
+    gate?: ControlPlaneServerOptions['gate'];
   } = {},
 ): Promise<TestServer> {
   const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
@@ -73,6 +75,7 @@ export async function startTestServer(
     onReject: (rpc, reason, detail) => recorded.rejections.push({ rpc, reason, detail }),
     // These tests send many Negotiates from one address; the rate limit has its own tests.
     negotiateRate: opts.negotiateRate ?? new NegotiateRateLimiter(UNLIMITED_RATE),
+    ...(opts.gate ? { gate: opts.gate } : {}),
   });
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, addr: `${host}:${server.port}`, recorded };
@@ -84,7 +87,7 @@ export interface RawReply {
 }
 
 /** Sends pre-encoded bytes as the request of `method` and returns the raw outcome. */
-export function rawCall(addr: string, method: string, body: Buffer, options: grpc.ChannelOptions = {}): Promise<RawReply> {
+export function rawCall(addr: string, method: string, body: Buffer, options: grpc.ChannelOptions = {}, metadata = new grpc.Metadata()): Promise<RawReply> {
   const client = new grpc.Client(addr, grpc.credentials.createInsecure(), options);
   return new Promise((resolve) => {
     client.makeUnaryRequest<Buffer, Buffer>(
@@ -92,7 +95,7 @@ export function rawCall(addr: string, method: string, body: Buffer, options: grp
       (b) => b,
       (b) => b,
       body,
-      new grpc.Metadata(),
+      metadata,
       { deadline: Date.now() + 20_000 },
       (err, reply) => {
         client.close();

@@ -172,7 +172,7 @@ describe('the shipped Deployments start under their containers\' constraints', {
     const warned = box.logLines().filter((l) => l.level === 40 && /admin token file/.test(l.msg));
     assert.equal(warned.length, 1, log(box));
     assert.match(String(warned[0]?.['err']), /read-only file system/i);
-    assert.match(warned[0]?.msg ?? '', /SWIMRING_HTTP_TOKEN/);
+    assert.match(warned[0]?.msg ?? '', /SWIMRING_ADMIN_TOKEN/);
 
     // Admin actions are refused with the reason; routes are served.
     const leave = await box.httpGet(7948, '/v1/leave', 'POST');

@@ -66,7 +66,9 @@ describe('admin token file', () => {
     assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789' }, file), { ok: true, token });
     assert.deepEqual(cliAdminToken({ SWIMRING_ADMIN_TOKEN_FILE: file }), { ok: true, token });
     assert.equal(cliAdminToken({ SWIMRING_ADMIN_TOKEN_FILE: join(dir, 'missing') }).ok, false);
-    assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789' }), { ok: true, token: 'http-token-0123456789' });
+    assert.deepEqual(cliAdminToken({ SWIMRING_ADMIN_TOKEN: 'admin-token-0123456789' }), { ok: true, token: 'admin-token-0123456789' });
+    // The app's HTTP token is not the admin token.
+    assert.deepEqual(cliAdminToken({ SWIMRING_HTTP_TOKEN: 'http-token-0123456789', POD_NAME: `none-${process.pid}` }), { ok: true, token: undefined });
     // The default file for the name, in the real tmpdir (the agent's default).
     const name = `cli-test-${process.pid}`;
     await writeAdminTokenFile(defaultAdminTokenFile(name), token);
@@ -101,7 +103,7 @@ describe('the agent where it cannot write its admin token file', () => {
     const warned = lines().filter((l) => l.level === 40);
     assert.equal(warned.length, 1);
     assert.equal(warned[0]?.file, path);
-    assert.match(warned[0]?.msg ?? '', /admin actions .* are refused until an admin token is configured.*SWIMRING_HTTP_TOKEN.*emptyDir/);
+    assert.match(warned[0]?.msg ?? '', /admin actions .* are refused until an admin token is configured.*SWIMRING_ADMIN_TOKEN.*emptyDir/);
     assert.equal(existsSync(path), false);
   });
 

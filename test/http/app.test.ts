@@ -244,7 +244,7 @@ describe('members, table, leave', () => {
     const app = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });
     const res = await app.inject({ method: 'POST', url: '/v1/leave', headers: { authorization: 'Bearer ' } });
     assert.equal(res.statusCode, 401);
-    assert.match((await errorOf(res)).message, /has no admin token.*SWIMRING_HTTP_TOKEN/);
+    assert.match((await errorOf(res)).message, /has no admin token.*SWIMRING_ADMIN_TOKEN/);
     assert.equal(view.leaveCalls, 0);
   });
 
@@ -276,6 +276,17 @@ describe('bearer token off loopback', () => {
     assert.equal(wrong.statusCode, 401);
     const right = await app.inject({ method: 'GET', url: '/v1/members', remoteAddress: '10.0.0.9', headers: { authorization: `Bearer ${token}` } });
     assert.equal(right.statusCode, 200);
+  });
+
+  test('with loopback trust off (a mesh proxy relays from 127.0.0.6), loopback clients need the token too', async () => {
+    const app = buildAppApi(new FakeView(), { metrics: createMetrics({ defaultMetrics: false }), adminToken: ADMIN_TOKEN, token, trustLoopback: false });
+    for (const remoteAddress of ['127.0.0.1', '127.0.0.6', '::1']) {
+      const bare = await app.inject({ method: 'GET', url: '/v1/members', remoteAddress });
+      assert.equal(bare.statusCode, 401, remoteAddress);
+      assert.match((await errorOf(bare)).message, /loopback clients are not trusted/);
+      const withToken = await app.inject({ method: 'GET', url: '/v1/members', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(withToken.statusCode, 200, remoteAddress);
+    }
   });
 });
 

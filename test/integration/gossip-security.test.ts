@@ -13,6 +13,9 @@ import { promisify } from 'node:util';
 import { converged, MAIN, metricValue, randomPortBase, sendUdp, SidecarProcess, sumMetric, viewOf as members, waitFor } from './harness.js';
 import { GossipEnvelope } from '../../src/security/envelope.js';
 import { Keyring, keyId } from '../../src/security/keyring.js';
+import { KeyProver } from '../../src/security/key-proof.js';
+import { watchMembership } from '../../src/grpc/watch-client.js';
+import type { WatchEvent } from '../../src/runtime/view.js';
 import type { Packet } from '../../src/core/types.js';
 
 const run = promisify(execFile);
@@ -141,6 +144,20 @@ describe('encrypted, labelled cluster', { timeout: 300_000 }, () => {
     assert.ok(!view.some((n) => n.startsWith('intruder')), `intruders in the view: ${view.join(',')}`);
     assert.ok(await converged(nodes));
     await Promise.all([wrongKey.stop(), wrongLabel.stop(), plain.stop()]);
+  });
+
+  test('WatchMembership needs the key proof, like Negotiate: without it the stream is refused, with it events flow', async () => {
+    const refused = watchMembership(nodes[0]!.grpcAddr, () => undefined, { label: 'blue' });
+    const end = await refused.ended;
+    assert.equal(end.codeName, 'PERMISSION_DENIED', end.details);
+    const events: WatchEvent[] = [];
+    const proof = new KeyProver(new Keyring([K1]), 'blue').current();
+    const allowed = watchMembership(nodes[0]!.grpcAddr, (e) => events.push(e), { label: 'blue', keyProof: proof });
+    try {
+      await waitFor('the snapshot arrives', 10_000, async () => events.length > 0);
+    } finally {
+      allowed.close();
+    }
   });
 
   test('install, use, remove through the CLI: converged throughout, every packet opened, files rewritten', async (t) => {

@@ -1,14 +1,15 @@
-// Hostile peers against real sidecar processes on 127.0.0.60-69 (local profile, no keyring: what the
+// Hostile peers against real sidecar processes on 127.0.0.60-70 (local profile, no keyring: what the
 // shipped manifests ran with). Each test sends well-formed messages a member could decode, with values
 // chosen to hurt, and checks that every member keeps running, answering, and holding the truth.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { converged as allAlive, metricValue, randomPortBase, sendUdp, SidecarProcess, sumMetric, viewOf as members, waitFor } from './harness.js';
-import { encodePacket } from '../../src/codec/index.js';
+import { decodePacket, encodePacket } from '../../src/codec/index.js';
 import { MAX_INCARNATION } from '../../src/core/limits.js';
 import type { Packet, Update } from '../../src/core/types.js';
 import { encodeRequest, rawCall } from '../grpc/helpers.js';
@@ -192,5 +193,72 @@ describe('forged Closing', { timeout: 240_000 }, () => {
     });
     await leaver.exited;
     assert.equal(await sumMetric([seedNode, victim], 'swimring_grpc_rejections_total', 'reason="not-own-identity"'), 4, 'the real Closing was not refused');
+  });
+});
+
+describe('name takeover', { timeout: 240_000 }, () => {
+  const base = randomPortBase();
+  const seed = [`127.0.0.67:${base + 1}`];
+  const nodes: SidecarProcess[] = [];
+
+  test('three members converge', async () => {
+    nodes.push(start('nt-0', '127.0.0.67', base, []));
+    nodes.push(start('nt-1', '127.0.0.68', base, seed));
+    nodes.push(start('nt-2', '127.0.0.69', base, seed));
+    await waitFor('3 members converge', 60_000, () => allAlive(nodes));
+  });
+
+  test('forged alives for a member\'s name, under fresh and repeated life ids, from a peer that answers probes: the member keeps its name', async () => {
+    const [peerA, victim, peerB] = nodes as [SidecarProcess, SidecarProcess, SidecarProcess];
+    // The attacker listens on its own address and acks every probe in the victim's name.
+    const attacker = createSocket('udp4');
+    await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.70', resolve));
+    const attackerAddr = `127.0.0.70:${attacker.address().port}`;
+    attacker.on('message', (bytes, rinfo) => {
+      const decoded = decodePacket(bytes);
+      if (!decoded.ok || decoded.packet.message?.type !== 'ping') return;
+      const ack = encodePacket({ message: { type: 'ack', seq: decoded.packet.message.seq, from: victim.name }, updates: [] });
+      attacker.send(ack, rinfo.port, rinfo.address);
+    });
+    try {
+      const claim = async (lifeId: string): Promise<void> => {
+        const held = Math.max(...(await Promise.all(nodes.map(async (n) => (await members(n)).find((m) => m.name === victim.name)?.incarnation ?? 0))));
+        const forged: Update = {
+          kind: 'alive',
+          name: victim.name,
+          lifeId,
+          incarnation: held + 1000,
+          gossipAddr: attackerAddr,
+          grpcAddr: '127.0.0.70:1',
+          meta: { appAddr: '127.0.0.70:2', serving: true, tags: { owner: 'attacker' } },
+        };
+        const bytes = Buffer.from(encodePacket({ message: null, updates: [forged] }));
+        for (const n of nodes) await sendUdp(n, bytes);
+        await new Promise((r) => setTimeout(r, 300));
+      };
+      // A fresh life id on every claim: each is refuted, and together they are reported as a conflict.
+      for (let i = 0; i < 5; i++) await claim(`fresh-${i}`);
+      await waitFor('the victim reports the name conflict', 10_000, async () => metricValue(await victim.metrics(), 'swimring_name_conflicts_total') >= 1);
+      // One foreign life id, again and again: still refuted after the conflict was reported.
+      for (let i = 0; i < 6; i++) await claim('repeated');
+
+      await waitFor('every view holds the victim at its own address again', 30_000, async () => {
+        for (const n of nodes) {
+          const v = (await members(n)).find((m) => m.name === victim.name);
+          if (v?.state !== 'alive' || v.addresses.gossip !== victim.gossipAddr) return false;
+        }
+        return true;
+      });
+      // And it stays so: the last claim does not come back once refuted.
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const n of nodes) {
+        const v = (await members(n)).find((m) => m.name === victim.name);
+        assert.equal(v?.addresses.gossip, victim.gossipAddr, `${n.name} holds ${victim.name} at ${v?.addresses.gossip}`);
+        assert.equal(v?.tags['owner'], undefined);
+      }
+      for (const n of [peerA, victim, peerB]) assert.ok(n.running);
+    } finally {
+      attacker.close();
+    }
   });
 });

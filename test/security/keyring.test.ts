@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { generateKey, KEYRING_ENV, loadKeyringSource, parseKeyring, writeKeyringFile } from '../../src/security/keyring-file.js';
-import { Keyring, keyId, SEAL_OVERHEAD } from '../../src/security/keyring.js';
+import { Keyring, keyId, NONCE_BYTES, SEAL_OVERHEAD } from '../../src/security/keyring.js';
 
 const k1 = Buffer.alloc(32, 1);
 const k2 = Buffer.alloc(32, 2);
@@ -123,5 +123,34 @@ describe('keyring file and SWIMRING_KEYRING', () => {
     const parsed = parseKeyring(a, 'f');
     assert.ok(parsed.ok);
     assert.notEqual(a, generateKey());
+  });
+});
+
+describe('nonces and the per-key count', () => {
+  test('nonces are a per-process prefix and a counter: never repeated, whatever the count', () => {
+    const ring = new Keyring([Buffer.alloc(32, 1)]);
+    const nonces = new Set<string>();
+    let prefix = '';
+    for (let i = 0; i < 10_000; i++) {
+      const sealed = ring.seal(Buffer.from('x'), Buffer.alloc(0));
+      const nonce = sealed.subarray(0, NONCE_BYTES);
+      if (i === 0) prefix = nonce.subarray(0, 8).toString('hex');
+      assert.equal(nonce.subarray(0, 8).toString('hex'), prefix, 'one prefix per process');
+      assert.equal(nonce.readUInt32BE(8), i, 'the counter counts');
+      nonces.add(nonce.toString('hex'));
+    }
+    assert.equal(nonces.size, 10_000);
+    assert.notEqual(new Keyring([Buffer.alloc(32, 1)]).seal(Buffer.from('x'), Buffer.alloc(0)).subarray(0, 8).toString('hex'), prefix, 'another process draws another prefix');
+  });
+
+  test('seals are counted per key id, across a change of primary', () => {
+    const ring = new Keyring([k1, k2]);
+    for (let i = 0; i < 3; i++) ring.seal(Buffer.from('x'), Buffer.alloc(0));
+    assert.equal(ring.use(k2).ok, true);
+    for (let i = 0; i < 5; i++) ring.seal(Buffer.from('x'), Buffer.alloc(0));
+    assert.deepEqual([...ring.sealedCounts()], [
+      [keyId(k1), 3],
+      [keyId(k2), 5],
+    ]);
   });
 });

@@ -1,0 +1,53 @@
+// Paces full claim announcements. They follow membership news (a refutation of our own record, a
+// member's new life), and that news can be forged at packet rate: each forged life of our name would
+// otherwise make us send every claim to every peer. One run per key per interval; requests within it
+// are coalesced into one run at its end (the latest request wins), so nothing asked for is lost.
+import { performance } from 'node:perf_hooks';
+
+export class AnnouncePacer {
+  /** key -> when it last ran (monotonic ms). Map order is run order, so the stale ones come first. */
+  private readonly lastRun = new Map<string, number>();
+  private readonly pending = new Map<string, { readonly timer: NodeJS.Timeout; action: () => void }>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  run(key: string, action: () => void): void {
+    const waiting = this.pending.get(key);
+    if (waiting !== undefined) {
+      waiting.action = action;
+      return;
+    }
+    const now = this.now();
+    const last = this.lastRun.get(key);
+    if (last === undefined || now - last >= this.intervalMs) {
+      this.ran(key, now);
+      action();
+      return;
+    }
+    const timer = setTimeout(() => {
+      const entry = this.pending.get(key);
+      this.pending.delete(key);
+      this.ran(key, this.now());
+      entry?.action();
+    }, last + this.intervalMs - now);
+    timer.unref();
+    this.pending.set(key, { timer, action });
+  }
+
+  close(): void {
+    for (const entry of this.pending.values()) clearTimeout(entry.timer);
+    this.pending.clear();
+  }
+
+  private ran(key: string, now: number): void {
+    this.lastRun.delete(key);
+    this.lastRun.set(key, now);
+    for (const [k, at] of this.lastRun) {
+      if (now - at < this.intervalMs) break;
+      this.lastRun.delete(k);
+    }
+  }
+}
