@@ -21,7 +21,8 @@ export function loadLocalKeyring(file: string | null, env: NodeJS.ProcessEnv): L
       const keyring = new Keyring(source.keys);
       const primary = keyring.list()[0]?.id;
       logger.info({ keys: keyring.size, primary, source: source.file ?? 'SWIMRING_KEYRING' }, 'gossip encryption keyring loaded');
-      if (source.file === null) logger.warn('keys from SWIMRING_KEYRING: rotations made with `swimring keys` last until the process restarts');
+      // The shipped manifests take the keyring from a Secret this way: a fact to note, not a problem.
+      if (source.file === null) logger.info('keys from SWIMRING_KEYRING: rotations made with `swimring keys` last until the process restarts (update the Secret too)');
       return new LocalKeyring(keyring, source.file, (message) => logger.error(message));
     },
   };
