@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encodePacket } from '../../src/codec/index.js';
 import { MAX_INCARNATION } from '../../src/core/limits.js';
 import type { Effect, Update } from '../../src/core/types.js';
-import { alive, coreKnowing, dead, events, gossipTo, left, makeCore, sends, suspect } from './harness.js';
+import { alive, coreKnowing, dead, events, gossipTo, heldDead, left, makeCore, sends, suspect } from './harness.js';
 
 /** Every packet the effects would send must encode (the runtime seals each one). */
 function assertAllEncode(effects: readonly Effect[]): void {
@@ -95,8 +95,8 @@ describe('incarnation ceiling', () => {
 
   test('at the ceiling, an alive under another life id does not displace the record held', () => {
     const core = coreKnowing('a', ['b']);
-    gossipTo(core, [dead('b', MAX_INCARNATION)], 10);
-    gossipTo(core, [alive('b', MAX_INCARNATION, 'b-forged-life')], 20);
+    const deadAt = heldDead(core, 'b', MAX_INCARNATION, 10);
+    gossipTo(core, [alive('b', MAX_INCARNATION, 'b-forged-life')], deadAt + 10);
     assert.equal(core.member('b')?.state, 'dead');
     // An alive record at the ceiling is not replaced by another alive at the ceiling either.
     const other = coreKnowing('a', ['b']);
@@ -108,13 +108,13 @@ describe('incarnation ceiling', () => {
   test('an accused member and its peers agree again: the refutation at the ceiling clears the accusation everywhere', () => {
     const victim = coreKnowing('v', ['p']);
     const peer = coreKnowing('p', ['v']);
-    gossipTo(peer, [dead('v', MAX_INCARNATION)], 10);
+    const deadAt = heldDead(peer, 'v', MAX_INCARNATION, 10);
     assert.equal(peer.member('v')?.state, 'dead');
     const refutation = gossipTo(victim, [dead('v', MAX_INCARNATION)], 10);
     assertAllEncode(refutation);
     const selfAlive = victim.members().find((r) => r.name === 'v');
     assert.ok(selfAlive);
-    gossipTo(peer, [alive('v', selfAlive.incarnation, selfAlive.lifeId)], 30);
+    gossipTo(peer, [alive('v', selfAlive.incarnation, selfAlive.lifeId)], deadAt + 20);
     assert.equal(peer.member('v')?.state, 'alive');
   });
 });

@@ -3,14 +3,14 @@
 // member itself are refused.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { carried, coreKnowing, dead, gossipTo, memberEvents, record, tickNext } from './harness.js';
+import { carried, coreKnowing, dead, gossipTo, heldDead, memberEvents, record, tickNext } from './harness.js';
 
 describe('force-leave', () => {
   test('a dead member becomes left at its incarnation in this view; no news is gossiped about it', () => {
     const core = coreKnowing('a', ['b', 'c', 'd']);
-    gossipTo(core, [dead('d', 1000)], 10);
+    const deadAt = heldDead(core, 'd', 1000, 10);
     assert.equal(core.member('d')?.state, 'dead');
-    const { refused, effects } = core.forceLeave('d', 20);
+    const { refused, effects } = core.forceLeave('d', deadAt + 10);
     assert.equal(refused, null);
     assert.equal(core.member('d')?.state, 'left');
     assert.equal(core.member('d')?.incarnation, 1000);
@@ -22,19 +22,19 @@ describe('force-leave', () => {
 
   test('dead news arriving later does not turn it back', () => {
     const core = coreKnowing('a', ['b', 'd']);
-    gossipTo(core, [dead('d', 1000)], 10);
-    core.forceLeave('d', 20);
-    gossipTo(core, [dead('d', 1000, 'b')], 30);
-    core.onNegotiate([record('d', 'dead')], false, 40);
+    const deadAt = heldDead(core, 'd', 1000, 10);
+    core.forceLeave('d', deadAt + 10);
+    gossipTo(core, [dead('d', 1000, 'b')], deadAt + 20);
+    core.onNegotiate([record('d', 'dead')], false, deadAt + 30);
     assert.equal(core.member('d')?.state, 'left');
   });
 
   test('the record is reaped when its death said, not a retention later', () => {
     const core = coreKnowing('a', ['b', 'd'], {}, { deadRetentionMs: 1000 });
-    gossipTo(core, [dead('d', 1000)], 100);
-    core.forceLeave('d', 900);
-    for (let now = 900; now <= 1100; now += 10) core.tick(now);
-    assert.equal(core.member('d'), undefined, 'reaped at 100 + 1000');
+    const deadAt = heldDead(core, 'd', 1000, 100);
+    core.forceLeave('d', deadAt + 800);
+    for (let now = deadAt + 800; now <= deadAt + 1100; now += 10) core.tick(now);
+    assert.equal(core.member('d'), undefined, 'reaped at its death + 1000');
   });
 
   test('live members, unknown names and itself are refused and left as they are', () => {
