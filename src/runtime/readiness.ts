@@ -5,21 +5,28 @@
 // table, an app that is ready, not be leaving, and have seen its view quiet for the settle window, so a
 // new pod does not enter its Service while its own join is still spreading. The quiet window is
 // bounded: under continuous churn (a rolling update of a large Deployment) the member is ready at the
-// latest SETTLE_CAP_WINDOWS settle windows after it joined.
+// latest SETTLE_CAP_WINDOWS settle windows after it joined. A member alone in its view (it bootstrapped
+// a cluster of one) has no join to spread and waits for no window: a new cluster's first pod, or an
+// agent started on its own, is ready as soon as its table is.
 //
 // After the first readiness only this member's own state takes readiness away: stopped, leaving or
-// draining, its app not ready, no table; and being cut off, i.e. holding peers of which none is alive
-// (every one suspect or dead; left members do not count). Another member's join, leave, suspicion or
+// draining, its app not ready, no table; and being cut off, i.e. holding at least CUT_OFF_MIN_PEERS
+// peers of which none is alive (every one suspect or dead; left members do not count). Another member's join, leave, suspicion or
 // death never does: a readiness that followed cluster churn would take every pod of a Deployment out of
 // its Service at once during a rolling update. Being cut off is the one exception, on purpose: a member
 // that can reach none of its peers is either isolated (its view, in which it owns every key, is wrong)
 // or the last survivor of a crash of all the others; the view cannot tell the two apart. It ends when a
 // peer is alive again, or once the unreachable records are reaped (dead retention), from when the
-// member serves as a cluster of one, as a bootstrapped member would.
+// member serves as a cluster of one, as a bootstrapped member would. With a single peer the rule would
+// turn the crash of one pod of two into an outage of both (the survivor unready until the record is
+// reaped), and one lost peer says nothing about isolation, so a member of two keeps serving.
 import type { HealthView } from './view.js';
 
 /** The settle window is waited for at most this many times over, counted from the join. */
 export const SETTLE_CAP_WINDOWS = 5;
+
+/** Being cut off needs at least this many unreachable peers (and none alive). */
+export const CUT_OFF_MIN_PEERS = 2;
 
 export interface ReadinessInputs {
   readonly now: number;
@@ -60,8 +67,8 @@ export class ReadinessRule {
     if (!s.appReady) reasons.push(`app not ready: ${s.appReason}`);
     if (s.joinedAt === null) reasons.push('not joined yet: no seed has answered');
     if (this.everReady) {
-      if (s.peersAlive === 0 && s.peersUnreachable > 0) reasons.push(`cut off: none of this member's ${s.peersUnreachable} peers is alive (all suspect or dead)`);
-    } else if (s.joinedAt !== null) {
+      if (s.peersAlive === 0 && s.peersUnreachable >= CUT_OFF_MIN_PEERS) reasons.push(`cut off: none of this member's ${s.peersUnreachable} peers is alive (all suspect or dead)`);
+    } else if (s.joinedAt !== null && s.peersAlive + s.peersUnreachable > 0) {
       const quietFor = s.now - s.lastViewChangeAt;
       const sinceJoin = s.now - s.joinedAt;
       if (quietFor < this.settleMs && sinceJoin < this.settleCapMs) {

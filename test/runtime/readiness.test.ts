@@ -3,7 +3,7 @@
 // cut off from every peer) takes readiness away, never another member's churn.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReadinessRule, SETTLE_CAP_WINDOWS, type ReadinessInputs } from '../../src/runtime/readiness.js';
+import { CUT_OFF_MIN_PEERS, ReadinessRule, SETTLE_CAP_WINDOWS, type ReadinessInputs } from '../../src/runtime/readiness.js';
 
 const SETTLE = 2000;
 const base: ReadinessInputs = {
@@ -61,6 +61,13 @@ describe('readiness before the first 200', () => {
     }
   });
 
+  test('a member alone in its view (bootstrapped) waits for no settle window', () => {
+    const rule = new ReadinessRule(SETTLE);
+    assert.deepEqual(rule.check({ ...base, now: 50, joinedAt: 0, lastViewChangeAt: 0, peersAlive: 0, peersUnreachable: 0 }), { ok: true, reasons: [] });
+    // With a peer in view the window applies.
+    assert.equal(new ReadinessRule(SETTLE).check({ ...base, now: 50, joinedAt: 0, lastViewChangeAt: 0, peersAlive: 1 }).ok, false);
+  });
+
   test('the cap does not start before the join (a member still joining never counts as settled)', () => {
     const rule = new ReadinessRule(SETTLE);
     assert.equal(rule.check({ ...base, now: 100_000, joinedAt: 99_000, lastViewChangeAt: 99_900 }).ok, false);
@@ -95,12 +102,18 @@ describe('readiness after the first 200', () => {
     assert.ok(rule.check({ ...base, now: 7000, lastViewChangeAt: 7000 }).ok);
   });
 
-  test('cut off from every peer: none alive, some suspect or dead, is not ready; alone (none at all, or all left) is', () => {
+  test('cut off from every peer: none alive, two or more suspect or dead, is not ready; alone (none at all, or all left) is', () => {
     const rule = readyRule();
     const cut = rule.check({ ...base, now: 6000, peersAlive: 0, peersUnreachable: 3 });
     assert.equal(cut.ok, false);
     assert.match(cut.reasons.join(), /cut off: none of this member's 3 peers is alive/);
+    assert.equal(rule.check({ ...base, now: 6000, peersAlive: 0, peersUnreachable: CUT_OFF_MIN_PEERS }).ok, false);
     assert.ok(rule.check({ ...base, now: 6000, peersAlive: 1, peersUnreachable: 2 }).ok);
     assert.ok(rule.check({ ...base, now: 6000, peersAlive: 0, peersUnreachable: 0 }).ok);
+  });
+
+  test('a member of two whose one peer is unreachable keeps serving (the crash of one pod of two is no outage)', () => {
+    const rule = readyRule();
+    assert.deepEqual(rule.check({ ...base, now: 6000, peersAlive: 0, peersUnreachable: 1 }), { ok: true, reasons: [] });
   });
 });
