@@ -3,6 +3,7 @@
 // members, have grown its RSS by less than the stated bound, and have counted every hostile packet
 // it received as a decode rejection. Prints a JSON report; exit 1 when a check fails.
 //   npm run fuzz [-- --packets N] [--seed S] [--rss-bound-mb M]
+//   npm run fuzz -- --structured [--duration-ms D] [--hostiles 1-3] [--seed S] [--rss-bound-mb M]
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,12 +15,18 @@ import { Cluster, metricValue, waitFor, type SidecarProcess } from '../../test/i
 import { packetArb } from '../../test/codec/arbitraries.js';
 import { encodeRequest, member } from '../../test/grpc/helpers.js';
 import { membersToProto } from '../../src/grpc/convert.js';
+import { runStructuredFuzz } from '../../test/support/structured-fuzz.js';
 
 const { values } = parseArgs({
   options: {
     packets: { type: 'string', default: '1000000' },
     seed: { type: 'string', default: '6' },
     'rss-bound-mb': { type: 'string', default: '128' },
+    // Structure-aware mode (test/support/structured-fuzz.ts): valid messages with extreme values
+    // against 5 members from up to 3 hostile peers, for --duration-ms.
+    structured: { type: 'boolean', default: false },
+    'duration-ms': { type: 'string', default: '60000' },
+    hostiles: { type: 'string', default: '3' },
   },
 });
 const PACKETS = Number(values.packets);
@@ -282,4 +289,21 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+async function structured(): Promise<number> {
+  const report = await runStructuredFuzz({
+    durationMs: Number(values['duration-ms']),
+    hostiles: Math.min(3, Math.max(1, Number(values.hostiles))),
+    seed: SEED,
+    log: (line) => console.error(line),
+  });
+  const checks = {
+    noExit: report.exited.length === 0,
+    noLastingForgery: report.forgedLeft.length === 0,
+    rssBounded: Object.values(report.rssGrowthMb).every((mb) => mb < RSS_BOUND_MB),
+    joinsSucceed: report.joined,
+  };
+  console.log(JSON.stringify({ mode: 'structured', ...report, rssBoundMb: RSS_BOUND_MB, checks }, null, 2));
+  return Object.values(checks).every(Boolean) ? 0 : 1;
+}
+
+(values.structured ? structured() : main()).then((code) => process.exit(code));
