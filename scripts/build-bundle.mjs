@@ -32,8 +32,6 @@ await build({
   // Stable chunk names: the same source gives the same files.
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
-  // grpc-health-check reads its .proto from its own package directory at load time.
-  external: ['grpc-health-check'],
   // Dependencies written as CommonJS call require() for node's built-in modules.
   banner: { js: "import { createRequire as __swimringRequire } from 'node:module'; const require = __swimringRequire(import.meta.url);" },
 });
