@@ -3,9 +3,9 @@
 // validated before a handler sees it; a refusal is answered with a status naming the field and
 // reported through onReject, never thrown.
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import type { MemberRecord } from '../core/types.js';
 import { parseHostPort } from '../net/address.js';
+import { HealthService } from './health.js';
 import {
   checkIncarnation,
   checkName,
@@ -133,7 +133,7 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
   });
 
   const initial = opts.serving === false ? 'NOT_SERVING' : 'SERVING';
-  const health = new HealthImplementation({ '': initial, [CONTROL_PLANE_SERVICE]: initial });
+  const health = new HealthService({ '': initial, [CONTROL_PLANE_SERVICE]: initial });
   health.addToServer(server);
 
   const port = await new Promise<number>((resolve, rejectBind) => {

@@ -9,7 +9,6 @@ import type { AgentView } from '../runtime/view.js';
 import { requireTokenOffLoopback } from './auth.js';
 import { resolveLimits, type HttpLimits } from './limits.js';
 import { serveOpenApiFile } from './openapi-file.js';
-import { registerOpenApi } from './openapi.js';
 import { claimsPlugin } from './routes/claims.js';
 import { leavePlugin } from './routes/leave.js';
 import { keysPlugin, type KeyOpRunner } from './routes/keys.js';
@@ -49,6 +48,17 @@ function notFoundHint(method: string, url: string): string | undefined {
   return undefined;
 }
 
+/**
+ * @fastify/swagger (and the yaml and JSON-schema packages it loads) only when the document is generated,
+ * never in the agent, which serves the checked-in file: they are a large part of what loading the app API
+ * would cost. Registered into the app's own context (skip-override, as fastify-plugin does), not a child
+ * one, so the plugin sees the routes registered after it.
+ */
+async function generatedOpenApiPlugin(app: FastifyInstance): Promise<void> {
+  (await import('./openapi.js')).registerOpenApi(app);
+}
+const generatedOpenApi = Object.assign(generatedOpenApiPlugin, { [Symbol.for('skip-override')]: true });
+
 export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstance {
   const limits = resolveLimits(opts.limits);
   const app = createServer({
@@ -61,7 +71,7 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
   });
   if (opts.token) requireTokenOffLoopback(app, opts.token, opts.metrics, opts.trustLoopback ?? true);
   // Before the routes: the OpenAPI plugin learns of routes as they are added (GET /v1/openapi.json).
-  if (opts.openApi === 'generate') registerOpenApi(app);
+  if (opts.openApi === 'generate') void app.register(generatedOpenApi);
   else serveOpenApiFile(app, opts.metrics);
   const common = { view, metrics: opts.metrics, limits };
   void app.register(routePlugin, common);

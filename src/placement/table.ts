@@ -133,6 +133,10 @@ export function buildTable(members: readonly string[], opts: PlacementOptions): 
   if (n === 0) {
     return new PlacementTable({ ...base, ownerIndex: memberIndexArray(0, o.shards).fill(-1), replicaIndex: memberIndexArray(0, 0) });
   }
+  if (n === 1) {
+    // One candidate for every shard, bounded load or not: the ranking would find nothing else.
+    return new PlacementTable({ ...base, ownerIndex: memberIndexArray(1, o.shards).fill(0), replicaIndex: memberIndexArray(1, 0) });
+  }
   const seeds = memberSeeds(sorted.bytes);
   if (o.boundedLoad === null) {
     const width = Math.min(o.replicas + 1, n);

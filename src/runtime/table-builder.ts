@@ -116,9 +116,12 @@ export class TableBuilder {
   private start(members: readonly string[]): void {
     const id = this.nextId++;
     this.inFlight = { id, members, startedAt: performance.now() };
-    if (this.inline) {
+    // The table of one member (or none) is a fill, whatever the shard count: no worker for it, so an
+    // agent bootstrapping alone is ready without starting a thread and its isolate.
+    const trivial = members.length <= 1;
+    if (this.inline || trivial) {
       // Later in this turn more changes may arrive (a batch of effects): they coalesce into `pending`.
-      setImmediate(() => this.buildInline(id, members));
+      setImmediate(() => this.buildInline(id, members, trivial));
       return;
     }
     const worker = this.ensureWorker();
@@ -127,7 +130,7 @@ export class TableBuilder {
     worker.postMessage(req);
   }
 
-  private buildInline(id: number, members: readonly string[]): void {
+  private buildInline(id: number, members: readonly string[], trivial: boolean): void {
     const flight = this.inFlight;
     if (this.closed || !flight || flight.id !== id) return;
     const started = performance.now();
@@ -139,11 +142,14 @@ export class TableBuilder {
     } catch (err) {
       failure = err instanceof Error ? err.message : String(err);
     }
-    // Too slow for the event loop: the worker takes over from now on.
-    if (!this.workerFailed && performance.now() - started > this.tuning.inlineBudgetMs) {
+    // Too slow for the event loop: the worker takes over from now on. A trivial build says nothing of
+    // what a real one costs. A running worker's previous table is no longer the last one: the next
+    // request hands it over again.
+    if (!trivial && !this.workerFailed && performance.now() - started > this.tuning.inlineBudgetMs) {
       this.inline = false;
       dropRingMemory();
     }
+    this.workerHasLast = false;
     this.finish(flight, built, failure, 'inline');
   }
 

@@ -223,6 +223,61 @@ describe('control plane server', () => {
       health.close();
     }
   });
+
+  test('health Watch sends the current status, then each change; List names every service (grpc-health-check client)', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const health = new Health(t.addr, grpc.credentials.createInsecure());
+    try {
+      const watch = healthService.Watch;
+      const list = healthService.List;
+      if (!watch || !list) throw new Error('grpc-health-check has no Watch or List method');
+      const seen: string[] = [];
+      const unknownSeen: string[] = [];
+      const stream = health.makeServerStreamRequest(watch.path, watch.requestSerialize, (b: Buffer) => watch.responseDeserialize(b) as { status: string }, { service: '' });
+      const other = health.makeServerStreamRequest(watch.path, watch.requestSerialize, (b: Buffer) => watch.responseDeserialize(b) as { status: string }, { service: 'no.such.Service' });
+      stream.on('error', () => {});
+      other.on('error', () => {});
+      other.on('data', (m: { status: string }) => unknownSeen.push(m.status));
+      const next = (): Promise<string> => new Promise((resolve) => stream.once('data', (m: { status: string }) => { seen.push(m.status); resolve(m.status); }));
+      assert.equal(await next(), 'SERVING');
+      const second = next();
+      t.server.setServing(false);
+      assert.equal(await second, 'NOT_SERVING');
+      const third = next();
+      t.server.setServing(true);
+      assert.equal(await third, 'SERVING');
+      assert.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING']);
+      const listed = await new Promise<{ statuses: Record<string, { status: string }> }>((resolve, rejectList) =>
+        health.makeUnaryRequest(list.path, list.requestSerialize, (b: Buffer) => list.responseDeserialize(b) as { statuses: Record<string, { status: string }> }, {}, (err, reply) => (err || !reply ? rejectList(err) : resolve(reply))),
+      );
+      assert.deepEqual(listed.statuses, { '': { status: 'SERVING' }, 'swimring.v1.ControlPlane': { status: 'SERVING' } });
+      assert.deepEqual(unknownSeen, ['SERVICE_UNKNOWN']);
+      stream.cancel();
+      other.cancel();
+    } finally {
+      health.close();
+    }
+  });
+
+  test('a malformed health request is refused, and the server goes on answering', async () => {
+    const client = new grpc.Client(t.addr, grpc.credentials.createInsecure());
+    try {
+      for (const body of [Buffer.from([0x0a, 0x05, 0x61]), Buffer.from([0x0a]), Buffer.from([0x0b]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]) {
+        const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+          client.makeUnaryRequest<Buffer, Buffer>('/grpc.health.v1.Health/Check', (b) => b, (b) => b, body, (e) => resolve(e)),
+        );
+        assert.ok(err, body.toString('hex'));
+        assert.notEqual(err.code, grpc.status.OK);
+      }
+      // A valid request with an unknown field (wire type 0) before the service name still answers.
+      const reply = await new Promise<Buffer | undefined>((resolve, rejectCall) =>
+        client.makeUnaryRequest<Buffer, Buffer>('/grpc.health.v1.Health/Check', (b) => b, (b) => b, Buffer.from([0x10, 0x96, 0x01, 0x0a, 0x00]), (e, r) => (e ? rejectCall(e) : resolve(r))),
+      );
+      assert.deepEqual(reply, Buffer.from([0x08, 0x01]));
+    } finally {
+      client.close();
+    }
+  });
 });
 
 describe('control plane server: handler failures', () => {

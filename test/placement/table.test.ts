@@ -29,6 +29,19 @@ describe('buildTable agrees with the brute-force reference', () => {
     );
   });
 
+  test('one member owns every shard with no replicas, with or without bounded load, at any shard count', () => {
+    for (const shards of [1, 4096, DEFAULT_SHARDS]) {
+      for (const boundedLoad of [null, 1.25]) {
+        const t = buildTable(['solo'], { shards, replicas: DEFAULT_REPLICAS, boundedLoad });
+        assert.equal(t.shards, shards);
+        assert.equal(t.ownerIndex.length, shards);
+        assert.equal(t.ownerIndex.findIndex((m) => m !== 0), -1, `shards ${shards}, boundedLoad ${String(boundedLoad)}`);
+        for (let s = 0; s < shards; s += 1021) assert.deepEqual(t.replicasOf(s), []);
+        assert.deepEqual({ ...t.shardsPerMember() }, { solo: shards });
+      }
+    }
+  });
+
   test('with the defaults, on sampled shards', () => {
     const members = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
     const t = buildTable(members, { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS });

@@ -64,6 +64,33 @@ for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
   });
 }
 
+test('a table of one member builds on the main thread above the inline shard count; the worker then gets it as its previous table', async () => {
+  const { builder, next } = collect(WORKER);
+  try {
+    builder.request(['a']);
+    const alone = await next();
+    assert.equal(alone.where, 'inline');
+    assert.equal(builder.workerAlive, false);
+    assert.equal(builder.buildsInline, false, 'a trivial build does not change where real ones run');
+    builder.request(['a', 'b']);
+    const pair = await next();
+    assert.equal(pair.where, 'worker');
+    builder.request(['a']);
+    const back = await next();
+    assert.equal(back.where, 'inline');
+    assert.equal(back.moves.ownerMoves, summarizeMoves(pair.table, back.table).ownerMoves);
+    assert.ok(back.moves.ownerMoves > 0);
+    // The worker's own previous table is the pair; the moves must be counted from the one-member table.
+    builder.request(['a', 'b']);
+    const again = await next();
+    assert.equal(again.where, 'worker');
+    assert.equal(again.moves.ownerMoves, summarizeMoves(back.table, again.table).ownerMoves);
+    assert.ok(again.moves.ownerMoves > 0);
+  } finally {
+    await builder.close();
+  }
+});
+
 test('the worker ends after the quiet time, and a new one still reports the moves from the last table', async () => {
   const { builder, next } = collect({ ...WORKER, idleMs: 20 });
   try {
@@ -85,10 +112,11 @@ test('an inline build over its time budget sends later builds to the worker', as
   const { builder, next } = collect({ inlineBudgetMs: -1 });
   try {
     assert.equal(builder.buildsInline, true);
-    builder.request(['a']);
+    // Two members: a table of one is a fill, which says nothing of what builds cost.
+    builder.request(['a', 'b']);
     assert.equal((await next()).where, 'inline');
     assert.equal(builder.buildsInline, false);
-    builder.request(['a', 'b']);
+    builder.request(['a', 'b', 'c']);
     const second = await next();
     assert.equal(second.where, 'worker');
     assert.ok(second.moves.ownerMoves > 0, 'moves are against the inline-built table');

@@ -5,13 +5,14 @@
 // page's escaping still could not execute.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { Metrics } from '../../metrics.js';
 import { sendError } from '../errors.js';
 
-// From src/http/routes/ (tests) and dist/http/routes/ (the agent) alike; package.json ships ui/.
-export const UI_FILE = fileURLToPath(new URL('../../../ui/status.html', import.meta.url));
+import { UI_FILE } from '../ui-file.js';
+
+// package.json ships ui/; src/http/ui-file.ts says where it is from src/, dist/ and the bundle alike.
+export { UI_FILE };
 export const UI_PATH = '/ui';
 
 export interface LoadedPage {
