@@ -19,6 +19,7 @@ export interface ScalePlan {
 export interface IdleFigures {
   readonly windowS: number;
   readonly udpBytesPerMemberPerS: number;
+  readonly udpPacketsPerMemberPerS: number;
   readonly rpcBytesPerMemberPerS: number;
   readonly rssMbSum: number;
   readonly rssMbMedian: number;
@@ -95,6 +96,7 @@ async function until(what: string, timeoutS: number, check: () => Promise<boolea
 
 interface AgentCounters {
   readonly udp: number;
+  readonly packets: number;
   readonly rpc: number;
   readonly cpu: number;
 }
@@ -105,6 +107,7 @@ async function counters(c: HostCluster, lives: readonly Life[]): Promise<AgentCo
       const text = await c.metrics(l);
       return {
         udp: metricValue(text, 'swimring_bytes_sent_total'),
+        packets: metricValue(text, 'swimring_packets_sent_total'),
         // Both directions of the digest RPCs a member called: each exchange is counted once, by its caller.
         rpc: metricValue(text, 'swimring_antientropy_bytes_total'),
         cpu: procSample(l.child.pid ?? 0)?.cpuSeconds ?? Number.NaN,
@@ -129,6 +132,7 @@ async function idleWindow(c: HostCluster, plan: ScalePlan): Promise<IdleFigures>
   return {
     windowS: Math.round(windowS * 10) / 10,
     udpBytesPerMemberPerS: Math.round(perMember((x) => x.udp)),
+    udpPacketsPerMemberPerS: Math.round(perMember((x) => x.packets) * 100) / 100,
     rpcBytesPerMemberPerS: Math.round(perMember((x) => x.rpc)),
     rssMbSum: Math.round(sum(rssMb)),
     rssMbMedian: Math.round(median(rssMb) * 10) / 10,

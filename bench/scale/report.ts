@@ -47,8 +47,9 @@ export function compare(real: RealRun | null, sim: SimRun): Row[] {
     row('crash: first suspicion', 's', real?.crash?.firstSuspectS, c.detection_first_suspect_s),
     row('crash: dead everywhere (last observer)', 's', real?.crash?.lastS, c.detection_all_dead_s),
     row('crash: first observer to mark dead', 's', real?.crash?.firstS, null),
-    // The simulator has no graceful-leave scenario yet: shown, not compared.
-    row('leave: left in every view', 's', real?.leave?.lastS, null, false),
+    // Both include the agent's default drain before the leave is announced.
+    row('leave: left in every view', 's', real?.leave?.lastS, sim.leave.allLeftS),
+    row('UDP packets / member / s', '1/s', real?.idle?.udpPacketsPerMemberPerS, c.messages_per_member_per_s),
     row('UDP bytes / member / s', 'B/s', udp, c.bytes_per_member_per_s),
     row('RPC bytes / member / s', 'B/s', rpc, c.rpc_bytes_per_member_per_s),
     row('UDP + RPC bytes / member / s', 'B/s', total, simTotal),

@@ -31,7 +31,7 @@ test('compare puts real and simulated figures side by side with their ratio, and
     coldStartS: 30,
     lastServingS: 25,
     servingToViewS: (sim.crash.convergence_s ?? 1) * 2,
-    idle: { windowS: 60, udpBytesPerMemberPerS: sim.crash.bytes_per_member_per_s ?? 1, rpcBytesPerMemberPerS: 0, rssMbSum: 960, rssMbMedian: 120, cpuPercentSum: 8, cpuPercentMedian: 1 },
+    idle: { windowS: 60, udpBytesPerMemberPerS: sim.crash.bytes_per_member_per_s ?? 1, udpPacketsPerMemberPerS: 2, rpcBytesPerMemberPerS: 0, rssMbSum: 960, rssMbMedian: 120, cpuPercentSum: 8, cpuPercentMedian: 1 },
     crash: { victim: 'm7', firstS: 1, lastS: sim.crash.detection_all_dead_s, firstSuspectS: 0.5, observers: 7, missed: 0 },
     leave: { victim: 'm6', firstS: 0.1, lastS: 0.4, firstSuspectS: null, observers: 6, missed: 0 },
     loss: { percent: 5, windowS: 10, falseSuspicions: 0, falseDeaths: 0 },
@@ -42,6 +42,8 @@ test('compare puts real and simulated figures side by side with their ratio, and
   assert.equal(byName.get('cold start: spawn to one view')?.ratio, null);
   assert.equal(byName.get('UDP bytes / member / s')?.ratio, 1);
   assert.equal(byName.get('crash: dead everywhere (last observer)')?.ratio, 1);
+  assert.equal(byName.get('leave: left in every view')?.ratio, Math.round(((sim.leave.allLeftS ?? 0) / 0.4) * 100) / 100);
+  assert.ok((sim.leave.allLeftS ?? 0) >= sim.leave.drainS, 'the simulated leave waits out the drain as the agent does');
   assert.equal(byName.get('RSS sum')?.compared, false);
   assert.equal(byName.get('RSS sum')?.sim, null);
   const md = renderMarkdown({ meta: { members: 8 }, real, sim, rows });
