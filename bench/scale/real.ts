@@ -63,6 +63,16 @@ export interface RealRun {
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 /**
+ * Members named as the simulator names them (member-N, not the host tests' mN): names travel in every
+ * ping, ack and digest request, so equal lengths keep the byte figures comparable.
+ */
+class ScaleCluster extends HostCluster {
+  override name(i: number): string {
+    return `member-${i}`;
+  }
+}
+
+/**
  * True when every running member answers with every member alive and all answers share one table version.
  * `serving` gets the time each member first answered at all (its process up, its table built).
  */
@@ -133,7 +143,7 @@ async function idleWindow(c: HostCluster, plan: ScalePlan): Promise<IdleFigures>
     windowS: Math.round(windowS * 10) / 10,
     udpBytesPerMemberPerS: Math.round(perMember((x) => x.udp)),
     udpPacketsPerMemberPerS: Math.round(perMember((x) => x.packets) * 100) / 100,
-    rpcBytesPerMemberPerS: Math.round(perMember((x) => x.rpc)),
+    rpcBytesPerMemberPerS: Math.round(perMember((x) => x.rpc) * 10) / 10,
     rssMbSum: Math.round(sum(rssMb)),
     rssMbMedian: Math.round(median(rssMb) * 10) / 10,
     cpuPercentSum: Math.round(sum(cpuPct) * 10) / 10,
@@ -183,7 +193,7 @@ async function lossWindow(c: HostCluster, plan: ScalePlan): Promise<LossFigures>
 
 /** Runs every scenario on a fresh cluster; `onCluster` hands the cluster to the caller's cleanup hooks. */
 export async function runReal(plan: ScalePlan, shardsLabel: string, onCluster: (c: HostCluster) => void): Promise<RealRun> {
-  const c = new HostCluster(plan.members, 'lan', undefined, null);
+  const c = new ScaleCluster(plan.members, 'lan', undefined, null);
   onCluster(c);
   try {
     await c.create();
