@@ -4,9 +4,10 @@
 // real responder, and counts the bytes the agent's metric counts: each request and reply as serialized
 // by the control-plane service, gRPC framing excluded.
 import { claimsToProto, rootsToProto, treeToProto } from '../antientropy/wire.js';
-import { CLAIM_TREE_LEAVES, FETCH_CHUNK_BUCKETS, MAX_GETLEAVES_PARENTS } from '../antientropy/limits.js';
+import { CLAIM_TREE_LEAVES, FETCH_CHUNK_BUCKETS, MAX_GETLEAVES_PARENTS, MEMBER_TREE_LEAVES } from '../antientropy/limits.js';
 import { DigestResponder } from '../antientropy/responder.js';
 import { LocalDigest } from '../antientropy/side.js';
+import { memberBytes } from '../antientropy/member-entries.js';
 import { localRoots } from '../antientropy/sync.js';
 import { DIGEST_FANOUT, DigestTree, hashFromBytes, sameHash } from '../antientropy/tree.js';
 import type { RootInfo } from '../antientropy/types.js';
@@ -45,6 +46,53 @@ export class SimDigest {
     this.side = new LocalDigest({ memberState: fullState });
     this.responder = new DigestResponder(this.side, { mergeMembers: merge, mergeClaims: () => undefined });
   }
+}
+
+/** A record's canonical entry bytes (what its tree leaf hashes), once per record: records are immutable. */
+const canonical = new WeakMap<MemberRecord, string>();
+function canonicalOf(r: MemberRecord): string {
+  let key = canonical.get(r);
+  if (key === undefined) {
+    key = Buffer.from(memberBytes(r)).toString('latin1');
+    canonical.set(r, key);
+  }
+  return key;
+}
+
+/** Whether two full states hold the same entries: then their trees, and so their roots, are equal. */
+export function sameEntries(a: readonly MemberRecord[], b: readonly MemberRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  const byName = new Map<string, MemberRecord>();
+  for (const r of b) byName.set(r.name, r);
+  for (const r of a) {
+    const other = byName.get(r.name);
+    if (other === undefined || (other !== r && canonicalOf(other) !== canonicalOf(r))) return false;
+  }
+  return true;
+}
+
+/** Equal roots: the round is one ExchangeRoots (the root's 8 bytes have the same size whatever they hold). */
+function inSyncRound(entries: number, sender: string): DigestRoundResult {
+  const def = controlPlaneDefinition();
+  const roots = rootsToProto([{ tree: 'members', root: { hi: 0, lo: 0 }, entries, leaves: MEMBER_TREE_LEAVES }, claimsRoot()]);
+  const bytes =
+    def.ExchangeRoots.requestSerialize({ header: requestHeader(sender), roots }).length + def.ExchangeRoots.responseSerialize({ roots }).length;
+  return { reply: [], bytes, calls: 1 };
+}
+
+/**
+ * One periodic round between two simulated members, over their full states. Trees are built for the
+ * round only when the states differ: kept between rounds they would cost every node an entry per member
+ * (N^2 in all), more than the cores themselves hold.
+ */
+export function simulatedRound(
+  callerState: readonly MemberRecord[],
+  sender: string,
+  peerState: readonly MemberRecord[],
+  mergeIntoPeer: (records: readonly MemberRecord[]) => void,
+): DigestRoundResult {
+  if (sameEntries(callerState, peerState)) return inSyncRound(callerState.length, sender);
+  return digestRound(new SimDigest(() => callerState, () => undefined), sender, new SimDigest(() => peerState, mergeIntoPeer));
 }
 
 function requestHeader(sender: string): { protocolVersion: number; label: string; sender: string } {

@@ -7,7 +7,7 @@ import { seededRandom } from '../core/random.js';
 import type { Address, Effect, MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { packetBytes, recordsBytes } from './bytes.js';
 import type { CoreFactory, SimCore } from './core-port.js';
-import { digestRound, SimDigest, type SimAntiEntropy } from './digest.js';
+import { simulatedRound, type SimAntiEntropy } from './digest.js';
 import { EventKind, SimEvent } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
 import { NetworkModel, type NetworkOptions } from './network.js';
@@ -158,8 +158,6 @@ export class Simulator {
   private readonly byName = new Map<string, SimNode>();
   private readonly rpcs = new Map<number, PendingRpc>();
   private readonly antiEntropy: SimAntiEntropy;
-  /** Each node's digest trees, for its current life only. */
-  private readonly digests = new Map<number, { readonly life: number; readonly digest: SimDigest }>();
   private clock = 0;
   private seq = 0;
   private rpcSeq = 0;
@@ -504,28 +502,18 @@ export class Simulator {
     const pending = this.rpcs.get(ev.num);
     const caller = pending === undefined ? undefined : this.nodes[pending.node];
     if (pending === undefined || caller === undefined || caller.core === null || caller.life !== pending.life) return;
-    const round = digestRound(this.digestOf(caller), caller.name, this.digestOf(node));
+    const core = node.core;
+    const stateOf = (c: SimCore): MemberRecord[] => c.fullState?.() ?? c.members();
+    // A peer's pushed entries merge like a Negotiate request's records, as the agent merges them.
+    const round = simulatedRound(stateOf(caller.core), caller.name, stateOf(core), (records) => {
+      if (node.core === core) this.apply(node, core.onNegotiate(records, false, this.clock).effects);
+    });
     this.reschedule(node, false);
     caller.rpcsSent += round.calls - 1;
     caller.rpcBytesSent += round.bytes;
     if (!this.network.rpcPossible(node.id, caller.id)) return;
     const oneWay = this.network.delay(node.id, caller.id);
     this.push(this.clock + oneWay * (2 * round.calls - 1), EventKind.NegotiateReply, caller.id, ev.num, '', '', null, round.reply, false, null);
-  }
-
-  private digestOf(node: SimNode): SimDigest {
-    const kept = this.digests.get(node.id);
-    if (kept !== undefined && kept.life === node.life) return kept.digest;
-    const core = node.runningCore;
-    const digest = new SimDigest(
-      () => core.fullState?.() ?? core.members(),
-      // A peer's pushed entries merge like a Negotiate request's records, as the agent merges them.
-      (records) => {
-        if (node.core === core) this.apply(node, core.onNegotiate(records, false, this.clock).effects);
-      },
-    );
-    this.digests.set(node.id, { life: node.life, digest });
-    return digest;
   }
 
   /** A reply or the deadline, whichever reaches the caller first, settles the RPC. */

@@ -8,7 +8,7 @@ import type { MemberRecord } from '../../src/core/types.js';
 import { ControlPlaneClient } from '../../src/grpc/client.js';
 import { DEFAULT_LIMITS } from '../../src/grpc/limits.js';
 import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc/server.js';
-import { digestRound, SimDigest } from '../../src/sim/digest.js';
+import { digestRound, sameEntries, SimDigest, simulatedRound } from '../../src/sim/digest.js';
 import { runScenario } from '../../src/sim/index.js';
 import type { SimCore } from '../../src/sim/core-port.js';
 import { createSwimCore } from '../../src/sim/swim-factory.js';
@@ -73,6 +73,12 @@ for (const [label, mine, theirs] of [
     const names = (rs: readonly MemberRecord[]): string[] => rs.map((r) => `${r.name}@${r.incarnation}`).sort();
     assert.deepEqual(names(round.reply), names(agentReply));
     assert.deepEqual(names(simMerged.flat()), names(serverMerged.flat()));
+    // The simulator's shortcut (no trees when the states agree) costs and carries the same.
+    const shortcut = simulatedRound(mine, SENDER, theirs, () => undefined);
+    assert.equal(shortcut.bytes, round.bytes);
+    assert.equal(shortcut.calls, round.calls);
+    assert.deepEqual(names(shortcut.reply), names(round.reply));
+    assert.equal(sameEntries(mine, theirs), label === 'in sync');
     if (label === 'in sync') {
       assert.equal(round.calls, 1, 'equal roots: ExchangeRoots only');
       assert.equal(round.reply.length, 0);
