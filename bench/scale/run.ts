@@ -26,7 +26,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     seed: { type: 'string', default: '1' },
     'sim-only': { type: 'boolean', default: false },
-    'converge-timeout': { type: 'string', default: '180' },
+    'converge-timeout': { type: 'string', default: '300' },
     'idle-window': { type: 'string', default: '60' },
     'loss-window': { type: 'string', default: '60' },
     'loss-percent': { type: 'string', default: '5' },
