@@ -16,6 +16,8 @@ export interface SimCore {
   members(): MemberRecord[];
   member(name: string): MemberRecord | undefined;
   pendingBroadcasts(): number;
+  /** What a full-state exchange carries (tombstones too); without it the periodic exchange stays Negotiate. */
+  fullState?(): MemberRecord[];
 }
 
 /** What a core is built from: SwimCoreOptions without the member-table bound (the simulator keeps the default). */

@@ -19,6 +19,8 @@ export const EventKind = {
   Resume: 6,
   /** A scenario step. */
   Action: 7,
+  /** A periodic digest anti-entropy round reaches `node` at `addr`; `num` = the RPC token. */
+  DigestRequest: 8,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 

@@ -7,6 +7,7 @@ import { seededRandom } from '../core/random.js';
 import type { Address, Effect, MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { packetBytes, recordsBytes } from './bytes.js';
 import type { CoreFactory, SimCore } from './core-port.js';
+import { simulatedRound, type SimAntiEntropy } from './digest.js';
 import { EventKind, SimEvent } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
 import { NetworkModel, type NetworkOptions } from './network.js';
@@ -29,6 +30,8 @@ export interface SimulatorOptions {
   onEvent?: (node: SimNode, event: MembershipEvent, now: number) => void;
   /** Called for every UDP packet handed to a running core: `to` heard from the node at `fromAddr`. */
   onPacketDelivered?: (to: SimNode, fromAddr: string, now: number) => void;
+  /** The periodic exchange, as the agent's --anti-entropy (join is always Negotiate). @default 'digest' */
+  antiEntropy?: SimAntiEntropy;
 }
 
 export interface AddNodeOptions {
@@ -157,6 +160,7 @@ export class Simulator {
   private readonly byGrpc = new Map<Address, number>();
   private readonly byName = new Map<string, SimNode>();
   private readonly rpcs = new Map<number, PendingRpc>();
+  private readonly antiEntropy: SimAntiEntropy;
   private clock = 0;
   private seq = 0;
   private rpcSeq = 0;
@@ -170,6 +174,7 @@ export class Simulator {
     this.socketBufferBytes = options.socketBufferBytes ?? 212_992;
     this.onEvent = options.onEvent;
     this.onPacketDelivered = options.onPacketDelivered;
+    this.antiEntropy = options.antiEntropy ?? 'digest';
     const netSeed = deriveSeed(this.seed, NETWORK_STREAM);
     this.network = new NetworkModel(seededRandom(netSeed), deriveSeed(this.seed, NETWORK_STREAM, 1), options.network);
     this.observer = new Observer(options.capacity ?? 64);
@@ -409,6 +414,9 @@ export class Simulator {
       case EventKind.NegotiateRequest:
         this.onNegotiateRequest(ev);
         return;
+      case EventKind.DigestRequest:
+        this.onDigestRequest(ev);
+        return;
       case EventKind.NegotiateReply:
       case EventKind.NegotiateTimeout:
         this.onNegotiateOutcome(ev);
@@ -486,6 +494,31 @@ export class Simulator {
       false,
       null,
     );
+  }
+
+  /** A digest round settles at once on arrival; its reply comes back after one delay per round trip. */
+  private onDigestRequest(ev: SimEvent): void {
+    const node = this.nodes[ev.node];
+    if (node === undefined || node.core === null || node.grpcAddr !== ev.addr) return; // the caller times out
+    if (node.paused) {
+      node.backlog.push(ev);
+      return;
+    }
+    const pending = this.rpcs.get(ev.num);
+    const caller = pending === undefined ? undefined : this.nodes[pending.node];
+    if (pending === undefined || caller === undefined || caller.core === null || caller.life !== pending.life) return;
+    const core = node.core;
+    const stateOf = (c: SimCore): MemberRecord[] => c.fullState?.() ?? c.members();
+    // A peer's pushed entries merge like a Negotiate request's records, as the agent merges them.
+    const round = simulatedRound(stateOf(caller.core), caller.name, stateOf(core), (records) => {
+      if (node.core === core) this.apply(node, core.onNegotiate(records, false, this.clock).effects);
+    });
+    this.reschedule(node, false);
+    caller.rpcsSent += round.calls - 1;
+    caller.rpcBytesSent += round.bytes;
+    if (!this.network.rpcPossible(node.id, caller.id)) return;
+    const oneWay = this.network.delay(node.id, caller.id);
+    this.push(this.clock + oneWay * (2 * round.calls - 1), EventKind.NegotiateReply, caller.id, ev.num, '', '', null, round.reply, false, null);
   }
 
   /** A reply or the deadline, whichever reaches the caller first, settles the RPC. */
@@ -576,11 +609,14 @@ export class Simulator {
     const token = ++this.rpcSeq;
     this.rpcs.set(token, { node: node.id, life: node.life, requestId });
     node.rpcsSent++;
-    node.rpcBytesSent += recordsBytes(state);
+    // The agent runs the periodic exchange as a digest round when the core can give its full state.
+    const digest = !join && this.antiEntropy === 'digest' && node.core?.fullState !== undefined;
+    if (!digest) node.rpcBytesSent += recordsBytes(state);
     this.push(this.clock + this.rpcTimeoutMs, EventKind.NegotiateTimeout, node.id, token, '', '', null, null, false, null);
     const dst = this.byGrpc.get(to);
     if (dst === undefined || !this.network.rpcPossible(node.id, dst)) return;
-    this.push(this.clock + this.network.delay(node.id, dst), EventKind.NegotiateRequest, dst, token, to, '', null, state, join, null);
+    const kind = digest ? EventKind.DigestRequest : EventKind.NegotiateRequest;
+    this.push(this.clock + this.network.delay(node.id, dst), kind, dst, token, to, '', null, digest ? null : state, join, null);
   }
 
   private closing(node: SimNode, to: Address, name: string, incarnation: number): void {

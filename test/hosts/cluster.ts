@@ -51,7 +51,8 @@ export class Life {
   /** What peers use to reach it: its own address, or its delay relay's in the hub. */
   readonly advertiseHost: string;
 
-  constructor(readonly index: number, readonly name: string, readonly host: string, ns: string, seeds: readonly string[], profile: string, advertiseHost?: string) {
+  /** `shards` null: the agent's default shard count. */
+  constructor(readonly index: number, readonly name: string, readonly host: string, ns: string, seeds: readonly string[], profile: string, advertiseHost?: string, shards: number | null = SHARDS) {
     this.advertiseHost = advertiseHost ?? host;
     const args = [
       'netns', 'exec', ns, process.execPath, MAIN, 'agent',
@@ -65,7 +66,7 @@ export class Life {
       '--profile', profile,
       // Fewer shards than the default keeps table rebuilds cheap on a small shared machine, where CPU
       // starvation would otherwise show up as false suspicions that no network fault caused.
-      '--shards', String(SHARDS),
+      ...(shards === null ? [] : ['--shards', String(shards)]),
       ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []),
     ];
     // `ip netns exec` execs the command in place, so this PID is the sidecar's own.
@@ -125,8 +126,16 @@ export class HostCluster {
   private closed = false;
   private nextHost = 101;
 
-  /** With `relay`, every member advertises a delay relay's address in the hub (scenario 7). */
-  constructor(readonly size: number, readonly profile: 'lan' | 'local' | 'wan' = 'lan', readonly relay?: { readonly delayMs: number; readonly jitterMs: number }) {
+  /**
+   * With `relay`, every member advertises a delay relay's address in the hub (scenario 7). `shards` null
+   * runs the agents' default shard count (the scale bench); the tests keep the small one.
+   */
+  constructor(
+    readonly size: number,
+    readonly profile: 'lan' | 'local' | 'wan' = 'lan',
+    readonly relay?: { readonly delayMs: number; readonly jitterMs: number },
+    readonly shards: number | null = SHARDS,
+  ) {
     this.dir = join(tmpdir(), this.lab.prefix);
     this.socket = join(this.dir, 'hub.sock');
   }
@@ -182,7 +191,7 @@ export class HostCluster {
 
   /** Starts member i's sidecar at `host` (its namespace must already have that address). */
   start(i: number, host: string, seeds: readonly string[]): Life {
-    const life = new Life(i, this.name(i), host, this.lab.memberNs(i), seeds, this.profile, this.relay ? this.relayHost(i) : undefined);
+    const life = new Life(i, this.name(i), host, this.lab.memberNs(i), seeds, this.profile, this.relay ? this.relayHost(i) : undefined, this.shards);
     this.lives.push(life);
     this.current.set(i, life);
     void this.watch(life);

@@ -1,0 +1,229 @@
+// The real half of the scale bench: N sidecars of the hosts harness (one per network namespace on a
+// bridge), driven through the scenarios the simulator runs too. Times come from each member's watch
+// stream as the harness receives it; bytes from each agent's own /metrics; RSS and CPU from /proc.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostCluster, metricValue, type Life } from '../../test/hosts/cluster.js';
+import { procSample } from '../cluster/procstat.js';
+import { median } from '../cluster/stats.js';
+
+export interface ScalePlan {
+  readonly members: number;
+  /** Seconds allowed for one view after the last spawn, and for every observer to see a crash or leave. */
+  readonly convergeTimeoutS: number;
+  readonly settleS: number;
+  readonly idleWindowS: number;
+  readonly lossPercent: number;
+  readonly lossWindowS: number;
+}
+
+export interface IdleFigures {
+  readonly windowS: number;
+  readonly udpBytesPerMemberPerS: number;
+  readonly udpPacketsPerMemberPerS: number;
+  readonly rpcBytesPerMemberPerS: number;
+  readonly rssMbSum: number;
+  readonly rssMbMedian: number;
+  readonly cpuPercentSum: number;
+  readonly cpuPercentMedian: number;
+}
+
+export interface DetectionFigures {
+  readonly victim: string;
+  /** Seconds from the kill (or the leave signal) to the first and last observer's event; null: never. */
+  readonly firstS: number | null;
+  readonly lastS: number | null;
+  readonly firstSuspectS: number | null;
+  readonly observers: number;
+  readonly missed: number;
+}
+
+export interface LossFigures {
+  readonly percent: number;
+  readonly windowS: number;
+  readonly falseSuspicions: number;
+  readonly falseDeaths: number;
+}
+
+export interface RealRun {
+  readonly members: number;
+  readonly shards: string;
+  readonly setupMs: Record<string, number>;
+  /** Seconds from spawning members 1..N-1 (the seed already ready) to one view; null: timed out. */
+  readonly coldStartS: number | null;
+  /** Seconds from that spawn until the last member answered HTTP (Node start and table build). */
+  readonly lastServingS: number | null;
+  /** Seconds from the last member answering to one view: the membership part of the cold start. */
+  readonly servingToViewS: number | null;
+  readonly idle: IdleFigures | null;
+  readonly crash: DetectionFigures | null;
+  readonly leave: DetectionFigures | null;
+  readonly loss: LossFigures | null;
+}
+
+const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/**
+ * Members named as the simulator names them (member-N, not the host tests' mN): names travel in every
+ * ping, ack and digest request, so equal lengths keep the byte figures comparable.
+ */
+class ScaleCluster extends HostCluster {
+  override name(i: number): string {
+    return `member-${i}`;
+  }
+}
+
+/**
+ * True when every running member answers with every member alive and all answers share one table version.
+ * `serving` gets the time each member first answered at all (its process up, its table built).
+ */
+async function oneView(c: HostCluster, expected: number, serving: Map<string, number>): Promise<boolean> {
+  const running = c.all().filter((l) => l.running);
+  const views = await Promise.all(
+    running.map(async (l) => {
+      const v = await c.members(l).catch(() => null);
+      if (v !== null && !serving.has(l.name)) serving.set(l.name, Date.now());
+      return v;
+    }),
+  );
+  const versions = new Set<string>();
+  for (const v of views) {
+    if (v === null) return false;
+    if (v.members.length !== expected || v.members.some((m) => m.state !== 'alive')) return false;
+    versions.add(v.version);
+  }
+  return versions.size === 1;
+}
+
+async function until(what: string, timeoutS: number, check: () => Promise<boolean> | boolean, everyMs = 500): Promise<boolean> {
+  const deadline = Date.now() + timeoutS * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(everyMs);
+  }
+  console.error(`  ! ${what}: not reached in ${timeoutS} s`);
+  return false;
+}
+
+interface AgentCounters {
+  readonly udp: number;
+  readonly packets: number;
+  readonly rpc: number;
+  readonly cpu: number;
+}
+
+async function counters(c: HostCluster, lives: readonly Life[]): Promise<AgentCounters[]> {
+  return Promise.all(
+    lives.map(async (l) => {
+      const text = await c.metrics(l);
+      return {
+        udp: metricValue(text, 'swimring_bytes_sent_total'),
+        packets: metricValue(text, 'swimring_packets_sent_total'),
+        // Both directions of the digest RPCs a member called: each exchange is counted once, by its caller.
+        rpc: metricValue(text, 'swimring_antientropy_bytes_total'),
+        cpu: procSample(l.child.pid ?? 0)?.cpuSeconds ?? Number.NaN,
+      };
+    }),
+  );
+}
+
+async function idleWindow(c: HostCluster, plan: ScalePlan): Promise<IdleFigures> {
+  await sleep(plan.settleS * 1000);
+  const lives = c.all().filter((l) => l.running);
+  const t0 = Date.now();
+  const before = await counters(c, lives);
+  await sleep(plan.idleWindowS * 1000);
+  const after = await counters(c, lives);
+  const windowS = (Date.now() - t0) / 1000;
+  const rssMb = lives.map((l) => (procSample(l.child.pid ?? 0)?.rssBytes ?? Number.NaN) / 2 ** 20);
+  const cpuPct = after.map((a, i) => ((a.cpu - before[i]!.cpu) / windowS) * 100);
+  const perMember = (pick: (x: AgentCounters) => number): number =>
+    after.reduce((s, a, i) => s + pick(a) - pick(before[i]!), 0) / lives.length / windowS;
+  const sum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
+  return {
+    windowS: Math.round(windowS * 10) / 10,
+    udpBytesPerMemberPerS: Math.round(perMember((x) => x.udp)),
+    udpPacketsPerMemberPerS: Math.round(perMember((x) => x.packets) * 100) / 100,
+    rpcBytesPerMemberPerS: Math.round(perMember((x) => x.rpc) * 10) / 10,
+    rssMbSum: Math.round(sum(rssMb)),
+    rssMbMedian: Math.round(median(rssMb) * 10) / 10,
+    cpuPercentSum: Math.round(sum(cpuPct) * 10) / 10,
+    cpuPercentMedian: Math.round(median(cpuPct) * 10) / 10,
+  };
+}
+
+/** Signals `victim`, then waits until every other running member reported it `state`. */
+async function detection(c: HostCluster, plan: ScalePlan, victim: Life, sig: NodeJS.Signals, state: 'dead' | 'left'): Promise<DetectionFigures> {
+  const observers = c.all().filter((l) => l.running && l !== victim).map((l) => l.name);
+  const at = Date.now();
+  victim.signal(sig);
+  const seen = (to: string): Map<string, number> => {
+    const first = new Map<string, number>();
+    for (const e of c.memberEvents(at, (x) => x.name === victim.name && x.to === to && x.observer !== victim.name)) {
+      if (!first.has(e.observer)) first.set(e.observer, e.at - at);
+    }
+    return first;
+  };
+  await until(`every observer sees ${victim.name} ${state}`, plan.convergeTimeoutS, () => observers.every((o) => seen(state).has(o)));
+  const times = [...seen(state).values()];
+  const suspects = [...seen('suspect').values()];
+  await victim.exited;
+  return {
+    victim: victim.name,
+    firstS: times.length ? seconds(Math.min(...times)) : null,
+    lastS: times.length === observers.length ? seconds(Math.max(...times)) : null,
+    firstSuspectS: suspects.length ? seconds(Math.min(...suspects)) : null,
+    observers: observers.length,
+    missed: observers.length - times.length,
+  };
+}
+
+async function lossWindow(c: HostCluster, plan: ScalePlan): Promise<LossFigures> {
+  const running = c.all().filter((l) => l.running);
+  // Loss on every member's ingress: each packet is lost with the same probability on any link, as the
+  // simulator's uniform loss is.
+  for (const l of running) await c.lab.lossInbound(l.index, plan.lossPercent);
+  const at = Date.now();
+  await sleep(plan.lossWindowS * 1000);
+  const end = Date.now();
+  await c.lab.clearLoss();
+  const names = new Set(running.map((l) => l.name));
+  const during = (to: string): number => c.memberEvents(at, (e) => e.to === to && names.has(e.name)).filter((e) => e.at <= end).length;
+  return { percent: plan.lossPercent, windowS: plan.lossWindowS, falseSuspicions: during('suspect'), falseDeaths: during('dead') };
+}
+
+/** Runs every scenario on a fresh cluster; `onCluster` hands the cluster to the caller's cleanup hooks. */
+export async function runReal(plan: ScalePlan, shardsLabel: string, onCluster: (c: HostCluster) => void): Promise<RealRun> {
+  const c = new ScaleCluster(plan.members, 'lan', undefined, null);
+  onCluster(c);
+  try {
+    await c.create();
+    const spawned = Date.now();
+    const serving = new Map<string, number>();
+    const converged = await until('one view', plan.convergeTimeoutS, () => oneView(c, plan.members, serving), 1000);
+    const viewAt = Date.now();
+    const coldStartS = converged ? seconds(viewAt - spawned) : null;
+    const lastServing = serving.size === plan.members ? Math.max(...serving.values()) : null;
+    const lastServingS = lastServing === null ? null : seconds(lastServing - spawned);
+    const servingToViewS = converged && lastServing !== null ? seconds(viewAt - lastServing) : null;
+    console.error(`  cold start: ${coldStartS ?? 'timed out'} s, last member serving at ${lastServingS} s (setup ${JSON.stringify(c.setupTimes)})`);
+    const empty = { members: plan.members, shards: shardsLabel, setupMs: c.setupTimes, coldStartS, lastServingS, servingToViewS, idle: null, crash: null, leave: null, loss: null };
+    // Timings in a cluster whose members do not all know each other yet would mean nothing.
+    if (!converged) return empty;
+    const idle = await idleWindow(c, plan);
+    console.error(`  idle: ${JSON.stringify(idle)}`);
+    const crash = await detection(c, plan, c.life(plan.members - 1), 'SIGKILL', 'dead');
+    console.error(`  crash: ${JSON.stringify(crash)}`);
+    await sleep(plan.settleS * 1000);
+    const leave = await detection(c, plan, c.life(plan.members - 2), 'SIGTERM', 'left');
+    console.error(`  leave: ${JSON.stringify(leave)}`);
+    await sleep(plan.settleS * 1000);
+    const loss = await lossWindow(c, plan);
+    console.error(`  loss: ${JSON.stringify(loss)}`);
+    return { ...empty, idle, crash, leave, loss };
+  } catch (err) {
+    console.error(`  ! real run failed: ${String(err)}\n${c.dumpLogs(10)}`);
+    throw err;
+  } finally {
+    c.destroySync();
+  }
+}
