@@ -65,7 +65,7 @@ describe('ForceLeave over gRPC', () => {
     assert.equal(rejections.length, 0, 'a refusal in the reply is an answer, not a rejected call');
   });
 
-  test('names out of bounds, another label are rejected with a status and counted; nothing changes', async () => {
+  test('names out of bounds and another label are rejected with a status and counted; nothing changes', async () => {
     const long = await callForceLeave(prod, 'a', addr, 'x'.repeat(254), 5000);
     assert.match(long.error ?? '', /INVALID_ARGUMENT.*name/);
     const empty = await callForceLeave(prod, 'a', addr, '', 5000);
@@ -75,12 +75,12 @@ describe('ForceLeave over gRPC', () => {
     const foreign = await callForceLeave(other, 'a', addr, 'd', 5000);
     assert.match(foreign.error ?? '', /PERMISSION_DENIED.*label test/);
     assert.deepEqual(
-      rejections.map((r) => [r.rpc, r.rejection.code]),
+      rejections.map((r) => [r.rpc, r.rejection.code, r.rejection.reason]),
       [
-        ['ForceLeave', status.INVALID_ARGUMENT],
-        ['ForceLeave', status.INVALID_ARGUMENT],
-        ['ForceLeave', status.INVALID_ARGUMENT],
-        ['ForceLeave', status.PERMISSION_DENIED],
+        ['ForceLeave', status.INVALID_ARGUMENT, 'invalid'],
+        ['ForceLeave', status.INVALID_ARGUMENT, 'invalid'],
+        ['ForceLeave', status.INVALID_ARGUMENT, 'invalid'],
+        ['ForceLeave', status.PERMISSION_DENIED, 'refused'],
       ],
     );
     assert.equal(core.member('d')?.state, 'dead');
