@@ -152,21 +152,16 @@ export async function runForceLeave(argv: string[], out: (s: string) => void = c
 export function formatForceLeave(s: ForceLeaveSummary): string {
   const lines = [`${s.name} is marked left on ${s.left}/${s.members} members`];
   for (const r of s.results) {
-    if (r.error !== undefined) lines.push(`  refused by ${r.member}: ${describeRefusal(r.error, r.state)}`);
+    if (r.error === undefined) continue;
+    const refusal = REFUSALS.get(r.error);
+    lines.push(refusal === undefined ? `  failed on ${r.member}: ${r.error}` : `  refused by ${r.member}: ${refusal}`);
   }
   return lines.join('\n');
 }
 
-function describeRefusal(error: string, state: ForceLeaveSummary['results'][number]['state']): string {
-  switch (error) {
-    case 'alive':
-    case 'suspect':
-      return `it holds the member ${error}`;
-    case 'self':
-      return 'it is that member (it is running)';
-    case 'unknown':
-      return 'the member is not in its view';
-    default:
-      return state === null ? error : `${error} (holds it ${state})`;
-  }
-}
+const REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['alive', 'it holds the member alive'],
+  ['suspect', 'it holds the member suspect'],
+  ['self', 'it is that member (it is running)'],
+  ['unknown', 'the member is not in its view'],
+]);

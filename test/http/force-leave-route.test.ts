@@ -3,6 +3,7 @@
 // refusal (409 member_live, 404 not_found) asks nobody.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { formatForceLeave } from '../../src/cli/inspect.js';
 import { buildAppApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ForceLeaveSummary } from '../../src/runtime/force-leave.js';
@@ -90,5 +91,29 @@ describe('POST /v1/members/:name/force-leave', () => {
     const app = buildAppApi(single, { metrics: createMetrics({ defaultMetrics: false }), adminToken: ADMIN_TOKEN });
     const res = await app.inject({ method: 'POST', url: '/v1/members/m4/force-leave', headers: ADMIN });
     assert.deepEqual(res.json(), { name: 'm4', state: 'left', members: 1, left: 1, results: [{ member: 'm1', state: 'left' }] });
+  });
+
+  test('the CLI prints N/N members, each refusal with its reason and each failed call', () => {
+    const text = formatForceLeave({
+      name: 'm4',
+      members: 4,
+      left: 1,
+      results: [
+        { member: 'm1', state: 'left' },
+        { member: 'm2', state: 'suspect', error: 'suspect' },
+        { member: 'm3', state: null, error: 'unknown' },
+        { member: 'm5', state: null, error: '14 UNAVAILABLE: No connection established' },
+      ],
+    });
+    assert.equal(
+      text,
+      [
+        'm4 is marked left on 1/4 members',
+        '  refused by m2: it holds the member suspect',
+        '  refused by m3: the member is not in its view',
+        '  failed on m5: 14 UNAVAILABLE: No connection established',
+      ].join('\n'),
+    );
+    assert.equal(formatForceLeave({ name: 'm4', members: 2, left: 2, results: [] }), 'm4 is marked left on 2/2 members');
   });
 });
