@@ -36,7 +36,7 @@ import { KeyProver } from '../security/key-proof.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
 import { callKeyringOp, keyringServerMethods } from '../security/grpc-keyring.js';
-import { callForceLeave, fanOutForceLeave, forceLeaveServerMethods, type ForceLeaveSummary } from './force-leave.js';
+import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, forceLeaveServerMethods, type ForceLeaveSummary } from './force-leave.js';
 import { newAgentStats } from './stats.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
@@ -1007,7 +1007,7 @@ export class Agent implements AgentView {
       selfName: this.name,
       local,
       peers: this.livePeers(),
-      call: (member, addr) => callForceLeave(this.grpcClient, member, addr, name, this.opts.rpcTimeoutMs),
+      call: (member, addr) => callForceLeave(this.grpcClient, member, addr, name, Math.min(this.opts.rpcTimeoutMs, FORCE_LEAVE_CALL_MAX_MS)),
     });
   }
 

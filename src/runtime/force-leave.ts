@@ -20,6 +20,8 @@ type ForceLeaveMethod = BoundedMethod<ForceLeaveRequest, ForceLeaveRequest__Outp
 type Refusal = Exclude<ForceLeaveResult['refused'], null>;
 const REFUSALS: ReadonlySet<string> = new Set<Refusal>(['self', 'unknown', 'alive', 'suspect']);
 const MAX_ERROR_CHARS = 300;
+/** Longest wait for one member's answer: under the CLI's 5 s wait for the whole fan-out. */
+export const FORCE_LEAVE_CALL_MAX_MS = 4000;
 
 let cached: ForceLeaveMethod | null = null;
 
