@@ -9,7 +9,7 @@ commands:
   members     list the members a running agent sees        [--state S[,S]] [--tag K=V]... [--wide] [--http-addr H:P] [--json]
   info        this member: readiness, health, table, counts [--http-addr H:P] [--json]
   watch       follow membership and shard move events      [--count N] [--http-addr H:P] [--json]
-  force-leave NAME  mark a dead member left at once (admin)  [--http-addr H:P] [--admin-token-file F]
+  force-leave NAME  mark a dead member left at once on every live member (admin)  [--http-addr H:P] [--admin-token-file F] [--json]
   route KEY   owner, replicas, shard and version of keys   [--http-addr H:P] [--json]
   leave       make the agent leave gracefully (admin)      [--http-addr H:P] [--admin-token-file F]
   placement   compute placement offline, no agent needed   --members A,B,C [--shards N] [--replicas R] [--keys K1,K2 | --keys-file F] [--stats] [--json]

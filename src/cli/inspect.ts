@@ -1,6 +1,7 @@
 // `swimring info`, `swimring watch` and `swimring force-leave NAME`: this member at a glance, its
 // membership and move events as they happen, and an operator's force-leave of a dead member.
 import { cliAdminToken } from '../http/admin-token.js';
+import type { ForceLeaveSummary } from '../runtime/force-leave.js';
 import type { AgentInfo, WatchEvent } from '../runtime/view.js';
 import { getJson, parseClientArgs, table } from './client.js';
 
@@ -126,7 +127,7 @@ export async function runWatch(argv: string[], out: (s: string) => void = consol
 export async function runForceLeave(argv: string[], out: (s: string) => void = console.log): Promise<number> {
   const parsed = parseClientArgs(argv, true, { 'admin-token-file': { type: 'string' } });
   if (typeof parsed === 'string' || parsed.positionals.length !== 1) {
-    console.error(`swimring force-leave: ${typeof parsed === 'string' ? parsed : 'give exactly one member NAME'}\nusage: swimring force-leave NAME [--http-addr HOST:PORT] [--admin-token-file FILE]`);
+    console.error(`swimring force-leave: ${typeof parsed === 'string' ? parsed : 'give exactly one member NAME'}\nusage: swimring force-leave NAME [--http-addr HOST:PORT] [--admin-token-file FILE] [--json]`);
     return 2;
   }
   const name = parsed.positionals[0] ?? '';
@@ -136,12 +137,31 @@ export async function runForceLeave(argv: string[], out: (s: string) => void = c
     console.error(`swimring force-leave: ${token.problem}`);
     return 1;
   }
+  let summary: ForceLeaveSummary;
   try {
-    await getJson({ ...parsed.flags, token: token.token }, `/v1/members/${encodeURIComponent(name)}/force-leave`, {});
+    summary = (await getJson({ ...parsed.flags, token: token.token }, `/v1/members/${encodeURIComponent(name)}/force-leave`, {})) as ForceLeaveSummary;
   } catch (err) {
     console.error(`swimring force-leave: ${errorText(err)}`);
     return 1;
   }
-  out(`${name} is marked left in this agent's view (other members keep their own verdict until they reap it)`);
-  return 0;
+  if (parsed.flags.json) out(JSON.stringify(summary, null, 2));
+  else out(formatForceLeave(summary));
+  return summary.left === summary.members ? 0 : 1;
 }
+
+export function formatForceLeave(s: ForceLeaveSummary): string {
+  const lines = [`${s.name} is marked left on ${s.left}/${s.members} members`];
+  for (const r of s.results) {
+    if (r.error === undefined) continue;
+    const refusal = REFUSALS.get(r.error);
+    lines.push(refusal === undefined ? `  failed on ${r.member}: ${r.error}` : `  refused by ${r.member}: ${refusal}`);
+  }
+  return lines.join('\n');
+}
+
+const REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['alive', 'it holds the member alive'],
+  ['suspect', 'it holds the member suspect'],
+  ['self', 'it is that member (it is running)'],
+  ['unknown', 'the member is not in its view'],
+]);

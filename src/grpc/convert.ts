@@ -223,3 +223,13 @@ function describeState(state: unknown): string {
 function truncate(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
+
+/** A member state in its protobuf form (trusted: our own). */
+export function stateToProto(state: MemberState): ProtoState {
+  return TO_PROTO_STATE[state];
+}
+
+/** A peer's member state, null for UNSPECIFIED or a value this version does not know. */
+export function stateFromProto(value: unknown): MemberState | null {
+  return FROM_PROTO_STATE.get(value) ?? null;
+}

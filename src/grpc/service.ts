@@ -56,7 +56,8 @@ export function boundedMethods(limits: ControlPlaneLimits): BoundedMethods {
   };
 }
 
-function bounded<ReqIn, ResIn, ReqOut, ResOut>(
+/** A proto method with decoders that refuse (rather than throw on) bytes out of bounds. */
+export function bounded<ReqIn, ResIn, ReqOut, ResOut>(
   name: string,
   m: MethodDefinition<ReqIn, ResIn, ReqOut, ResOut>,
   [requestType, responseType]: readonly [string, string],

@@ -220,12 +220,28 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     response: { 202: z.object({ leaving: z.literal(true) }), ...errors(401) },
   },
   'POST /v1/members/:name/force-leave': {
-    summary: 'Mark a dead member left at once (this agent only)',
+    summary: 'Mark a dead member left at once, on every live member',
     description:
       'An admin action (Authorization: Bearer <admin token>, as POST /v1/leave). A member this agent holds dead is marked left in its view at once, so it stops counting as dead; ' +
-      'nothing is gossiped (other members keep their own verdict until they reap it). A member that is alive or suspect, or the agent itself, is refused 409 member_live.',
+      'then every other live member is asked over gRPC (ForceLeave) to do the same and answers what it did. ' +
+      'A member that is alive or suspect here, or the agent itself, is refused 409 member_live and nothing is asked of the others; a member another member holds alive or suspect (or is) stays as it is there, and its result says why.',
     tags: ['membership'],
-    response: { 200: z.object({ name: z.string(), state: z.literal('left') }), ...errors(400, 401, 404, 409) },
+    response: {
+      200: z.object({
+        name: z.string(),
+        state: z.literal('left'),
+        members: z.number().int().describe('members asked, this one included'),
+        left: z.number().int().describe('of those, how many now hold the member left'),
+        results: z.array(
+          z.object({
+            member: z.string(),
+            state: z.enum(['alive', 'suspect', 'dead', 'left']).nullable().describe('the member in that view; null when unknown there or no answer'),
+            error: z.string().optional().describe('alive, suspect, self, unknown, or why the call failed; absent when left there'),
+          }),
+        ),
+      }),
+      ...errors(400, 401, 404, 409),
+    },
   },
 };
 

@@ -36,6 +36,7 @@ import { KeyProver } from '../security/key-proof.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
 import { callKeyringOp, keyringServerMethods } from '../security/grpc-keyring.js';
+import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, forceLeaveServerMethods, type ForceLeaveSummary } from './force-leave.js';
 import { newAgentStats } from './stats.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
@@ -316,6 +317,18 @@ export class Agent implements AgentView {
             this.countGrpcReject(rpc, rejection.reason, rejection.message);
           },
           onApplied: (op, sender, result) => log.info({ op, by: sender, ok: result.ok, error: result.error, keys: result.keys.length }, 'keyring operation'),
+        }),
+        ...forceLeaveServerMethods({
+          forceLeave: (name) => this.forceLeave(name),
+          stateOf: (name) => this.core.member(name)?.state ?? null,
+          checkContext: (ctx) => {
+            this.checkLabel(ctx.label);
+            this.checkKeyProof(ctx.keyProof);
+          },
+          onReject: (rpc, rejection) => {
+            this.countGrpcReject(rpc, rejection.reason, rejection.message);
+          },
+          onApplied: (name, sender) => log.info({ member: name, by: sender }, 'force-leave asked by another member'),
         }),
         // --- apply (issue 8): Apply RPC, implemented in src/apply
         ...this.opts.grpcMethods?.({
@@ -959,15 +972,11 @@ export class Agent implements AgentView {
   keyOp(op: KeyOp): Promise<KeyOpSummary> | null {
     const local = this.opts.gossipSecurity?.keyring;
     if (!local) return null;
-    const peers = this.core
-      .members()
-      .filter((m) => m.name !== this.name && (m.state === 'alive' || m.state === 'suspect'))
-      .map((m) => ({ name: m.name, grpcAddr: m.grpcAddr }));
     return fanOutKeyOp(op, {
       local,
       label: this.opts.label ?? '',
       selfName: this.name,
-      peers,
+      peers: this.livePeers(),
       call: (addr, sealed) => callKeyringOp(this.grpcClient, addr, sealed, this.opts.rpcTimeoutMs),
     });
   }
@@ -982,6 +991,24 @@ export class Agent implements AgentView {
     this.opts.logger.warn({ member: name }, 'member force-left by an operator');
     this.apply(effects);
     return { refused: null, state: this.core.member(name)?.state ?? 'left' };
+  }
+
+  /** Members other than this one that it holds alive or suspect: the targets of a fan-out. */
+  private livePeers(): { name: string; grpcAddr: string }[] {
+    return this.core
+      .members()
+      .filter((m) => m.name !== this.name && (m.state === 'alive' || m.state === 'suspect'))
+      .map((m) => ({ name: m.name, grpcAddr: m.grpcAddr }));
+  }
+
+  /** After a local force-leave: the same on every other live member, answered per member. */
+  forceLeaveEverywhere(name: string, local: ForceLeaveResult & { readonly refused: null }): Promise<ForceLeaveSummary> {
+    return fanOutForceLeave(name, {
+      selfName: this.name,
+      local,
+      peers: this.livePeers(),
+      call: (member, addr) => callForceLeave(this.grpcClient, member, addr, name, Math.min(this.opts.rpcTimeoutMs, FORCE_LEAVE_CALL_MAX_MS)),
+    });
   }
 
   async peerHealth(): Promise<Record<string, PeerHealth | null>> {

@@ -2,6 +2,7 @@
 // tests implement it with fixed data. Plain data in, plain data out: no core or socket types leak.
 import type { MemberState } from '../core/types.js';
 import type { ClaimsView } from '../ownership/api.js';
+import type { ForceLeaveSummary } from './force-leave.js';
 
 export interface MemberAddresses {
   /** UDP SWIM address, "host:port". */
@@ -211,6 +212,8 @@ export interface AgentView {
   claimCount?(): number;
   /** An operator's force-leave: a member this view holds dead is marked left at once (this view only). */
   forceLeave?(name: string): ForceLeaveResult;
+  /** After a local force-leave that marked the member left: the same on every other live member. */
+  forceLeaveEverywhere?(name: string, local: ForceLeaveResult & { readonly refused: null }): Promise<ForceLeaveSummary>;
   /** Live members' own health scores and table versions (null: no answer), this member's included. */
   peerHealth?(): Promise<Record<string, PeerHealth | null>>;
 }

@@ -5,12 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { ControlPlaneClient } from '../grpc/client.js';
 import type { CallContext } from '../grpc/convert.js';
 import { guardedUnary } from '../grpc/guarded-unary.js';
-import { boundedDeserializer } from '../grpc/decode.js';
 import { reject, type Rejection } from '../grpc/errors.js';
 import type { KeyringOpReply, KeyringOpReply__Output } from '../grpc/generated/swimring/v1/KeyringOpReply.js';
 import type { KeyringOpRequest, KeyringOpRequest__Output } from '../grpc/generated/swimring/v1/KeyringOpRequest.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
-import type { BoundedMethod, ExtraMethods } from '../grpc/service.js';
+import { bounded, type BoundedMethod, type ExtraMethods } from '../grpc/service.js';
 import { MAX_SEALED_KEY_OP_BYTES, openKeyOp, ReplayGuard, type KeyOpResult, type LocalKeyring } from './key-ops.js';
 
 type KeyringOpMethod = BoundedMethod<KeyringOpRequest, KeyringOpRequest__Output, KeyringOpReply, KeyringOpReply__Output>;
@@ -20,16 +19,7 @@ const MAX_REPLY_KEYS = 64;
 let cached: KeyringOpMethod | null = null;
 
 export function keyringOpMethod(): KeyringOpMethod {
-  if (cached) return cached;
-  const m = controlPlaneDefinition().KeyringOp;
-  cached = {
-    name: 'KeyringOp',
-    path: m.path,
-    requestSerialize: m.requestSerialize,
-    requestDeserialize: boundedDeserializer('swimring.v1.KeyringOpRequest', m.requestDeserialize),
-    responseSerialize: m.responseSerialize,
-    responseDeserialize: boundedDeserializer('swimring.v1.KeyringOpReply', m.responseDeserialize),
-  };
+  cached ??= bounded('KeyringOp', controlPlaneDefinition().KeyringOp, ['KeyringOpRequest', 'KeyringOpReply']);
   return cached;
 }
 

@@ -8,9 +8,9 @@ import { carried, coreKnowing, dead, gossipTo, heldDead, memberEvents, record, t
 describe('force-leave', () => {
   test('a dead member becomes left at its incarnation in this view; no news is gossiped about it', () => {
     const core = coreKnowing('a', ['b', 'c', 'd']);
-    const deadAt = heldDead(core, 'd', 1000, 10);
+    const diedAt = heldDead(core, 'd', 1000, 10);
     assert.equal(core.member('d')?.state, 'dead');
-    const { refused, effects } = core.forceLeave('d', deadAt + 10);
+    const { refused, effects } = core.forceLeave('d', diedAt + 10);
     assert.equal(refused, null);
     assert.equal(core.member('d')?.state, 'left');
     assert.equal(core.member('d')?.incarnation, 1000);
@@ -22,18 +22,20 @@ describe('force-leave', () => {
 
   test('dead news arriving later does not turn it back', () => {
     const core = coreKnowing('a', ['b', 'd']);
-    const deadAt = heldDead(core, 'd', 1000, 10);
-    core.forceLeave('d', deadAt + 10);
-    gossipTo(core, [dead('d', 1000, 'b')], deadAt + 20);
-    core.onNegotiate([record('d', 'dead')], false, deadAt + 30);
+    const diedAt = heldDead(core, 'd', 1000, 10);
+    core.forceLeave('d', diedAt + 10);
+    gossipTo(core, [dead('d', 1000, 'b')], diedAt + 20);
+    core.onNegotiate([record('d', 'dead')], false, diedAt + 30);
     assert.equal(core.member('d')?.state, 'left');
   });
 
   test('the record is reaped when its death said, not a retention later', () => {
     const core = coreKnowing('a', ['b', 'd'], {}, { deadRetentionMs: 1000 });
-    const deadAt = heldDead(core, 'd', 1000, 100);
-    core.forceLeave('d', deadAt + 800);
-    for (let now = deadAt + 800; now <= deadAt + 1100; now += 10) core.tick(now);
+    const diedAt = heldDead(core, 'd', 1000, 100);
+    core.forceLeave('d', diedAt + 800);
+    core.tick(diedAt + 990);
+    assert.equal(core.member('d')?.state, 'left', 'kept until its death time + retention');
+    for (let now = diedAt + 990; now <= diedAt + 1100; now += 10) core.tick(now);
     assert.equal(core.member('d'), undefined, 'reaped at its death + 1000');
   });
 

@@ -37,6 +37,7 @@ describe('code generation', () => {
       'Closing',
       'ExchangeRoots',
       'FetchEntries',
+      'ForceLeave',
       'GetLeaves',
       'GetLocalActorIds',
       'KeyringOp',

@@ -1,6 +1,6 @@
 // The operator commands against real sidecars (127.0.0.140-142, local profile): `members` filters and
 // its wide view, `info`, `watch` following a kill -9, and `force-leave` (refused for live members and
-// unknown names, done for a dead one).
+// unknown names with no member's view changed, done for a dead one on every remaining member at once).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +18,7 @@ function cli(args: readonly string[]): Run {
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
-type Members = { members: { name: string; state: string }[] };
+type Members = { members: { name: string; state: string; incarnation: number }[] };
 
 describe('swimring members, info, watch and force-leave', { timeout: 180_000 }, () => {
   const cluster = new Cluster();
@@ -82,11 +82,23 @@ describe('swimring members, info, watch and force-leave', { timeout: 180_000 }, 
     assert.equal(json.members.total, 3);
   });
 
-  test('force-leave refuses a live member and an unknown name', () => {
+  /** Every running member's view of `name`: [member, state, incarnation]. */
+  const viewsOf = async (name: string, of: readonly number[]): Promise<unknown[]> =>
+    Promise.all(
+      of.map(async (i) => {
+        const m = (await nodes[i]?.json<Members>('/v1/members'))?.body.members.find((r) => r.name === name);
+        return [`cli-${i}`, m?.state, m?.incarnation];
+      }),
+    );
+
+  test('force-leave refuses a live member and an unknown name; no member changes its view', async () => {
     const token = defaultAdminTokenFile('cli-0');
+    const before = await viewsOf('cli-1', [0, 1, 2]);
+    assert.deepEqual(before.map((v) => (v as unknown[])[1]), ['alive', 'alive', 'alive']);
     const live = cli(['force-leave', 'cli-1', '--http-addr', http, '--admin-token-file', token]);
     assert.equal(live.status, 1);
     assert.match(live.stderr, /409.*member_live.*cli-1 is alive/);
+    assert.deepEqual(await viewsOf('cli-1', [0, 1, 2]), before, 'refused: cli-1 is alive at its incarnation on every member');
     const unknown = cli(['force-leave', 'nobody', '--http-addr', http, '--admin-token-file', token]);
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /404.*not_found/);
@@ -107,14 +119,26 @@ describe('swimring members, info, watch and force-leave', { timeout: 180_000 }, 
       await waitFor('cli-1 dead in the watch', 60_000, async () => lines.some((l) => / member    cli-1 (alive|suspect) -> dead /.test(l)));
       await waitFor('the moves away from cli-1', 20_000, async () => lines.some((l) => / moves     table [0-9a-f]+ -> [0-9a-f]+: \d+ owner and \d+ replica moves; cli-1 -> cli-[02]: \d+/.test(l)));
 
+      await waitFor('cli-1 dead on every remaining member', 60_000, async () => {
+        const views = await viewsOf('cli-1', [0, 2]);
+        return views.every((v) => (v as unknown[])[1] === 'dead');
+      });
+
       const forced = cli(['force-leave', 'cli-1', '--http-addr', http, '--admin-token-file', defaultAdminTokenFile('cli-0')]);
       assert.equal(forced.status, 0, forced.stderr);
-      assert.match(forced.stdout, /cli-1 is marked left/);
-      const body = (await nodes[0]?.json<Members>('/v1/members'))?.body;
-      assert.equal(body?.members.find((m) => m.name === 'cli-1')?.state, 'left');
+      assert.match(forced.stdout, /^cli-1 is marked left on 2\/2 members$/m);
+      assert.doesNotMatch(forced.stdout, /refused/);
+      // At once on both: the records are kept a minute after death, so `left` here is the force-leave's.
+      const after = await viewsOf('cli-1', [0, 2]);
+      assert.deepEqual(after.map((v) => (v as unknown[]).slice(0, 2)), [['cli-0', 'left'], ['cli-2', 'left']]);
+      const json = JSON.parse(cli(['force-leave', 'cli-1', '--http-addr', http, '--admin-token-file', defaultAdminTokenFile('cli-0'), '--json']).stdout) as {
+        members: number;
+        left: number;
+        results: { member: string; state: string | null; error?: string }[];
+      };
+      assert.deepEqual([json.members, json.left], [2, 2], 'asked again: still left on both');
+      assert.deepEqual(json.results.map((r) => [r.member, r.state, r.error]).sort(), [['cli-0', 'left', undefined], ['cli-2', 'left', undefined]]);
       await waitFor('the force-leave in the watch', 10_000, async () => lines.some((l) => / member    cli-1 dead -> left \(incarnation \d+, force-leave/.test(l)));
-      const again = cli(['force-leave', 'cli-1', '--http-addr', http, '--admin-token-file', defaultAdminTokenFile('cli-0')]);
-      assert.equal(again.status, 0, 'a member already left stays left');
     } finally {
       watcher.kill('SIGINT');
     }

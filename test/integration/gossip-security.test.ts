@@ -15,6 +15,8 @@ import { GossipEnvelope } from '../../src/security/envelope.js';
 import { Keyring, keyId } from '../../src/security/keyring.js';
 import { KeyProver } from '../../src/security/key-proof.js';
 import { watchMembership } from '../../src/grpc/watch-client.js';
+import { ControlPlaneClient } from '../../src/grpc/client.js';
+import { callForceLeave } from '../../src/runtime/force-leave.js';
 import type { WatchEvent } from '../../src/runtime/view.js';
 import type { Packet } from '../../src/core/types.js';
 
@@ -157,6 +159,23 @@ describe('encrypted, labelled cluster', { timeout: 300_000 }, () => {
       await waitFor('the snapshot arrives', 10_000, async () => events.length > 0);
     } finally {
       allowed.close();
+    }
+  });
+
+  test('ForceLeave needs the key proof, like Negotiate: refused and counted without it; with it the callee applies its own rules', async () => {
+    const rejectedBefore = metricValue(await nodes[0]!.metrics(), 'swimring_grpc_rejections_total', 'rpc="key-proof"');
+    const stranger = new ControlPlaneClient({ sender: 'intruder', label: 'blue' });
+    const holder = new ControlPlaneClient({ sender: 'sec-2', label: 'blue', keyProof: () => new KeyProver(new Keyring([K1]), 'blue').current() });
+    try {
+      const refused = await callForceLeave(stranger, 'sec-0', nodes[0]!.grpcAddr, 'sec-1', 5000);
+      assert.equal(refused.state, null);
+      assert.match(refused.error ?? '', /PERMISSION_DENIED/);
+      assert.ok(metricValue(await nodes[0]!.metrics(), 'swimring_grpc_rejections_total', 'rpc="key-proof"') > rejectedBefore, 'the refusal is counted');
+      assert.deepEqual(await callForceLeave(holder, 'sec-0', nodes[0]!.grpcAddr, 'sec-1', 5000), { member: 'sec-0', state: 'alive', error: 'alive' });
+      assert.equal((await members(nodes[0]!)).find((m) => m.name === 'sec-1')?.state, 'alive', 'the refused call changed nothing');
+    } finally {
+      stranger.close();
+      holder.close();
     }
   });
 

@@ -17,6 +17,8 @@ import type { ExchangeRootsRequest as _swimring_v1_ExchangeRootsRequest, Exchang
 import type { ExpiryAnnouncement as _swimring_v1_ExpiryAnnouncement, ExpiryAnnouncement__Output as _swimring_v1_ExpiryAnnouncement__Output } from './swimring/v1/ExpiryAnnouncement.js';
 import type { FetchEntriesReply as _swimring_v1_FetchEntriesReply, FetchEntriesReply__Output as _swimring_v1_FetchEntriesReply__Output } from './swimring/v1/FetchEntriesReply.js';
 import type { FetchEntriesRequest as _swimring_v1_FetchEntriesRequest, FetchEntriesRequest__Output as _swimring_v1_FetchEntriesRequest__Output } from './swimring/v1/FetchEntriesRequest.js';
+import type { ForceLeaveReply as _swimring_v1_ForceLeaveReply, ForceLeaveReply__Output as _swimring_v1_ForceLeaveReply__Output } from './swimring/v1/ForceLeaveReply.js';
+import type { ForceLeaveRequest as _swimring_v1_ForceLeaveRequest, ForceLeaveRequest__Output as _swimring_v1_ForceLeaveRequest__Output } from './swimring/v1/ForceLeaveRequest.js';
 import type { GetLeavesReply as _swimring_v1_GetLeavesReply, GetLeavesReply__Output as _swimring_v1_GetLeavesReply__Output } from './swimring/v1/GetLeavesReply.js';
 import type { GetLeavesRequest as _swimring_v1_GetLeavesRequest, GetLeavesRequest__Output as _swimring_v1_GetLeavesRequest__Output } from './swimring/v1/GetLeavesRequest.js';
 import type { GetLocalActorIdsReply as _swimring_v1_GetLocalActorIdsReply, GetLocalActorIdsReply__Output as _swimring_v1_GetLocalActorIdsReply__Output } from './swimring/v1/GetLocalActorIdsReply.js';
@@ -75,6 +77,8 @@ export interface ProtoGrpcType {
       ExpiryAnnouncement: MessageTypeDefinition<_swimring_v1_ExpiryAnnouncement, _swimring_v1_ExpiryAnnouncement__Output>
       FetchEntriesReply: MessageTypeDefinition<_swimring_v1_FetchEntriesReply, _swimring_v1_FetchEntriesReply__Output>
       FetchEntriesRequest: MessageTypeDefinition<_swimring_v1_FetchEntriesRequest, _swimring_v1_FetchEntriesRequest__Output>
+      ForceLeaveReply: MessageTypeDefinition<_swimring_v1_ForceLeaveReply, _swimring_v1_ForceLeaveReply__Output>
+      ForceLeaveRequest: MessageTypeDefinition<_swimring_v1_ForceLeaveRequest, _swimring_v1_ForceLeaveRequest__Output>
       GetLeavesReply: MessageTypeDefinition<_swimring_v1_GetLeavesReply, _swimring_v1_GetLeavesReply__Output>
       GetLeavesRequest: MessageTypeDefinition<_swimring_v1_GetLeavesRequest, _swimring_v1_GetLeavesRequest__Output>
       GetLocalActorIdsReply: MessageTypeDefinition<_swimring_v1_GetLocalActorIdsReply, _swimring_v1_GetLocalActorIdsReply__Output>

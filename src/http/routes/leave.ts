@@ -1,6 +1,7 @@
 // POST /v1/leave: starts a graceful leave and answers at once; /readyz turns 503 and the watch stream
 // reports the member leaving while the news spreads. POST /v1/members/:name/force-leave: an operator marks
-// a member this agent holds dead as left at once (this agent's view only); both are admin actions.
+// a member this agent holds dead as left at once, here and then on every other live member (gRPC
+// ForceLeave), answered per member; both are admin actions.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { Metrics } from '../../metrics.js';
 import type { AgentView } from '../../runtime/view.js';
@@ -26,13 +27,15 @@ export const leavePlugin: FastifyPluginCallbackZod<LeavePluginOptions> = (app, {
     return reply.code(202).send({ leaving: true });
   });
 
-  app.post('/v1/members/:name/force-leave', { schema: { params: memberNameParams } }, (request, reply) => {
+  app.post('/v1/members/:name/force-leave', { schema: { params: memberNameParams } }, async (request, reply) => {
     const name = request.params.name;
     if (view.forceLeave === undefined) return sendError(metrics, request, reply, 'internal', 'this agent cannot force members out');
     const result = view.forceLeave(name);
     switch (result.refused) {
-      case null:
-        return reply.send({ name, state: result.state });
+      case null: {
+        const summary = (await view.forceLeaveEverywhere?.(name, result)) ?? { name, members: 1, left: 1, results: [{ member: view.name, state: result.state }] };
+        return reply.send({ state: result.state, ...summary });
+      }
       case 'unknown':
         return sendError(metrics, request, reply, 'not_found', `no member named ${JSON.stringify(name)} in this view`);
       case 'self':

@@ -12,6 +12,8 @@ import type { ExchangeRootsRequest as _swimring_v1_ExchangeRootsRequest, Exchang
 import type { ExpiryAnnouncement as _swimring_v1_ExpiryAnnouncement, ExpiryAnnouncement__Output as _swimring_v1_ExpiryAnnouncement__Output } from '../../swimring/v1/ExpiryAnnouncement.js';
 import type { FetchEntriesReply as _swimring_v1_FetchEntriesReply, FetchEntriesReply__Output as _swimring_v1_FetchEntriesReply__Output } from '../../swimring/v1/FetchEntriesReply.js';
 import type { FetchEntriesRequest as _swimring_v1_FetchEntriesRequest, FetchEntriesRequest__Output as _swimring_v1_FetchEntriesRequest__Output } from '../../swimring/v1/FetchEntriesRequest.js';
+import type { ForceLeaveReply as _swimring_v1_ForceLeaveReply, ForceLeaveReply__Output as _swimring_v1_ForceLeaveReply__Output } from '../../swimring/v1/ForceLeaveReply.js';
+import type { ForceLeaveRequest as _swimring_v1_ForceLeaveRequest, ForceLeaveRequest__Output as _swimring_v1_ForceLeaveRequest__Output } from '../../swimring/v1/ForceLeaveRequest.js';
 import type { GetLeavesReply as _swimring_v1_GetLeavesReply, GetLeavesReply__Output as _swimring_v1_GetLeavesReply__Output } from '../../swimring/v1/GetLeavesReply.js';
 import type { GetLeavesRequest as _swimring_v1_GetLeavesRequest, GetLeavesRequest__Output as _swimring_v1_GetLeavesRequest__Output } from '../../swimring/v1/GetLeavesRequest.js';
 import type { GetLocalActorIdsReply as _swimring_v1_GetLocalActorIdsReply, GetLocalActorIdsReply__Output as _swimring_v1_GetLocalActorIdsReply__Output } from '../../swimring/v1/GetLocalActorIdsReply.js';
@@ -121,6 +123,23 @@ export interface ControlPlaneClient extends grpc.Client {
   fetchEntries(argument: _swimring_v1_FetchEntriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
   fetchEntries(argument: _swimring_v1_FetchEntriesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
   fetchEntries(argument: _swimring_v1_FetchEntriesRequest, callback: grpc.requestCallback<_swimring_v1_FetchEntriesReply__Output>): grpc.ClientUnaryCall;
+
+  /**
+   * Marks a member the callee holds dead as left at once (an operator's force-leave). Refused in the
+   * reply for a member the callee holds alive or suspect, for the callee itself and an unknown name.
+   */
+  ForceLeave(argument: _swimring_v1_ForceLeaveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  ForceLeave(argument: _swimring_v1_ForceLeaveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  ForceLeave(argument: _swimring_v1_ForceLeaveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  ForceLeave(argument: _swimring_v1_ForceLeaveRequest, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Marks a member the callee holds dead as left at once (an operator's force-leave). Refused in the
+   * reply for a member the callee holds alive or suspect, for the callee itself and an unknown name.
+   */
+  forceLeave(argument: _swimring_v1_ForceLeaveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  forceLeave(argument: _swimring_v1_ForceLeaveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  forceLeave(argument: _swimring_v1_ForceLeaveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
+  forceLeave(argument: _swimring_v1_ForceLeaveRequest, callback: grpc.requestCallback<_swimring_v1_ForceLeaveReply__Output>): grpc.ClientUnaryCall;
 
   /**
    * Digest anti-entropy: child hashes under differing nodes, to walk down only where trees differ.
@@ -254,6 +273,12 @@ export interface ControlPlaneHandlers extends grpc.UntypedServiceImplementation 
   FetchEntries: grpc.handleUnaryCall<_swimring_v1_FetchEntriesRequest__Output, _swimring_v1_FetchEntriesReply>;
 
   /**
+   * Marks a member the callee holds dead as left at once (an operator's force-leave). Refused in the
+   * reply for a member the callee holds alive or suspect, for the callee itself and an unknown name.
+   */
+  ForceLeave: grpc.handleUnaryCall<_swimring_v1_ForceLeaveRequest__Output, _swimring_v1_ForceLeaveReply>;
+
+  /**
    * Digest anti-entropy: child hashes under differing nodes, to walk down only where trees differ.
    */
   GetLeaves: grpc.handleUnaryCall<_swimring_v1_GetLeavesRequest__Output, _swimring_v1_GetLeavesReply>;
@@ -296,6 +321,7 @@ export interface ControlPlaneDefinition extends grpc.ServiceDefinition {
   Closing: MethodDefinition<_swimring_v1_ClosingRequest, _swimring_v1_ClosingReply, _swimring_v1_ClosingRequest__Output, _swimring_v1_ClosingReply__Output>
   ExchangeRoots: MethodDefinition<_swimring_v1_ExchangeRootsRequest, _swimring_v1_ExchangeRootsReply, _swimring_v1_ExchangeRootsRequest__Output, _swimring_v1_ExchangeRootsReply__Output>
   FetchEntries: MethodDefinition<_swimring_v1_FetchEntriesRequest, _swimring_v1_FetchEntriesReply, _swimring_v1_FetchEntriesRequest__Output, _swimring_v1_FetchEntriesReply__Output>
+  ForceLeave: MethodDefinition<_swimring_v1_ForceLeaveRequest, _swimring_v1_ForceLeaveReply, _swimring_v1_ForceLeaveRequest__Output, _swimring_v1_ForceLeaveReply__Output>
   GetLeaves: MethodDefinition<_swimring_v1_GetLeavesRequest, _swimring_v1_GetLeavesReply, _swimring_v1_GetLeavesRequest__Output, _swimring_v1_GetLeavesReply__Output>
   GetLocalActorIds: MethodDefinition<_swimring_v1_GetLocalActorIdsRequest, _swimring_v1_GetLocalActorIdsReply, _swimring_v1_GetLocalActorIdsRequest__Output, _swimring_v1_GetLocalActorIdsReply__Output>
   KeyringOp: MethodDefinition<_swimring_v1_KeyringOpRequest, _swimring_v1_KeyringOpReply, _swimring_v1_KeyringOpRequest__Output, _swimring_v1_KeyringOpReply__Output>

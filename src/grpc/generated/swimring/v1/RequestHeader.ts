@@ -27,8 +27,8 @@ export interface RequestHeader {
    * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
    * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
    * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
-   * Closing and KeyringOp without a proof one of its keys opens: a process without the cluster's key
-   * cannot join over gRPC either.
+   * Closing, KeyringOp and ForceLeave without a proof one of its keys opens: a process without the
+   * cluster's key cannot join over gRPC either.
    */
   'keyProof'?: (Buffer | Uint8Array | string);
 }
@@ -58,8 +58,8 @@ export interface RequestHeader__Output {
    * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
    * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
    * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
-   * Closing and KeyringOp without a proof one of its keys opens: a process without the cluster's key
-   * cannot join over gRPC either.
+   * Closing, KeyringOp and ForceLeave without a proof one of its keys opens: a process without the
+   * cluster's key cannot join over gRPC either.
    */
   'keyProof': (Buffer);
 }
