@@ -128,7 +128,7 @@ export interface Metrics {
   readonly grpcRejections: Counter<Label<'rpc' | 'reason'>>;
   readonly effectFailures: Counter<Label<'effect'>>;
   readonly keySeals: Counter<Label<'key'>>;
-  /** sec-edge (issue 6): control-plane TLS file changes, by result (reloaded, failed). */
+  /** sec-edge: control-plane TLS file changes, by result (reloaded, failed). */
   readonly tlsReloads: Counter<Label<'result'>>;
   readonly httpRejections: Counter<Label<'route' | 'code'>>;
   readonly gossipQueueDepth: Gauge;

@@ -40,7 +40,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     console.error(`swimring agent: invalid configuration (1 problem):\n  - ${controlPlane.problem}`);
     return 2;
   }
-  // --- apply (issue 8): built before the agent, which serves its RPC; routes through the agent once it runs.
+  // --- apply: built before the agent, which serves its RPC; routes through the agent once it runs.
   const apply = setupApply({
     name: config.name,
     label: config.label,
@@ -83,7 +83,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     appHealth: config.appHealth,
     appCheck: config.appCheck,
     drainMs: config.drainMs,
-    // --- digest-watch (issue 8)
+    // --- digest-watch
     antiEntropy: config.antiEntropy,
     watchQueueEvents: config.watchQueueEvents,
     claims: { ...config.claims, ...testClockOffset(process.env) },
@@ -97,7 +97,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   metrics.onScrape(() => {
     for (const [key, n] of localKeyring?.keyring.sealedCounts() ?? []) metrics.advance(metrics.keySeals, n, { key });
   });
-  // --- digest-watch (issue 8)
+  // --- digest-watch
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
   registerDigestWatchMetrics(metrics, { antiEntropy: () => agent.antiEntropy?.stats, watch: () => agent.watch });
   const applyMetrics = apply.attachMetrics(metrics);

@@ -121,7 +121,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'Cluster label (at most 255 bytes); packets with another label are rejected.',
     defaultDoc: 'none',
   },
-  // --- sec-gossip (issue 6)
+  // --- sec-gossip
   gossipVerifyIncoming: {
     group: 'Cluster',
     description: 'With a keyring: refuse plaintext gossip packets. Set false (with --gossip-verify-outgoing false, then true) to turn encryption on in a running cluster; docs/security.md.',
@@ -243,7 +243,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: 'true',
     defaultDoc: 'true',
   },
-  // --- sec-edge (issue 6)
+  // --- sec-edge
   adminTokenFile: {
     group: 'HTTP',
     description: 'Admin actions (POST /v1/leave, key rotation) always need a bearer token, loopback included. Without SWIMRING_ADMIN_TOKEN the agent makes a random one at start and writes it here (mode 0600); the CLI and deploy/bin/swimring-hook.mjs read it. If the file cannot be written the agent starts anyway, warns, and refuses admin actions.',
@@ -306,7 +306,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '10',
     defaultDoc: '10',
   },
-  // --- digest-watch (issue 8)
+  // --- digest-watch
   antiEntropy: {
     group: 'Cluster',
     description:
@@ -320,7 +320,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '1024',
     defaultDoc: '1024',
   },
-  // --- apply (issue 8)
+  // --- apply
   appHandlerUrl: {
     group: 'Apply',
     description: 'Where this member\'s app takes work sent with POST /v1/apply/KEY (by its own app or, through the owner\'s sidecar, by others): an http:// URL on localhost with a port, e.g. http://127.0.0.1:8080/apply. Without it this member still forwards Applies, and answers those for keys it owns with no_app_handler (501). docs/apply.md.',
@@ -432,7 +432,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'Alive members sent a direct Closing notice on leave.',
     defaultDoc: 'profile (5)',
   },
-  // --- claims (issue 8): ownership claims, docs/ownership.md
+  // --- claims: ownership claims, docs/ownership.md
   claimTtlMs: {
     group: 'Placement',
     description: 'TTL of a claim made without ttl_ms (POST /v1/claims) and of a first-touch claim (route with ?claim=true); touching or claiming again renews it. 0: claims last until released, or until their owner leaves or dies.',

@@ -52,7 +52,7 @@ export const configShape = {
   replicas: integer(0, MAX_REPLICAS),
   keyringFile: optional(z.string({ error: 'expected a file path' })),
   label: optional(token('a cluster label', 255)),
-  // --- sec-gossip (issue 6): encryption on in a running cluster, memberlist's three steps
+  // --- sec-gossip: encryption on in a running cluster, memberlist's three steps
   gossipVerifyIncoming: optional(boolean()),
   gossipVerifyOutgoing: optional(boolean()),
   tags: tags(),
@@ -81,7 +81,7 @@ export const configShape = {
       .regex(/^[\x21-\x7e]{16,4096}$/, 'expected 16-4096 printable ASCII characters without spaces'),
   ),
   httpTrustLoopback: boolean(),
-  // --- sec-edge (issue 6): admin token file, control-plane TLS, Negotiate rate limit
+  // --- sec-edge: admin token file, control-plane TLS, Negotiate rate limit
   adminTokenFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
   tlsCertFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
   tlsKeyFile: optional(z.string({ error: 'expected a file path' }).min(1, 'expected a file path')),
@@ -93,10 +93,10 @@ export const configShape = {
   negotiatePeerRate: integer(1, 1_000_000),
   maxClusterSize: integer(16, 65_536),
   negotiatePeerBurst: integer(1, 1_000_000),
-  // --- digest-watch (issue 8): periodic anti-entropy by Merkle digest, gRPC watch queue
+  // --- digest-watch: periodic anti-entropy by Merkle digest, gRPC watch queue
   antiEntropy: oneOf(ANTI_ENTROPY_MODES),
   watchQueueEvents: integer(1, 1_000_000),
-  // --- apply (issue 8): POST /v1/apply delivery to the owner's app
+  // --- apply: POST /v1/apply delivery to the owner's app
   appHandlerUrl: optional(appHandlerUrl()),
   applyTimeoutMs: integer(10, 600_000),
   applyMaxBodyBytes: integer(1, 8 * 1024 * 1024),
@@ -104,7 +104,7 @@ export const configShape = {
   applyDedupTtlMs: integer(1000, DAY_MS),
   applyDedupEntries: integer(1, 10_000_000),
   applyDedupMaxBytes: integer(1024, 16 * 1024 * 1024 * 1024),
-  // --- claims (issue 8): ownership claims (src/ownership)
+  // --- claims: ownership claims (src/ownership)
   claimTtlMs: integer(0, 365 * DAY_MS),
   claimMaxTtlMs: integer(1, 365 * DAY_MS),
   claimMaxPerMember: integer(1, 10_000_000),
@@ -167,7 +167,7 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
       `${formatHostPort(f.httpAddr)} is reachable from other machines: set SWIMRING_HTTP_TOKEN (or http-token in the config file), or listen on 127.0.0.1`,
     );
   }
-  // --- sec-edge (issue 6)
+  // --- sec-edge
   if ((f.tlsCertFile === null) !== (f.tlsKeyFile === null)) {
     issue(f.tlsCertFile === null ? 'tlsCertFile' : 'tlsKeyFile', 'TLS needs both --tls-cert-file and --tls-key-file');
   }
@@ -247,13 +247,13 @@ export interface ResolvedConfig {
   /** Most members expected; sizes the control plane's message and record limits (src/grpc/limits.ts). */
   readonly maxClusterSize: number;
   readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
-  /** --- digest-watch (issue 8) */
+  /** --- digest-watch */
   readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
   /** Events a gRPC WatchMembership stream may have unsent before it is ended as too slow. */
   readonly watchQueueEvents: number;
-  /** --- apply (issue 8): --app-handler-url and the --apply-* options. */
+  /** --- apply: --app-handler-url and the --apply-* options. */
   readonly apply: ApplyConfig;
-  /** --- claims (issue 8): the --claim-* options. */
+  /** --- claims: the --claim-* options. */
   readonly claims: ClaimConfig;
   /** The profile with every override applied and validated. */
   readonly swim: Readonly<SwimConfig>;

@@ -31,7 +31,7 @@ export interface AppApiOptions {
   readonly adminToken?: string | null;
   /** Gossip keyring operations fanned out to the cluster (src/security); null: no keyring. */
   readonly keyOps?: KeyOpRunner | null;
-  /** --- apply (issue 8): POST /v1/apply/:key (src/apply); absent: answered apply_not_configured. */
+  /** --- apply: POST /v1/apply/:key (src/apply); absent: answered apply_not_configured. */
   readonly apply?: { readonly applier: Applier; readonly metrics: ApplyMetrics } | null;
   /**
    * GET /v1/openapi.json: 'file' (default) serves docs/openapi.json; 'generate' builds the document from
@@ -80,7 +80,7 @@ export function buildAppApi(view: AgentView, opts: AppApiOptions): FastifyInstan
   void app.register(watchPlugin, common);
   void app.register(infoPlugin, { view, ...(opts.listeners ? { listeners: opts.listeners } : {}) });
   void app.register(uiPlugin, { metrics: opts.metrics });
-  // --- claims (issue 8): /v1/claims* when the view keeps claims (src/ownership)
+  // --- claims: /v1/claims* when the view keeps claims (src/ownership)
   void app.register(claimsPlugin, { claims: view.claims ?? null, metrics: opts.metrics });
   void app.register(leavePlugin, { view, metrics: opts.metrics, adminToken: opts.adminToken ?? null });
   void app.register(keysPlugin, { keyOps: opts.keyOps ?? null, metrics: opts.metrics, adminToken: opts.adminToken ?? null });

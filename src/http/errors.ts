@@ -19,17 +19,17 @@ export const ERROR_STATUS = {
   not_found: 404,
   /** A gossip keyring operation on a member started without a keyring (src/security). */
   no_keyring: 409,
-  /** --- claims (issue 8): DELETE /v1/claims/:id of an id another member holds. */
+  /** --- claims: DELETE /v1/claims/:id of an id another member holds. */
   claimed_elsewhere: 409,
   /** POST /v1/members/:name/force-leave of a member that is alive or suspect (or the agent itself). */
   member_live: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,
-  /** --- claims (issue 8): the view keeps no claims (a bare test view). */
+  /** --- claims: the view keeps no claims (a bare test view). */
   claims_not_configured: 501,
   too_many_watchers: 503,
-  /** --- claims (issue 8): the member takes no new claims (app not ready, leaving). */
+  /** --- claims: the member takes no new claims (app not ready, leaving). */
   not_serving: 503,
   /** The member's clock is off from most peers' beyond --claim-max-clock-skew-ms: it takes no new claims. */
   clock_skew: 503,

@@ -154,9 +154,9 @@ interface RouteDoc {
 
 /** Keyed "METHOD url" as fastify reports the route. */
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
-  // --- apply (issue 8)
+  // --- apply
   ...APPLY_ROUTE_DOCS,
-  // --- claims (issue 8)
+  // --- claims
   ...CLAIM_ROUTE_DOCS,
   'GET /v1/route/:key': {
     summary: 'Route one key',

@@ -82,14 +82,14 @@ export interface AgentOptions {
   /** Gossip encryption (src/security); absent: no keyring, plaintext. */
   readonly gossipSecurity?: { readonly keyring: LocalKeyring | null; readonly verifyIncoming: boolean; readonly verifyOutgoing: boolean };
   readonly logger: Logger;
-  /** --- apply (issue 8): RPCs implemented outside the runtime (Apply: src/apply/service.ts). */
+  /** --- apply: RPCs implemented outside the runtime (Apply: src/apply/service.ts). */
   readonly grpcMethods?: (peers: PeerChecks) => ExtraMethods;
-  // --- sec-edge (issue 6): control-plane TLS (src/grpc/tls.ts) and the Negotiate rate limit
+  // --- sec-edge: control-plane TLS (src/grpc/tls.ts) and the Negotiate rate limit
   readonly grpcTls?: { readonly server: ServerCredentials; readonly client: ClientTls };
   readonly negotiateRate?: NegotiateRateLimiter;
-  // --- digest-watch (issue 8): periodic anti-entropy mode (default digest), gRPC watch queue bound
+  // --- digest-watch: periodic anti-entropy mode (default digest), gRPC watch queue bound
   readonly antiEntropy?: AntiEntropyMode;
-  // --- claims (issue 8): ownership claims (src/ownership); default DEFAULT_CLAIM_CONFIG
+  // --- claims: ownership claims (src/ownership); default DEFAULT_CLAIM_CONFIG
   readonly claims?: ClaimConfig;
   readonly watchQueueEvents?: number;
   /** Measurements taken as events happen (probe round trips, table builds, gRPC calls); default none. */
@@ -108,7 +108,7 @@ export interface AgentOptions {
  */
 export const RECEIVE_DOWN_LIMIT_MS = 5000;
 
-/** --- apply (issue 8): what RPCs implemented outside the runtime need to trust and reach peers as it does. */
+/** --- apply: what RPCs implemented outside the runtime need to trust and reach peers as it does. */
 export interface PeerChecks {
   /** Throws a ControlPlaneError (label mismatch, missing key proof) for a caller this member refuses. */
   checkContext(ctx: CallContext): void;
@@ -158,11 +158,11 @@ export class Agent implements AgentView {
   private lagTimer: NodeJS.Timeout | null = null;
   gossipAddr = '';
   grpcAddr = '';
-  /** --- digest-watch (issue 8): Merkle-digest anti-entropy and the gRPC watch stream. */
+  /** --- digest-watch: Merkle-digest anti-entropy and the gRPC watch stream. */
   antiEntropy!: AntiEntropy;
   watch!: WatchServer;
   private claimStore: ClaimStoreView | null = null;
-  /** --- claims (issue 8): ownership claims, their RPCs and the route override (src/ownership). */
+  /** --- claims: ownership claims, their RPCs and the route override (src/ownership). */
   readonly claims: AgentClaims;
   /** Label and encryption around every UDP packet (docs/wire.md "Envelope"). */
   private readonly envelope: GossipEnvelope;
@@ -203,7 +203,7 @@ export class Agent implements AgentView {
     );
     this.current = this.tables.emptyTable();
     this.routeIndex = new RouteIndex(this.current, new Map());
-    // --- claims (issue 8)
+    // --- claims
     this.claims = new AgentClaims({
       self: () => ({ name: this.name, lifeId: this.core.self.lifeId, incarnation: this.core.self.incarnation, serving: this.wantServing() && !this.closed }),
       ringRoute: (key) => this.routeIndex.route(key),
@@ -330,7 +330,7 @@ export class Agent implements AgentView {
           },
           onApplied: (name, sender) => log.info({ member: name, by: sender }, 'force-leave asked by another member'),
         }),
-        // --- apply (issue 8): Apply RPC, implemented in src/apply
+        // --- apply: Apply RPC, implemented in src/apply
         ...this.opts.grpcMethods?.({
           checkContext: (ctx) => {
             this.checkLabel(ctx.label);
@@ -338,10 +338,10 @@ export class Agent implements AgentView {
           },
           keyProof: this.keyProver ? () => this.keyProver?.current() ?? null : null,
         }),
-        // --- digest-watch (issue 8): ExchangeRoots, GetLeaves, FetchEntries, WatchMembership
+        // --- digest-watch: ExchangeRoots, GetLeaves, FetchEntries, WatchMembership
         ...this.antiEntropy.serverMethods(),
         ...this.watch.methods,
-        // --- claims (issue 8): GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
+        // --- claims: GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
         ...this.claims.extraMethods((rpc, reason, detail) => {
           this.countGrpcReject(rpc, reason, detail);
         }),
@@ -612,7 +612,7 @@ export class Agent implements AgentView {
         break;
       }
       case 'negotiate':
-        // --- digest-watch (issue 8): periodic exchanges go by digest; join (and old peers) by Negotiate.
+        // --- digest-watch: periodic exchanges go by digest; join (and old peers) by Negotiate.
         if (!effect.join && this.antiEntropy.mode !== 'negotiate') {
           this.digestRound(effect.to, effect.requestId, effect.state);
           break;
@@ -670,7 +670,7 @@ export class Agent implements AgentView {
     );
   }
 
-  /** --- digest-watch (issue 8): the claim store the digest covers and Ping counts (set by the ownership wiring). */
+  /** --- digest-watch: the claim store the digest covers and Ping counts (set by the ownership wiring). */
   setClaimStore(store: ClaimStoreView): void {
     this.claimStore = store;
     // Before start() the anti-entropy object does not exist yet; start() attaches the store then.
@@ -679,7 +679,7 @@ export class Agent implements AgentView {
 
   private onEvent(event: MembershipEvent): void {
     const log = this.opts.logger;
-    // --- claims (issue 8): a departed member's claims are released; a new one is told ours.
+    // --- claims: a departed member's claims are released; a new one is told ours.
     this.claims.onMembershipEvent(event);
     switch (event.type) {
       case 'member':
@@ -829,11 +829,11 @@ export class Agent implements AgentView {
 
   route(key: string): RouteAnswer {
     this.stats.routeRequests++;
-    // --- claims (issue 8): a claimed key names its claimant (one size check when nothing is claimed)
+    // --- claims: a claimed key names its claimant (one size check when nothing is claimed)
     return this.claims.routeAnswer(this.routeIndex.route(key));
   }
 
-  // --- sidecar-perf (issue 4): pre-encoded ring answers for the HTTP hot path (claims are checked by the caller)
+  // --- sidecar-perf: pre-encoded ring answers for the HTTP hot path (claims are checked by the caller)
   routeEncoder(): RouteEncoder {
     return this.routeIndex;
   }
@@ -843,7 +843,7 @@ export class Agent implements AgentView {
     const index = this.routeIndex;
     const out = new Array<RouteAnswer>(keys.length);
     for (let i = 0; i < keys.length; i++) out[i] = index.route(keys[i] as string);
-    // --- claims (issue 8)
+    // --- claims
     if (this.claims.hasClaims()) for (let i = 0; i < out.length; i++) out[i] = this.claims.routeAnswer(out[i] as RouteAnswer);
     return out;
   }

@@ -147,7 +147,7 @@ export interface HealthView {
 export type AnswerLayout = 'full' | 'compact';
 
 /**
- * Route answers of one table as pre-encoded JSON, for the HTTP hot path (issue 4): the same answers as
+ * Route answers of one table as pre-encoded JSON, for the HTTP hot path: the same answers as
  * AgentView.route, without an object per key. Keep the one you got for a whole request: its shard
  * numbers and tails belong to its own table.
  */

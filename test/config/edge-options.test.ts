@@ -1,4 +1,4 @@
-// The sec-edge options (issue 6): control-plane TLS files, the admin token file, the Negotiate rates.
+// The sec-edge options: control-plane TLS files, the admin token file, the Negotiate rates.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';

@@ -1,4 +1,4 @@
-// Apply (issue 8) between real sidecar processes, each beside a small real HTTP app (test/support/apply-app.ts):
+// Apply between real sidecar processes, each beside a small real HTTP app (test/support/apply-app.ts):
 // local owner, remote owner, the same request id twice (and twice at once), refusals, and the owner killed
 // with the request in its app's hands. Addresses 127.0.0.70-73.
 import { after, before, describe, test } from 'node:test';

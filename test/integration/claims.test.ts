@@ -1,4 +1,4 @@
-// Ownership claims (issue 8) between real sidecar processes over real gRPC: a race on one id from two
+// Ownership claims between real sidecar processes over real gRPC: a race on one id from two
 // members (one winner everywhere, the loser told), route answers naming the claimant, first touch,
 // expiry, GetLocalActorIds, and claims released when their owner is killed or leaves.
 // Addresses 127.0.0.60-63.

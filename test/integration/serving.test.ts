@@ -1,4 +1,4 @@
-// Ownership follows the app's health (issue 10), with real sidecar processes beside small test apps
+// Ownership follows the app's health, with real sidecar processes beside small test apps
 // whose readiness the test flips: only serving members own shards; drain moves shards before leaving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -90,7 +90,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
     (request, reply) => {
       const started = performance.now();
       const key = request.params.key;
-      // --- claims (issue 8): ?claim=true claims an unclaimed key here (first touch); a claimed key names its claimant.
+      // --- claims: ?claim=true claims an unclaimed key here (first touch); a claimed key names its claimant.
       const claims = view.claims;
       const claimed = claims === undefined ? undefined : wantsClaim(request.query) ? claims.routeClaiming(key) : claims.claimedRoute(key);
       const encoder = claimed === undefined ? view.routeEncoder?.() : undefined;
@@ -118,7 +118,7 @@ export const routePlugin: FastifyPluginCallbackZod<RoutePluginOptions> = (app, {
     (request, reply) => {
       const started = performance.now();
       const keys = request.body.keys;
-      // --- claims (issue 8): with claims held, answers go through view.routeMany, which names claimants.
+      // --- claims: with claims held, answers go through view.routeMany, which names claimants.
       const claims = view.claims;
       const claiming = claims !== undefined && wantsClaim(request.query);
       const compact = request.query.format === 'compact';
