@@ -121,7 +121,7 @@ export class ControlPlaneClient {
     const reply = await this.call(this.methods.Ping, addr, { header: this.header }, timeoutMs);
     const name = checkName(reply.name, 'name');
     if (isRejection(name)) throw replyRefused('Ping', addr, name.code, name.message);
-    const tableVersion = checkText(reply.tableVersion, 'tableVersion', 0, MAX_SHORT_STRING_BYTES);
+    const tableVersion = checkText(reply.tableVersion, 'table_version', 0, MAX_SHORT_STRING_BYTES);
     if (isRejection(tableVersion)) throw replyRefused('Ping', addr, tableVersion.code, tableVersion.message);
     const unixTimeMs = Number(reply.unixTimeMs);
     if (!Number.isSafeInteger(unixTimeMs)) {

@@ -88,15 +88,15 @@ export function tooManyMembers(field: string, count: number, max: number): Rejec
 export function memberFromProto(p: ProtoMember, field: string, limits: ControlPlaneLimits): MemberRecord | Rejection {
   const name = checkName(p.name, `${field}.name`);
   if (typeof name !== 'string') return name;
-  const lifeId = checkText(p.lifeId, `${field}.lifeId`, 1, MAX_LIFE_ID_BYTES);
+  const lifeId = checkText(p.lifeId, `${field}.life_id`, 1, MAX_LIFE_ID_BYTES);
   if (typeof lifeId !== 'string') return lifeId;
   const incarnation = checkIncarnation(p.incarnation, `${field}.incarnation`);
   if (typeof incarnation !== 'number') return incarnation;
   const state = FROM_PROTO_STATE.get(p.state);
   if (state === undefined) return invalid(`${field}.state`, `${describeState(p.state)} is not a member state`);
-  const gossipAddr = checkAddress(p.gossipAddr, `${field}.gossipAddr`);
+  const gossipAddr = checkAddress(p.gossipAddr, `${field}.gossip_addr`);
   if (typeof gossipAddr !== 'string') return gossipAddr;
-  const grpcAddr = checkAddress(p.grpcAddr, `${field}.grpcAddr`);
+  const grpcAddr = checkAddress(p.grpcAddr, `${field}.grpc_addr`);
   if (typeof grpcAddr !== 'string') return grpcAddr;
   const meta = metaFromProto(p.meta, `${field}.meta`, limits);
   if (isRejection(meta)) return meta;
@@ -105,7 +105,7 @@ export function memberFromProto(p: ProtoMember, field: string, limits: ControlPl
 
 function metaFromProto(p: ProtoMeta | null, field: string, limits: ControlPlaneLimits): MemberMeta | Rejection {
   if (p === null) return { appAddr: '', serving: false, tags: {} };
-  const appAddr = p.appAddr === '' ? '' : checkAddress(p.appAddr, `${field}.appAddr`);
+  const appAddr = p.appAddr === '' ? '' : checkAddress(p.appAddr, `${field}.app_addr`);
   if (typeof appAddr !== 'string') return appAddr;
   const tags = checkTags(p.tags, `${field}.tags`, limits.maxTagsBytes);
   if (isRejection(tags)) return tags;

@@ -176,7 +176,7 @@ function announcedRecords(req: Announced, encoded: readonly Buffer[], field: str
   if (isRejection(owner)) return owner;
   const incarnation = checkIncarnation(req.ownerIncarnation, 'ownerIncarnation');
   if (isRejection(incarnation)) return incarnation;
-  const lifeId = checkText(req.ownerLifeId, 'ownerLifeId', 1, MAX_LIFE_ID_BYTES);
+  const lifeId = checkText(req.ownerLifeId, 'owner_life_id', 1, MAX_LIFE_ID_BYTES);
   if (isRejection(lifeId)) return lifeId;
   if (encoded.length === 0) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}: empty`);
   const out: ClaimRecord[] = [];
@@ -300,9 +300,9 @@ export async function getLocalActorIds(
   timeoutMs: number,
 ): Promise<{ ids: string[]; nextPageToken: string; tableVersion: string }> {
   const reply = await client.unary(ownershipMethods().GetLocalActorIds, addr, (header) => ({ header, limit, pageToken }), timeoutMs);
-  const token = checkText(reply.nextPageToken, 'nextPageToken', 0, 2048);
+  const token = checkText(reply.nextPageToken, 'next_page_token', 0, 2048);
   if (isRejection(token)) throw new ControlPlaneCallError('GetLocalActorIds', addr, grpc.status.INVALID_ARGUMENT, token.message);
-  const version = checkText(reply.tableVersion, 'tableVersion', 0, MAX_SHORT_STRING_BYTES);
+  const version = checkText(reply.tableVersion, 'table_version', 0, MAX_SHORT_STRING_BYTES);
   if (isRejection(version)) throw new ControlPlaneCallError('GetLocalActorIds', addr, grpc.status.INVALID_ARGUMENT, version.message);
   return { ids: reply.ids, nextPageToken: token, tableVersion: version };
 }

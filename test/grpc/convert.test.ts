@@ -99,9 +99,9 @@ describe('convert', () => {
       [7946, /is not a string/],
     ];
     for (const [value, reason] of bad) {
-      const r = checkAddress(value, 'members[0].gossipAddr');
+      const r = checkAddress(value, 'members[0].gossip_addr');
       assert.ok(isRejection(r), `${String(value)} accepted`);
-      assert.match(r.message, /^members\[0\]\.gossipAddr: /);
+      assert.match(r.message, /^members\[0\]\.gossip_addr: /);
       assert.match(r.message, reason);
     }
   });

@@ -88,13 +88,13 @@ describe('control plane server', () => {
       [member(2, { name: 'x'.repeat(254) }), /members\[1\]\.name: is longer than 253 bytes/],
       [member(2, { name: 'bad\nname' }), /members\[1\]\.name: contains a control character/],
       [member(2, { incarnation: 2 ** 60 }), /members\[1\]\.incarnation: .*exceeds .*the incarnation ceiling/],
-      [member(2, { gossipAddr: 'no-port' }), /members\[1\]\.gossipAddr: .*missing ":port"/],
-      [member(2, { grpcAddr: `${'h'.repeat(251)}:7947` }), /members\[1\]\.grpcAddr: is longer than 255 bytes/],
-      [member(2, { grpcAddr: '10.0.0.1:0' }), /members\[1\]\.grpcAddr: .*port 0/],
-      [member(2, { meta: { appAddr: ':80', serving: true, tags: {} } }), /members\[1\]\.meta\.appAddr: .*missing host/],
+      [member(2, { gossipAddr: 'no-port' }), /members\[1\]\.gossip_addr: .*missing ":port"/],
+      [member(2, { grpcAddr: `${'h'.repeat(251)}:7947` }), /members\[1\]\.grpc_addr: is longer than 255 bytes/],
+      [member(2, { grpcAddr: '10.0.0.1:0' }), /members\[1\]\.grpc_addr: .*port 0/],
+      [member(2, { meta: { appAddr: ':80', serving: true, tags: {} } }), /members\[1\]\.meta\.app_addr: .*missing host/],
       [member(2, { meta: { appAddr: '', serving: true, tags: { big: 'v'.repeat(255), more: 'w'.repeat(255) } } }), /members\[1\]\.meta\.tags: \d+ bytes encoded, limit 512/],
       [member(2, { meta: { appAddr: '', serving: true, tags: { '': 'v' } } }), /members\[1\]\.meta\.tags\[""\]: key is empty/],
-      [member(2, { lifeId: '' }), /members\[1\]\.lifeId: is empty/],
+      [member(2, { lifeId: '' }), /members\[1\]\.life_id: is empty/],
       [member(0), /members\[1\]\.name: "member-0" repeats members\[0\]/],
     ];
     for (const [bad, expected] of cases) {
