@@ -151,7 +151,15 @@ export class Sandbox {
     // Every mount of this private namespace read-only; a mount that refuses (none should) stays as it
     // was, so the tests check that the root, the working directory and /tmp are really unwritable.
     if (spec.readOnlyRoot) lines.push(`awk '{print $5}' /proc/self/mountinfo | sort -u | while read -r m; do mount -o remount,bind,ro "$m" 2>/dev/null || true; done`);
-    for (const d of spec.emptyDirs) lines.push(`mount -t tmpfs -o size=${d.sizeBytes},mode=0777 emptydir ${shellQuote(d.path)}`);
+    for (const d of spec.emptyDirs) {
+      lines.push(`mount -t tmpfs -o size=${d.sizeBytes},mode=0777 emptydir ${shellQuote(d.path)}`);
+      // A checkout under the emptyDir's path (CI may clone into /tmp) would vanish under the tmpfs: the
+      // shell's working directory still is the checkout, so bind it back to its own path, read-only too.
+      if (ROOT.startsWith(`${d.path.replace(/\/$/, '')}/`)) {
+        lines.push(`mkdir -p ${shellQuote(ROOT)}`, `mount --bind . ${shellQuote(ROOT)}`);
+        if (spec.readOnlyRoot) lines.push(`mount -o remount,bind,ro ${shellQuote(ROOT)}`);
+      }
+    }
     lines.push(`exec ${setprivArgs(spec).map(shellQuote).join(' ')} "$@"`);
     const child = spawn('unshare', ['--mount', '--net', '--uts', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n'), 'sandbox', ...spec.argv], {
       cwd: ROOT,
