@@ -154,9 +154,10 @@ export class Sandbox {
     for (const d of spec.emptyDirs) {
       lines.push(`mount -t tmpfs -o size=${d.sizeBytes},mode=0777 emptydir ${shellQuote(d.path)}`);
       // A checkout under the emptyDir's path (CI may clone into /tmp) would vanish under the tmpfs: the
-      // shell's working directory still is the checkout, so bind it back to its own path, read-only too.
+      // shell's working directory still is the checkout, so bind it back to its own path, read-only too
+      // (--no-canonicalize: mount would otherwise resolve "." to the path, now the empty tmpfs).
       if (ROOT.startsWith(`${d.path.replace(/\/$/, '')}/`)) {
-        lines.push(`mkdir -p ${shellQuote(ROOT)}`, `mount --bind . ${shellQuote(ROOT)}`);
+        lines.push(`mkdir -p ${shellQuote(ROOT)}`, `mount --no-canonicalize --bind . ${shellQuote(ROOT)}`);
         if (spec.readOnlyRoot) lines.push(`mount -o remount,bind,ro ${shellQuote(ROOT)}`);
       }
     }
