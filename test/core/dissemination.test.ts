@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { ByteMeasure } from '../../src/core/measure.js';
 import { estimateMeasure } from '../../src/core/measure.js';
 import type { Effect, Update } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, heldDead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
+import { alive, carried, coreKnowing, heldDead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
 
 /** Probing pushed far out, so only gossip and replies carry news during a test. */
 const quietProbes = { probeIntervalMs: 100_000, probeTimeoutMs: 50_000, pushPullIntervalMs: 0 };

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MembershipEvent } from '../../src/core/types.js';
-import { alive, coreKnowing, dead, heldDead, events, gossipTo, makeCore, memberEvents, suspect } from './harness.js';
+import { alive, coreKnowing, heldDead, events, gossipTo, makeCore, memberEvents, suspect } from './harness.js';
 
 function conflicts(list: readonly MembershipEvent[]): Extract<MembershipEvent, { type: 'name-conflict' }>[] {
   return list.filter((e): e is Extract<MembershipEvent, { type: 'name-conflict' }> => e.type === 'name-conflict');

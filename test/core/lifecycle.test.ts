@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pushPullInterval } from '../../src/core/limits.js';
 import type { SwimCore } from '../../src/core/swim.js';
 import type { Effect, MemberRecord } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, heldDead, gossipAddr, gossipTo, grpcAddr, makeCore, memberEvents, record, sends, tickNext } from './harness.js';
+import { alive, carried, coreKnowing, heldDead, gossipAddr, gossipTo, grpcAddr, makeCore, memberEvents, record, sends, tickNext } from './harness.js';
 
 type Negotiate = Extract<Effect, { type: 'negotiate' }>;
 function negotiations(effects: readonly Effect[]): Negotiate[] {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { SidecarProcess, randomPortBase, waitFor } from '../integration/harness.js';
-import { DEPLOY, ROOT } from './manifests.js';
+import { DEPLOY } from './manifests.js';
 import { ReadinessRule } from '../../src/runtime/readiness.js';
 import { defaultAdminTokenFile, newAdminToken, writeAdminTokenFile } from '../../src/http/admin-token.js';
 

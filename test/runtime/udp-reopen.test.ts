@@ -4,7 +4,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { profileConfig } from '../../src/core/config.js';
 import { wireMetrics } from '../../src/cli/agent.js';
