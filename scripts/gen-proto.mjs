@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// Generates the TypeScript types of proto/ into src/grpc/generated/ with @grpc/proto-loader's
-// proto-loader-gen-types (pure JS, no protoc), then post-processes them so they pass our tsconfig
-// (NodeNext ESM, strict) and lint (no `any` in src/).
+// Generates src/grpc/generated/ from proto/, all with pure-JS generators (no protoc):
+// - the TypeScript types, with @grpc/proto-loader's proto-loader-gen-types;
+// - the codecs (encode, decode, fromObject, toObject of every message), with protobufjs-cli's pbjs
+//   static-module target: the same code protobufjs builds at run time from a parsed .proto, written out
+//   once here, so the agent does not load protobufjs' parser and reflection nor read the .proto at start;
+// - the ControlPlane method table (paths, streaming), read from the parsed .proto.
+// Then post-processes them so they pass our tsconfig (NodeNext ESM, strict) and lint (no `any` in src/).
 //
 //   node scripts/gen-proto.mjs           regenerate src/grpc/generated/
 //   node scripts/gen-proto.mjs --check   regenerate into a temp dir; exit 1 if src/grpc/generated/ differs
 //
-// The loader options here must match LOADER_OPTIONS in src/grpc/proto.ts (the runtime loads the same
-// .proto files with them); test/grpc/codegen.test.ts holds the two in step.
+// The options here must match LOADER_OPTIONS in src/grpc/proto.ts (the runtime converts messages with
+// them, and the tests load the .proto with proto-loader and them to check the codecs byte for byte);
+// test/grpc/codegen.test.ts holds the two in step.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -55,12 +60,91 @@ function walk(dir, suffix) {
   return out;
 }
 
-function generatorBin() {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('@grpc/proto-loader/package.json');
+const require = createRequire(import.meta.url);
+
+function binOf(pkgName, binName) {
+  const pkgPath = require.resolve(`${pkgName}/package.json`);
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['proto-loader-gen-types'];
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin[binName];
   return join(dirname(pkgPath), bin);
+}
+
+/** The codecs: one module, plain JS (pbjs writes no types), typed where src/grpc/proto.ts imports it. */
+export const CODEC_FILE = 'control_plane_codec.ts';
+/** The ControlPlane's methods as data: what grpc-js needs besides the codecs. */
+export const METHODS_FILE = 'control_plane_methods.ts';
+/** pbjs' name for the generated root in protobufjs' registry of roots (protobuf.roots). */
+const CODEC_ROOT = 'swimring';
+
+function pbjsFlags() {
+  return [
+    '--target', 'static-module',
+    '--wrap', 'es6',
+    '--root', CODEC_ROOT,
+    '--dependency', 'protobufjs/minimal.js',
+    // Only what grpc-js' (de)serializers call, as @grpc/proto-loader builds them:
+    // toObject(decode(bytes), options) and encode(fromObject(value)).finish().
+    '--no-create', '--no-verify', '--no-delimited', '--no-typeurl', '--no-service', '--no-comments',
+    ...(GEN_OPTIONS.keepCase ? ['--keep-case'] : []),
+  ];
+}
+
+/** pbjs' ES module made to fit NodeNext and the lint; idempotent. */
+export function postProcessCodec(source) {
+  let text = source.replace(/\r\n/g, '\n');
+  // Its eslint header names rules this repository does not use.
+  text = text.replace(/^\/\*eslint-disable[^*]*\*\/\n/, '');
+  // protobufjs is CommonJS: its namespace has no named exports under node's ESM loader; the default
+  // import is module.exports.
+  text = text.replace(/import \* as \$protobuf from (["'])protobufjs\/minimal\.js\1;/, 'import $protobuf from "protobufjs/minimal.js";');
+  if (!text.startsWith('// @ts-nocheck')) {
+    text = '// @ts-nocheck: plain JavaScript from pbjs; src/grpc/proto.ts types what it uses.\n' + text;
+  }
+  return postProcess(text);
+}
+
+function methodsSource(protos) {
+  const protobuf = require('protobufjs');
+  const root = new protobuf.Root();
+  // Imports resolve against proto/, as --includeDirs does for the type generator.
+  root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(PROTO_DIR, target));
+  root.loadSync(protos, { keepCase: GEN_OPTIONS.keepCase });
+  root.resolveAll();
+  const services = [];
+  const visit = (ns) => {
+    for (const child of ns.nestedArray) {
+      if (child instanceof protobuf.Service) services.push(child);
+      else if (child.nestedArray) visit(child);
+    }
+  };
+  visit(root);
+  const lines = [
+    '/** A method of a service in proto/: the names are fully qualified without the leading dot. */',
+    'export interface ProtoMethod {',
+    '  readonly service: string;',
+    '  readonly name: string;',
+    '  readonly requestType: string;',
+    '  readonly responseType: string;',
+    '  readonly requestStream: boolean;',
+    '  readonly responseStream: boolean;',
+    '}',
+    '',
+    'export const PROTO_METHODS: readonly ProtoMethod[] = [',
+  ];
+  for (const service of services) {
+    const serviceName = service.fullName.replace(/^\./, '');
+    for (const m of service.methodsArray) {
+      const field = (v) => JSON.stringify(v).replace(/"/g, "'");
+      lines.push(
+        `  { service: ${field(serviceName)}, name: ${field(m.name)}, ` +
+          `requestType: ${field(m.resolvedRequestType.fullName.replace(/^\./, ''))}, ` +
+          `responseType: ${field(m.resolvedResponseType.fullName.replace(/^\./, ''))}, ` +
+          `requestStream: ${Boolean(m.requestStream)}, responseStream: ${Boolean(m.responseStream)} },`,
+      );
+    }
+  }
+  lines.push('];', '');
+  return lines.join('\n');
 }
 
 /** The generator's output made to fit tsconfig.json and the lint; idempotent. */
@@ -88,7 +172,7 @@ export function postProcess(source) {
 function generate(outDir) {
   const protos = walk(PROTO_DIR, '.proto').map((p) => relative(PROTO_DIR, p).split(sep).join('/'));
   if (protos.length === 0) throw new Error(`no .proto files under ${PROTO_DIR}`);
-  const args = [generatorBin(), ...generatorFlags(), '--outDir', outDir, '--includeDirs', PROTO_DIR, '--', ...protos];
+  const args = [binOf('@grpc/proto-loader', 'proto-loader-gen-types'), ...generatorFlags(), '--outDir', outDir, '--includeDirs', PROTO_DIR, '--', ...protos];
   const res = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
   if (res.status !== 0) {
     throw new Error(`proto-loader-gen-types failed (exit ${res.status}):\n${res.stderr}${res.stdout}`);
@@ -99,6 +183,15 @@ function generate(outDir) {
     const text = readFileSync(file, 'utf8').split(ROOT + sep).join('').split(outDir + sep).join('');
     writeFileSync(file, postProcess(text));
   }
+  const codec = join(outDir, CODEC_FILE);
+  const pbjs = spawnSync(
+    process.execPath,
+    [binOf('protobufjs-cli', 'pbjs'), ...pbjsFlags(), '--path', PROTO_DIR, '--out', codec, ...protos],
+    { cwd: PROTO_DIR, encoding: 'utf8' },
+  );
+  if (pbjs.status !== 0) throw new Error(`pbjs failed (exit ${pbjs.status}):\n${pbjs.stderr}${pbjs.stdout}`);
+  writeFileSync(codec, postProcessCodec(readFileSync(codec, 'utf8')));
+  writeFileSync(join(outDir, METHODS_FILE), postProcess(methodsSource(protos)));
 }
 
 function readTree(dir) {

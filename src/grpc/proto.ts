@@ -1,9 +1,13 @@
-// Where the .proto files live and how they are loaded at runtime. The generated types in
-// ./generated/ come from the same files with the same options (scripts/gen-proto.mjs, GEN_OPTIONS;
-// test/grpc/codegen.test.ts holds the two in step).
+// The ControlPlane service as grpc-js wants it, from code generated at build time (npm run gen,
+// scripts/gen-proto.mjs): the message codecs protobufjs would otherwise build at start from the parsed
+// .proto, and the method table. The generated types in ./generated/ come from the same files with the
+// same options (GEN_OPTIONS; test/grpc/codegen.test.ts holds the two in step, and
+// test/grpc/codec-golden.test.ts checks every message byte for byte against @grpc/proto-loader).
 import { fileURLToPath } from 'node:url';
-import { loadSync, type Options } from '@grpc/proto-loader';
-import type { ControlPlaneDefinition } from './generated/swimring/v1/ControlPlane.js';
+import type { MethodDefinition, Options } from '@grpc/proto-loader';
+import * as codecModule from './generated/control_plane_codec.js';
+import { PROTO_METHODS } from './generated/control_plane_methods.js';
+import type { ControlPlaneDefinition as GeneratedDefinition } from './generated/swimring/v1/ControlPlane.js';
 
 /** Wire protocol version this build speaks (RequestHeader.protocol_version). */
 export const PROTOCOL_VERSION = 1;
@@ -19,7 +23,11 @@ export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url))
 
 export const CONTROL_PLANE_PROTO = 'swimring/v1/control_plane.proto';
 
-/** Must mean the same as GEN_OPTIONS in scripts/gen-proto.mjs, or the generated types lie. */
+/**
+ * How messages look in JavaScript: must mean the same as GEN_OPTIONS in scripts/gen-proto.mjs, or the
+ * generated types lie. keepCase applies at generation (camelCase field names); the rest at every
+ * conversion, exactly as @grpc/proto-loader passes them to toObject.
+ */
 export const LOADER_OPTIONS: Readonly<Options> = Object.freeze({
   keepCase: false,
   // Exact decimal strings: an incarnation above 2^53 is seen (and refused), not silently rounded.
@@ -29,17 +37,84 @@ export const LOADER_OPTIONS: Readonly<Options> = Object.freeze({
   oneofs: true,
 });
 
+/** What grpc-js uses of a method: the generated definition without proto-loader's descriptors. */
+export type CodecMethod<Req, Res, ReqOut, ResOut> = Omit<
+  MethodDefinition<Req, Res, ReqOut, ResOut>,
+  'requestType' | 'responseType' | 'options'
+>;
+
+type CodecMethodOf<M> = M extends MethodDefinition<infer Req, infer Res, infer ReqOut, infer ResOut>
+  ? CodecMethod<Req, Res, ReqOut, ResOut>
+  : never;
+
+/** The proto's methods by name (the generated type's string index signature, from grpc-js, left out). */
+export type ControlPlaneDefinition = {
+  readonly [K in keyof GeneratedDefinition as string extends K ? never : K]: CodecMethodOf<GeneratedDefinition[K]>;
+};
+
+/** The part of a pbjs static message class the (de)serializers call. */
+interface MessageCodec {
+  fromObject(value: unknown): object;
+  encode(message: object): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): object;
+  toObject(message: object, options: Readonly<Options>): object;
+}
+
+/** The generated codec of a message, by its fully qualified name ("swimring.v1.PingRequest"). */
+export function messageCodec(fullName: string): MessageCodec {
+  let node: unknown = codecModule;
+  for (const part of fullName.split('.')) {
+    node = typeof node === 'object' || typeof node === 'function' ? (node as Record<string, unknown> | null)?.[part] : undefined;
+  }
+  const codec = node as Partial<MessageCodec> | undefined;
+  if (typeof codec?.decode !== 'function' || typeof codec.toObject !== 'function') {
+    throw new Error(`no generated codec for ${fullName}: run npm run gen`);
+  }
+  return codec as MessageCodec;
+}
+
+/** As @grpc/proto-loader serializes: fromObject (accepts strings for longs, names for enums), encode. */
+function serializer(codec: MessageCodec): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new Error('Failed to serialize message: expected an object, got an array');
+    const bytes = codec.encode(codec.fromObject(value)).finish();
+    // protobufjs' writer gives a Buffer under node; a view, not a copy, otherwise.
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer(codec: MessageCodec): (bytes: Buffer) => object {
+  return (bytes) => codec.toObject(codec.decode(bytes), LOADER_OPTIONS);
+}
+
+/** proto-loader's originalName: the method name in lowerCamelCase, the alias grpc-js' clients add. */
+function lowerCamel(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
 let cached: ControlPlaneDefinition | undefined;
 
-/** The ControlPlane service with its (de)serializers; loaded once per process. */
+/** The ControlPlane service with its (de)serializers; built once per process. */
 export function controlPlaneDefinition(): ControlPlaneDefinition {
   if (cached) return cached;
-  const pkg = loadSync(CONTROL_PLANE_PROTO, { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
-  const service = pkg[CONTROL_PLANE_SERVICE];
-  if (service === undefined || !('Ping' in service)) {
-    throw new Error(`${CONTROL_PLANE_SERVICE} not found in ${PROTO_DIR}${CONTROL_PLANE_PROTO}`);
+  const service: Record<string, CodecMethod<object, object, object, object>> = {};
+  for (const m of PROTO_METHODS) {
+    if (m.service !== CONTROL_PLANE_SERVICE) continue;
+    const request = messageCodec(m.requestType);
+    const response = messageCodec(m.responseType);
+    service[m.name] = {
+      path: `/${m.service}/${m.name}`,
+      requestStream: m.requestStream,
+      responseStream: m.responseStream,
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      originalName: lowerCamel(m.name),
+    };
   }
-  // proto-loader types its result loosely; the generated definition is its exact shape.
+  if (!('Ping' in service)) throw new Error(`${CONTROL_PLANE_SERVICE} not found in the generated method table`);
+  // The generated table holds exactly the proto's methods; the types say which message each one carries.
   cached = service as unknown as ControlPlaneDefinition;
   return cached;
 }

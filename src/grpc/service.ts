@@ -1,7 +1,6 @@
 // The ControlPlane methods with bounded deserializers on both sides (see decode.ts). Server and
 // client share these so a request and a reply are held to the same limits.
 import type * as grpc from '@grpc/grpc-js';
-import type { MethodDefinition } from '@grpc/proto-loader';
 import { boundedDeserializer, type Decoded } from './decode.js';
 import type { ClosingReply, ClosingReply__Output } from './generated/swimring/v1/ClosingReply.js';
 import type { ClosingRequest, ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
@@ -10,7 +9,7 @@ import type { NegotiateRequest, NegotiateRequest__Output } from './generated/swi
 import type { PingReply, PingReply__Output } from './generated/swimring/v1/PingReply.js';
 import type { PingRequest, PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
 import { MAX_MEMBER_RECORD_BYTES, type ControlPlaneLimits } from './limits.js';
-import { CONTROL_PLANE_SERVICE, controlPlaneDefinition } from './proto.js';
+import { CONTROL_PLANE_SERVICE, controlPlaneDefinition, type CodecMethod } from './proto.js';
 
 /** Field numbers of the member lists (proto/swimring/v1/control_plane.proto). */
 const NEGOTIATE_REQUEST_MEMBERS_FIELD = 2;
@@ -59,7 +58,7 @@ export function boundedMethods(limits: ControlPlaneLimits): BoundedMethods {
 /** A proto method with decoders that refuse (rather than throw on) bytes out of bounds. */
 export function bounded<ReqIn, ResIn, ReqOut, ResOut>(
   name: string,
-  m: MethodDefinition<ReqIn, ResIn, ReqOut, ResOut>,
+  m: CodecMethod<ReqIn, ResIn, ReqOut, ResOut>,
   [requestType, responseType]: readonly [string, string],
   requestBound?: Parameters<typeof boundedDeserializer>[2],
   responseBound?: Parameters<typeof boundedDeserializer>[2],

@@ -76,7 +76,7 @@ test('package.json is in the runtime stage: its "type": "module" makes dist/*.js
   assert.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { type?: string }).type, 'module');
 });
 
-test('proto/ is in the image: the gRPC loader reads it at run time next to dist/', () => {
+test('proto/ is in the image next to dist/, where PROTO_DIR (src/grpc/proto.ts) finds it: the contract for clients in other languages', () => {
   const protoCopy = copies(insts).find((c) => c.stage === finalStage && c.sources.includes('proto'));
   assert.equal(protoCopy?.dest, './proto');
   assert.match(readFileSync(join(ROOT, 'src', 'grpc', 'proto.ts'), 'utf8'), /new URL\('\.\.\/\.\.\/proto\/', import\.meta\.url\)/);
