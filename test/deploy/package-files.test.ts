@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './manifests.js';
 
@@ -21,4 +21,17 @@ test('the bin is the bundled agent, shipped with its table worker and source map
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
   assert.equal(pkg.dependencies['esbuild'], undefined, 'esbuild builds the bundle; the package does not run it');
   assert.ok(pkg.devDependencies['esbuild']);
+});
+
+test('the bundle leaves out what the agent never runs: the .proto parser, fastify\'s default compilers, zod\'s translations', () => {
+  const dir = join(ROOT, 'dist/bundle');
+  const sources = readdirSync(dir)
+    .filter((f) => f.endsWith('.js.map'))
+    .flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { sources: string[] }).sources);
+  assert.ok(sources.some((s) => s.includes('node_modules/fastify/')), 'the bundle has the dependencies');
+  assert.ok(sources.some((s) => s.includes('src/grpc/generated/control_plane_codec.ts')), 'the generated codecs are in');
+  const unwanted = sources.filter((s) =>
+    /node_modules\/(@grpc\/proto-loader|@fastify\/ajv-compiler|ajv|@fastify\/fast-json-stringify-compiler)\/|node_modules\/protobufjs\/src\/parse\.js|node_modules\/zod\/v4\/locales\/(?!en\.js)/.test(s),
+  );
+  assert.deepEqual(unwanted, []);
 });
