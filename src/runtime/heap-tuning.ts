@@ -40,23 +40,29 @@ export function tuneHeapForAgent(execArgv: readonly string[] = process.execArgv,
 // the process goes quiet, but it starts only after an incremental mark-compact and in practice left an
 // idle agent at 35-48 MB of heap for 25 live. One full collection when a burst ends returns those pages
 // at once (and frees the ArrayBuffers of dropped tables): 20-40 ms of main-thread time per burst.
+let compactionEnabled = false;
 let fullGc: (() => void) | null = null;
 
 /**
  * Lets compactHeap() run full collections in this process (the agent; main.ts calls it). --expose-gc set
  * now installs gc() only into contexts created afterwards, so one small context provides the function
- * and the main context gets no global `gc` for library code to find.
+ * and the main context gets no global `gc` for library code to find. That context is made at the first
+ * collection, not here: start-up does not pay for it.
  */
 export function enableHeapCompaction(): void {
-  if (fullGc !== null) return;
+  if (compactionEnabled) return;
   setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc === 'function') fullGc = () => void gc();
+  compactionEnabled = true;
 }
 
 /** One full, synchronous collection if enabled (see above); returns whether it ran. */
 export function compactHeap(): boolean {
-  if (fullGc === null) return false;
+  if (!compactionEnabled) return false;
+  if (fullGc === null) {
+    const gc: unknown = runInNewContext('gc');
+    if (typeof gc !== 'function') return false;
+    fullGc = () => void gc();
+  }
   fullGc();
   return true;
 }
