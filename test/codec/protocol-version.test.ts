@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { decodePacket, encodePacket } from '../../src/codec/index.js';
 import { headerSize } from '../../src/codec/header.js';
 import {
@@ -19,6 +20,7 @@ import {
 import type { Packet } from '../../src/core/types.js';
 import { GossipEnvelope } from '../../src/security/envelope.js';
 import { Keyring } from '../../src/security/keyring.js';
+import { packetArb } from './arbitraries.js';
 
 const V12: VersionRange = { min: 1, max: 2 };
 const V2: VersionRange = { min: 2, max: 2 };
@@ -154,6 +156,35 @@ describe('UDP header per version', () => {
     const short = decodePacket(Uint8Array.from([0x53, 0x52, 2, 0, 1, 2, 0, 0]), V12);
     assert.equal(short.ok, false);
     if (!short.ok) assert.equal(short.reason, 'too-short');
+  });
+});
+
+describe('version 2, generated', () => {
+  test('every packet round-trips in version 2 and keeps its version-1 body', () => {
+    fc.assert(
+      fc.property(packetArb, (packet) => {
+        const v2 = encodePacket(packet, { version: 2, spoken: V12 });
+        assert.deepEqual(decodePacket(v2, V12), { ok: true, packet });
+        assert.deepEqual(v2.subarray(6), encodePacket(packet).subarray(4));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('random bytes behind a version-2 header never throw, and any accepted packet re-encodes to them', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.uint8Array({ maxLength: 300 }), (min, max, tail) => {
+        const input = Uint8Array.from([0x53, 0x52, 2, 0, min, max, ...tail]);
+        let result;
+        try {
+          result = decodePacket(input, V12);
+        } catch (e) {
+          assert.fail(`decodePacket threw: ${String(e)}`);
+        }
+        if (result.ok) assert.deepEqual(encodePacket(result.packet, { version: 2, spoken: { min, max } }), input);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
