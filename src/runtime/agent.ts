@@ -33,7 +33,7 @@ import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, PeerHea
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import { withProtocolTag } from '../codec/protocol-version.js';
-import { PeerVersions } from './peer-versions.js';
+import { JoinRefusals, PeerVersions } from './peer-versions.js';
 import { KeyProver } from '../security/key-proof.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
@@ -186,6 +186,7 @@ export class Agent implements AgentView {
       verifyOutgoing: opts.gossipSecurity?.verifyOutgoing ?? true,
     });
     this.peerVersions = new PeerVersions(this.envelope.spoken, this.stats.packetsByVersion);
+    this.joinRefusals = new JoinRefusals(this.stats.joinRefusals, opts.logger);
     const keyring = opts.gossipSecurity?.keyring?.keyring;
     this.keyProver = keyring ? new KeyProver(keyring, opts.label ?? '') : null;
     this.appReady = opts.appHealth === null;
@@ -407,24 +408,8 @@ export class Agent implements AgentView {
   private joinStartedAt = 0;
   /** A seed refused a join with RESOURCE_EXHAUSTED: a cluster is there, so --bootstrap must not form another. */
   private seedAnsweredBusy = false;
-
-  /**
-   * A seed refused the join (no protocol version in common, say): a cluster is there that this member
-   * cannot be part of. It must not form another beside it, so it stays unready and keeps retrying,
-   * and says why, once per seed and reason.
-   */
-  private seedRefusedJoin(seed: string, err: ControlPlaneCallError): void {
-    this.seedRefused = true;
-    const reason = /protocol.?version/i.test(err.message) ? 'unsupported-version' : 'refused';
-    this.stats.joinRefusals.set(reason, (this.stats.joinRefusals.get(reason) ?? 0) + 1);
-    const key = `${seed} ${err.message}`;
-    if (this.refusalsLogged.has(key)) return;
-    this.refusalsLogged.add(key);
-    this.opts.logger.error({ seed, reason, detail: err.message }, 'a seed refused this member: it will not join, nor form a cluster alone; retrying');
-  }
-
-  private seedRefused = false;
-  private readonly refusalsLogged = new Set<string>();
+  /** Seeds that refused the join (no protocol version in common): no bootstrap alone beside them. */
+  private readonly joinRefusals: JoinRefusals;
   private busySeedLogged = false;
 
   /**
@@ -452,7 +437,7 @@ export class Agent implements AgentView {
       if (this.core.isJoined()) {
         this.markJoined();
         this.markViewChanged();
-      } else if (this.opts.bootstrap && !this.seedAnsweredBusy && !this.seedRefused && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
+      } else if (this.opts.bootstrap && !this.seedAnsweredBusy && !this.joinRefusals.refused && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
         this.markJoined();
         log.warn({ seeds: this.opts.seeds, waitedMs: Math.round(this.now() - this.joinStartedAt) }, 'no seed answered: bootstrapping a new cluster alone (--bootstrap)');
         this.markViewChanged();
@@ -647,6 +632,7 @@ export class Agent implements AgentView {
         this.grpcClient.negotiate(effect.to, effect.state, effect.join, this.opts.rpcTimeoutMs).then(
           (records: MemberRecord[]) => {
             this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
+            if (effect.join) this.joinRefusals.accepted();
             if (effect.join && !this.joined) {
               this.markJoined();
               this.opts.logger.info({ via: effect.to, members: records.length }, 'joined the cluster');
@@ -658,7 +644,7 @@ export class Agent implements AgentView {
             // A seed that answers "busy" (rate limit, in-flight bound) is a cluster that exists: never
             // bootstrap alone beside it.
             if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.RESOURCE_EXHAUSTED) this.seedAnsweredBusy = true;
-            if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.FAILED_PRECONDITION) this.seedRefusedJoin(effect.to, err);
+            if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.FAILED_PRECONDITION) this.joinRefusals.record(effect.to, err.message);
             this.run((now) => this.core.onNegotiateFailed(effect.requestId, now));
           },
         );
@@ -963,6 +949,10 @@ export class Agent implements AgentView {
 
   /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
   readiness(): HealthView {
+    // Refused and alone (the refusal may come after a bootstrap): never serve beside that cluster. A
+    // member with peers is in a cluster; a stranger among its seeds refusing it changes nothing.
+    const refusal = this.joinRefusals.current;
+    if (refusal !== null && !this.hasLivePeers()) return { ok: false, reasons: [refusal] };
     let peersAlive = 0;
     let peersUnreachable = 0;
     for (const m of this.core?.members() ?? []) {

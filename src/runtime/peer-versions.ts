@@ -11,6 +11,7 @@ import {
   type VersionRange,
 } from '../codec/protocol-version.js';
 import type { MemberRecord } from '../core/types.js';
+import type { Logger } from 'pino';
 
 interface PeerEntry {
   readonly addr: string;
@@ -78,5 +79,48 @@ export class PeerVersions {
   private count(direction: 'in' | 'out', version: number): void {
     const key = `${direction}:${version}`;
     this.packets.set(key, (this.packets.get(key) ?? 0) + 1);
+  }
+}
+
+/**
+ * Joins a seed refused (no protocol version in common, say): a cluster is there that this member
+ * cannot be part of. It must not form another beside it: `refused` holds --bootstrap back, and
+ * `current` keeps it unready (also when it bootstrapped alone before the refusal came back) until a
+ * seed accepts a join. Counted by reason; logged once per seed and message.
+ */
+export class JoinRefusals {
+  private last: string | null = null;
+  private everRefused = false;
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly counts: Map<string, number>,
+    private readonly logger: Pick<Logger, 'error'>,
+  ) {}
+
+  /** A seed refused a join since the start. */
+  get refused(): boolean {
+    return this.everRefused;
+  }
+
+  /** Why this member may not serve: the last join was refused; null once a seed accepted one. */
+  get current(): string | null {
+    return this.last;
+  }
+
+  record(seed: string, message: string): void {
+    this.everRefused = true;
+    this.last = `refused by seed ${seed}: ${message}`;
+    const reason = /protocol.?version/i.test(message) ? 'unsupported-version' : 'refused';
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+    const key = `${seed} ${message}`;
+    if (this.logged.has(key) || this.logged.size >= 64) return;
+    this.logged.add(key);
+    this.logger.error({ seed, reason, detail: message }, 'a seed refused this member: it will not join, nor form a cluster alone; retrying');
+  }
+
+  /** A seed accepted a join. */
+  accepted(): void {
+    this.last = null;
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PROTOCOL_TAG, VERSION_1_ONLY } from '../../src/codec/protocol-version.js';
 import type { MemberRecord, MemberState } from '../../src/core/types.js';
-import { PeerVersions } from '../../src/runtime/peer-versions.js';
+import { JoinRefusals, PeerVersions } from '../../src/runtime/peer-versions.js';
 
 function record(name: string, addr: string, range: string | null, state: MemberState = 'alive'): MemberRecord {
   return {
@@ -59,5 +59,27 @@ describe('PeerVersions', () => {
       'the joining member speaks protocol versions 2-2; member old speaks 1-1; no version in common (the cluster needs a version every member speaks; this member speaks 1-2)',
     );
     assert.match(peers.joinRefusal({ min: 3, max: 3 }, 'j', 'self') ?? '', /member self speaks 1-2/);
+  });
+});
+
+describe('JoinRefusals', () => {
+  test('a refusal holds bootstrap back, is counted by reason and logged once per seed and message', () => {
+    const counts = new Map<string, number>();
+    const logged: unknown[] = [];
+    const refusals = new JoinRefusals(counts, { error: (obj: unknown) => logged.push(obj) } as never);
+    assert.equal(refusals.refused, false);
+    assert.equal(refusals.current, null);
+    const why = 'header.protocol_version: the caller speaks protocol versions 2-2, this member 1-1; no version in common';
+    refusals.record('10.0.0.1:7947', why);
+    refusals.record('10.0.0.1:7947', why);
+    refusals.record('10.0.0.1:7947', 'cluster label mismatch');
+    assert.equal(refusals.refused, true);
+    assert.deepEqual(Object.fromEntries(counts), { 'unsupported-version': 2, refused: 1 });
+    assert.equal(logged.length, 2);
+    assert.equal(refusals.current, 'refused by seed 10.0.0.1:7947: cluster label mismatch');
+    // A seed accepting a later join makes the member servable again; bootstrap stays held back.
+    refusals.accepted();
+    assert.equal(refusals.current, null);
+    assert.equal(refusals.refused, true);
   });
 });
