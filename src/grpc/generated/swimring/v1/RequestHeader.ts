@@ -35,8 +35,8 @@ export interface RequestHeader {
   /**
    * The range of protocol versions the caller speaks, both ends included (docs/wire.md "Versions
    * and rolling upgrades"). Both 0 from a caller that predates ranges: it speaks protocol_version
-   * only. The server talks the highest version both speak, and refuses (FAILED_PRECONDITION,
-   * ERROR_CODE_UNSUPPORTED_VERSION in messages that carry one) a caller with none in common.
+   * only. The server talks the highest version both speak, and answers a caller with none in
+   * common FAILED_PRECONDITION.
    */
   'minProtocolVersion'?: (number);
   'maxProtocolVersion'?: (number);
@@ -75,8 +75,8 @@ export interface RequestHeader__Output {
   /**
    * The range of protocol versions the caller speaks, both ends included (docs/wire.md "Versions
    * and rolling upgrades"). Both 0 from a caller that predates ranges: it speaks protocol_version
-   * only. The server talks the highest version both speak, and refuses (FAILED_PRECONDITION,
-   * ERROR_CODE_UNSUPPORTED_VERSION in messages that carry one) a caller with none in common.
+   * only. The server talks the highest version both speak, and answers a caller with none in
+   * common FAILED_PRECONDITION.
    */
   'minProtocolVersion': (number);
   'maxProtocolVersion': (number);
