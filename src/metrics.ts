@@ -126,6 +126,8 @@ export interface Metrics {
   readonly udpReopens: Counter;
   readonly decodeRejections: Counter<Label<'reason'>>;
   readonly grpcRejections: Counter<Label<'rpc' | 'reason'>>;
+  readonly gossipPacketsByVersion: Counter<Label<'direction' | 'version'>>;
+  readonly joinRefusals: Counter<Label<'reason'>>;
   readonly effectFailures: Counter<Label<'effect'>>;
   readonly keySeals: Counter<Label<'key'>>;
   /** sec-edge: control-plane TLS file changes, by result (reloaded, failed). */
@@ -228,6 +230,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     udpReopens: counter('udp_socket_reopens_total', 'Times the gossip socket was reopened after a failure.'),
     decodeRejections: counter('decode_rejections_total', 'UDP packets refused by the decoder, by reason.', ['reason']),
     grpcRejections: counter('grpc_rejections_total', 'gRPC requests refused, by rpc and reason.', ['rpc', 'reason']),
+    gossipPacketsByVersion: counter('gossip_packets_by_version_total', 'Gossip packets sent (out) and accepted (in), by the protocol version they were written in.', ['direction', 'version']),
+    joinRefusals: counter('join_refusals_total', "Joins this member's seeds refused, by reason (unsupported-version: no protocol version in common).", ['reason']),
     keySeals: counter('gossip_key_seals_total', 'Payloads this member sealed with each gossip key (by key id): UDP packets, key proofs, keyring operations.', ['key']),
     effectFailures: counter('effect_failures_total', 'Membership effects (or core steps) that threw; counted and logged, the member keeps running.', ['effect']),
     tlsReloads: counter('tls_reloads_total', 'Control-plane TLS file changes, by result: reloaded (new connections use it) or failed (old material kept).', ['result']),

@@ -203,6 +203,11 @@ export function wireMetrics(agent: Agent, metrics: Metrics): void {
     metrics.advance(metrics.shardMoves, s.replicaMoves, { role: 'replica' });
     for (const [reason, n] of s.rejects) metrics.advance(metrics.decodeRejections, n, { reason });
     for (const [effect, n] of s.effectFailures) metrics.advance(metrics.effectFailures, n, { effect });
+    for (const [key, n] of s.packetsByVersion) {
+      const [direction, version] = key.split(':');
+      metrics.advance(metrics.gossipPacketsByVersion, n, { direction: direction ?? '', version: version ?? '' });
+    }
+    for (const [reason, n] of s.joinRefusals) metrics.advance(metrics.joinRefusals, n, { reason });
     for (const [key, n] of s.grpcRejects) {
       const [rpc, reason] = key.split(':');
       metrics.advance(metrics.grpcRejections, n, { rpc: rpc ?? '', reason: reason ?? '' });

@@ -1,13 +1,16 @@
 // The numbers of wire format version 1. docs/wire.md is the specification; keep the two in step.
 
-/** Format version written in every header. Any change to the inner layout raises it. */
+/**
+ * Version 1: what every member speaks and what a peer of unknown range is sent. Any change to the
+ * layout is a new version; a member speaks a range of them (protocol-version.ts, header.ts).
+ */
 export const WIRE_VERSION = 1;
 
 /** "SR" (swimring): first two bytes of every packet, so stray datagrams are told apart cheaply. */
 export const MAGIC_0 = 0x53;
 export const MAGIC_1 = 0x52;
 
-/** magic (2) + version (1) + envelope flags (1). */
+/** magic (2) + version (1) + envelope flags (1): the version-1 header (header.ts has the later ones). */
 export const HEADER_SIZE = 4;
 /** message count (u8, 0 or 1) + update count (u16). */
 export const COUNTS_SIZE = 3;

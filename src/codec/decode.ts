@@ -4,37 +4,30 @@
 import type { MemberMeta, Message, Packet, Update } from '../core/types.js';
 import {
   ENVELOPE_FLAGS_NONE,
-  HEADER_SIZE,
-  MAGIC_0,
-  MAGIC_1,
-  MAX_PACKET_BYTES,
   MAX_TAGS_BYTES,
   MAX_UPDATES_PER_PACKET,
   MESSAGE_TYPE,
   META_FLAG_SERVING,
   META_FLAGS_KNOWN,
-  PACKET_OVERHEAD,
   UPDATE_TYPE,
-  WIRE_VERSION,
 } from './constants.js';
+import { readHeader } from './header.js';
+import { VERSION_1_ONLY, type VersionRange } from './protocol-version.js';
 import { Reader } from './reader.js';
 import { DecodeRejection, type DecodeRejectReason, type DecodeResult } from './reasons.js';
 
-export function decodePacket(bytes: Uint8Array): DecodeResult {
-  if (bytes.length > MAX_PACKET_BYTES) {
-    return reject('too-large', `${bytes.length} bytes; at most ${MAX_PACKET_BYTES}`);
+/**
+ * Decodes a bare packet (envelope flags 0). `spoken` is the range of versions accepted; version 1
+ * alone unless a caller speaks more (docs/wire.md "Versions and rolling upgrades").
+ */
+export function decodePacket(bytes: Uint8Array, spoken: VersionRange = VERSION_1_ONLY): DecodeResult {
+  const read = readHeader(bytes, spoken);
+  if (!read.ok) return reject(read.reason, read.detail);
+  const { flags, end } = read.header;
+  if (flags !== ENVELOPE_FLAGS_NONE) {
+    return reject('unsupported-flags', `envelope flags 0x${flags.toString(16)}; this build knows none`);
   }
-  if (bytes.length < PACKET_OVERHEAD) {
-    return reject('too-short', `${bytes.length} bytes; at least ${PACKET_OVERHEAD}`);
-  }
-  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return reject('bad-magic', 'first two bytes are not "SR"');
-  if (bytes[2] !== WIRE_VERSION) {
-    return reject('unsupported-version', `version ${String(bytes[2])}; this build speaks ${WIRE_VERSION}`);
-  }
-  if (bytes[3] !== ENVELOPE_FLAGS_NONE) {
-    return reject('unsupported-flags', `envelope flags 0x${(bytes[3] ?? 0).toString(16)}; this build knows none`);
-  }
-  return decodeBody(bytes, HEADER_SIZE);
+  return decodeBody(bytes, end);
 }
 
 /**

@@ -1,45 +1,39 @@
 // Packet -> bytes. One output buffer per packet, sized exactly by packetSize, written in place.
 
 import type { MemberMeta, Message, Packet, Update } from '../core/types.js';
-import {
-  ENVELOPE_FLAGS_NONE,
-  HEADER_SIZE,
-  MAGIC_0,
-  MAGIC_1,
-  META_FLAG_SERVING,
-  MESSAGE_TYPE,
-  UPDATE_TYPE,
-  WIRE_VERSION,
-} from './constants.js';
+import { ENVELOPE_FLAGS_NONE, HEADER_SIZE, META_FLAG_SERVING, MESSAGE_TYPE, UPDATE_TYPE } from './constants.js';
+import { headerSize, writeHeader } from './header.js';
+import { VERSION_1_ONLY, type VersionRange } from './protocol-version.js';
 import { writeUtf8 } from './utf8.js';
 import { measurePacketForWire } from './validate.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
+
+/** The version a packet is written in, and the range its header advertises from version 2 on. */
+export interface WireVersion {
+  readonly version: number;
+  readonly spoken: VersionRange;
+}
+
+/** Version 1, what every member understands. */
+export const WIRE_V1: WireVersion = Object.freeze({ version: 1, spoken: VERSION_1_ONLY });
 
 /**
  * Encodes a packet. Throws RangeError only when our own code built the packet wrong (a name over
  * 255 bytes, an unsafe incarnation, too many updates...): validate local config with
  * validateUpdateForWire so that never happens at run time.
  */
-export function encodePacket(packet: Packet): Uint8Array {
+export function encodePacket(packet: Packet, wire: WireVersion = WIRE_V1): Uint8Array {
   const sizeOrWhy = measurePacketForWire(packet);
   if (typeof sizeOrWhy === 'string') throw new RangeError(`swimring codec: cannot encode packet: ${sizeOrWhy}`);
-  const out = new Uint8Array(sizeOrWhy);
-  writeHeader(out, ENVELOPE_FLAGS_NONE);
-  const end = writeBody(out, HEADER_SIZE, packet);
+  const out = new Uint8Array(sizeOrWhy + headerSize(wire.version) - HEADER_SIZE);
+  const bodyAt = writeHeader(out, ENVELOPE_FLAGS_NONE, wire.version, wire.spoken);
+  const end = writeBody(out, bodyAt, packet);
   if (end !== out.length) {
     // Sizes and writer disagree: a codec bug, never a bad packet.
     throw new RangeError(`swimring codec: wrote ${end} bytes, sized ${out.length}`);
   }
   return out;
-}
-
-/** The 4-byte header. A future envelope passes its own flags and writes its fields after it. */
-export function writeHeader(out: Uint8Array, envelopeFlags: number): void {
-  out[0] = MAGIC_0;
-  out[1] = MAGIC_1;
-  out[2] = WIRE_VERSION;
-  out[3] = envelopeFlags;
 }
 
 /** The body (counts, message, updates) at `pos`, already validated; returns the end position. */

@@ -3,6 +3,8 @@
 // the same limits as requests on the server; every failure is a rejected promise carrying a
 // ControlPlaneCallError (gRPC status, RPC, address), never a throw.
 import * as grpc from '@grpc/grpc-js';
+import { headerVersionFields } from '../codec/protocol-version.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
 import type { MemberRecord } from '../core/types.js';
 import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
 import { credentialMetadata } from './auth-gate.js';
@@ -10,7 +12,6 @@ import type { Decoded } from './decode.js';
 import { ControlPlaneCallError, isRejection, statusName } from './errors.js';
 import type { RequestHeader } from './generated/swimring/v1/RequestHeader.js';
 import { MAX_SHORT_STRING_BYTES, resolveLimits, type ControlPlaneLimits } from './limits.js';
-import { PROTOCOL_VERSION } from './proto.js';
 import { boundedMethods, type BoundedMethod, type BoundedMethods } from './service.js';
 
 export { ControlPlaneCallError } from './errors.js';
@@ -87,7 +88,7 @@ export class ControlPlaneClient {
     const sender = opts.sender ?? '';
     const checkedSender = sender === '' ? '' : checkName(sender, 'sender');
     if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
-    this.fixedHeader = { protocolVersion: PROTOCOL_VERSION, label, sender: checkedSender };
+    this.fixedHeader = { ...headerVersionFields(SPOKEN_RANGE), label, sender: checkedSender };
     this.keyProof = opts.keyProof;
     this.minChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
     this.maxChannels = this.minChannels;

@@ -1,7 +1,9 @@
 // MemberRecord <-> swimring.v1.MemberRecord, and the bounded validation of everything a peer sends.
 // A failed check is a Rejection naming the field ("members[3].gossipAddr: ..."), never a throw.
 import { status } from '@grpc/grpc-js';
+import { checkProtocolVersion, type VersionRange } from '../codec/protocol-version.js';
 import { tagsSize } from '../codec/size.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
 import { isWellFormedUtf16, utf8Length } from '../codec/utf8.js';
 import { MAX_INCARNATION } from '../core/limits.js';
 import type { MemberMeta, MemberRecord, MemberState } from '../core/types.js';
@@ -19,7 +21,6 @@ import {
   MAX_TAG_STRING_BYTES,
   type ControlPlaneLimits,
 } from './limits.js';
-import { PROTOCOL_VERSION } from './proto.js';
 
 const TO_PROTO_STATE: Readonly<Record<MemberState, ProtoState>> = {
   alive: 'MEMBER_STATE_ALIVE',
@@ -188,24 +189,28 @@ export interface CallContext {
   readonly label: string;
   /** The caller's member name as it claims it ("" when not a member). Informational, not identity. */
   readonly sender: string;
-  /** The caller's protocol version (0 on the wire reads as 1). */
+  /** The version this member talks with the caller: the highest both speak. */
   readonly protocolVersion: number;
+  /** The versions the caller speaks (exactly protocol_version for a caller predating ranges). */
+  readonly protocolRange: VersionRange;
   /** The transport peer, "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678" as gRPC reports it. */
   readonly peer: string;
   /** Sealed proof of holding the gossip key (src/security/key-proof.ts); empty when none was sent. */
   readonly keyProof?: Uint8Array;
 }
 
-/** key_proof is optional here so hand-built headers (tests, tools) need not carry it. */
-export function contextFromHeader(header: (Omit<ProtoHeader, 'keyProof'> & { keyProof?: Buffer }) | null, peer: string): CallContext | Rejection {
-  const version = header?.protocolVersion ?? 0;
-  const protocolVersion = version === 0 ? PROTOCOL_VERSION : version;
-  if (protocolVersion !== PROTOCOL_VERSION) {
-    return reject(
-      status.FAILED_PRECONDITION,
-      'unsupported-version',
-      `header.protocolVersion: ${version} is not supported (this member speaks ${PROTOCOL_VERSION})`,
-    );
+/** A request header; key_proof and the version range are optional so hand-built ones (tests, tools) may omit them. */
+export type HeaderIn = Omit<ProtoHeader, 'keyProof' | 'minProtocolVersion' | 'maxProtocolVersion'> &
+  Partial<Pick<ProtoHeader, 'minProtocolVersion' | 'maxProtocolVersion'>> & { keyProof?: Buffer };
+
+export function contextFromHeader(
+  header: HeaderIn | null,
+  peer: string,
+  spoken: VersionRange = SPOKEN_RANGE,
+): CallContext | Rejection {
+  const versions = checkProtocolVersion(header, spoken);
+  if (!versions.ok) {
+    return reject(versions.reason === 'invalid' ? status.INVALID_ARGUMENT : status.FAILED_PRECONDITION, versions.reason, versions.message);
   }
   const label = checkText(header?.label ?? '', 'header.label', 0, MAX_SHORT_STRING_BYTES);
   if (typeof label !== 'string') return label;
@@ -213,7 +218,7 @@ export function contextFromHeader(header: (Omit<ProtoHeader, 'keyProof'> & { key
   const checkedSender = sender === '' ? '' : checkName(sender, 'header.sender');
   if (typeof checkedSender !== 'string') return checkedSender;
   const keyProof = header?.keyProof;
-  return { label, sender: checkedSender, protocolVersion, peer, ...(keyProof && keyProof.length > 0 ? { keyProof } : {}) };
+  return { label, sender: checkedSender, protocolVersion: versions.version, protocolRange: versions.peer, peer, ...(keyProof && keyProof.length > 0 ? { keyProof } : {}) };
 }
 
 function describeState(state: unknown): string {

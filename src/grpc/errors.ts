@@ -10,6 +10,8 @@ export class ControlPlaneError extends Error {
   constructor(
     readonly code: status,
     message: string,
+    /** The reason counted for it; `refused` unless a more precise one applies. */
+    readonly reason: RejectReason = 'refused',
   ) {
     super(message);
   }

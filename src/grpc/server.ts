@@ -26,7 +26,8 @@ import type { PingReply } from './generated/swimring/v1/PingReply.js';
 import type { PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
 import { resolveLimits, type ControlPlaneLimits } from './limits.js';
 import { NegotiateRateLimiter, peerHost } from './rate-limit.js';
-import { CONTROL_PLANE_SERVICE, PROTOCOL_VERSION } from './proto.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
+import { CONTROL_PLANE_SERVICE } from './proto.js';
 import { boundedMethods, serverServiceDefinition, UNIMPLEMENTED_METHODS, type ExtraMethods } from './service.js';
 
 export { ControlPlaneError } from './errors.js';
@@ -200,7 +201,9 @@ function implementation(
         members: p.members,
         healthScore: p.healthScore,
         tableVersion: p.tableVersion,
-        protocolVersion: PROTOCOL_VERSION,
+        protocolVersion: ctx.protocolVersion,
+        minProtocolVersion: SPOKEN_RANGE.min,
+        maxProtocolVersion: SPOKEN_RANGE.max,
         claims: String(p.claims ?? 0),
         liveMembers: p.liveMembers ?? 0,
       };
@@ -266,7 +269,7 @@ function unary<Req, Res>(
     try {
       result = handle(decoded.value, call.getPeer());
     } catch (err) {
-      if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
+      if (err instanceof ControlPlaneError) return refuse(reject(err.code, err.reason, err.message));
       const why = err instanceof Error ? err.message : String(err);
       report(rpc, reject(grpc.status.INTERNAL, 'internal', `${rpc} handler failed: ${why}`));
       // The handler's message may hold internals; the caller gets only the category.

@@ -32,6 +32,8 @@ import { ReadinessRule } from './readiness.js';
 import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, PeerHealth, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
+import { withProtocolTag } from '../codec/protocol-version.js';
+import { JoinRefusals, PeerVersions } from './peer-versions.js';
 import { KeyProver } from '../security/key-proof.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
@@ -170,6 +172,8 @@ export class Agent implements AgentView {
   private readonly keyProver: KeyProver | null;
   private readonly observers: RuntimeObservers;
   private readonly probeTimer: ProbeTimer;
+  /** The protocol version each peer is talked to in (docs/wire.md "Versions and rolling upgrades"). */
+  private readonly peerVersions: PeerVersions;
 
   constructor(private readonly opts: AgentOptions) {
     this.name = opts.name;
@@ -181,6 +185,8 @@ export class Agent implements AgentView {
       verifyIncoming: opts.gossipSecurity?.verifyIncoming ?? true,
       verifyOutgoing: opts.gossipSecurity?.verifyOutgoing ?? true,
     });
+    this.peerVersions = new PeerVersions(this.envelope.spoken, this.stats.packetsByVersion);
+    this.joinRefusals = new JoinRefusals(this.stats.joinRefusals, opts.logger);
     const keyring = opts.gossipSecurity?.keyring?.keyring;
     this.keyProver = keyring ? new KeyProver(keyring, opts.label ?? '') : null;
     this.appReady = opts.appHealth === null;
@@ -290,7 +296,7 @@ export class Agent implements AgentView {
           this.checkLabel(ctx.label);
           this.checkKeyProof(ctx.keyProof);
         },
-        negotiate: (remote, join) => this.handleNegotiate(remote, join),
+        negotiate: (remote, join, ctx) => this.handleNegotiate(remote, join, ctx),
         closing: (name, incarnation, ctx) => {
           this.checkClosingCaller(name, ctx);
           this.run((now) => this.core.onClosing(name, incarnation, now));
@@ -351,7 +357,7 @@ export class Agent implements AgentView {
     this.gossipAddr = formatHostPort({ host: this.opts.advertiseHost, port: gossipPort });
     this.grpcAddr = formatHostPort({ host: this.opts.advertiseHost, port: this.grpcServer.port });
 
-    const meta: MemberMeta = { appAddr: this.opts.appAddr, serving: this.wantServing(), tags: this.opts.tags };
+    const meta: MemberMeta = { appAddr: this.opts.appAddr, serving: this.wantServing(), tags: withProtocolTag(this.opts.tags, this.envelope.spoken) };
     const seed = randomBytes(4).readUInt32LE(0);
     this.core = new SwimCore({
       name: this.name,
@@ -402,6 +408,8 @@ export class Agent implements AgentView {
   private joinStartedAt = 0;
   /** A seed refused a join with RESOURCE_EXHAUSTED: a cluster is there, so --bootstrap must not form another. */
   private seedAnsweredBusy = false;
+  /** Seeds that refused the join (no protocol version in common): no bootstrap alone beside them. */
+  private readonly joinRefusals: JoinRefusals;
   private busySeedLogged = false;
 
   /**
@@ -429,7 +437,7 @@ export class Agent implements AgentView {
       if (this.core.isJoined()) {
         this.markJoined();
         this.markViewChanged();
-      } else if (this.opts.bootstrap && !this.seedAnsweredBusy && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
+      } else if (this.opts.bootstrap && !this.seedAnsweredBusy && !this.joinRefusals.refused && this.now() - this.joinStartedAt >= this.opts.joinTimeoutMs) {
         this.markJoined();
         log.warn({ seeds: this.opts.seeds, waitedMs: Math.round(this.now() - this.joinStartedAt) }, 'no seed answered: bootstrapping a new cluster alone (--bootstrap)');
         this.markViewChanged();
@@ -505,7 +513,8 @@ export class Agent implements AgentView {
   private onDatagram(from: string, bytes: Uint8Array): void {
     this.stats.packetsIn++;
     this.stats.bytesIn += bytes.length;
-    const decoded = this.envelope.open(bytes);
+    const { decoded, version } = this.envelope.openVersioned(bytes);
+    if (version !== null && decoded.ok) this.peerVersions.received(version);
     if (!decoded.ok) {
       this.stats.countReject(decoded.reason);
       this.opts.logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'packet rejected');
@@ -574,7 +583,10 @@ export class Agent implements AgentView {
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
   }
 
-  private handleNegotiate(remote: MemberRecord[], join: boolean): MemberRecord[] {
+  private handleNegotiate(remote: MemberRecord[], join: boolean, ctx: CallContext): MemberRecord[] {
+    // A joiner must share a version with every member, or some pair would refuse each other's packets.
+    const versionRefusal = join ? this.peerVersions.joinRefusal(ctx.protocolRange, ctx.sender, this.name) : null;
+    if (versionRefusal !== null) throw new ControlPlaneError(grpcStatus.FAILED_PRECONDITION, versionRefusal, 'unsupported-version');
     const { reply, effects } = this.core.onNegotiate(remote, join, this.now());
     this.apply(effects);
     return reply;
@@ -604,7 +616,7 @@ export class Agent implements AgentView {
   private carryOut(effect: Effect): void {
     switch (effect.type) {
       case 'send': {
-        const bytes = this.envelope.seal(effect.packet);
+        const bytes = this.envelope.seal(effect.packet, this.peerVersions.versionFor(effect.to));
         this.probeTimer.sent(effect.packet, this.now());
         this.stats.packetsOut++;
         this.stats.bytesOut += bytes.length;
@@ -620,6 +632,7 @@ export class Agent implements AgentView {
         this.grpcClient.negotiate(effect.to, effect.state, effect.join, this.opts.rpcTimeoutMs).then(
           (records: MemberRecord[]) => {
             this.run((now) => this.core.onNegotiateReply(effect.requestId, records, now));
+            if (effect.join) this.joinRefusals.accepted();
             if (effect.join && !this.joined) {
               this.markJoined();
               this.opts.logger.info({ via: effect.to, members: records.length }, 'joined the cluster');
@@ -631,6 +644,7 @@ export class Agent implements AgentView {
             // A seed that answers "busy" (rate limit, in-flight bound) is a cluster that exists: never
             // bootstrap alone beside it.
             if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.RESOURCE_EXHAUSTED) this.seedAnsweredBusy = true;
+            if (effect.join && err instanceof ControlPlaneCallError && err.code === grpcStatus.FAILED_PRECONDITION) this.joinRefusals.record(effect.to, err.message);
             this.run((now) => this.core.onNegotiateFailed(effect.requestId, now));
           },
         );
@@ -683,6 +697,7 @@ export class Agent implements AgentView {
     this.claims.onMembershipEvent(event);
     switch (event.type) {
       case 'member':
+        this.peerVersions.observe(event.member);
         log.info(
           { member: event.name, from: event.from, to: event.to, incarnation: event.incarnation, reason: event.reason },
           'membership change',
@@ -700,6 +715,7 @@ export class Agent implements AgentView {
         });
         break;
       case 'reaped':
+        this.peerVersions.forget(event.name);
         log.info({ member: event.name }, 'member reaped');
         this.markViewChanged();
         break;
@@ -933,6 +949,10 @@ export class Agent implements AgentView {
 
   /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
   readiness(): HealthView {
+    // Refused and alone (the refusal may come after a bootstrap): never serve beside that cluster. A
+    // member with peers is in a cluster; a stranger among its seeds refusing it changes nothing.
+    const refusal = this.joinRefusals.current;
+    if (refusal !== null && !this.hasLivePeers()) return { ok: false, reasons: [refusal] };
     let peersAlive = 0;
     let peersUnreachable = 0;
     for (const m of this.core?.members() ?? []) {

@@ -19,6 +19,10 @@ export interface AgentStats {
   readonly grpcRejects: Map<string, number>;
   /** Effects (send, negotiate, closing, event, view) or core steps ("core") that threw, by kind. */
   readonly effectFailures: Map<string, number>;
+  /** Gossip packets by "direction:version" ("out:2"), src/runtime/peer-versions.ts. */
+  readonly packetsByVersion: Map<string, number>;
+  /** Joins a seed refused, by reason (unsupported-version: no protocol version in common). */
+  readonly joinRefusals: Map<string, number>;
   countReject(reason: string): void;
 }
 
@@ -40,6 +44,8 @@ export function newAgentStats(): AgentStats {
     rejects,
     grpcRejects: new Map(),
     effectFailures: new Map(),
+    packetsByVersion: new Map(),
+    joinRefusals: new Map(),
     countReject(reason: string): void {
       rejects.set(reason, (rejects.get(reason) ?? 0) + 1);
     },

@@ -151,11 +151,20 @@ describe('convert', () => {
 
   test('request header: version 0 reads as 1, other versions are FAILED_PRECONDITION, label bounded', () => {
     const ok = contextFromHeader({ protocolVersion: 0, label: 'prod', sender: 'pod-1' }, 'ipv4:1.2.3.4:5');
-    assert.deepEqual(ok, { protocolVersion: 1, label: 'prod', sender: 'pod-1', peer: 'ipv4:1.2.3.4:5' });
-    assert.deepEqual(contextFromHeader(null, 'p'), { protocolVersion: 1, label: '', sender: '', peer: 'p' });
+    const v1 = { min: 1, max: 1 };
+    assert.deepEqual(ok, { protocolVersion: 1, protocolRange: v1, label: 'prod', sender: 'pod-1', peer: 'ipv4:1.2.3.4:5' });
+    assert.deepEqual(contextFromHeader(null, 'p'), { protocolVersion: 1, protocolRange: v1, label: '', sender: '', peer: 'p' });
     const v2 = contextFromHeader({ protocolVersion: 2, label: '', sender: '' }, 'p');
     assert.ok(isRejection(v2));
     assert.equal(v2.code, grpc.status.FAILED_PRECONDITION);
+    // A caller with a range is served at the highest version both speak.
+    const ranged = contextFromHeader({ protocolVersion: 1, minProtocolVersion: 1, maxProtocolVersion: 2, label: '', sender: '' }, 'p', { min: 1, max: 2 });
+    assert.ok(!isRejection(ranged));
+    assert.equal(ranged.protocolVersion, 2);
+    const disjoint = contextFromHeader({ protocolVersion: 2, minProtocolVersion: 2, maxProtocolVersion: 2, label: '', sender: '' }, 'p');
+    assert.ok(isRejection(disjoint));
+    assert.equal(disjoint.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(disjoint.reason, 'unsupported-version');
     const longLabel = contextFromHeader({ protocolVersion: 1, label: 'l'.repeat(256), sender: '' }, 'p');
     assert.ok(isRejection(longLabel));
     assert.match(longLabel.message, /^header\.label: is longer than 255 bytes/);

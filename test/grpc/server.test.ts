@@ -7,6 +7,7 @@ import { service as healthService } from 'grpc-health-check';
 import { ControlPlaneClient, ControlPlaneCallError } from '../../src/grpc/client.js';
 import { membersToProto } from '../../src/grpc/convert.js';
 import { ControlPlaneError } from '../../src/grpc/server.js';
+import { controlPlaneDefinition } from '../../src/grpc/proto.js';
 import type { MemberRecord } from '../../src/core/types.js';
 import { encodeRequest, member, rawCall, rejectionOf, startTestServer, type TestServer } from './helpers.js';
 
@@ -146,7 +147,7 @@ describe('control plane server', () => {
     const body = encodeRequest('Ping', { header: { protocolVersion: 2 } });
     const { err } = await rawCall(t.addr, 'Ping', body);
     assert.equal(err?.code, grpc.status.FAILED_PRECONDITION);
-    assert.match(err?.details ?? '', /header\.protocolVersion: 2 is not supported/);
+    assert.match(err?.details ?? '', /the caller speaks protocol versions 2-2, this member 1-1/);
     assert.equal(t.recorded.rejections.at(-1)?.reason, 'unsupported-version');
   });
 
@@ -305,6 +306,43 @@ describe('control plane server: handler failures', () => {
       assert.match(t.recorded.rejections.at(-1)?.detail ?? '', /secret internals/);
     } finally {
       client.close();
+      await t.server.close();
+    }
+  });
+});
+
+describe('control plane server: version refusals', () => {
+  test("a handler's refusal is counted under its own reason (a joiner with no version in common)", async () => {
+    const t = await startTestServer({
+      handlers: {
+        negotiate() {
+          throw new ControlPlaneError(grpc.status.FAILED_PRECONDITION, 'member m speaks 1-1', 'unsupported-version');
+        },
+      },
+    });
+    const client = new ControlPlaneClient();
+    try {
+      const refused = await rejectionOf(client.negotiate(t.addr, [member(1)], true, 5000));
+      assert.equal(refused.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(t.recorded.rejections.at(-1)?.reason, 'unsupported-version');
+    } finally {
+      client.close();
+      await t.server.close();
+    }
+  });
+
+  test('Ping answers the version it talks with the caller and the range it speaks', async () => {
+    const t = await startTestServer({});
+    try {
+      const { err, reply } = await rawCall(t.addr, 'Ping', encodeRequest('Ping', { header: { protocolVersion: 1, minProtocolVersion: 1, maxProtocolVersion: 2 } }));
+      assert.equal(err, null);
+      assert.ok(reply);
+      const decoded = controlPlaneDefinition().Ping.responseDeserialize(reply);
+      // This process speaks 1-1 (no test switch): the caller's 1-2 is talked to in 1.
+      assert.equal(decoded.protocolVersion, 1);
+      assert.equal(decoded.minProtocolVersion, 1);
+      assert.equal(decoded.maxProtocolVersion, 1);
+    } finally {
       await t.server.close();
     }
   });

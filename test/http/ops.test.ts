@@ -32,6 +32,8 @@ export const SWIMRING_METRICS = [
   'swimring_udp_socket_reopens_total',
   'swimring_decode_rejections_total',
   'swimring_grpc_rejections_total',
+  'swimring_gossip_packets_by_version_total',
+  'swimring_join_refusals_total',
   'swimring_http_rejections_total',
   'swimring_gossip_queue_depth',
   'swimring_route_requests_total',

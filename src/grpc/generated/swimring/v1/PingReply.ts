@@ -29,7 +29,8 @@ export interface PingReply {
    */
   'tableVersion'?: (string);
   /**
-   * Protocol version the callee speaks (see RequestHeader.protocol_version).
+   * Protocol version the callee talks with this caller: the highest both speak (see
+   * RequestHeader.protocol_version).
    */
   'protocolVersion'?: (number);
   /**
@@ -40,6 +41,11 @@ export interface PingReply {
    * Members in the callee's view that are alive or suspect, itself included.
    */
   'liveMembers'?: (number);
+  /**
+   * The range of protocol versions the callee speaks; 0 from a callee that predates ranges (1-1).
+   */
+  'minProtocolVersion'?: (number);
+  'maxProtocolVersion'?: (number);
 }
 
 /**
@@ -68,7 +74,8 @@ export interface PingReply__Output {
    */
   'tableVersion': (string);
   /**
-   * Protocol version the callee speaks (see RequestHeader.protocol_version).
+   * Protocol version the callee talks with this caller: the highest both speak (see
+   * RequestHeader.protocol_version).
    */
   'protocolVersion': (number);
   /**
@@ -79,4 +86,9 @@ export interface PingReply__Output {
    * Members in the callee's view that are alive or suspect, itself included.
    */
   'liveMembers': (number);
+  /**
+   * The range of protocol versions the callee speaks; 0 from a callee that predates ranges (1-1).
+   */
+  'minProtocolVersion': (number);
+  'maxProtocolVersion': (number);
 }

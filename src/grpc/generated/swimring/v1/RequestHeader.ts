@@ -7,9 +7,10 @@
  */
 export interface RequestHeader {
   /**
-   * Protocol version the caller speaks. This file defines version 1. 0 (unset) is read as 1, so
-   * hand-made calls (grpcurl) work. A server answers FAILED_PRECONDITION to a version it does not
-   * speak; additive changes (new fields, new RPCs) do not raise it.
+   * Protocol version the caller speaks: the lowest of its range (min/max_protocol_version below),
+   * which is what members predating ranges check. This file defines version 1. 0 (unset) is read as
+   * 1, so hand-made calls (grpcurl) work. A server answers FAILED_PRECONDITION to a caller with no
+   * version in common; additive changes (new fields, new RPCs) do not raise it.
    */
   'protocolVersion'?: (number);
   /**
@@ -31,6 +32,14 @@ export interface RequestHeader {
    * cluster's key cannot join over gRPC either.
    */
   'keyProof'?: (Buffer | Uint8Array | string);
+  /**
+   * The range of protocol versions the caller speaks, both ends included (docs/wire.md "Versions
+   * and rolling upgrades"). Both 0 from a caller that predates ranges: it speaks protocol_version
+   * only. The server talks the highest version both speak, and answers a caller with none in
+   * common FAILED_PRECONDITION.
+   */
+  'minProtocolVersion'?: (number);
+  'maxProtocolVersion'?: (number);
 }
 
 /**
@@ -38,9 +47,10 @@ export interface RequestHeader {
  */
 export interface RequestHeader__Output {
   /**
-   * Protocol version the caller speaks. This file defines version 1. 0 (unset) is read as 1, so
-   * hand-made calls (grpcurl) work. A server answers FAILED_PRECONDITION to a version it does not
-   * speak; additive changes (new fields, new RPCs) do not raise it.
+   * Protocol version the caller speaks: the lowest of its range (min/max_protocol_version below),
+   * which is what members predating ranges check. This file defines version 1. 0 (unset) is read as
+   * 1, so hand-made calls (grpcurl) work. A server answers FAILED_PRECONDITION to a caller with no
+   * version in common; additive changes (new fields, new RPCs) do not raise it.
    */
   'protocolVersion': (number);
   /**
@@ -62,4 +72,12 @@ export interface RequestHeader__Output {
    * cluster's key cannot join over gRPC either.
    */
   'keyProof': (Buffer);
+  /**
+   * The range of protocol versions the caller speaks, both ends included (docs/wire.md "Versions
+   * and rolling upgrades"). Both 0 from a caller that predates ranges: it speaks protocol_version
+   * only. The server talks the highest version both speak, and answers a caller with none in
+   * common FAILED_PRECONDITION.
+   */
+  'minProtocolVersion': (number);
+  'maxProtocolVersion': (number);
 }
