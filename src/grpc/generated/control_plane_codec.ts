@@ -27,6 +27,8 @@ export const swimring = $root.swimring = (() => {
             RequestHeader.prototype.label = "";
             RequestHeader.prototype.sender = "";
             RequestHeader.prototype.keyProof = $util.newBuffer([]);
+            RequestHeader.prototype.minProtocolVersion = 0;
+            RequestHeader.prototype.maxProtocolVersion = 0;
 
             RequestHeader.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -43,6 +45,10 @@ export const swimring = $root.swimring = (() => {
                     writer.uint32(26).string(message.sender);
                 if (message.keyProof != null && Object.hasOwnProperty.call(message, "keyProof"))
                     writer.uint32(34).bytes(message.keyProof);
+                if (message.minProtocolVersion != null && Object.hasOwnProperty.call(message, "minProtocolVersion"))
+                    writer.uint32(40).uint32(message.minProtocolVersion);
+                if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
+                    writer.uint32(48).uint32(message.maxProtocolVersion);
                 return writer;
             };
 
@@ -85,6 +91,14 @@ export const swimring = $root.swimring = (() => {
                             message.keyProof = reader.bytes();
                             break;
                         }
+                    case 5: {
+                            message.minProtocolVersion = reader.uint32();
+                            break;
+                        }
+                    case 6: {
+                            message.maxProtocolVersion = reader.uint32();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -119,6 +133,10 @@ export const swimring = $root.swimring = (() => {
                         $util.base64.decode(object.keyProof, message.keyProof = $util.newBuffer($util.base64.length(object.keyProof)), 0);
                     else if (object.keyProof.length >= 0)
                         message.keyProof = object.keyProof;
+                if (object.minProtocolVersion != null)
+                    message.minProtocolVersion = object.minProtocolVersion >>> 0;
+                if (object.maxProtocolVersion != null)
+                    message.maxProtocolVersion = object.maxProtocolVersion >>> 0;
                 return message;
             };
 
@@ -141,6 +159,8 @@ export const swimring = $root.swimring = (() => {
                         if (options.bytes !== Array)
                             object.keyProof = $util.newBuffer(object.keyProof);
                     }
+                    object.minProtocolVersion = 0;
+                    object.maxProtocolVersion = 0;
                 }
                 if (message.protocolVersion != null && Object.hasOwnProperty.call(message, "protocolVersion"))
                     object.protocolVersion = message.protocolVersion;
@@ -150,6 +170,10 @@ export const swimring = $root.swimring = (() => {
                     object.sender = message.sender;
                 if (message.keyProof != null && Object.hasOwnProperty.call(message, "keyProof"))
                     object.keyProof = options.bytes === String ? $util.base64.encode(message.keyProof, 0, message.keyProof.length) : options.bytes === Array ? Array.prototype.slice.call(message.keyProof) : message.keyProof;
+                if (message.minProtocolVersion != null && Object.hasOwnProperty.call(message, "minProtocolVersion"))
+                    object.minProtocolVersion = message.minProtocolVersion;
+                if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
+                    object.maxProtocolVersion = message.maxProtocolVersion;
                 return object;
             };
 
@@ -958,6 +982,8 @@ export const swimring = $root.swimring = (() => {
             PingReply.prototype.protocolVersion = 0;
             PingReply.prototype.claims = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             PingReply.prototype.liveMembers = 0;
+            PingReply.prototype.minProtocolVersion = 0;
+            PingReply.prototype.maxProtocolVersion = 0;
 
             PingReply.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -982,6 +1008,10 @@ export const swimring = $root.swimring = (() => {
                     writer.uint32(56).uint64(message.claims);
                 if (message.liveMembers != null && Object.hasOwnProperty.call(message, "liveMembers"))
                     writer.uint32(64).uint32(message.liveMembers);
+                if (message.minProtocolVersion != null && Object.hasOwnProperty.call(message, "minProtocolVersion"))
+                    writer.uint32(72).uint32(message.minProtocolVersion);
+                if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
+                    writer.uint32(80).uint32(message.maxProtocolVersion);
                 return writer;
             };
 
@@ -1040,6 +1070,14 @@ export const swimring = $root.swimring = (() => {
                             message.liveMembers = reader.uint32();
                             break;
                         }
+                    case 9: {
+                            message.minProtocolVersion = reader.uint32();
+                            break;
+                        }
+                    case 10: {
+                            message.maxProtocolVersion = reader.uint32();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -1093,6 +1131,10 @@ export const swimring = $root.swimring = (() => {
                         message.claims = new $util.LongBits(object.claims.low >>> 0, object.claims.high >>> 0).toNumber(true);
                 if (object.liveMembers != null)
                     message.liveMembers = object.liveMembers >>> 0;
+                if (object.minProtocolVersion != null)
+                    message.minProtocolVersion = object.minProtocolVersion >>> 0;
+                if (object.maxProtocolVersion != null)
+                    message.maxProtocolVersion = object.maxProtocolVersion >>> 0;
                 return message;
             };
 
@@ -1121,6 +1163,8 @@ export const swimring = $root.swimring = (() => {
                     } else
                         object.claims = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
                     object.liveMembers = 0;
+                    object.minProtocolVersion = 0;
+                    object.maxProtocolVersion = 0;
                 }
                 if (message.name != null && Object.hasOwnProperty.call(message, "name"))
                     object.name = message.name;
@@ -1148,6 +1192,10 @@ export const swimring = $root.swimring = (() => {
                         object.claims = options.longs === String ? $util.Long.prototype.toString.call(message.claims) : options.longs === Number ? new $util.LongBits(message.claims.low >>> 0, message.claims.high >>> 0).toNumber(true) : message.claims;
                 if (message.liveMembers != null && Object.hasOwnProperty.call(message, "liveMembers"))
                     object.liveMembers = message.liveMembers;
+                if (message.minProtocolVersion != null && Object.hasOwnProperty.call(message, "minProtocolVersion"))
+                    object.minProtocolVersion = message.minProtocolVersion;
+                if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
+                    object.maxProtocolVersion = message.maxProtocolVersion;
                 return object;
             };
 
