@@ -9,7 +9,11 @@ import * as codecModule from './generated/control_plane_codec.js';
 import { PROTO_METHODS } from './generated/control_plane_methods.js';
 import type { ControlPlaneDefinition as GeneratedDefinition } from './generated/swimring/v1/ControlPlane.js';
 
-/** Wire protocol version this build speaks (RequestHeader.protocol_version). */
+/**
+ * The version tools that are not members (the watch client, the simulator's digest model) put in
+ * RequestHeader.protocol_version: version 1 with no range, which every build accepts. Members talk
+ * at the highest version they share with the callee (src/codec/protocol-version.ts).
+ */
 export const PROTOCOL_VERSION = 1;
 
 /** Fully qualified service name: the gRPC path prefix and the health-check service name. */
