@@ -132,6 +132,11 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'With a keyring: encrypt outgoing gossip packets. False sends plaintext while accepting both (step 1 of turning encryption on).',
     defaultDoc: 'true',
   },
+  keyProofV1: {
+    group: 'Cluster',
+    description: 'With a keyring: also send and accept the v1 gRPC key proof (one sealed timestamp for every call, good for 10 minutes). Only while upgrading from a version that knows no other; docs/security.md.',
+    defaultDoc: 'false',
+  },
   tags: {
     group: 'Identity and addresses',
     description: `Member tags as key=value,key=value (a JSON object in the config file); at most ${MAX_TAG_BYTES} bytes written that way.`,

@@ -55,6 +55,7 @@ export const configShape = {
   // --- sec-gossip: encryption on in a running cluster, memberlist's three steps
   gossipVerifyIncoming: optional(boolean()),
   gossipVerifyOutgoing: optional(boolean()),
+  keyProofV1: optional(boolean()),
   tags: tags(),
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
@@ -219,6 +220,8 @@ export interface ResolvedConfig {
   readonly gossipVerifyIncoming: boolean;
   /** With a keyring: encrypt outgoing UDP packets (default true). */
   readonly gossipVerifyOutgoing: boolean;
+  /** With a keyring: also send and accept v1 gRPC key proofs, for a rolling upgrade (default false). */
+  readonly keyProofV1: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** auto: JSON lines unless stdout is a terminal, readable lines on one. */
@@ -280,6 +283,7 @@ function resolve(f: Fields): ResolvedConfig {
     label: f.label,
     gossipVerifyIncoming: f.gossipVerifyIncoming ?? true,
     gossipVerifyOutgoing: f.gossipVerifyOutgoing ?? true,
+    keyProofV1: f.keyProofV1 ?? false,
     tags: f.tags,
     logLevel: f.logLevel,
     logFormat: f.logFormat,

@@ -15,7 +15,7 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
-import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, type AuthGateOptions } from './auth-gate.js';
+import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, isKeyProven, type AuthGateOptions } from './auth-gate.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
@@ -84,6 +84,8 @@ export interface ControlPlaneServerOptions {
     readonly check?: AuthGateOptions['check'];
     readonly maxInFlight?: number;
     readonly maxUnlabelledInFlight?: number;
+    /** Digest every request body, for key proofs made for one body (with a keyring). Default false. */
+    readonly digestBodies?: boolean;
   };
 }
 
@@ -127,7 +129,7 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
     ],
   });
   const extra = opts.extraMethods ?? {};
-  server.addService(serverServiceDefinition(methods, extra), {
+  server.addService(serverServiceDefinition(methods, extra, opts.gate?.digestBodies === true), {
     ...implementation(opts.handlers, limits, report, opts.negotiateRate ?? new NegotiateRateLimiter()),
     ...Object.fromEntries(Object.entries(extra).map(([name, m]) => [name, m.handler])),
   });
@@ -206,8 +208,8 @@ function implementation(
       };
     }),
 
-    Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer) => {
-      const ctx = contextFromHeader(req.header, peer);
+    Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer, keyProven) => {
+      const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
       handlers.authorize?.(ctx);
       // Keyed by address and claimed name: members sharing an address (several on one host, whose
@@ -226,8 +228,8 @@ function implementation(
       return { members: membersToProto(local) };
     }),
 
-    Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer) => {
-      const ctx = contextFromHeader(req.header, peer);
+    Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer, keyProven) => {
+      const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
       handlers.authorize?.(ctx);
       const name = checkName(req.name, 'name');
@@ -250,7 +252,7 @@ function implementation(
 function unary<Req, Res>(
   rpc: string,
   report: Report,
-  handle: (request: Req, peer: string) => Res | Rejection,
+  handle: (request: Req, peer: string, keyProven: boolean) => Res | Rejection,
 ): grpc.handleUnaryCall<Decoded<Req>, Res> {
   return (call, callback) => {
     const refuse = (rejection: Rejection): void => {
@@ -264,7 +266,7 @@ function unary<Req, Res>(
     if (!decoded.ok) return refuse(decoded.rejection);
     let result: Res | Rejection;
     try {
-      result = handle(decoded.value, call.getPeer());
+      result = handle(decoded.value, call.getPeer(), isKeyProven(decoded));
     } catch (err) {
       if (err instanceof ControlPlaneError) return refuse(reject(err.code, 'refused', err.message));
       const why = err instanceof Error ? err.message : String(err);
@@ -275,6 +277,11 @@ function unary<Req, Res>(
     if (isRejection(result)) return refuse(result);
     callback(null, result);
   };
+}
+
+/** The context a handler sees, with whether the gate checked a key proof against this request. */
+function withProof(ctx: CallContext | Rejection, keyProven: boolean): CallContext | Rejection {
+  return isRejection(ctx) || !keyProven ? ctx : { ...ctx, keyProven };
 }
 
 /**

@@ -2,6 +2,7 @@
 // client share these so a request and a reply are held to the same limits.
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
+import { digestingDeserializer } from './auth-gate.js';
 import { boundedDeserializer, type Decoded } from './decode.js';
 import type { ClosingReply, ClosingReply__Output } from './generated/swimring/v1/ClosingReply.js';
 import type { ClosingRequest, ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
@@ -87,8 +88,11 @@ export interface ExtraMethod {
 /** Keyed by the proto's method name ("Apply"). */
 export type ExtraMethods = Readonly<Record<string, ExtraMethod>>;
 
-/** The service as grpc-js's Server wants it: our deserializers in place of the generated ones. */
-export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}): grpc.ServiceDefinition {
+/**
+ * The service as grpc-js's Server wants it: our deserializers in place of the generated ones, each
+ * recording the digest of the bytes it decoded when `digestBodies` (key proofs are made for one body).
+ */
+export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}, digestBodies = false): grpc.ServiceDefinition {
   const def = controlPlaneDefinition();
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of [methods.Ping, methods.Negotiate, methods.Closing]) {
@@ -108,6 +112,9 @@ export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMet
     const generated = def[name as keyof typeof def] as grpc.MethodDefinition<unknown, unknown> | undefined;
     if (generated === undefined) throw new Error(`${name} is not a method of ${CONTROL_PLANE_SERVICE}`);
     service[name] = { ...generated, requestDeserialize: m.requestDeserialize };
+  }
+  if (digestBodies) {
+    for (const [name, m] of Object.entries(service)) service[name] = { ...m, requestDeserialize: digestingDeserializer(m.requestDeserialize) };
   }
   return service;
 }
