@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ControlPlaneClient, type ControlPlaneClientOptions } from '../grpc/client.js';
 import type { Metrics } from '../metrics.js';
 import type { ExtraMethods } from '../grpc/service.js';
-import type { PeerChecks } from '../runtime/agent.js';
+import type { PeerChecks } from '../runtime/agent-rpcs.js';
 import type { RouteAnswer } from '../runtime/view.js';
 import type { CallProofs } from '../security/key-proof.js';
 import { createApplyMetrics, type ApplyMetrics } from './metrics.js';

@@ -46,12 +46,6 @@ export interface ControlPlaneHandlers {
   /** A member announced it is leaving with this incarnation. */
   closing(name: string, incarnation: number, context: CallContext): void;
   ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string; claims?: number; liveMembers?: number };
-  /**
-   * Checks the caller (label, key proof in the request header) before anything else the call costs,
-   * the Negotiate rate limit included: a flood of refused callers takes no legitimate joiner's tokens.
-   * Throws a ControlPlaneError to refuse. Absent: every caller is let in.
-   */
-  authorize?(context: CallContext): void;
 }
 
 export interface ControlPlaneServerOptions {
@@ -77,8 +71,10 @@ export interface ControlPlaneServerOptions {
   /** Told of every answered unary call (rpc, status code name, seconds), for metrics. */
   readonly onCall?: CallObserver;
   /**
-   * Checks of the call metadata (label, key proof) before the body is read, and in-flight bounds
-   * (src/grpc/auth-gate.ts). Default: no metadata check, the default bounds.
+   * Who may call: the authorizer's check (src/grpc/authorizer.ts CallAuthorizer.check), run for every
+   * ControlPlane RPC on the call metadata before the body is read and on the request before any handler
+   * (and so before the Negotiate rate limit); and the in-flight bounds (src/grpc/auth-gate.ts).
+   * Default: every caller is let in, the default bounds.
    */
   readonly gate?: {
     readonly check?: AuthGateOptions['check'];
@@ -211,7 +207,6 @@ function implementation(
     Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer, keyProven) => {
       const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
-      handlers.authorize?.(ctx);
       // Keyed by address and claimed name: members sharing an address (several on one host, whose
       // gRPC clients all connect from its primary IP) are not one caller; the global bucket still
       // bounds a caller inventing names.
@@ -231,7 +226,6 @@ function implementation(
     Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer, keyProven) => {
       const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
-      handlers.authorize?.(ctx);
       const name = checkName(req.name, 'name');
       if (isRejection(name)) return name;
       const incarnation = checkIncarnation(req.incarnation, 'incarnation');

@@ -30,12 +30,13 @@ import { ReadinessRule } from './readiness.js';
 import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, PeerHealth, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 import type { AgentStats } from './stats.js';
 import { GossipEnvelope } from '../security/envelope.js';
-import { KeyProver, type CallProofs } from '../security/key-proof.js';
+import { KeyProver } from '../security/key-proof.js';
 import { CallAuthorizer, checkedByAuthorizer } from '../grpc/authorizer.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
-import { callKeyringOp, keyringServerMethods } from '../security/grpc-keyring.js';
-import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, forceLeaveServerMethods, type ForceLeaveSummary } from './force-leave.js';
+import { callKeyringOp } from '../security/grpc-keyring.js';
+import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, type ForceLeaveSummary } from './force-leave.js';
+import { agentRpcs, type PeerChecks } from './agent-rpcs.js';
 import { newAgentStats } from './stats.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
@@ -113,13 +114,6 @@ export interface AgentOptions {
  */
 export const RECEIVE_DOWN_LIMIT_MS = 5000;
 
-/** --- apply: what RPCs implemented outside the runtime need to trust and reach peers as it does. */
-export interface PeerChecks {
-  /** Throws a ControlPlaneError (label mismatch, missing key proof) for a caller this member refuses. */
-  checkContext(ctx: CallContext): void;
-  /** For a client's keyProof option; null without a keyring. */
-  readonly keyProof: (() => CallProofs | null) | null;
-}
 
 const GRPC_DEFAULT_PORT = 7947;
 /** A status page waits at most this long for peers' health scores. */
@@ -307,38 +301,19 @@ export class Agent implements AgentView {
       },
       // Label, version and key proof: from the metadata before the body is read, then on the body.
       gate: { check: (rpc, credentials) => this.authorizer.check(rpc, credentials), digestBodies: this.keyProver !== null },
-      extraMethods: {
-        ...keyringServerMethods({
-          local: this.opts.gossipSecurity?.keyring ?? null,
-          label: this.opts.label ?? '',
-          checkContext: checkedByAuthorizer,
-          onReject: (rpc, rejection) => {
-            this.countGrpcReject(rpc, rejection.reason, rejection.message);
-          },
-          onApplied: (op, sender, result) => log.info({ op, by: sender, ok: result.ok, error: result.error, keys: result.keys.length }, 'keyring operation'),
-        }),
-        ...forceLeaveServerMethods({
-          forceLeave: (name) => this.forceLeave(name),
-          stateOf: (name) => this.core.member(name)?.state ?? null,
-          checkContext: checkedByAuthorizer,
-          onReject: (rpc, rejection) => {
-            this.countGrpcReject(rpc, rejection.reason, rejection.message);
-          },
-          onApplied: (name, sender) => log.info({ member: name, by: sender }, 'force-leave asked by another member'),
-        }),
-        // --- apply: Apply RPC, implemented in src/apply
-        ...this.opts.grpcMethods?.({
-          checkContext: checkedByAuthorizer,
-          keyProof: this.keyProver ? () => this.keyProver : null,
-        }),
-        // --- digest-watch: ExchangeRoots, GetLeaves, FetchEntries, WatchMembership
-        ...this.antiEntropy.serverMethods(),
-        ...this.watch.methods,
-        // --- claims: GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
-        ...this.claims.extraMethods((rpc, reason, detail) => {
-          this.countGrpcReject(rpc, reason, detail);
-        }),
-      },
+      extraMethods: agentRpcs({
+        keyring: this.opts.gossipSecurity?.keyring ?? null,
+        label: this.opts.label ?? '',
+        forceLeave: (name) => this.forceLeave(name),
+        stateOf: (name) => this.core.member(name)?.state ?? null,
+        apply: this.opts.grpcMethods,
+        keyProof: this.keyProver ? () => this.keyProver : null,
+        antiEntropy: this.antiEntropy,
+        watch: this.watch,
+        claims: this.claims,
+        countReject: (rpc, reason, detail) => this.countGrpcReject(rpc, reason, detail),
+        logger: log,
+      }).methods(),
     });
     const gossipPort = mustParseHostPort(this.udp.localAddress).port;
     this.gossipAddr = formatHostPort({ host: this.opts.advertiseHost, port: gossipPort });

@@ -50,6 +50,7 @@ export async function startTestServer(
     handlers?: Partial<ControlPlaneHandlers>;
     negotiateRate?: NegotiateRateLimiter;
     gate?: ControlPlaneServerOptions['gate'];
+    extraMethods?: ControlPlaneServerOptions['extraMethods'];
   } = {},
 ): Promise<TestServer> {
   const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
@@ -76,6 +77,7 @@ export async function startTestServer(
     // These tests send many Negotiates from one address; the rate limit has its own tests.
     negotiateRate: opts.negotiateRate ?? new NegotiateRateLimiter(UNLIMITED_RATE),
     ...(opts.gate ? { gate: opts.gate } : {}),
+    ...(opts.extraMethods ? { extraMethods: opts.extraMethods } : {}),
   });
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, addr: `${host}:${server.port}`, recorded };
