@@ -15,7 +15,8 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
-import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, isKeyProven, type AuthGateOptions } from './auth-gate.js';
+import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, digestingDeserializer, isKeyProven, type AuthGateOptions } from './auth-gate.js';
+import { boundedBody, receiveBounds } from './receive-bound.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
@@ -24,7 +25,7 @@ import type { NegotiateReply } from './generated/swimring/v1/NegotiateReply.js';
 import type { NegotiateRequest__Output } from './generated/swimring/v1/NegotiateRequest.js';
 import type { PingReply } from './generated/swimring/v1/PingReply.js';
 import type { PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
-import { resolveLimits, type ControlPlaneLimits } from './limits.js';
+import { requestBound, resolveLimits, type ControlPlaneLimits } from './limits.js';
 import { NegotiateRateLimiter, peerHost } from './rate-limit.js';
 import { CONTROL_PLANE_SERVICE, PROTOCOL_VERSION } from './proto.js';
 import { boundedMethods, serverServiceDefinition, UNIMPLEMENTED_METHODS, type ExtraMethods } from './service.js';
@@ -108,13 +109,16 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
 
   const report = reporter(opts.onReject);
   const methods = boundedMethods(limits);
+  const bound = (rpc: string): number => requestBound(rpc, limits);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler run.
+    // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler
+    // run. The first gets the call grpc-js made, which holds the receive bound (src/grpc/receive-bound.ts).
     interceptors: [
-      unreadRequestWatcher(report, limits),
+      receiveBounds(bound),
+      unreadRequestWatcher(report, bound),
       ...(opts.onCall ? [callTimer(opts.onCall)] : []),
       authGate({
         check: opts.gate?.check ?? (() => null),
@@ -125,7 +129,10 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
     ],
   });
   const extra = opts.extraMethods ?? {};
-  server.addService(serverServiceDefinition(methods, extra, opts.gate?.digestBodies === true), {
+  const digest = opts.gate?.digestBodies === true;
+  const wrap = (rpc: string, deserialize: (bytes: Buffer) => unknown): ((bytes: Buffer) => unknown) =>
+    boundedBody(rpc, bound(rpc), digest ? digestingDeserializer(deserialize) : deserialize);
+  server.addService(serverServiceDefinition(methods, extra, wrap), {
     ...implementation(opts.handlers, limits, report, opts.negotiateRate ?? new NegotiateRateLimiter()),
     ...Object.fromEntries(Object.entries(extra).map(([name, m]) => [name, m.handler])),
   });
@@ -279,11 +286,11 @@ function withProof(ctx: CallContext | Rejection, keyProven: boolean): CallContex
 }
 
 /**
- * grpc-js refuses a request larger than maxMessageBytes (RESOURCE_EXHAUSTED) or not decompressible
+ * grpc-js refuses a request larger than its RPC's bound (RESOURCE_EXHAUSTED) or not decompressible
  * before any handler runs. This interceptor sees such calls end without a request message having
  * been read and reports them, so they are counted like every other refusal.
  */
-function unreadRequestWatcher(report: Report, limits: ControlPlaneLimits): grpc.ServerInterceptor {
+function unreadRequestWatcher(report: Report, bound: (rpc: string) => number): grpc.ServerInterceptor {
   const prefix = `/${CONTROL_PLANE_SERVICE}/`;
   return (method, call) => {
     if (!method.path.startsWith(prefix)) return new grpc.ServerInterceptingCall(call);
@@ -304,7 +311,7 @@ function unreadRequestWatcher(report: Report, limits: ControlPlaneLimits): grpc.
               reject(
                 grpc.status.RESOURCE_EXHAUSTED,
                 'no-request',
-                `call ended before a request was accepted (over ${limits.maxMessageBytes} bytes, ` +
+                `call ended before a request was accepted (over this RPC's bound of ${bound(rpc)} bytes, ` +
                   'not decompressible, or cancelled by the caller)',
               ),
             );

@@ -2,7 +2,6 @@
 // client share these so a request and a reply are held to the same limits.
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
-import { digestingDeserializer } from './auth-gate.js';
 import { boundedDeserializer, type Decoded } from './decode.js';
 import type { ClosingReply, ClosingReply__Output } from './generated/swimring/v1/ClosingReply.js';
 import type { ClosingRequest, ClosingRequest__Output } from './generated/swimring/v1/ClosingRequest.js';
@@ -88,11 +87,11 @@ export interface ExtraMethod {
 /** Keyed by the proto's method name ("Apply"). */
 export type ExtraMethods = Readonly<Record<string, ExtraMethod>>;
 
-/**
- * The service as grpc-js's Server wants it: our deserializers in place of the generated ones, each
- * recording the digest of the bytes it decoded when `digestBodies` (key proofs are made for one body).
- */
-export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}, digestBodies = false): grpc.ServiceDefinition {
+/** Wraps each RPC's request deserializer (receive bounds, body digests: src/grpc/server.ts). */
+export type DeserializerWrap = (rpc: string, deserialize: (bytes: Buffer) => unknown) => (bytes: Buffer) => unknown;
+
+/** The service as grpc-js's Server wants it: our deserializers in place of the generated ones. */
+export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}, wrap?: DeserializerWrap): grpc.ServiceDefinition {
   const def = controlPlaneDefinition();
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of [methods.Ping, methods.Negotiate, methods.Closing]) {
@@ -113,8 +112,8 @@ export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMet
     if (generated === undefined) throw new Error(`${name} is not a method of ${CONTROL_PLANE_SERVICE}`);
     service[name] = { ...generated, requestDeserialize: m.requestDeserialize };
   }
-  if (digestBodies) {
-    for (const [name, m] of Object.entries(service)) service[name] = { ...m, requestDeserialize: digestingDeserializer(m.requestDeserialize) };
+  if (wrap) {
+    for (const [name, m] of Object.entries(service)) service[name] = { ...m, requestDeserialize: wrap(name, m.requestDeserialize) };
   }
   return service;
 }
