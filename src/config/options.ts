@@ -311,6 +311,18 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '10',
     defaultDoc: '10',
   },
+  negotiateHostRate: {
+    group: 'Cluster',
+    description: 'Negotiates per second answered from one IP address, whatever member names it sends: a flood under invented names from one address cannot use up --negotiate-rate for joiners elsewhere. Raise it when many members share one address.',
+    default: '20',
+    defaultDoc: '20',
+  },
+  negotiateHostBurst: {
+    group: 'Cluster',
+    description: 'Negotiates from one IP address accepted back to back before --negotiate-host-rate applies.',
+    default: '50',
+    defaultDoc: '50',
+  },
   // --- digest-watch
   antiEntropy: {
     group: 'Cluster',

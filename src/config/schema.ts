@@ -94,6 +94,8 @@ export const configShape = {
   negotiatePeerRate: integer(1, 1_000_000),
   maxClusterSize: integer(16, 65_536),
   negotiatePeerBurst: integer(1, 1_000_000),
+  negotiateHostRate: integer(1, 1_000_000),
+  negotiateHostBurst: integer(1, 1_000_000),
   // --- digest-watch: periodic anti-entropy by Merkle digest, gRPC watch queue
   antiEntropy: oneOf(ANTI_ENTROPY_MODES),
   watchQueueEvents: integer(1, 1_000_000),
@@ -249,7 +251,14 @@ export interface ResolvedConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null; readonly serverName: string | null; readonly reloadIntervalMs: number } | null;
   /** Most members expected; sizes the control plane's message and record limits (src/grpc/limits.ts). */
   readonly maxClusterSize: number;
-  readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
+  readonly negotiateRate: {
+    readonly globalPerSecond: number;
+    readonly globalBurst: number;
+    readonly perPeerPerSecond: number;
+    readonly perPeerBurst: number;
+    readonly perHostPerSecond: number;
+    readonly perHostBurst: number;
+  };
   /** --- digest-watch */
   readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
   /** Events a gRPC WatchMembership stream may have unsent before it is ended as too slow. */
@@ -310,7 +319,14 @@ function resolve(f: Fields): ResolvedConfig {
         ? { certFile: f.tlsCertFile, keyFile: f.tlsKeyFile, caFile: f.tlsCaFile, serverName: f.tlsServerName, reloadIntervalMs: f.tlsReloadIntervalMs }
         : null,
     maxClusterSize: f.maxClusterSize,
-    negotiateRate: { globalPerSecond: f.negotiateRate, globalBurst: f.negotiateBurst, perPeerPerSecond: f.negotiatePeerRate, perPeerBurst: f.negotiatePeerBurst },
+    negotiateRate: {
+      globalPerSecond: f.negotiateRate,
+      globalBurst: f.negotiateBurst,
+      perPeerPerSecond: f.negotiatePeerRate,
+      perPeerBurst: f.negotiatePeerBurst,
+      perHostPerSecond: f.negotiateHostRate,
+      perHostBurst: f.negotiateHostBurst,
+    },
     antiEntropy: f.antiEntropy,
     watchQueueEvents: f.watchQueueEvents,
     apply: {

@@ -214,10 +214,9 @@ function implementation(
     Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer, keyProven) => {
       const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
-      // Keyed by address and claimed name: members sharing an address (several on one host, whose
-      // gRPC clients all connect from its primary IP) are not one caller; the global bucket still
-      // bounds a caller inventing names.
-      const rate = negotiateRate.take(`${peerHost(peer)}/${ctx.sender}`, performance.now());
+      // By address and claimed name (members sharing an address are not one caller), by address (a
+      // caller inventing names), and over all callers: src/grpc/rate-limit.ts.
+      const rate = negotiateRate.take(peerHost(peer), performance.now(), ctx.sender);
       if (!rate.ok) {
         return {
           ...reject(grpc.status.RESOURCE_EXHAUSTED, 'rate-limited', `too many Negotiates (${rate.scope} limit): retry after ${rate.retryAfterMs} ms`),
