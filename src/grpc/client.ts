@@ -206,6 +206,13 @@ export class ControlPlaneClient {
       const why = err instanceof Error ? err.message : String(err);
       return Promise.reject(new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc} to ${addr}: request not serializable: ${why}`));
     }
+    // The channel sends up to the largest bound; each RPC is held to its own here, with a clear error.
+    const maxBytes = method.maxRequestBytes ?? this.limits.maxMessageBytes;
+    if (body.length > maxBytes) {
+      return Promise.reject(
+        new ControlPlaneCallError(rpc, addr, grpc.status.RESOURCE_EXHAUSTED, `${rpc} to ${addr}: request of ${body.length} bytes; this RPC sends at most ${maxBytes}`),
+      );
+    }
     const proofs = this.keyProof?.() ?? null;
     const metadata = credentialMetadata(this.fixedHeader.label ?? '', proofs && { v2: proofs.prove(method.path, body), v1: proofs.legacyProof() });
     const channel = this.channelFor(addr);
@@ -248,7 +255,8 @@ export class ControlPlaneClient {
     const client = new grpc.Client(addr, this.credentials, {
       ...this.channelOptions,
       'grpc.max_receive_message_length': this.limits.maxMessageBytes,
-      'grpc.max_send_message_length': this.limits.maxMessageBytes,
+      // Each call is held to its RPC's bound before it is sent (call()); -1: grpc-js adds no other.
+      'grpc.max_send_message_length': -1,
       // Lets the connection itself go when idle, even if no further call comes to evict the entry.
       'grpc.client_idle_timeout_ms': this.idleMs,
       'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,

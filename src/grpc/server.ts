@@ -109,9 +109,12 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
 
   const report = reporter(opts.onReject);
   const methods = boundedMethods(limits);
-  const bound = (rpc: string): number => requestBound(rpc, limits);
+  const extra = opts.extraMethods ?? {};
+  // A feature's own bound where its need does not scale with the cluster (Apply, claims).
+  const bound = (rpc: string): number => extra[rpc]?.maxRequestBytes ?? requestBound(rpc, limits);
+  const largestBound = Math.max(limits.maxMessageBytes, ...Object.keys(extra).map(bound));
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_receive_message_length': largestBound,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler
@@ -128,7 +131,6 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
       }),
     ],
   });
-  const extra = opts.extraMethods ?? {};
   const digest = opts.gate?.digestBodies === true;
   const wrap = (rpc: string, deserialize: (bytes: Buffer) => unknown): ((bytes: Buffer) => unknown) =>
     boundedBody(rpc, bound(rpc), digest ? digestingDeserializer(deserialize) : deserialize);

@@ -24,6 +24,8 @@ export interface BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> {
   readonly requestDeserialize: (bytes: Buffer) => Decoded<ReqOut>;
   readonly responseSerialize: (value: ResIn) => Buffer;
   readonly responseDeserialize: (bytes: Buffer) => Decoded<ResOut>;
+  /** Largest request of this RPC, sent or received; default the limits' maxMessageBytes (requestBound). */
+  readonly maxRequestBytes?: number;
 }
 
 export interface BoundedMethods {
@@ -82,6 +84,11 @@ export function bounded<ReqIn, ResIn, ReqOut, ResOut>(
 export interface ExtraMethod {
   readonly requestDeserialize: (bytes: Buffer) => unknown;
   readonly handler: grpc.UntypedHandleCall;
+  /**
+   * Largest request this RPC takes, when its need does not scale with the cluster (an app body, a
+   * claims announcement). Default: requestBound in src/grpc/limits.ts.
+   */
+  readonly maxRequestBytes?: number;
 }
 
 /** Keyed by the proto's method name ("Apply"). */

@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { limitsForClusterSize, SMALL_REQUEST_BYTES } from '../../src/grpc/limits.js';
 import { boundedBody, limitReceive } from '../../src/grpc/receive-bound.js';
-import { encodeRequest, rawCall, startTestServer } from './helpers.js';
+import { applyMethod } from '../../src/apply/grpc-apply.js';
+import { ControlPlaneClient } from '../../src/grpc/client.js';
+import type { RequestHeader } from '../../src/grpc/generated/swimring/v1/RequestHeader.js';
+import { MAX_ANNOUNCEMENT_BYTES, ownershipMethods } from '../../src/ownership/grpc.js';
+import { encodeRequest, rawCall, rejectionOf, startTestServer } from './helpers.js';
 
 /** An unknown length-delimited field (number 15): decoders skip it, so the request stays valid. */
 function padded(body: Buffer, bytes: number): Buffer {
@@ -64,4 +68,42 @@ test('where grpc-js offers no bound to set, the request is still refused by its 
   assert.equal(decoded, 0);
   deserialize(Buffer.alloc(1024));
   assert.equal(decoded, 1);
+});
+
+test('an RPC whose need does not scale with the cluster brings its own bound: a 200 KiB Apply passes a member sized for 16 members', async () => {
+  const limits = limitsForClusterSize(16);
+  const apply = applyMethod({ maxBodyBytes: 256 * 1024, maxKeyBytes: 1024 });
+  assert.ok((apply.maxRequestBytes ?? 0) > 256 * 1024 && limits.maxMessageBytes < 200 * 1024);
+  const served: number[] = [];
+  const handler: grpc.handleUnaryCall<{ ok: boolean; value?: { messages: { value: Buffer }[] } }, object> = (call, callback) => {
+    served.push(call.request.value?.messages[0]?.value.length ?? -1);
+    callback(null, { accepted: true });
+  };
+  const t = await startTestServer({ limits, extraMethods: { Apply: { requestDeserialize: apply.requestDeserialize, handler: handler as grpc.UntypedHandleCall, maxRequestBytes: apply.maxRequestBytes } } });
+  const client = new ControlPlaneClient({ limits });
+  const request = (bytes: number) => (header: RequestHeader) => ({
+    header,
+    id: 'key-1',
+    requestId: 'r1',
+    messages: [{ type_url: 'type.googleapis.com/swimring.v1.AppMessage', value: Buffer.alloc(bytes, 1) }],
+    tableVersion: '',
+  });
+  try {
+    const reply = await client.unary(apply, t.addr, request(200 * 1024), 5000);
+    assert.equal(reply.accepted, true);
+    assert.deepEqual(served, [200 * 1024]);
+    const over = await rejectionOf(client.unary(apply, t.addr, request(300 * 1024), 5000));
+    assert.equal(over.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(over.message, /this RPC sends at most/, 'the client holds it to the same bound, unsent');
+    assert.deepEqual(served, [200 * 1024]);
+  } finally {
+    client.close();
+    await t.server.close();
+  }
+});
+
+test('claims announcements are sized by the claim bounds, above what a small cluster needs for member lists', () => {
+  assert.ok(MAX_ANNOUNCEMENT_BYTES > limitsForClusterSize(16).maxMessageBytes);
+  assert.equal(ownershipMethods().AnnounceOwnership.maxRequestBytes, MAX_ANNOUNCEMENT_BYTES);
+  assert.equal(ownershipMethods().AnnounceExpiry.maxRequestBytes, MAX_ANNOUNCEMENT_BYTES);
 });
