@@ -114,7 +114,6 @@ export interface AgentOptions {
  */
 export const RECEIVE_DOWN_LIMIT_MS = 5000;
 
-
 const GRPC_DEFAULT_PORT = 7947;
 /** A status page waits at most this long for peers' health scores. */
 const PEER_HEALTH_TIMEOUT_MS = 1000;
@@ -258,7 +257,7 @@ export class Agent implements AgentView {
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       memberState: () => this.core.fullState(),
       mergeMembers: (records) => this.run((now) => this.core.onNegotiate(records, false, now).effects),
-      // FetchEntries merges members and claims like Negotiate does: the same label and key-proof gate.
+      // FetchEntries merges members and claims like Negotiate does: the authorizer checks it the same way.
       checkContext: checkedByAuthorizer,
       onReject: onDigestReject,
       logger: log,
@@ -268,7 +267,7 @@ export class Agent implements AgentView {
       view: this,
       maxQueuedEvents: this.opts.watchQueueEvents ?? 1024,
       maxStreams: 64,
-      // Names, addresses and tags of every member: the same label and key-proof gate as Negotiate.
+      // Names, addresses and tags of every member: the authorizer checks it like Negotiate.
       checkContext: checkedByAuthorizer,
       onReject: onDigestReject,
       onEnd: (reason) => {
