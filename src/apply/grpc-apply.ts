@@ -26,6 +26,8 @@ const REQUEST_MESSAGES_FIELD = 4;
 const REPLY_RESULTS_FIELD = 3;
 /** Room for an Any's type_url and framing around the body. */
 const ANY_OVERHEAD_BYTES = 1024;
+/** Room for the rest of an ApplyRequest: header, id (at most 1 KiB), request_id, table_version. */
+const REQUEST_OVERHEAD_BYTES = 4 * 1024;
 
 export type ApplyMethod = BoundedMethod<ApplyRequest, ApplyRequest__Output, ApplyReply, ApplyReply__Output>;
 
@@ -44,6 +46,8 @@ export function applyMethod(limits: ApplyWireLimits): ApplyMethod {
     requestDeserialize: bounded('ApplyRequest', def.requestDeserialize, REQUEST_MESSAGES_FIELD, 'messages', limits.maxBodyBytes + ANY_OVERHEAD_BYTES),
     responseSerialize: def.responseSerialize,
     responseDeserialize: bounded('ApplyReply', def.responseDeserialize, REPLY_RESULTS_FIELD, 'results', limits.maxBodyBytes + ANY_OVERHEAD_BYTES),
+    // Sized by the app body bound, not by the cluster: a small cluster still carries 1 MiB bodies.
+    maxRequestBytes: limits.maxBodyBytes + ANY_OVERHEAD_BYTES + REQUEST_OVERHEAD_BYTES,
   };
 }
 
@@ -118,7 +122,7 @@ export function applyServerMethod(opts: ApplyServerOptions): ExtraMethod {
       (err: unknown) => callback(null, replyOf(failed(applyError('internal', `Apply failed on this member: ${err instanceof Error ? err.message : String(err)}`, { retriable: true })))),
     );
   };
-  return { requestDeserialize: method.requestDeserialize, handler: handler as grpc.UntypedHandleCall };
+  return { requestDeserialize: method.requestDeserialize, handler: handler as grpc.UntypedHandleCall, ...(method.maxRequestBytes ? { maxRequestBytes: method.maxRequestBytes } : {}) };
 }
 
 function checkCall(req: ApplyRequest__Output, limits: ApplyWireLimits): { call: ApplyCall } | { error: ApplyError } {

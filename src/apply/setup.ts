@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import { ControlPlaneClient, type ControlPlaneClientOptions } from '../grpc/client.js';
 import type { Metrics } from '../metrics.js';
 import type { ExtraMethods } from '../grpc/service.js';
-import type { PeerChecks } from '../runtime/agent.js';
+import type { PeerChecks } from '../runtime/agent-rpcs.js';
 import type { RouteAnswer } from '../runtime/view.js';
+import type { CallProofs } from '../security/key-proof.js';
 import { createApplyMetrics, type ApplyMetrics } from './metrics.js';
 import { ApplyService, type ApplyConfig } from './service.js';
 
@@ -34,7 +35,7 @@ export interface ApplySetup {
 export function setupApply(opts: ApplySetupOptions): ApplySetup {
   // Its own channels (own connections, own stream limits): Applies waiting on a slow app must not hold
   // up Negotiate or Closing. The key proof is the runtime's, known once the agent starts.
-  let keyProof: (() => Uint8Array | null) | null = null;
+  let keyProof: (() => CallProofs | null) | null = null;
   const client = new ControlPlaneClient({
     sender: opts.name,
     ...(opts.label ? { label: opts.label } : {}),

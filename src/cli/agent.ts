@@ -79,6 +79,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       keyring: localKeyring,
       verifyIncoming: config.gossipVerifyIncoming,
       verifyOutgoing: config.gossipVerifyOutgoing,
+      keyProofV1: config.keyProofV1,
     },
     appHealth: config.appHealth,
     appCheck: config.appCheck,

@@ -132,6 +132,11 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'With a keyring: encrypt outgoing gossip packets. False sends plaintext while accepting both (step 1 of turning encryption on).',
     defaultDoc: 'true',
   },
+  keyProofV1: {
+    group: 'Cluster',
+    description: 'With a keyring: also send and accept the v1 gRPC key proof (one sealed timestamp for every call, good for 10 minutes). Only while upgrading from a version that knows no other; docs/security.md.',
+    defaultDoc: 'false',
+  },
   tags: {
     group: 'Identity and addresses',
     description: `Member tags as key=value,key=value (a JSON object in the config file); at most ${MAX_TAG_BYTES} bytes written that way.`,
@@ -305,6 +310,18 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     description: 'Negotiates from one caller accepted back to back before --negotiate-peer-rate applies.',
     default: '10',
     defaultDoc: '10',
+  },
+  negotiateHostRate: {
+    group: 'Cluster',
+    description: 'Negotiates per second answered from one IP address, whatever member names it sends: a flood under invented names from one address cannot use up --negotiate-rate for joiners elsewhere. Raise it when many members share one address.',
+    default: '20',
+    defaultDoc: '20',
+  },
+  negotiateHostBurst: {
+    group: 'Cluster',
+    description: 'Negotiates from one IP address accepted back to back before --negotiate-host-rate applies.',
+    default: '50',
+    defaultDoc: '50',
   },
   // --- digest-watch
   antiEntropy: {

@@ -55,6 +55,7 @@ export const configShape = {
   // --- sec-gossip: encryption on in a running cluster, memberlist's three steps
   gossipVerifyIncoming: optional(boolean()),
   gossipVerifyOutgoing: optional(boolean()),
+  keyProofV1: optional(boolean()),
   tags: tags(),
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
@@ -93,6 +94,8 @@ export const configShape = {
   negotiatePeerRate: integer(1, 1_000_000),
   maxClusterSize: integer(16, 65_536),
   negotiatePeerBurst: integer(1, 1_000_000),
+  negotiateHostRate: integer(1, 1_000_000),
+  negotiateHostBurst: integer(1, 1_000_000),
   // --- digest-watch: periodic anti-entropy by Merkle digest, gRPC watch queue
   antiEntropy: oneOf(ANTI_ENTROPY_MODES),
   watchQueueEvents: integer(1, 1_000_000),
@@ -219,6 +222,8 @@ export interface ResolvedConfig {
   readonly gossipVerifyIncoming: boolean;
   /** With a keyring: encrypt outgoing UDP packets (default true). */
   readonly gossipVerifyOutgoing: boolean;
+  /** With a keyring: also send and accept v1 gRPC key proofs, for a rolling upgrade (default false). */
+  readonly keyProofV1: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** auto: JSON lines unless stdout is a terminal, readable lines on one. */
@@ -246,7 +251,14 @@ export interface ResolvedConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null; readonly serverName: string | null; readonly reloadIntervalMs: number } | null;
   /** Most members expected; sizes the control plane's message and record limits (src/grpc/limits.ts). */
   readonly maxClusterSize: number;
-  readonly negotiateRate: { readonly globalPerSecond: number; readonly globalBurst: number; readonly perPeerPerSecond: number; readonly perPeerBurst: number };
+  readonly negotiateRate: {
+    readonly globalPerSecond: number;
+    readonly globalBurst: number;
+    readonly perPeerPerSecond: number;
+    readonly perPeerBurst: number;
+    readonly perHostPerSecond: number;
+    readonly perHostBurst: number;
+  };
   /** --- digest-watch */
   readonly antiEntropy: (typeof ANTI_ENTROPY_MODES)[number];
   /** Events a gRPC WatchMembership stream may have unsent before it is ended as too slow. */
@@ -280,6 +292,7 @@ function resolve(f: Fields): ResolvedConfig {
     label: f.label,
     gossipVerifyIncoming: f.gossipVerifyIncoming ?? true,
     gossipVerifyOutgoing: f.gossipVerifyOutgoing ?? true,
+    keyProofV1: f.keyProofV1 ?? false,
     tags: f.tags,
     logLevel: f.logLevel,
     logFormat: f.logFormat,
@@ -306,7 +319,14 @@ function resolve(f: Fields): ResolvedConfig {
         ? { certFile: f.tlsCertFile, keyFile: f.tlsKeyFile, caFile: f.tlsCaFile, serverName: f.tlsServerName, reloadIntervalMs: f.tlsReloadIntervalMs }
         : null,
     maxClusterSize: f.maxClusterSize,
-    negotiateRate: { globalPerSecond: f.negotiateRate, globalBurst: f.negotiateBurst, perPeerPerSecond: f.negotiatePeerRate, perPeerBurst: f.negotiatePeerBurst },
+    negotiateRate: {
+      globalPerSecond: f.negotiateRate,
+      globalBurst: f.negotiateBurst,
+      perPeerPerSecond: f.negotiatePeerRate,
+      perPeerBurst: f.negotiatePeerBurst,
+      perHostPerSecond: f.negotiateHostRate,
+      perHostBurst: f.negotiateHostBurst,
+    },
     antiEntropy: f.antiEntropy,
     watchQueueEvents: f.watchQueueEvents,
     apply: {

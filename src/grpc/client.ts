@@ -8,6 +8,7 @@ import { SPOKEN_RANGE } from '../codec/spoken.js';
 import type { MemberRecord } from '../core/types.js';
 import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
 import { credentialMetadata } from './auth-gate.js';
+import type { CallProofs } from '../security/key-proof.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneCallError, isRejection, statusName } from './errors.js';
 import type { RequestHeader } from './generated/swimring/v1/RequestHeader.js';
@@ -31,8 +32,11 @@ export interface ControlPlaneClientOptions {
   readonly idleMs?: number;
   /** Clock for idle eviction; injectable for tests. Default Date.now. */
   readonly now?: () => number;
-  /** Proof of holding the gossip key, sent in every request header (src/security/key-proof.ts). */
-  readonly keyProof?: () => Uint8Array | null;
+  /**
+   * Proofs of holding the gossip key (src/security/key-proof.ts), asked for at each call: a v2 proof made
+   * for the request's bytes goes in the call metadata; a v1 proof, during an upgrade, in the header too.
+   */
+  readonly keyProof?: () => CallProofs | null;
   /** Transport security and its channel options (src/grpc/tls.ts clientTls). Default: plaintext. */
   readonly tls?: { readonly credentials: grpc.ChannelCredentials; readonly channelOptions: grpc.ChannelOptions };
 }
@@ -67,7 +71,7 @@ export class ControlPlaneClient {
   private readonly limits: ControlPlaneLimits;
   private readonly methods: BoundedMethods;
   private readonly fixedHeader: RequestHeader;
-  private readonly keyProof: (() => Uint8Array | null) | undefined;
+  private readonly keyProof: (() => CallProofs | null) | undefined;
   private readonly minChannels: number;
   private maxChannels: number;
   /** Channels created since start: with a pool the size of the cluster, one per peer, not one per call. */
@@ -98,9 +102,9 @@ export class ControlPlaneClient {
     this.channelOptions = opts.tls?.channelOptions ?? {};
   }
 
-  /** The header of the next request: fixed fields plus a current key proof when there is one. */
+  /** The header of the next request: fixed fields plus the v1 key proof while upgrading from it. */
   private get header(): RequestHeader {
-    const proof = this.keyProof?.();
+    const proof = this.keyProof?.()?.legacyProof();
     return proof ? { ...this.fixedHeader, keyProof: Buffer.from(proof) } : this.fixedHeader;
   }
 
@@ -195,6 +199,23 @@ export class ControlPlaneClient {
         new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc} to ${addr}: timeout ${timeoutMs} ms is not a positive number`),
       );
     }
+    // Serialized once, here: the key proof is made for exactly the bytes that are sent.
+    let body: Buffer;
+    try {
+      body = method.requestSerialize(request);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return Promise.reject(new ControlPlaneCallError(rpc, addr, grpc.status.INVALID_ARGUMENT, `${rpc} to ${addr}: request not serializable: ${why}`));
+    }
+    // The channel sends up to the largest bound; each RPC is held to its own here, with a clear error.
+    const maxBytes = method.maxRequestBytes ?? this.limits.maxMessageBytes;
+    if (body.length > maxBytes) {
+      return Promise.reject(
+        new ControlPlaneCallError(rpc, addr, grpc.status.RESOURCE_EXHAUSTED, `${rpc} to ${addr}: request of ${body.length} bytes; this RPC sends at most ${maxBytes}`),
+      );
+    }
+    const proofs = this.keyProof?.() ?? null;
+    const metadata = credentialMetadata(this.fixedHeader.label ?? '', proofs && { v2: proofs.prove(method.path, body), v1: proofs.legacyProof() });
     const channel = this.channelFor(addr);
     channel.inFlight++;
     return new Promise<ResOut>((resolve, rejectCall) => {
@@ -202,12 +223,12 @@ export class ControlPlaneClient {
         channel.inFlight--;
         channel.lastUsed = this.now();
       };
-      channel.client.makeUnaryRequest<ReqIn, Decoded<ResOut>>(
+      channel.client.makeUnaryRequest<Buffer, Decoded<ResOut>>(
         method.path,
-        method.requestSerialize,
+        (bytes) => bytes,
         method.responseDeserialize,
-        request,
-        credentialMetadata(this.fixedHeader.label ?? '', this.keyProof?.() ?? null),
+        body,
+        metadata,
         { deadline: Date.now() + timeoutMs },
         (err, reply) => {
           done();
@@ -235,7 +256,8 @@ export class ControlPlaneClient {
     const client = new grpc.Client(addr, this.credentials, {
       ...this.channelOptions,
       'grpc.max_receive_message_length': this.limits.maxMessageBytes,
-      'grpc.max_send_message_length': this.limits.maxMessageBytes,
+      // Each call is held to its RPC's bound before it is sent (call()); -1: grpc-js adds no other.
+      'grpc.max_send_message_length': -1,
       // Lets the connection itself go when idle, even if no further call comes to evict the entry.
       'grpc.client_idle_timeout_ms': this.idleMs,
       'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,

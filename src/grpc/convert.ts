@@ -195,8 +195,10 @@ export interface CallContext {
   readonly protocolRange: VersionRange;
   /** The transport peer, "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678" as gRPC reports it. */
   readonly peer: string;
-  /** Sealed proof of holding the gossip key (src/security/key-proof.ts); empty when none was sent. */
+  /** A v1 key proof from the request header (src/security/key-proof.ts); absent when none was sent. */
   readonly keyProof?: Uint8Array;
+  /** The caller proved the gossip key with a proof checked against this request (src/grpc/authorizer.ts). */
+  readonly keyProven?: boolean;
 }
 
 /** A request header; key_proof and the version range are optional so hand-built ones (tests, tools) may omit them. */

@@ -49,7 +49,8 @@ export function statusName(code: status): string {
  * `refused` (the handler threw a ControlPlaneError), `internal` (the handler threw anything else),
  * `rate-limited` (over the Negotiate rate limit, src/grpc/rate-limit.ts), `incarnation-out-of-range`
  * (above the incarnation ceiling 2^50, a value no member can produce), `busy` (over the in-flight call
- * bounds, refused before the body is read: src/grpc/auth-gate.ts).
+ * bounds, refused before the body is read: src/grpc/auth-gate.ts), `too-large` (a request over its
+ * RPC's bound that grpc-js had to read before it could be refused: src/grpc/receive-bound.ts).
  */
 export type RejectReason =
   | 'malformed'
@@ -61,7 +62,8 @@ export type RejectReason =
   | 'internal'
   | 'rate-limited'
   | 'incarnation-out-of-range'
-  | 'busy';
+  | 'busy'
+  | 'too-large';
 
 /** A refusal: the status to answer with, the reason to count, a message naming the field. */
 export interface Rejection {

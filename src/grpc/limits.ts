@@ -31,6 +31,21 @@ export function limitsForClusterSize(maxClusterSize: number): ControlPlaneLimits
   return resolveLimits({ maxMembers: records, maxMessageBytes: MESSAGE_OVERHEAD_BYTES + records * RECORD_ALLOWANCE_BYTES });
 }
 
+/**
+ * Requests made of a header and a few short fields: the header at its bounds is under 1 KiB, a sealed
+ * KeyringOp at most 1 KiB more. Refused beyond this from their length prefix, before they are read.
+ */
+export const SMALL_REQUEST_BYTES = 16 * 1024;
+const SMALL_REQUEST_RPCS: ReadonlySet<string> = new Set(['Ping', 'Closing', 'KeyringOp', 'ForceLeave', 'WatchMembership', 'GetLocalActorIds']);
+
+/**
+ * The largest request the server reads for `rpc`: small for the RPCs above; for the rest (Negotiate's
+ * full state, anti-entropy entries, claims, Apply) `maxMessageBytes`, sized from the cluster.
+ */
+export function requestBound(rpc: string, limits: ControlPlaneLimits): number {
+  return SMALL_REQUEST_RPCS.has(rpc) ? Math.min(SMALL_REQUEST_BYTES, limits.maxMessageBytes) : limits.maxMessageBytes;
+}
+
 /** Member names: a DNS name's length, which pod names and hostnames fit. */
 export const MAX_NAME_BYTES = 253;
 /** "host:port" addresses, as on the UDP wire (u8 length). */

@@ -15,7 +15,8 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
-import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, type AuthGateOptions } from './auth-gate.js';
+import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, digestingDeserializer, isKeyProven, type AuthGateOptions } from './auth-gate.js';
+import { boundedBody, receiveBounds } from './receive-bound.js';
 import type { Decoded } from './decode.js';
 import { ControlPlaneError, isRejection, reject, RETRY_AFTER_METADATA, type RejectReason, type Rejection } from './errors.js';
 import type { ClosingReply } from './generated/swimring/v1/ClosingReply.js';
@@ -24,7 +25,7 @@ import type { NegotiateReply } from './generated/swimring/v1/NegotiateReply.js';
 import type { NegotiateRequest__Output } from './generated/swimring/v1/NegotiateRequest.js';
 import type { PingReply } from './generated/swimring/v1/PingReply.js';
 import type { PingRequest__Output } from './generated/swimring/v1/PingRequest.js';
-import { resolveLimits, type ControlPlaneLimits } from './limits.js';
+import { requestBound, resolveLimits, type ControlPlaneLimits } from './limits.js';
 import { NegotiateRateLimiter, peerHost } from './rate-limit.js';
 import { SPOKEN_RANGE } from '../codec/spoken.js';
 import { CONTROL_PLANE_SERVICE } from './proto.js';
@@ -47,12 +48,6 @@ export interface ControlPlaneHandlers {
   /** A member announced it is leaving with this incarnation. */
   closing(name: string, incarnation: number, context: CallContext): void;
   ping(context: CallContext): { name: string; members: number; healthScore: number; tableVersion: string; claims?: number; liveMembers?: number };
-  /**
-   * Checks the caller (label, key proof in the request header) before anything else the call costs,
-   * the Negotiate rate limit included: a flood of refused callers takes no legitimate joiner's tokens.
-   * Throws a ControlPlaneError to refuse. Absent: every caller is let in.
-   */
-  authorize?(context: CallContext): void;
 }
 
 export interface ControlPlaneServerOptions {
@@ -78,13 +73,17 @@ export interface ControlPlaneServerOptions {
   /** Told of every answered unary call (rpc, status code name, seconds), for metrics. */
   readonly onCall?: CallObserver;
   /**
-   * Checks of the call metadata (label, key proof) before the body is read, and in-flight bounds
-   * (src/grpc/auth-gate.ts). Default: no metadata check, the default bounds.
+   * Who may call: the authorizer's check (src/grpc/authorizer.ts CallAuthorizer.check), run for every
+   * ControlPlane RPC on the call metadata before the body is read and on the request before any handler
+   * (and so before the Negotiate rate limit); and the in-flight bounds (src/grpc/auth-gate.ts).
+   * Default: every caller is let in, the default bounds.
    */
   readonly gate?: {
     readonly check?: AuthGateOptions['check'];
     readonly maxInFlight?: number;
     readonly maxUnlabelledInFlight?: number;
+    /** Digest every request body, for key proofs made for one body (with a keyring). Default false. */
+    readonly digestBodies?: boolean;
   };
 }
 
@@ -111,13 +110,19 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
 
   const report = reporter(opts.onReject);
   const methods = boundedMethods(limits);
+  const extra = opts.extraMethods ?? {};
+  // A feature's own bound where its need does not scale with the cluster (Apply, claims).
+  const bound = (rpc: string): number => extra[rpc]?.maxRequestBytes ?? requestBound(rpc, limits);
+  const largestBound = Math.max(limits.maxMessageBytes, ...Object.keys(extra).map(bound));
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_receive_message_length': largestBound,
     'grpc.max_send_message_length': limits.maxMessageBytes,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler run.
+    // The last interceptor is the outermost: the gate answers before the watcher, the timer or the handler
+    // run. The first gets the call grpc-js made, which holds the receive bound (src/grpc/receive-bound.ts).
     interceptors: [
-      unreadRequestWatcher(report, limits),
+      receiveBounds(bound),
+      unreadRequestWatcher(report, bound),
       ...(opts.onCall ? [callTimer(opts.onCall)] : []),
       authGate({
         check: opts.gate?.check ?? (() => null),
@@ -127,8 +132,10 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
       }),
     ],
   });
-  const extra = opts.extraMethods ?? {};
-  server.addService(serverServiceDefinition(methods, extra), {
+  const digest = opts.gate?.digestBodies === true;
+  const wrap = (rpc: string, deserialize: (bytes: Buffer) => unknown): ((bytes: Buffer) => unknown) =>
+    boundedBody(rpc, bound(rpc), digest ? digestingDeserializer(deserialize) : deserialize);
+  server.addService(serverServiceDefinition(methods, extra, wrap), {
     ...implementation(opts.handlers, limits, report, opts.negotiateRate ?? new NegotiateRateLimiter()),
     ...Object.fromEntries(Object.entries(extra).map(([name, m]) => [name, m.handler])),
   });
@@ -209,14 +216,12 @@ function implementation(
       };
     }),
 
-    Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer) => {
-      const ctx = contextFromHeader(req.header, peer);
+    Negotiate: unary<NegotiateRequest__Output, NegotiateReply>('Negotiate', report, (req, peer, keyProven) => {
+      const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
-      handlers.authorize?.(ctx);
-      // Keyed by address and claimed name: members sharing an address (several on one host, whose
-      // gRPC clients all connect from its primary IP) are not one caller; the global bucket still
-      // bounds a caller inventing names.
-      const rate = negotiateRate.take(`${peerHost(peer)}/${ctx.sender}`, performance.now());
+      // By address and claimed name (members sharing an address are not one caller), by address (a
+      // caller inventing names), and over all callers: src/grpc/rate-limit.ts.
+      const rate = negotiateRate.take(peerHost(peer), performance.now(), ctx.sender);
       if (!rate.ok) {
         return {
           ...reject(grpc.status.RESOURCE_EXHAUSTED, 'rate-limited', `too many Negotiates (${rate.scope} limit): retry after ${rate.retryAfterMs} ms`),
@@ -229,10 +234,9 @@ function implementation(
       return { members: membersToProto(local) };
     }),
 
-    Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer) => {
-      const ctx = contextFromHeader(req.header, peer);
+    Closing: unary<ClosingRequest__Output, ClosingReply>('Closing', report, (req, peer, keyProven) => {
+      const ctx = withProof(contextFromHeader(req.header, peer), keyProven);
       if (isRejection(ctx)) return ctx;
-      handlers.authorize?.(ctx);
       const name = checkName(req.name, 'name');
       if (isRejection(name)) return name;
       const incarnation = checkIncarnation(req.incarnation, 'incarnation');
@@ -253,7 +257,7 @@ function implementation(
 function unary<Req, Res>(
   rpc: string,
   report: Report,
-  handle: (request: Req, peer: string) => Res | Rejection,
+  handle: (request: Req, peer: string, keyProven: boolean) => Res | Rejection,
 ): grpc.handleUnaryCall<Decoded<Req>, Res> {
   return (call, callback) => {
     const refuse = (rejection: Rejection): void => {
@@ -267,7 +271,7 @@ function unary<Req, Res>(
     if (!decoded.ok) return refuse(decoded.rejection);
     let result: Res | Rejection;
     try {
-      result = handle(decoded.value, call.getPeer());
+      result = handle(decoded.value, call.getPeer(), isKeyProven(decoded));
     } catch (err) {
       if (err instanceof ControlPlaneError) return refuse(reject(err.code, err.reason, err.message));
       const why = err instanceof Error ? err.message : String(err);
@@ -280,12 +284,17 @@ function unary<Req, Res>(
   };
 }
 
+/** The context a handler sees, with whether the gate checked a key proof against this request. */
+function withProof(ctx: CallContext | Rejection, keyProven: boolean): CallContext | Rejection {
+  return isRejection(ctx) || !keyProven ? ctx : { ...ctx, keyProven };
+}
+
 /**
- * grpc-js refuses a request larger than maxMessageBytes (RESOURCE_EXHAUSTED) or not decompressible
+ * grpc-js refuses a request larger than its RPC's bound (RESOURCE_EXHAUSTED) or not decompressible
  * before any handler runs. This interceptor sees such calls end without a request message having
  * been read and reports them, so they are counted like every other refusal.
  */
-function unreadRequestWatcher(report: Report, limits: ControlPlaneLimits): grpc.ServerInterceptor {
+function unreadRequestWatcher(report: Report, bound: (rpc: string) => number): grpc.ServerInterceptor {
   const prefix = `/${CONTROL_PLANE_SERVICE}/`;
   return (method, call) => {
     if (!method.path.startsWith(prefix)) return new grpc.ServerInterceptingCall(call);
@@ -306,7 +315,7 @@ function unreadRequestWatcher(report: Report, limits: ControlPlaneLimits): grpc.
               reject(
                 grpc.status.RESOURCE_EXHAUSTED,
                 'no-request',
-                `call ended before a request was accepted (over ${limits.maxMessageBytes} bytes, ` +
+                `call ended before a request was accepted (over this RPC's bound of ${bound(rpc)} bytes, ` +
                   'not decompressible, or cancelled by the caller)',
               ),
             );

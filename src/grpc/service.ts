@@ -23,6 +23,8 @@ export interface BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> {
   readonly requestDeserialize: (bytes: Buffer) => Decoded<ReqOut>;
   readonly responseSerialize: (value: ResIn) => Buffer;
   readonly responseDeserialize: (bytes: Buffer) => Decoded<ResOut>;
+  /** Largest request of this RPC, sent or received; default the limits' maxMessageBytes (requestBound). */
+  readonly maxRequestBytes?: number;
 }
 
 export interface BoundedMethods {
@@ -81,13 +83,21 @@ export function bounded<ReqIn, ResIn, ReqOut, ResOut>(
 export interface ExtraMethod {
   readonly requestDeserialize: (bytes: Buffer) => unknown;
   readonly handler: grpc.UntypedHandleCall;
+  /**
+   * Largest request this RPC takes, when its need does not scale with the cluster (an app body, a
+   * claims announcement). Default: requestBound in src/grpc/limits.ts.
+   */
+  readonly maxRequestBytes?: number;
 }
 
 /** Keyed by the proto's method name ("Apply"). */
 export type ExtraMethods = Readonly<Record<string, ExtraMethod>>;
 
+/** Wraps each RPC's request deserializer (receive bounds, body digests: src/grpc/server.ts). */
+export type DeserializerWrap = (rpc: string, deserialize: (bytes: Buffer) => unknown) => (bytes: Buffer) => unknown;
+
 /** The service as grpc-js's Server wants it: our deserializers in place of the generated ones. */
-export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}): grpc.ServiceDefinition {
+export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMethods = {}, wrap?: DeserializerWrap): grpc.ServiceDefinition {
   const def = controlPlaneDefinition();
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of [methods.Ping, methods.Negotiate, methods.Closing]) {
@@ -107,6 +117,9 @@ export function serverServiceDefinition(methods: BoundedMethods, extra: ExtraMet
     const generated = def[name as keyof typeof def] as grpc.MethodDefinition<unknown, unknown> | undefined;
     if (generated === undefined) throw new Error(`${name} is not a method of ${CONTROL_PLANE_SERVICE}`);
     service[name] = { ...generated, requestDeserialize: m.requestDeserialize };
+  }
+  if (wrap) {
+    for (const [name, m] of Object.entries(service)) service[name] = { ...m, requestDeserialize: wrap(name, m.requestDeserialize) };
   }
   return service;
 }

@@ -3,6 +3,7 @@
 // events when the caller pauses it (pause/resume), which is how tests play a slow consumer.
 import * as grpc from '@grpc/grpc-js';
 import type { WatchEvent } from '../runtime/view.js';
+import type { CallProofs } from '../security/key-proof.js';
 import { credentialMetadata } from './auth-gate.js';
 import { statusName } from './errors.js';
 import type { WatchEvent__Output } from './generated/swimring/v1/WatchEvent.js';
@@ -14,8 +15,8 @@ export interface WatchClientOptions {
   readonly sender?: string;
   /** Largest message accepted. Default 16 MiB. */
   readonly maxMessageBytes?: number;
-  /** Proof of holding the gossip key (src/security/key-proof.ts): members with a keyring demand it. */
-  readonly keyProof?: Uint8Array;
+  /** Proofs of holding the gossip key (src/security/key-proof.ts): members with a keyring demand one. */
+  readonly keyProof?: CallProofs;
 }
 
 export interface WatchStream {
@@ -31,20 +32,13 @@ export function watchMembership(addr: string, onEvent: (event: WatchEvent) => vo
   const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': opts.maxMessageBytes ?? 16 * 1024 * 1024,
   });
-  const call = client.makeServerStreamRequest<unknown, WatchEvent__Output>(
-    def.path,
-    def.requestSerialize as (v: unknown) => Buffer,
-    def.responseDeserialize,
-    {
-      header: {
-        protocolVersion: PROTOCOL_VERSION,
-        label: opts.label ?? '',
-        sender: opts.sender ?? '',
-        ...(opts.keyProof ? { keyProof: Buffer.from(opts.keyProof) } : {}),
-      },
-    },
-    credentialMetadata(opts.label ?? '', opts.keyProof ?? null),
-  );
+  const legacy = opts.keyProof?.legacyProof() ?? null;
+  // Serialized here: the key proof is made for exactly the bytes that are sent.
+  const body = def.requestSerialize({
+    header: { protocolVersion: PROTOCOL_VERSION, label: opts.label ?? '', sender: opts.sender ?? '', ...(legacy ? { keyProof: Buffer.from(legacy) } : {}) },
+  });
+  const proofs = opts.keyProof ? { v2: opts.keyProof.prove(def.path, body), v1: legacy } : null;
+  const call = client.makeServerStreamRequest<Buffer, WatchEvent__Output>(def.path, (bytes) => bytes, def.responseDeserialize, body, credentialMetadata(opts.label ?? '', proofs));
   call.on('data', (message: WatchEvent__Output) => {
     const event = watchEventFromProto(message);
     if (event) onEvent(event);

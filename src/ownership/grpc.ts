@@ -31,6 +31,11 @@ const ACK_CONFLICTS_FIELD = 2;
 const GET_IDS_REPLY_IDS_FIELD = 1;
 /** One OwnershipConflict: id, owner name and an encoded winner, with their tags and lengths. */
 const MAX_CONFLICT_BYTES = MAX_ENCODED_CLAIM_BYTES + 600;
+/**
+ * An announcement at its bounds: every claim at its largest encoding with its tag and length, plus the
+ * header and the other fields. Sized by the claim bounds, not by the cluster.
+ */
+export const MAX_ANNOUNCEMENT_BYTES = MAX_CLAIMS_PER_ANNOUNCEMENT * (MAX_ENCODED_CLAIM_BYTES + 4) + 16 * 1024;
 /** Most ids a GetLocalActorIds page may carry. */
 export const MAX_PAGE_IDS = 10_000;
 
@@ -90,7 +95,9 @@ export function ownershipMethods(): OwnershipMethods {
     d: { path: string; requestSerialize: (v: ReqIn) => Buffer; requestDeserialize: (b: Buffer) => ReqOut; responseSerialize: (v: ResIn) => Buffer; responseDeserialize: (b: Buffer) => ResOut },
     requestBound: RepeatedBound,
     responseBound: RepeatedBound,
+    maxRequestBytes?: number,
   ): BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> => ({
+    ...(maxRequestBytes ? { maxRequestBytes } : {}),
     name,
     path: d.path,
     requestSerialize: d.requestSerialize,
@@ -105,8 +112,8 @@ export function ownershipMethods(): OwnershipMethods {
       maxCount: MAX_PAGE_IDS,
       maxEntryBytes: 255,
     }),
-    AnnounceOwnership: m('AnnounceOwnership', def.AnnounceOwnership, claimsBound(ANNOUNCEMENT_CLAIMS_FIELD, 'claims'), ackBound),
-    AnnounceExpiry: m('AnnounceExpiry', def.AnnounceExpiry, claimsBound(EXPIRY_RELEASES_FIELD, 'releases'), ackBound),
+    AnnounceOwnership: m('AnnounceOwnership', def.AnnounceOwnership, claimsBound(ANNOUNCEMENT_CLAIMS_FIELD, 'claims'), ackBound, MAX_ANNOUNCEMENT_BYTES),
+    AnnounceExpiry: m('AnnounceExpiry', def.AnnounceExpiry, claimsBound(EXPIRY_RELEASES_FIELD, 'releases'), ackBound, MAX_ANNOUNCEMENT_BYTES),
   };
   return cachedMethods;
 }
@@ -144,6 +151,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
     },
     AnnounceOwnership: {
       requestDeserialize: methods.AnnounceOwnership.requestDeserialize,
+      maxRequestBytes: MAX_ANNOUNCEMENT_BYTES,
       handler: guardedUnary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', guard, (req) => {
         const records = announcedRecords(req, req.claims, 'claims', false);
         if (isRejection(records)) return records;
@@ -153,6 +161,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
     },
     AnnounceExpiry: {
       requestDeserialize: methods.AnnounceExpiry.requestDeserialize,
+      maxRequestBytes: MAX_ANNOUNCEMENT_BYTES,
       handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;

@@ -12,8 +12,6 @@ import { seededRandom } from '../core/random.js';
 import { SwimCore } from '../core/swim.js';
 import type { Effect, MemberMeta, MemberRecord, MembershipEvent } from '../core/types.js';
 import { ControlPlaneCallError, ControlPlaneClient } from '../grpc/client.js';
-import type { CallCredentials } from '../grpc/auth-gate.js';
-import { reject, type Rejection } from '../grpc/errors.js';
 import { ControlPlaneError, startControlPlaneServer, type CallContext, type ExtraMethods } from '../grpc/server.js';
 import type { NegotiateRateLimiter } from '../grpc/rate-limit.js';
 import type { ClientTls } from '../grpc/tls.js';
@@ -35,10 +33,12 @@ import { GossipEnvelope } from '../security/envelope.js';
 import { withProtocolTag } from '../codec/protocol-version.js';
 import { JoinRefusals, PeerVersions } from './peer-versions.js';
 import { KeyProver } from '../security/key-proof.js';
+import { CallAuthorizer, checkedByAuthorizer } from '../grpc/authorizer.js';
 import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary, LocalKeyring } from '../security/key-ops.js';
-import { callKeyringOp, keyringServerMethods } from '../security/grpc-keyring.js';
-import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, forceLeaveServerMethods, type ForceLeaveSummary } from './force-leave.js';
+import { callKeyringOp } from '../security/grpc-keyring.js';
+import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, type ForceLeaveSummary } from './force-leave.js';
+import { agentRpcs, type PeerChecks } from './agent-rpcs.js';
 import { newAgentStats } from './stats.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG, type ClaimConfig } from '../ownership/config.js';
@@ -82,7 +82,13 @@ export interface AgentOptions {
   /** Cluster label: control-plane calls carrying another label are refused. */
   readonly label: string | null;
   /** Gossip encryption (src/security); absent: no keyring, plaintext. */
-  readonly gossipSecurity?: { readonly keyring: LocalKeyring | null; readonly verifyIncoming: boolean; readonly verifyOutgoing: boolean };
+  readonly gossipSecurity?: {
+    readonly keyring: LocalKeyring | null;
+    readonly verifyIncoming: boolean;
+    readonly verifyOutgoing: boolean;
+    /** Also send and accept v1 gRPC key proofs (a rolling upgrade; docs/security.md). Default false. */
+    readonly keyProofV1?: boolean;
+  };
   readonly logger: Logger;
   /** --- apply: RPCs implemented outside the runtime (Apply: src/apply/service.ts). */
   readonly grpcMethods?: (peers: PeerChecks) => ExtraMethods;
@@ -109,14 +115,6 @@ export interface AgentOptions {
  * still cannot receive after this long will not recover by itself, and a restart is the way out.
  */
 export const RECEIVE_DOWN_LIMIT_MS = 5000;
-
-/** --- apply: what RPCs implemented outside the runtime need to trust and reach peers as it does. */
-export interface PeerChecks {
-  /** Throws a ControlPlaneError (label mismatch, missing key proof) for a caller this member refuses. */
-  checkContext(ctx: CallContext): void;
-  /** For a client's keyProof option; null without a keyring. */
-  readonly keyProof: (() => Uint8Array | null) | null;
-}
 
 const GRPC_DEFAULT_PORT = 7947;
 /** A status page waits at most this long for peers' health scores. */
@@ -170,6 +168,8 @@ export class Agent implements AgentView {
   private readonly envelope: GossipEnvelope;
   /** With a keyring: proves (and checks) holding the gossip key on gRPC calls. */
   private readonly keyProver: KeyProver | null;
+  /** Label, protocol version and key proof of every gRPC call, before its body and its handler. */
+  private readonly authorizer: CallAuthorizer;
   private readonly observers: RuntimeObservers;
   private readonly probeTimer: ProbeTimer;
   /** The protocol version each peer is talked to in (docs/wire.md "Versions and rolling upgrades"). */
@@ -188,14 +188,20 @@ export class Agent implements AgentView {
     this.peerVersions = new PeerVersions(this.envelope.spoken, this.stats.packetsByVersion);
     this.joinRefusals = new JoinRefusals(this.stats.joinRefusals, opts.logger);
     const keyring = opts.gossipSecurity?.keyring?.keyring;
-    this.keyProver = keyring ? new KeyProver(keyring, opts.label ?? '') : null;
+    this.keyProver = keyring ? new KeyProver(keyring, opts.label ?? '', { legacy: opts.gossipSecurity?.keyProofV1 === true }) : null;
+    this.authorizer = new CallAuthorizer({
+      label: opts.label ?? '',
+      keyProver: this.keyProver,
+      requireKeyProof: this.keyProver !== null && this.envelope.verifyIncoming,
+      count: (what, reason) => this.bumpGrpcReject(what, reason),
+    });
     this.appReady = opts.appHealth === null;
     this.grpcClient = new ControlPlaneClient({
       sender: opts.name,
       ...(opts.grpcLimits ? { limits: opts.grpcLimits } : {}),
       ...(opts.label ? { label: opts.label } : {}),
       ...(opts.grpcTls ? { tls: opts.grpcTls.client } : {}),
-      ...(this.keyProver ? { keyProof: () => this.keyProver?.current() ?? null } : {}),
+      ...(this.keyProver ? { keyProof: () => this.keyProver } : {}),
     });
     this.seedResolver = new SeedResolver({
       defaultPort: GRPC_DEFAULT_PORT,
@@ -215,10 +221,7 @@ export class Agent implements AgentView {
       ringRoute: (key) => this.routeIndex.route(key),
       tableVersion: () => this.current.version,
       client: this.grpcClient,
-      checkContext: (ctx) => {
-        this.checkLabel(ctx.label);
-        this.checkKeyProof(ctx.keyProof);
-      },
+      checkContext: checkedByAuthorizer,
       options: agentClaimsOptions(opts.claims ?? DEFAULT_CLAIM_CONFIG, opts.rpcTimeoutMs),
       logger: opts.logger,
       publish: (event) => this.publish(event),
@@ -260,11 +263,8 @@ export class Agent implements AgentView {
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       memberState: () => this.core.fullState(),
       mergeMembers: (records) => this.run((now) => this.core.onNegotiate(records, false, now).effects),
-      // FetchEntries merges members and claims like Negotiate does: the same label and key-proof gate.
-      checkContext: (ctx) => {
-        this.checkLabel(ctx.label);
-        this.checkKeyProof(ctx.keyProof);
-      },
+      // FetchEntries merges members and claims like Negotiate does: the authorizer checks it the same way.
+      checkContext: checkedByAuthorizer,
       onReject: onDigestReject,
       logger: log,
     });
@@ -273,11 +273,8 @@ export class Agent implements AgentView {
       view: this,
       maxQueuedEvents: this.opts.watchQueueEvents ?? 1024,
       maxStreams: 64,
-      // Names, addresses and tags of every member: the same label and key-proof gate as Negotiate.
-      checkContext: (ctx) => {
-        this.checkLabel(ctx.label);
-        this.checkKeyProof(ctx.keyProof);
-      },
+      // Names, addresses and tags of every member: the authorizer checks it like Negotiate.
+      checkContext: checkedByAuthorizer,
       onReject: onDigestReject,
       onEnd: (reason) => {
         if (reason !== 'client_closed') log.info({ reason }, 'gRPC watch stream ended');
@@ -290,12 +287,6 @@ export class Agent implements AgentView {
       ...(this.opts.negotiateRate ? { negotiateRate: this.opts.negotiateRate } : {}),
       onCall: (rpc, code, seconds) => this.observers.grpcCall(rpc, code, seconds),
       handlers: {
-        // Label and key proof before the rate limit and the handlers (authorize), and, from callers
-        // that send them as metadata, before the body is read (gate below).
-        authorize: (ctx) => {
-          this.checkLabel(ctx.label);
-          this.checkKeyProof(ctx.keyProof);
-        },
         negotiate: (remote, join, ctx) => this.handleNegotiate(remote, join, ctx),
         closing: (name, incarnation, ctx) => {
           this.checkClosingCaller(name, ctx);
@@ -313,45 +304,21 @@ export class Agent implements AgentView {
       onReject: (rpc, reason) => {
         this.countGrpcReject(rpc, reason);
       },
-      gate: { check: (rpc, credentials) => this.checkCallCredentials(rpc, credentials) },
-      extraMethods: {
-        ...keyringServerMethods({
-          local: this.opts.gossipSecurity?.keyring ?? null,
-          label: this.opts.label ?? '',
-          checkContext: (ctx) => this.checkLabel(ctx.label),
-          onReject: (rpc, rejection) => {
-            this.countGrpcReject(rpc, rejection.reason, rejection.message);
-          },
-          onApplied: (op, sender, result) => log.info({ op, by: sender, ok: result.ok, error: result.error, keys: result.keys.length }, 'keyring operation'),
-        }),
-        ...forceLeaveServerMethods({
-          forceLeave: (name) => this.forceLeave(name),
-          stateOf: (name) => this.core.member(name)?.state ?? null,
-          checkContext: (ctx) => {
-            this.checkLabel(ctx.label);
-            this.checkKeyProof(ctx.keyProof);
-          },
-          onReject: (rpc, rejection) => {
-            this.countGrpcReject(rpc, rejection.reason, rejection.message);
-          },
-          onApplied: (name, sender) => log.info({ member: name, by: sender }, 'force-leave asked by another member'),
-        }),
-        // --- apply: Apply RPC, implemented in src/apply
-        ...this.opts.grpcMethods?.({
-          checkContext: (ctx) => {
-            this.checkLabel(ctx.label);
-            this.checkKeyProof(ctx.keyProof);
-          },
-          keyProof: this.keyProver ? () => this.keyProver?.current() ?? null : null,
-        }),
-        // --- digest-watch: ExchangeRoots, GetLeaves, FetchEntries, WatchMembership
-        ...this.antiEntropy.serverMethods(),
-        ...this.watch.methods,
-        // --- claims: GetLocalActorIds, AnnounceOwnership, AnnounceExpiry
-        ...this.claims.extraMethods((rpc, reason, detail) => {
-          this.countGrpcReject(rpc, reason, detail);
-        }),
-      },
+      // Label, version and key proof: from the metadata before the body is read, then on the body.
+      gate: { check: (rpc, credentials) => this.authorizer.check(rpc, credentials), digestBodies: this.keyProver !== null },
+      extraMethods: agentRpcs({
+        keyring: this.opts.gossipSecurity?.keyring ?? null,
+        label: this.opts.label ?? '',
+        forceLeave: (name) => this.forceLeave(name),
+        stateOf: (name) => this.core.member(name)?.state ?? null,
+        apply: this.opts.grpcMethods,
+        keyProof: this.keyProver ? () => this.keyProver : null,
+        antiEntropy: this.antiEntropy,
+        watch: this.watch,
+        claims: this.claims,
+        countReject: (rpc, reason, detail) => this.countGrpcReject(rpc, reason, detail),
+        logger: log,
+      }).methods(),
     });
     const gossipPort = mustParseHostPort(this.udp.localAddress).port;
     this.gossipAddr = formatHostPort({ host: this.opts.advertiseHost, port: gossipPort });
@@ -526,15 +493,6 @@ export class Agent implements AgentView {
     });
   }
 
-  /** Two clusters must never merge by accident (pod IPs are reused): a foreign label is refused. */
-  private checkLabel(label: string): void {
-    const mine = this.opts.label ?? '';
-    if (label !== mine) {
-      this.bumpGrpcReject('label', 'mismatch');
-      throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, `cluster label "${label}" does not match this member's label "${mine}"`);
-    }
-  }
-
   /** Counted in swimring_grpc_rejections_total by "rpc:reason", and logged. */
   private countGrpcReject(rpc: string, reason: string, detail?: string): void {
     this.bumpGrpcReject(rpc, reason);
@@ -546,38 +504,9 @@ export class Agent implements AgentView {
     this.stats.grpcRejects.set(key, (this.stats.grpcRejects.get(key) ?? 0) + 1);
   }
 
-  /** A member that refuses plaintext gossip refuses gRPC peers that cannot prove they hold a key too. */
-  private checkKeyProof(proof: Uint8Array | undefined): void {
-    if (this.keyProver === null || !this.envelope.verifyIncoming) return;
-    const problem = this.keyProver.verify(proof);
-    if (problem === null) return;
-    this.bumpGrpcReject('key-proof', 'refused');
-    throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);
-  }
-
-  /**
-   * The label and key proof a caller sent as metadata, checked before its body is read. A caller that
-   * sent no label metadata (an earlier version, a tool) is checked in the body instead (authorize).
-   * Ping stays open: health probes and `swimring client ping` carry no label.
-   */
-  private checkCallCredentials(rpc: string, credentials: CallCredentials): Rejection | null {
-    if (rpc === 'Ping' || credentials.label === null) return null;
-    const mine = this.opts.label ?? '';
-    if (credentials.label !== mine) {
-      this.bumpGrpcReject('label', 'mismatch');
-      return reject(grpcStatus.PERMISSION_DENIED, 'refused', `cluster label "${credentials.label}" does not match this member's label "${mine}"`);
-    }
-    if (this.keyProver === null || !this.envelope.verifyIncoming) return null;
-    const problem = this.keyProver.verify(credentials.keyProof ?? undefined);
-    if (problem === null) return null;
-    this.bumpGrpcReject('key-proof', 'refused');
-    return reject(grpcStatus.PERMISSION_DENIED, 'refused', problem);
-  }
-
   /** Closing only for the caller's own name, from its known address or with the key (closing-check.ts). */
   private checkClosingCaller(name: string, ctx: CallContext): void {
-    const provedKey = this.keyProver !== null && ctx.keyProof !== undefined && this.keyProver.verify(ctx.keyProof) === null;
-    const problem = closingRefusal(name, { sender: ctx.sender, peer: ctx.peer, provedKey }, this.core.member(name));
+    const problem = closingRefusal(name, { sender: ctx.sender, peer: ctx.peer, provedKey: ctx.keyProven === true }, this.core.member(name));
     if (problem === null) return;
     this.bumpGrpcReject('Closing', 'not-own-identity');
     throw new ControlPlaneError(grpcStatus.PERMISSION_DENIED, problem);

@@ -10,7 +10,7 @@ import type { KeyringOpReply, KeyringOpReply__Output } from '../grpc/generated/s
 import type { KeyringOpRequest, KeyringOpRequest__Output } from '../grpc/generated/swimring/v1/KeyringOpRequest.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
 import { bounded, type BoundedMethod, type ExtraMethods } from '../grpc/service.js';
-import { MAX_SEALED_KEY_OP_BYTES, openKeyOp, ReplayGuard, type KeyOpResult, type LocalKeyring } from './key-ops.js';
+import { keyOpReplayGuard, MAX_SEALED_KEY_OP_BYTES, openKeyOp, type KeyOpResult, type LocalKeyring } from './key-ops.js';
 
 type KeyringOpMethod = BoundedMethod<KeyringOpRequest, KeyringOpRequest__Output, KeyringOpReply, KeyringOpReply__Output>;
 
@@ -36,7 +36,7 @@ export interface KeyringServerOptions {
 
 export function keyringServerMethods(opts: KeyringServerOptions): ExtraMethods {
   const method = keyringOpMethod();
-  const replays = new ReplayGuard();
+  const replays = keyOpReplayGuard();
   const handler = guardedUnary<KeyringOpRequest__Output, KeyringOpReply>('KeyringOp', opts, (request, ctx) => {
     if (opts.local === null) return reject(grpc.status.FAILED_PRECONDITION, 'refused', 'this member has no gossip keyring');
     const sealed = request.sealed;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeKey, encodeKey, writeKeyringFile } from './keyring-file.js';
 import { keyId, type KeyInfo, type Keyring } from './keyring.js';
+import { ReplayGuard } from './replay-guard.js';
 
 export const KEY_OPS = ['list', 'install', 'use', 'remove'] as const;
 export type KeyOpName = (typeof KEY_OPS)[number];
@@ -44,35 +45,9 @@ export function sealKeyOp(keyring: Keyring, label: string, op: KeyOp, now: numbe
   return keyring.seal(Buffer.from(JSON.stringify(stamped), 'utf8'), aad(label));
 }
 
-/**
- * Operation ids seen within the replay window, each kept until no copy of its request could still pass
- * the time check. Bounded: past maxEntries live ids, further operations are refused until ids expire.
- */
-export class ReplayGuard {
-  /** id -> when it may be forgotten. Map order is arrival order. */
-  private readonly seen = new Map<string, number>();
-
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly maxEntries = 4096,
-  ) {}
-
-  /** null: first sight of `id` within the window (now recorded); otherwise why the request is refused. */
-  admit(id: string, at: number): string | null {
-    const now = this.now();
-    if (Math.abs(now - at) > KEY_OP_MAX_SKEW_MS) {
-      return `sealed request is ${Math.round((now - at) / 1000)} s off this member's clock (at most ${KEY_OP_MAX_SKEW_MS / 1000} s): a replay or a skewed clock`;
-    }
-    for (const [old, until] of this.seen) {
-      if (until > now) break;
-      this.seen.delete(old);
-    }
-    if (this.seen.has(id)) return 'sealed request already applied here (a replay)';
-    if (this.seen.size >= this.maxEntries) return 'too many keyring operations within the replay window; retry later';
-    // A request stamped up to the skew ahead stays acceptable until `at` + skew: remember it that long.
-    this.seen.set(id, now + 2 * KEY_OP_MAX_SKEW_MS);
-    return null;
-  }
+/** The guard a KeyringOp server keeps: ids of operations applied within KEY_OP_MAX_SKEW_MS. */
+export function keyOpReplayGuard(now: () => number = Date.now, maxEntries = 4096): ReplayGuard {
+  return new ReplayGuard({ maxSkewMs: KEY_OP_MAX_SKEW_MS, maxEntries, what: 'sealed keyring request', now });
 }
 
 /** The operation inside a sealed request, or why it was refused (never echoing the bytes). */

@@ -15,7 +15,7 @@ describe('sec-edge options', () => {
     assert.ok(r.ok);
     assert.equal(r.config.tls, null);
     assert.equal(r.config.adminTokenFile, null);
-    assert.deepEqual(r.config.negotiateRate, { globalPerSecond: 100, globalBurst: 200, perPeerPerSecond: 2, perPeerBurst: 10 });
+    assert.deepEqual(r.config.negotiateRate, { globalPerSecond: 100, globalBurst: 200, perPeerPerSecond: 2, perPeerBurst: 10, perHostPerSecond: 20, perHostBurst: 50 });
   });
 
   test('cert and key turn TLS on; a CA makes it mutual; the server name and reload interval pass through', () => {

@@ -1,13 +1,13 @@
-// The gate before the body (src/grpc/auth-gate.ts) and authorize before the rate limit: a caller
+// The gate before the body (src/grpc/auth-gate.ts) and the authorizer before the rate limit: a caller
 // refused on its label never reaches a handler and never takes a Negotiate token.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { credentialMetadata } from '../../src/grpc/auth-gate.js';
+import { CallAuthorizer } from '../../src/grpc/authorizer.js';
 import { ControlPlaneClient } from '../../src/grpc/client.js';
 import { reject } from '../../src/grpc/errors.js';
 import { NegotiateRateLimiter } from '../../src/grpc/rate-limit.js';
-import { ControlPlaneError } from '../../src/grpc/server.js';
 import { encodeRequest, rawCall, startTestServer } from './helpers.js';
 
 test('a label in metadata that does not match is refused before the body; no metadata goes to the body check', async () => {
@@ -36,14 +36,11 @@ test('a label in metadata that does not match is refused before the body; no met
   }
 });
 
-test('a caller refused by authorize takes no Negotiate rate-limit token', async () => {
+test('a caller refused on its header label takes no Negotiate rate-limit token', async () => {
+  const authorizer = new CallAuthorizer({ label: 'blue', keyProver: null, requireKeyProof: false, count: () => undefined });
   const t = await startTestServer({
     negotiateRate: new NegotiateRateLimiter({ perPeerPerSecond: 1, perPeerBurst: 1, globalPerSecond: 1, globalBurst: 1 }),
-    handlers: {
-      authorize: (ctx) => {
-        if (ctx.label !== 'blue') throw new ControlPlaneError(grpc.status.PERMISSION_DENIED, 'wrong label');
-      },
-    },
+    gate: { check: (rpc, credentials) => authorizer.check(rpc, credentials) },
   });
   try {
     for (let i = 0; i < 20; i++) {

@@ -1,5 +1,7 @@
 // Fixtures for the control-plane tests: member records, a server with recording handlers, and a raw
 // client that sends whatever bytes or objects a test wants (bypassing ControlPlaneClient's typing).
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { MemberRecord } from '../../src/core/types.js';
 import { controlPlaneDefinition } from '../../src/grpc/proto.js';
@@ -50,6 +52,7 @@ export async function startTestServer(
     handlers?: Partial<ControlPlaneHandlers>;
     negotiateRate?: NegotiateRateLimiter;
     gate?: ControlPlaneServerOptions['gate'];
+    extraMethods?: ControlPlaneServerOptions['extraMethods'];
   } = {},
 ): Promise<TestServer> {
   const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
@@ -76,6 +79,7 @@ export async function startTestServer(
     // These tests send many Negotiates from one address; the rate limit has its own tests.
     negotiateRate: opts.negotiateRate ?? new NegotiateRateLimiter(UNLIMITED_RATE),
     ...(opts.gate ? { gate: opts.gate } : {}),
+    ...(opts.extraMethods ? { extraMethods: opts.extraMethods } : {}),
   });
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, addr: `${host}:${server.port}`, recorded };
@@ -123,4 +127,35 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { 
     throw new Error(`rejected with a non-Error: ${String(err)}`);
   }
   throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * One unary call over HTTP/2 from a chosen local address (grpc-js cannot pick one): the same gRPC
+ * framing and status trailers, so a server sees a caller at `localAddress`.
+ */
+export function rawCallFrom(localAddress: string, addr: string, method: string, body: Buffer): Promise<{ code: number; details: string }> {
+  const at = addr.lastIndexOf(':');
+  const host = addr.slice(0, at);
+  const port = Number(addr.slice(at + 1));
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://${addr}`, { createConnection: () => net.connect({ host, port, localAddress }) });
+    session.on('error', reject);
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(body.length, 1);
+    const stream = session.request({ ':method': 'POST', ':path': `/swimring.v1.ControlPlane/${method}`, 'content-type': 'application/grpc', te: 'trailers' });
+    let status: { code: number; details: string } | null = null;
+    const read = (headers: http2.IncomingHttpHeaders): void => {
+      const code = headers['grpc-status'];
+      if (code !== undefined) status = { code: Number(code), details: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
+    };
+    stream.on('response', read);
+    stream.on('trailers', read);
+    stream.on('data', () => undefined);
+    stream.on('close', () => {
+      session.close();
+      if (status) resolve(status);
+      else reject(new Error(`${method} from ${localAddress}: no grpc-status`));
+    });
+    stream.end(Buffer.concat([prefix, body]));
+  });
 }

@@ -153,7 +153,7 @@ describe('encrypted, labelled cluster', { timeout: 300_000 }, () => {
     const end = await refused.ended;
     assert.equal(end.codeName, 'PERMISSION_DENIED', end.details);
     const events: WatchEvent[] = [];
-    const proof = new KeyProver(new Keyring([K1]), 'blue').current();
+    const proof = new KeyProver(new Keyring([K1]), 'blue');
     const allowed = watchMembership(nodes[0]!.grpcAddr, (e) => events.push(e), { label: 'blue', keyProof: proof });
     try {
       await waitFor('the snapshot arrives', 10_000, async () => events.length > 0);
@@ -165,7 +165,7 @@ describe('encrypted, labelled cluster', { timeout: 300_000 }, () => {
   test('ForceLeave needs the key proof, like Negotiate: refused and counted without it; with it the callee applies its own rules', async () => {
     const rejectedBefore = metricValue(await nodes[0]!.metrics(), 'swimring_grpc_rejections_total', 'rpc="key-proof"');
     const stranger = new ControlPlaneClient({ sender: 'intruder', label: 'blue' });
-    const holder = new ControlPlaneClient({ sender: 'sec-2', label: 'blue', keyProof: () => new KeyProver(new Keyring([K1]), 'blue').current() });
+    const holder = new ControlPlaneClient({ sender: 'sec-2', label: 'blue', keyProof: () => new KeyProver(new Keyring([K1]), 'blue') });
     try {
       const refused = await callForceLeave(stranger, 'sec-0', nodes[0]!.grpcAddr, 'sec-1', 5000);
       assert.equal(refused.state, null);

@@ -10,7 +10,7 @@ import { ControlPlaneError } from '../../src/grpc/errors.js';
 import { status } from '@grpc/grpc-js';
 import { callKeyringOp, keyringServerMethods } from '../../src/security/grpc-keyring.js';
 import { fanOutKeyOp } from '../../src/security/key-fanout.js';
-import { KEY_OP_MAX_SKEW_MS, LocalKeyring, openKeyOp, ReplayGuard, sealKeyOp, summarize } from '../../src/security/key-ops.js';
+import { KEY_OP_MAX_SKEW_MS, LocalKeyring, keyOpReplayGuard, openKeyOp, sealKeyOp, summarize } from '../../src/security/key-ops.js';
 import { parseKeyring } from '../../src/security/keyring-file.js';
 import { Keyring, keyId } from '../../src/security/keyring.js';
 
@@ -23,21 +23,21 @@ describe('sealed keyring operations', () => {
   test('open what a holder of an installed key sealed, under the same label only', () => {
     const sealed = sealKeyOp(new Keyring([k1]), 'prod', { op: 'install', key: b64(k2) });
     assert.ok(!sealed.includes(Buffer.from(b64(k2))), 'key material is not in clear');
-    assert.deepEqual(openKeyOp(new Keyring([k2, k1]), 'prod', sealed, new ReplayGuard()), { op: 'install', key: b64(k2) });
-    assert.equal(typeof openKeyOp(new Keyring([k1]), 'test', sealed, new ReplayGuard()), 'string');
-    assert.equal(typeof openKeyOp(new Keyring([k9]), 'prod', sealed, new ReplayGuard()), 'string');
-    assert.equal(typeof openKeyOp(new Keyring([k1]), 'prod', Buffer.alloc(2000), new ReplayGuard()), 'string');
+    assert.deepEqual(openKeyOp(new Keyring([k2, k1]), 'prod', sealed, keyOpReplayGuard()), { op: 'install', key: b64(k2) });
+    assert.equal(typeof openKeyOp(new Keyring([k1]), 'test', sealed, keyOpReplayGuard()), 'string');
+    assert.equal(typeof openKeyOp(new Keyring([k9]), 'prod', sealed, keyOpReplayGuard()), 'string');
+    assert.equal(typeof openKeyOp(new Keyring([k1]), 'prod', Buffer.alloc(2000), keyOpReplayGuard()), 'string');
   });
 
   test('a recorded operation cannot be replayed: not twice within the window, not after it, not without time and id', () => {
     let now = 1_000_000_000;
-    const guard = new ReplayGuard(() => now);
+    const guard = keyOpReplayGuard(() => now);
     const ring = new Keyring([k1]);
     const sealed = sealKeyOp(ring, 'prod', { op: 'install', key: b64(k2) }, now);
     assert.deepEqual(openKeyOp(ring, 'prod', sealed, guard), { op: 'install', key: b64(k2) });
-    assert.match(openKeyOp(ring, 'prod', sealed, guard) as string, /already applied here \(a replay\)/);
+    assert.match(openKeyOp(ring, 'prod', sealed, guard) as string, /already used here \(a replay\)/);
     now += KEY_OP_MAX_SKEW_MS + 1;
-    assert.match(openKeyOp(ring, 'prod', sealed, new ReplayGuard(() => now)) as string, /off this member's clock/, 'a fresh guard (a restart) still refuses it by time');
+    assert.match(openKeyOp(ring, 'prod', sealed, keyOpReplayGuard(() => now)) as string, /off this member's clock/, 'a fresh guard (a restart) still refuses it by time');
     assert.deepEqual(openKeyOp(ring, 'prod', sealKeyOp(ring, 'prod', { op: 'list' }, now), guard), { op: 'list' }, 'a new request passes');
     const aad = Buffer.from('swimring keyring-op v1\0prod', 'utf8');
     const unstamped = ring.seal(Buffer.from(JSON.stringify({ op: 'install', key: b64(k2) })), aad);
@@ -46,16 +46,16 @@ describe('sealed keyring operations', () => {
 
   test('the seen ids stay bounded', () => {
     const now = 5_000_000;
-    const guard = new ReplayGuard(() => now, 3);
+    const guard = keyOpReplayGuard(() => now, 3);
     for (let i = 0; i < 3; i++) assert.equal(guard.admit(`${'a'.repeat(15)}${i}`, now), null);
-    assert.match(guard.admit('b'.repeat(16), now) ?? '', /too many keyring operations/);
+    assert.match(guard.admit('b'.repeat(16), now) ?? '', /too many sealed keyring requests/);
   });
 
   test('well-sealed nonsense is refused by shape', () => {
     const ring = new Keyring([k1]);
     const aad = Buffer.from('swimring keyring-op v1\0', 'utf8');
     for (const text of ['nope', '[]', '{"op":"format"}', '{"op":"use"}', '{"op":"use","key":5}']) {
-      assert.equal(typeof openKeyOp(ring, '', ring.seal(Buffer.from(text), aad), new ReplayGuard()), 'string', text);
+      assert.equal(typeof openKeyOp(ring, '', ring.seal(Buffer.from(text), aad), keyOpReplayGuard()), 'string', text);
     }
   });
 });
@@ -126,7 +126,7 @@ describe('summarize and fan-out', () => {
         ],
         call: async (addr, sealed) => {
           if (addr === 'c:1') return { ok: false, error: 'UNAVAILABLE', keys: [] };
-          const op = openKeyOp(peerRing.keyring, 'prod', sealed, new ReplayGuard());
+          const op = openKeyOp(peerRing.keyring, 'prod', sealed, keyOpReplayGuard());
           assert.notEqual(typeof op, 'string');
           return peerRing.apply(op as Exclude<typeof op, string>);
         },

@@ -25,11 +25,11 @@ export interface RequestHeader {
    */
   'sender'?: (string);
   /**
-   * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
-   * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
-   * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
-   * Closing, KeyringOp and ForceLeave without a proof one of its keys opens: a process without the
-   * cluster's key cannot join over gRPC either.
+   * The v1 key proof: a timestamp sealed with the caller's primary gossip key (nonce, AES-256-GCM,
+   * tag; "swimring key-proof v1\0" + label as associated data), sent and read only by members started
+   * with --key-proof-v1 (a rolling upgrade from versions that know only it); empty otherwise. The
+   * current proof, made for each request, travels as call metadata (swimring-key-proof-v2-bin):
+   * docs/grpc.md "Key proof".
    */
   'keyProof'?: (Buffer | Uint8Array | string);
   /**
@@ -65,11 +65,11 @@ export interface RequestHeader__Output {
    */
   'sender': (string);
   /**
-   * With gossip encryption (docs/security.md): a timestamp sealed with the caller's primary gossip
-   * key (nonce, AES-256-GCM, tag; "swimring key-proof v1\0" + label as associated data), empty
-   * otherwise. A member that refuses plaintext gossip (verify-incoming) also refuses Negotiate,
-   * Closing, KeyringOp and ForceLeave without a proof one of its keys opens: a process without the
-   * cluster's key cannot join over gRPC either.
+   * The v1 key proof: a timestamp sealed with the caller's primary gossip key (nonce, AES-256-GCM,
+   * tag; "swimring key-proof v1\0" + label as associated data), sent and read only by members started
+   * with --key-proof-v1 (a rolling upgrade from versions that know only it); empty otherwise. The
+   * current proof, made for each request, travels as call metadata (swimring-key-proof-v2-bin):
+   * docs/grpc.md "Key proof".
    */
   'keyProof': (Buffer);
   /**
