@@ -59,7 +59,7 @@ test('an RPC registered without checks of its own is authorized like every other
     assert.equal(headerDisagrees.err?.code, grpc.status.PERMISSION_DENIED, 'the header is checked even after good metadata');
     const version = await rawCall(t.addr, 'GetLocalActorIds', actorIds('blue', 'd', 7), {}, credentialMetadata('blue', null));
     assert.equal(version.err?.code, grpc.status.FAILED_PRECONDITION);
-    assert.match(version.err?.details ?? '', /protocolVersion: 7 is not supported/);
+    assert.match(version.err?.details ?? '', /speaks protocol versions 7-7, this member 1-1; no version in common/);
     assert.deepEqual(served, [], 'no refused call reached the feature');
     assert.deepEqual(t.counted, ['label:mismatch', 'label:mismatch', 'label:mismatch']);
 
@@ -104,7 +104,7 @@ test('the docs name the codes the authorizer answers: a label mismatch is PERMIS
   const row = (code: string): string => grpcDoc.split('\n').find((line) => line.startsWith(`| \`${code}\``)) ?? '';
   assert.match(row('PERMISSION_DENIED'), /label/);
   assert.doesNotMatch(row('FAILED_PRECONDITION'), /label/);
-  assert.match(row('FAILED_PRECONDITION'), /protocol_version/);
+  assert.match(row('FAILED_PRECONDITION'), /protocol version/);
   const security = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
   assert.match(security, /another label is refused `PERMISSION_DENIED`/);
   assert.match(security, /except `Ping`, a\s+reachability check answered whatever the label/);
