@@ -1,0 +1,92 @@
+// The real ports: the process's monotonic clock and setTimeout, the UDP socket behind the gossip
+// envelope (label, encryption) and the codec, and the gRPC client (with digest anti-entropy). The table
+// builder port is src/runtime/table-builder.ts itself.
+import { performance } from 'node:perf_hooks';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { MemberRecord, Packet } from '../core/types.js';
+import type { AntiEntropy } from '../antientropy/runtime.js';
+import { ControlPlaneCallError, type ControlPlaneClient } from '../grpc/client.js';
+import { CallFailed, type ClockPort, type ControlPlanePort, type PacketPort, type PacketSink } from '../member/ports.js';
+import type { AgentStats } from '../runtime/stats.js';
+import type { GossipEnvelope } from '../security/envelope.js';
+import type { PacketTransport } from '../transport/udp.js';
+
+export const realClock: ClockPort = {
+  now: () => performance.now(),
+  at(at, fire) {
+    const timer = setTimeout(fire, Math.max(0, Math.ceil(at - performance.now())));
+    return () => clearTimeout(timer);
+  },
+};
+
+/** Seals each packet in the envelope and sends it on the gossip socket, counting packets and bytes. */
+export class UdpPacketPort implements PacketPort {
+  constructor(
+    private readonly udp: () => PacketTransport,
+    private readonly envelope: GossipEnvelope,
+    private readonly stats: AgentStats,
+  ) {}
+
+  send(to: string, packet: Packet): void {
+    const bytes = this.envelope.seal(packet);
+    this.stats.packetsOut++;
+    this.stats.bytesOut += bytes.length;
+    this.udp().send(to, bytes);
+  }
+
+  /** The socket's receive handler: opens the envelope and hands the packet on, or counts the refusal. */
+  static receiver(envelope: GossipEnvelope, stats: AgentStats, logger: Logger, sink: PacketSink): (from: string, bytes: Uint8Array) => void {
+    return (from, bytes) => {
+      stats.packetsIn++;
+      stats.bytesIn += bytes.length;
+      const decoded = envelope.open(bytes);
+      if (!decoded.ok) {
+        stats.countReject(decoded.reason);
+        logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'packet rejected');
+        return;
+      }
+      sink(from, decoded.packet);
+    };
+  }
+}
+
+/** Negotiate, Closing and digest rounds over gRPC; a RESOURCE_EXHAUSTED answer is reported as busy. */
+export class GrpcControlPlanePort implements ControlPlanePort {
+  constructor(
+    private readonly client: ControlPlaneClient,
+    private readonly antiEntropy: () => AntiEntropy,
+    private readonly rpcTimeoutMs: number,
+  ) {}
+
+  negotiate(to: string, state: readonly MemberRecord[], join: boolean): Promise<MemberRecord[]> {
+    return this.client.negotiate(to, state, join, this.rpcTimeoutMs).catch((err: unknown) => {
+      if (err instanceof ControlPlaneCallError && err.code === grpcStatus.RESOURCE_EXHAUSTED) throw new CallFailed(err.message, true);
+      throw err;
+    });
+  }
+
+  closing(to: string, name: string, incarnation: number): Promise<void> {
+    return this.client.closing(to, name, incarnation, this.rpcTimeoutMs);
+  }
+
+  digestRound(to: string): Promise<MemberRecord[] | null> {
+    return this.antiEntropy().round(to);
+  }
+
+  fitPeers(live: number): void {
+    this.client.fitPeers(live);
+  }
+}
+
+/** Measures how late a one-second interval fires (the event loop's lag); returns the stop. */
+export function watchLoopLag(onLag: (ms: number) => void): () => void {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const t = performance.now();
+    onLag(Math.max(0, t - last - 1000));
+    last = t;
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
