@@ -14,29 +14,24 @@ import { NO_OBSERVERS, type RuntimeObservers } from '../ops-metrics.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../ownership/config.js';
 import { GossipEnvelope } from '../security/envelope.js';
-import { fanOutKeyOp } from '../security/key-fanout.js';
 import type { KeyOp, KeyOpSummary } from '../security/key-ops.js';
 import { KeyProver } from '../security/key-proof.js';
-import { callKeyringOp } from '../security/grpc-keyring.js';
-import { GrpcControlPlanePort, realClock, UdpPacketPort, watchLoopLag } from '../shell/real-ports.js';
+import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort, watchLoopLag } from '../shell/real-ports.js';
 import { errorMessage, MemberRunner } from '../shell/runner.js';
-import { startUdpTransport, type PacketTransport } from '../transport/udp.js';
+import type { PacketTransport } from '../transport/udp.js';
 import { CallChecks, startAgentControlPlane, type ControlPlane } from './agent-grpc.js';
 import { RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
-import { AppHealthChecker } from './app-health.js';
-import { isOwnAddress, SeedResolver } from './discovery.js';
-import { callForceLeave, fanOutForceLeave, FORCE_LEAVE_CALL_MAX_MS, type ForceLeaveSummary } from './force-leave.js';
-import { pingPeers } from './peer-health.js';
+import { startAppChecker, type AppHealthChecker } from './app-health.js';
+import { livenessOf } from './liveness.js';
+import { otherSeeds } from './discovery.js';
+import type { ForceLeaveSummary } from './force-leave.js';
+import { PeerFanOuts } from './peer-fan-outs.js';
 import { ServedView } from './served-view.js';
 import { newAgentStats, type AgentStats } from './stats.js';
 import { TableBuilder } from './table-builder.js';
 import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, MemberView, PeerHealth, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 
 export { RECEIVE_DOWN_LIMIT_MS, type AgentOptions, type PeerChecks } from './agent-options.js';
-
-const GRPC_DEFAULT_PORT = 7947;
-/** A status page waits at most this long for peers' health scores. */
-const PEER_HEALTH_TIMEOUT_MS = 1000;
 
 /** What exists once start() has bound the sockets. */
 interface Running {
@@ -59,6 +54,7 @@ export class Agent implements AgentView {
   private readonly client: ControlPlaneClient;
   private readonly tables: TableBuilder;
   private readonly served: ServedView;
+  private readonly fanOuts: PeerFanOuts;
   private readonly envelope: GossipEnvelope;
   private readonly checks: CallChecks;
   private readonly observers: RuntimeObservers;
@@ -101,6 +97,7 @@ export class Agent implements AgentView {
       logger: opts.logger,
       publish: (event) => this.served.publish(event),
     });
+    this.fanOuts = new PeerFanOuts(opts, this.client, () => this.running?.runner ?? null);
     const records = () => this.running?.runner.member.core.members() ?? [];
     this.served = new ServedView({ name: this.name, stats: this.stats, logger: opts.logger, observers: this.observers, claims: this.claims, records, table, changed: () => this.emitChange() });
   }
@@ -108,35 +105,11 @@ export class Agent implements AgentView {
   async start(): Promise<void> {
     const { opts } = this;
     const log = opts.logger;
-    const receive = UdpPacketPort.receiver(this.envelope, this.stats, log, (from, packet) => this.running?.runner.receive(from, packet));
-    const udp = await startUdpTransport({
-      bind: opts.gossipBind,
-      onPacket: receive,
-      onSendError: (to, err) => {
-        this.stats.sendErrors++;
-        log.debug({ to, err: err.message }, 'udp send failed');
-      },
-      onOversize: () => this.stats.countReject('too-large'),
-      onReceiveError: (err, retryInMs) => {
-        this.stats.udpReceiveErrors++;
-        log.warn({ err: err.message, retryInMs }, 'gossip socket failed: reopening it (until then no probe is heard)');
-      },
-      onReopened: (attempts) => {
-        this.stats.udpReopens++;
-        log.warn({ attempts, gossip: udp.localAddress }, 'gossip socket reopened: receiving again');
-      },
-      ...(opts.udpSocketFactory ? { createSocket: opts.udpSocketFactory } : {}),
-    });
+    const udp = await openGossipSocket(opts.gossipBind, opts.udpSocketFactory, this.stats, log, this.envelope, (from, packet) => this.running?.runner.receive(from, packet));
     const control = await startAgentControlPlane({ opts, name: this.name, checks: this.checks, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.service.store, view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
     this.gossipAddr = formatHostPort({ host: opts.advertiseHost, port: mustParseHostPort(udp.localAddress).port });
     this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.server.port });
-    const seedResolver = new SeedResolver({ defaultPort: GRPC_DEFAULT_PORT, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}) });
-    const own = { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost };
-    const resolveSeeds = async (): Promise<string[]> => {
-      const { addresses, problems } = await seedResolver.resolve(opts.seeds);
-      if (problems.length > 0) log.warn({ problems }, 'some seeds did not resolve');
-      return addresses.filter((a) => !isOwnAddress(a, own));
-    };
+    const resolveSeeds = otherSeeds(opts.seeds, opts.dnsServers, { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost }, log);
     const member = new Member(
       {
         ...opts,
@@ -152,7 +125,7 @@ export class Agent implements AgentView {
       },
       realClock.now(),
     );
-    const ports = { clock: realClock, packets: new UdpPacketPort(() => udp, this.envelope, this.stats), control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs), tables: this.tables, resolveSeeds };
+    const ports = { clock: realClock, packets: new UdpPacketPort(udp, this.envelope, this.stats), control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs), tables: this.tables, resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => this.served.event(event),
@@ -166,18 +139,7 @@ export class Agent implements AgentView {
     });
     this.running = { runner, udp, control, stopLagWatch: watchLoopLag((ms) => (this.loopLagMs = ms)) };
     this.claims.start();
-    if (opts.appHealth) {
-      const target = opts.appHealth;
-      this.appChecker = new AppHealthChecker({
-        target,
-        ...opts.appCheck,
-        onChange: (ready, reason) => {
-          log.info({ app: target.kind === 'http' ? target.url : `tcp://${target.host}:${target.port}`, ready, reason }, 'app readiness changed');
-          runner.appHealth(ready);
-        },
-      });
-      this.appChecker.start();
-    }
+    if (opts.appHealth) this.appChecker = startAppChecker(opts.appHealth, opts.appCheck, log, (ready) => runner.appHealth(ready));
     log.info({ name: this.name, gossip: this.gossipAddr, grpc: this.grpcAddr, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation }, 'member started');
     runner.start();
   }
@@ -233,7 +195,7 @@ export class Agent implements AgentView {
       await this.leave();
       const { core } = this.running.runner.member;
       const deadline = realClock.now() + this.opts.leaveTimeoutMs;
-      while (core.pendingBroadcasts() > 0 && this.livePeers().length > 0 && realClock.now() < deadline) await pause(50);
+      while (core.pendingBroadcasts() > 0 && this.running.runner.member.livePeers().length > 0 && realClock.now() < deadline) await pause(50);
       // One more gossip round so the last transmissions leave the socket.
       await pause(Math.min(this.opts.swim.gossipIntervalMs * 2, 500));
     }
@@ -247,25 +209,13 @@ export class Agent implements AgentView {
   }
 
   liveness(): HealthView {
-    const reasons: string[] = [];
-    if (this.closed) reasons.push('stopped');
-    if (this.loopLagMs > 5000) reasons.push(`event loop lagging ${Math.round(this.loopLagMs)} ms`);
-    const udp = this.running?.udp.health();
-    const limit = this.opts.receiveDownLimitMs ?? RECEIVE_DOWN_LIMIT_MS;
-    const now = realClock.now();
-    if (udp && !udp.receiving && udp.downSince !== null && now - udp.downSince > limit) {
-      reasons.push(`gossip socket not receiving for ${Math.round(now - udp.downSince)} ms (reopen failing: ${udp.lastError ?? 'unknown'})`);
-    }
-    return { ok: reasons.length === 0, reasons };
+    const udp = this.running?.udp.health() ?? null;
+    return livenessOf({ now: realClock.now(), stopped: this.closed, loopLagMs: this.loopLagMs, udp, receiveDownLimitMs: this.opts.receiveDownLimitMs ?? RECEIVE_DOWN_LIMIT_MS });
   }
 
-  /** A keyring operation on every live member (`swimring keys`); null when this member has no keyring. */
-  keyOp(op: KeyOp): Promise<KeyOpSummary> | null {
-    const local = this.opts.gossipSecurity?.keyring;
-    if (!local) return null;
-    const call = (addr: string, sealed: Uint8Array) => callKeyringOp(this.client, addr, sealed, this.opts.rpcTimeoutMs);
-    return fanOutKeyOp(op, { local, label: this.opts.label ?? '', selfName: this.name, peers: this.livePeers(), call });
-  }
+  keyOp = (op: KeyOp): Promise<KeyOpSummary> | null => this.fanOuts.keyOp(op);
+  forceLeaveEverywhere = (name: string, local: ForceLeaveResult & { readonly refused: null }): Promise<ForceLeaveSummary> => this.fanOuts.forceLeaveEverywhere(name, local);
+  peerHealth = (): Promise<Record<string, PeerHealth | null>> => this.fanOuts.peerHealth();
 
   isLeaving(): boolean {
     return this.running?.runner.member.isLeaving ?? false;
@@ -277,23 +227,6 @@ export class Agent implements AgentView {
     if (refused !== null) return { refused };
     this.opts.logger.warn({ member: name }, 'member force-left by an operator');
     return { refused: null, state: runner.member.core.member(name)?.state ?? 'left' };
-  }
-
-  /** Members other than this one that it holds alive or suspect: the targets of a fan-out. */
-  private livePeers(): { name: string; grpcAddr: string }[] {
-    return (this.running?.runner.member.livePeers() ?? []).map((m) => ({ name: m.name, grpcAddr: m.grpcAddr }));
-  }
-
-  /** After a local force-leave: the same on every other live member, answered per member. */
-  forceLeaveEverywhere(name: string, local: ForceLeaveResult & { readonly refused: null }): Promise<ForceLeaveSummary> {
-    const timeoutMs = Math.min(this.opts.rpcTimeoutMs, FORCE_LEAVE_CALL_MAX_MS);
-    return fanOutForceLeave(name, { selfName: this.name, local, peers: this.livePeers(), call: (member, addr) => callForceLeave(this.client, member, addr, name, timeoutMs) });
-  }
-
-  async peerHealth(): Promise<Record<string, PeerHealth | null>> {
-    const runner = this.runner();
-    const peers = await pingPeers(this.client, runner.member.core.members(), this.name, Math.min(this.opts.rpcTimeoutMs, PEER_HEALTH_TIMEOUT_MS));
-    return { ...peers, [this.name]: { healthScore: runner.member.core.healthScore(), tableVersion: runner.table.version } };
   }
 
   healthScore(): number {

@@ -4,6 +4,7 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
 import { formatHostPort, mustParseHostPort, parseHostPort } from '../net/address.js';
 
 export interface SeedResolution {
@@ -83,4 +84,17 @@ function localAddresses(): Set<string> {
   const out = new Set<string>(['127.0.0.1', '::1']);
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
   return out;
+}
+
+/** The control-plane port peers use when a seed names none. */
+export const GRPC_DEFAULT_PORT = 7947;
+
+/** The seed resolver port of a real member: re-resolves `seeds` on every call, leaves this member out. */
+export function otherSeeds(seeds: readonly string[], dnsServers: readonly string[] | undefined, own: OwnControlPlane, logger: Logger): () => Promise<string[]> {
+  const resolver = new SeedResolver({ defaultPort: GRPC_DEFAULT_PORT, ...(dnsServers ? { dnsServers } : {}) });
+  return async () => {
+    const { addresses, problems } = await resolver.resolve(seeds);
+    if (problems.length > 0) logger.warn({ problems }, 'some seeds did not resolve');
+    return addresses.filter((a) => !isOwnAddress(a, own));
+  };
 }

@@ -10,7 +10,7 @@ import { ControlPlaneCallError, type ControlPlaneClient } from '../grpc/client.j
 import { CallFailed, type ClockPort, type ControlPlanePort, type PacketPort, type PacketSink } from '../member/ports.js';
 import type { AgentStats } from '../runtime/stats.js';
 import type { GossipEnvelope } from '../security/envelope.js';
-import type { PacketTransport } from '../transport/udp.js';
+import { startUdpTransport, type PacketTransport, type UdpSocketFactory } from '../transport/udp.js';
 
 export const realClock: ClockPort = {
   now: () => performance.now(),
@@ -23,7 +23,7 @@ export const realClock: ClockPort = {
 /** Seals each packet in the envelope and sends it on the gossip socket, counting packets and bytes. */
 export class UdpPacketPort implements PacketPort {
   constructor(
-    private readonly udp: () => PacketTransport,
+    private readonly udp: PacketTransport,
     private readonly envelope: GossipEnvelope,
     private readonly stats: AgentStats,
   ) {}
@@ -32,12 +32,18 @@ export class UdpPacketPort implements PacketPort {
     const bytes = this.envelope.seal(packet);
     this.stats.packetsOut++;
     this.stats.bytesOut += bytes.length;
-    this.udp().send(to, bytes);
+    this.udp.send(to, bytes);
   }
+}
 
-  /** The socket's receive handler: opens the envelope and hands the packet on, or counts the refusal. */
-  static receiver(envelope: GossipEnvelope, stats: AgentStats, logger: Logger, sink: PacketSink): (from: string, bytes: Uint8Array) => void {
-    return (from, bytes) => {
+/**
+ * Binds the gossip socket: every datagram is opened (envelope, codec) and handed to `sink`, or counted as
+ * refused; send errors, socket failures and reopens are counted and logged.
+ */
+export async function openGossipSocket(bind: string, createSocket: UdpSocketFactory | undefined, stats: AgentStats, logger: Logger, envelope: GossipEnvelope, sink: PacketSink): Promise<PacketTransport> {
+  const udp: PacketTransport = await startUdpTransport({
+    bind,
+    onPacket: (from, bytes) => {
       stats.packetsIn++;
       stats.bytesIn += bytes.length;
       const decoded = envelope.open(bytes);
@@ -47,8 +53,23 @@ export class UdpPacketPort implements PacketPort {
         return;
       }
       sink(from, decoded.packet);
-    };
-  }
+    },
+    onSendError: (to, err) => {
+      stats.sendErrors++;
+      logger.debug({ to, err: err.message }, 'udp send failed');
+    },
+    onOversize: () => stats.countReject('too-large'),
+    onReceiveError: (err, retryInMs) => {
+      stats.udpReceiveErrors++;
+      logger.warn({ err: err.message, retryInMs }, 'gossip socket failed: reopening it (until then no probe is heard)');
+    },
+    onReopened: (attempts) => {
+      stats.udpReopens++;
+      logger.warn({ attempts, gossip: udp.localAddress }, 'gossip socket reopened: receiving again');
+    },
+    ...(createSocket ? { createSocket } : {}),
+  });
+  return udp;
 }
 
 /** Negotiate, Closing and digest rounds over gRPC; a RESOURCE_EXHAUSTED answer is reported as busy. */
