@@ -186,7 +186,8 @@ export class Agent implements AgentView {
    * gossip). Resolves once the leave is announced, after the drain. Calling it again returns the same leave.
    */
   leave(): Promise<void> {
-    return this.runner().leave();
+    if (this.running === null) return Promise.reject(new Error('the agent has not started: nothing to leave'));
+    return this.running.runner.leave();
   }
 
   /** Leaves (drain, announce), waits (bounded) until the news has been gossiped out, then stops everything. */
