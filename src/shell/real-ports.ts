@@ -7,18 +7,13 @@ import type { Logger } from 'pino';
 import type { MemberRecord, Packet } from '../core/types.js';
 import type { AntiEntropy } from '../antientropy/runtime.js';
 import { ControlPlaneCallError, type ControlPlaneClient } from '../grpc/client.js';
-import { CallFailed, type ClockPort, type ControlPlanePort, type PacketPort, type PacketSink } from '../member/ports.js';
+import { realClock } from './real-clock.js';
+import { CallFailed, type ControlPlanePort, type PacketPort, type PacketSink } from '../member/ports.js';
 import type { AgentStats } from '../runtime/stats.js';
 import type { GossipEnvelope } from '../security/envelope.js';
 import { startUdpTransport, type PacketTransport, type UdpSocketFactory } from '../transport/udp.js';
 
-export const realClock: ClockPort = {
-  now: () => performance.now(),
-  at(at, fire) {
-    const timer = setTimeout(fire, Math.max(0, Math.ceil(at - performance.now())));
-    return () => clearTimeout(timer);
-  },
-};
+export { realClock };
 
 /** Seals each packet in the envelope and sends it on the gossip socket, counting packets and bytes. */
 export class UdpPacketPort implements PacketPort {
