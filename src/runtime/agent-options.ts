@@ -1,5 +1,8 @@
 // What `new Agent(...)` takes (src/runtime/agent.ts), and what RPCs implemented outside the runtime get.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { wireMeasure } from '../codec/index.js';
+import type { MemberConfig } from '../member/member.js';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { SwimConfig } from '../core/config.js';
 import type { CallContext, ExtraMethods } from '../grpc/server.js';
@@ -79,4 +82,33 @@ export interface PeerChecks {
   checkContext(ctx: CallContext): void;
   /** For a client's keyProof option; null without a keyring. */
   readonly keyProof: (() => Uint8Array | null) | null;
+}
+
+/** The member's settings from the agent's options, the bound addresses, and a new life (id, incarnation, random seed). */
+export function memberConfigOf(
+  opts: AgentOptions,
+  bound: { readonly gossipAddr: string; readonly grpcAddr: string; readonly envelopeOverhead: number; readonly antiEntropy: AntiEntropyMode },
+): MemberConfig {
+  return {
+    name: opts.name,
+    appAddr: opts.appAddr,
+    tags: opts.tags,
+    swim: opts.swim,
+    seeds: opts.seeds,
+    bootstrap: opts.bootstrap,
+    joinRetryInitialMs: opts.joinRetryInitialMs,
+    joinRetryMaxMs: opts.joinRetryMaxMs,
+    joinTimeoutMs: opts.joinTimeoutMs,
+    settleMs: opts.settleMs,
+    drainMs: opts.drainMs,
+    lifeId: randomBytes(8).toString('hex'),
+    incarnation: Date.now(),
+    gossipAddr: bound.gossipAddr,
+    grpcAddr: bound.grpcAddr,
+    randomSeed: randomBytes(4).readUInt32LE(0),
+    // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
+    measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + bound.envelopeOverhead },
+    appChecked: opts.appHealth !== null,
+    antiEntropy: bound.antiEntropy,
+  };
 }

@@ -2,9 +2,7 @@
 // server, gives the member the real ports (clock, packets, control-plane calls, table builder), and
 // serves its state to the HTTP API (AgentView). What a member decides lives in the member; what is
 // served from it in served-view.ts; the control plane's assembly in agent-grpc.ts.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { wireMeasure } from '../codec/index.js';
 import type { MemberRecord } from '../core/types.js';
 import type { SwimCore } from '../core/swim.js';
 import { ControlPlaneClient } from '../grpc/client.js';
@@ -20,7 +18,7 @@ import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort, watch
 import { errorMessage, MemberRunner } from '../shell/runner.js';
 import type { PacketTransport } from '../transport/udp.js';
 import { CallChecks, startAgentControlPlane, type ControlPlane } from './agent-grpc.js';
-import { RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
+import { memberConfigOf, RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
 import { startAppChecker, type AppHealthChecker } from './app-health.js';
 import { livenessOf } from './liveness.js';
 import { otherSeeds } from './discovery.js';
@@ -110,21 +108,7 @@ export class Agent implements AgentView {
     this.gossipAddr = formatHostPort({ host: opts.advertiseHost, port: mustParseHostPort(udp.localAddress).port });
     this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.server.port });
     const resolveSeeds = otherSeeds(opts.seeds, opts.dnsServers, { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost }, log);
-    const member = new Member(
-      {
-        ...opts,
-        lifeId: randomBytes(8).toString('hex'),
-        incarnation: Date.now(),
-        gossipAddr: this.gossipAddr,
-        grpcAddr: this.grpcAddr,
-        randomSeed: randomBytes(4).readUInt32LE(0),
-        // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
-        measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + this.envelope.overhead },
-        appChecked: opts.appHealth !== null,
-        antiEntropy: control.antiEntropy.mode,
-      },
-      realClock.now(),
-    );
+    const member = new Member(memberConfigOf(opts, { gossipAddr: this.gossipAddr, grpcAddr: this.grpcAddr, envelopeOverhead: this.envelope.overhead, antiEntropy: control.antiEntropy.mode }), realClock.now());
     const ports = { clock: realClock, packets: new UdpPacketPort(udp, this.envelope, this.stats), control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs), tables: this.tables, resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
