@@ -73,6 +73,8 @@ export class ManualClock implements ClockPort {
 export class MemoryNetwork {
   private readonly sinks = new Map<string, PacketSink>();
   private readonly handlers = new Map<string, ControlPlaneHandlers>();
+  /** Pairs of addresses that cannot reach each other ("a\u0000b", both orders). */
+  private readonly cuts = new Set<string>();
   /** Packets that did not survive the codec (must stay 0). */
   undecodable = 0;
 
@@ -92,6 +94,24 @@ export class MemoryNetwork {
     this.handlers.delete(grpcAddr);
   }
 
+  /** Nothing passes between an address of `sideA` and one of `sideB` (packets and calls) until heal(). */
+  cut(sideA: readonly string[], sideB: readonly string[]): void {
+    for (const a of sideA) {
+      for (const b of sideB) {
+        this.cuts.add(`${a}\u0000${b}`);
+        this.cuts.add(`${b}\u0000${a}`);
+      }
+    }
+  }
+
+  heal(): void {
+    this.cuts.clear();
+  }
+
+  private reaches(from: string, to: string): boolean {
+    return !this.cuts.has(`${from}\u0000${to}`);
+  }
+
   packets(from: string): PacketPort {
     return {
       send: (to: string, packet: Packet) => {
@@ -100,25 +120,28 @@ export class MemoryNetwork {
           this.undecodable++;
           return;
         }
-        this.clock.at(this.clock.now() + this.latencyMs, () => this.sinks.get(to)?.(from, decoded.packet));
+        this.clock.at(this.clock.now() + this.latencyMs, () => {
+          if (this.reaches(from, to)) this.sinks.get(to)?.(from, decoded.packet);
+        });
       },
     };
   }
 
-  controlPlane(): ControlPlanePort {
+  /** The calling side for the member whose control plane listens at `from`. */
+  controlPlane(from: string): ControlPlanePort {
     return {
-      negotiate: (to, state, join) => this.call(to, (h) => h.negotiate(structuredClone([...state]), join)),
-      closing: (to, name, incarnation) => this.call(to, (h) => h.closing(name, incarnation)),
+      negotiate: (to, state, join) => this.call(from, to, (h) => h.negotiate(structuredClone([...state]), join)),
+      closing: (to, name, incarnation) => this.call(from, to, (h) => h.closing(name, incarnation)),
       digestRound: () => Promise.resolve(null),
       fitPeers: () => undefined,
     };
   }
 
   /** One call: reaches the callee after the latency, answers after the latency again. */
-  private call<T>(to: string, handle: (h: ControlPlaneHandlers) => T): Promise<T> {
+  private call<T>(from: string, to: string, handle: (h: ControlPlaneHandlers) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.clock.at(this.clock.now() + this.latencyMs, () => {
-        const callee = this.handlers.get(to);
+        const callee = this.reaches(from, to) ? this.handlers.get(to) : undefined;
         if (callee === undefined) {
           reject(new CallFailed(`${to}: unreachable`, false));
           return;

@@ -113,6 +113,24 @@ describe('whole members in memory', () => {
     noFailures(cluster);
   });
 
+  test('two members that bootstrapped alone while cut off merge through the seed re-check once healed', async () => {
+    const cluster = new MemoryCluster();
+    cluster.cut(['a'], ['b']);
+    const a = cluster.add('a', { seeds: ['b:7947'], bootstrap: true, joinTimeoutMs: 1000 });
+    const b = cluster.add('b', { seeds: ['a:7947'], bootstrap: true, joinTimeoutMs: 1000 });
+    await cluster.clock.advance(5000);
+    for (const m of [a, b]) {
+      assert.notEqual(m.member.joinedAt, null, `${m.name} formed a cluster alone`);
+      assert.deepEqual(ownersOf(m), [m.name]);
+    }
+    cluster.net.heal();
+    assert.ok(await cluster.clock.advanceUntil(() => cluster.converged(), 30_000), 'merged');
+    assert.ok(a.logs.includes('seeds not in the member list: negotiating with them') || b.logs.includes('seeds not in the member list: negotiating with them'));
+    await cluster.clock.advance(1000);
+    for (const m of [a, b]) assert.deepEqual([...ownersOf(m)].sort(), ['a', 'b'], `${m.name} serves the merged table`);
+    noFailures(cluster);
+  });
+
   test('the same seeds give the same run, event for event', async () => {
     const runs: string[][] = [];
     for (let i = 0; i < 2; i++) {

@@ -71,7 +71,7 @@ export class MemoryCluster {
       {
         clock: this.clock,
         packets: { send: (to, packet) => live.up && packets.send(to, packet) },
-        control: this.net.controlPlane(),
+        control: this.net.controlPlane(grpcAddr),
         tables,
         resolveSeeds: () => Promise.resolve([...(opts.seeds ?? [])]),
       },
@@ -102,6 +102,12 @@ export class MemoryCluster {
     this.members.set(name, handle);
     runner.start();
     return handle;
+  }
+
+  /** Cuts the members named in `sideA` off from those in `sideB` (packets and calls), until net.heal(). */
+  cut(sideA: readonly string[], sideB: readonly string[]): void {
+    const addresses = (names: readonly string[]) => names.flatMap((n) => [`${n}:7946`, `${n}:7947`]);
+    this.net.cut(addresses(sideA), addresses(sideB));
   }
 
   /** How `observer` holds `name` (undefined: unknown to it). */
