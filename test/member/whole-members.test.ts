@@ -113,6 +113,17 @@ describe('whole members in memory', () => {
     noFailures(cluster);
   });
 
+  test('a member cut off from all its peers says so; they stay ready; it is ready again once healed', async () => {
+    const { cluster, a, b, c } = await threeMembers();
+    cluster.cut(['a'], ['b', 'c']);
+    const cutOff = () => a.runner.readiness('ok').reasons.some((r) => r.startsWith('cut off:'));
+    assert.ok(await cluster.clock.advanceUntil(cutOff, 60_000), 'a is unready: cut off');
+    for (const m of [b, c]) assert.deepEqual(m.runner.readiness('ok'), { ok: true, reasons: [] }, `${m.name} stays ready`);
+    cluster.net.heal();
+    assert.ok(await cluster.clock.advanceUntil(() => a.runner.readiness('ok').ok, 60_000), 'a is ready again');
+    noFailures(cluster);
+  });
+
   test('two members that bootstrapped alone while cut off merge through the seed re-check once healed', async () => {
     const cluster = new MemoryCluster();
     cluster.cut(['a'], ['b']);
