@@ -1,6 +1,5 @@
 // Claims as the agent runs them: the ClaimService wired to the member view (peers, departures,
 // claimant addresses), the gRPC handlers and transport, the route override and the HTTP view.
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { MemberRecord, MembershipEvent } from '../core/types.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
@@ -9,6 +8,8 @@ import type { RejectReason } from '../grpc/errors.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import { replicasBeside } from '../placement/claimed-replicas.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
+import type { ClockPort } from '../member/ports.js';
+import { realClock } from '../shell/real-clock.js';
 import { AnnouncePacer } from './announce-pacer.js';
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
 import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
@@ -39,6 +40,8 @@ export interface AgentClaimsDeps {
   readonly options: AgentClaimsOptions;
   readonly logger: Logger;
   readonly publish: (event: WatchEvent) => void;
+  /** Monotonic time and the claims' timers; default the process clock. */
+  readonly timers?: ClockPort;
 }
 
 /** How long a departed life is remembered after its record is reaped, so a laggard cannot revive its claims. */
@@ -60,11 +63,14 @@ export class AgentClaims implements ClaimsView {
   /** Ids changed since the last flush to ownerListeners. */
   private readonly changedIds = new Set<string>();
   private flushScheduled = false;
-  private readonly announcePacer = new AnnouncePacer(ANNOUNCE_ALL_INTERVAL_MS);
+  private readonly announcePacer: AnnouncePacer;
+  private readonly timers: ClockPort;
 
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
     this.maxTtlMs = deps.options.maxTtlMs;
+    this.timers = deps.timers ?? realClock;
+    this.announcePacer = new AnnouncePacer(ANNOUNCE_ALL_INTERVAL_MS, this.timers);
     this.service = new ClaimService({
       self: deps.self,
       peers: () => this.peers,
@@ -72,6 +78,7 @@ export class AgentClaims implements ClaimsView {
       transport: grpcClaimTransport(deps.client),
       options: deps.options,
       logger: deps.logger,
+      timers: this.timers,
       ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
     });
     this.service.store.onChange((change) => this.noteChange(change.record.id));
@@ -144,7 +151,7 @@ export class AgentClaims implements ClaimsView {
   }
 
   private rememberDeparted(name: string, lifeId: string): void {
-    const now = performance.now();
+    const now = this.timers.now();
     this.departed.delete(`${name}\u0000${lifeId}`);
     this.departed.set(`${name}\u0000${lifeId}`, now);
     for (const [key, at] of this.departed) {
@@ -155,7 +162,7 @@ export class AgentClaims implements ClaimsView {
 
   private memberStatus(record: ClaimRecord): OwnerStatus {
     const at = this.departed.get(`${record.owner}\u0000${record.ownerLifeId}`);
-    if (at !== undefined && performance.now() - at < DEPARTED_LIFE_MEMORY_MS) return 'gone';
+    if (at !== undefined && this.timers.now() - at < DEPARTED_LIFE_MEMORY_MS) return 'gone';
     const m = this.records.get(record.owner);
     if (m === undefined) return 'unknown';
     if (m.lifeId === record.ownerLifeId) return m.state === 'dead' || m.state === 'left' ? 'gone' : 'live';

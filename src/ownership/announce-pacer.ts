@@ -2,16 +2,18 @@
 // member's new life), and that news can be forged at packet rate: each forged life of our name would
 // otherwise make us send every claim to every peer. One run per key per interval; requests within it
 // are coalesced into one run at its end (the latest request wins), so nothing asked for is lost.
-import { performance } from 'node:perf_hooks';
+import type { ClockPort } from '../member/ports.js';
+import { realClock } from '../shell/real-clock.js';
 
 export class AnnouncePacer {
   /** key -> when it last ran (monotonic ms). Map order is run order, so the stale ones come first. */
   private readonly lastRun = new Map<string, number>();
-  private readonly pending = new Map<string, { readonly timer: NodeJS.Timeout; action: () => void }>();
+  private readonly pending = new Map<string, { readonly cancel: () => void; action: () => void }>();
 
   constructor(
     private readonly intervalMs: number,
-    private readonly now: () => number = () => performance.now(),
+    /** Its timers are unref'd in the process clock: a pending run alone never keeps the process alive. */
+    private readonly clock: ClockPort = realClock,
   ) {}
 
   run(key: string, action: () => void): void {
@@ -20,25 +22,24 @@ export class AnnouncePacer {
       waiting.action = action;
       return;
     }
-    const now = this.now();
+    const now = this.clock.now();
     const last = this.lastRun.get(key);
     if (last === undefined || now - last >= this.intervalMs) {
       this.ran(key, now);
       action();
       return;
     }
-    const timer = setTimeout(() => {
+    const cancel = this.clock.at(last + this.intervalMs, () => {
       const entry = this.pending.get(key);
       this.pending.delete(key);
-      this.ran(key, this.now());
+      this.ran(key, this.clock.now());
       entry?.action();
-    }, last + this.intervalMs - now);
-    timer.unref();
-    this.pending.set(key, { timer, action });
+    });
+    this.pending.set(key, { cancel, action });
   }
 
   close(): void {
-    for (const entry of this.pending.values()) clearTimeout(entry.timer);
+    for (const entry of this.pending.values()) entry.cancel();
     this.pending.clear();
   }
 

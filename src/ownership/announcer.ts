@@ -3,6 +3,7 @@
 // Each answer carries the peer's wall clock (sampled by the clock guard) and, for claims, the winners
 // the peer holds against ours.
 import type { Logger } from 'pino';
+import type { ClockPort } from '../member/ports.js';
 import type { ClockGuard } from './hlc.js';
 import { Propagation } from './propagation.js';
 import type { ClaimCounters, ClaimOptions, ClaimTransport, Peer, Self } from './service.js';
@@ -19,6 +20,8 @@ export interface AnnouncerDeps {
   readonly counters: ClaimCounters;
   readonly clockGuard: ClockGuard;
   readonly wallClock: () => number;
+  /** Runs the announcement window. */
+  readonly timers: ClockPort;
   /** A peer holds earlier claims against some of ours. */
   readonly onWinners: (winners: readonly ClaimRecord[]) => void;
   readonly logger?: Logger | undefined;
@@ -29,7 +32,7 @@ export class Announcer {
   readonly propagation: Propagation;
   /** Our own records waiting for the announcement window, by id (the newest wins). */
   private readonly pending = new Map<string, ClaimRecord>();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private cancelFlush: (() => void) | null = null;
   private closed = false;
 
   constructor(private readonly deps: AnnouncerDeps) {
@@ -41,8 +44,8 @@ export class Announcer {
 
   close(): void {
     this.closed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.cancelFlush?.();
+    this.cancelFlush = null;
     this.pending.clear();
     this.propagation.close();
   }
@@ -54,9 +57,9 @@ export class Announcer {
       this.flush();
       return;
     }
-    if (this.flushTimer === null && !this.closed) {
-      this.flushTimer = setTimeout(() => this.flush(), this.deps.options.announceWindowMs);
-      this.flushTimer.unref();
+    if (this.cancelFlush === null && !this.closed) {
+      const { timers, options } = this.deps;
+      this.cancelFlush = timers.at(timers.now() + options.announceWindowMs, () => this.flush());
     }
   }
 
@@ -67,8 +70,8 @@ export class Announcer {
 
   /** Sends what is pending to every live peer now. */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.cancelFlush?.();
+    this.cancelFlush = null;
     if (this.closed) return;
     const records = [...this.pending.values()];
     this.pending.clear();
@@ -80,7 +83,7 @@ export class Announcer {
 
   /** Resolves once every announcement a peer may be called with has been answered or has failed. */
   async drained(): Promise<void> {
-    while (this.propagation.busy()) await new Promise((r) => setTimeout(r, 5));
+    await this.propagation.idle();
   }
 
   /** One call slot for `peer`: its claims, then its releases. */

@@ -45,6 +45,8 @@ export class Propagation {
   private readonly ready = new Set<string>();
   private inFlight = 0;
   private closed = false;
+  /** Waiting for busy() to turn false (idle()). */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly opts: PropagationOptions,
@@ -70,6 +72,7 @@ export class Propagation {
       this.queues.delete(name);
       this.ready.delete(name);
     }
+    this.noticeIdle();
   }
 
   /** Queues `records` for each of `peers` and starts calls where a slot is free. */
@@ -105,10 +108,24 @@ export class Propagation {
     return this.inFlight > 0 || this.ready.size > 0;
   }
 
+  /** Resolves once no call is in flight and no peer that may be called has records waiting. */
+  idle(): Promise<void> {
+    if (!this.busy()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   close(): void {
     this.closed = true;
     this.queues.clear();
     this.ready.clear();
+    this.noticeIdle();
+  }
+
+  private noticeIdle(): void {
+    if (this.busy() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private add(q: PeerQueue, record: ClaimRecord): void {
@@ -153,5 +170,6 @@ export class Propagation {
         this.pump();
       });
     }
+    this.noticeIdle();
   }
 }

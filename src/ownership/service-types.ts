@@ -1,6 +1,7 @@
 // The contract of ClaimService (service.ts): its options, what it needs from the agent (self, peers,
 // member status, transport, clocks), and what it answers.
 import type { Logger } from 'pino';
+import type { ClockPort } from '../member/ports.js';
 import type { PropagationPeer } from './propagation.js';
 import type { OwnerStatus } from './store.js';
 import type { ClaimRecord } from './types.js';
@@ -72,8 +73,13 @@ export interface ClaimServiceDeps {
   readonly logger?: Logger;
   /** Wall clock (Unix ms): stamps claims. Default Date.now. */
   readonly wallClock?: () => number;
-  /** Monotonic clock (ms). Default performance.now. */
+  /** Monotonic clock (ms). Default performance.now, or timers.now when timers are given. */
   readonly clock?: () => number;
+  /**
+   * Runs the expiry sweep and the announcement window. Default the process clock; tests (and a
+   * simulator) pass a manual one, so claims run without real timers.
+   */
+  readonly timers?: ClockPort;
 }
 
 /** A claim this member held and no longer holds, for the app (watch stream). */

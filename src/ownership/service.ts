@@ -2,7 +2,6 @@
 // the answers to peers' announcements, and the release of a member's claims when it dies, leaves or
 // restarts. docs/ownership.md has the rules; store.ts holds the data and the merge, announcer.ts
 // sends ours, hlc.ts stamps them and keeps clocks that are off out of the claim order.
-import { performance } from 'node:perf_hooks';
 import { Announcer, MAX_CLAIMS_PER_ANNOUNCEMENT } from './announcer.js';
 import { validateClaimRecord } from './canonical.js';
 import { ClockGuard, packStamp } from './hlc.js';
@@ -10,6 +9,8 @@ import type { Propagation } from './propagation.js';
 import { newClaimCounters, scaledRecordLimit } from './service-types.js';
 import type { ClaimCounters, ClaimLoss, ClaimOutcome, ClaimServiceDeps, Peer, ReleaseOutcome, Self, ClaimOptions } from './service-types.js';
 import { ClaimStore, type OwnerStatus } from './store.js';
+import { realClock } from '../shell/real-clock.js';
+import type { ClockPort } from '../member/ports.js';
 import type { ClaimRecord, MergeOutcome } from './types.js';
 
 export { MAX_CLAIMS_PER_ANNOUNCEMENT };
@@ -23,7 +24,8 @@ export class ClaimService {
   private readonly opts: ClaimOptions;
   private readonly clock: () => number;
   private readonly announcer: Announcer;
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly timers: ClockPort;
+  private cancelSweep: (() => void) | null = null;
   private readonly lossListeners = new Set<(loss: ClaimLoss) => void>();
   /** Set while this service writes its own records, so the store listener tells them from echoes. */
   private writingLocally = false;
@@ -35,7 +37,9 @@ export class ClaimService {
   constructor(private readonly deps: ClaimServiceDeps) {
     this.opts = deps.options;
     const wallClock = deps.wallClock ?? Date.now;
-    this.clock = deps.clock ?? (() => performance.now());
+    this.timers = deps.timers ?? realClock;
+    const timers = this.timers;
+    this.clock = deps.clock ?? (() => timers.now());
     this.clockGuard = new ClockGuard(wallClock, deps.options.maxClockSkewMs, () => deps.peers().length);
     this.store = new ClaimStore({
       limits: {
@@ -56,6 +60,7 @@ export class ClaimService {
       counters: this.counters,
       clockGuard: this.clockGuard,
       wallClock,
+      timers: this.timers,
       onWinners: (winners) => this.learnWinners(winners),
       logger: deps.logger,
     });
@@ -67,14 +72,20 @@ export class ClaimService {
   /** Starts the expiry sweep (once a second, or as often as the retention asks). */
   start(): void {
     const every = Math.max(100, Math.min(1000, Math.floor(this.opts.releaseRetentionMs / 4)));
-    this.sweepTimer = setInterval(() => this.sweep(), every);
-    this.sweepTimer.unref();
+    const next = (): void => {
+      this.cancelSweep = this.timers.at(this.timers.now() + every, () => {
+        if (this.closed) return;
+        this.sweep();
+        next();
+      });
+    };
+    next();
   }
 
   close(): void {
     this.closed = true;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
+    this.cancelSweep?.();
+    this.cancelSweep = null;
     this.announcer.close();
   }
 

@@ -1,6 +1,7 @@
 // Checks the co-located app the way kubelet probes a container: every interval, an HTTP GET (2xx = ready)
 // or a TCP connect, each bounded by a timeout; `failureThreshold` failures in a row make it unready and
 // `successThreshold` successes in a row make it ready again, so a flapping app does not flap ownership.
+import type { Logger } from 'pino';
 import { connect } from 'node:net';
 
 export type AppHealthTarget =
@@ -103,4 +104,19 @@ async function probe(target: AppHealthTarget, timeoutMs: number): Promise<string
     socket.once('connect', () => done(null));
     socket.once('error', (err) => done(`tcp://${target.host}:${target.port}: ${err.message}`));
   });
+}
+
+/** Starts checking the app; every change of its readiness is logged and handed to `onReady`. */
+export function startAppChecker(target: AppHealthTarget, check: Omit<AppHealthOptions, 'target' | 'onChange'>, logger: Logger, onReady: (ready: boolean) => void): AppHealthChecker {
+  const app = target.kind === 'http' ? target.url : `tcp://${target.host}:${target.port}`;
+  const checker = new AppHealthChecker({
+    target,
+    ...check,
+    onChange: (ready, reason) => {
+      logger.info({ app, ready, reason }, 'app readiness changed');
+      onReady(ready);
+    },
+  });
+  checker.start();
+  return checker;
 }

@@ -3,7 +3,9 @@
 // later are found and pods that went away are dropped.
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
-import { formatHostPort, parseHostPort } from '../net/address.js';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import { formatHostPort, mustParseHostPort, parseHostPort } from '../net/address.js';
 
 export interface SeedResolution {
   readonly addresses: readonly string[];
@@ -59,4 +61,40 @@ export class SeedResolver {
     const all = await dnsPromises.lookup(host, { all: true }).catch(() => []);
     return all.map((a) => a.address);
   }
+}
+
+/** Where this member listens for the control plane, to tell its own address in a seed list. */
+export interface OwnControlPlane {
+  readonly grpcAddr: string;
+  readonly grpcBind: string;
+  readonly advertiseHost: string;
+}
+
+/** A seed list (or a headless Service) usually includes this member itself. */
+export function isOwnAddress(addr: string, own: OwnControlPlane): boolean {
+  if (addr === own.grpcAddr) return true;
+  const hp = mustParseHostPort(addr);
+  if (hp.port !== mustParseHostPort(own.grpcAddr).port) return false;
+  const bindHost = mustParseHostPort(own.grpcBind).host;
+  if (hp.host === bindHost || hp.host === own.advertiseHost) return true;
+  return (bindHost === '0.0.0.0' || bindHost === '::') && localAddresses().has(hp.host);
+}
+
+function localAddresses(): Set<string> {
+  const out = new Set<string>(['127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return out;
+}
+
+/** The control-plane port peers use when a seed names none. */
+export const GRPC_DEFAULT_PORT = 7947;
+
+/** The seed resolver port of a real member: re-resolves `seeds` on every call, leaves this member out. */
+export function otherSeeds(seeds: readonly string[], dnsServers: readonly string[] | undefined, own: OwnControlPlane, logger: Logger): () => Promise<string[]> {
+  const resolver = new SeedResolver({ defaultPort: GRPC_DEFAULT_PORT, ...(dnsServers ? { dnsServers } : {}) });
+  return async () => {
+    const { addresses, problems } = await resolver.resolve(seeds);
+    if (problems.length > 0) logger.warn({ problems }, 'some seeds did not resolve');
+    return addresses.filter((a) => !isOwnAddress(a, own));
+  };
 }

@@ -1,0 +1,115 @@
+// Joining, as decisions with deadlines: try the seeds with exponential backoff until a Negotiate is
+// answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
+// (unless a seed answered busy: a cluster is there); every member with seeds keeps re-checking them
+// afterwards, so pods that all started at once, or sides of a partition that outlived the tombstones,
+// still merge. Seeds are resolved by the shell (DNS is I/O) and handed back with seedsResolved.
+import type { SwimCore } from '../core/swim.js';
+import { log, type MemberEffect } from './effects.js';
+
+export interface JoinSettings {
+  /** The configured seeds, as given (for logs). */
+  readonly seeds: readonly string[];
+  readonly bootstrap: boolean;
+  readonly joinRetryInitialMs: number;
+  readonly joinRetryMaxMs: number;
+  readonly joinTimeoutMs: number;
+}
+
+export class JoinPlan {
+  /** When the member joined or bootstrapped; null before. */
+  joinedAt: number | null = null;
+  private startedAt = 0;
+  private attempt = 0;
+  private delayMs: number;
+  /** When to look whether the last attempt succeeded; null while seeds resolve or once joined. */
+  private checkAt: number | null = null;
+  private watchAt: number | null = null;
+  private busySeen = false;
+  private refusedSeen = false;
+  private busyLogged = false;
+
+  constructor(
+    private readonly settings: JoinSettings,
+    private readonly watchPeriodMs: number,
+  ) {
+    this.delayMs = settings.joinRetryInitialMs;
+  }
+
+  /** With seeds: the first attempt, and the seed re-check from now on. */
+  start(now: number): MemberEffect[] {
+    this.startedAt = now;
+    this.watchAt = now + this.watchPeriodMs;
+    return [{ type: 'resolve-seeds', purpose: 'join', attempt: 0 }];
+  }
+
+  markJoined(now: number): void {
+    this.joinedAt = now;
+    this.checkAt = null;
+  }
+
+  /** A seed answered busy, or refused this member (`refused`): either way no bootstrap alone. */
+  seedAnsweredBusy(refused = false): void {
+    if (refused) this.refusedSeen = true;
+    else this.busySeen = true;
+  }
+
+  nextDeadline(): number {
+    return Math.min(this.checkAt ?? Infinity, this.watchAt ?? Infinity);
+  }
+
+  /** Due checks: the last attempt's outcome (joinedNow: it found the member joined or bootstrapping), and the seed re-check (only while `watching`). */
+  tick(now: number, core: SwimCore, watching: boolean): { effects: MemberEffect[]; joinedNow: boolean } {
+    const out: MemberEffect[] = [];
+    let joinedNow = false;
+    if (this.checkAt !== null && now >= this.checkAt) {
+      this.checkAt = null;
+      joinedNow = this.checkAttempt(now, core, out);
+    }
+    if (this.watchAt !== null && now >= this.watchAt) {
+      this.watchAt = now + this.watchPeriodMs;
+      if (this.joinedAt !== null && watching) out.push({ type: 'resolve-seeds', purpose: 'watch', attempt: 0 });
+    }
+    return { effects: out, joinedNow };
+  }
+
+  seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number): MemberEffect[] {
+    if (purpose === 'watch') {
+      const known = new Set(core.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.grpcAddr));
+      const strangers = addresses.filter((a) => !known.has(a));
+      if (strangers.length === 0) return [];
+      return [log('info', 'seeds not in the member list: negotiating with them', { seeds: strangers }), ...core.join(strangers, now)];
+    }
+    if (this.joinedAt !== null) return [];
+    const out: MemberEffect[] = [];
+    if (addresses.length > 0) {
+      out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: addresses }));
+      out.push(...core.join(addresses, now));
+    } else {
+      out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
+    }
+    // Success is learned from the core (a Negotiate answered); look again after the backoff.
+    this.checkAt = now + this.delayMs;
+    return out;
+  }
+
+  private checkAttempt(now: number, core: SwimCore, out: MemberEffect[]): boolean {
+    if (this.joinedAt !== null) return false;
+    if (core.isJoined()) {
+      this.markJoined(now);
+      return true;
+    }
+    if (this.settings.bootstrap && !this.busySeen && !this.refusedSeen && now - this.startedAt >= this.settings.joinTimeoutMs) {
+      this.markJoined(now);
+      out.push(log('warn', 'no seed answered: bootstrapping a new cluster alone (--bootstrap)', { seeds: this.settings.seeds, waitedMs: Math.round(now - this.startedAt) }));
+      return true;
+    }
+    if (this.settings.bootstrap && this.busySeen && !this.busyLogged) {
+      this.busyLogged = true;
+      out.push(log('warn', 'a seed answered busy (RESOURCE_EXHAUSTED): a cluster is there, so no bootstrap alone; retrying', { seeds: this.settings.seeds }));
+    }
+    this.attempt++;
+    this.delayMs = Math.min(this.delayMs * 2, this.settings.joinRetryMaxMs);
+    out.push({ type: 'resolve-seeds', purpose: 'join', attempt: this.attempt });
+    return false;
+  }
+}

@@ -1,0 +1,320 @@
+// A member as a sans-IO state machine: the SWIM core plus everything else a member decides — joining
+// (seed retries with backoff, bootstrapping alone, the seed re-check that merges clusters), readiness and
+// its reasons, serving, drain and leave, the table version it serves, and which periodic exchanges go by
+// digest. Every input carries the time; every output is an effect the shell carries out (src/shell/).
+// No clock, timers, randomness or I/O of its own (npm run lint enforces it), so the same member runs
+// behind real sockets, in whole-member tests and in a simulator.
+import { seededRandom } from '../core/random.js';
+import { SwimCore, type ByteMeasure } from '../core/swim.js';
+import type { SwimConfig } from '../core/config.js';
+import type { MemberMeta, MemberRecord, MembershipEvent, Packet } from '../core/types.js';
+import { ReadinessRule } from '../runtime/readiness.js';
+import type { HealthView } from '../runtime/view.js';
+import { log, type MemberEffect } from './effects.js';
+import { JoinPlan } from './join.js';
+
+export type { MemberEffect } from './effects.js';
+
+export interface MemberConfig {
+  readonly name: string;
+  /** Random id of this process life (from the shell). */
+  readonly lifeId: string;
+  /** Boot time in ms (from the shell), so a restart supersedes the previous life at once. */
+  readonly incarnation: number;
+  readonly gossipAddr: string;
+  readonly grpcAddr: string;
+  readonly appAddr: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly swim: SwimConfig;
+  /** Seed of the core's randomness (from the shell). */
+  readonly randomSeed: number;
+  readonly measure?: ByteMeasure;
+  /** The configured seeds (resolved by the shell); without any the member forms a cluster alone at start. */
+  readonly seeds: readonly string[];
+  /** With seeds: form a new cluster alone when none answers within joinTimeoutMs. */
+  readonly bootstrap: boolean;
+  readonly joinRetryInitialMs: number;
+  readonly joinRetryMaxMs: number;
+  readonly joinTimeoutMs: number;
+  readonly settleMs: number;
+  /** On leave: time between giving up shards and announcing the leave. */
+  readonly drainMs: number;
+  /** Whether an app-health check runs: without one the app is taken as ready. */
+  readonly appChecked: boolean;
+  /** Periodic exchanges go by digest unless 'negotiate'. */
+  readonly antiEntropy: 'digest' | 'full' | 'negotiate';
+}
+
+export class Member {
+  readonly core: SwimCore;
+  private readonly join: JoinPlan;
+  private readonly readinessRule: ReadinessRule;
+  /** Join requests in flight, by core request id: the seed asked. */
+  private readonly joinRequests = new Map<number, string>();
+  private appReady: boolean;
+  /** Leave asked for: not serving any more; the leave is announced once drainEndsAt passes. */
+  private draining = false;
+  private drainEndsAt: number | null = null;
+  /** The leave has been announced. */
+  private leaving = false;
+  private stopped = false;
+  private lastViewChangeAt: number;
+  private viewDirty = false;
+  private ownersWanted = 0;
+  private hasTable = false;
+  private servedVersion: string | null = null;
+
+  constructor(private readonly config: MemberConfig, now: number) {
+    this.appReady = !config.appChecked;
+    const meta: MemberMeta = { appAddr: config.appAddr, serving: this.wantServing(), tags: config.tags };
+    this.core = new SwimCore({
+      name: config.name,
+      lifeId: config.lifeId,
+      incarnation: config.incarnation,
+      gossipAddr: config.gossipAddr,
+      grpcAddr: config.grpcAddr,
+      meta,
+      config: config.swim,
+      random: seededRandom(config.randomSeed),
+      now,
+      ...(config.measure ? { measure: config.measure } : {}),
+    });
+    this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000));
+    this.readinessRule = new ReadinessRule(config.settleMs);
+    this.lastViewChangeAt = now;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The first steps: the table of the view at start, then joining (or forming a cluster alone). */
+  start(now: number): MemberEffect[] {
+    const out: MemberEffect[] = [this.viewChanged()];
+    if (this.config.seeds.length === 0) {
+      this.join.markJoined(now);
+      out.push(log('info', 'no seeds configured: bootstrapping a new cluster alone'));
+    } else {
+      out.push(...this.join.start(now));
+    }
+    return out;
+  }
+
+  /** The earliest time tick() has something to do. */
+  nextDeadline(): number {
+    if (this.stopped) return Infinity;
+    return Math.min(this.core.nextDeadline(), this.join.nextDeadline(), this.drainEndsAt ?? Infinity);
+  }
+
+  tick(now: number): MemberEffect[] {
+    return this.step(now, (out) => {
+      out.push(...this.core.tick(now));
+      const joined = this.join.tick(now, this.core, !this.leaving);
+      out.push(...joined.effects);
+      if (joined.joinedNow) this.markViewChanged(now);
+      if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
+    });
+  }
+
+  packet(from: string, packet: Packet, now: number): MemberEffect[] {
+    return this.step(now, (out) => out.push(...this.core.receive(from, packet, now)));
+  }
+
+  /** A Negotiate from a peer: the reply to send back, and effects. */
+  negotiateRequest(remote: readonly MemberRecord[], join: boolean, now: number): { reply: MemberRecord[]; effects: MemberEffect[] } {
+    let reply: MemberRecord[] = [];
+    const effects = this.step(now, (out) => {
+      const answer = this.core.onNegotiate(remote, join, now);
+      reply = answer.reply;
+      out.push(...answer.effects);
+    });
+    return { reply, effects };
+  }
+
+  /** Records merged from outside an exchange the core asked for (a digest sync a peer started). */
+  mergeRecords(records: readonly MemberRecord[], now: number): MemberEffect[] {
+    return this.step(now, (out) => out.push(...this.core.onNegotiate(records, false, now).effects));
+  }
+
+  negotiateAnswered(requestId: number, records: readonly MemberRecord[], now: number): MemberEffect[] {
+    return this.step(now, (out) => {
+      out.push(...this.core.onNegotiateReply(requestId, records, now));
+      const via = this.joinRequests.get(requestId);
+      if (via === undefined) return;
+      this.joinRequests.delete(requestId);
+      if (this.join.joinedAt !== null) return;
+      this.join.markJoined(now);
+      out.push(log('info', 'joined the cluster', { via, members: records.length }));
+      this.markViewChanged(now);
+    });
+  }
+
+  negotiateFailed(requestId: number, busy: boolean, now: number, refused = false): MemberEffect[] {
+    return this.step(now, (out) => {
+      // A seed that answers "busy", or refuses this member, is a cluster that exists: never bootstrap
+      // alone beside it.
+      if (this.joinRequests.delete(requestId) && (busy || refused)) this.join.seedAnsweredBusy(refused);
+      out.push(...this.core.onNegotiateFailed(requestId, now));
+    });
+  }
+
+  closingRequest(name: string, incarnation: number, now: number): MemberEffect[] {
+    return this.step(now, (out) => out.push(...this.core.onClosing(name, incarnation, now)));
+  }
+
+  forceLeave(name: string, now: number): { refused: ReturnType<SwimCore['forceLeave']>['refused']; effects: MemberEffect[] } {
+    let refused: ReturnType<SwimCore['forceLeave']>['refused'] = null;
+    const effects = this.step(now, (out) => {
+      const answer = this.core.forceLeave(name, now);
+      refused = answer.refused;
+      out.push(...answer.effects);
+    });
+    return { refused, effects };
+  }
+
+  /** The seeds resolved for a join attempt or a seed re-check (own addresses already left out). */
+  seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], now: number): MemberEffect[] {
+    return this.step(now, (out) => out.push(...this.join.seedsResolved(purpose, addresses, this.core, now)));
+  }
+
+  appHealth(ready: boolean, now: number): MemberEffect[] {
+    return this.step(now, (out) => {
+      this.appReady = ready;
+      this.updateServing(now, out);
+    });
+  }
+
+  /** A table was built for the owners last asked for (or an older set; the newest follows). */
+  tableBuilt(version: string): void {
+    this.hasTable = true;
+    this.servedVersion = version;
+  }
+
+  /** Starts a graceful leave: stop serving now, announce after the drain. Again: nothing new. */
+  leaveRequested(now: number): MemberEffect[] {
+    if (this.draining || this.leaving || this.stopped) return [];
+    return this.step(now, (out) => {
+      this.draining = true;
+      out.push(log('info', 'leaving: giving up shards, draining', { drainMs: this.config.drainMs }));
+      this.updateServing(now, out);
+      this.drainEndsAt = now + Math.max(0, this.config.drainMs);
+      if (this.config.drainMs <= 0) this.announceLeave(now, out);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** A leave or drain has started. */
+  get isLeaving(): boolean {
+    return this.leaving || this.draining;
+  }
+
+  /** When the member joined or bootstrapped; null before. Unlike core.isJoined(), forming a cluster alone counts. */
+  get joinedAt(): number | null {
+    return this.join.joinedAt;
+  }
+
+  /** The version of the last table built, null before the first. */
+  get tableVersion(): string | null {
+    return this.servedVersion;
+  }
+
+  /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
+  readiness(now: number, tablesBusy: boolean, appReason: string): HealthView {
+    let peersAlive = 0;
+    let peersUnreachable = 0;
+    for (const m of this.core.members()) {
+      if (m.name === this.config.name) continue;
+      if (m.state === 'alive') peersAlive++;
+      else if (m.state === 'suspect' || m.state === 'dead') peersUnreachable++;
+    }
+    return this.readinessRule.check({
+      now,
+      stopped: this.stopped,
+      leaving: this.isLeaving,
+      joinedAt: this.join.joinedAt,
+      // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
+      // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
+      tableCurrent: this.hasTable || (this.ownersWanted === 0 && !tablesBusy),
+      appReady: this.appReady,
+      appReason,
+      lastViewChangeAt: this.lastViewChangeAt,
+      peersAlive,
+      peersUnreachable,
+    });
+  }
+
+  /** Whether this member offers to own shards: app ready, no leave under way. */
+  wantServing(): boolean {
+    return this.appReady && !this.draining && !this.leaving;
+  }
+
+  /** Members other than this one held alive or suspect. */
+  livePeers(): MemberRecord[] {
+    return this.core.members().filter((m) => m.name !== this.config.name && (m.state === 'alive' || m.state === 'suspect'));
+  }
+
+  /** One step: runs `body`, notes view changes and join requests in what it produced, adds the table request. */
+  private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
+    if (this.stopped) return [];
+    const out: MemberEffect[] = [];
+    body(out);
+    const effects: MemberEffect[] = [];
+    for (const e of out) {
+      if (e.type === 'event' && changesView(e.event)) this.markViewChanged(now);
+      if (e.type === 'negotiate' && e.join) this.joinRequests.set(e.requestId, e.to);
+      // Periodic exchanges go by digest; joins (and peers without the digest RPCs) by Negotiate.
+      if (e.type === 'negotiate' && !e.join && this.config.antiEntropy !== 'negotiate') {
+        effects.push({ type: 'digest', to: e.to, requestId: e.requestId, state: e.state });
+      } else effects.push(e);
+    }
+    if (this.viewDirty) effects.push(this.viewChanged());
+    return effects;
+  }
+
+  private markViewChanged(now: number): void {
+    this.viewDirty = true;
+    this.lastViewChangeAt = now;
+  }
+
+  /** The members that own shards: alive or suspect, and serving. */
+  private viewChanged(): MemberEffect {
+    this.viewDirty = false;
+    const owners: string[] = [];
+    let live = 0;
+    for (const r of this.core.members()) {
+      if (r.state !== 'alive' && r.state !== 'suspect') continue;
+      live++;
+      if (r.meta.serving) owners.push(r.name);
+    }
+    this.ownersWanted = owners.length;
+    return { type: 'view-changed', owners, live };
+  }
+
+  /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */
+  private updateServing(now: number, out: MemberEffect[]): void {
+    if (this.leaving) return;
+    const want = this.wantServing();
+    const self = this.core.self;
+    if (self.meta.serving === want) return;
+    out.push(...this.core.updateMeta({ ...self.meta, serving: want }, now));
+  }
+
+  private announceLeave(now: number, out: MemberEffect[]): void {
+    this.drainEndsAt = null;
+    this.leaving = true;
+    out.push(log('info', 'leaving the cluster', {}));
+    out.push(...this.core.leave(now));
+    out.push({ type: 'leave-announced' });
+  }
+}
+
+function changesView(event: MembershipEvent): boolean {
+  return event.type === 'member' || event.type === 'reaped';
+}

@@ -1,0 +1,99 @@
+// The Member state machine alone, fed by hand: every input with its time, every output an effect.
+// (Whole members on the in-memory ports are in whole-members.test.ts.)
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { profileConfig } from '../../src/core/config.js';
+import { Member, type MemberConfig, type MemberEffect } from '../../src/member/member.js';
+
+function config(overrides: Partial<MemberConfig> = {}): MemberConfig {
+  return {
+    name: 'm',
+    lifeId: 'm-life',
+    incarnation: 1,
+    gossipAddr: 'm:7946',
+    grpcAddr: 'm:7947',
+    appAddr: '',
+    tags: {},
+    swim: profileConfig('local'),
+    randomSeed: 7,
+    seeds: ['seed:7947'],
+    bootstrap: true,
+    joinRetryInitialMs: 100,
+    joinRetryMaxMs: 400,
+    joinTimeoutMs: 1000,
+    settleMs: 100,
+    drainMs: 500,
+    appChecked: false,
+    antiEntropy: 'digest',
+    ...overrides,
+  };
+}
+
+/**
+ * Runs the member until `untilMs` as a shell would: answers seed resolutions with the seed, and fails
+ * every join Negotiate (busy or not). Returns the log messages.
+ */
+function runJoinsFailing(member: Member, untilMs: number, busy: boolean): string[] {
+  const logs: string[] = [];
+  const queue: MemberEffect[] = [...member.start(0)];
+  let now = 0;
+  for (let steps = 0; steps < 10_000; steps++) {
+    const effect = queue.shift();
+    if (effect === undefined) {
+      now = member.nextDeadline();
+      if (now > untilMs) break;
+      queue.push(...member.tick(now));
+      continue;
+    }
+    if (effect.type === 'log') logs.push(effect.message);
+    if (effect.type === 'resolve-seeds') queue.push(...member.seedsResolved(effect.purpose, ['seed:7947'], now));
+    if (effect.type === 'negotiate' && effect.join) queue.push(...member.negotiateFailed(effect.requestId, busy, now));
+  }
+  return logs;
+}
+
+describe('Member', () => {
+  test('with bootstrap, seeds that never answer make it form a cluster alone after joinTimeoutMs', () => {
+    const member = new Member(config(), 0);
+    const logs = runJoinsFailing(member, 3000, false);
+    assert.ok(member.joinedAt !== null && member.joinedAt >= 1000, `bootstrapped after the timeout (at ${member.joinedAt})`);
+    assert.ok(logs.includes('no seed answered: bootstrapping a new cluster alone (--bootstrap)'));
+  });
+
+  test('a seed that answers busy is a cluster: no bootstrap alone, retries go on, said once', () => {
+    const member = new Member(config(), 0);
+    const logs = runJoinsFailing(member, 5000, true);
+    assert.equal(member.joinedAt, null);
+    assert.ok(!logs.includes('no seed answered: bootstrapping a new cluster alone (--bootstrap)'));
+    assert.equal(logs.filter((l) => l.startsWith('a seed answered busy')).length, 1);
+    assert.ok(logs.filter((l) => l === 'joining through seeds').length >= 10, 'retries continue (backoff capped at 400 ms)');
+  });
+
+  test('a leave stops serving at once, is announced when the drain ends, and only once', () => {
+    const member = new Member(config({ seeds: [] }), 0);
+    member.start(0);
+    assert.equal(member.core.self.meta.serving, true);
+    const first = member.leaveRequested(10);
+    assert.equal(member.core.self.meta.serving, false, 'serving stops at once');
+    assert.ok(!first.some((e) => e.type === 'leave-announced'));
+    assert.deepEqual(member.leaveRequested(20), [], 'asking again changes nothing');
+    assert.ok(member.nextDeadline() <= 510, 'the drain end is a deadline');
+    assert.ok(!member.tick(509).some((e) => e.type === 'leave-announced'), 'not before the drain ends');
+    const announced = member.tick(510);
+    assert.ok(announced.some((e) => e.type === 'leave-announced'));
+    assert.equal(member.core.self.state, 'left');
+    assert.deepEqual(member.readiness(600, false, 'ok').reasons, ['leaving the cluster']);
+    assert.ok(!member.tick(2000).some((e) => e.type === 'leave-announced'), 'announced once');
+  });
+
+  test('without seeds it is joined at start and asks for the table of itself', () => {
+    const member = new Member(config({ seeds: [] }), 0);
+    const effects = member.start(0);
+    assert.equal(member.joinedAt, 0);
+    assert.deepEqual(effects.find((e) => e.type === 'view-changed'), { type: 'view-changed', owners: ['m'], live: 1 });
+    assert.deepEqual(member.readiness(0, true, 'ok').reasons, ['ownership table not built yet']);
+    member.tableBuilt('v1');
+    assert.equal(member.tableVersion, 'v1');
+    assert.deepEqual(member.readiness(0, false, 'ok'), { ok: true, reasons: [] });
+  });
+});
