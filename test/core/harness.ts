@@ -5,6 +5,7 @@ import type { SwimConfig } from '../../src/core/config.js';
 import { seededRandom } from '../../src/core/random.js';
 import { SwimCore } from '../../src/core/swim.js';
 import type { SwimCoreOptions } from '../../src/core/swim.js';
+import { memberRecord } from '../support/member-record.js';
 import type { Address, Effect, MemberMeta, MemberRecord, MemberState, MembershipEvent, Message, Packet, Update } from '../../src/core/types.js';
 
 export const META: MemberMeta = { appAddr: '', serving: true, tags: {} };
@@ -69,7 +70,7 @@ export function left(name: string, incarnation = 1000): Update {
   return { kind: 'left', name, incarnation };
 }
 export function record(name: string, state: MemberState, incarnation = 1000, lifeId = `${name}-life-1`): MemberRecord {
-  return { name, lifeId, incarnation, state, gossipAddr: gossipAddr(name), grpcAddr: grpcAddr(name), meta: META };
+  return memberRecord(name, { lifeId, incarnation, state, gossipAddr: gossipAddr(name), grpcAddr: grpcAddr(name), meta: META });
 }
 
 /**
