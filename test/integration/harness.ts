@@ -117,18 +117,35 @@ export function randomPortBase(): number {
   return 20_000 + Math.floor(Math.random() * 3000) * 10;
 }
 
+/** Where a test file's members live: disjoint blocks of loopback addresses let test files run at once. */
+export interface ClusterLayout {
+  /** Member i listens on 127.0.0.(hostBase + i); 10 by default. */
+  readonly hostBase?: number;
+  /** Member i is named `${namePrefix}-${i}`; "node" by default. */
+  readonly namePrefix?: string;
+  /** The agents' shard count (the SidecarProcess default otherwise). */
+  readonly shards?: number;
+}
+
 export class Cluster {
   readonly nodes: SidecarProcess[] = [];
-  constructor(readonly portBase = randomPortBase()) {}
+  constructor(
+    readonly portBase = randomPortBase(),
+    private readonly layout: ClusterLayout = {},
+  ) {}
 
+  host(i: number): string {
+    return `127.0.0.${(this.layout.hostBase ?? 10) + i}`;
+  }
+
+  /** Member i, seeded with member 0's gRPC address (member 0 itself with none). */
   spec(i: number, overrides: Partial<NodeSpec> = {}): NodeSpec {
-    const host = `127.0.0.${10 + i}`;
-    const seedHost = '127.0.0.10';
     return {
-      name: `node-${i}`,
-      host,
+      name: `${this.layout.namePrefix ?? 'node'}-${i}`,
+      host: this.host(i),
       portBase: this.portBase,
-      seeds: i === 0 ? [] : [`${seedHost}:${this.portBase + 1}`],
+      seeds: i === 0 ? [] : [`${this.host(0)}:${this.portBase + 1}`],
+      ...(this.layout.shards === undefined ? {} : { shards: this.layout.shards }),
       ...overrides,
     };
   }
@@ -147,7 +164,17 @@ export class Cluster {
     await Promise.all(this.nodes.map((n) => n.stop()));
   }
 
-  dumpLogs(): string {
-    return this.nodes.map((n) => `--- ${n.name} (${n.running ? 'running' : `exit ${n.exitCode ?? n.exitSignal}`})\n${n.logs.slice(-40).join('\n')}`).join('\n');
+  dumpLogs(lines = 40): string {
+    return this.nodes.map((n) => `--- ${n.name} (${n.running ? 'running' : `exit ${n.exitCode ?? n.exitSignal}`})\n${n.logs.slice(-lines).join('\n')}`).join('\n');
+  }
+
+  /** Runs `step`; when it fails, prints every member's last log lines first, so a failed start is not blind. */
+  async withLogsOnFailure<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      console.error(this.dumpLogs());
+      throw err;
+    }
   }
 }
