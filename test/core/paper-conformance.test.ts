@@ -385,6 +385,24 @@ describe('Lifeguard §IV-A: self-awareness (Local Health Aware Probe)', () => {
     assert.equal(nextAt - at, 3 * PERIOD);
   });
 
+  test('§IV-A: a member that cannot hear its peers raises its LHM and so accuses fewer healthy members than without it', () => {
+    const deafFor10s = (awarenessMaxMultiplier: number): { suspicions: number; probes: number; score: number } => {
+      const cluster = Cluster.started(8, { config: { awarenessMaxMultiplier } });
+      cluster.run(10_000);
+      const deaf = cluster.core('n7');
+      const [suspicions, probes] = [deaf.counters.suspicionsRaised, deaf.counters.probesSent];
+      cluster.dropIf = (_from, to) => to === 'n7';
+      cluster.run(10_000);
+      return { suspicions: deaf.counters.suspicionsRaised - suspicions, probes: deaf.counters.probesSent - probes, score: deaf.healthScore() };
+    };
+    const aware = deafFor10s(8);
+    const unaware = deafFor10s(1);
+    assert.equal(aware.score, 7, 'the LHM saturated');
+    assert.equal(unaware.score, 0);
+    assert.ok(aware.probes < unaware.probes, `probes ${aware.probes} vs ${unaware.probes}`);
+    assert.ok(2 * aware.suspicions < unaware.suspicions, `false suspicions ${aware.suspicions} vs ${unaware.suspicions}`);
+  });
+
   test('§IV-A deviation: a relay nacks after its whole probe timeout (the paper: 80% of it) and forwards no ack after the nack', () => {
     const relay = coreKnowing('r', ['a', 'b']);
     const [ping] = sent(relay.receive(gossipAddr('a'), { message: pingReq('a', 'b', 9), updates: [] }, 0), 'ping');
