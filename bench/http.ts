@@ -1,4 +1,4 @@
-// HTTP benchmark (issue 4): the app API under autocannon, against a no-op route in the same server.
+// HTTP benchmark: the app API under autocannon, against a no-op route in the same server.
 //   node --import tsx bench/http.ts [--duration S] [--rounds N] [--connections 1,32,128] [--no-batch]
 //                                   [--batch-duration S] [--json] [--check] [--v8-default] [--no-pin]
 // The server runs in a child process pinned to one core, autocannon in this one pinned to the other

@@ -1,6 +1,6 @@
 // Placement benchmark: lookup speed (against the npm `hashring` package and an FNV-1a + jump baseline,
 // in the same run), table rebuild time, balance, and movement on join/leave, with and without
-// bounded loads. Numbers go to bench/README.md ("Placement (issue 3)").
+// bounded loads. Numbers go to bench/README.md ("Placement").
 //
 //   node --import tsx bench/placement.ts           full run (a few minutes on a busy 2-core machine)
 //   node --import tsx bench/placement.ts --quick   fewer repetitions and member sets

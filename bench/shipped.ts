@@ -1,6 +1,6 @@
 // Benchmarks measure the code that ships: dist/ as `npm run build` (tsc) writes it, which is what
 // `node dist/main.js agent` runs, not src/ compiled on the fly by tsx. Measured side by side in one
-// session on a quiet machine: the same placement and batch-writer code ran 1.3-2.5x slower from src/
+// run on a quiet machine (bench/README.md, HTTP): the same placement and batch-writer code ran 1.3-2.5x slower from src/
 // through tsx's loader than from dist/ (10,000 16-byte keys: hash + jump 5.9-7.9 ms against 2.5-3.1 ms;
 // the batch writer 13-17 ms against 8-10 ms), so numbers taken on src/ understated the product.
 // Types still come from src/ (`typeof import('../src/...')`), so a bench cannot drift from the API.

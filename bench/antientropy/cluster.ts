@@ -1,4 +1,4 @@
-// Digest anti-entropy with REAL sidecars after a REAL partition (issue 8): 10 `node dist/main.js agent`
+// Digest anti-entropy with REAL sidecars after a REAL partition: 10 `node dist/main.js agent`
 // processes on 127.0.0.80-89, 100,000 claims made through the HTTP claims API, a 5|5 partition of
 // gossip (UDP) and gRPC (TCP) for 60 s with nftables, claims made and released on both sides while the
 // other side is declared dead, then the heal: time until every member holds the same claims and the

@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS } from '../../src/grpc/limits.js';
 import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc/server.js';
 import { ClaimStore } from '../../src/ownership/store.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
+import { memberRecord } from '../../test/support/member-record.js';
 
 interface Args {
   claims: number;
@@ -67,15 +68,7 @@ interface Member {
 }
 
 const memberRecords = (n: number): MemberRecord[] =>
-  Array.from({ length: n }, (_, i) => ({
-    name: `m${i}`,
-    lifeId: `life-${i}`,
-    incarnation: 1,
-    state: 'alive',
-    gossipAddr: `10.0.0.${i + 1}:7946`,
-    grpcAddr: `10.0.0.${i + 1}:7947`,
-    meta: { appAddr: '', serving: true, tags: {} },
-  }));
+  Array.from({ length: n }, (_, i) => memberRecord(`m${i}`, { lifeId: `life-${i}`, gossipAddr: `10.0.0.${i + 1}:7946`, grpcAddr: `10.0.0.${i + 1}:7947` }));
 
 async function startMember(name: string, records: MemberRecord[]): Promise<Member> {
   const store = new ClaimStore({ limits: { maxRecords: 1_000_000, maxClaimsPerOwner: 1_000_000 } });

@@ -248,13 +248,13 @@ export function renderReport(r: ResultsFile, outDir: string): void {
   const notesPath = join(outDir, 'cluster-notes.md');
   const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : '';
   const lines = [
-    '# swimring vs HashiCorp Serf: cluster scenarios (issue 9)',
+    '# swimring vs HashiCorp Serf: cluster scenarios',
     '',
     `- Run: ${m.startedAt} → ${m.finishedAt ?? '(unfinished: partial results)'}${m.quick ? ' — QUICK mode (short windows, not the reference run)' : ''}`,
     ...(m.swimringArgs ? [`- **swimring ran with \`${m.swimringArgs}\` added to every agent** (not its defaults).`] : []),
     ...(m.snapshotAt ? [`- Code under test: a snapshot of the working tree taken ${m.snapshotAt}, built to dist/ and run from there.`] : []),
     `- Machine: ${m.machine}. Load average at start: ${m.loadAtStart}${m.loadAtEnd ? `; at end: ${m.loadAtEnd}` : ''}.`,
-    '- **Caveat: load from other work.** Other engineers\' builds, tests and benchmarks ran on the same two cores during this run, so absolute',
+    '- **Caveat: load from other work.** Other jobs\' builds, tests and benchmarks ran on the same two cores during this run, so absolute',
     '  times and CPU figures carry that noise; both systems were measured in the same run, one after the other, under the same kind of load.',
     `- Versions: swimring ${m.swimringVersion} (dist/), serf ${m.serfVersion} (Debian package, on memberlist).`,
     '- Both systems use the LAN timing profile (probe 1 s, probe timeout 500 ms, 3 indirect probes, suspicion multiplier 4, gossip 200 ms',

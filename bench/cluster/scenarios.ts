@@ -1,4 +1,4 @@
-// The scenarios of issue 9, each run against one ClusterUnderTest. All waits are bounded; a timed-out
+// The cluster scenarios (bench/README.md, "Cluster vs Serf"), each run against one ClusterUnderTest. All waits are bounded; a timed-out
 // wait is recorded (as `missed` or `timedOut`), never retried silently.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterUnderTest, ObservedEvent } from './cluster.js';

@@ -54,7 +54,7 @@ export const NO_DRAIN = '--drain-ms 0';
 const SWIMRING_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const SWIMRING_OPTIONS = fileURLToPath(new URL('../../dist/config/options.js', import.meta.url));
 
-/** Whether the built swimring has the per-caller-IP Negotiate limit (issue 6), whose flags older builds reject. */
+/** Whether the built swimring has the per-caller-IP Negotiate limit, whose flags older builds reject. */
 let perPeerLimitKnown: boolean | null = null;
 function hasPerPeerNegotiateLimit(): boolean {
   perPeerLimitKnown ??= existsSync(SWIMRING_OPTIONS) && readFileSync(SWIMRING_OPTIONS, 'utf8').includes('negotiatePeerRate');

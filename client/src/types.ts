@@ -1,89 +1,25 @@
 // The sidecar's answers as the library hands them out: the same shapes as GET /v1/route/:key, the
-// watch stream and GET /v1/members (docs/http.md).
+// watch stream and GET /v1/members (docs/http.md), defined once for the sidecar and this package in
+// src/runtime/view-json.ts (compiled into this package), plus the library's own events.
+import type { RouteOwner, ShardMoveGroup, WatchEvent } from '../../src/runtime/view-json.js';
 
-export interface MemberAddresses {
-  /** "host:port" of each listener; app is "" when the member does not advertise one. */
-  readonly gossip: string;
-  readonly grpc: string;
-  readonly app: string;
-}
-
-export interface RouteOwner {
-  readonly name: string;
-  readonly addresses: MemberAddresses;
-  /** The member owns shards: its app is ready and it is not leaving. */
-  readonly serving: boolean;
-}
-
-export interface RouteAnswer {
-  readonly key: string;
-  readonly shard: number;
-  /** null only when no member owns shards. */
-  readonly owner: RouteOwner | null;
-  /** Shared between answers of one shard: do not modify. */
-  readonly replicas: readonly RouteOwner[];
-  readonly version: string;
-  /** Present when the key is claimed: owner is the claimant. */
-  readonly claimed?: true;
-  /** The claim's fencing token (a decimal string), with `claimed` (docs/ownership.md). */
-  readonly fence?: string;
-}
+export type {
+  ClaimOwnersEvent,
+  MemberAddresses,
+  MemberState,
+  MemberView,
+  RouteAnswer,
+  RouteOwner,
+  ShardMoveGroup,
+  ShardRange,
+  WatchEvent,
+} from '../../src/runtime/view-json.js';
 
 /** Who route answers name for a claimed id, and the claim's fencing token they carry. */
 export interface Claimant {
   readonly owner: RouteOwner;
   readonly fence: string;
 }
-
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
-
-export interface MemberView {
-  readonly name: string;
-  readonly state: MemberState;
-  readonly incarnation: number;
-  readonly serving: boolean;
-  readonly addresses: MemberAddresses;
-  readonly tags: Readonly<Record<string, string>>;
-  /** True for the member of the sidecar this library talks to. */
-  readonly self: boolean;
-}
-
-/** Shards first..last, both included. */
-export type ShardRange = readonly [first: number, last: number];
-
-/** Shards that moved the same way, as the watch's `moves` event groups them. */
-export interface ShardMoveGroup {
-  readonly role: 'owner' | 'replica';
-  readonly from: string | null;
-  readonly to: string | null;
-  readonly count: number;
-  readonly ranges: readonly ShardRange[];
-}
-
-/** The watch stream's events (docs/http.md, GET /v1/watch). */
-export type WatchEvent =
-  | { readonly type: 'snapshot'; readonly version: string; readonly members: readonly MemberView[] }
-  | {
-      readonly type: 'member';
-      readonly version: string;
-      readonly name: string;
-      readonly from: MemberState | null;
-      readonly to: MemberState;
-      readonly incarnation: number;
-      readonly reason: string;
-      readonly serving?: boolean;
-    }
-  | {
-      readonly type: 'moves';
-      readonly version: string;
-      readonly previousVersion: string;
-      readonly ownerMoves: number;
-      readonly replicaMoves: number;
-      readonly moves: readonly ShardMoveGroup[];
-    }
-  | { readonly type: 'claim'; readonly version: string; readonly id: string; readonly change: 'lost' | 'expired' | 'released'; readonly owner: string | null; readonly fence?: string }
-  /** With ?claims=all: ids whose claimant route answers name changed; owner and fence null = they follow the ring. */
-  | { readonly type: 'claims'; readonly version: string; readonly changes: readonly { readonly id: string; readonly owner: string | null; readonly fence: string | null }[] };
 
 export type MemberEvent = Extract<WatchEvent, { type: 'member' }>;
 export type ClaimEvent = Extract<WatchEvent, { type: 'claim' }>;

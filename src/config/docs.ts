@@ -55,8 +55,8 @@ export function renderConfigDocs(): string {
     if (group === 'Protocol overrides') {
       lines.push(
         'Each protocol option overrides one setting of the chosen `--profile`; the combination is validated',
-        'as a whole (for example the probe timeout must stay below the probe interval). src/core/config.ts',
-        'documents each setting and its trade-off.',
+        'as a whole (for example the probe timeout must stay below the probe interval). The descriptions and',
+        'ranges above come from the SWIM core\'s one table of settings (src/core/config.ts).',
         '',
       );
     }

@@ -1,7 +1,8 @@
 // What each option is called in each source, its default and its description: the single source for
 // the loader, the error messages and docs/config.md.
 import { DEFAULT_REPLICAS, DEFAULT_SHARDS, MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
-import { flagOf, type ConfigKey } from './schema.js';
+import { PROFILES, SETTINGS, SETTING_NAMES, type SettingName } from '../core/config.js';
+import { flagOf, PROFILE_NAMES, withFlagNames, type ConfigKey } from './schema.js';
 import { MAX_SEEDS, MAX_TAG_BYTES } from './fields.js';
 
 /** What a default may depend on: the process environment and the machine. */
@@ -26,6 +27,26 @@ export interface OptionMeta {
   readonly secret?: boolean;
   /** Heading the option is listed under in docs/config.md. */
   readonly group: 'Identity and addresses' | 'Cluster' | 'Placement' | 'App health' | 'Timing' | 'HTTP' | 'Apply' | 'Protocol overrides' | 'Other';
+}
+
+/** "lan 1000, local 200, wan 5000", or the one value when every profile agrees. */
+function profileDefaults(setting: SettingName): string {
+  const values = PROFILE_NAMES.map((profile) => PROFILES[profile][setting]);
+  if (values.every((v) => v === values[0])) return `profile (${values[0]})`;
+  return `profile (${PROFILE_NAMES.map((profile, i) => `${profile} ${values[i]}`).join(', ')})`;
+}
+
+/** The protocol options: described and bounded by the core's SETTINGS, defaults from its profiles. */
+function protocolOptions(): Record<SettingName, OptionMeta> {
+  const entries = SETTING_NAMES.map((setting): [SettingName, OptionMeta] => [
+    setting,
+    {
+      group: 'Protocol overrides',
+      description: `${withFlagNames(SETTINGS[setting].description)} Range ${SETTINGS[setting].min} to ${SETTINGS[setting].max}.`,
+      defaultDoc: profileDefaults(setting),
+    },
+  ]);
+  return Object.fromEntries(entries) as Record<SettingName, OptionMeta>;
 }
 
 export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
@@ -379,76 +400,7 @@ export const OPTIONS: Readonly<Record<ConfigKey, OptionMeta>> = {
     default: '67108864',
     defaultDoc: '67108864 (64 MiB)',
   },
-  probeIntervalMs: {
-    group: 'Protocol overrides',
-    description: 'Time between probes.',
-    defaultDoc: 'profile (lan 1000, local 200, wan 5000)',
-  },
-  probeTimeoutMs: {
-    group: 'Protocol overrides',
-    description: 'Wait for a direct ack before indirect probes; below the probe interval.',
-    defaultDoc: 'profile (lan 500, local 100, wan 3000)',
-  },
-  indirectChecks: {
-    group: 'Protocol overrides',
-    description: 'Members asked to probe a target that missed its direct ack (k).',
-    defaultDoc: 'profile (lan 3, local 2, wan 3)',
-  },
-  suspicionMult: {
-    group: 'Protocol overrides',
-    description: 'Suspicion minimum = mult x max(1, log10(n)) x probe interval.',
-    defaultDoc: 'profile (lan 4, local 3, wan 6)',
-  },
-  suspicionMaxTimeoutMult: {
-    group: 'Protocol overrides',
-    description: 'Suspicion maximum = this x the minimum; shrinks toward the minimum with independent confirmations.',
-    defaultDoc: 'profile (6)',
-  },
-  awarenessMaxMultiplier: {
-    group: 'Protocol overrides',
-    description: 'Lifeguard local health: probe interval and timeout grow up to this factor while this member is unhealthy; 1 turns it off.',
-    defaultDoc: 'profile (8)',
-  },
-  gossipIntervalMs: {
-    group: 'Protocol overrides',
-    description: 'Time between gossip rounds.',
-    defaultDoc: 'profile (lan 200, local 50, wan 500)',
-  },
-  gossipNodes: {
-    group: 'Protocol overrides',
-    description: 'Members gossiped to per round.',
-    defaultDoc: 'profile (lan 3, local 3, wan 4)',
-  },
-  retransmitMult: {
-    group: 'Protocol overrides',
-    description: 'Each update is piggybacked mult x ceil(log10(n+1)) times.',
-    defaultDoc: 'profile (lan 4, local 3, wan 4)',
-  },
-  pushPullIntervalMs: {
-    group: 'Protocol overrides',
-    description: 'Full-state exchange with one random member; 0 turns it off.',
-    defaultDoc: 'profile (lan 30000, local 5000, wan 60000)',
-  },
-  deadRetentionMs: {
-    group: 'Protocol overrides',
-    description: 'Dead and left members are kept (and gossiped) this long.',
-    defaultDoc: 'profile (lan 30000, local 5000, wan 60000)',
-  },
-  tombstoneMs: {
-    group: 'Protocol overrides',
-    description: 'After reaping, a name and incarnation are remembered this long against stale news.',
-    defaultDoc: 'profile (lan 300000, local 60000, wan 600000)',
-  },
-  packetBudget: {
-    group: 'Protocol overrides',
-    description: 'Largest UDP packet in bytes (512-65507).',
-    defaultDoc: 'profile (1400)',
-  },
-  closingFanout: {
-    group: 'Protocol overrides',
-    description: 'Alive members sent a direct Closing notice on leave.',
-    defaultDoc: 'profile (5)',
-  },
+  ...protocolOptions(),
   // --- claims: ownership claims, docs/ownership.md
   claimTtlMs: {
     group: 'Placement',

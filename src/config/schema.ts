@@ -2,7 +2,7 @@
 // defaults) in, the fully resolved SwimringConfig out. Field checks live in ./fields.ts; what spans
 // several options (listener clashes, token on a non-loopback API, the SWIM settings as a whole) is here.
 import { z } from 'zod';
-import { PROFILES, validateConfig, type SwimConfig } from '../core/config.js';
+import { PROFILE_NAMES, PROFILES, SETTINGS, SETTING_NAMES, validateConfig, type SettingName, type SwimConfig } from '../core/config.js';
 import { MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
 import { formatHostPort, isLoopbackHost, isWildcardHost, type HostPort } from '../net/address.js';
 import { appHandlerUrl } from '../apply/config.js';
@@ -10,30 +10,21 @@ import type { ApplyConfig } from '../apply/service.js';
 import type { ClaimConfig } from '../ownership/config.js';
 import { appAddress, appHealth, boolean, host, hostPort, integer, oneOf, optional, seeds, tags, token } from './fields.js';
 
-export const PROFILE_NAMES = ['lan', 'local', 'wan'] as const;
+export { PROFILE_NAMES };
 /** Periodic anti-entropy: Merkle digest (default), every bucket over the digest RPCs (a baseline), or Negotiate. */
 export const ANTI_ENTROPY_MODES = ['digest', 'full', 'negotiate'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 const DAY_MS = 86_400_000;
 
-/** Options that override one field of the chosen SWIM profile, keyed as in SwimConfig. */
-export const protocolShape = {
-  probeIntervalMs: optional(integer(10, 600_000)),
-  probeTimeoutMs: optional(integer(1, 600_000)),
-  indirectChecks: optional(integer(0, 16)),
-  suspicionMult: optional(integer(1, 100)),
-  suspicionMaxTimeoutMult: optional(integer(1, 100)),
-  awarenessMaxMultiplier: optional(integer(1, 100)),
-  gossipIntervalMs: optional(integer(1, 600_000)),
-  gossipNodes: optional(integer(0, 64)),
-  retransmitMult: optional(integer(1, 100)),
-  pushPullIntervalMs: optional(integer(0, DAY_MS)),
-  deadRetentionMs: optional(integer(0, DAY_MS)),
-  tombstoneMs: optional(integer(0, DAY_MS)),
-  packetBudget: optional(integer(512, 65_507)),
-  closingFanout: optional(integer(0, 64)),
-} satisfies Record<keyof SwimConfig, z.ZodType>;
+function protocolField(min: number, max: number) {
+  return optional(integer(min, max));
+}
+
+/** Options that override one field of the chosen SWIM profile, bounded where the core defines them. */
+export const protocolShape = Object.fromEntries(
+  SETTING_NAMES.map((setting) => [setting, protocolField(SETTINGS[setting].min, SETTINGS[setting].max)]),
+) as { [K in SettingName]: ReturnType<typeof protocolField> };
 
 export const configShape = {
   configFile: optional(z.string({ error: 'expected a file path' })),
@@ -187,9 +178,14 @@ function checkAcross(f: Fields, ctx: z.RefinementCtx<Fields>): void {
       // The profile alone is valid, so a problem names at least one override; blame the first named.
       const named = PROTOCOL_KEYS.filter((k) => problem.includes(k));
       const blamed = named.find((k) => k in overrides) ?? 'profile';
-      issue(blamed, `${problem.replace(/\b[a-z]+[A-Z]\w*/g, (k) => (k in protocolShape ? flagOf(k as ConfigKey) : k))} (with profile ${f.profile})`);
+      issue(blamed, `${withFlagNames(problem)} (with profile ${f.profile})`);
     }
   }
+}
+
+/** Text about SWIM settings with each setting named by its flag, as users know it. */
+export function withFlagNames(text: string): string {
+  return text.replace(/\b[a-z]+[A-Z]\w*/g, (k) => (Object.hasOwn(protocolShape, k) ? flagOf(k as ConfigKey) : k));
 }
 
 /** "--probe-timeout-ms" for probeTimeoutMs: the flag spelling users see in every message. */

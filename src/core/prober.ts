@@ -217,7 +217,10 @@ export class Prober {
     const timer = this.ctx.timers.schedule('relay', now + this.ctx.config.probeTimeoutMs, '', seq);
     this.relays.set(seq, { requesterAddr, requesterSeq: req.seq, target: req.target, timer });
     const ping: Message = { type: 'ping', seq, from: self.name, fromAddr: self.gossipAddr, target: req.target };
-    out.push({ type: 'send', to: req.targetAddr, packet: this.news.packet(ping) });
+    // Buddy system on the indirect path too: a target we suspect learns it from the relay's ping.
+    const known = this.members.get(req.target);
+    const accusation = known === undefined || known.gossipAddr !== req.targetAddr ? null : this.members.accusationAgainst(known);
+    out.push({ type: 'send', to: req.targetAddr, packet: this.news.packet(ping, [accusation]) });
     return false;
   }
 

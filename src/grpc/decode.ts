@@ -48,8 +48,11 @@ export function boundedDeserializer<T>(
         }
       }
       return { ok: true, value: decode(bytes) };
-    } catch (err) {
-      return malformed(messageName, err instanceof Error ? err.message : String(err));
+    } catch {
+      // The framing was sound, so the decoder failed inside a field: typically the bytes of another
+      // RPC's message, whose field of the same number holds something else. The decoder's own text
+      // ("invalid wire type 7 at offset 15") means nothing to a client, so say what was expected.
+      return malformed(messageName, `the bytes do not decode as one (a message of another type, or a field of the wrong type)`);
     }
   };
 }

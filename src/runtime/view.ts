@@ -3,44 +3,11 @@
 import type { MemberState } from '../core/types.js';
 import type { ClaimsView } from '../ownership/api.js';
 import type { ForceLeaveSummary } from './force-leave.js';
+import type { MemberView, RouteAnswer, RouteOwner, ViewEvent } from './view-json.js';
 
-export interface MemberAddresses {
-  /** UDP SWIM address, "host:port". */
-  readonly gossip: string;
-  /** gRPC control-plane address, "host:port". */
-  readonly grpc: string;
-  /** The co-located app's address, "" when not advertised. */
-  readonly app: string;
-}
-
-export interface MemberView {
-  readonly name: string;
-  readonly state: MemberState;
-  readonly incarnation: number;
-  readonly serving: boolean;
-  readonly addresses: MemberAddresses;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly self: boolean;
-}
-
-export interface RouteOwner {
-  readonly name: string;
-  readonly addresses: MemberAddresses;
-  readonly serving: boolean;
-}
-
-export interface RouteAnswer {
-  readonly key: string;
-  readonly shard: number;
-  /** null only when no member owns shards (for example every app is unready). */
-  readonly owner: RouteOwner | null;
-  readonly replicas: readonly RouteOwner[];
-  readonly version: string;
-  /** true: `owner` is the member that claimed the key (docs/ownership.md), not the ring's owner. */
-  readonly claimed?: boolean;
-  /** With `claimed` only: the claim's fencing token, a decimal string (docs/ownership.md). */
-  readonly fence?: string;
-}
+export type { MemberAddresses, MemberView, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './view-json.js';
+/** What a view publishes (the watch stream adds claim-owner changes, ClaimOwnersEvent, from the claims view). */
+export type WatchEvent = ViewEvent;
 
 export interface TableView {
   readonly shards: number;
@@ -79,63 +46,6 @@ export interface ShardMoveView {
   readonly from: string | null;
   readonly to: string | null;
 }
-
-/** Shards first..last, both included (first <= last). */
-export type ShardRange = readonly [first: number, last: number];
-
-/**
- * Shards that moved the same way (role, from, to) in one table change, as ascending, disjoint,
- * non-adjacent ranges: a member owns stretches of neighbouring shards (one per ring point), so one
- * member's death is a few thousand ranges where a list of shards would be a few hundred thousand numbers.
- */
-export interface ShardMoveGroup {
-  readonly role: 'owner' | 'replica';
-  /** null when the shard had no owner before (or gained a replica slot). */
-  readonly from: string | null;
-  /** null when the shard has no owner now (or lost a replica slot). */
-  readonly to: string | null;
-  /** Shards in the group: the sum of last - first + 1 over `ranges`. */
-  readonly count: number;
-  readonly ranges: readonly ShardRange[];
-}
-
-export type WatchEvent =
-  /** First event on every (re)connect: where the table stands now. */
-  | { readonly type: 'snapshot'; readonly version: string; readonly members: readonly MemberView[] }
-  | {
-      readonly type: 'member';
-      readonly version: string;
-      readonly name: string;
-      readonly from: MemberState | null;
-      readonly to: MemberState;
-      readonly incarnation: number;
-      readonly reason: string;
-      /** Whether the member owns shards (app ready, not leaving); a change shows as reason 'meta'. */
-      readonly serving?: boolean;
-    }
-  | {
-      readonly type: 'moves';
-      readonly version: string;
-      readonly previousVersion: string;
-      /** Owner and replica moves counted one per shard and role. */
-      readonly ownerMoves: number;
-      readonly replicaMoves: number;
-      readonly moves: readonly ShardMoveGroup[];
-    }
-  /**
-   * A claim this member held is gone (docs/ownership.md): 'lost' to an earlier claim of another member
-   * (a race or a healed partition), 'expired' (its TTL ran out), 'released' (DELETE /v1/claims/:id).
-   * The app should deactivate the actor; `owner` is who owns the id now (null: nobody).
-   */
-  | {
-      readonly type: 'claim';
-      readonly version: string;
-      readonly id: string;
-      readonly change: 'lost' | 'expired' | 'released';
-      readonly owner: string | null;
-      /** Fencing token (decimal) the app should now hold for the id: the new owner's, else the ended claim's. */
-      readonly fence: string;
-    };
 
 export interface HealthView {
   readonly ok: boolean;

@@ -1,6 +1,7 @@
 // In-process pieces for digest tests: a claim store with the contract's merge rule (greater record of a
 // slot wins), a member list, and a DigestPeer that calls a responder directly.
 import type { MemberRecord } from '../../src/core/types.js';
+import { memberRecord } from '../support/member-record.js';
 import { DigestResponder } from '../../src/antientropy/responder.js';
 import { LocalDigest } from '../../src/antientropy/side.js';
 import type { BucketEntries, DigestPeer, RootInfo, TreeName } from '../../src/antientropy/types.js';
@@ -113,13 +114,5 @@ export function claim(id: string, owner: string, claimedAtMs: number, released =
 }
 
 export function member(name: string, incarnation: number): MemberRecord {
-  return {
-    name,
-    lifeId: `${name}-life`,
-    incarnation,
-    state: 'alive',
-    gossipAddr: '127.0.0.1:7946',
-    grpcAddr: '127.0.0.1:7947',
-    meta: { appAddr: '', serving: true, tags: {} },
-  };
+  return memberRecord(name, { incarnation });
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { callApp, type AppCallResult, type AppDelivery } from '../../src/apply/app-client.js';
 import { Forwarder } from '../../src/apply/forwarder.js';
+import type { RemoteApply } from '../../src/apply/grpc-apply.js';
 import { DEFAULT_RETRY } from '../../src/apply/retry.js';
 import { applyError, failed, type ApplyCall } from '../../src/apply/types.js';
 import type { RouteAnswer } from '../../src/runtime/view.js';
@@ -101,7 +102,11 @@ describe('Deliverer (the owner side)', () => {
 });
 
 describe('Forwarder (the caller side)', () => {
-  test('after a call that may have reached owner b, the view moving to c ends in owner_changed, and c is never called', async () => {
+  /**
+   * A forwarder on member a whose keys b owns at first; `remote` answers each attempt and may move the
+   * key with `moveTo`. Returns the forwarder and the members it called, in order.
+   */
+  function forwarderFromA(remote: (name: string, moveTo: (owner: string) => void) => ReturnType<RemoteApply>) {
     let owner = 'b';
     const targets: string[] = [];
     const f = new Forwarder({
@@ -109,12 +114,21 @@ describe('Forwarder (the caller side)', () => {
       local: async () => failed(applyError('internal', 'unexpected')),
       remote: async (name) => {
         targets.push(name);
-        owner = 'c';
-        return { result: failed(applyError('owner_unavailable', 'dropped', { retriable: true, mayHaveBeenDelivered: true })), mayHaveReached: true };
+        return remote(name, (next) => {
+          owner = next;
+        });
       },
       policy: DEFAULT_RETRY,
       timeoutMs: 5000,
       sleep: async () => {},
+    });
+    return { f, targets };
+  }
+
+  test('after a call that may have reached owner b, the view moving to c ends in owner_changed, and c is never called', async () => {
+    const { f, targets } = forwarderFromA(async (_name, moveTo) => {
+      moveTo('c');
+      return { result: failed(applyError('owner_unavailable', 'dropped', { retriable: true, mayHaveBeenDelivered: true })), mayHaveReached: true };
     });
     const out = await f.apply(call('r'));
     assert.deepEqual(targets, ['b']);
@@ -125,22 +139,12 @@ describe('Forwarder (the caller side)', () => {
   });
 
   test('a failure that proves nothing was sent lets the next attempt go to the new owner', async () => {
-    let owner = 'b';
-    const targets: string[] = [];
-    const f = new Forwarder({
-      view: { name: 'a', route: (k) => owned(owner)(k) },
-      local: async () => failed(applyError('internal', 'unexpected')),
-      remote: async (name) => {
-        targets.push(name);
-        if (name === 'b') {
-          owner = 'c';
-          return { result: failed(applyError('owner_unavailable', 'refused', { retriable: true })), mayHaveReached: false };
-        }
-        return { result: { ok: true, answer: { status: 200, body: Buffer.alloc(0), contentType: '' }, owner: name, duplicate: false }, mayHaveReached: false };
-      },
-      policy: DEFAULT_RETRY,
-      timeoutMs: 5000,
-      sleep: async () => {},
+    const { f, targets } = forwarderFromA(async (name, moveTo) => {
+      if (name === 'b') {
+        moveTo('c');
+        return { result: failed(applyError('owner_unavailable', 'refused', { retriable: true })), mayHaveReached: false };
+      }
+      return { result: { ok: true, answer: { status: 200, body: Buffer.alloc(0), contentType: '' }, owner: name, duplicate: false }, mayHaveReached: false };
     });
     const out = await f.apply(call('r'));
     assert.deepEqual(targets, ['b', 'c']);

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadConfig, OPTION_DOCS, renderConfigDocs, type LoadConfigInput, type SwimringConfig } from '../../src/config.js';
-import { PROFILES } from '../../src/core/config.js';
+import { PROFILES, SETTINGS, SETTING_NAMES } from '../../src/core/config.js';
 
 const NO_INTERFACES = (): NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]> => ({});
 
@@ -337,5 +337,20 @@ describe('documentation', () => {
   test('docs/config.md is current (regenerate: node --import tsx src/config-docs.ts)', () => {
     const current = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
     assert.equal(current, renderConfigDocs());
+  });
+});
+
+describe('protocol options', () => {
+  test('are bounded and described by the SWIM core\'s one table of settings', () => {
+    for (const setting of SETTING_NAMES) {
+      const { min, max, description } = SETTINGS[setting];
+      const flag = `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const range = `expected an integer from ${min} to ${max}`;
+      assert.ok(problems({ argv: [flag, String(max + 1)] }).some((p) => p.startsWith(flag) && p.includes(range)), `${flag} above ${max}`);
+      assert.ok(problems({ argv: [flag, String(min - 1)] }).some((p) => p.startsWith(flag) && p.includes(range)), `${flag} below ${min}`);
+      const doc = OPTION_DOCS.find((d) => d.flag === flag);
+      assert.ok(doc !== undefined && doc.description.endsWith(`Range ${min} to ${max}.`), flag);
+      assert.equal(doc.description.slice(0, 12), description.slice(0, 12), flag);
+    }
   });
 });

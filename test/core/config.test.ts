@@ -59,8 +59,8 @@ describe('profileConfig', () => {
       () => profileConfig('lan', { probeTimeoutMs: 1500, gossipNodes: -1, packetBudget: 100 }),
       (err: Error) =>
         /probeTimeoutMs \(1500\) must be below probeIntervalMs/.test(err.message) &&
-        /gossipNodes must be an integer >= 0/.test(err.message) &&
-        /packetBudget must be an integer >= 512/.test(err.message),
+        /gossipNodes must be an integer from 0 to 64/.test(err.message) &&
+        /packetBudget must be an integer from 512 to 65507/.test(err.message),
     );
   });
 

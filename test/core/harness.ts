@@ -5,6 +5,7 @@ import type { SwimConfig } from '../../src/core/config.js';
 import { seededRandom } from '../../src/core/random.js';
 import { SwimCore } from '../../src/core/swim.js';
 import type { SwimCoreOptions } from '../../src/core/swim.js';
+import { memberRecord } from '../support/member-record.js';
 import type { Address, Effect, MemberMeta, MemberRecord, MemberState, MembershipEvent, Message, Packet, Update } from '../../src/core/types.js';
 
 export const META: MemberMeta = { appAddr: '', serving: true, tags: {} };
@@ -69,7 +70,7 @@ export function left(name: string, incarnation = 1000): Update {
   return { kind: 'left', name, incarnation };
 }
 export function record(name: string, state: MemberState, incarnation = 1000, lifeId = `${name}-life-1`): MemberRecord {
-  return { name, lifeId, incarnation, state, gossipAddr: gossipAddr(name), grpcAddr: grpcAddr(name), meta: META };
+  return memberRecord(name, { lifeId, incarnation, state, gossipAddr: gossipAddr(name), grpcAddr: grpcAddr(name), meta: META });
 }
 
 /**
@@ -105,16 +106,44 @@ export function tickNext(core: SwimCore): [number, Effect[]] {
   return [at, core.tick(at)];
 }
 
+/** A direct ping a core sent, and when. */
+export interface SentPing {
+  readonly at: number;
+  readonly send: Extract<Effect, { type: 'send' }>;
+  readonly ping: Extract<Message, { type: 'ping' }>;
+}
+
 /** Ticks until a direct ping goes out; returns it with the time it was sent. */
-export function nextPing(core: SwimCore, limit = 100): { at: number; send: Extract<Effect, { type: 'send' }>; ping: Extract<Message, { type: 'ping' }> } {
+export function nextPing(core: SwimCore, limit = 100): SentPing {
+  return untilNextPing(core, limit).next;
+}
+
+/** Delivers an ack for probe `seq` from `from`, directly or (with `via`) relayed by another member. */
+export function ack(core: SwimCore, seq: number, from: string, now: number, via = from): Effect[] {
+  return core.receive(gossipAddr(via), { message: { type: 'ack', seq, from }, updates: [] }, now);
+}
+
+/** Delivers a relay's nack for probe `seq`. */
+export function nack(core: SwimCore, seq: number, relay: string, now: number): Effect[] {
+  return core.receive(gossipAddr(relay), { message: { type: 'nack', seq, from: relay }, updates: [] }, now);
+}
+
+/** The ping-reqs among `effects`, with the address each went to. */
+export function pingReqs(effects: readonly Effect[]): { to: string; req: Extract<Message, { type: 'ping-req' }> }[] {
+  return sends(effects).flatMap((s) => (s.packet.message?.type === 'ping-req' ? [{ to: s.to, req: s.packet.message }] : []));
+}
+
+/** Runs the core until its current probe period closes (the next ping goes out); returns all effects. */
+export function untilNextPing(core: SwimCore, limit = 100): { effects: Effect[]; next: SentPing } {
+  const effects: Effect[] = [];
   for (let i = 0; i < limit; i++) {
-    const [at, effects] = tickNext(core);
-    for (const send of sends(effects)) {
-      const m = send.packet.message;
-      if (m !== null && m.type === 'ping') return { at, send, ping: m };
+    const [at, out] = tickNext(core);
+    effects.push(...out);
+    for (const s of sends(out)) {
+      if (s.packet.message?.type === 'ping') return { effects, next: { at, send: s, ping: s.packet.message } };
     }
   }
-  throw new Error('no ping sent');
+  throw new Error('no next ping');
 }
 
 /** Every update carried by the sends in `effects`. */

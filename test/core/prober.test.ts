@@ -2,34 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SwimCore } from '../../src/core/swim.js';
 import type { Effect, Message } from '../../src/core/types.js';
-import { alive, carried, coreKnowing, dead, heldDead, events, gossipAddr, gossipTo, left, memberEvents, nextPing, sends, suspect, tickNext } from './harness.js';
-
-type PingReq = Extract<Message, { type: 'ping-req' }>;
-
-function ack(core: SwimCore, seq: number, from: string, now: number, via = from): Effect[] {
-  return core.receive(gossipAddr(via), { message: { type: 'ack', seq, from }, updates: [] }, now);
-}
-function nack(core: SwimCore, seq: number, relay: string, now: number): Effect[] {
-  return core.receive(gossipAddr(relay), { message: { type: 'nack', seq, from: relay }, updates: [] }, now);
-}
-function pingReqs(effects: readonly Effect[]): { to: string; req: PingReq }[] {
-  return sends(effects).flatMap((s) => (s.packet.message?.type === 'ping-req' ? [{ to: s.to, req: s.packet.message }] : []));
-}
-
-/** Runs the core until its current probe period closes (the next ping goes out); returns all effects. */
-function untilNextPing(core: SwimCore): { effects: Effect[]; next: ReturnType<typeof nextPing> } {
-  const effects: Effect[] = [];
-  for (let i = 0; i < 100; i++) {
-    const [at, out] = tickNext(core);
-    effects.push(...out);
-    for (const s of sends(out)) {
-      if (s.packet.message?.type === 'ping') {
-        return { effects, next: { at, send: s, ping: s.packet.message } };
-      }
-    }
-  }
-  throw new Error('no next ping');
-}
+import { ack, alive, carried, coreKnowing, dead, heldDead, events, gossipAddr, gossipTo, left, memberEvents, nack, nextPing, pingReqs, sends, suspect, tickNext, untilNextPing } from './harness.js';
 
 describe('probing', () => {
   test('a direct ping goes to one member per protocol period', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { alive, coreKnowing, dead, heldDead, events, gossipTo, left, memberEvents } from './harness.js';
 
 /** Probing pushed out so the only deadlines are the ones under test. */
-const config = { probeIntervalMs: 1_000_000, probeTimeoutMs: 500_000, pushPullIntervalMs: 0, deadRetentionMs: 5000, tombstoneMs: 60_000 };
+const config = { probeIntervalMs: 600_000, probeTimeoutMs: 300_000, pushPullIntervalMs: 0, deadRetentionMs: 5000, tombstoneMs: 60_000 };
 
 describe('dead and left retention', () => {
   test('reaped after retention, tombstone refuses stale alive', () => {

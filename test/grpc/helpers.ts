@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { MemberRecord } from '../../src/core/types.js';
 import { controlPlaneDefinition } from '../../src/grpc/proto.js';
+import { memberRecord } from '../support/member-record.js';
 import { NegotiateRateLimiter } from '../../src/grpc/rate-limit.js';
 import {
   startControlPlaneServer,
@@ -19,16 +20,15 @@ import {
 export const UNLIMITED_RATE = { perPeerPerSecond: 1e9, perPeerBurst: 1e9, globalPerSecond: 1e9, globalBurst: 1e9 };
 
 export function member(i: number, overrides: Partial<MemberRecord> = {}): MemberRecord {
-  return {
-    name: `member-${i}`,
+  const host = `10.0.${(i >> 8) & 255}.${i & 255}`;
+  return memberRecord(`member-${i}`, {
     lifeId: `life-${i}`,
     incarnation: 1_700_000_000_000 + i,
-    state: 'alive',
-    gossipAddr: `10.0.${(i >> 8) & 255}.${i & 255}:7946`,
-    grpcAddr: `10.0.${(i >> 8) & 255}.${i & 255}:7947`,
-    meta: { appAddr: `10.0.${(i >> 8) & 255}.${i & 255}:8080`, serving: true, tags: { zone: 'a' } },
+    gossipAddr: `${host}:7946`,
+    grpcAddr: `${host}:7947`,
+    meta: { appAddr: `${host}:8080`, serving: true, tags: { zone: 'a' } },
     ...overrides,
-  };
+  });
 }
 
 export interface Recorded {

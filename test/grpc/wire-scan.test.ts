@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { status } from '@grpc/grpc-js';
 import { membersToProto } from '../../src/grpc/convert.js';
 import { boundedDeserializer } from '../../src/grpc/decode.js';
 import { controlPlaneDefinition } from '../../src/grpc/proto.js';
@@ -69,6 +70,21 @@ describe('scanRepeatedField', () => {
         if (typeof scan === 'string') assert.equal(decoded.ok, false);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('boundedDeserializer', () => {
+  test('a message of another RPC\'s type is refused INVALID_ARGUMENT naming the message expected, not with the decoder\'s text', () => {
+    const def = controlPlaneDefinition();
+    const closing = encodeRequest('Closing', { header: { protocolVersion: 1, label: 'x', sender: 'a', keyProof: Buffer.alloc(0) }, name: 'some-name', incarnation: 5 });
+    const decoded = boundedDeserializer('swimring.v1.NegotiateRequest', def.Negotiate.requestDeserialize)(closing);
+    assert.ok(!decoded.ok);
+    assert.equal(decoded.rejection.code, status.INVALID_ARGUMENT);
+    assert.equal(decoded.rejection.reason, 'malformed');
+    assert.equal(
+      decoded.rejection.message,
+      'not a valid swimring.v1.NegotiateRequest: the bytes do not decode as one (a message of another type, or a field of the wrong type)',
     );
   });
 });

@@ -1,9 +1,9 @@
 // Real sidecar processes, one per network namespace of a Lab, observed from the test process through
 // the hub proxy: members' views, route answers, /metrics, and every member's watch stream (an event
 // log with the harness's receive times). Every process started here is ended here, by PID.
+import { AgentProcess, agentArgs } from '../support/agent-process.js';
 import { waitFor as poll } from '../support/poll.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -14,7 +14,6 @@ import { Lab, SUBNET } from './netns.js';
 import type { MemberView, RouteAnswer, WatchEvent } from '../../src/runtime/view.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(REPO, 'dist/main.js');
 const PROXY = fileURLToPath(new URL('./hub-proxy.ts', import.meta.url));
 const RELAY = fileURLToPath(new URL('./delay-relay.ts', import.meta.url));
 const TOKEN = 'host-tests-token-0123456789';
@@ -40,55 +39,30 @@ export interface ObservedEvent {
 }
 
 /** One sidecar life: a process in member i's namespace. A restart is a new Life. */
-export class Life {
-  readonly logs: string[] = [];
-  readonly child: ChildProcess;
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
+export class Life extends AgentProcess {
   frozen = false;
-  readonly exited: Promise<void>;
 
   /** What peers use to reach it: its own address, or its delay relay's in the hub. */
   readonly advertiseHost: string;
 
   /** `shards` null: the agent's default shard count. */
   constructor(readonly index: number, readonly name: string, readonly host: string, ns: string, seeds: readonly string[], profile: string, advertiseHost?: string, shards: number | null = SHARDS) {
-    this.advertiseHost = advertiseHost ?? host;
-    const args = [
-      'netns', 'exec', ns, process.execPath, MAIN, 'agent',
-      '--name', name,
-      '--gossip-addr', `${host}:${GOSSIP_PORT}`,
-      '--grpc-addr', `${host}:${GRPC_PORT}`,
-      '--http-addr', `${host}:${HTTP_PORT}`,
-      '--ops-addr', `${host}:${OPS_PORT}`,
-      '--advertise-host', this.advertiseHost,
-      '--app-addr', `${host}:8080`,
-      '--profile', profile,
+    const args = agentArgs({
+      name,
+      host,
+      ports: { gossip: GOSSIP_PORT, grpc: GRPC_PORT, http: HTTP_PORT, ops: OPS_PORT, app: 8080 },
+      advertiseHost: advertiseHost ?? host,
+      profile,
       // Fewer shards than the default keeps table rebuilds cheap on a small shared machine, where CPU
       // starvation would otherwise show up as false suspicions that no network fault caused.
-      ...(shards === null ? [] : ['--shards', String(shards)]),
-      ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []),
-    ];
+      shards,
+      seeds,
+    });
     // `ip netns exec` execs the command in place, so this PID is the sidecar's own.
-    this.child = spawn('ip', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SWIMRING_HTTP_TOKEN: TOKEN, SWIMRING_LOG_LEVEL: 'info' },
-    });
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) if (line) this.logs.push(line);
-      if (this.logs.length > 2000) this.logs.splice(0, this.logs.length - 2000);
-    };
-    this.child.stdout?.on('data', collect);
-    this.child.stderr?.on('data', collect);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => {
-      this.exitCode = code as number | null;
-      this.exitSignal = signal as NodeJS.Signals | null;
-    });
+    super('ip', ['netns', 'exec', ns, process.execPath, ...args], { SWIMRING_HTTP_TOKEN: TOKEN, SWIMRING_LOG_LEVEL: 'info' }, 2000);
+    this.advertiseHost = advertiseHost ?? host;
   }
 
-  get running(): boolean {
-    return this.exitCode === null && this.exitSignal === null;
-  }
   /** Answers HTTP: running and not stopped. */
   get responsive(): boolean {
     return this.running && !this.frozen;
@@ -100,9 +74,9 @@ export class Life {
     return `${this.advertiseHost}:${GRPC_PORT}`;
   }
 
-  signal(sig: NodeJS.Signals): void {
-    if (!this.running || this.child.pid === undefined) return;
-    process.kill(this.child.pid, sig);
+  override signal(sig: NodeJS.Signals): void {
+    if (!this.running) return;
+    super.signal(sig);
     if (sig === 'SIGSTOP') this.frozen = true;
     if (sig === 'SIGCONT') this.frozen = false;
   }

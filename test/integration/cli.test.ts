@@ -21,8 +21,8 @@ function cli(args: readonly string[]): Run {
 type Members = { members: { name: string; state: string; incarnation: number }[] };
 
 describe('swimring members, info, watch and force-leave', { timeout: 180_000 }, () => {
-  const cluster = new Cluster();
-  const host = (i: number): string => `127.0.0.${140 + i}`;
+  const cluster = new Cluster(undefined, { hostBase: 140, namePrefix: 'cli' });
+  const host = (i: number): string => cluster.host(i);
   const zones = ['a', 'b', 'a'];
   const nodes: SidecarProcess[] = [];
   let http = '';
@@ -31,7 +31,7 @@ describe('swimring members, info, watch and force-leave', { timeout: 180_000 }, 
     for (let i = 0; i < 3; i++) {
       // Dead members are kept a minute, so the force-leave below finds its member still dead.
       const extraArgs = ['--tags', `zone=${zones[i]},rack=r${i}`, '--dead-retention-ms', '60000'];
-      nodes.push(cluster.start(cluster.spec(i, { name: `cli-${i}`, host: host(i), seeds: i === 0 ? [] : [`${host(0)}:${cluster.portBase + 1}`], extraArgs })));
+      nodes.push(cluster.start(cluster.spec(i, { extraArgs })));
     }
     http = `${host(0)}:${cluster.portBase + 2}`;
     await waitFor('three alive members', 60_000, async () => {

@@ -14,16 +14,9 @@ import { Cluster, waitFor, type NodeSpec, type SidecarProcess } from './harness.
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `cart-${i}`);
 
 describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
-  const cluster = new Cluster();
-  const host = (i: number): string => `127.0.0.${130 + i}`;
-  const spec = (i: number, extraArgs: string[] = []): NodeSpec => ({
-    name: `cl-${i}`,
-    host: host(i),
-    portBase: cluster.portBase,
-    seeds: i === 0 ? [] : [`${host(0)}:${cluster.portBase + 1}`],
-    shards: 262_144,
-    extraArgs,
-  });
+  const cluster = new Cluster(undefined, { hostBase: 130, namePrefix: 'cl', shards: 262_144 });
+  const host = (i: number): string => cluster.host(i);
+  const spec = (i: number, extraArgs: string[] = []): NodeSpec => cluster.spec(i, { extraArgs });
   const drainApp = new TestApp(host(2), cluster.portBase + 4, true);
   let home: SidecarProcess;
   let ring: Ring;
@@ -86,12 +79,9 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
     home = cluster.start(spec(0));
     cluster.start(spec(1));
     cluster.start(spec(2, ['--app-health', drainApp.url]));
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('three owners on cl-0', 60_000, async () => (await tableMembers()).length === 3);
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
     ring = await connect({ url: home.httpBase, staleAfterMs: 1_000, minBackoffMs: 50, maxBackoffMs: 500 });
     ring.on('moves', (m) => moves.push(m));
     ring.on('stale', (s) => staleEvents.push(s.reason));
@@ -135,7 +125,7 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
 
   test('join, kill -9, graceful leave and drain: it follows, moves add up, it agrees again', async () => {
     let joiner: SidecarProcess | null = null;
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await follow(
         'join',
         async () => {
@@ -160,10 +150,7 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
         },
         async () => !(await tableMembers()).includes('cl-2'),
       );
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   test('a dropped watch: stale fires while the sidecar cannot be reached, then it recovers', async () => {

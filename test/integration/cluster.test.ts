@@ -57,15 +57,12 @@ describe('five sidecars on loopback', { timeout: 240_000 }, () => {
 
   before(async () => {
     for (let i = 0; i < 5; i++) cluster.start(cluster.spec(i));
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('all five ready', 30_000, async () => {
         const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
         return ready.every(Boolean);
       });
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   after(async () => {

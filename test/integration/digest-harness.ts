@@ -1,43 +1,15 @@
 // Helpers shared by the digest and watch integration tests: sidecars on 127.0.0.80-89 (engineer E's
 // block), a control-plane client, and nftables rules that cut incoming gRPC to one member.
 import { execFileSync } from 'node:child_process';
-import { SidecarProcess, randomPortBase, type NodeSpec } from './harness.js';
+import { Cluster, randomPortBase } from './harness.js';
 
 export const HOST_BASE = 80;
 const NFT_TABLE = 'swimring_test_digest';
 
-export class DigestCluster {
-  readonly nodes: SidecarProcess[] = [];
-  constructor(readonly portBase = randomPortBase()) {}
-
-  host(i: number): string {
-    return `127.0.0.${HOST_BASE + i}`;
-  }
-
-  spec(i: number, extraArgs: readonly string[] = [], overrides: Partial<NodeSpec> = {}): NodeSpec {
-    return {
-      name: `e-node-${i}`,
-      host: this.host(i),
-      portBase: this.portBase,
-      seeds: i === 0 ? [] : [`${this.host(0)}:${this.portBase + 1}`],
-      shards: 4096,
-      extraArgs,
-      ...overrides,
-    };
-  }
-
-  start(spec: NodeSpec): SidecarProcess {
-    const p = new SidecarProcess(spec);
-    this.nodes.push(p);
-    return p;
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.stop()));
-  }
-
-  dumpLogs(lines = 30): string {
-    return this.nodes.map((n) => `--- ${n.name}\n${n.logs.slice(-lines).join('\n')}`).join('\n');
+/** The digest and watch tests' members: e-node-i on 127.0.0.(80 + i), 4,096 shards. */
+export class DigestCluster extends Cluster {
+  constructor(portBase = randomPortBase()) {
+    super(portBase, { hostBase: HOST_BASE, namePrefix: 'e-node', shards: 4096 });
   }
 }
 

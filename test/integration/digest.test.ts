@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS } from '../../src/grpc/limits.js';
 import type { MemberView } from '../../src/runtime/view.js';
 import { metricValue, waitFor, type SidecarProcess } from './harness.js';
 import { blockIncomingTcp, DigestCluster, nftSkipReason, unblock } from './digest-harness.js';
+import { memberRecord } from '../support/member-record.js';
 
 interface MembersBody {
   version: string;
@@ -27,16 +28,13 @@ describe('digest anti-entropy between real processes', { timeout: 120_000 }, () 
   let claimMade = false;
 
   before(async () => {
-    for (let i = 0; i < 3; i++) cluster.start(cluster.spec(i, ['--push-pull-interval-ms', '2000']));
-    try {
+    for (let i = 0; i < 3; i++) cluster.start(cluster.spec(i, { extraArgs: ['--push-pull-interval-ms', '2000'] }));
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('three members alive everywhere', 30_000, async () => {
         const views = await Promise.all(cluster.nodes.map(aliveNames));
         return views.every((v) => v.length === 3);
       });
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   after(async () => {
@@ -82,15 +80,13 @@ describe('digest anti-entropy between real processes', { timeout: 120_000 }, () 
   test('a member record pushed through FetchEntries is merged by the core and reaches every view', async () => {
     // Pushed through FetchEntries (the push half of a digest swap), as a peer's round would.
     const [a, b, c] = cluster.nodes as [SidecarProcess, SidecarProcess, SidecarProcess];
-    const ghost = {
-      name: 'e-ghost',
+    const ghost = memberRecord('e-ghost', {
       lifeId: 'ghost-life',
       incarnation: 5,
-      state: 'alive' as const,
       gossipAddr: '127.0.0.89:9',
       grpcAddr: '127.0.0.89:9',
       meta: { appAddr: '', serving: false, tags: {} },
-    };
+    });
     const peer = new GrpcDigestPeer(client, a.grpcAddr, 5000, DEFAULT_LIMITS);
     const tree = await peer.exchangeRoots([]);
     assert.ok(tree.length > 0);

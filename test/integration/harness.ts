@@ -1,13 +1,11 @@
 // Starts real sidecar processes (node dist/main.js agent) on distinct loopback addresses and talks to
 // them over their real HTTP listeners. Every process started here is ended here, by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { MemberView } from '../../src/runtime/view.js';
+import { AgentProcess, agentArgs, MAIN } from '../support/agent-process.js';
 import { metricValue } from '../support/poll.js';
 
-export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export { MAIN };
 
 export interface NodeSpec {
   readonly name: string;
@@ -21,46 +19,22 @@ export interface NodeSpec {
   readonly shards?: number;
 }
 
-export class SidecarProcess {
-  readonly logs: string[] = [];
-  readonly child: ChildProcess;
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
-  readonly exited: Promise<void>;
-
+export class SidecarProcess extends AgentProcess {
   constructor(readonly spec: NodeSpec) {
     const p = spec.portBase;
-    const args = [
-      MAIN,
-      'agent',
-      '--name', spec.name,
-      '--gossip-addr', `${spec.host}:${p}`,
-      '--grpc-addr', `${spec.host}:${p + 1}`,
-      '--http-addr', `${spec.host}:${p + 2}`,
-      '--ops-addr', `${spec.host}:${p + 3}`,
-      '--advertise-host', spec.host,
-      '--app-addr', `${spec.host}:${p + 4}`,
-      '--profile', spec.profile ?? 'local',
+    const args = agentArgs({
+      name: spec.name,
+      host: spec.host,
+      ports: { gossip: p, grpc: p + 1, http: p + 2, ops: p + 3, app: p + 4 },
+      advertiseHost: spec.host,
+      profile: spec.profile ?? 'local',
       // 2^14 shards instead of the default 2^18: five agents rebuilding tables on two shared cores stay
       // quick, and nothing these tests check depends on the shard count.
-      '--shards', String(spec.shards ?? 16384),
-      ...(spec.seeds.length ? ['--seeds', spec.seeds.join(',')] : []),
-      ...(spec.extraArgs ?? []),
-    ];
-    this.child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SWIMRING_LOG_LEVEL: 'info', ...spec.env },
+      shards: spec.shards ?? 16384,
+      seeds: spec.seeds,
+      extraArgs: spec.extraArgs ?? [],
     });
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) if (line) this.logs.push(line);
-      if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
-    };
-    this.child.stdout?.on('data', collect);
-    this.child.stderr?.on('data', collect);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => {
-      this.exitCode = code as number | null;
-      this.exitSignal = signal as NodeJS.Signals | null;
-    });
+    super(process.execPath, args, { SWIMRING_LOG_LEVEL: 'info', ...spec.env }, 5000);
   }
 
   get name(): string {
@@ -78,14 +52,6 @@ export class SidecarProcess {
   get gossipAddr(): string {
     return `${this.spec.host}:${this.spec.portBase}`;
   }
-  get running(): boolean {
-    return this.exitCode === null && this.exitSignal === null;
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    if (this.running && this.child.pid) process.kill(this.child.pid, sig);
-  }
-
   async stop(): Promise<void> {
     if (!this.running) return;
     this.signal('SIGKILL');
@@ -151,18 +117,35 @@ export function randomPortBase(): number {
   return 20_000 + Math.floor(Math.random() * 3000) * 10;
 }
 
+/** Where a test file's members live: disjoint blocks of loopback addresses let test files run at once. */
+export interface ClusterLayout {
+  /** Member i listens on 127.0.0.(hostBase + i); 10 by default. */
+  readonly hostBase?: number;
+  /** Member i is named `${namePrefix}-${i}`; "node" by default. */
+  readonly namePrefix?: string;
+  /** The agents' shard count (the SidecarProcess default otherwise). */
+  readonly shards?: number;
+}
+
 export class Cluster {
   readonly nodes: SidecarProcess[] = [];
-  constructor(readonly portBase = randomPortBase()) {}
+  constructor(
+    readonly portBase = randomPortBase(),
+    private readonly layout: ClusterLayout = {},
+  ) {}
 
+  host(i: number): string {
+    return `127.0.0.${(this.layout.hostBase ?? 10) + i}`;
+  }
+
+  /** Member i, seeded with member 0's gRPC address (member 0 itself with none). */
   spec(i: number, overrides: Partial<NodeSpec> = {}): NodeSpec {
-    const host = `127.0.0.${10 + i}`;
-    const seedHost = '127.0.0.10';
     return {
-      name: `node-${i}`,
-      host,
+      name: `${this.layout.namePrefix ?? 'node'}-${i}`,
+      host: this.host(i),
       portBase: this.portBase,
-      seeds: i === 0 ? [] : [`${seedHost}:${this.portBase + 1}`],
+      seeds: i === 0 ? [] : [`${this.host(0)}:${this.portBase + 1}`],
+      ...(this.layout.shards === undefined ? {} : { shards: this.layout.shards }),
       ...overrides,
     };
   }
@@ -181,7 +164,17 @@ export class Cluster {
     await Promise.all(this.nodes.map((n) => n.stop()));
   }
 
-  dumpLogs(): string {
-    return this.nodes.map((n) => `--- ${n.name} (${n.running ? 'running' : `exit ${n.exitCode ?? n.exitSignal}`})\n${n.logs.slice(-40).join('\n')}`).join('\n');
+  dumpLogs(lines = 40): string {
+    return this.nodes.map((n) => `--- ${n.name} (${n.running ? 'running' : `exit ${n.exitCode ?? n.exitSignal}`})\n${n.logs.slice(-lines).join('\n')}`).join('\n');
+  }
+
+  /** Runs `step`; when it fails, prints every member's last log lines first, so a failed start is not blind. */
+  async withLogsOnFailure<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      console.error(this.dumpLogs());
+      throw err;
+    }
   }
 }

@@ -12,14 +12,13 @@ import { DASHBOARD, ROOT, arr, loadDeployYaml, obj, str } from '../deploy/manife
 import { Cluster, metricValue, waitFor, type SidecarProcess } from './harness.js';
 
 describe('live /metrics', { timeout: 120_000 }, () => {
-  const cluster = new Cluster();
-  const host = (i: number): string => `127.0.0.${120 + i}`;
+  const cluster = new Cluster(undefined, { hostBase: 120, namePrefix: 'lm' });
   let first: SidecarProcess;
   let scrape = '';
 
   before(async () => {
-    first = cluster.start(cluster.spec(0, { name: 'lm-0', host: host(0) }));
-    cluster.start(cluster.spec(1, { name: 'lm-1', host: host(1), seeds: [`${host(0)}:${cluster.portBase + 1}`] }));
+    first = cluster.start(cluster.spec(0));
+    cluster.start(cluster.spec(1));
     await waitFor('lm-1 alive on lm-0', 30_000, async () => {
       const body = (await first.json<{ members: { name: string; state: string }[] }>('/v1/members')).body;
       return body.members.some((m) => m.name === 'lm-1' && m.state === 'alive');

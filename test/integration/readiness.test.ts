@@ -17,17 +17,14 @@ describe('readiness under other members\' churn', { timeout: 240_000 }, () => {
 
   before(async () => {
     for (let i = 0; i < SIZE; i++) byIndex.set(i, cluster.start(cluster.spec(i)));
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('all six ready, six alive everywhere', 60_000, async () => {
         const nodes = [...byIndex.values()];
         const ready = await Promise.all(nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
         const views = await Promise.all(nodes.map((n) => n.json<{ members: MemberView[] }>('/v1/members')));
         return ready.every(Boolean) && views.every((v) => v.body.members.filter((m) => m.state === 'alive').length === SIZE);
       });
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   after(async () => {

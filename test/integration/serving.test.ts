@@ -39,7 +39,7 @@ describe('ownership follows app health', { timeout: 240_000 }, () => {
       apps.push(app);
       nodes.push(cluster.start({ ...spec, extraArgs: ['--app-health', app.url] }));
     }
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('three serving sidecars ready', 40_000, async () => {
         const ready = await Promise.all(nodes.slice(0, 3).map((n) => n.json('/readyz').then((r) => r.status === 200)));
         return ready.every(Boolean);
@@ -49,10 +49,7 @@ describe('ownership follows app health', { timeout: 240_000 }, () => {
         const alive = await Promise.all(nodes.map(async (n) => (await n.json<{ members: MemberView[] }>('/v1/members')).body.members.filter((m) => m.state === 'alive').length));
         return alive.every((a) => a === 4) && new Set(all.map((a) => a.version)).size === 1 && new Set(all[0]!.owners).size === 3;
       });
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
     baseline = (await ownersOf(nodes[0]!)).owners;
   });
 

@@ -26,13 +26,13 @@ async function batch(n: SidecarProcess): Promise<{ status: number; text: string 
 }
 
 describe('sidecars with worker-built tables', { timeout: 120_000 }, () => {
-  const cluster = new Cluster();
+  const cluster = new Cluster(undefined, { hostBase: 90, shards: SHARDS });
 
   before(async () => {
     for (let i = 0; i < 3; i++) {
-      cluster.start(cluster.spec(i, { host: `127.0.0.${90 + i}`, seeds: i === 0 ? [] : [`127.0.0.90:${cluster.portBase + 1}`], shards: SHARDS }));
+      cluster.start(cluster.spec(i));
     }
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('three members owning shards everywhere, one version', 60_000, async () => {
         const bodies = await Promise.all(cluster.nodes.map((n) => batch(n)));
         if (bodies.some((b) => b.status !== 200)) return false;
@@ -40,10 +40,7 @@ describe('sidecars with worker-built tables', { timeout: 120_000 }, () => {
         const owners = new Set(parsed[0]!.routes.map((a) => a.owner?.name));
         return owners.size === 3 && new Set(bodies.map((b) => b.text)).size === 1;
       }, 250);
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   after(async () => {

@@ -38,8 +38,7 @@ async function rowStates(page: Page): Promise<Record<string, string>> {
 }
 
 describe('status page in chromium', { timeout: 240_000, skip: skipUnlessTool(CHROMIUM) }, () => {
-  const cluster = new Cluster();
-  const host = (i: number): string => `127.0.0.${130 + i}`;
+  const cluster = new Cluster(undefined, { hostBase: 130, namePrefix: 'ui' });
   const nodes: SidecarProcess[] = [];
   let browser: Browser | null = null;
   let page: Page;
@@ -48,7 +47,7 @@ describe('status page in chromium', { timeout: 240_000, skip: skipUnlessTool(CHR
   before(async () => {
     for (let i = 0; i < MEMBERS; i++) {
       const tags = i === 2 ? `zone=z${i},note=${HOSTILE_TAG}` : `zone=z${i}`;
-      nodes.push(cluster.start(cluster.spec(i, { name: `ui-${i}`, host: host(i), seeds: i === 0 ? [] : [`${host(0)}:${cluster.portBase + 1}`], extraArgs: ['--tags', tags] })));
+      nodes.push(cluster.start(cluster.spec(i, { extraArgs: ['--tags', tags] })));
     }
     await waitFor('five alive members', 60_000, async () => {
       const body = (await nodes[0]?.json<{ members: { state: string }[] }>('/v1/members'))?.body;

@@ -17,16 +17,9 @@ const SHARDS = 262_144;
 type Moves = Extract<WatchEvent, { type: 'moves' }>;
 
 describe('watch streams at 2^18 shards through join, kill -9, leave and drain', { timeout: 300_000 }, () => {
-  const cluster = new Cluster();
-  const host = (i: number): string => `127.0.0.${120 + i}`;
-  const spec = (i: number, extraArgs: string[] = []): NodeSpec => ({
-    name: `ds-${i}`,
-    host: host(i),
-    portBase: cluster.portBase,
-    seeds: i === 0 ? [] : [`${host(0)}:${cluster.portBase + 1}`],
-    shards: SHARDS,
-    extraArgs,
-  });
+  const cluster = new Cluster(undefined, { hostBase: 120, namePrefix: 'ds', shards: SHARDS });
+  const host = (i: number): string => cluster.host(i);
+  const spec = (i: number, extraArgs: string[] = []): NodeSpec => cluster.spec(i, { extraArgs });
   const drainApp = new TestApp(host(2), cluster.portBase + 4, true);
   let watched: SidecarProcess;
   let sse: SseFollower | null = null;
@@ -50,12 +43,9 @@ describe('watch streams at 2^18 shards through join, kill -9, leave and drain', 
     watched = cluster.start(spec(0));
     cluster.start(spec(1));
     cluster.start(spec(2, ['--app-health', drainApp.url]));
-    try {
+    await cluster.withLogsOnFailure(async () => {
       await waitFor('three serving members on ds-0', 60_000, async () => (await aliveOnWatched('ds-1')) && (await aliveOnWatched('ds-2')));
-    } catch (err) {
-      console.error(cluster.dumpLogs());
-      throw err;
-    }
+    });
   });
 
   after(async () => {

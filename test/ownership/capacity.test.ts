@@ -12,9 +12,9 @@ import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../../src/ownership/co
 import { packStamp } from '../../src/ownership/hlc.js';
 import { ClaimService, type ClaimOptions, type Peer } from '../../src/ownership/service.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
-import type { MemberRecord } from '../../src/core/types.js';
 import { FakeView } from '../http/fake-view.js';
 import { testClaimOptions } from './options.js';
+import { memberRecord } from '../support/member-record.js';
 
 const options: ClaimOptions = testClaimOptions({ maxClaimsPerMember: 50, maxReleasesPerMember: 20, maxRecords: 1_000_000 });
 
@@ -132,7 +132,7 @@ describe('claim capacity', () => {
       logger: pino({ level: 'silent' }),
       publish: () => undefined,
     });
-    const member: MemberRecord = { name: 'm1', lifeId: 'L1', incarnation: 1, state: 'alive', gossipAddr: '127.0.0.1:1', grpcAddr: '127.0.0.1:2', meta: { appAddr: '127.0.0.1:3', serving: true, tags: {} } };
+    const member = memberRecord('m1', { lifeId: 'L1', gossipAddr: '127.0.0.1:1', grpcAddr: '127.0.0.1:2', meta: { appAddr: '127.0.0.1:3', serving: true, tags: {} } });
     claims.refreshMembers([member]);
     const view = Object.assign(new FakeView(), { claims });
     const app = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });

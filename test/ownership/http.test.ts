@@ -10,6 +10,7 @@ import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../../src/ownership/co
 import type { RouteAnswer, WatchEvent } from '../../src/runtime/view.js';
 import { expandCompact, type CompactBatch } from '../http/compact-batch.js';
 import { FakeView } from '../http/fake-view.js';
+import { memberRecord } from '../support/member-record.js';
 
 class ClaimsView extends FakeView {
   serving = true;
@@ -35,8 +36,8 @@ describe('claims over HTTP', () => {
   let app: FastifyInstance;
   before(async () => {
     view.claims.refreshMembers([
-      { name: 'm1', lifeId: 'L1', incarnation: 1, state: 'alive', gossipAddr: '127.0.0.1:1', grpcAddr: '127.0.0.1:2', meta: { appAddr: '127.0.0.1:3', serving: true, tags: {} } },
-      { name: 'm2', lifeId: 'L2', incarnation: 1, state: 'alive', gossipAddr: '127.0.0.2:1', grpcAddr: '127.0.0.2:2', meta: { appAddr: '127.0.0.2:3', serving: true, tags: {} } },
+      memberRecord('m1', { lifeId: 'L1', gossipAddr: '127.0.0.1:1', grpcAddr: '127.0.0.1:2', meta: { appAddr: '127.0.0.1:3', serving: true, tags: {} } }),
+      memberRecord('m2', { lifeId: 'L2', gossipAddr: '127.0.0.2:1', grpcAddr: '127.0.0.2:2', meta: { appAddr: '127.0.0.2:3', serving: true, tags: {} } }),
     ]);
     app = buildAppApi(view, { metrics: createMetrics({ defaultMetrics: false }) });
     await app.ready();

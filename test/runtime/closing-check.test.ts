@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MemberRecord } from '../../src/core/types.js';
 import { closingRefusal } from '../../src/runtime/closing-check.js';
+import { memberRecord } from '../support/member-record.js';
 
 function known(host: string): MemberRecord {
   const at = host.includes(':') ? `[${host}]` : host;
-  return { name: 'm', lifeId: 'l', incarnation: 5, state: 'alive', gossipAddr: `${at}:7946`, grpcAddr: `${at}:7947`, meta: { appAddr: '', serving: true, tags: {} } };
+  return memberRecord('m', { lifeId: 'l', incarnation: 5, gossipAddr: `${at}:7946`, grpcAddr: `${at}:7947` });
 }
 
 test('another member\'s name is refused, whatever the address or key', () => {

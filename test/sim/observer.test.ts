@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MemberRecord, MemberState, MembershipEvent } from '../../src/core/types.js';
 import { Observer } from '../../src/sim/observer.js';
+import { memberRecord } from '../support/member-record.js';
 
 function record(name: string, lifeId: string, state: MemberState, incarnation = 0): MemberRecord {
-  return { name, lifeId, incarnation, state, gossipAddr: '', grpcAddr: '', meta: { appAddr: '', serving: true, tags: {} } };
+  return memberRecord(name, { lifeId, incarnation, state });
 }
 function change(name: string, lifeId: string, from: MemberState | null, to: MemberState, incarnation = 0): MembershipEvent {
   return { type: 'member', name, from, to, incarnation, reason: 'test', member: record(name, lifeId, to, incarnation) };

@@ -2,6 +2,7 @@
 // call and returns whatever effects the test queued.
 import type { Effect, MemberRecord, Packet } from '../../src/core/types.js';
 import type { SimCore, SimCoreOptions } from '../../src/sim/core-port.js';
+import { memberRecord } from '../support/member-record.js';
 
 export type Call =
   | { kind: 'tick'; now: number }
@@ -72,7 +73,7 @@ export class StubCore implements SimCore {
   }
   self(): MemberRecord {
     const o = this.options;
-    return { name: o.name, lifeId: o.lifeId, incarnation: o.incarnation, state: 'alive', gossipAddr: o.gossipAddr, grpcAddr: o.grpcAddr, meta: o.meta };
+    return memberRecord(o.name, { lifeId: o.lifeId, incarnation: o.incarnation, gossipAddr: o.gossipAddr, grpcAddr: o.grpcAddr, meta: o.meta });
   }
 }
 
