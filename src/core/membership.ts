@@ -213,7 +213,7 @@ export class Membership implements GossipPeers {
    * members.
    */
   apply(update: Update, source: Source, now: Millis, out: Effect[], from: Address | null = null): SelfNewsAnswer {
-    if (!isValidUpdate(update)) {
+    if (!isValidUpdate(update) || (update.kind === 'alive' && !this.carriable(update))) {
       this.ctx.counters.updatesRejected++;
       return null;
     }
@@ -237,6 +237,12 @@ export class Membership implements GossipPeers {
         break;
     }
     return update.name === this.selfName && this.ctx.counters.refutations !== refutations ? 'refuted' : null;
+  }
+
+  /** Addresses the control plane can carry (SwimCoreOptions.acceptsAddress). */
+  private carriable(r: { readonly gossipAddr: Address; readonly grpcAddr: Address; readonly meta: MemberMeta }): boolean {
+    const accepts = this.ctx.acceptsAddress;
+    return accepts(r.gossipAddr) && accepts(r.grpcAddr) && (r.meta.appAddr === '' || accepts(r.meta.appAddr));
   }
 
   private isStaleAccusation(u: SuspectUpdate | DeadUpdate | LeftUpdate): boolean {
@@ -266,7 +272,7 @@ export class Membership implements GossipPeers {
         if (r.name !== this.selfName) this.joined = true;
         continue;
       }
-      if (!isValidRecord(r)) {
+      if (!isValidRecord(r) || !this.carriable(r)) {
         this.ctx.counters.updatesRejected++;
         continue;
       }

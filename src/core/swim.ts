@@ -38,6 +38,12 @@ export interface SwimCoreOptions {
   measure?: ByteMeasure;
   /** Member table bound (default 65,536); alive updates about further members are dropped and counted. */
   maxMembers?: number;
+  /**
+   * Whether an address a peer sent can be carried by the control plane (the shell's own check; any
+   * string by default). Records with others are refused like malformed ones: kept, one would make every
+   * full-state exchange carrying it (a join reply) be refused whole by the receiver.
+   */
+  acceptsAddress?: (addr: Address) => boolean;
 }
 
 export class SwimCore {
@@ -87,7 +93,14 @@ export class SwimCore {
 
     const config = { ...opts.config };
     const maxMembers = Math.max(1, opts.maxMembers ?? DEFAULT_MAX_MEMBERS);
-    this.ctx = { config, random: opts.random, counters: this.counters, timers: new Timers(), awareness: new Awareness(config.awarenessMaxMultiplier) };
+    this.ctx = {
+      config,
+      random: opts.random,
+      counters: this.counters,
+      timers: new Timers(),
+      awareness: new Awareness(config.awarenessMaxMultiplier),
+      acceptsAddress: opts.acceptsAddress ?? (() => true),
+    };
     const self: MemberRecord = {
       name: opts.name,
       lifeId: opts.lifeId,

@@ -14,6 +14,7 @@ import type { Effect, MemberMeta, MemberRecord, MembershipEvent } from '../core/
 import { ControlPlaneCallError, ControlPlaneClient } from '../grpc/client.js';
 import type { CallCredentials } from '../grpc/auth-gate.js';
 import { reject, type Rejection } from '../grpc/errors.js';
+import { checkAddress } from '../grpc/convert.js';
 import { ControlPlaneError, startControlPlaneServer, type CallContext, type ExtraMethods } from '../grpc/server.js';
 import type { NegotiateRateLimiter } from '../grpc/rate-limit.js';
 import type { ClientTls } from '../grpc/tls.js';
@@ -365,6 +366,8 @@ export class Agent implements AgentView {
       now: this.now(),
       // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
       measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + this.envelope.overhead },
+      // Only addresses Negotiate can carry, or one gossiped record would make every join reply be refused.
+      acceptsAddress: (addr) => typeof checkAddress(addr, 'address') === 'string',
     });
     this.lastViewChangeAt = this.now();
     this.rebuildTable();

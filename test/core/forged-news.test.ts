@@ -7,7 +7,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_INCARNATION } from '../../src/core/limits.js';
 import type { Update } from '../../src/core/types.js';
-import { Cluster, META, gossipAddr, grpcAddr, makeCore } from './harness.js';
+import { checkAddress, membersFromProto, membersToProto } from '../../src/grpc/convert.js';
+import { isRejection } from '../../src/grpc/errors.js';
+import { DEFAULT_LIMITS } from '../../src/grpc/limits.js';
+import { Cluster, META, gossipAddr, grpcAddr, makeCore, record } from './harness.js';
 
 const HOSTILE = 'hostile:7946';
 /** One refutation: the holder tells the member (1 ms), it answers (1 ms), plus a gossip round or two. */
@@ -124,3 +127,20 @@ describe('records the control plane cannot carry are refused at the door', () =>
 function receiveForged(core: ReturnType<typeof makeCore>, updates: readonly Update[]): void {
   core.receive(HOSTILE, { message: null, updates }, 0);
 }
+
+describe('addresses the control plane cannot carry are refused at the door', () => {
+  test('with the agent\'s check (gRPC\'s own), a forged alive with such an address is ignored and counted; full state still converts', () => {
+    const acceptsAddress = (addr: string): boolean => typeof checkAddress(addr, 'address') === 'string';
+    const core = makeCore('a', { acceptsAddress });
+    const forged = (gossip: string, grpc = 'x:2', app = ''): Update => ({ kind: 'alive', name: `m-${gossip}-${grpc}-${app}`, lifeId: 'life', incarnation: 1, gossipAddr: gossip, grpcAddr: grpc, meta: { ...META, appAddr: app } });
+    const refused = [forged('nope'), forged(''), forged('x:0'), forged('x:1', 'x'), forged('x:1', 'x:2', 'app'), forged(' x:1')];
+    receiveForged(core, refused);
+    assert.equal(core.counters.updatesRejected, refused.length);
+    core.onNegotiate([{ ...record('pulled', 'alive'), gossipAddr: 'bad' }], false, 0);
+    assert.equal(core.counters.updatesRejected, refused.length + 1);
+    receiveForged(core, [forged('x:1', 'x:2', 'x:3')]);
+    const carried = membersFromProto(membersToProto(core.fullState()) as never, 'members', DEFAULT_LIMITS);
+    assert.ok(!isRejection(carried), JSON.stringify(carried));
+    assert.deepEqual(carried.map((r) => r.name).sort(), ['a', 'm-x:1-x:2-x:3']);
+  });
+});
