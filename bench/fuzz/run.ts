@@ -4,6 +4,7 @@
 // it received as a decode rejection. Prints a JSON report; exit 1 when a check fails.
 //   npm run fuzz [-- --packets N] [--seed S] [--rss-bound-mb M]
 //   npm run fuzz -- --structured [--duration-ms D] [--hostiles 1-3] [--seed S] [--rss-bound-mb M]
+//                   [--kinds alive,suspect,dead,left] [--rpcs Negotiate,Closing,Ping | --rpcs none]
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,8 @@ import { Cluster, metricValue, waitFor, type SidecarProcess } from '../../test/i
 import { packetArb } from '../../test/codec/arbitraries.js';
 import { encodeRequest, member } from '../../test/grpc/helpers.js';
 import { membersToProto } from '../../src/grpc/convert.js';
-import { runStructuredFuzz } from '../../test/support/structured-fuzz.js';
+import { runStructuredFuzz, type FuzzedRpc } from '../../test/support/structured-fuzz.js';
+import type { Update } from '../../src/core/types.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,9 @@ const { values } = parseArgs({
     structured: { type: 'boolean', default: false },
     'duration-ms': { type: 'string', default: '60000' },
     hostiles: { type: 'string', default: '3' },
+    // To bisect a finding: only these update kinds in the UDP packets, only these RPCs ('none': UDP only).
+    kinds: { type: 'string' },
+    rpcs: { type: 'string' },
   },
 });
 const PACKETS = Number(values.packets);
@@ -294,6 +299,8 @@ async function structured(): Promise<number> {
     durationMs: Number(values['duration-ms']),
     hostiles: Math.min(3, Math.max(1, Number(values.hostiles))),
     seed: SEED,
+    ...(values.kinds === undefined ? {} : { kinds: values.kinds.split(',') as Update['kind'][] }),
+    ...(values.rpcs === undefined ? {} : { rpcs: values.rpcs === 'none' ? [] : (values.rpcs.split(',') as FuzzedRpc[]) }),
     log: (line) => console.error(line),
   });
   const checks = {

@@ -3,7 +3,7 @@
 import type { Awareness } from './awareness.js';
 import type { SwimConfig } from './config.js';
 import type { Timers } from './timers.js';
-import type { CoreCounters, Random } from './types.js';
+import type { Address, CoreCounters, Random } from './types.js';
 
 export interface CoreContext {
   readonly config: SwimConfig;
@@ -11,4 +11,6 @@ export interface CoreContext {
   readonly counters: CoreCounters;
   readonly timers: Timers;
   readonly awareness: Awareness;
+  /** Whether a peer's address can be carried by the control plane (SwimCoreOptions.acceptsAddress). */
+  readonly acceptsAddress: (addr: Address) => boolean;
 }

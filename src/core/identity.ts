@@ -3,7 +3,10 @@
 // superseding each other; both trackers below spot that and report it, and neither gives the name up.
 import { NAME_CONFLICT_SUPERSESSIONS, NAME_CONFLICT_WINDOW_MS } from './limits.js';
 import type { CoreTimer, Timers } from './timers.js';
-import type { Millis } from './types.js';
+import type { Address, Millis } from './types.js';
+
+/** Senders of claims heard during one cooldown that get the deferred refutation directly; more are left to gossip. */
+const MAX_DEFERRED_TELLERS = 16;
 
 /**
  * Defends our name against alives we did not send: another life claiming it (a restart on a clock-behind
@@ -18,7 +21,7 @@ export class OwnName {
   private supersededAt: Millis[] = [];
   private lastReportAt = -Infinity;
   private lastRefuteAt = -Infinity;
-  private deferred: { readonly timer: CoreTimer; incarnation: number } | null = null;
+  private deferred: { readonly timer: CoreTimer; incarnation: number; readonly tellers: Set<Address> } | null = null;
 
   constructor(
     private readonly timers: Timers,
@@ -35,24 +38,28 @@ export class OwnName {
     return true;
   }
 
-  /** A claim at `claimed` to refute: true to refute now; false when deferred to the cooldown's end. */
-  refuteNow(claimed: number, now: Millis): boolean {
+  /**
+   * A claim at `claimed` (sent from `from`, when known) to refute: true to refute now; false when
+   * deferred to the cooldown's end, when `from` is among those told the refutation directly.
+   */
+  refuteNow(claimed: number, now: Millis, from: Address | null = null): boolean {
     if (this.deferred === null && now - this.lastRefuteAt >= this.cooldownMs()) {
       this.lastRefuteAt = now;
       return true;
     }
-    if (this.deferred === null) this.deferred = { timer: this.timers.schedule('self-refute', this.lastRefuteAt + this.cooldownMs()), incarnation: claimed };
+    if (this.deferred === null) this.deferred = { timer: this.timers.schedule('self-refute', this.lastRefuteAt + this.cooldownMs()), incarnation: claimed, tellers: new Set() };
     else this.deferred.incarnation = Math.max(this.deferred.incarnation, claimed);
+    if (from !== null && this.deferred.tellers.size < MAX_DEFERRED_TELLERS) this.deferred.tellers.add(from);
     return false;
   }
 
-  /** The deferred refutation is due: the highest claim to refute, or null when `timer` is not ours. */
-  onTimer(timer: CoreTimer, now: Millis): number | null {
+  /** The deferred refutation is due: the highest claim and who sent claims, or null when `timer` is not ours. */
+  onTimer(timer: CoreTimer, now: Millis): { readonly claimed: number; readonly tellers: ReadonlySet<Address> } | null {
     if (this.deferred === null || this.deferred.timer !== timer) return null;
-    const claimed = this.deferred.incarnation;
+    const { incarnation: claimed, tellers } = this.deferred;
     this.deferred = null;
     this.lastRefuteAt = now;
-    return claimed;
+    return { claimed, tellers };
   }
 }
 

@@ -15,8 +15,13 @@ export const MAX_UPDATES_PER_PACKET = 1024;
  * (README "Incarnation ceiling").
  */
 export const MAX_INCARNATION = 2 ** 50;
-/** Longest member name or life id accepted (the codec bounds them too). */
-export const MAX_NAME_LENGTH = 512;
+/**
+ * Longest member name and life id, in UTF-8 bytes: what the control plane carries (src/grpc/limits.ts,
+ * and --name). A record the core kept beyond them would make every full-state exchange that carries
+ * it (join replies, push-pull, anti-entropy) be refused as a whole, so one forged member blocked joins.
+ */
+export const MAX_NAME_BYTES = 253;
+export const MAX_LIFE_ID_BYTES = 255;
 /** Other lives of our own name superseding us this many times within the window: a second process (or a forger). */
 export const NAME_CONFLICT_SUPERSESSIONS = 3;
 export const NAME_CONFLICT_WINDOW_MS = 60_000;

@@ -9,7 +9,7 @@ import type { AliveUpdate } from './records.js';
 import { aliveRecordOf, aliveUpdateOf, nextIncarnation, refutesAtCeiling, sameAdvertisement, withState } from './records.js';
 import { expectedConfirmations, Suspicion, suspicionMinTimeout } from './suspicion.js';
 import type { CoreTimer } from './timers.js';
-import type { Effect, MemberMeta, MemberRecord, MemberState, MembershipEvent, Millis, Update } from './types.js';
+import type { Address, Effect, MemberMeta, MemberRecord, MemberState, MembershipEvent, Millis, Update } from './types.js';
 import { isValidRecord, isValidUpdate } from './validate.js';
 
 type SuspectUpdate = Extract<Update, { kind: 'suspect' }>;
@@ -18,6 +18,8 @@ type LeftUpdate = Extract<Update, { kind: 'left' }>;
 /** Where news came from, for event reasons. */
 export type Source = 'gossip' | 'push-pull';
 type Accusation = 'suspect' | 'dead' | 'left' | 'stale-life';
+/** What news about us asks of its sender's packet: our current alive straight back ('stale': it missed a refutation). */
+export type SelfNewsAnswer = 'stale' | 'refuted' | null;
 
 /** A suspected member's Lifeguard timer. */
 interface Suspected {
@@ -60,6 +62,8 @@ export class Membership implements GossipPeers {
     private readonly ctx: CoreContext,
     private readonly maxMembers: number,
     private readonly broadcast: (update: Update, now: Millis) => void,
+    /** One packet straight to `to` leading with `update` (not queued for gossip). */
+    private readonly tell: (to: Address, update: Update, out: Effect[]) => void,
   ) {
     this.selfRecord = self;
     this.selfName = self.name;
@@ -201,32 +205,44 @@ export class Membership implements GossipPeers {
   // --- news ---------------------------------------------------------------------------------
 
   /**
-   * Applies one update from a peer; malformed ones are counted and ignored. Returns true when it was a
-   * stale accusation about us (older than our incarnation): its sender missed our refutation, and the
-   * caller should answer it with our current alive record.
+   * Applies one update from a peer (sent from `from`, null when not known); malformed ones are counted
+   * and ignored. About us it returns what the sender should get back: our current alive record, either
+   * because the accusation was stale (older than our incarnation: it missed our refutation) or because
+   * we refuted it just now. Straight back, because the sender may be the only one holding it and a
+   * gossiped refutation reaches it only by chance when the table is full of other (possibly invented)
+   * members.
    */
-  apply(update: Update, source: Source, now: Millis, out: Effect[]): boolean {
-    if (!isValidUpdate(update)) {
+  apply(update: Update, source: Source, now: Millis, out: Effect[], from: Address | null = null): SelfNewsAnswer {
+    if (!isValidUpdate(update) || (update.kind === 'alive' && !this.carriable(update))) {
       this.ctx.counters.updatesRejected++;
-      return false;
+      return null;
     }
+    const refutations = this.ctx.counters.refutations;
     switch (update.kind) {
       case 'alive':
-        this.applyAlive(update, source, now, out);
-        return false;
+        if (update.name === this.selfName) return this.aliveAboutSelf(update, now, out, from);
+        this.applyAlive(update, source, now, out, from);
+        break;
       case 'suspect':
-        if (this.isStaleAccusation(update)) return true;
+        if (this.isStaleAccusation(update)) return 'stale';
         this.applySuspect(update, source, now, out);
-        return false;
+        break;
       case 'dead':
-        if (this.isStaleAccusation(update)) return true;
+        if (this.isStaleAccusation(update)) return 'stale';
         this.applyDead(update, source, now, out);
-        return false;
+        break;
       case 'left':
-        if (this.isStaleAccusation(update)) return true;
+        if (this.isStaleAccusation(update)) return 'stale';
         this.applyLeft(update, now, out);
-        return false;
+        break;
     }
+    return update.name === this.selfName && this.ctx.counters.refutations !== refutations ? 'refuted' : null;
+  }
+
+  /** Addresses the control plane can carry (SwimCoreOptions.acceptsAddress). */
+  private carriable(r: { readonly gossipAddr: Address; readonly grpcAddr: Address; readonly meta: MemberMeta }): boolean {
+    const accepts = this.ctx.acceptsAddress;
+    return accepts(r.gossipAddr) && accepts(r.grpcAddr) && (r.meta.appAddr === '' || accepts(r.meta.appAddr));
   }
 
   private isStaleAccusation(u: SuspectUpdate | DeadUpdate | LeftUpdate): boolean {
@@ -256,7 +272,7 @@ export class Membership implements GossipPeers {
         if (r.name !== this.selfName) this.joined = true;
         continue;
       }
-      if (!isValidRecord(r)) {
+      if (!isValidRecord(r) || !this.carriable(r)) {
         this.ctx.counters.updatesRejected++;
         continue;
       }
@@ -363,19 +379,19 @@ export class Membership implements GossipPeers {
 
   // --- the rules ----------------------------------------------------------------------------
 
-  private applyAlive(u: AliveUpdate, source: Source, now: Millis, out: Effect[]): void {
+  private applyAlive(u: AliveUpdate, source: Source, now: Millis, out: Effect[], from: Address | null = null): void {
     if (u.name === this.selfName) {
-      this.aliveAboutSelf(u, now, out);
+      this.aliveAboutSelf(u, now, out, null);
       return;
     }
     const before = this.table.get(u.name);
     if (before === undefined) {
-      this.addMember(u, now, out);
+      this.addMember(u, now, out, from);
       return;
     }
     // Alive never wins a tie (an equal incarnation is old news or a conflicting claim), except the
     // member's own refutation at the ceiling.
-    if (u.incarnation <= before.incarnation && !refutesAtCeiling(u, before)) return;
+    if (u.incarnation <= before.incarnation && !refutesAtCeiling(u, before, from)) return;
     const lifeChanged = u.lifeId !== before.lifeId;
     if (lifeChanged && this.peerLives.changed(u.name, before.lifeId, u.lifeId)) {
       this.ctx.counters.nameConflicts++;
@@ -387,6 +403,9 @@ export class Membership implements GossipPeers {
     const record = aliveRecordOf(u);
     this.setRecord(before, record, now);
     this.broadcast(u, now);
+    // Another life, or another address, now holds a name we held live: if the member we knew still runs
+    // there (the news is forged), it refutes and answers us directly (tellAccused).
+    if (lifeChanged || before.gossipAddr !== u.gossipAddr) this.tellAccused(before, u, out);
     let reason: string | null = null;
     if (lifeChanged) reason = 'restarted';
     else if (before.state === 'suspect') reason = 'refuted';
@@ -395,10 +414,10 @@ export class Membership implements GossipPeers {
     if (reason !== null) this.emit(out, before.state, record, reason);
   }
 
-  private addMember(u: AliveUpdate, now: Millis, out: Effect[]): void {
+  private addMember(u: AliveUpdate, now: Millis, out: Effect[], from: Address | null): void {
     const tomb = this.tombstones.get(u.name);
     // Recently reaped: only a later incarnation (a refutation or a restart) brings it back.
-    if (tomb !== undefined && u.incarnation <= tomb.record.incarnation && !refutesAtCeiling(u, tomb.record)) return;
+    if (tomb !== undefined && u.incarnation <= tomb.record.incarnation && !refutesAtCeiling(u, tomb.record, from)) return;
     if (this.table.size >= this.maxMembers) {
       this.ctx.counters.membersDropped++;
       return;
@@ -418,15 +437,15 @@ export class Membership implements GossipPeers {
    * second process, a forger), or our own life at an incarnation or with addresses we never announced.
    * Refuted every time (OwnName paces it); the name is never given up.
    */
-  private aliveAboutSelf(u: AliveUpdate, now: Millis, out: Effect[]): void {
+  private aliveAboutSelf(u: AliveUpdate, now: Millis, out: Effect[], from: Address | null): SelfNewsAnswer {
     const self = this.selfRecord;
-    if (this.leaving) return;
+    if (this.leaving) return null;
     if (u.lifeId === self.lifeId) {
       const forged = u.incarnation > self.incarnation || (u.incarnation === self.incarnation && !sameAdvertisement(self, aliveRecordOf(u)));
-      if (forged) this.defendName(u.incarnation, now, out);
-      return;
+      return forged ? this.defendName(u.incarnation, now, out, from) : null;
     }
-    if (u.incarnation < self.incarnation) return;
+    // Another life's claim we already passed: its sender may still hold it.
+    if (u.incarnation < self.incarnation) return 'stale';
     if (this.ownName.superseded(now)) {
       this.ctx.counters.nameConflicts++;
       out.push({
@@ -434,18 +453,37 @@ export class Membership implements GossipPeers {
         event: { type: 'name-conflict', name: self.name, localLifeId: self.lifeId, otherLifeId: u.lifeId, otherAddr: u.gossipAddr },
       });
     }
-    this.defendName(u.incarnation, now, out);
+    return this.defendName(u.incarnation, now, out, from);
   }
 
-  private defendName(claimed: number, now: Millis, out: Effect[]): void {
-    if (this.ownName.refuteNow(claimed, now)) this.refute(claimed, 'stale-life', now, out);
-  }
-
-  /** The paced refutation of claims on our name heard during the cooldown. */
-  onSelfRefuteTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
-    const claimed = this.ownName.onTimer(timer, now);
-    if (claimed === null || this.leaving || claimed < this.selfRecord.incarnation) return;
+  private defendName(claimed: number, now: Millis, out: Effect[], from: Address | null): SelfNewsAnswer {
+    if (!this.ownName.refuteNow(claimed, now, from)) return null;
     this.refute(claimed, 'stale-life', now, out);
+    return 'refuted';
+  }
+
+  /**
+   * The paced refutation of claims on our name heard during the cooldown. Whoever sent us a claim in
+   * that time gets the refutation directly too, as it would have at once without the pacing.
+   */
+  onSelfRefuteTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
+    const deferred = this.ownName.onTimer(timer, now);
+    if (deferred === null || this.leaving || deferred.claimed < this.selfRecord.incarnation) return;
+    this.refute(deferred.claimed, 'stale-life', now, out);
+    for (const teller of deferred.tellers) if (teller !== this.selfRecord.gossipAddr) this.tell(teller, aliveUpdateOf(this.selfRecord), out);
+  }
+
+  /**
+   * News from someone else just demoted `before`, a member we held live (a suspicion, a leave, its name
+   * under another life or address): one packet with that news goes to the address we held it at. A
+   * member that still runs there refutes and answers us directly (`apply` returns 'refuted'), so a
+   * forged record lasts one round trip here. Gossip alone would reach it only by chance once invented
+   * members fill the table, and nobody gossips to or probes a member held left, so a forged leave
+   * would otherwise last until the record is forgotten. One packet per change: a flood of forgeries
+   * costs the sender as much as it costs us.
+   */
+  private tellAccused(before: MemberRecord, news: Update, out: Effect[]): void {
+    if (before.state === 'alive' || before.state === 'suspect') this.tell(before.gossipAddr, news, out);
   }
 
   private applySuspect(u: SuspectUpdate, reason: string, now: Millis, out: Effect[]): void {
@@ -470,6 +508,7 @@ export class Membership implements GossipPeers {
       this.table.set(u.name, withState(before, 'suspect', u.incarnation));
       this.startSuspicion(u, now);
       this.broadcast(u, now);
+      if (reason !== 'probe-failed') this.tellAccused(before, u, out);
       return;
     }
     if (before.state !== 'alive') return;
@@ -477,6 +516,8 @@ export class Membership implements GossipPeers {
     this.setRecord(before, record, now);
     this.startSuspicion(u, now);
     this.broadcast(u, now);
+    // Our own failed probe needs no word: the buddy system leads our next packet to it with the suspicion.
+    if (reason !== 'probe-failed') this.tellAccused(before, u, out);
     this.emit(out, before.state, record, reason);
   }
 
@@ -520,6 +561,7 @@ export class Membership implements GossipPeers {
     const record = withState(before, 'left', u.incarnation);
     this.setRecord(before, record, now);
     this.broadcast(u, now);
+    this.tellAccused(before, u, out);
     this.emit(out, before.state, record, 'left');
   }
 

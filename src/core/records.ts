@@ -3,7 +3,7 @@
 // from a record) keeps 10,000 member tables from holding 10^8 copies. Both types are immutable, so
 // sharing is safe, and the caches are weak, so nothing outlives its last user.
 import { MAX_INCARNATION } from './limits.js';
-import type { MemberRecord, MemberState, Update } from './types.js';
+import type { Address, MemberRecord, MemberState, Update } from './types.js';
 
 export type AliveUpdate = Extract<Update, { kind: 'alive' }>;
 
@@ -54,11 +54,15 @@ export function nextIncarnation(n: number): number {
 }
 
 /**
- * At the ceiling no refutation can outbid an accusation, so there the member's own life wins the tie:
- * an alive at MAX_INCARNATION with the life id of a record (or tombstone) at MAX_INCARNATION that is not
- * alive replaces it. Honest members never get here; without it, one forged accusation at the ceiling
- * would be final.
+ * At the ceiling no refutation can outbid an accusation, so there the member's own alive wins the tie:
+ * an alive at MAX_INCARNATION replaces a record (or tombstone) at MAX_INCARNATION that is not alive
+ * when it has the held life id, or when the member sent it itself (`sentFrom`, the packet's source, is
+ * the gossip address it names: a first-hand refutation). The second case covers a held life that was a
+ * forger's claim just below the ceiling, pushed to it by a forged accusation before the member's
+ * refutation of the claim arrived. Honest members never get here; without it, one forged accusation
+ * at the ceiling would be final.
  */
-export function refutesAtCeiling(u: AliveUpdate, held: MemberRecord): boolean {
-  return u.incarnation === MAX_INCARNATION && held.incarnation === MAX_INCARNATION && held.state !== 'alive' && u.lifeId === held.lifeId;
+export function refutesAtCeiling(u: AliveUpdate, held: MemberRecord, sentFrom: Address | null = null): boolean {
+  if (u.incarnation !== MAX_INCARNATION || held.incarnation !== MAX_INCARNATION || held.state === 'alive') return false;
+  return u.lifeId === held.lifeId || sentFrom === u.gossipAddr;
 }

@@ -17,7 +17,7 @@ import { Prober } from './prober.js';
 import type { CoreTimer } from './timers.js';
 import { Timers } from './timers.js';
 import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Message, Millis, Packet, Random, Update } from './types.js';
-import { isIncarnation, isName } from './validate.js';
+import { isIncarnation, isLifeId, isName } from './validate.js';
 
 export type { ByteMeasure } from './measure.js';
 export { estimateMeasure } from './measure.js';
@@ -38,6 +38,12 @@ export interface SwimCoreOptions {
   measure?: ByteMeasure;
   /** Member table bound (default 65,536); alive updates about further members are dropped and counted. */
   maxMembers?: number;
+  /**
+   * Whether an address a peer sent can be carried by the control plane (the shell's own check; any
+   * string by default). Records with others are refused like malformed ones: kept, one would make every
+   * full-state exchange carrying it (a join reply) be refused whole by the receiver.
+   */
+  acceptsAddress?: (addr: Address) => boolean;
 }
 
 export class SwimCore {
@@ -80,14 +86,21 @@ export class SwimCore {
 
   constructor(opts: SwimCoreOptions) {
     const problems = validateConfig(opts.config);
-    if (!isName(opts.name)) problems.push('name must be a non-empty string');
-    if (!isName(opts.lifeId)) problems.push('lifeId must be a non-empty string');
+    if (!isName(opts.name)) problems.push('name must be 1-253 UTF-8 bytes without control characters');
+    if (!isLifeId(opts.lifeId)) problems.push('lifeId must be 1-255 UTF-8 bytes without control characters');
     if (!isIncarnation(opts.incarnation)) problems.push('incarnation must be a non-negative integer');
     if (problems.length > 0) throw new Error(`invalid SwimCore options: ${problems.join('; ')}`);
 
     const config = { ...opts.config };
     const maxMembers = Math.max(1, opts.maxMembers ?? DEFAULT_MAX_MEMBERS);
-    this.ctx = { config, random: opts.random, counters: this.counters, timers: new Timers(), awareness: new Awareness(config.awarenessMaxMultiplier) };
+    this.ctx = {
+      config,
+      random: opts.random,
+      counters: this.counters,
+      timers: new Timers(),
+      awareness: new Awareness(config.awarenessMaxMultiplier),
+      acceptsAddress: opts.acceptsAddress ?? (() => true),
+    };
     const self: MemberRecord = {
       name: opts.name,
       lifeId: opts.lifeId,
@@ -97,7 +110,13 @@ export class SwimCore {
       grpcAddr: opts.grpcAddr,
       meta: opts.meta,
     };
-    this.membership = new Membership(self, this.ctx, maxMembers, (update, now) => this.dissemination.broadcast(update, now));
+    this.membership = new Membership(
+      self,
+      this.ctx,
+      maxMembers,
+      (update, now) => this.dissemination.broadcast(update, now),
+      (to, update, out) => out.push({ type: 'send', to, packet: { message: null, updates: [update] } }),
+    );
     this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers);
     this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
     // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
@@ -193,15 +212,20 @@ export class SwimCore {
     const count = Math.min(updates.length, MAX_UPDATES_PER_PACKET);
     // News first: a ping carrying a suspicion about us gets an ack that already carries the refutation.
     let staleAccusation = false;
+    let refuted = false;
     for (let i = 0; i < count; i++) {
-      if (this.membership.apply(updates[i] as Update, 'gossip', now, out)) staleAccusation = true;
+      const answer = this.membership.apply(updates[i] as Update, 'gossip', now, out, from);
+      if (answer === 'stale') staleAccusation = true;
+      else if (answer === 'refuted') refuted = true;
     }
-    // The sender missed our refutation (every copy of it); tell it directly, or it may declare us dead.
-    const correction = staleAccusation ? this.membership.selfAlive() : null;
+    // The sender holds (or spreads) news about us that our alive record overrides: it missed our
+    // refutation (every copy of it), or we refuted it just now. Tell it directly, or it may declare us
+    // dead, or keep us left, or route our name to someone else.
+    const correction = staleAccusation || refuted ? this.membership.selfAlive() : null;
     let corrected = false;
     if (packet.message !== null && packet.message !== undefined) corrected = this.prober.handle(from, packet.message, now, out, correction);
     if (correction !== null) {
-      this.counters.staleAccusationsAnswered++;
+      if (staleAccusation) this.counters.staleAccusationsAnswered++;
       if (!corrected && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [correction]) });
     }
     this.tellSuspectedSender(from, packet.message ?? null, now, out);

@@ -1,10 +1,24 @@
 // Cheap shape checks on updates and records from peers. The codec bounds the bytes; these keep a
 // malformed object (from a buggy codec or a test) from corrupting the member table.
-import { MAX_INCARNATION, MAX_NAME_LENGTH } from './limits.js';
+import { MAX_INCARNATION, MAX_LIFE_ID_BYTES, MAX_NAME_BYTES } from './limits.js';
 import type { MemberMeta, MemberRecord, Update } from './types.js';
+import { utf8Length } from './utf8-length.js';
 
+// C0 controls and DEL, refused by the control plane in names too.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+function isText(s: unknown, maxBytes: number): s is string {
+  // Every UTF-16 unit takes at least one UTF-8 byte: a long string is refused without measuring.
+  return typeof s === 'string' && s.length > 0 && s.length <= maxBytes && utf8Length(s) <= maxBytes && !CONTROL_CHARS.test(s);
+}
+
+/** A member name the control plane can carry: 1-253 UTF-8 bytes, no control characters. */
 export function isName(s: unknown): s is string {
-  return typeof s === 'string' && s.length > 0 && s.length <= MAX_NAME_LENGTH;
+  return isText(s, MAX_NAME_BYTES);
+}
+
+export function isLifeId(s: unknown): s is string {
+  return isText(s, MAX_LIFE_ID_BYTES);
 }
 
 export function isIncarnation(n: unknown): n is number {
@@ -21,7 +35,7 @@ export function isValidUpdate(u: Update): boolean {
   if (typeof u !== 'object' || u === null || !isName(u.name) || !isIncarnation(u.incarnation)) return false;
   switch (u.kind) {
     case 'alive':
-      return isName(u.lifeId) && typeof u.gossipAddr === 'string' && typeof u.grpcAddr === 'string' && isMeta(u.meta);
+      return isLifeId(u.lifeId) && typeof u.gossipAddr === 'string' && typeof u.grpcAddr === 'string' && isMeta(u.meta);
     case 'suspect':
     case 'dead':
       return typeof u.from === 'string';
@@ -33,7 +47,7 @@ export function isValidUpdate(u: Update): boolean {
 }
 
 export function isValidRecord(r: MemberRecord): boolean {
-  if (typeof r !== 'object' || r === null || !isName(r.name) || !isName(r.lifeId) || !isIncarnation(r.incarnation)) return false;
+  if (typeof r !== 'object' || r === null || !isName(r.name) || !isLifeId(r.lifeId) || !isIncarnation(r.incarnation)) return false;
   if (r.state !== 'alive' && r.state !== 'suspect' && r.state !== 'dead' && r.state !== 'left') return false;
   return typeof r.gossipAddr === 'string' && typeof r.grpcAddr === 'string' && isMeta(r.meta);
 }

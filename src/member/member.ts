@@ -29,6 +29,8 @@ export interface MemberConfig {
   /** Seed of the core's randomness (from the shell). */
   readonly randomSeed: number;
   readonly measure?: ByteMeasure;
+  /** Peer addresses the member may hold (the shell's control plane must be able to carry them). */
+  readonly acceptsAddress?: (addr: string) => boolean;
   /** The configured seeds (resolved by the shell); without any the member forms a cluster alone at start. */
   readonly seeds: readonly string[];
   /** With seeds: form a new cluster alone when none answers within joinTimeoutMs. */
@@ -78,6 +80,7 @@ export class Member {
       random: seededRandom(config.randomSeed),
       now,
       ...(config.measure ? { measure: config.measure } : {}),
+      ...(config.acceptsAddress ? { acceptsAddress: config.acceptsAddress } : {}),
     });
     this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000));
     this.readinessRule = new ReadinessRule(config.settleMs);

@@ -6,6 +6,7 @@ import type { MemberConfig } from '../member/member.js';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { SwimConfig } from '../core/config.js';
 import type { ExtraMethods } from '../grpc/server.js';
+import { checkAddress } from '../grpc/convert.js';
 import type { PeerChecks } from './agent-rpcs.js';
 import type { NegotiateRateLimiter } from '../grpc/rate-limit.js';
 import type { ClientTls } from '../grpc/tls.js';
@@ -107,6 +108,8 @@ export function memberConfigOf(
     randomSeed: randomBytes(4).readUInt32LE(0),
     // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
     measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + bound.envelopeOverhead },
+    // Only addresses Negotiate can carry, or one gossiped record would make every join reply be refused.
+    acceptsAddress: (addr) => typeof checkAddress(addr, 'address') === 'string',
     appChecked: opts.appHealth !== null,
     antiEntropy: bound.antiEntropy,
   };

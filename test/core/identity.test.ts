@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MembershipEvent } from '../../src/core/types.js';
-import { alive, coreKnowing, heldDead, events, gossipTo, makeCore, memberEvents, suspect } from './harness.js';
+import { alive, coreKnowing, heldDead, events, gossipTo, makeCore, memberEvents, sends, suspect } from './harness.js';
 
 function conflicts(list: readonly MembershipEvent[]): Extract<MembershipEvent, { type: 'name-conflict' }>[] {
   return list.filter((e): e is Extract<MembershipEvent, { type: 'name-conflict' }> => e.type === 'name-conflict');
@@ -41,9 +41,16 @@ describe('restarts', () => {
     assert.equal(core.pendingBroadcasts(), 1);
   });
 
-  test('our own news echoed back, or an older life, changes nothing', () => {
+  test('our own news echoed back changes nothing; an older life changes nothing but is answered', () => {
     const core = makeCore('b', { lifeId: 'b-life-2', incarnation: 5000 });
-    assert.deepEqual(gossipTo(core, [alive('b', 5000, 'b-life-2'), alive('b', 4000, 'b-life-1')], 5), []);
+    assert.deepEqual(gossipTo(core, [alive('b', 5000, 'b-life-2')], 5), []);
+    // Its sender may still hold the older life (a stale or forged claim): it gets our record straight back.
+    const older = gossipTo(core, [alive('b', 4000, 'b-life-1')], 6);
+    assert.deepEqual(events(older), []);
+    assert.deepEqual(
+      sends(older).map((s) => [s.to, s.packet.updates[0]]),
+      [['gossiper:7946', alive('b', 5000, 'b-life-2')]],
+    );
     assert.equal(core.self.incarnation, 5000);
   });
 });
