@@ -10,7 +10,7 @@ import { PROTO_METHODS } from './generated/control_plane_methods.js';
 import type { ControlPlaneDefinition as GeneratedDefinition } from './generated/swimring/v1/ControlPlane.js';
 
 /**
- * The version tools that are not members (the watch client, the simulator's digest model) put in
+ * The version tools that are not members (the watch client) put in
  * RequestHeader.protocol_version: version 1 with no range, which every build accepts. Members talk
  * at the highest version they share with the callee (src/codec/protocol-version.ts).
  */

@@ -13,7 +13,9 @@ import { DIGEST_FANOUT, DigestTree, hashFromBytes, sameHash } from '../antientro
 import type { RootInfo } from '../antientropy/types.js';
 import type { MemberRecord } from '../core/types.js';
 import { membersToProto } from '../grpc/convert.js';
-import { controlPlaneDefinition, PROTOCOL_VERSION } from '../grpc/proto.js';
+import { controlPlaneDefinition } from '../grpc/proto.js';
+import { headerVersionFields, type HeaderVersionFields } from '../codec/protocol-version.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
 
 /** 'negotiate': the full member list both ways (the agent's --anti-entropy negotiate). */
 export type SimAntiEntropy = 'digest' | 'negotiate';
@@ -95,8 +97,9 @@ export function simulatedRound(
   return digestRound(new SimDigest(() => callerState, () => undefined), sender, new SimDigest(() => peerState, mergeIntoPeer));
 }
 
-function requestHeader(sender: string): { protocolVersion: number; label: string; sender: string } {
-  return { protocolVersion: PROTOCOL_VERSION, label: '', sender };
+/** The header a member sends (its version range included), so the bytes are the agent's. */
+function requestHeader(sender: string): HeaderVersionFields & { label: string; sender: string } {
+  return { ...headerVersionFields(SPOKEN_RANGE), label: '', sender };
 }
 
 /** One digest round of `caller` (named `sender`) with `peer`; the peer merges what the caller pushes. */
