@@ -12,6 +12,7 @@ import { Dissemination } from './dissemination.js';
 import { DEFAULT_MAX_MEMBERS, JOIN_SYNC_DELAYS_PROBES, MAX_UPDATES_PER_PACKET, pushPullInterval } from './limits.js';
 import type { ByteMeasure } from './measure.js';
 import { estimateMeasure } from './measure.js';
+import type { MemberIndex } from './member-index.js';
 import { Membership } from './membership.js';
 import { Prober } from './prober.js';
 import type { CoreTimer } from './timers.js';
@@ -38,6 +39,11 @@ export interface SwimCoreOptions {
   measure?: ByteMeasure;
   /** Member table bound (default 65,536); alive updates about further members are dropped and counted. */
   maxMembers?: number;
+  /**
+   * Member numbers shared with other cores in this process (a simulator's SharedMemberIndex), so each
+   * name is interned once; by default the core keeps private indexes that recycle forgotten names.
+   */
+  memberIndex?: MemberIndex;
 }
 
 export class SwimCore {
@@ -97,8 +103,9 @@ export class SwimCore {
       grpcAddr: opts.grpcAddr,
       meta: opts.meta,
     };
-    this.membership = new Membership(self, this.ctx, maxMembers, (update, now) => this.dissemination.broadcast(update, now));
-    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers);
+    const index = opts.memberIndex;
+    this.membership = new Membership(self, this.ctx, maxMembers, (update, now) => this.dissemination.broadcast(update, now), index);
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers, index);
     this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
     // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
     // which is not known yet (see onPushPullTimer), so the phase is kept as a fraction.

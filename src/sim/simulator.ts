@@ -3,11 +3,12 @@
 // replays byte for byte. Faults: loss, partitions, pauses (SIGSTOP-like), crashes, restarts, leaves.
 import { wireMeasure } from '../codec/index.js';
 import type { SwimConfig } from '../core/config.js';
+import { SharedMemberIndex } from '../core/member-index.js';
 import { seededRandom } from '../core/random.js';
 import type { Address, Effect, MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { packetBytes, recordsBytes } from './bytes.js';
 import type { CoreFactory, SimCore } from './core-port.js';
-import { simulatedRound, type SimAntiEntropy } from './digest.js';
+import { DigestRounds, type SimAntiEntropy } from './digest.js';
 import { EventKind, SimEvent } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
 import { NetworkModel, type NetworkOptions } from './network.js';
@@ -161,6 +162,9 @@ export class Simulator {
   private readonly byName = new Map<string, SimNode>();
   private readonly rpcs = new Map<number, PendingRpc>();
   private readonly antiEntropy: SimAntiEntropy;
+  /** Member numbers shared by every core, so each name is interned once for the whole simulation. */
+  private readonly memberIndex = new SharedMemberIndex();
+  private readonly digestRounds = new DigestRounds();
   private clock = 0;
   private seq = 0;
   private rpcSeq = 0;
@@ -334,6 +338,7 @@ export class Simulator {
     node.lifeId = hex32(idRandom) + hex32(idRandom);
     node.crashedAt = Number.NaN;
     node.core = this.createCore({
+      memberIndex: this.memberIndex,
       name: node.name,
       lifeId: node.lifeId,
       incarnation: Math.floor(this.clock),
@@ -510,7 +515,7 @@ export class Simulator {
     const core = node.core;
     const stateOf = (c: SimCore): MemberRecord[] => c.fullState?.() ?? c.members();
     // A peer's pushed entries merge like a Negotiate request's records, as the agent merges them.
-    const round = simulatedRound(stateOf(caller.core), caller.name, stateOf(core), (records) => {
+    const round = this.digestRounds.round(stateOf(caller.core), caller.name, stateOf(core), (records) => {
       if (node.core === core) this.apply(node, core.onNegotiate(records, false, this.clock).effects);
     });
     this.reschedule(node, false);
