@@ -33,8 +33,12 @@ const defaultIo: SimIo = {
 
 const MAX_MEMBERS = 20_000;
 const MAX_DURATION_S = 86_400;
-/** Heap one simulated (member, member) pair costs with the current core (measured: bench/README.md). */
-const HEAP_BYTES_PER_PAIR = 220;
+/**
+ * V8 heap one simulated (member, member) pair may cost at its peak, a cold start with every broadcast
+ * queue full (docs/sim.md, Limits): slots in the table, queue and probe order, plus the join replies in
+ * flight. The typed arrays beside them (about as much again) live outside the V8 heap.
+ */
+const HEAP_BYTES_PER_PAIR = 50;
 
 class UsageError extends Error {}
 

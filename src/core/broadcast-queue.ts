@@ -1,15 +1,13 @@
 // Dissemination queue (memberlist queue.go, TransmitLimitedQueue): each update rides along on outgoing
 // packets until it has been sent `limit` times; least-sent updates go first, so fresh news spreads before
 // old news is repeated; a newer update about a member replaces any queued older one.
+//
+// After a mass join every member queues news about every other, so entries live in typed arrays indexed
+// by member number (24 bytes each) rather than one object and one Map entry per update.
+import { grownInt32, grownLength, PrivateMemberIndex, type MemberIndex } from './member-index.js';
 import type { Update } from './types.js';
 
-interface Queued {
-  readonly update: Update;
-  readonly size: number;
-  transmits: number;
-  prev: Queued | null;
-  next: Queued | null;
-}
+const NONE = -1;
 
 /** Stop scanning a packet's leftover space after this many updates that did not fit. */
 const MAX_MISSES_PER_FILL = 32;
@@ -20,45 +18,62 @@ export function retransmitLimit(retransmitMult: number, clusterSize: number): nu
 }
 
 export class BroadcastQueue {
-  private readonly byName = new Map<string, Queued>();
-  /** buckets[t] = updates sent t times, newest first (doubly linked). */
-  private readonly buckets: (Queued | null)[] = [];
+  /** Per member number: the queued update (undefined: none), its size, times sent, bucket links. */
+  private updates: (Update | undefined)[] = [];
+  private sizes = new Int32Array(0);
+  private transmits = new Int32Array(0);
+  private nextOf = new Int32Array(0);
+  private prevOf = new Int32Array(0);
+  /** buckets[t] = first of the updates sent t times, newest first (doubly linked). */
+  private readonly buckets: number[] = [];
+  private count = 0;
   private smallestSize = Infinity;
 
   /** @param maxEntries hard bound; beyond it the most-sent update is dropped. */
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly index: MemberIndex = new PrivateMemberIndex(),
+  ) {}
 
   get size(): number {
-    return this.byName.size;
+    return this.count;
   }
 
   /** The queued update about `name`, if any. */
   queued(name: string): Update | undefined {
-    return this.byName.get(name)?.update;
+    const id = this.idOf(name);
+    return id === NONE ? undefined : this.updates[id];
   }
 
   /** How many times the queued update about `name` has been sent (undefined when none is queued). */
   transmitsOf(name: string): number | undefined {
-    return this.byName.get(name)?.transmits;
+    const id = this.idOf(name);
+    return id === NONE ? undefined : this.transmits[id];
   }
 
   /** Queues `update` (of `size` bytes), replacing older news about the same member. */
   enqueue(update: Update, size: number): void {
-    const old = this.byName.get(update.name);
-    if (old !== undefined) this.unlink(old);
-    const entry: Queued = { update, size, transmits: 0, prev: null, next: null };
-    this.byName.set(update.name, entry);
-    this.link(entry);
+    let id = this.idOf(update.name);
+    if (id !== NONE) this.unlink(id);
+    else {
+      id = this.index.acquire(update.name);
+      if (id >= this.nextOf.length) this.grow(id);
+      this.count++;
+    }
+    this.updates[id] = update;
+    this.sizes[id] = size;
+    this.transmits[id] = 0;
+    this.link(id);
     if (size < this.smallestSize) this.smallestSize = size;
-    if (this.byName.size > this.maxEntries) this.dropMostSent();
+    if (this.count > this.maxEntries) this.dropMostSent();
   }
 
   /** Forgets any queued news about `name`. */
   remove(name: string): void {
-    const entry = this.byName.get(name);
-    if (entry === undefined) return;
-    this.unlink(entry);
-    this.byName.delete(name);
+    const id = this.idOf(name);
+    if (id === NONE) return;
+    this.unlink(id);
+    this.forget(id);
   }
 
   /**
@@ -66,21 +81,22 @@ export class BroadcastQueue {
    * each; updates that reach `limit` transmissions leave the queue. Returns the bytes used.
    */
   fill(bytesAvailable: number, limit: number, out: Update[]): number {
-    if (this.byName.size === 0 || bytesAvailable < this.smallestSize) return 0;
+    if (this.count === 0 || bytesAvailable < this.smallestSize) return 0;
     let used = 0;
     let misses = 0;
-    const taken: Queued[] = [];
+    const taken: number[] = [];
     scan: for (let t = 0; t < this.buckets.length; t++) {
       if (t >= limit) {
         // The limit shrank (fewer members): these have been sent enough.
         this.dropBucket(t);
         continue;
       }
-      for (let entry = this.buckets[t] ?? null; entry !== null; entry = entry.next) {
-        if (used + entry.size <= bytesAvailable) {
-          out.push(entry.update);
-          used += entry.size;
-          taken.push(entry);
+      for (let id = this.buckets[t] ?? NONE; id !== NONE; id = this.nextOf[id] as number) {
+        const size = this.sizes[id] as number;
+        if (used + size <= bytesAvailable) {
+          out.push(this.updates[id] as Update);
+          used += size;
+          taken.push(id);
           if (bytesAvailable - used < this.smallestSize) break scan;
         } else if (++misses > MAX_MISSES_PER_FILL) {
           break scan;
@@ -88,48 +104,77 @@ export class BroadcastQueue {
       }
     }
     // Moved only after the scan so an update is never picked twice for one packet.
-    for (const entry of taken) {
-      this.unlink(entry);
-      entry.transmits++;
-      if (entry.transmits >= limit) this.byName.delete(entry.update.name);
-      else this.link(entry);
+    for (const id of taken) {
+      this.unlink(id);
+      const sent = (this.transmits[id] as number) + 1;
+      this.transmits[id] = sent;
+      if (sent >= limit) this.forget(id);
+      else this.link(id);
     }
-    if (this.byName.size === 0) this.smallestSize = Infinity;
+    if (this.count === 0) this.smallestSize = Infinity;
     return used;
   }
 
-  private link(entry: Queued): void {
-    while (this.buckets.length <= entry.transmits) this.buckets.push(null);
-    const head = this.buckets[entry.transmits] ?? null;
-    entry.prev = null;
-    entry.next = head;
-    if (head !== null) head.prev = entry;
-    this.buckets[entry.transmits] = entry;
+  /** The member number of a queued update about `name`, or NONE. */
+  private idOf(name: string): number {
+    const id = this.index.find(name);
+    return id >= 0 && id < this.updates.length && this.updates[id] !== undefined ? id : NONE;
   }
 
-  private unlink(entry: Queued): void {
-    if (entry.prev !== null) entry.prev.next = entry.next;
-    else this.buckets[entry.transmits] = entry.next;
-    if (entry.next !== null) entry.next.prev = entry.prev;
-    entry.prev = null;
-    entry.next = null;
+  private forget(id: number): void {
+    this.updates[id] = undefined;
+    this.count--;
+    this.index.release(id);
+  }
+
+  private link(id: number): void {
+    const t = this.transmits[id] as number;
+    while (this.buckets.length <= t) this.buckets.push(NONE);
+    const head = this.buckets[t] as number;
+    this.prevOf[id] = NONE;
+    this.nextOf[id] = head;
+    if (head !== NONE) this.prevOf[head] = id;
+    this.buckets[t] = id;
+  }
+
+  private unlink(id: number): void {
+    const prev = this.prevOf[id] as number;
+    const next = this.nextOf[id] as number;
+    if (prev !== NONE) this.nextOf[prev] = next;
+    else this.buckets[this.transmits[id] as number] = next;
+    if (next !== NONE) this.prevOf[next] = prev;
+    this.prevOf[id] = NONE;
+    this.nextOf[id] = NONE;
   }
 
   private dropBucket(t: number): void {
-    for (let entry = this.buckets[t] ?? null; entry !== null; entry = entry.next) this.byName.delete(entry.update.name);
-    this.buckets[t] = null;
+    for (let id = this.buckets[t] as number; id !== NONE; ) {
+      const next = this.nextOf[id] as number;
+      this.forget(id);
+      id = next;
+    }
+    this.buckets[t] = NONE;
   }
 
   private dropMostSent(): void {
     for (let t = this.buckets.length - 1; t >= 0; t--) {
-      const head = this.buckets[t] ?? null;
-      if (head === null) continue;
+      const head = this.buckets[t] as number;
+      if (head === NONE) continue;
       // Oldest in the bucket: walk to the tail.
       let tail = head;
-      while (tail.next !== null) tail = tail.next;
+      while (this.nextOf[tail] !== NONE) tail = this.nextOf[tail] as number;
       this.unlink(tail);
-      this.byName.delete(tail.update.name);
+      this.forget(tail);
       return;
     }
+  }
+
+  private grow(id: number): void {
+    const length = grownLength(this.nextOf.length, id, this.index.span);
+    this.sizes = grownInt32(this.sizes, length, 0);
+    this.transmits = grownInt32(this.transmits, length, 0);
+    this.nextOf = grownInt32(this.nextOf, length, NONE);
+    this.prevOf = grownInt32(this.prevOf, length, NONE);
+    for (let i = this.updates.length; i < length; i++) this.updates.push(undefined);
   }
 }

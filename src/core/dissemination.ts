@@ -4,6 +4,7 @@
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { ByteMeasure } from './measure.js';
+import type { MemberIndex } from './member-index.js';
 import { cachedUpdateSize } from './measure.js';
 import type { CoreTimer, Timers } from './timers.js';
 import type { CoreCounters, Effect, MemberRecord, Message, Millis, Packet, Update } from './types.js';
@@ -31,8 +32,9 @@ export class Dissemination {
     private readonly counters: CoreCounters,
     private readonly peers: GossipPeers,
     maxQueued: number,
+    index?: MemberIndex,
   ) {
-    this.queue = new BroadcastQueue(maxQueued);
+    this.queue = new BroadcastQueue(maxQueued, index);
   }
 
   get pending(): number {

@@ -7,4 +7,6 @@ export { SwimCore, estimateMeasure } from './swim.js';
 export { seededRandom, shuffleInPlace } from './random.js';
 export { suspicionMinTimeout, suspicionTimeout, expectedConfirmations } from './suspicion.js';
 export { retransmitLimit } from './broadcast-queue.js';
+export type { MemberIndex } from './member-index.js';
+export { PrivateMemberIndex, SharedMemberIndex } from './member-index.js';
 export { pushPullInterval, DEFAULT_MAX_MEMBERS } from './limits.js';

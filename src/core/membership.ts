@@ -4,6 +4,8 @@
 import type { CoreContext } from './context.js';
 import type { GossipPeers } from './dissemination.js';
 import { OwnName, PeerLives } from './identity.js';
+import type { MemberIndex } from './member-index.js';
+import { MemberTable } from './member-table.js';
 import { ProbeOrder } from './probe-order.js';
 import type { AliveUpdate } from './records.js';
 import { aliveRecordOf, aliveUpdateOf, nextIncarnation, refutesAtCeiling, sameAdvertisement, withState } from './records.js';
@@ -40,9 +42,10 @@ function isLive(state: MemberState): boolean {
 }
 
 export class Membership implements GossipPeers {
-  // Only (shared, immutable) records: one Map entry is the whole cost of an alive member, which matters
-  // when a simulation holds 10,000 tables of 10,000. Per-state extras live in side tables keyed by name.
-  private readonly table = new Map<string, MemberRecord>();
+  // Only (shared, immutable) records, in arrays by member number: a table slot is the whole cost of an
+  // alive member, which matters when a simulation holds 10,000 tables of 10,000. Per-state extras live
+  // in side tables keyed by name.
+  private readonly table: MemberTable;
   private selfRecord: MemberRecord;
   private readonly selfName: string;
   private readonly suspected = new Map<string, Suspected>();
@@ -64,7 +67,9 @@ export class Membership implements GossipPeers {
     private readonly broadcast: (update: Update, now: Millis) => void,
     /** One packet straight to `to` leading with `update` (not queued for gossip). */
     private readonly tell: (to: Address, update: Update, out: Effect[]) => void,
+    index?: MemberIndex,
   ) {
+    this.table = new MemberTable(index);
     this.selfRecord = self;
     this.selfName = self.name;
     this.table.set(self.name, self);
@@ -87,7 +92,7 @@ export class Membership implements GossipPeers {
   }
 
   records(): MemberRecord[] {
-    return Array.from(this.table.values());
+    return this.table.toArray();
   }
 
   /**

@@ -12,6 +12,7 @@ import { Dissemination } from './dissemination.js';
 import { DEFAULT_MAX_MEMBERS, JOIN_SYNC_DELAYS_PROBES, MAX_UPDATES_PER_PACKET, pushPullInterval } from './limits.js';
 import type { ByteMeasure } from './measure.js';
 import { estimateMeasure } from './measure.js';
+import type { MemberIndex } from './member-index.js';
 import { Membership } from './membership.js';
 import { Prober } from './prober.js';
 import type { CoreTimer } from './timers.js';
@@ -44,6 +45,11 @@ export interface SwimCoreOptions {
    * full-state exchange carrying it (a join reply) be refused whole by the receiver.
    */
   acceptsAddress?: (addr: Address) => boolean;
+  /**
+   * Member numbers shared with other cores in this process (a simulator's SharedMemberIndex), so each
+   * name is interned once; by default the core keeps private indexes that recycle forgotten names.
+   */
+  memberIndex?: MemberIndex;
 }
 
 export class SwimCore {
@@ -110,14 +116,16 @@ export class SwimCore {
       grpcAddr: opts.grpcAddr,
       meta: opts.meta,
     };
+    const index = opts.memberIndex;
     this.membership = new Membership(
       self,
       this.ctx,
       maxMembers,
       (update, now) => this.dissemination.broadcast(update, now),
       (to, update, out) => out.push({ type: 'send', to, packet: { message: null, updates: [update] } }),
+      index,
     );
-    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers);
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers, index);
     this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
     // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
     // which is not known yet (see onPushPullTimer), so the phase is kept as a fraction.

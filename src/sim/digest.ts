@@ -1,8 +1,9 @@
 // The periodic anti-entropy exchange as the agent runs it by default (src/antientropy): roots, then the
 // tree walk down to the differing buckets, then the entries of those buckets swapped. The simulator
-// settles one round at once, on arrival at the peer (it has no awaits), with the real trees and the
-// real responder, and counts the bytes the agent's metric counts: each request and reply as serialized
-// by the control-plane service, gRPC framing excluded.
+// settles one round at once, on arrival at the peer (it has no awaits), and counts the bytes the
+// agent's metric counts: each request and reply as serialized by the control-plane service, gRPC
+// framing excluded. `DigestRounds` is what the simulator runs; `digestRound` runs the same round on the
+// agent's own trees and responder, and tests hold the two equal.
 import { claimsToProto, rootsToProto, treeToProto } from '../antientropy/wire.js';
 import { CLAIM_TREE_LEAVES, FETCH_CHUNK_BUCKETS, MAX_GETLEAVES_PARENTS, MEMBER_TREE_LEAVES } from '../antientropy/limits.js';
 import { DigestResponder } from '../antientropy/responder.js';
@@ -73,28 +74,122 @@ export function sameEntries(a: readonly MemberRecord[], b: readonly MemberRecord
   return true;
 }
 
-/** Equal roots: the round is one ExchangeRoots (the root's 8 bytes have the same size whatever they hold). */
-function inSyncRound(entries: number, sender: string): DigestRoundResult {
-  const def = controlPlaneDefinition();
-  const roots = rootsToProto([{ tree: 'members', root: { hi: 0, lo: 0 }, entries, leaves: MEMBER_TREE_LEAVES }, claimsRoot()]);
-  const bytes =
-    def.ExchangeRoots.requestSerialize({ header: requestHeader(sender), roots }).length + def.ExchangeRoots.responseSerialize({ roots }).length;
-  return { reply: [], bytes, calls: 1 };
+/**
+ * The periodic rounds of one simulation, worked out without building trees. Two sides' trees differ
+ * exactly in the buckets holding a name whose entry differs (or that one side lacks), so the round is
+ * found from a name-by-name comparison of the two full states: the walk visits the ancestors of those
+ * buckets, and the fetch swaps their entries in the order the trees would list them (bucket by bucket,
+ * each in the order its names first appeared in the state). Bytes are the serialized sizes, each
+ * record's share counted once (records are immutable and shared). `digestRound` over real trees is the
+ * reference a test holds this to; building trees per round costs two trees of N entries each time,
+ * which at 10,000 members is most of the run.
+ */
+export class DigestRounds {
+  private readonly bucketByName = new Map<string, number>();
+  private readonly tree = new DigestTree(MEMBER_TREE_LEAVES);
+
+  /** One round of the caller (named `sender`) with a peer; the peer merges what the caller pushes. */
+  round(
+    callerState: readonly MemberRecord[],
+    sender: string,
+    peerState: readonly MemberRecord[],
+    mergeIntoPeer: (records: readonly MemberRecord[]) => void,
+  ): DigestRoundResult {
+    const mine = byName(callerState);
+    const theirs = byName(peerState);
+    const differing = new Uint8Array(this.tree.leaves);
+    let differs = false;
+    for (const [name, r] of mine) {
+      const other = theirs.get(name);
+      if (other !== undefined && (other === r || canonicalOf(other) === canonicalOf(r))) continue;
+      differing[this.bucketOf(name)] = 1;
+      differs = true;
+    }
+    if (theirs.size > mine.size || differs) {
+      for (const name of theirs.keys()) {
+        if (mine.has(name)) continue;
+        differing[this.bucketOf(name)] = 1;
+        differs = true;
+      }
+    }
+    const def = controlPlaneDefinition();
+    const header = requestHeader(sender);
+    const roots = (entries: number): ReturnType<typeof rootsToProto> =>
+      rootsToProto([{ tree: 'members', root: { hi: 0, lo: 0 }, entries, leaves: this.tree.leaves }, claimsRoot()]);
+    // A root's 8 bytes have the same size whatever they hold.
+    let bytes =
+      def.ExchangeRoots.requestSerialize({ header, roots: roots(mine.size) }).length + def.ExchangeRoots.responseSerialize({ roots: roots(theirs.size) }).length;
+    let calls = 1;
+    if (!differs) return { reply: [], bytes, calls };
+
+    const leaves: number[] = [];
+    for (let b = 0; b < differing.length; b++) if (differing[b] === 1) leaves.push(b);
+    // The walk: at each level the parents are the differing nodes above it, asked for in chunks.
+    for (let level = 1; level <= this.tree.depth; level++) {
+      const shift = 4 * (this.tree.depth - level + 1);
+      const parents = [...new Set(leaves.map((b) => b >> shift))];
+      for (let i = 0; i < parents.length; i += MAX_GETLEAVES_PARENTS) {
+        const chunk = parents.slice(i, i + MAX_GETLEAVES_PARENTS);
+        bytes += def.GetLeaves.requestSerialize({ header, tree: treeToProto('members'), level, parents: chunk }).length;
+        bytes += def.GetLeaves.responseSerialize({ hashes: Buffer.alloc(chunk.length * DIGEST_FANOUT * 8) }).length;
+        calls++;
+      }
+    }
+    const reply: MemberRecord[] = [];
+    for (let i = 0; i < leaves.length; i += FETCH_CHUNK_BUCKETS) {
+      const buckets = leaves.slice(i, i + FETCH_CHUNK_BUCKETS);
+      const push = this.entriesIn(mine, buckets);
+      const got = this.entriesIn(theirs, buckets);
+      if (push.length > 0) mergeIntoPeer(push);
+      const members = { header, tree: treeToProto('members'), buckets, members: [], claims: [] };
+      bytes += def.FetchEntries.requestSerialize(members).length + recordsWireBytes(push);
+      bytes += def.FetchEntries.responseSerialize({ members: [], claims: [] }).length + recordsWireBytes(got);
+      calls++;
+      for (const r of got) reply.push(r);
+    }
+    return { reply, bytes, calls };
+  }
+
+  private bucketOf(name: string): number {
+    let bucket = this.bucketByName.get(name);
+    if (bucket === undefined) {
+      bucket = this.tree.bucketOf(name);
+      this.bucketByName.set(name, bucket);
+    }
+    return bucket;
+  }
+
+  /** A side's records in `buckets` as its tree lists them: bucket by bucket, in state order within one. */
+  private entriesIn(state: ReadonlyMap<string, MemberRecord>, buckets: readonly number[]): MemberRecord[] {
+    const wanted = new Map<number, MemberRecord[]>();
+    for (const b of buckets) wanted.set(b, []);
+    for (const [name, r] of state) wanted.get(this.bucketOf(name))?.push(r);
+    return buckets.flatMap((b) => wanted.get(b) ?? []);
+  }
 }
 
-/**
- * One periodic round between two simulated members, over their full states. Trees are built for the
- * round only when the states differ: kept between rounds they would cost every node an entry per member
- * (N^2 in all), more than the cores themselves hold.
- */
-export function simulatedRound(
-  callerState: readonly MemberRecord[],
-  sender: string,
-  peerState: readonly MemberRecord[],
-  mergeIntoPeer: (records: readonly MemberRecord[]) => void,
-): DigestRoundResult {
-  if (sameEntries(callerState, peerState)) return inSyncRound(callerState.length, sender);
-  return digestRound(new SimDigest(() => callerState, () => undefined), sender, new SimDigest(() => peerState, mergeIntoPeer));
+/** A full state by name, as a tree holds it: a name's last record, at the place the name first came. */
+function byName(state: readonly MemberRecord[]): Map<string, MemberRecord> {
+  const map = new Map<string, MemberRecord>();
+  for (const r of state) map.set(r.name, r);
+  return map;
+}
+
+/** What one record adds to a FetchEntries message (tag, length, body), once per record. */
+const wireShare = new WeakMap<MemberRecord, number>();
+function recordsWireBytes(records: readonly MemberRecord[]): number {
+  const def = controlPlaneDefinition();
+  let total = 0;
+  for (const r of records) {
+    let share = wireShare.get(r);
+    if (share === undefined) {
+      const none = def.FetchEntries.responseSerialize({ members: [], claims: [] }).length;
+      share = def.FetchEntries.responseSerialize({ members: membersToProto([r]), claims: [] }).length - none;
+      wireShare.set(r, share);
+    }
+    total += share;
+  }
+  return total;
 }
 
 /** The header a member sends (its version range included), so the bytes are the agent's. */

@@ -39,3 +39,17 @@ export class SimEvent {
     readonly action: (() => void) | null,
   ) {}
 }
+
+/** Queues an event (the engine's one way in, handed to the parts that schedule their own). */
+export type EventPusher = (
+  time: number,
+  kind: EventKind,
+  node: number,
+  num: number,
+  addr: string,
+  fromAddr: string,
+  packet: Packet | null,
+  records: readonly MemberRecord[] | null,
+  flag: boolean,
+  action: (() => void) | null,
+) => void;

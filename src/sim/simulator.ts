@@ -3,16 +3,22 @@
 // replays byte for byte. Faults: loss, partitions, pauses (SIGSTOP-like), crashes, restarts, leaves.
 import { wireMeasure } from '../codec/index.js';
 import type { SwimConfig } from '../core/config.js';
+import { SharedMemberIndex } from '../core/member-index.js';
 import { seededRandom } from '../core/random.js';
-import type { Address, Effect, MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
-import { packetBytes, recordsBytes } from './bytes.js';
-import type { CoreFactory, SimCore } from './core-port.js';
-import { simulatedRound, type SimAntiEntropy } from './digest.js';
-import { EventKind, SimEvent } from './events.js';
+import type { Address, Effect, MemberRecord, MembershipEvent, Packet } from '../core/types.js';
+import { packetBytes } from './bytes.js';
+import { ControlPlane } from './control-plane.js';
+import type { CoreFactory } from './core-port.js';
+import type { SimAntiEntropy } from './digest.js';
+import { EventKind, SimEvent, type EventPusher } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
 import { NetworkModel, type NetworkOptions } from './network.js';
 import { Observer } from './observer.js';
 import { NETWORK_STREAM, NODE_STREAM_BASE, deriveSeed } from './seeds.js';
+import { AddressBook, hex32, SimNode, sumTraffic, type AddNodeOptions, type Drops, type RestartOptions, type Traffic } from './sim-node.js';
+
+export { SimNode, GOSSIP_PORT, GRPC_PORT, APP_PORT } from './sim-node.js';
+export type { AddNodeOptions, RestartOptions, Traffic, Drops } from './sim-node.js';
 
 export interface SimulatorOptions {
   seed: number;
@@ -34,110 +40,6 @@ export interface SimulatorOptions {
   antiEntropy?: SimAntiEntropy;
 }
 
-export interface AddNodeOptions {
-  /** Defaults to member-<id>. A name already in use makes a second process claiming it. */
-  name?: string;
-  meta?: MemberMeta;
-}
-
-export interface RestartOptions {
-  /** Come back on a fresh address (a rescheduled pod). @default false */
-  newAddress?: boolean;
-  /** Seeds to join through; none = do not join. */
-  seeds?: readonly SimNode[];
-}
-
-export interface Traffic {
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  rpcsSent: number;
-  rpcBytesSent: number;
-}
-
-export interface Drops {
-  partition: number;
-  loss: number;
-  /** No process listens on the address (crashed, or moved). */
-  unroutable: number;
-  /** A paused node's socket buffer was full. */
-  buffer: number;
-}
-
-export const GOSSIP_PORT = 7946;
-export const GRPC_PORT = 7947;
-export const APP_PORT = 8080;
-
-/** One simulated process slot: a name and its successive lives. Traffic counters span lives. */
-export class SimNode implements Traffic {
-  core: SimCore | null = null;
-  /** Lives started so far; the current life's number. */
-  life = 0;
-  lifeId = '';
-  gossipAddr = '';
-  grpcAddr = '';
-  meta: MemberMeta;
-  paused = false;
-  /** Has left the cluster gracefully (its core may still run until stopped). */
-  departed = false;
-  crashedAt = Number.NaN;
-  /** @internal events that reached this node while paused, delivered on resume. */
-  readonly backlog: SimEvent[] = [];
-  /** @internal */
-  backlogBytes = 0;
-  /** @internal */
-  pauseGen = 0;
-  /** @internal */
-  wakeAt = Number.POSITIVE_INFINITY;
-  /** @internal */
-  wakeGen = 0;
-
-  packetsSent = 0;
-  bytesSent = 0;
-  packetsReceived = 0;
-  bytesReceived = 0;
-  rpcsSent = 0;
-  rpcBytesSent = 0;
-
-  constructor(
-    readonly id: number,
-    readonly name: string,
-    meta: MemberMeta,
-  ) {
-    this.meta = meta;
-  }
-
-  get running(): boolean {
-    return this.core !== null;
-  }
-
-  /** Running and not left: a member the cluster should see alive. */
-  get live(): boolean {
-    return this.core !== null && !this.departed;
-  }
-
-  /** The running core; throws when the node is down. */
-  get runningCore(): SimCore {
-    if (this.core === null) throw new Error(`${this.name} is not running`);
-    return this.core;
-  }
-}
-
-interface PendingRpc {
-  readonly node: number;
-  readonly life: number;
-  readonly requestId: number;
-}
-
-function hostOf(index: number): string {
-  return `10.${(index >>> 16) & 255}.${(index >>> 8) & 255}.${index & 255}`;
-}
-
-function hex32(random: Random): string {
-  return random.int(4294967296).toString(16).padStart(8, '0');
-}
-
 export class Simulator {
   readonly config: SwimConfig;
   readonly network: NetworkModel;
@@ -151,33 +53,42 @@ export class Simulator {
 
   private readonly seed: number;
   private readonly createCore: CoreFactory;
-  private readonly rpcTimeoutMs: number;
   private readonly socketBufferBytes: number;
   private readonly onEvent: SimulatorOptions['onEvent'];
   private readonly onPacketDelivered: SimulatorOptions['onPacketDelivered'];
   private readonly heap = new MinHeap<SimEvent>();
-  private readonly byGossip = new Map<Address, number>();
-  private readonly byGrpc = new Map<Address, number>();
+  private readonly addresses = new AddressBook();
   private readonly byName = new Map<string, SimNode>();
-  private readonly rpcs = new Map<number, PendingRpc>();
-  private readonly antiEntropy: SimAntiEntropy;
+  private readonly controlPlane: ControlPlane;
+  /** Member numbers shared by every core, so each name is interned once for the whole simulation. */
+  private readonly memberIndex = new SharedMemberIndex();
   private clock = 0;
   private seq = 0;
-  private rpcSeq = 0;
-  private hosts = 0;
 
   constructor(options: SimulatorOptions) {
     this.seed = options.seed >>> 0;
     this.config = options.config;
     this.createCore = options.createCore;
-    this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
     this.socketBufferBytes = options.socketBufferBytes ?? 212_992;
     this.onEvent = options.onEvent;
     this.onPacketDelivered = options.onPacketDelivered;
-    this.antiEntropy = options.antiEntropy ?? 'digest';
     const netSeed = deriveSeed(this.seed, NETWORK_STREAM);
     this.network = new NetworkModel(seededRandom(netSeed), deriveSeed(this.seed, NETWORK_STREAM, 1), options.network);
     this.observer = new Observer(options.capacity ?? 64);
+    const addresses = this.addresses;
+    this.controlPlane = new ControlPlane(
+      {
+        nodes: this.nodes,
+        network: this.network,
+        now: () => this.clock,
+        grpcNode: (addr) => addresses.grpcNode(addr),
+        push: this.push,
+        apply: (node, effects) => this.apply(node, effects),
+        reschedule: (node, afterTick) => this.reschedule(node, afterTick),
+      },
+      options.antiEntropy ?? 'digest',
+      options.rpcTimeoutMs ?? 5000,
+    );
   }
 
   /** Virtual time, ms. */
@@ -207,7 +118,7 @@ export class Simulator {
     const node = new SimNode(id, name, options.meta ?? { appAddr: '', serving: true, tags: {} });
     this.nodes.push(node);
     if (!this.byName.has(name)) this.byName.set(name, node);
-    this.assignAddress(node, options.meta === undefined);
+    this.addresses.assign(node, options.meta === undefined);
     this.startLife(node);
     return node;
   }
@@ -229,11 +140,8 @@ export class Simulator {
   /** Starts a new life of a node under the same name (crashing the old one if still running). */
   restart(node: SimNode, options: RestartOptions = {}): void {
     if (node.core !== null) this.crash(node);
-    if (options.newAddress === true) this.assignAddress(node, true);
-    else {
-      this.byGossip.set(node.gossipAddr, node.id);
-      this.byGrpc.set(node.grpcAddr, node.id);
-    }
+    if (options.newAddress === true) this.addresses.assign(node, true);
+    else this.addresses.listen(node);
     node.departed = false;
     this.startLife(node);
     if (options.seeds !== undefined) this.join(node, options.seeds);
@@ -299,16 +207,7 @@ export class Simulator {
 
   /** Sum of every node's traffic counters. */
   traffic(): Traffic {
-    const t: Traffic = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, rpcsSent: 0, rpcBytesSent: 0 };
-    for (const n of this.nodes) {
-      t.packetsSent += n.packetsSent;
-      t.bytesSent += n.bytesSent;
-      t.packetsReceived += n.packetsReceived;
-      t.bytesReceived += n.bytesReceived;
-      t.rpcsSent += n.rpcsSent;
-      t.rpcBytesSent += n.rpcBytesSent;
-    }
-    return t;
+    return sumTraffic(this.nodes);
   }
 
   liveNodes(): SimNode[] {
@@ -317,23 +216,13 @@ export class Simulator {
 
   // -------------------------------------------------------------------------------------------
 
-  private assignAddress(node: SimNode, setAppAddr: boolean): void {
-    this.byGossip.delete(node.gossipAddr);
-    this.byGrpc.delete(node.grpcAddr);
-    const host = hostOf(++this.hosts);
-    node.gossipAddr = `${host}:${GOSSIP_PORT}`;
-    node.grpcAddr = `${host}:${GRPC_PORT}`;
-    if (setAppAddr) node.meta = { ...node.meta, appAddr: `${host}:${APP_PORT}` };
-    this.byGossip.set(node.gossipAddr, node.id);
-    this.byGrpc.set(node.grpcAddr, node.id);
-  }
-
   private startLife(node: SimNode): void {
     node.life++;
     const idRandom = seededRandom(deriveSeed(this.seed, NODE_STREAM_BASE + node.id, node.life * 2));
     node.lifeId = hex32(idRandom) + hex32(idRandom);
     node.crashedAt = Number.NaN;
     node.core = this.createCore({
+      memberIndex: this.memberIndex,
       name: node.name,
       lifeId: node.lifeId,
       incarnation: Math.floor(this.clock),
@@ -358,25 +247,13 @@ export class Simulator {
     node.wakeAt = Number.POSITIVE_INFINITY;
     node.backlog.length = 0;
     node.backlogBytes = 0;
-    if (this.byGossip.get(node.gossipAddr) === node.id) this.byGossip.delete(node.gossipAddr);
-    if (this.byGrpc.get(node.grpcAddr) === node.id) this.byGrpc.delete(node.grpcAddr);
+    this.addresses.close(node);
     this.observer.nodeStopped(node.id, this.clock);
   }
 
-  private push(
-    time: number,
-    kind: EventKind,
-    node: number,
-    num: number,
-    addr: string,
-    fromAddr: string,
-    packet: Packet | null,
-    records: readonly MemberRecord[] | null,
-    flag: boolean,
-    action: (() => void) | null,
-  ): void {
+  private readonly push: EventPusher = (time, kind, node, num, addr, fromAddr, packet, records, flag, action) => {
     this.heap.push(new SimEvent(time, this.seq++, kind, node, num, addr, fromAddr, packet, records, flag, action));
-  }
+  };
 
   /** Keeps exactly one live wake-up per node, at its core's next deadline. */
   private reschedule(node: SimNode, afterTick: boolean): void {
@@ -412,17 +289,17 @@ export class Simulator {
         this.onPacket(ev);
         return;
       case EventKind.NegotiateRequest:
-        this.onNegotiateRequest(ev);
+        this.controlPlane.onNegotiateRequest(ev);
         return;
       case EventKind.DigestRequest:
-        this.onDigestRequest(ev);
+        this.controlPlane.onDigestRequest(ev);
         return;
       case EventKind.NegotiateReply:
       case EventKind.NegotiateTimeout:
-        this.onNegotiateOutcome(ev);
+        this.controlPlane.onNegotiateOutcome(ev);
         return;
       case EventKind.Closing:
-        this.onClosing(ev);
+        this.controlPlane.onClosing(ev);
         return;
       case EventKind.Resume:
         this.onResume(ev);
@@ -466,96 +343,6 @@ export class Simulator {
     this.reschedule(node, false);
   }
 
-  private onNegotiateRequest(ev: SimEvent): void {
-    const node = this.nodes[ev.node];
-    const core = node?.core ?? null;
-    if (node === undefined || core === null || node.grpcAddr !== ev.addr) return; // the caller times out
-    if (node.paused) {
-      node.backlog.push(ev);
-      return;
-    }
-    const { reply, effects } = core.onNegotiate(ev.records ?? [], ev.flag, this.clock);
-    this.apply(node, effects);
-    this.reschedule(node, false);
-    const pending = this.rpcs.get(ev.num);
-    if (pending === undefined) return; // the caller gave up already
-    node.rpcsSent++;
-    node.rpcBytesSent += recordsBytes(reply);
-    if (!this.network.rpcPossible(node.id, pending.node)) return;
-    this.push(
-      this.clock + this.network.delay(node.id, pending.node),
-      EventKind.NegotiateReply,
-      pending.node,
-      ev.num,
-      '',
-      '',
-      null,
-      reply,
-      false,
-      null,
-    );
-  }
-
-  /** A digest round settles at once on arrival; its reply comes back after one delay per round trip. */
-  private onDigestRequest(ev: SimEvent): void {
-    const node = this.nodes[ev.node];
-    if (node === undefined || node.core === null || node.grpcAddr !== ev.addr) return; // the caller times out
-    if (node.paused) {
-      node.backlog.push(ev);
-      return;
-    }
-    const pending = this.rpcs.get(ev.num);
-    const caller = pending === undefined ? undefined : this.nodes[pending.node];
-    if (pending === undefined || caller === undefined || caller.core === null || caller.life !== pending.life) return;
-    const core = node.core;
-    const stateOf = (c: SimCore): MemberRecord[] => c.fullState?.() ?? c.members();
-    // A peer's pushed entries merge like a Negotiate request's records, as the agent merges them.
-    const round = simulatedRound(stateOf(caller.core), caller.name, stateOf(core), (records) => {
-      if (node.core === core) this.apply(node, core.onNegotiate(records, false, this.clock).effects);
-    });
-    this.reschedule(node, false);
-    caller.rpcsSent += round.calls - 1;
-    caller.rpcBytesSent += round.bytes;
-    if (!this.network.rpcPossible(node.id, caller.id)) return;
-    const oneWay = this.network.delay(node.id, caller.id);
-    this.push(this.clock + oneWay * (2 * round.calls - 1), EventKind.NegotiateReply, caller.id, ev.num, '', '', null, round.reply, false, null);
-  }
-
-  /** A reply or the deadline, whichever reaches the caller first, settles the RPC. */
-  private onNegotiateOutcome(ev: SimEvent): void {
-    const pending = this.rpcs.get(ev.num);
-    if (pending === undefined) return;
-    const node = this.nodes[pending.node];
-    const core = node?.core ?? null;
-    if (node === undefined || core === null || node.life !== pending.life) {
-      this.rpcs.delete(ev.num);
-      return;
-    }
-    if (node.paused) {
-      node.backlog.push(ev);
-      return;
-    }
-    this.rpcs.delete(ev.num);
-    const effects =
-      ev.kind === EventKind.NegotiateReply
-        ? core.onNegotiateReply(pending.requestId, ev.records ?? [], this.clock)
-        : core.onNegotiateFailed(pending.requestId, this.clock);
-    this.apply(node, effects);
-    this.reschedule(node, false);
-  }
-
-  private onClosing(ev: SimEvent): void {
-    const node = this.nodes[ev.node];
-    const core = node?.core ?? null;
-    if (node === undefined || core === null || node.grpcAddr !== ev.addr) return;
-    if (node.paused) {
-      node.backlog.push(ev);
-      return;
-    }
-    this.apply(node, core.onClosing(ev.fromAddr, ev.num, this.clock));
-    this.reschedule(node, false);
-  }
-
   private onResume(ev: SimEvent): void {
     const node = this.nodes[ev.node];
     if (node === undefined || node.core === null || !node.paused || ev.num !== node.pauseGen) return;
@@ -575,10 +362,10 @@ export class Simulator {
           this.send(node, effect.to, effect.packet);
           break;
         case 'negotiate':
-          this.negotiate(node, effect.to, effect.requestId, effect.state, effect.join);
+          this.controlPlane.negotiate(node, effect.to, effect.requestId, effect.state, effect.join);
           break;
         case 'closing':
-          this.closing(node, effect.to, effect.name, effect.incarnation);
+          this.controlPlane.closing(node, effect.to, effect.name, effect.incarnation);
           break;
         case 'event':
           this.observer.onEvent(node.id, effect.event, this.clock);
@@ -592,7 +379,7 @@ export class Simulator {
     const bytes = packetBytes(packet);
     node.packetsSent++;
     node.bytesSent += bytes;
-    const dst = this.byGossip.get(to);
+    const dst = this.addresses.gossipNode(to);
     if (dst === undefined) {
       this.drops.unroutable++;
       return;
@@ -605,25 +392,4 @@ export class Simulator {
     this.push(this.clock + this.network.delay(node.id, dst), EventKind.Packet, dst, bytes, to, node.gossipAddr, packet, null, false, null);
   }
 
-  private negotiate(node: SimNode, to: Address, requestId: number, state: readonly MemberRecord[], join: boolean): void {
-    const token = ++this.rpcSeq;
-    this.rpcs.set(token, { node: node.id, life: node.life, requestId });
-    node.rpcsSent++;
-    // The agent runs the periodic exchange as a digest round when the core can give its full state.
-    const digest = !join && this.antiEntropy === 'digest' && node.core?.fullState !== undefined;
-    if (!digest) node.rpcBytesSent += recordsBytes(state);
-    this.push(this.clock + this.rpcTimeoutMs, EventKind.NegotiateTimeout, node.id, token, '', '', null, null, false, null);
-    const dst = this.byGrpc.get(to);
-    if (dst === undefined || !this.network.rpcPossible(node.id, dst)) return;
-    const kind = digest ? EventKind.DigestRequest : EventKind.NegotiateRequest;
-    this.push(this.clock + this.network.delay(node.id, dst), kind, dst, token, to, '', null, digest ? null : state, join, null);
-  }
-
-  private closing(node: SimNode, to: Address, name: string, incarnation: number): void {
-    node.rpcsSent++;
-    node.rpcBytesSent += name.length + 12;
-    const dst = this.byGrpc.get(to);
-    if (dst === undefined || !this.network.rpcPossible(node.id, dst)) return;
-    this.push(this.clock + this.network.delay(node.id, dst), EventKind.Closing, dst, incarnation, to, name, null, null, false, null);
-  }
 }

@@ -2,13 +2,14 @@
 // and the same bytes as the agent's swimring_antientropy_bytes_total counts over real gRPC.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import fc from 'fast-check';
 import pino from 'pino';
 import { AntiEntropy } from '../../src/antientropy/runtime.js';
 import type { MemberRecord } from '../../src/core/types.js';
 import { ControlPlaneClient } from '../../src/grpc/client.js';
 import { DEFAULT_LIMITS } from '../../src/grpc/limits.js';
 import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc/server.js';
-import { digestRound, sameEntries, SimDigest, simulatedRound } from '../../src/sim/digest.js';
+import { DigestRounds, digestRound, sameEntries, SimDigest } from '../../src/sim/digest.js';
 import { runScenario } from '../../src/sim/index.js';
 import type { SimCore } from '../../src/sim/core-port.js';
 import { createSwimCore } from '../../src/sim/swim-factory.js';
@@ -73,8 +74,8 @@ for (const [label, mine, theirs] of [
     const names = (rs: readonly MemberRecord[]): string[] => rs.map((r) => `${r.name}@${r.incarnation}`).sort();
     assert.deepEqual(names(round.reply), names(agentReply));
     assert.deepEqual(names(simMerged.flat()), names(serverMerged.flat()));
-    // The simulator's shortcut (no trees when the states agree) costs and carries the same.
-    const shortcut = simulatedRound(mine, SENDER, theirs, () => undefined);
+    // The simulator's model of the round (no trees) costs and carries the same.
+    const shortcut = new DigestRounds().round(mine, SENDER, theirs, () => undefined);
     assert.equal(shortcut.bytes, round.bytes);
     assert.equal(shortcut.calls, round.calls);
     assert.deepEqual(names(shortcut.reply), names(round.reply));
@@ -118,4 +119,28 @@ test('a simulated cluster runs the digest exchange: far fewer RPC bytes than ful
   assert.equal(digest.false_dead, 0);
   const strip = (r: object): string => JSON.stringify(r, (k, v: unknown) => (/^(wall|steady_wall|cpu|steady_cpu)/.test(k) ? undefined : v));
   assert.equal(strip(runScenario(options)), strip(digest));
+});
+
+test('the simulator\'s round (no trees) walks, swaps, merges and costs exactly what a round over real trees does', () => {
+  const recordArb = fc.record({ name: fc.integer({ min: 0, max: 300 }), incarnation: fc.integer({ min: 1, max: 3 }) });
+  const shared = Array.from({ length: 301 }, (_, i) => member(`m${i}`, 1));
+  // Mostly the same (shared) record objects on both sides, as in a simulation; some differ or are missing.
+  const state = (picks: { name: number; incarnation: number }[]): MemberRecord[] =>
+    picks.map((p) => (p.incarnation === 1 ? shared[p.name]! : member(`m${p.name}`, p.incarnation)));
+  const rounds = new DigestRounds();
+  fc.assert(
+    fc.property(fc.array(recordArb, { maxLength: 120 }), fc.array(recordArb, { maxLength: 120 }), (a, b) => {
+      const mine = state(a);
+      const theirs = state(b);
+      const treeMerged: MemberRecord[][] = [];
+      const modelMerged: MemberRecord[][] = [];
+      const real = digestRound(new SimDigest(() => mine, () => undefined), SENDER, new SimDigest(() => theirs, (r) => treeMerged.push([...r])));
+      const model = rounds.round(mine, SENDER, theirs, (r) => modelMerged.push([...r]));
+      assert.equal(model.bytes, real.bytes);
+      assert.equal(model.calls, real.calls);
+      assert.deepEqual(model.reply, real.reply);
+      assert.deepEqual(modelMerged, treeMerged);
+    }),
+    { numRuns: 150 },
+  );
 });
