@@ -70,6 +70,7 @@ export class FleetRun {
     this.hooks.install();
     try {
       await this.cluster.create();
+      await this.kubelet.startProber();
       const pods = this.cluster.all().map((l) => this.kubelet.adopt(l));
       await Promise.all(pods.map((p) => this.kubelet.available(p, 2 * AVAILABLE_BOUND_MS, 0)));
       await this.converged(60_000);
@@ -136,14 +137,20 @@ export class FleetRun {
       const deaths = this.cluster.memberEvents(t0, (e) => e.to === 'dead');
       const suspicions = this.cluster.memberEvents(t0, (e) => e.to === 'suspect');
       const moves = shardMoves(this.cluster.events, changes, initial, this.kubelet, t0);
-      const joins = changes.filter((c) => c.kind === 'join').map((c) => views.oneViewAfter(c.at, (s) => s.has(c.name)));
+      // A join counts from the pod's first appearance in a peer's view: its process start comes before.
+      const joins = changes
+        .filter((c) => c.kind === 'join')
+        .map((c) => {
+          const seen = this.cluster.memberEvents(c.at, (e) => e.name === c.name && e.to === 'alive' && e.observer !== c.name)[0]?.at;
+          return seen === undefined ? undefined : views.oneViewAfter(seen, (s) => s.has(c.name));
+        });
       const leaves = changes.filter((c) => c.kind === 'leave').map((c) => views.oneViewAfter(c.at, (s) => !s.has(c.name)));
       row.push(
         `readiness probes ${probes.length}, failed on Ready non-terminating pods ${servingFailures.length}, pods out of their Service ${leftService.length}`,
         `false deaths ${deaths.length} (suspect events ${suspicions.length})`,
-        `route samples ${routes.answers} answers / ${routes.keysChecked} keys, without a serving owner ${routes.violationCount}, errors ${routes.errors.length}; owner already leaving in ${routes.toLeavingOwner} keys (at most ${seconds(routes.longestToLeavingMs)} after its preStop)`,
+        `route samples ${routes.answers} answers / ${routes.keysChecked} keys, without a serving owner ${routes.violationCount}, errors ${routes.errors.length}; owner already leaving in ${routes.toLeavingOwner} keys (asked at most ${seconds(routes.longestToLeavingMs)} after its preStop)`,
         `owner shard moves ${moves.observed} vs ideal ${moves.ideal} (x${(moves.observed / Math.max(1, moves.ideal)).toFixed(2)}), unattributed at most ${moves.unattributedMax}${moves.unseen > 0 ? `, ${moves.unseen} changes unseen` : ''}`,
-        `one view after a join ${ms(joins)}; after a leave ${ms(leaves)}; converged ${seconds(settled)} after the last step`,
+        `one view after a join (from its first sighting) ${ms(joins)}; after a leave (from its preStop) ${ms(leaves)}; converged ${seconds(settled)} after the last step`,
       );
       console.log(`# ${title}:\n#   ${row.join('\n#   ')}`);
       assert.deepEqual(servingFailures.map((r) => `${r.pod} +${r.at - t0} ms: ${r.detail}`), [], 'readiness probe failures on pods not being replaced');

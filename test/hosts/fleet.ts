@@ -2,9 +2,10 @@
 // network-namespace slots, started, probed and terminated as the kubelet would with the shipped
 // manifest's probes, lifecycle hooks and grace period (read from deploy/kubernetes/native as rendered).
 // A pod always gets a fresh address; a slot is reused only once its last pod has exited.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostCluster, HTTP_PORT, OPS_PORT, type Life } from './cluster.js';
 import { Lab, SUBNET } from './netns.js';
@@ -124,6 +125,60 @@ export class FleetCluster extends HostCluster {
   }
 }
 
+const PROBER = fileURLToPath(new URL('./prober.ts', import.meta.url));
+
+/** The kubelet's HTTP prober (prober.ts) in the hub namespace, fed over stdin; ended by PID. */
+export class Prober {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, (answer: { status: number; text: string }) => void>();
+  private nextId = 1;
+  readonly ready: Promise<void>;
+
+  constructor(hubNamespace: string) {
+    this.child = spawn('ip', ['netns', 'exec', hubNamespace, process.execPath, '--import', 'tsx', PROBER], { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['pipe', 'pipe', 'inherit'] });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('prober not ready in 60 s')), 60_000);
+      createInterface({ input: this.child.stdout! }).on('line', (line) => {
+        if (line === 'prober ready') {
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        const [id, status, ...body] = line.split('\t');
+        const settle = this.pending.get(Number(id));
+        this.pending.delete(Number(id));
+        settle?.({ status: Number(status), text: body.join('\t') });
+      });
+      this.child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`prober exited with ${code}`));
+        for (const settle of this.pending.values()) settle({ status: 0, text: 'prober exited' });
+        this.pending.clear();
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** One GET as the kubelet makes it; status 0 when there was no answer within `timeoutMs`. */
+  get(life: Life, port: number, path: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.child.stdin?.write(`${id}\t${life.host}:${port}\t${path}\t${timeoutMs}\n`);
+    });
+  }
+
+  stopSync(): void {
+    if (this.child.pid !== undefined && this.child.exitCode === null) {
+      try {
+        process.kill(this.child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
 export interface ProbeResult {
   readonly at: number;
   readonly ok: boolean;
@@ -190,8 +245,20 @@ export class Pod {
 export class Kubelet {
   readonly pods: Pod[] = [];
   private stopped = false;
+  private prober: Prober | null = null;
 
   constructor(readonly cluster: FleetCluster, readonly template: PodTemplate) {}
+
+  /** Starts the prober in the hub namespace (which exists once the cluster is created). */
+  async startProber(): Promise<void> {
+    this.prober = new Prober(this.cluster.lab.hub);
+    await this.prober.ready;
+  }
+
+  private probe(pod: Pod, timeoutMs: number): Promise<{ status: number; text: string }> {
+    if (!this.prober) throw new Error('the prober is not started');
+    return this.prober.get(pod.life, OPS_PORT, '/readyz', timeoutMs);
+  }
 
   /** Pods not yet terminating (what a controller counts), oldest first. */
   live(): Pod[] {
@@ -257,8 +324,10 @@ export class Kubelet {
     }
   }
 
+  /** Ends the probe loops and the prober (synchronous: cleanup hooks call it). */
   stop(): void {
     this.stopped = true;
+    this.prober?.stopSync();
   }
 
   private alive(pod: Pod): boolean {
@@ -269,20 +338,16 @@ export class Kubelet {
   private async probeStartup(pod: Pod): Promise<void> {
     const { periodMs, timeoutMs, failureThreshold } = this.template.startup;
     for (let attempt = 0; attempt < failureThreshold && this.alive(pod); attempt++) {
+      const res = await this.probe(pod, timeoutMs);
+      let body: unknown = null;
       try {
-        const res = await this.cluster.http(pod.life, OPS_PORT, '/readyz', { timeoutMs });
-        let body: unknown = null;
-        try {
-          body = JSON.parse(res.text);
-        } catch {
-          // not JSON: the rule fails it
-        }
-        if (hook.startupPasses(res.status, body)) {
-          pod.startedAt = Date.now();
-          return;
-        }
+        body = JSON.parse(res.text);
       } catch {
-        // no answer yet: the process is starting
+        // not JSON (or no answer yet: the process is starting): the rule fails it
+      }
+      if (hook.startupPasses(res.status, body)) {
+        pod.startedAt = Date.now();
+        return;
       }
       await sleep(periodMs);
     }
@@ -295,12 +360,9 @@ export class Kubelet {
       await sleep(Math.max(0, pod.createdAt + tick * periodMs - Date.now()));
       if (!this.alive(pod) || pod.sigtermAt !== null) return;
       if (pod.startedAt === null) continue;
-      try {
-        const res = await this.cluster.http(pod.life, OPS_PORT, '/readyz', { timeoutMs });
-        pod.recordReadiness(res.status >= 200 && res.status < 400, `${res.status} ${res.text.slice(0, 200)}`, failureThreshold);
-      } catch (err) {
-        if (pod.sigtermAt === null) pod.recordReadiness(false, String(err), failureThreshold);
-      }
+      const res = await this.probe(pod, timeoutMs);
+      if (res.status === 0 && pod.sigtermAt !== null) return;
+      pod.recordReadiness(res.status >= 200 && res.status < 400, `${res.status} ${res.text.slice(0, 200)}`, failureThreshold);
     }
   }
 }
