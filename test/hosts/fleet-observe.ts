@@ -60,6 +60,7 @@ export class RouteSampler extends Sampler {
   /** Keys answered with an owner whose leave had started when they were asked, and the longest such time. */
   toLeavingOwner = 0;
   longestToLeavingMs = 0;
+  longestToLeaving = '';
 
   constructor(private readonly cluster: HostCluster, private readonly kubelet: Kubelet, boundMs: number) {
     super(1000, boundMs);
@@ -104,7 +105,10 @@ export class RouteSampler extends Sampler {
       else if (!owner) problems.push(`${r.key}: owner ${r.owner.name} is not a running pod (or had its SIGTERM)`);
       else if (owner.terminatingAt !== null && owner.terminatingAt < sentAt) {
         this.toLeavingOwner++;
-        this.longestToLeavingMs = Math.max(this.longestToLeavingMs, sentAt - owner.terminatingAt);
+        if (sentAt - owner.terminatingAt > this.longestToLeavingMs) {
+          this.longestToLeavingMs = sentAt - owner.terminatingAt;
+          this.longestToLeaving = `${asker.name} (${asker.startedAt !== null && asker.startedAt > owner.terminatingAt ? 'started after' : 'running before'} that preStop) named ${owner.name}`;
+        }
       }
     }
     if (problems.length > 0) {

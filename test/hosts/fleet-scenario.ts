@@ -148,7 +148,7 @@ export class FleetRun {
       row.push(
         `readiness probes ${probes.length}, failed on Ready non-terminating pods ${servingFailures.length}, pods out of their Service ${leftService.length}`,
         `false deaths ${deaths.length} (suspect events ${suspicions.length})`,
-        `route samples ${routes.answers} answers / ${routes.keysChecked} keys, without a serving owner ${routes.violationCount}, errors ${routes.errors.length}; owner already leaving in ${routes.toLeavingOwner} keys (asked at most ${seconds(routes.longestToLeavingMs)} after its preStop)`,
+        `route samples ${routes.answers} answers / ${routes.keysChecked} keys, without a serving owner ${routes.violationCount}, errors ${routes.errors.length}; owner already leaving in ${routes.toLeavingOwner} keys (asked at most ${seconds(routes.longestToLeavingMs)} after its preStop${routes.longestToLeaving ? `: ${routes.longestToLeaving}` : ''})`,
         `owner shard moves ${moves.observed} vs ideal ${moves.ideal} (x${(moves.observed / Math.max(1, moves.ideal)).toFixed(2)}), unattributed at most ${moves.unattributedMax}${moves.unseen > 0 ? `, ${moves.unseen} changes unseen` : ''}`,
         `one view after a join (from its first sighting) ${ms(joins)}; after a leave (from its preStop) ${ms(leaves)}; converged ${seconds(settled)} after the last step`,
       );
