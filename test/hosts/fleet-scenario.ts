@@ -3,6 +3,7 @@
 // for and one summary row. Used by fleet.test.ts (a Deployment) and fleet-statefulset.test.ts.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { loadavg } from 'node:os';
 import { CleanupHooks } from './cleanup-hooks.js';
 import { waitFor } from './cluster.js';
 import { routesAgree, seconds, viewsConverged } from './checks.js';
@@ -133,6 +134,9 @@ export class FleetRun {
       const pods = this.kubelet.pods.filter((p) => (p.exitedAt ?? Infinity) >= t0);
       const probes = pods.flatMap((p) => p.probes.filter((r) => r.at >= t0).map((r) => ({ pod: p.name, ...r })));
       const servingFailures = probes.filter((r) => r.serving && !r.ok);
+      // A probe fails by an answer (the readiness rule said no) or by none within the timeout (the pod's
+      // process got no CPU in time on a starved machine): both are asserted; the row tells them apart.
+      const unanswered = servingFailures.filter((r) => r.detail.startsWith('0 ')).length;
       const leftService = pods.flatMap((p) => p.leftService.filter((at) => at >= t0).map(() => p.name));
       const deaths = this.cluster.memberEvents(t0, (e) => e.to === 'dead');
       const suspicions = this.cluster.memberEvents(t0, (e) => e.to === 'suspect');
@@ -146,10 +150,11 @@ export class FleetRun {
         });
       const leaves = changes.filter((c) => c.kind === 'leave').map((c) => views.oneViewAfter(c.at, (s) => !s.has(c.name)));
       row.push(
-        `readiness probes ${probes.length}, failed on Ready non-terminating pods ${servingFailures.length}, pods out of their Service ${leftService.length}`,
+        `readiness probes ${probes.length}, failed on Ready non-terminating pods ${servingFailures.length} (${unanswered} of them unanswered in time), pods out of their Service ${leftService.length}`,
         `false deaths ${deaths.length} (suspect events ${suspicions.length})`,
         `route samples ${routes.answers} answers / ${routes.keysChecked} keys, without a serving owner ${routes.violationCount}, errors ${routes.errors.length}; owner already leaving in ${routes.toLeavingOwner} keys (asked at most ${seconds(routes.longestToLeavingMs)} after its preStop${routes.longestToLeaving ? `: ${routes.longestToLeaving}` : ''})`,
         `owner shard moves ${moves.observed} vs ideal ${moves.ideal} (x${(moves.observed / Math.max(1, moves.ideal)).toFixed(2)}), unattributed at most ${moves.unattributedMax}${moves.unseen > 0 ? `, ${moves.unseen} changes unseen` : ''}`,
+        `load average at the end ${loadavg()[0]!.toFixed(1)}`,
         `one view after a join (from its first sighting) ${ms(joins)}; after a leave (from its preStop) ${ms(leaves)}; converged ${seconds(settled)} after the last step`,
       );
       console.log(`# ${title}:\n#   ${row.join('\n#   ')}`);
