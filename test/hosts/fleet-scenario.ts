@@ -3,7 +3,9 @@
 // for and one summary row. Used by fleet.test.ts (a Deployment) and fleet-statefulset.test.ts.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { defaultAdminTokenFile } from '../../src/http/admin-token.js';
 import { CleanupHooks } from './cleanup-hooks.js';
 import { waitFor } from './cluster.js';
 import { routesAgree, seconds, viewsConverged } from './checks.js';
@@ -50,6 +52,8 @@ export class FleetRun {
     this.hooks = new CleanupHooks(() => {
       this.kubelet.stop();
       this.cluster.destroySync();
+      // Agents ended by SIGKILL leave their admin token files; the names are this run's own.
+      for (const p of this.kubelet.pods) rmSync(defaultAdminTokenFile(p.name), { force: true });
     });
   }
 
