@@ -195,24 +195,32 @@ export class RouteIndex implements RouteEncoder {
       ids[shard] = known;
       return this.tails[known - 1]!;
     }
-    const replicas = new Array<RouteOwner>(width);
-    const replicaJsons = new Array<string>(width);
-    const replicaIndexes = new Array<number>(width);
-    for (let r = 0; r < width; r++) {
-      const i = t.replicaIndex[shard * width + r]!;
-      replicas[r] = this.owners[i]!;
-      replicaJsons[r] = this.ownerJsons[i]!;
-      replicaIndexes[r] = i;
-    }
-    const json = tailJson(m < 0 ? 'null' : this.ownerJsons[m]!, replicaJsons, this.versionJson);
-    const compactJson = `,"owner":${m < 0 ? 'null' : m},"replicas":[${replicaIndexes.join(',')}]}`;
-    const tail: Tail = { owner: m < 0 ? null : this.owners[m]!, replicas: Object.freeze(replicas), json, compactJson };
+    const [owner = -1, ...replicaIndexes] = this.servingRanking(m, t.replicaIndex, shard * width, width);
+    const replicas = replicaIndexes.map((i) => this.owners[i]!);
+    const json = tailJson(owner < 0 ? 'null' : this.ownerJsons[owner]!, replicaIndexes.map((i) => this.ownerJsons[i]!), this.versionJson);
+    const compactJson = `,"owner":${owner < 0 ? 'null' : owner},"replicas":[${replicaIndexes.join(',')}]}`;
+    const tail: Tail = { owner: owner < 0 ? null : this.owners[owner]!, replicas: Object.freeze(replicas), json, compactJson };
     if (this.tails.length >= MAX_CACHED_TAILS) return tail;
     this.tails.push(tail);
     this.tailStore().append(this.tails.length, Buffer.from(json, 'utf8'), Buffer.from(compactJson, 'utf8'));
     this.tailIds.set(combo, this.tails.length);
     this.tailIdsByShard()[shard] = this.tails.length;
     return tail;
+  }
+
+  /**
+   * The shard's ranking in the table (owner, then replicas), without the members that no longer serve.
+   * The table only counts serving members, but its rebuild runs after the view changed: until it is done
+   * a member that has just stopped serving (draining, app unready) is still in it. Its shards go to the
+   * next member of each ranking (a leaver is removed from every ranking, docs/placement.md), so that
+   * member is answered at once rather than an owner that says it does not serve. Unchanged when none
+   * of them serves.
+   */
+  private servingRanking(owner: number, replicaIndex: ArrayLike<number>, from: number, width: number): number[] {
+    const ranking = owner < 0 ? [] : [owner];
+    for (let r = 0; r < width && owner >= 0; r++) ranking.push(replicaIndex[from + r]!);
+    const serving = ranking.filter((i) => this.owners[i]!.serving);
+    return serving.length > 0 ? serving : ranking;
   }
 }
 

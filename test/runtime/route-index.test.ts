@@ -71,4 +71,46 @@ describe('RouteIndex', () => {
     const other = buildTable(['a', 'b'], { shards: 256, replicas: 1 });
     assert.equal(index.next(other, recordsOf(names)).version, other.version);
   });
+
+  test('a member that stopped serving before the table was rebuilt is skipped: the next serving member of the ranking is answered', () => {
+    const names = ['a', 'b', 'c', 'd'];
+    const table = buildTable(names, { shards: 1024, replicas: 2 });
+    // "b" is draining: its records say it no longer serves, the table (rebuilt later) still has it.
+    const records = recordsOf(names);
+    const b = records.get('b')!;
+    records.set('b', { ...b, meta: { ...b.meta, serving: false } });
+    const index = new RouteIndex(table, records);
+    const after = buildTable(['a', 'c', 'd'], { shards: 1024, replicas: 2 });
+    let ownedByB = 0;
+    const out = Buffer.alloc(index.compactTailRoom);
+    for (let i = 0; i < 2000; i++) {
+      const key = `key-${i}`;
+      const a = index.route(key);
+      const ranking = [table.ownerOf(a.shard)!, ...table.replicasOf(a.shard)];
+      const serving = ranking.filter((n) => n !== 'b');
+      if (table.ownerOf(a.shard) === 'b') {
+        ownedByB++;
+        // The owner the rebuilt table will name (a leaver is removed from every ranking).
+        assert.equal(a.owner?.name, after.ownerOf(a.shard));
+      }
+      assert.equal(a.owner?.name, serving[0]);
+      assert.equal(a.owner?.serving, true);
+      assert.deepEqual(a.replicas.map((r) => r.name), serving.slice(1));
+      assert.equal(Buffer.from(index.tailOf(key, a.shard)).toString('utf8'), expectedTail(index, key));
+      assert.equal(index.answerText(key), JSON.stringify(a));
+      const end = index.writeCompactTail(a.shard, out, 0);
+      assert.equal(out.subarray(0, end).toString(), `,"owner":${names.indexOf(serving[0]!)},"replicas":[${serving.slice(1).map((n) => names.indexOf(n)).join(',')}]}`);
+    }
+    assert.ok(ownedByB > 0, 'some keys were owned by the draining member');
+  });
+
+  test('when no member of a ranking serves, the table\'s owner is answered as it is', () => {
+    const names = ['a', 'b'];
+    const table = buildTable(names, { shards: 64, replicas: 1 });
+    const index = new RouteIndex(table, recordsOf(names, false));
+    const a = index.route('k');
+    assert.equal(a.owner?.name, table.ownerOf(a.shard));
+    assert.equal(a.owner?.serving, false);
+    assert.deepEqual(a.replicas.map((r) => r.name), table.replicasOf(a.shard));
+  });
 });
