@@ -15,6 +15,7 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
+import { connectionLimitsFor, limitConnections, type ConnectionLimits } from './connection-limit.js';
 import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, digestingDeserializer, isKeyProven, type AuthGateOptions } from './auth-gate.js';
 import { boundedBody, receiveBounds } from './receive-bound.js';
 import type { Decoded } from './decode.js';
@@ -85,6 +86,8 @@ export interface ControlPlaneServerOptions {
     /** Digest every request body, for key proofs made for one body (with a keyring). Default false. */
     readonly digestBodies?: boolean;
   };
+  /** Open connections per caller address and in all; default connectionLimitsFor(limits.maxMembers). */
+  readonly connections?: ConnectionLimits;
 }
 
 export interface ControlPlaneServer {
@@ -152,6 +155,11 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
       } else resolve(boundPort);
     });
   });
+  const connections = opts.connections ?? connectionLimitsFor(limits.maxMembers);
+  const bounded = limitConnections(server, connections, (reason, host) => {
+    report('connection', reject(grpc.status.RESOURCE_EXHAUSTED, 'busy', `connection from ${host} closed: over ${reason === 'total' ? `${connections.total} open connections` : `${connections.perHost} open connections from one address`}`));
+  });
+  if (!bounded) report('connection', reject(grpc.status.UNKNOWN, 'internal', 'grpc-js no longer exposes its HTTP/2 servers: connections are not bounded'));
 
   const setServing = (serving: boolean): void => {
     const s = serving ? 'SERVING' : 'NOT_SERVING';

@@ -53,6 +53,7 @@ export async function startTestServer(
     negotiateRate?: NegotiateRateLimiter;
     gate?: ControlPlaneServerOptions['gate'];
     extraMethods?: ControlPlaneServerOptions['extraMethods'];
+    connections?: ControlPlaneServerOptions['connections'];
   } = {},
 ): Promise<TestServer> {
   const recorded: Recorded = { negotiations: [], closings: [], rejections: [] };
@@ -80,6 +81,7 @@ export async function startTestServer(
     negotiateRate: opts.negotiateRate ?? new NegotiateRateLimiter(UNLIMITED_RATE),
     ...(opts.gate ? { gate: opts.gate } : {}),
     ...(opts.extraMethods ? { extraMethods: opts.extraMethods } : {}),
+    ...(opts.connections ? { connections: opts.connections } : {}),
   });
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, addr: `${host}:${server.port}`, recorded };
