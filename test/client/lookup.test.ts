@@ -117,3 +117,25 @@ test("movesOf: the owner shards and replica slots one member gained and lost, as
   assert.deepEqual(lostOwner.sort((x, y) => x - y), Array.from({ length: 4096 }, (_, s) => s).filter((s) => tb.owner(s)?.name === 'a' && ta.owner(s)?.name !== 'a'));
   assert.ok(a.lost.every((g) => g.role === 'replica' || g.to === 'd'), 'owners move only to the joiner');
 });
+
+test('every shard answers its owner and replicas, from shared placements and past their bound from per-shard ones', () => {
+  const cases: [string, PlacementTable, (distinct: number) => boolean][] = [
+    // 10 members, 2 replicas: at most 720 placements, shared by every shard placed alike.
+    ['shared', buildTable(Array.from({ length: 10 }, (_, i) => `m${i}`), { shards: 16_384, replicas: 2 }), (d) => d <= 720],
+    // 60 members, 3 replicas over 16,384 shards: thousands of placements, past the shared bound.
+    ['per shard', buildTable(Array.from({ length: 60 }, (_, i) => `m${i}`), { shards: 16_384, replicas: 3 }), (d) => d === 16_384],
+    ['no members', buildTable([], { shards: 64, replicas: 2 }), (d) => d === 1],
+  ];
+  for (const [what, table, distinctOk] of cases) {
+    const t = ringTableOf(table);
+    const lists = new Set<readonly RouteOwner[]>();
+    for (let s = 0; s < table.shards; s++) {
+      const a = t.ringAnswer(`k${s}`, s);
+      assert.deepEqual({ owner: a.owner?.name ?? null, replicas: a.replicas.map((m) => m.name) }, { owner: table.ownerOf(s), replicas: [...table.replicasOf(s)] }, `${what}: shard ${s}`);
+      assert.equal(a.replicas, t.replicas(s), `${what}: one list per shard`);
+      assert.ok(Object.isFrozen(a.replicas), `${what}: the shared list cannot be changed through an answer`);
+      lists.add(a.replicas);
+    }
+    assert.ok(distinctOk(lists.size), `${what}: ${lists.size} distinct replica lists`);
+  }
+});
