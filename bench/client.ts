@@ -13,7 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { shipped } from './shipped.js';
 
 const argv = process.argv.slice(2);
@@ -40,7 +41,7 @@ else {
 async function measureBuild(packageDir: string): Promise<Rates> {
   const { buildTable } = await shipped<typeof import('../src/placement/index.js')>('placement/index.js');
   const { compactTableJson } = await shipped<typeof import('../src/http/serialize-table.js')>('http/serialize-table.js');
-  const entry = new URL('dist/client/src/index.js', `file://${packageDir.endsWith('/') ? packageDir : `${packageDir}/`}`);
+  const entry = pathToFileURL(resolve(packageDir, 'dist/client/src/index.js'));
   const client = (await import(entry.href)) as typeof import('../client/src/index.js');
 
   const names = Array.from({ length: 10 }, (_, i) => `member-${i}`);

@@ -139,6 +139,14 @@ export class RingTable {
     return this.placements[id] ?? (this.placements[id] = placementOf(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, shard));
   }
 
+  /** The name of the shard's owner, allocating nothing (null when no member owns shards). */
+  ownerName(shard: number): string | null {
+    // The shared placement ids are half the bytes of ownerIndex: more of them stay in cache.
+    if (this.placementIds !== null) return this.placements[this.placementIds[shard]!]!.owner?.name ?? null;
+    const i = this.ownerIndex[shard]!;
+    return i < 0 ? null : this.members[i]!.name;
+  }
+
   owner(shard: number): RouteOwner | null {
     return this.placement(shard).owner;
   }

@@ -132,6 +132,7 @@ test('every shard answers its owner and replicas, from shared placements and pas
     for (let s = 0; s < table.shards; s++) {
       const a = t.ringAnswer(`k${s}`, s);
       assert.deepEqual({ owner: a.owner?.name ?? null, replicas: a.replicas.map((m) => m.name) }, { owner: table.ownerOf(s), replicas: [...table.replicasOf(s)] }, `${what}: shard ${s}`);
+      assert.equal(t.ownerName(s), table.ownerOf(s), `${what}: ownerName of shard ${s}`);
       assert.equal(a.replicas, t.replicas(s), `${what}: one list per shard`);
       assert.ok(Object.isFrozen(a.replicas), `${what}: the shared list cannot be changed through an answer`);
       lists.add(a.replicas);

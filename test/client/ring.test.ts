@@ -160,7 +160,11 @@ describe('route() answers across table changes', () => {
 
   const assertSidecarAnswers = (what: string): void => {
     assert.equal(ring.version, sidecar.table.version, what);
-    for (const key of keys) assert.deepEqual(ring.route(key), sidecarAnswer(sidecar.table, sidecar.claims, key), `${what}: ${key}`);
+    for (const key of keys) {
+      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key);
+      assert.deepEqual(ring.route(key), expected, `${what}: ${key}`);
+      assert.equal(ring.ownerName(key), expected.owner?.name ?? null, `${what}: ownerName(${key})`);
+    }
     assert.ok(keys.filter((k) => ring.route(k).claimed === true).length === sidecar.claims.length, `${what}: every claimed key answers claimed`);
   };
 
