@@ -117,7 +117,8 @@ export class RingTable {
       this.ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
       this.replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
       for (const a of [this.ownerIndex, this.replicaIndex]) {
-        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers) throw new Error('compact table: a member index out of range');
+        // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
+        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
       }
     }
     const claims = new Map<string, Claimant>();

@@ -96,6 +96,13 @@ test('a table that is not the documented format, or is inconsistent, is refused'
   assert.throws(() => new RingTable({ ...good, format: 'other' }), /unknown format/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0]).toString('base64') }), /owners holds 3 bytes/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0, 2]).toString('base64') }), /out of range/);
+  const words = (...xs: number[]): string => {
+    const b = Buffer.alloc(xs.length * 4);
+    xs.forEach((x, i) => b.writeUInt32LE(x, i * 4));
+    return b.toString('base64');
+  };
+  assert.equal(new RingTable({ ...good, indexBytes: 4, owners: words(0, 1, 0, 1), replicaIndexes: words(1, 0, 1, 0) }).owner(3)?.name, 'b');
+  assert.throws(() => new RingTable({ ...good, indexBytes: 4, owners: words(0, 1, 0, 0xffffffff), replicaIndexes: words(1, 0, 1, 0) }), /out of range/);
   assert.throws(() => new RingTable({ ...good, claims: [['x', 5, '1']] }), /claim names no member/);
   assert.throws(() => new RingTable({ ...good, claims: [['x', 1, 'not a number']] }), /no fencing token/);
 });
