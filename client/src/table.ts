@@ -96,6 +96,8 @@ export class RingTable {
   /** Each shard's index into `placements`; null: the index is the shard, its placement made on first use. */
   private readonly placementIds: Uint16Array | null;
   private readonly placements: (Placement | undefined)[];
+  /** Per placement and claimant's name (the replicas depend on nothing else): the claimed answers' replicas. */
+  private readonly claimedReplicas = new Map<Placement, Map<string, readonly RouteOwner[]>>();
 
   constructor(json: CompactTableJson) {
     if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
@@ -158,7 +160,16 @@ export class RingTable {
 
   /** The answer for a key claimed by `c`: the claimant, the shard's ring members beside it as replicas, the fence. */
   claimedAnswer(key: string, shard: number, c: Claimant): RouteAnswer {
-    return { key, shard, owner: c.owner, replicas: replicasBeside(c.owner, this.owner(shard), this.replicas(shard)), version: this.version, claimed: true, fence: c.fence };
+    return { key, shard, owner: c.owner, replicas: this.replicasBeside(c.owner, this.placement(shard)), version: this.version, claimed: true, fence: c.fence };
+  }
+
+  /** A claimed answer's replicas, made once per placement and claimant and shared like the ring's lists. */
+  private replicasBeside(claimant: RouteOwner, p: Placement): readonly RouteOwner[] {
+    let byClaimant = this.claimedReplicas.get(p);
+    if (byClaimant === undefined) this.claimedReplicas.set(p, (byClaimant = new Map()));
+    let list = byClaimant.get(claimant.name);
+    if (list === undefined) byClaimant.set(claimant.name, (list = Object.freeze(replicasBeside(claimant, p.owner, p.replicas))));
+    return list;
   }
 
   /** The ring's answer (no claims). */

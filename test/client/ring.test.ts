@@ -166,6 +166,7 @@ describe('route() answers across table changes', () => {
       assert.equal(ring.ownerName(key), expected.owner?.name ?? null, `${what}: ownerName(${key})`);
     }
     assert.ok(keys.filter((k) => ring.route(k).claimed === true).length === sidecar.claims.length, `${what}: every claimed key answers claimed`);
+    for (const [id] of sidecar.claims) assert.equal(ring.route(id).replicas, ring.route(id).replicas, `${what}: ${id}'s replicas are made once, not per call`);
   };
 
   test('equal to the sidecar, claimed keys included, and still after a leave, a join and a replica count change', async () => {
