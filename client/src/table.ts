@@ -144,8 +144,7 @@ export class RingTable {
 
   /** The name of the shard's owner, allocating nothing (null when no member owns shards). */
   ownerName(shard: number): string | null {
-    // The shared placement ids are half the bytes of ownerIndex: more of them stay in cache.
-    if (this.placementIds !== null) return this.placements[this.placementIds[shard]!]!.owner?.name ?? null;
+    // Through ownerIndex, not the placements: one dependent read fewer (measured a little faster).
     const i = this.ownerIndex[shard]!;
     return i < 0 ? null : this.members[i]!.name;
   }
@@ -207,11 +206,6 @@ class RangeGroup {
   }
 }
 
-function ownerNameAt(t: RingTable, shard: number): string | null {
-  const i = t.ownerIndex[shard]!;
-  return i < 0 ? null : t.members[i]!.name;
-}
-
 /**
  * What member `self` gained and lost from `before` to `after` (same shard count): owner shards grouped by
  * who had them (gained) or has them now (lost); replica slots with the other side null, since which
@@ -231,8 +225,8 @@ export function movesOf(before: RingTable, after: RingTable, self: string): { ga
     return false;
   };
   for (let shard = 0; shard < after.shards; shard++) {
-    const ob = ownerNameAt(before, shard);
-    const oa = ownerNameAt(after, shard);
+    const ob = before.ownerName(shard);
+    const oa = after.ownerName(shard);
     if (ob !== oa) {
       if (oa === self) group(gained, 'owner', ob, self).add(shard);
       else if (ob === self) group(lost, 'owner', self, oa).add(shard);
