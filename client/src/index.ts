@@ -152,8 +152,7 @@ export class Ring extends EventEmitter<RingEvents> {
     const claimant = this.claims.size === 0 ? undefined : this.claims.get(key);
     if (claimant !== undefined) return claimant.owner.name;
     const t = this.installed();
-    const i = t.ownerIndex[t.shardOf(key)]!;
-    return i < 0 ? null : t.members[i]!.name;
+    return t.ownerName(t.shardOf(key));
   }
 
   /** The key's owner is this sidecar's own member. */

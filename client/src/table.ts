@@ -1,7 +1,8 @@
 // One ownership table as the library routes from it: decoded once from GET /v1/table/compact and never
 // changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
 // half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
-// count (docs/placement.md, ./lookup.ts), then two typed-array reads.
+// count (docs/placement.md, ./lookup.ts), then a typed-array read naming the shard's placement (its
+// owner and replicas, one frozen object shared by every shard placed alike).
 import { shardFunction, shardOf } from './lookup.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 import type { Claimant, CompactTableJson, RouteAnswer, RouteOwner, ShardMoveGroup, ShardRange } from './types.js';
@@ -20,6 +21,64 @@ function unpack(b64: string, width: number, count: number, what: string): Int32A
   return out;
 }
 
+/** Who a shard's ring answers name. Frozen and shared by every shard with the same owner and replicas. */
+interface Placement {
+  readonly owner: RouteOwner | null;
+  readonly replicas: readonly RouteOwner[];
+}
+
+/**
+ * Distinct placements kept shared. Ten members with two replicas make at most 720; at a thousand members
+ * nearly every shard is its own, and past this bound placements are made per shard on first use instead
+ * (as many objects as shards routed, not one per shard up front).
+ */
+const MAX_SHARED_PLACEMENTS = 4096; // below 2^16: placement ids fit a Uint16Array
+
+function placementOf(members: readonly RouteOwner[], ownerIndex: Int32Array, replicaIndex: Int32Array, replicas: number, shard: number): Placement {
+  const o = ownerIndex[shard]!;
+  const list: RouteOwner[] = [];
+  for (let k = 0; k < replicas; k++) list.push(members[replicaIndex[shard * replicas + k]!]!);
+  return Object.freeze({ owner: o < 0 ? null : members[o]!, replicas: Object.freeze(list) });
+}
+
+/**
+ * Each shard's placement id and the placements, when the table has few distinct ones (it has for any
+ * cluster of tens of members): a route answer then reads one entry of a 2-byte-per-shard array and one
+ * small object, both likely in cache, where per-shard replica lists would be a quarter million objects
+ * scattered over the heap. Null when there are more than MAX_SHARED_PLACEMENTS.
+ */
+function sharedPlacements(members: readonly RouteOwner[], ownerIndex: Int32Array, replicaIndex: Int32Array, replicas: number, tableMembers: number): { ids: Uint16Array; placements: Placement[] } | null {
+  const shards = ownerIndex.length;
+  const placements: Placement[] = [];
+  const idOf = new Map<number | string, number>();
+  const ids = new Uint16Array(shards);
+  // A placement's key: its member indexes as digits in base tableMembers + 1 while that stays an exact
+  // double (it does for tens of members and a few replicas), else as text.
+  const base = tableMembers + 1;
+  const span = Math.pow(base, replicas + 1);
+  const numeric = span <= Number.MAX_SAFE_INTEGER;
+  // Few enough keys: ids in an array indexed by key (a Map lookup per shard is most of the load's cost).
+  const direct = span <= 0x10000 ? new Int32Array(span).fill(-1) : null;
+  for (let shard = 0; shard < shards; shard++) {
+    const row = shard * replicas;
+    let key: number | string;
+    if (numeric) {
+      key = ownerIndex[shard]! + 1;
+      for (let k = 0; k < replicas; k++) key = key * base + replicaIndex[row + k]! + 1;
+    } else key = `${ownerIndex[shard]!},${replicaIndex.subarray(row, row + replicas).join(',')}`;
+    let id = direct === null ? idOf.get(key) : direct[key as number]!;
+    if (id === undefined || id < 0) {
+      if (placements.length === MAX_SHARED_PLACEMENTS) return null;
+      id = placements.length;
+      placements.push(placementOf(members, ownerIndex, replicaIndex, replicas, shard));
+      if (direct === null) idOf.set(key, id);
+      else direct[key as number] = id;
+    }
+    ids[shard] = id;
+  }
+  return { ids, placements };
+}
+
 export class RingTable {
   readonly version: string;
   readonly shards: number;
@@ -34,9 +93,11 @@ export class RingTable {
   readonly replicaIndex: Int32Array;
   /** Claimed id -> claimant and fence, as the sidecar had them when this table was loaded. */
   readonly claims: ReadonlyMap<string, Claimant>;
-  /** Replica lists per shard, made on first use and shared by that shard's answers. */
-  private readonly replicaLists: (readonly RouteOwner[] | undefined)[];
-  private readonly noReplicas: readonly RouteOwner[] = Object.freeze([]);
+  /** Each shard's index into `placements`; null: the index is the shard, its placement made on first use. */
+  private readonly placementIds: Uint16Array | null;
+  private readonly placements: (Placement | undefined)[];
+  /** Per placement and claimant's name (the replicas depend on nothing else): the claimed answers' replicas. */
+  private readonly claimedReplicas = new Map<Placement, Map<string, readonly RouteOwner[]>>();
 
   constructor(json: CompactTableJson) {
     if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
@@ -58,7 +119,8 @@ export class RingTable {
       this.ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
       this.replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
       for (const a of [this.ownerIndex, this.replicaIndex]) {
-        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers) throw new Error('compact table: a member index out of range');
+        // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
+        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
       }
     }
     const claims = new Map<string, Claimant>();
@@ -69,37 +131,50 @@ export class RingTable {
       claims.set(id, { owner, fence });
     }
     this.claims = claims;
-    this.replicaLists = new Array<readonly RouteOwner[] | undefined>(shards);
+    const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, tableMembers);
+    this.placementIds = shared?.ids ?? null;
+    this.placements = shared?.placements ?? new Array<Placement | undefined>(shards);
+  }
+
+  /** The shard's owner and replicas. */
+  placement(shard: number): Placement {
+    const id = this.placementIds === null ? shard : this.placementIds[shard]!;
+    return this.placements[id] ?? (this.placements[id] = placementOf(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, shard));
+  }
+
+  /** The name of the shard's owner, allocating nothing (null when no member owns shards). */
+  ownerName(shard: number): string | null {
+    // Through ownerIndex, not the placements: one dependent read fewer (measured a little faster).
+    const i = this.ownerIndex[shard]!;
+    return i < 0 ? null : this.members[i]!.name;
   }
 
   owner(shard: number): RouteOwner | null {
-    const i = this.ownerIndex[shard]!;
-    return i < 0 ? null : this.members[i]!;
+    return this.placement(shard).owner;
   }
 
   replicas(shard: number): readonly RouteOwner[] {
-    let list = this.replicaLists[shard];
-    if (list === undefined) {
-      const r = this.replicaCount;
-      if (r === 0) list = this.noReplicas;
-      else {
-        const out: RouteOwner[] = [];
-        for (let k = 0; k < r; k++) out.push(this.members[this.replicaIndex[shard * r + k]!]!);
-        list = Object.freeze(out);
-      }
-      this.replicaLists[shard] = list;
-    }
-    return list;
+    return this.placement(shard).replicas;
   }
 
   /** The answer for a key claimed by `c`: the claimant, the shard's ring members beside it as replicas, the fence. */
   claimedAnswer(key: string, shard: number, c: Claimant): RouteAnswer {
-    return { key, shard, owner: c.owner, replicas: replicasBeside(c.owner, this.owner(shard), this.replicas(shard)), version: this.version, claimed: true, fence: c.fence };
+    return { key, shard, owner: c.owner, replicas: this.replicasBeside(c.owner, this.placement(shard)), version: this.version, claimed: true, fence: c.fence };
+  }
+
+  /** A claimed answer's replicas, made once per placement and claimant and shared like the ring's lists. */
+  private replicasBeside(claimant: RouteOwner, p: Placement): readonly RouteOwner[] {
+    let byClaimant = this.claimedReplicas.get(p);
+    if (byClaimant === undefined) this.claimedReplicas.set(p, (byClaimant = new Map()));
+    let list = byClaimant.get(claimant.name);
+    if (list === undefined) byClaimant.set(claimant.name, (list = Object.freeze(replicasBeside(claimant, p.owner, p.replicas))));
+    return list;
   }
 
   /** The ring's answer (no claims). */
   ringAnswer(key: string, shard: number): RouteAnswer {
-    return { key, shard, owner: this.owner(shard), replicas: this.replicas(shard), version: this.version };
+    const p = this.placement(shard);
+    return { key, shard, owner: p.owner, replicas: p.replicas, version: this.version };
   }
 
   /** Index in `members` of the member named `name` among the table's, -1 when it is not one. */
@@ -150,8 +225,8 @@ export function movesOf(before: RingTable, after: RingTable, self: string): { ga
     return false;
   };
   for (let shard = 0; shard < after.shards; shard++) {
-    const ob = before.owner(shard)?.name ?? null;
-    const oa = after.owner(shard)?.name ?? null;
+    const ob = before.ownerName(shard);
+    const oa = after.ownerName(shard);
     if (ob !== oa) {
       if (oa === self) group(gained, 'owner', ob, self).add(shard);
       else if (ob === self) group(lost, 'owner', self, oa).add(shard);

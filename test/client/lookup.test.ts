@@ -96,6 +96,13 @@ test('a table that is not the documented format, or is inconsistent, is refused'
   assert.throws(() => new RingTable({ ...good, format: 'other' }), /unknown format/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0]).toString('base64') }), /owners holds 3 bytes/);
   assert.throws(() => new RingTable({ ...good, owners: Buffer.from([0, 1, 0, 2]).toString('base64') }), /out of range/);
+  const words = (...xs: number[]): string => {
+    const b = Buffer.alloc(xs.length * 4);
+    xs.forEach((x, i) => b.writeUInt32LE(x, i * 4));
+    return b.toString('base64');
+  };
+  assert.equal(new RingTable({ ...good, indexBytes: 4, owners: words(0, 1, 0, 1), replicaIndexes: words(1, 0, 1, 0) }).owner(3)?.name, 'b');
+  assert.throws(() => new RingTable({ ...good, indexBytes: 4, owners: words(0, 1, 0, 0xffffffff), replicaIndexes: words(1, 0, 1, 0) }), /out of range/);
   assert.throws(() => new RingTable({ ...good, claims: [['x', 5, '1']] }), /claim names no member/);
   assert.throws(() => new RingTable({ ...good, claims: [['x', 1, 'not a number']] }), /no fencing token/);
 });
@@ -116,4 +123,27 @@ test("movesOf: the owner shards and replica slots one member gained and lost, as
   const lostOwner = a.lost.filter((g) => g.role === 'owner').flatMap((g) => expand(g.ranges));
   assert.deepEqual(lostOwner.sort((x, y) => x - y), Array.from({ length: 4096 }, (_, s) => s).filter((s) => tb.owner(s)?.name === 'a' && ta.owner(s)?.name !== 'a'));
   assert.ok(a.lost.every((g) => g.role === 'replica' || g.to === 'd'), 'owners move only to the joiner');
+});
+
+test('every shard answers its owner and replicas, from shared placements and past their bound from per-shard ones', () => {
+  const cases: [string, PlacementTable, (distinct: number) => boolean][] = [
+    // 10 members, 2 replicas: at most 720 placements, shared by every shard placed alike.
+    ['shared', buildTable(Array.from({ length: 10 }, (_, i) => `m${i}`), { shards: 16_384, replicas: 2 }), (d) => d <= 720],
+    // 60 members, 3 replicas over 16,384 shards: thousands of placements, past the shared bound.
+    ['per shard', buildTable(Array.from({ length: 60 }, (_, i) => `m${i}`), { shards: 16_384, replicas: 3 }), (d) => d === 16_384],
+    ['no members', buildTable([], { shards: 64, replicas: 2 }), (d) => d === 1],
+  ];
+  for (const [what, table, distinctOk] of cases) {
+    const t = ringTableOf(table);
+    const lists = new Set<readonly RouteOwner[]>();
+    for (let s = 0; s < table.shards; s++) {
+      const a = t.ringAnswer(`k${s}`, s);
+      assert.deepEqual({ owner: a.owner?.name ?? null, replicas: a.replicas.map((m) => m.name) }, { owner: table.ownerOf(s), replicas: [...table.replicasOf(s)] }, `${what}: shard ${s}`);
+      assert.equal(t.ownerName(s), table.ownerOf(s), `${what}: ownerName of shard ${s}`);
+      assert.equal(a.replicas, t.replicas(s), `${what}: one list per shard`);
+      assert.ok(Object.isFrozen(a.replicas), `${what}: the shared list cannot be changed through an answer`);
+      lists.add(a.replicas);
+    }
+    assert.ok(distinctOk(lists.size), `${what}: ${lists.size} distinct replica lists`);
+  }
 });

@@ -1,14 +1,18 @@
 // The library's Ring against a stand-in sidecar on loopback whose answers the test controls: changes
 // that arrive on the watch while a table load is in flight survive the load; a moves event makes it load
-// and swap the new table in whole; a claim event names the claimant at once.
+// and swap the new table in whole; a claim event names the claimant at once; answers equal the sidecar's
+// own (RouteIndex, with claimants as the sidecar names them) before and after a table change.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type MovesEvent, type Ring } from '../../client/src/index.js';
 import { compactTableJson } from '../../src/http/serialize-table.js';
+import type { MemberRecord } from '../../src/core/types.js';
+import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 import { buildTable, type PlacementTable } from '../../src/placement/index.js';
-import type { RouteOwner } from '../../src/runtime/view.js';
+import { RouteIndex } from '../../src/runtime/route-index.js';
+import type { RouteAnswer, RouteOwner } from '../../src/runtime/view.js';
 
 const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: `${name}:3` }, serving: true });
 const member = (name: string) => ({ ...owner(name), state: 'alive', incarnation: 1, tags: {}, self: name === 'a' });
@@ -120,5 +124,68 @@ describe('Ring with a stand-in sidecar', () => {
     const now = sidecar.table;
     for (let s = 0; s < 1024; s++) assert.equal(lost.has(s), before.ownerOf(s) === 'a' && now.ownerOf(s) !== 'a', `shard ${s}`);
     assert.equal(m.gained.filter((g) => g.role === 'owner').length, 0, 'a join takes shards, gives none');
+  });
+});
+
+/** The answer the sidecar gives for `key` at `table` with `claims` ([id, member index, fence]). */
+function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, string][], key: string): RouteAnswer {
+  const records = new Map<string, MemberRecord>(
+    table.members.map((name) => [name, { name, lifeId: 'L', incarnation: 1, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: `${name}:3`, serving: true, tags: {} } }]),
+  );
+  const ring = new RouteIndex(table, records).route(key);
+  const claim = claims.find(([id]) => id === key);
+  if (claim === undefined) return ring;
+  const claimant = owner(table.members[claim[1]]!);
+  return { ...ring, owner: claimant, replicas: replicasBeside(claimant, ring.owner, ring.replicas), claimed: true, fence: claim[2] };
+}
+
+describe('route() answers across table changes', () => {
+  const sidecar = new FakeSidecar();
+  let ring: Ring;
+  const keys = Array.from({ length: 3000 }, (_, i) => `cart-${i}`);
+
+  before(async () => {
+    sidecar.table = buildTable(['a', 'b', 'c', 'd', 'e'], { shards: 4096, replicas: 2 });
+    sidecar.claims = [
+      ['cart-1', 1, '11'],
+      ['cart-2', 4, '12'],
+    ];
+    await sidecar.start();
+    ring = await connect({ url: sidecar.url, minBackoffMs: 5, maxBackoffMs: 20 });
+  });
+  after(async () => {
+    await ring.close();
+    await sidecar.stop();
+  });
+
+  const assertSidecarAnswers = (what: string): void => {
+    assert.equal(ring.version, sidecar.table.version, what);
+    for (const key of keys) {
+      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key);
+      assert.deepEqual(ring.route(key), expected, `${what}: ${key}`);
+      assert.equal(ring.ownerName(key), expected.owner?.name ?? null, `${what}: ownerName(${key})`);
+    }
+    assert.ok(keys.filter((k) => ring.route(k).claimed === true).length === sidecar.claims.length, `${what}: every claimed key answers claimed`);
+    for (const [id] of sidecar.claims) assert.equal(ring.route(id).replicas, ring.route(id).replicas, `${what}: ${id}'s replicas are made once, not per call`);
+  };
+
+  test('equal to the sidecar, claimed keys included, and still after a leave, a join and a replica count change', async () => {
+    assertSidecarAnswers('first table');
+    const changes: [string, PlacementTable, [string, number, string][]][] = [
+      // e leaves: cart-2's claimant with it (its claim goes), another claim comes.
+      ['e left', buildTable(['a', 'b', 'c', 'd'], { shards: 4096, replicas: 2 }), [['cart-1', 1, '11'], ['cart-3', 0, '13']]],
+      ['f joined', buildTable(['a', 'b', 'c', 'd', 'f'], { shards: 4096, replicas: 2 }), [['cart-1', 4, '14'], ['cart-3', 0, '13']]],
+      // Same members, another version: every placement object of the old table must be gone.
+      ['three replicas', buildTable(['a', 'b', 'c', 'd', 'f'], { shards: 4096, replicas: 3 }), [['cart-3', 2, '15']]],
+    ];
+    for (const [what, table, claims] of changes) {
+      const previous = ring.version;
+      sidecar.table = table;
+      sidecar.claims = claims;
+      sidecar.send('moves', { type: 'moves', version: table.version, previousVersion: previous, ownerMoves: 0, replicaMoves: 0, moves: [] });
+      await until(what, () => ring.version === table.version);
+      assert.notEqual(table.version, previous, what);
+      assertSidecarAnswers(what);
+    }
   });
 });
