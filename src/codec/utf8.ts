@@ -1,29 +1,9 @@
 // UTF-8 without allocation: the byte length of a string (sizes are asked for on every packet fill)
 // and writing a string straight into the output buffer. Strict decoding lives in reader.ts. The plain
-// length lives in the core, which sizes packets without importing from outside src/core/.
-import { isLowSurrogate, utf8Length } from '../core/utf8-length.js';
+// and strict lengths live in the core, which sizes packets without importing from outside src/core/.
+import { isLowSurrogate, strictUtf8Length, utf8Length } from '../core/utf8-length.js';
 
-export { utf8Length };
-
-/**
- * Bytes the UTF-8 form of `s` takes, or -1 when `s` holds a lone surrogate, which has no UTF-8 form
- * and would not survive a round trip. One pass for the validator's two questions.
- */
-export function strictUtf8Length(s: string): number {
-  let bytes = 0;
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
-    else if (c <= 0xdbff && i + 1 < n && isLowSurrogate(s.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else return -1;
-  }
-  return bytes;
-}
+export { strictUtf8Length, utf8Length };
 
 /** False when `s` holds a lone surrogate. */
 export function isWellFormedUtf16(s: string): boolean {

@@ -248,38 +248,24 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: C
 /** Announcements over the agent's control-plane client. */
 export function grpcClaimTransport(client: ControlPlaneClient): ClaimTransport {
   const methods = ownershipMethods();
-  const encodeAll = (records: readonly ClaimRecord[]): Buffer[] => records.map((r) => Buffer.from(encodeClaimRecord(r)));
+  // Both announcements carry the owner's identity and the encoded records; only the field that holds
+  // the records differs (claims for an announcement, releases for an expiry).
+  const announcement = (self: Self, records: readonly ClaimRecord[], sentAtMs: number) => ({
+    owner: self.name,
+    ownerIncarnation: String(self.incarnation),
+    ownerLifeId: self.lifeId,
+    encoded: records.map((r) => Buffer.from(encodeClaimRecord(r))),
+    sentAtMs: String(sentAtMs),
+  });
   return {
     async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
-      const reply = await client.unary(
-        methods.AnnounceOwnership,
-        peer.grpcAddr,
-        (header) => ({
-          header,
-          owner: self.name,
-          ownerIncarnation: String(self.incarnation),
-          ownerLifeId: self.lifeId,
-          claims: encodeAll(records),
-          sentAtMs: String(sentAtMs),
-        }),
-        timeoutMs,
-      );
+      const { encoded, ...fields } = announcement(self, records, sentAtMs);
+      const reply = await client.unary(methods.AnnounceOwnership, peer.grpcAddr, (header) => ({ header, ...fields, claims: encoded }), timeoutMs);
       return ackFromReply('AnnounceOwnership', peer.grpcAddr, reply);
     },
     async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
-      const reply = await client.unary(
-        methods.AnnounceExpiry,
-        peer.grpcAddr,
-        (header) => ({
-          header,
-          owner: self.name,
-          ownerIncarnation: String(self.incarnation),
-          ownerLifeId: self.lifeId,
-          releases: encodeAll(records),
-          sentAtMs: String(sentAtMs),
-        }),
-        timeoutMs,
-      );
+      const { encoded, ...fields } = announcement(self, records, sentAtMs);
+      const reply = await client.unary(methods.AnnounceExpiry, peer.grpcAddr, (header) => ({ header, ...fields, releases: encoded }), timeoutMs);
       return ackFromReply('AnnounceExpiry', peer.grpcAddr, reply);
     },
   };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeAppAnswer, decodeAppMessage, encodeAppAnswer, encodeAppMessage } from '../../src/apply/payload.js';
 import { NO_TRACE } from '../../src/apply/trace-context.js';
+import { scanRepeatedField } from '../../src/grpc/wire-scan.js';
 
 const contentType = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
 
@@ -42,5 +43,26 @@ describe('Apply payloads', () => {
     assert.ok(!status.ok && status.reason.includes('status'));
     const truncated = decodeAppMessage(encodeAppMessage({ body: Buffer.alloc(5), contentType: '', trace: NO_TRACE }).subarray(0, 4), 10);
     assert.ok(!truncated.ok);
+  });
+
+  test('broken framing is refused with the same reason the gRPC request guard gives', () => {
+    const cases: number[][] = [
+      [0x12, 0x05, 0x61],
+      [0x12],
+      [0x00, 0x01],
+      [0x0b],
+      [0x09, 1, 2, 3],
+      [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+    ];
+    for (const framing of cases) {
+      const bytes = Uint8Array.from(framing);
+      const guard = scanRepeatedField(bytes, 1);
+      assert.equal(typeof guard, 'string', `${framing.join(',')} passed the guard`);
+      const message = decodeAppMessage(bytes, 10);
+      const answer = decodeAppAnswer(bytes, 10);
+      assert.ok(!message.ok && !answer.ok, `${framing.join(',')} decoded`);
+      assert.equal(message.reason, guard);
+      assert.equal(answer.reason, guard);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { isWellFormedUtf16, utf8Length, writeUtf8 } from '../../src/codec/utf8.js';
+import { isWellFormedUtf16, strictUtf8Length, utf8Length, writeUtf8 } from '../../src/codec/utf8.js';
 
 const encoder = new TextEncoder();
 /** Any UTF-16 code units, lone surrogates included. */
@@ -28,6 +28,18 @@ describe('utf8 helpers agree with the platform', () => {
     assert.equal(isWellFormedUtf16('\uDC00\uD800'), false);
     assert.equal(isWellFormedUtf16('a\uD83D'), false);
     assert.equal(isWellFormedUtf16('😀'), true);
+  });
+
+  test('strictUtf8Length is the TextEncoder length of a well-formed string and -1 for a lone surrogate', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), rawUtf16), (s) => {
+        assert.equal(strictUtf8Length(s), isWellFormed(s) ? encoder.encode(s).length : -1);
+      }),
+      { numRuns: 1000 },
+    );
+    assert.equal(strictUtf8Length('a\uD83D'), -1);
+    assert.equal(strictUtf8Length('\uDC00b'), -1);
+    assert.equal(strictUtf8Length('😀é'), 6);
   });
 
   test('writeUtf8 writes what TextEncoder writes, at an offset, and returns the end', () => {

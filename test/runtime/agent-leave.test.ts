@@ -4,33 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pino from 'pino';
-import { profileConfig } from '../../src/core/config.js';
 import { Agent } from '../../src/runtime/agent.js';
+import { loopbackAgentOptions } from '../support/loopback-agent.js';
 
-const agent = new Agent({
-  name: 'leaver',
-  gossipBind: '127.0.0.1:0',
-  grpcBind: '127.0.0.1:0',
-  advertiseHost: '127.0.0.1',
-  appAddr: '',
-  tags: {},
-  seeds: [],
-  bootstrap: true,
-  swim: profileConfig('local'),
-  shards: 64,
-  replicas: 1,
-  settleMs: 0,
-  leaveTimeoutMs: 100,
-  joinRetryInitialMs: 100,
-  joinRetryMaxMs: 1000,
-  joinTimeoutMs: 1000,
-  rpcTimeoutMs: 1000,
-  appHealth: null,
-  appCheck: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, successThreshold: 1 },
-  drainMs: 300,
-  label: null,
-  logger: pino({ level: 'silent' }),
-});
+const agent = new Agent(loopbackAgentOptions('leaver', pino({ level: 'silent' }), { drainMs: 300 }));
 after(() => agent.close());
 
 test('leave() resolves after the drain, once the leave is announced', async () => {

@@ -6,37 +6,14 @@ import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
 import pino from 'pino';
 import { encodePacket } from '../../src/codec/index.js';
-import { profileConfig } from '../../src/core/config.js';
 import { Agent } from '../../src/runtime/agent.js';
+import { loopbackAgentOptions } from '../support/loopback-agent.js';
 import { waitFor } from '../support/poll.js';
 
 const logLines: string[] = [];
 const logger = pino({ level: 'error' }, { write: (line: string) => void logLines.push(line) });
 
-const agent = new Agent({
-  name: 'lone',
-  gossipBind: '127.0.0.1:0',
-  grpcBind: '127.0.0.1:0',
-  advertiseHost: '127.0.0.1',
-  appAddr: '',
-  tags: {},
-  seeds: [],
-  bootstrap: true,
-  swim: profileConfig('local'),
-  shards: 64,
-  replicas: 1,
-  settleMs: 0,
-  leaveTimeoutMs: 100,
-  joinRetryInitialMs: 100,
-  joinRetryMaxMs: 1000,
-  joinTimeoutMs: 1000,
-  rpcTimeoutMs: 1000,
-  appHealth: null,
-  appCheck: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, successThreshold: 1 },
-  drainMs: 0,
-  label: null,
-  logger,
-});
+const agent = new Agent(loopbackAgentOptions('lone', logger));
 after(() => agent.leaveAndClose());
 
 test('a throwing effect is counted and logged, and the member lives on', async () => {

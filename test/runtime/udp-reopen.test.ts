@@ -5,11 +5,11 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
 import { pino } from 'pino';
-import { profileConfig } from '../../src/core/config.js';
 import { wireMetrics } from '../../src/cli/agent.js';
 import { buildOpsApi } from '../../src/http/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { Agent } from '../../src/runtime/agent.js';
+import { loopbackAgentOptions } from '../support/loopback-agent.js';
 import { startUdpTransport, type PacketTransport } from '../../src/transport/udp.js';
 import { metricValue, waitFor } from '../support/poll.js';
 
@@ -108,32 +108,19 @@ describe('a running member whose gossip socket fails', () => {
   });
 
   function member(name: string, seeds: string[], createSocket?: (type: SocketType) => Socket): Agent {
-    const a = new Agent({
-      name,
-      gossipBind: '127.0.0.1:0',
-      grpcBind: '127.0.0.1:0',
-      advertiseHost: '127.0.0.1',
-      appAddr: '',
-      tags: {},
-      seeds,
-      bootstrap: false,
-      swim: profileConfig('local'),
-      shards: 1024,
-      replicas: 1,
-      settleMs: 100,
-      leaveTimeoutMs: 500,
-      joinRetryInitialMs: 100,
-      joinRetryMaxMs: 500,
-      joinTimeoutMs: 1000,
-      rpcTimeoutMs: 1000,
-      appHealth: null,
-      appCheck: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 1, successThreshold: 1 },
-      drainMs: 0,
-      label: null,
-      logger,
-      receiveDownLimitMs: 300,
-      ...(createSocket ? { udpSocketFactory: createSocket } : {}),
-    });
+    const a = new Agent(
+      loopbackAgentOptions(name, logger, {
+        seeds,
+        bootstrap: false,
+        shards: 1024,
+        settleMs: 100,
+        leaveTimeoutMs: 500,
+        joinRetryMaxMs: 500,
+        appCheck: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 1, successThreshold: 1 },
+        receiveDownLimitMs: 300,
+        ...(createSocket ? { udpSocketFactory: createSocket } : {}),
+      }),
+    );
     agents.push(a);
     return a;
   }
