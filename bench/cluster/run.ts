@@ -1,4 +1,4 @@
-// Issue 9: swimring and HashiCorp Serf side by side, same scenarios, same addresses and ports, one system
+// swimring and HashiCorp Serf side by side, same scenarios, same addresses and ports, one system
 // after the other: on loopback (127.0.0.10..) and in network namespaces (one per agent, on a bridge).
 // Needs root (nftables, namespaces), `serf` on PATH and a built dist/.
 // Run: node --import tsx bench/cluster/run.ts [--quick] [--sizes 10,30] [--netns-sizes 10] [--nets loopback,netns]

@@ -1,4 +1,4 @@
-// Issue 24: N real sidecars (default 100), one per network namespace on a bridge (the hosts harness),
+// N real sidecars (default 100), one per network namespace on a bridge (the hosts harness),
 // default shard count, LAN profile; then the same scenarios through the simulator, side by side.
 // Needs root (namespaces, nftables) and a built dist/. Not part of `npm test`.
 // Run: npm run bench:scale -- [--members N] [--out DIR] [--seed S] [--sim-only] [--converge-timeout S]
