@@ -4,6 +4,8 @@
 import type { CoreContext } from './context.js';
 import { JOIN_SYNC_DELAYS_PROBES, pushPullInterval } from './limits.js';
 import type { Membership } from './membership.js';
+import type { OwnRecord } from './own-record.js';
+import type { Roster } from './roster.js';
 import type { CoreTimer } from './timers.js';
 import type { Address, Effect, MemberRecord, Millis } from './types.js';
 
@@ -24,7 +26,9 @@ export class FullStateExchange {
 
   constructor(
     private readonly ctx: CoreContext,
+    private readonly roster: Roster,
     private readonly membership: Membership,
+    private readonly own: OwnRecord,
     now: Millis,
   ) {
     // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
@@ -41,7 +45,7 @@ export class FullStateExchange {
     const seen = new Set<Address>();
     this.joinRequests.clear();
     for (const seed of seeds) {
-      if (seed === this.membership.self.grpcAddr || seen.has(seed)) continue;
+      if (seed === this.roster.self.grpcAddr || seen.has(seed)) continue;
       seen.add(seed);
       this.joinRequests.set(this.negotiate(seed, true, out), seed);
     }
@@ -56,7 +60,7 @@ export class FullStateExchange {
   /** An incoming full-state exchange: merge theirs; the answer is ours. */
   onNegotiate(remote: readonly MemberRecord[], now: Millis, out: Effect[]): MemberRecord[] {
     this.membership.merge(remote, now, out);
-    return this.membership.fullState();
+    return this.roster.fullState();
   }
 
   onNegotiateReply(requestId: number, remote: readonly MemberRecord[], now: Millis, out: Effect[]): void {
@@ -88,7 +92,7 @@ export class FullStateExchange {
   onPushPullTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
     if (timer !== this.pushPullTimer) return;
     const { config, counters, timers } = this.ctx;
-    const interval = pushPullInterval(config.pushPullIntervalMs, this.membership.liveCount());
+    const interval = pushPullInterval(config.pushPullIntervalMs, this.roster.liveCount());
     if (!this.firstPushPullDone) {
       // The cluster has grown since the phase was drawn: move the first exchange to the same phase of
       // the scaled interval, so the members' exchanges spread over all of it instead of its first part.
@@ -100,14 +104,14 @@ export class FullStateExchange {
       this.firstPushPullDone = true;
     }
     this.pushPullTimer = timers.schedule('push-pull', now + interval);
-    const [peer] = this.membership.pickAlive(1);
+    const [peer] = this.roster.pickAlive(1);
     if (peer !== undefined) {
       this.negotiate(peer.grpcAddr, false, out);
       counters.pushPullsStarted++;
     }
     // Reconnect (like Serf): after a partition heals, only an exchange with a member we hold dead lets
     // either side learn the other is alive. A real corpse just makes the RPC fail.
-    const lost = this.membership.reconnectCandidate();
+    const lost = this.roster.reconnectCandidate();
     if (lost !== undefined) {
       this.negotiate(lost.grpcAddr, false, out);
       counters.reconnectsStarted++;
@@ -117,11 +121,11 @@ export class FullStateExchange {
   /** The first follow-up goes to a seed that answered (it knows the most), later ones to random members. */
   onJoinSyncTimer(timer: CoreTimer, out: Effect[]): void {
     const index = this.joinSyncTimers.indexOf(timer);
-    if (index < 0 || this.membership.isLeaving()) return;
+    if (index < 0 || this.own.isLeaving()) return;
     this.joinSyncTimers.splice(index, 1);
     const seeds = this.joinAnsweredBy;
     const seed = this.joinSyncsFired++ === 0 && seeds.length > 0 ? seeds[this.ctx.random.int(seeds.length)] : undefined;
-    const to = seed ?? this.membership.pickAlive(1)[0]?.grpcAddr;
+    const to = seed ?? this.roster.pickAlive(1)[0]?.grpcAddr;
     if (to !== undefined) this.negotiate(to, false, out);
   }
 
@@ -142,7 +146,7 @@ export class FullStateExchange {
 
   private negotiate(to: Address, join: boolean, out: Effect[]): number {
     const requestId = this.nextRequestId++;
-    out.push({ type: 'negotiate', to, requestId, state: this.membership.fullState(), join });
+    out.push({ type: 'negotiate', to, requestId, state: this.roster.fullState(), join });
     return requestId;
   }
 }

@@ -2,7 +2,8 @@
 // comes in through a method and every output comes back as a list of effects; the core keeps no timers
 // of its own, only deadlines that tick(now) runs. Reference semantics: HashiCorp memberlist.
 //
-// SwimCore wires four parts together: Membership (the table and its rules), Prober (failure detection),
+// SwimCore wires the parts together: Roster (the records held and their lookups), Membership (the rules
+// for news about others), OwnRecord (refutation, leave, metadata), Prober (failure detection),
 // Dissemination (piggyback and gossip), and FullStateExchange (join and push-pull).
 import { Awareness } from './awareness.js';
 import type { SwimConfig } from './config.js';
@@ -15,7 +16,9 @@ import type { ByteMeasure } from './measure.js';
 import { estimateMeasure } from './measure.js';
 import type { MemberIndex } from './member-index.js';
 import { Membership } from './membership.js';
+import { OwnRecord } from './own-record.js';
 import { Prober } from './prober.js';
+import { Roster } from './roster.js';
 import type { CoreTimer } from './timers.js';
 import { Timers } from './timers.js';
 import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Message, Millis, Packet, Random, Update } from './types.js';
@@ -74,6 +77,8 @@ export class SwimCore {
   };
 
   private readonly ctx: CoreContext;
+  private readonly roster: Roster;
+  private readonly own: OwnRecord;
   private readonly membership: Membership;
   private readonly dissemination: Dissemination;
   private readonly prober: Prober;
@@ -106,18 +111,17 @@ export class SwimCore {
       meta: opts.meta,
     };
     const index = opts.memberIndex;
-    this.membership = new Membership(
-      self,
-      this.ctx,
-      maxMembers,
-      (update, now) => this.dissemination.broadcast(update, now),
-      (to, update, out) => out.push({ type: 'send', to, packet: { message: null, updates: [update] } }),
-      index,
-    );
-    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.membership, maxMembers, index);
-    this.prober = new Prober(this.ctx, this.membership, this.dissemination, opts.now);
+    const broadcast = (update: Update, now: Millis): void => this.dissemination.broadcast(update, now);
+    const tell = (to: Address, update: Update, out: Effect[]): void => {
+      out.push({ type: 'send', to, packet: { message: null, updates: [update] } });
+    };
+    this.roster = new Roster(self, this.ctx, maxMembers, index);
+    this.own = new OwnRecord(this.ctx, this.roster, broadcast, tell);
+    this.membership = new Membership(this.ctx, this.roster, this.own, maxMembers, broadcast, tell);
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers, index);
+    this.prober = new Prober(this.ctx, this.roster, this.membership, this.dissemination, opts.now);
     // Last: it draws the push-pull phase after the prober drew its own.
-    this.exchange = new FullStateExchange(this.ctx, this.membership, opts.now);
+    this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, opts.now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -125,16 +129,16 @@ export class SwimCore {
   // -------------------------------------------------------------------------------------------
 
   get self(): MemberRecord {
-    return this.membership.self;
+    return this.roster.self;
   }
 
   /** Every known record including self, dead and left ones until they are reaped. */
   members(): MemberRecord[] {
-    return this.membership.records();
+    return this.roster.records();
   }
 
   member(name: string): MemberRecord | undefined {
-    return this.membership.get(name);
+    return this.roster.get(name);
   }
 
   /**
@@ -142,7 +146,7 @@ export class SwimCore {
    * seen. A query: it changes nothing, so digest anti-entropy can read it as often as it likes.
    */
   fullState(): MemberRecord[] {
-    return this.membership.fullState();
+    return this.roster.fullState();
   }
 
   /** True once any Negotiate succeeded or a peer was learned. */
@@ -151,7 +155,7 @@ export class SwimCore {
   }
 
   isLeaving(): boolean {
-    return this.membership.isLeaving();
+    return this.own.isLeaving();
   }
 
   /** Lifeguard awareness score, 0 = healthy. */
@@ -166,7 +170,7 @@ export class SwimCore {
 
   /** n in the formulas: alive + suspect members including self. */
   aliveCount(): number {
-    return this.membership.liveCount();
+    return this.roster.liveCount();
   }
 
   /** Earliest time tick() has work; Infinity if none. */
@@ -176,12 +180,12 @@ export class SwimCore {
 
   /** Independent confirmations of the suspicion about `name` (undefined when not suspected). */
   suspicionConfirmations(name: string): number | undefined {
-    return this.membership.suspicionConfirmations(name);
+    return this.roster.suspicions.confirmations(name);
   }
 
   /** When the suspicion about `name` expires (undefined when not suspected). */
   suspicionDeadline(name: string): Millis | undefined {
-    return this.membership.suspicionDeadline(name);
+    return this.roster.suspicions.deadline(name);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ export class SwimCore {
     // The sender holds (or spreads) news about us that our alive record overrides: it missed our
     // refutation (every copy of it), or we refuted it just now. Tell it directly, or it may declare us
     // dead, or keep us left, or route our name to someone else.
-    const correction = staleAccusation || refuted ? this.membership.selfAlive() : null;
+    const correction = staleAccusation || refuted ? this.roster.selfAlive() : null;
     let corrected = false;
     if (packet.message !== null && packet.message !== undefined) corrected = this.prober.handle(from, packet.message, now, out, correction);
     if (correction !== null) {
@@ -227,14 +231,14 @@ export class SwimCore {
   /**
    * A packet from a member we suspect proves it runs, yet it may not know it is suspected: after a
    * heal, whoever suspects it may not probe it before the suspicion runs out, and nothing else tells
-   * it. The suspicion restarts once (Membership.heardFromSuspect) and the sender is told now, so it
+   * it. The suspicion restarts once (Roster.heardFromSuspect) and the sender is told now, so it
    * refutes first. A ping to us needs no extra packet: its ack leads with the accusation (buddy system).
    */
   private tellSuspectedSender(from: Address, message: Message | null, now: Millis, out: Effect[]): void {
-    const sender = this.membership.heardFromSuspect(from, now);
+    const sender = this.roster.heardFromSuspect(from, now);
     if (sender === undefined) return;
     if (message !== null && message.type === 'ping' && message.target === this.self.name) return;
-    const accusation = this.membership.accusationAgainst(sender);
+    const accusation = this.roster.accusationAgainst(sender);
     if (accusation !== null) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [accusation]) });
   }
 
@@ -274,11 +278,11 @@ export class SwimCore {
   /** Left with incarnation + 1, broadcast, Closing to closingFanout members; stops probing, keeps gossiping. */
   leave(now: Millis): Effect[] {
     const out: Effect[] = [];
-    if (this.membership.isLeaving()) return out;
-    const record = this.membership.leave(now, out);
+    if (this.own.isLeaving()) return out;
+    const record = this.own.leave(now, out);
     this.prober.stop();
     this.exchange.stop();
-    for (const peer of this.membership.pickAlive(this.ctx.config.closingFanout)) {
+    for (const peer of this.roster.pickAlive(this.ctx.config.closingFanout)) {
       out.push({ type: 'closing', to: peer.grpcAddr, name: record.name, incarnation: record.incarnation });
     }
     return out;
@@ -294,7 +298,7 @@ export class SwimCore {
   /** New metadata (e.g. the serving flag): incarnation + 1, broadcast alive. Ignored once leaving. */
   updateMeta(meta: MemberMeta, now: Millis): Effect[] {
     const out: Effect[] = [];
-    if (!this.membership.isLeaving()) this.membership.updateMeta(meta, now, out);
+    if (!this.own.isLeaving()) this.own.updateMeta(meta, now, out);
     return out;
   }
 
@@ -329,10 +333,10 @@ export class SwimCore {
         this.membership.onReapTimer(timer, now, out);
         return;
       case 'tombstone':
-        this.membership.onTombstoneTimer(timer);
+        this.roster.retention.onTombstoneTimer(timer);
         return;
       case 'self-refute':
-        this.membership.onSelfRefuteTimer(timer, now, out);
+        this.own.onSelfRefuteTimer(timer, now, out);
         return;
     }
   }
