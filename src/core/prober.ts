@@ -5,6 +5,7 @@ import type { CoreContext } from './context.js';
 import type { Dissemination } from './dissemination.js';
 import { MAX_PENDING_RELAYS } from './limits.js';
 import type { Membership } from './membership.js';
+import type { Roster } from './roster.js';
 import type { CoreTimer } from './timers.js';
 import type { Address, Effect, Message, Millis, Update } from './types.js';
 
@@ -38,7 +39,8 @@ export class Prober {
 
   constructor(
     private readonly ctx: CoreContext,
-    private readonly members: Membership,
+    private readonly members: Roster,
+    private readonly membership: Membership,
     private readonly news: Dissemination,
     now: Millis,
   ) {
@@ -117,7 +119,7 @@ export class Prober {
     // without any, every failed probe counts against us.
     const delta = probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1;
     this.ctx.awareness.applyDelta(delta);
-    this.members.suspectAfterFailedProbe(probe.target, probe.incarnation, now, out);
+    this.membership.suspectAfterFailedProbe(probe.target, probe.incarnation, now, out);
   }
 
   private endProbe(): void {

@@ -6,6 +6,9 @@ import { MAX_INCARNATION } from './limits.js';
 import type { Address, MemberRecord, MemberState, Update } from './types.js';
 
 export type AliveUpdate = Extract<Update, { kind: 'alive' }>;
+export type SuspectUpdate = Extract<Update, { kind: 'suspect' }>;
+export type DeadUpdate = Extract<Update, { kind: 'dead' }>;
+export type LeftUpdate = Extract<Update, { kind: 'left' }>;
 
 const recordByUpdate = new WeakMap<AliveUpdate, MemberRecord>();
 const updateByRecord = new WeakMap<MemberRecord, AliveUpdate>();

@@ -1,0 +1,68 @@
+// The members this member suspects, each with its Lifeguard suspicion (the accusers heard so far) and
+// the timer that declares the member dead when it runs out. Membership decides when one starts or ends.
+import type { CoreContext } from './context.js';
+import type { SuspectUpdate } from './records.js';
+import { expectedConfirmations, Suspicion, suspicionMinTimeout } from './suspicion.js';
+import type { CoreTimer } from './timers.js';
+import type { Millis } from './types.js';
+
+/** A suspected member's Lifeguard timer. */
+interface Suspected {
+  readonly suspicion: Suspicion;
+  timer: CoreTimer;
+  /** A packet from the suspect itself already restarted this suspicion (it does so once). */
+  readonly heardFrom: boolean;
+}
+
+export class Suspicions {
+  private readonly byName = new Map<string, Suspected>();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  /** Starts (or starts over) the suspicion `u` in a cluster of `live` members, replacing any running one. */
+  start(u: SuspectUpdate, live: number, now: Millis, heardFrom = false): void {
+    const { config, timers } = this.ctx;
+    const min = suspicionMinTimeout(config.suspicionMult, live, config.probeIntervalMs);
+    const max = config.suspicionMaxTimeoutMult * min;
+    const k = expectedConfirmations(config.suspicionMult, live);
+    const suspicion = new Suspicion(u.incarnation, now, u.from, k, min, max);
+    timers.cancel(this.byName.get(u.name)?.timer);
+    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', suspicion.deadline(), u.name), heardFrom });
+  }
+
+  /** Lifeguard: an independent accuser shortens the timer. True when `u` came from one not heard yet. */
+  confirm(u: SuspectUpdate): boolean {
+    const current = this.byName.get(u.name);
+    if (current === undefined || !current.suspicion.confirm(u.from)) return false;
+    this.ctx.timers.cancel(current.timer);
+    current.timer = this.ctx.timers.schedule('suspicion', current.suspicion.deadline(), u.name);
+    return true;
+  }
+
+  /** The member is no longer suspect (refuted, dead or left): its timer is cancelled. */
+  end(name: string): void {
+    this.ctx.timers.cancel(this.byName.get(name)?.timer);
+    this.byName.delete(name);
+  }
+
+  /** Whether `timer` is the running suspicion's (a restarted or ended one leaves stale timers behind). */
+  isCurrent(timer: CoreTimer): boolean {
+    return this.byName.get(timer.name)?.timer === timer;
+  }
+
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
+  wasHeardFrom(name: string): boolean {
+    return this.byName.get(name)?.heardFrom === true;
+  }
+
+  confirmations(name: string): number | undefined {
+    return this.byName.get(name)?.suspicion.confirmations;
+  }
+
+  deadline(name: string): Millis | undefined {
+    return this.byName.get(name)?.timer.at;
+  }
+}
