@@ -2,9 +2,9 @@
 // machine the agent runs behind real sockets, not a bare SWIM core. The engine still drives the
 // SimCore interface; this adapter is the member's shell there. Gossip, Negotiate, digest and Closing go
 // through the engine's network and control plane as before; the rest a shell does is modelled here on
-// the virtual clock: seeds resolve at once to the seeds the engine asked to join through, ownership
-// tables are not built but answered after a modelled build time with a version derived from the owner
-// set, and readiness is polled the way a kubelet polls /readyz.
+// the virtual clock: seeds resolve at once to those of the seeds the engine asked to join through whose
+// process is up; ownership tables are not built but answered after a modelled build time with a version
+// derived from the owner set; readiness is polled the way a kubelet polls /readyz.
 import type { SwimCoreOptions } from '../core/swim.js';
 import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 import { Member, type MemberEffect } from '../member/member.js';
@@ -20,6 +20,8 @@ export interface MemberModel {
   readinessPollMs?: number;
   /** The agent's settle window for the first readiness. @default two probe intervals */
   settleMs?: number;
+  /** Whether a seed's process is up, as a headless Service lists only running pods. @default every seed is */
+  seedUp?: (grpcAddr: string) => boolean;
 }
 
 /** A CoreFactory whose cores are whole members; what they do is counted in `figures`. */
@@ -32,6 +34,7 @@ export class SimMember implements SimCore {
   readonly life: MemberLife;
   private readonly tableBuildMs: number;
   private readonly pollMs: number;
+  private readonly seedUp: (grpcAddr: string) => boolean;
   private seeds: readonly string[] = [];
   private started = false;
   /** The build in flight: when it is served and its version; the owners asked for since. */
@@ -43,6 +46,7 @@ export class SimMember implements SimCore {
     const swim = options.config;
     this.tableBuildMs = model.tableBuildMs ?? 10;
     this.pollMs = model.readinessPollMs ?? 5000;
+    this.seedUp = model.seedUp ?? (() => true);
     this.wholeMember = new Member(
       {
         name: options.name,
@@ -154,7 +158,7 @@ export class SimMember implements SimCore {
           out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
           break;
         case 'resolve-seeds':
-          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.seeds, now), now));
+          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.seeds.filter(this.seedUp), now), now));
           break;
         case 'view-changed':
           this.viewChanged(effect.owners, now);

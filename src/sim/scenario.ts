@@ -161,12 +161,12 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const end = options.durationS * 1000;
   let cut: CutTracker | null = null;
   const figures = new MemberFigures();
-  const sim = new Simulator({
+  const sim: Simulator = new Simulator({
     onEvent: (node, event) => cut?.onEvent(node, event),
     onPacketDelivered: (to, fromAddr) => cut?.onPacketDelivered(to, fromAddr),
     seed: options.seed,
     config,
-    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures)),
+    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, { seedUp: (addr: string): boolean => sim.listensOn(addr) })),
     network: { ...options.network, loss: options.loss },
     capacity: options.members,
   });

@@ -205,6 +205,12 @@ export class Simulator {
     return this.runUntil(this.clock + ms, stop);
   }
 
+  /** A running process listens on this gRPC address (what a headless Service would list). */
+  listensOn(grpcAddr: string): boolean {
+    const id = this.addresses.grpcNode(grpcAddr);
+    return id !== undefined && this.nodes[id]?.core != null;
+  }
+
   /** Sum of every node's traffic counters. */
   traffic(): Traffic {
     return sumTraffic(this.nodes);

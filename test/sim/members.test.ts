@@ -89,3 +89,28 @@ test('stable members keep their readiness while another member crashes and one l
   assert.equal(versions.size, 1, 'the stable members serve one version after the faults');
   assert.equal(figures.report(stable).table_versions_at_end, 1);
 });
+
+test('members re-check only seeds whose process is up, as a headless Service lists them', () => {
+  const rpcsAfterSeedCrash = (upOnly: boolean): number => {
+    const figures = new MemberFigures();
+    let sim: Simulator | null = null;
+    const seedUp = (addr: string): boolean => sim?.listensOn(addr) ?? true;
+    sim = new Simulator({ seed: 5, config: profileConfig('lan'), createCore: memberCoreFactory(figures, upOnly ? { seedUp } : {}), capacity: 10 });
+    const nodes: SimNode[] = [];
+    for (let i = 0; i < 10; i++) nodes.push(sim.addNode());
+    for (const node of nodes) sim.join(node, nodes.slice(0, 3));
+    converge(sim, 30_000);
+    sim.runFor(10_000);
+    const seed = nodes[0];
+    assert.ok(seed !== undefined);
+    sim.crash(seed);
+    const before = sim.traffic().rpcsSent;
+    sim.runFor(4 * sim.config.pushPullIntervalMs);
+    assert.equal(sim.listensOn(seed.grpcAddr), false);
+    return sim.traffic().rpcsSent - before;
+  };
+  const withDeadSeed = rpcsAfterSeedCrash(false);
+  const upOnly = rpcsAfterSeedCrash(true);
+  // Each of the 9 others would negotiate with the crashed seed on every re-check.
+  assert.ok(withDeadSeed - upOnly >= 9 * 3, `${withDeadSeed} RPCs with the crashed seed listed, ${upOnly} without`);
+});
