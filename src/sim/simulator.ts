@@ -207,8 +207,7 @@ export class Simulator {
 
   /** A running process listens on this gRPC address (what a headless Service would list). */
   listensOn(grpcAddr: string): boolean {
-    const id = this.addresses.grpcNode(grpcAddr);
-    return id !== undefined && this.nodes[id]?.core != null;
+    return this.nodes[this.addresses.grpcNode(grpcAddr) ?? -1]?.running === true;
   }
 
   /** Sum of every node's traffic counters. */
