@@ -7,7 +7,8 @@
 import { seededRandom } from '../core/random.js';
 import { SwimCore, type ByteMeasure } from '../core/swim.js';
 import type { SwimConfig } from '../core/config.js';
-import type { MemberMeta, MemberRecord, MembershipEvent, Packet } from '../core/types.js';
+import type { MemberIndex } from '../core/member-index.js';
+import type { MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { ReadinessRule } from '../runtime/readiness.js';
 import type { HealthView } from '../runtime/view.js';
 import { log, type MemberEffect } from './effects.js';
@@ -28,6 +29,10 @@ export interface MemberConfig {
   readonly swim: SwimConfig;
   /** Seed of the core's randomness (from the shell). */
   readonly randomSeed: number;
+  /** A source of randomness to use instead of randomSeed (a simulator hands each core its own stream). */
+  readonly random?: Random;
+  /** Member numbers shared with other cores in the same process (a simulator's memory saving). */
+  readonly memberIndex?: MemberIndex;
   readonly measure?: ByteMeasure;
   /** Peer addresses the member may hold (the shell's control plane must be able to carry them). */
   readonly acceptsAddress?: (addr: string) => boolean;
@@ -77,10 +82,11 @@ export class Member {
       grpcAddr: config.grpcAddr,
       meta,
       config: config.swim,
-      random: seededRandom(config.randomSeed),
+      random: config.random ?? seededRandom(config.randomSeed),
       now,
       ...(config.measure ? { measure: config.measure } : {}),
       ...(config.acceptsAddress ? { acceptsAddress: config.acceptsAddress } : {}),
+      ...(config.memberIndex ? { memberIndex: config.memberIndex } : {}),
     });
     this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000));
     this.readinessRule = new ReadinessRule(config.settleMs);

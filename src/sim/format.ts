@@ -44,6 +44,19 @@ export function formatReport(r: SimReport): string {
       'packets sent / dropped',
       `${r.packets_sent} / loss ${r.packets_dropped.loss}, partition ${r.packets_dropped.partition}, unroutable ${r.packets_dropped.unroutable}, buffer ${r.packets_dropped.buffer}`,
     ],
+  );
+  const m = r.member;
+  if (m !== null) {
+    rows.push(
+      ['members ready (last first-ready)', `${show(m.member_ready_s_max, ' s')} (never ready: ${m.members_never_ready})`],
+      ['readiness changes (all / max per member)', `${m.readiness_transitions} / ${m.readiness_transitions_max_per_member} in ${m.readiness_polls} polls`],
+      ['readiness lost while not leaving', `${m.readiness_losses} (unready polls after ready: ${m.unready_polls_after_ready})`],
+      ['table versions (all / max per member)', `${m.table_versions} / ${m.table_versions_max_per_member}, ${m.table_versions_at_end} at the end`],
+      ['one table version since', show(m.one_table_version_s, ' s')],
+      ['serving members / flag changes', `${m.serving_members} / ${m.serving_changes}`],
+    );
+  }
+  rows.push(
     ['wall clock', `${r.wall_s} s (${r.wall_per_sim_s} s per simulated s, ${r.events} events)`],
     ['wall clock, steady state', `${show(r.steady_wall_per_sim_s)} s per simulated s (cpu ${show(r.steady_cpu_per_sim_s)} s)`],
   );

@@ -16,6 +16,8 @@
 import { profileConfig, type ProfileName, type SwimConfig } from '../core/config.js';
 import { seededRandom, shuffleInPlace } from '../core/random.js';
 import type { CoreFactory } from './core-port.js';
+import { MemberFigures, type MemberLife, type MemberReport } from './member-figures.js';
+import { memberCoreFactory, SimMember } from './member-core.js';
 import { CutTracker } from './cut.js';
 import type { NetworkOptions } from './network.js';
 import { max, median, round } from './stats.js';
@@ -49,6 +51,8 @@ export interface ScenarioOptions {
   configOverrides?: Partial<SwimConfig>;
   network?: Partial<NetworkOptions>;
   createCore?: CoreFactory;
+  /** Run bare SWIM cores instead of whole members (no readiness, tables or serving). @default false */
+  bareCores?: boolean;
   /** Called about once per simulated second; cheap to ignore. */
   progress?: (p: ScenarioProgress) => void;
   /** Checked about once per simulated second: a reason to stop the run early (e.g. a wall budget). */
@@ -112,6 +116,8 @@ export interface SimReport {
   steady_wall_per_sim_s: number | null;
   cpu_s: number;
   steady_cpu_per_sim_s: number | null;
+  /** What the members did besides SWIM; null when the run drove bare cores. */
+  member: MemberReport | null;
 }
 
 /** Report fields that depend on the machine, not the seed. */
@@ -141,18 +147,26 @@ export function aliveViewFraction(sim: Simulator): number {
   return seen / (live.length * (live.length - 1));
 }
 
+/** The member lives still running at the end (not crashed, not left). */
+function liveMembers(sim: Simulator): MemberLife[] {
+  const lives: MemberLife[] = [];
+  for (const node of sim.nodes) if (node.live && node.core instanceof SimMember) lives.push(node.core.life);
+  return lives;
+}
+
 export function runScenario(options: ScenarioOptions): SimReport {
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
   const config = profileConfig(options.profile, options.configOverrides);
   const end = options.durationS * 1000;
   let cut: CutTracker | null = null;
-  const sim = new Simulator({
+  const figures = new MemberFigures();
+  const sim: Simulator = new Simulator({
     onEvent: (node, event) => cut?.onEvent(node, event),
     onPacketDelivered: (to, fromAddr) => cut?.onPacketDelivered(to, fromAddr),
     seed: options.seed,
     config,
-    createCore: options.createCore ?? createSwimCore,
+    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, { seedUp: (addr: string): boolean => sim.listensOn(addr) })),
     network: { ...options.network, loss: options.loss },
     capacity: options.members,
   });
@@ -332,5 +346,6 @@ export function runScenario(options: ScenarioOptions): SimReport {
     steady_wall_per_sim_s: round(steadyWallPerSimS, 4),
     cpu_s: round(cpuSeconds(process.cpuUsage(cpuStart)), 3) ?? 0,
     steady_cpu_per_sim_s: round(steadyCpuPerSimS, 4),
+    member: figures.lives.length === 0 ? null : figures.report(liveMembers(sim)),
   };
 }

@@ -205,6 +205,11 @@ export class Simulator {
     return this.runUntil(this.clock + ms, stop);
   }
 
+  /** A running process listens on this gRPC address (what a headless Service would list). */
+  listensOn(grpcAddr: string): boolean {
+    return this.nodes[this.addresses.grpcNode(grpcAddr) ?? -1]?.running === true;
+  }
+
   /** Sum of every node's traffic counters. */
   traffic(): Traffic {
     return sumTraffic(this.nodes);

@@ -1,0 +1,193 @@
+// Whole members in the simulator: each simulated process runs a Member (src/member/), the same state
+// machine the agent runs behind real sockets, not a bare SWIM core. The engine still drives the
+// SimCore interface; this adapter is the member's shell there. Gossip, Negotiate, digest and Closing go
+// through the engine's network and control plane as before; the rest a shell does is modelled here on
+// the virtual clock: seeds resolve at once to those of the seeds the engine asked to join through whose
+// process is up; ownership tables are not built but answered after a modelled build time with a version
+// derived from the owner set; readiness is polled the way a kubelet polls /readyz.
+import type { SwimCoreOptions } from '../core/swim.js';
+import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
+import { Member, type MemberEffect } from '../member/member.js';
+import type { CoreFactory, SimCore } from './core-port.js';
+import { MemberFigures, type MemberLife } from './member-figures.js';
+
+const SEEDS_NAME = 'seeds.sim';
+
+export interface MemberModel {
+  /** Time from a view change to its table being served (one build at a time, the newest owners next). @default 10 */
+  tableBuildMs?: number;
+  /** How often readiness is polled. @default 5000 */
+  readinessPollMs?: number;
+  /** The agent's settle window for the first readiness. @default two probe intervals */
+  settleMs?: number;
+  /** Whether a seed's process is up, as a headless Service lists only running pods. @default every seed is */
+  seedUp?: (grpcAddr: string) => boolean;
+}
+
+/** A CoreFactory whose cores are whole members; what they do is counted in `figures`. */
+export function memberCoreFactory(figures: MemberFigures, model: MemberModel = {}): CoreFactory {
+  return (options) => new SimMember(options, figures, model);
+}
+
+export class SimMember implements SimCore {
+  readonly wholeMember: Member;
+  readonly life: MemberLife;
+  private readonly tableBuildMs: number;
+  private readonly pollMs: number;
+  private readonly seedUp: (grpcAddr: string) => boolean;
+  private seeds: readonly string[] = [];
+  private started = false;
+  /** The build in flight: when it is served and its version; the owners asked for since. */
+  private build: { at: number; version: string } | null = null;
+  private nextOwners: readonly string[] | null = null;
+  private pollAt: number;
+
+  constructor(options: SwimCoreOptions, private readonly figures: MemberFigures, model: MemberModel) {
+    const swim = options.config;
+    this.tableBuildMs = model.tableBuildMs ?? 10;
+    this.pollMs = model.readinessPollMs ?? 5000;
+    this.seedUp = model.seedUp ?? (() => true);
+    this.wholeMember = new Member(
+      {
+        name: options.name,
+        lifeId: options.lifeId,
+        incarnation: options.incarnation,
+        gossipAddr: options.gossipAddr,
+        grpcAddr: options.grpcAddr,
+        appAddr: options.meta.appAddr,
+        tags: options.meta.tags,
+        swim,
+        randomSeed: 0,
+        random: options.random,
+        ...(options.memberIndex ? { memberIndex: options.memberIndex } : {}),
+        ...(options.measure ? { measure: options.measure } : {}),
+        // One configured name, as a headless Service is; it resolves to the seeds the engine joins through.
+        seeds: [SEEDS_NAME],
+        bootstrap: false,
+        joinRetryInitialMs: 500,
+        joinRetryMaxMs: 10_000,
+        joinTimeoutMs: 5000,
+        settleMs: model.settleMs ?? 2 * swim.probeIntervalMs,
+        // The engine's leave() is the announcement itself (its callers model any drain around it).
+        drainMs: 0,
+        appChecked: false,
+        // The engine's control plane decides digest or Negotiate for periodic exchanges, as the agent's option.
+        antiEntropy: 'negotiate',
+      },
+      options.now,
+    );
+    this.life = figures.lifeStarted(options.name, options.now);
+    this.pollAt = options.now + this.pollMs;
+  }
+
+  tick(now: Millis): Effect[] {
+    const out = this.carry(this.wholeMember.tick(now), now);
+    if (this.build !== null && now >= this.build.at) this.finishBuild(now);
+    while (now >= this.pollAt) {
+      this.pollAt += this.pollMs;
+      this.figures.readinessPolled(this.life, this.wholeMember.readiness(now, this.build !== null, '').ok, this.wholeMember.isLeaving, now);
+    }
+    return out;
+  }
+
+  receive(from: Address, packet: Packet, now: Millis): Effect[] {
+    return this.carry(this.wholeMember.packet(from, packet, now), now);
+  }
+
+  join(seeds: readonly Address[], now: Millis): Effect[] {
+    this.seeds = seeds.filter((s) => s !== this.wholeMember.core.self.grpcAddr);
+    if (this.started) return this.carry(this.wholeMember.seedsResolved('watch', this.seeds, now), now);
+    this.started = true;
+    return this.carry(this.wholeMember.start(now), now);
+  }
+
+  onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {
+    const answer = this.wholeMember.negotiateRequest(remote, join, now);
+    return { reply: answer.reply, effects: this.carry(answer.effects, now) };
+  }
+
+  onNegotiateReply(requestId: number, remote: readonly MemberRecord[], now: Millis): Effect[] {
+    return this.carry(this.wholeMember.negotiateAnswered(requestId, remote, now), now);
+  }
+
+  onNegotiateFailed(requestId: number, now: Millis): Effect[] {
+    return this.carry(this.wholeMember.negotiateFailed(requestId, false, now), now);
+  }
+
+  onClosing(name: string, incarnation: number, now: Millis): Effect[] {
+    return this.carry(this.wholeMember.closingRequest(name, incarnation, now), now);
+  }
+
+  leave(now: Millis): Effect[] {
+    return this.carry(this.wholeMember.leaveRequested(now), now);
+  }
+
+  nextDeadline(): Millis {
+    return Math.min(this.wholeMember.nextDeadline(), this.build?.at ?? Infinity, this.pollAt);
+  }
+
+  members(): MemberRecord[] {
+    return this.wholeMember.core.members();
+  }
+
+  member(name: string): MemberRecord | undefined {
+    return this.wholeMember.core.member(name);
+  }
+
+  pendingBroadcasts(): number {
+    return this.wholeMember.core.pendingBroadcasts();
+  }
+
+  fullState(): MemberRecord[] {
+    return this.wholeMember.core.fullState();
+  }
+
+  /** The member's effects for the engine; what a shell does besides the wire is done here. */
+  private carry(effects: readonly MemberEffect[], now: number): Effect[] {
+    const out: Effect[] = [];
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send':
+        case 'negotiate':
+        case 'closing':
+        case 'event':
+          out.push(effect);
+          break;
+        case 'digest':
+          // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
+          out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
+          break;
+        case 'resolve-seeds':
+          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.seeds.filter(this.seedUp), now), now));
+          break;
+        case 'view-changed':
+          this.viewChanged(effect.owners, now);
+          break;
+        case 'leave-announced':
+        case 'log':
+          break;
+      }
+    }
+    this.figures.servingSeen(this.life, this.wholeMember.core.self.meta.serving);
+    return out;
+  }
+
+  private viewChanged(owners: readonly string[], now: number): void {
+    if (this.build !== null) {
+      this.nextOwners = owners;
+      return;
+    }
+    this.build = { at: now + this.tableBuildMs, version: this.figures.versionOf(owners) };
+  }
+
+  private finishBuild(now: number): void {
+    const built = this.build;
+    if (built === null) return;
+    this.build = null;
+    this.wholeMember.tableBuilt(built.version);
+    this.figures.tableServed(this.life, built.version, now);
+    const next = this.nextOwners;
+    this.nextOwners = null;
+    if (next !== null) this.viewChanged(next, now);
+  }
+}
