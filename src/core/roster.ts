@@ -34,6 +34,8 @@ export class Roster implements GossipPeers {
   private readonly order: ProbeOrder;
   /** alive + suspect including self: the n in every formula. */
   private live = 1;
+  /** Records held about other members, by state: readiness asks on every probe, at any cluster size. */
+  private readonly peersIn: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
   private readonly othersNames = (): Iterable<string> => this.namesExceptSelf();
 
   constructor(
@@ -176,6 +178,7 @@ export class Roster implements GossipPeers {
     this.retention.unbury(record.name);
     this.table.set(record.name, record);
     this.live++;
+    this.peersIn[record.state]++;
     this.order.add(record.name, this.table.size, this.othersNames);
   }
 
@@ -185,6 +188,10 @@ export class Roster implements GossipPeers {
     this.table.set(name, record);
     if (name === this.selfName) this.selfRecord = record;
     if (before.state === record.state) return;
+    if (name !== this.selfName) {
+      this.peersIn[before.state]--;
+      this.peersIn[record.state]++;
+    }
     const wasLive = isLive(before.state);
     const nowLive = isLive(record.state);
     if (wasLive !== nowLive) this.live += nowLive ? 1 : -1;
@@ -195,8 +202,14 @@ export class Roster implements GossipPeers {
 
   /** Retention is over: the record leaves the table and becomes a tombstone. */
   reap(record: MemberRecord, now: Millis): void {
-    this.table.delete(record.name);
+    const held = this.table.get(record.name);
+    if (held !== undefined && this.table.delete(record.name) && record.name !== this.selfName) this.peersIn[held.state]--;
     this.retention.bury(record, now);
+  }
+
+  /** How many other members are held in `state` (self never counted). */
+  peersInState(state: MemberState): number {
+    return this.peersIn[state];
   }
 
   private *namesExceptSelf(): Iterable<string> {

@@ -21,7 +21,7 @@ import { Prober } from './prober.js';
 import { Roster } from './roster.js';
 import type { CoreTimer } from './timers.js';
 import { Timers } from './timers.js';
-import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, Message, Millis, Packet, Random, Update } from './types.js';
+import type { Address, CoreCounters, Effect, MemberMeta, MemberRecord, MemberState, Message, Millis, Packet, Random, Update } from './types.js';
 import { isIncarnation, isLifeId, isName } from './validate.js';
 
 export type { ByteMeasure } from './measure.js';
@@ -166,6 +166,11 @@ export class SwimCore {
   /** Updates still queued for retransmission. */
   pendingBroadcasts(): number {
     return this.dissemination.pending;
+  }
+
+  /** Records held about other members in `state` (kept as records change: no walk of the table). */
+  peersInState(state: MemberState): number {
+    return this.roster.peersInState(state);
   }
 
   /** n in the formulas: alive + suspect members including self. */

@@ -236,13 +236,9 @@ export class Member {
 
   /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
   readiness(now: number, tablesBusy: boolean, appReason: string): HealthView {
-    let peersAlive = 0;
-    let peersUnreachable = 0;
-    for (const m of this.core.members()) {
-      if (m.name === this.config.name) continue;
-      if (m.state === 'alive') peersAlive++;
-      else if (m.state === 'suspect' || m.state === 'dead') peersUnreachable++;
-    }
+    const { core } = this;
+    const peersAlive = core.peersInState('alive');
+    const peersUnreachable = core.peersInState('suspect') + core.peersInState('dead');
     return this.readinessRule.check({
       now,
       stopped: this.stopped,
