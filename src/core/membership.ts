@@ -64,7 +64,7 @@ export class Membership implements GossipPeers {
     self: MemberRecord,
     private readonly ctx: CoreContext,
     private readonly maxMembers: number,
-    private readonly broadcast: (update: Update, now: Millis) => void,
+    private readonly broadcast: (update: Update, now: Millis, introduction?: boolean) => void,
     /** One packet straight to `to` leading with `update` (not queued for gossip). */
     private readonly tell: (to: Address, update: Update, out: Effect[]) => void,
     index?: MemberIndex,
@@ -433,7 +433,7 @@ export class Membership implements GossipPeers {
     this.live++;
     this.order.add(u.name, this.table.size, this.othersNames);
     this.joined = true;
-    this.broadcast(u, now);
+    this.broadcast(u, now, true);
     this.emit(out, null, record, 'joined');
   }
 

@@ -121,7 +121,7 @@ export class SwimCore {
       self,
       this.ctx,
       maxMembers,
-      (update, now) => this.dissemination.broadcast(update, now),
+      (update, now, introduction) => this.dissemination.broadcast(update, now, introduction),
       (to, update, out) => out.push({ type: 'send', to, packet: { message: null, updates: [update] } }),
       index,
     );
