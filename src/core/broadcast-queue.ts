@@ -10,7 +10,7 @@
 // refutation, a restart) is bounded by the retransmit limit, so it cannot starve introductions for long.
 //
 // After a mass join every member queues news about every other, so entries live in typed arrays indexed
-// by member number (28 bytes each) rather than one object and one Map entry per update.
+// by member number (25 bytes each) rather than one object and one Map entry per update.
 import { grownInt32, grownLength, PrivateMemberIndex, type MemberIndex } from './member-index.js';
 import type { Update } from './types.js';
 
@@ -34,7 +34,7 @@ export class BroadcastQueue {
   private updates: (Update | undefined)[] = [];
   private sizes = new Int32Array(0);
   private transmits = new Int32Array(0);
-  private lanes = new Int32Array(0);
+  private lanes = new Uint8Array(0);
   private nextOf = new Int32Array(0);
   private prevOf = new Int32Array(0);
   /** buckets[lane][t] = first of the updates in that lane sent t times, newest first (doubly linked). */
@@ -201,7 +201,9 @@ export class BroadcastQueue {
     const length = grownLength(this.nextOf.length, id, this.index.span);
     this.sizes = grownInt32(this.sizes, length, 0);
     this.transmits = grownInt32(this.transmits, length, 0);
-    this.lanes = grownInt32(this.lanes, length, CHANGES);
+    const lanes = new Uint8Array(length);
+    lanes.set(this.lanes);
+    this.lanes = lanes;
     this.nextOf = grownInt32(this.nextOf, length, NONE);
     this.prevOf = grownInt32(this.prevOf, length, NONE);
     for (let i = this.updates.length; i < length; i++) this.updates.push(undefined);
