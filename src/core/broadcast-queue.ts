@@ -2,8 +2,15 @@
 // packets until it has been sent `limit` times; least-sent updates go first, so fresh news spreads before
 // old news is repeated; a newer update about a member replaces any queued older one.
 //
+// Unlike memberlist, the queue has two lanes. Introductions (a member we had not known) wait behind every
+// other update, whatever their send counts: after a mass join every queue holds an introduction of every
+// member, and ordered by send count alone a refutation sent a few times waits behind all of them until
+// they have been sent as often, so it spreads at one send per pass over the backlog and can reach some
+// members after their suspicion timers ran out. News about a known member (suspect, dead, left, a
+// refutation, a restart) is bounded by the retransmit limit, so it cannot starve introductions for long.
+//
 // After a mass join every member queues news about every other, so entries live in typed arrays indexed
-// by member number (24 bytes each) rather than one object and one Map entry per update.
+// by member number (25 bytes each) rather than one object and one Map entry per update.
 import { grownInt32, grownLength, PrivateMemberIndex, type MemberIndex } from './member-index.js';
 import type { Update } from './types.js';
 
@@ -17,15 +24,21 @@ export function retransmitLimit(retransmitMult: number, clusterSize: number): nu
   return retransmitMult * Math.ceil(Math.log10(Math.max(1, clusterSize) + 1));
 }
 
+/** Lanes, served in this order: news about a member we already knew (a change of state, a refutation, a
+ * restart, new metadata), then the first news of members we had not known. */
+const CHANGES = 0;
+const INTRODUCTIONS = 1;
+
 export class BroadcastQueue {
-  /** Per member number: the queued update (undefined: none), its size, times sent, bucket links. */
+  /** Per member number: the queued update (undefined: none), its size, times sent, lane, bucket links. */
   private updates: (Update | undefined)[] = [];
   private sizes = new Int32Array(0);
   private transmits = new Int32Array(0);
+  private lanes = new Uint8Array(0);
   private nextOf = new Int32Array(0);
   private prevOf = new Int32Array(0);
-  /** buckets[t] = first of the updates sent t times, newest first (doubly linked). */
-  private readonly buckets: number[] = [];
+  /** buckets[lane][t] = first of the updates in that lane sent t times, newest first (doubly linked). */
+  private readonly buckets: [number[], number[]] = [[], []];
   private count = 0;
   private smallestSize = Infinity;
 
@@ -51,8 +64,11 @@ export class BroadcastQueue {
     return id === NONE ? undefined : this.transmits[id];
   }
 
-  /** Queues `update` (of `size` bytes), replacing older news about the same member. */
-  enqueue(update: Update, size: number): void {
+  /**
+   * Queues `update` (of `size` bytes), replacing older news about the same member; an `introduction` (the
+   * first news of a member) waits behind all other news.
+   */
+  enqueue(update: Update, size: number, introduction = false): void {
     let id = this.idOf(update.name);
     if (id !== NONE) this.unlink(id);
     else {
@@ -63,6 +79,7 @@ export class BroadcastQueue {
     this.updates[id] = update;
     this.sizes[id] = size;
     this.transmits[id] = 0;
+    this.lanes[id] = introduction ? INTRODUCTIONS : CHANGES;
     this.link(id);
     if (size < this.smallestSize) this.smallestSize = size;
     if (this.count > this.maxEntries) this.dropMostSent();
@@ -77,29 +94,32 @@ export class BroadcastQueue {
   }
 
   /**
-   * Appends to `out` the least-sent updates that fit in `bytesAvailable`, counting one transmission for
-   * each; updates that reach `limit` transmissions leave the queue. Returns the bytes used.
+   * Appends to `out` the updates that fit in `bytesAvailable`, changes before introductions and least-sent
+   * first within a lane, counting one transmission for each; updates that reach `limit` transmissions
+   * leave the queue. Returns the bytes used.
    */
   fill(bytesAvailable: number, limit: number, out: Update[]): number {
     if (this.count === 0 || bytesAvailable < this.smallestSize) return 0;
     let used = 0;
     let misses = 0;
     const taken: number[] = [];
-    scan: for (let t = 0; t < this.buckets.length; t++) {
-      if (t >= limit) {
-        // The limit shrank (fewer members): these have been sent enough.
-        this.dropBucket(t);
-        continue;
-      }
-      for (let id = this.buckets[t] ?? NONE; id !== NONE; id = this.nextOf[id] as number) {
-        const size = this.sizes[id] as number;
-        if (used + size <= bytesAvailable) {
-          out.push(this.updates[id] as Update);
-          used += size;
-          taken.push(id);
-          if (bytesAvailable - used < this.smallestSize) break scan;
-        } else if (++misses > MAX_MISSES_PER_FILL) {
-          break scan;
+    scan: for (const buckets of this.buckets) {
+      for (let t = 0; t < buckets.length; t++) {
+        if (t >= limit) {
+          // The limit shrank (fewer members): these have been sent enough.
+          this.dropBucket(buckets, t);
+          continue;
+        }
+        for (let id = buckets[t] ?? NONE; id !== NONE; id = this.nextOf[id] as number) {
+          const size = this.sizes[id] as number;
+          if (used + size <= bytesAvailable) {
+            out.push(this.updates[id] as Update);
+            used += size;
+            taken.push(id);
+            if (bytesAvailable - used < this.smallestSize) break scan;
+          } else if (++misses > MAX_MISSES_PER_FILL) {
+            break scan;
+          }
         }
       }
     }
@@ -127,45 +147,53 @@ export class BroadcastQueue {
     this.index.release(id);
   }
 
+  private bucketsOf(id: number): number[] {
+    return this.buckets[this.lanes[id] === INTRODUCTIONS ? INTRODUCTIONS : CHANGES];
+  }
+
   private link(id: number): void {
     const t = this.transmits[id] as number;
-    while (this.buckets.length <= t) this.buckets.push(NONE);
-    const head = this.buckets[t] as number;
+    const buckets = this.bucketsOf(id);
+    while (buckets.length <= t) buckets.push(NONE);
+    const head = buckets[t] as number;
     this.prevOf[id] = NONE;
     this.nextOf[id] = head;
     if (head !== NONE) this.prevOf[head] = id;
-    this.buckets[t] = id;
+    buckets[t] = id;
   }
 
   private unlink(id: number): void {
     const prev = this.prevOf[id] as number;
     const next = this.nextOf[id] as number;
     if (prev !== NONE) this.nextOf[prev] = next;
-    else this.buckets[this.transmits[id] as number] = next;
+    else this.bucketsOf(id)[this.transmits[id] as number] = next;
     if (next !== NONE) this.prevOf[next] = prev;
     this.prevOf[id] = NONE;
     this.nextOf[id] = NONE;
   }
 
-  private dropBucket(t: number): void {
-    for (let id = this.buckets[t] as number; id !== NONE; ) {
+  private dropBucket(buckets: number[], t: number): void {
+    for (let id = buckets[t] as number; id !== NONE; ) {
       const next = this.nextOf[id] as number;
       this.forget(id);
       id = next;
     }
-    this.buckets[t] = NONE;
+    buckets[t] = NONE;
   }
 
+  /** Over the bound: the most-sent introduction goes first, news about known members last. */
   private dropMostSent(): void {
-    for (let t = this.buckets.length - 1; t >= 0; t--) {
-      const head = this.buckets[t] as number;
-      if (head === NONE) continue;
-      // Oldest in the bucket: walk to the tail.
-      let tail = head;
-      while (this.nextOf[tail] !== NONE) tail = this.nextOf[tail] as number;
-      this.unlink(tail);
-      this.forget(tail);
-      return;
+    for (const buckets of [this.buckets[INTRODUCTIONS], this.buckets[CHANGES]]) {
+      for (let t = buckets.length - 1; t >= 0; t--) {
+        const head = buckets[t] as number;
+        if (head === NONE) continue;
+        // Oldest in the bucket: walk to the tail.
+        let tail = head;
+        while (this.nextOf[tail] !== NONE) tail = this.nextOf[tail] as number;
+        this.unlink(tail);
+        this.forget(tail);
+        return;
+      }
     }
   }
 
@@ -173,6 +201,9 @@ export class BroadcastQueue {
     const length = grownLength(this.nextOf.length, id, this.index.span);
     this.sizes = grownInt32(this.sizes, length, 0);
     this.transmits = grownInt32(this.transmits, length, 0);
+    const lanes = new Uint8Array(length);
+    lanes.set(this.lanes);
+    this.lanes = lanes;
     this.nextOf = grownInt32(this.nextOf, length, NONE);
     this.prevOf = grownInt32(this.prevOf, length, NONE);
     for (let i = this.updates.length; i < length; i++) this.updates.push(undefined);

@@ -41,9 +41,13 @@ export class Dissemination {
     return this.queue.size;
   }
 
-  /** Queues news for retransmission, replacing older news about the same member. */
-  broadcast(update: Update, now: Millis): void {
-    this.queue.enqueue(update, cachedUpdateSize(this.measure, update));
+  /**
+   * Queues news for retransmission, replacing older news about the same member. An `introduction` (the
+   * first news of a member) goes after all news about known members, so a refutation is never starved by
+   * a mass join's backlog.
+   */
+  broadcast(update: Update, now: Millis, introduction = false): void {
+    this.queue.enqueue(update, cachedUpdateSize(this.measure, update), introduction);
     this.counters.updatesQueued++;
     this.ensureGossip(now);
   }

@@ -25,7 +25,8 @@ export class Membership {
     private readonly roster: Roster,
     private readonly own: OwnRecord,
     private readonly maxMembers: number,
-    private readonly broadcast: (update: Update, now: Millis) => void,
+    /** `introduction`: the first news of a member not known before (it waits behind news about known members). */
+    private readonly broadcast: (update: Update, now: Millis, introduction?: boolean) => void,
     /** One packet straight to `to` leading with `update` (not queued for gossip). */
     private readonly tell: (to: Address, update: Update, out: Effect[]) => void,
   ) {}
@@ -222,7 +223,7 @@ export class Membership {
     const record = aliveRecordOf(u);
     this.roster.add(record);
     this.joined = true;
-    this.broadcast(u, now);
+    this.broadcast(u, now, true);
     emitMemberChange(out, null, record, 'joined');
   }
 

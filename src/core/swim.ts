@@ -111,7 +111,7 @@ export class SwimCore {
       meta: opts.meta,
     };
     const index = opts.memberIndex;
-    const broadcast = (update: Update, now: Millis): void => this.dissemination.broadcast(update, now);
+    const broadcast = (update: Update, now: Millis, introduction?: boolean): void => this.dissemination.broadcast(update, now, introduction);
     const tell = (to: Address, update: Update, out: Effect[]): void => {
       out.push({ type: 'send', to, packet: { message: null, updates: [update] } });
     };

@@ -87,6 +87,36 @@ describe('BroadcastQueue', () => {
     assert.equal(q.size, 0);
   });
 
+  test('a queue full of introductions does not starve news about a known member', () => {
+    // A mass join leaves an introduction of every member queued; a refutation (alive at a raised
+    // incarnation) arriving then must ride in every packet until it has been sent `limit` times.
+    const q = new BroadcastQueue(2000);
+    for (let i = 0; i < 1000; i++) q.enqueue(alive(`m${i}`), 60, true);
+    q.fill(600, 16, []);
+    q.enqueue(alive('m7', 1001), 60);
+    q.enqueue(suspect('m8'), 30);
+    const limit = 16;
+    for (let packet = 0; packet < limit; packet++) {
+      const out: Update[] = [];
+      q.fill(600, limit, out);
+      assert.deepEqual(names(out.slice(0, 2)).sort(), ['m7', 'm8'], `packet ${packet} leads with the news about known members`);
+      assert.equal(out.length, 2 + Math.floor((600 - 90) / 60), 'introductions fill the rest');
+    }
+    assert.equal(q.queued('m7'), undefined, 'the refutation left after its limit');
+    assert.equal(q.queued('m8'), undefined);
+    assert.equal(q.size, 998, 'the other introductions stay queued (m7 and m8 were replaced by newer news)');
+  });
+
+  test('introductions are dropped before news about known members when over the bound', () => {
+    const q = new BroadcastQueue(2);
+    q.enqueue(suspect('a'), 10);
+    q.enqueue(alive('b'), 10, true);
+    q.enqueue(alive('c'), 10, true);
+    assert.equal(q.size, 2);
+    assert.equal(q.queued('a')?.kind, 'suspect');
+    assert.equal(q.queued('b'), undefined, 'the oldest introduction went');
+  });
+
   test('is bounded: beyond maxEntries the most-sent update goes', () => {
     const q = new BroadcastQueue(2);
     q.enqueue(left('a'), 10);

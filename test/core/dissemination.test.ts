@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ByteMeasure } from '../../src/core/measure.js';
 import { estimateMeasure } from '../../src/core/measure.js';
+import { retransmitLimit } from '../../src/core/broadcast-queue.js';
+import { profileConfig } from '../../src/core/config.js';
 import type { Effect, Update } from '../../src/core/types.js';
 import { alive, carried, coreKnowing, heldDead, gossipAddr, gossipTo, makeCore, sends, suspect, tickNext } from './harness.js';
 
@@ -34,6 +36,25 @@ describe('dissemination', () => {
         assert.equal(count(carried(effects), (u) => u.kind === 'alive' && u.name === name), limit, `${name} with n = ${others + 1}`);
       }
     }
+  });
+
+  test('a refutation rides in every gossip packet while a mass join backlog waits', () => {
+    // 300 members learned at once (introductions), one of them suspected, then its refutation arrives:
+    // the refutation goes in each of the next `limit` packets, not once per pass over the backlog.
+    const names = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const config = { ...quietProbes, gossipNodes: 1 };
+    const core = coreKnowing('a', names, {}, config);
+    gossipTo(core, [suspect('m7', 1000, 'c')]);
+    for (let i = 0; i < 3; i++) tickNext(core);
+    gossipTo(core, [alive('m7', 1001)]);
+    const limit = retransmitLimit(profileConfig('local').retransmitMult, names.length + 1);
+    const packets: Update[][] = [];
+    while (packets.length < limit + 1) {
+      for (const s of sends(tickNext(core)[1])) if (s.packet.message === null) packets.push([...s.packet.updates]);
+    }
+    const carriesRefutation = packets.map((updates) => updates.some((u) => u.kind === 'alive' && u.name === 'm7' && u.incarnation === 1001));
+    assert.deepEqual(carriesRefutation, [...Array<boolean>(limit).fill(true), false]);
+    assert.ok(core.pendingBroadcasts() > 250, 'the introductions are still queued');
   });
 
   test('newer update invalidates queued older one', () => {
