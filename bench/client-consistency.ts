@@ -36,11 +36,15 @@ try {
   let gone: string | null = null;
   let droppedAt = Infinity;
   const installedAt = new Map<string, number>();
+  // Versions repeat (a table version is a function of its owners: the kill and the rejoin of each
+  // repetition flip between the same two), so each announcement is timed when it arrives, the latest wins.
+  let eventsRead = 0;
   const seen = (): void => {
-    for (const e of sse.events) {
+    const fresh = sse.events.slice(eventsRead);
+    eventsRead = sse.events.length;
+    for (const e of fresh) {
       if (e.event !== 'moves') continue;
       const m = JSON.parse(e.data) as { version: string; moves: { role: string; from: string | null }[] };
-      if (announcedAt.has(m.version)) continue;
       announcedAt.set(m.version, performance.now());
       if (gone !== null && m.moves.some((g) => g.role === 'owner' && g.from === gone)) droppedAt = Math.min(droppedAt, performance.now());
     }
