@@ -5,7 +5,8 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AntiEntropy } from '../antientropy/runtime.js';
 import type { MemberRecord } from '../core/types.js';
-import { checkedByAuthorizer, type CallAuthorizer } from '../grpc/authorizer.js';
+import { CallAuthorizer, checkedByAuthorizer } from '../grpc/authorizer.js';
+import type { GossipEnvelope } from '../security/envelope.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
 import { DEFAULT_LIMITS } from '../grpc/limits.js';
 import { ControlPlaneError, startControlPlaneServer, type CallContext } from '../grpc/server.js';
@@ -13,12 +14,12 @@ import { watchServer, type WatchServer } from '../grpc/watch.js';
 import type { RuntimeObservers } from '../ops-metrics.js';
 import type { AgentClaims } from '../ownership/agent-claims.js';
 import type { ClaimStoreView } from '../ownership/types.js';
-import type { KeyProver } from '../security/key-proof.js';
+import { KeyProver } from '../security/key-proof.js';
 import type { MemberRunner } from '../shell/runner.js';
 import type { AgentOptions } from './agent-options.js';
 import { closingRefusal } from './closing-check.js';
 import { agentRpcs } from './agent-rpcs.js';
-import type { PeerVersions } from './peer-versions.js';
+import { JoinRefusals, PeerVersions } from './peer-versions.js';
 import type { AgentStats } from './stats.js';
 import type { AgentView, ForceLeaveResult } from './view.js';
 
@@ -50,16 +51,37 @@ export class CallRejects {
   }
 }
 
+/** What guards the control plane and the calls a member makes. */
+export interface CallGuards {
+  readonly rejects: CallRejects;
+  /** Label, protocol version and key proof of every call, before its body and its handler. */
+  readonly authorizer: CallAuthorizer;
+  /** With a keyring: proves (and checks) holding the gossip key on gRPC calls. */
+  readonly keyProver: KeyProver | null;
+  /** The protocol version each peer is talked to in (docs/wire.md "Versions and rolling upgrades"). */
+  readonly peerVersions: PeerVersions;
+  /** Seeds that refused the join (no protocol version in common): never serve alone beside them. */
+  readonly joinRefusals: JoinRefusals;
+}
+
+export function callGuards(opts: AgentOptions, stats: AgentStats, envelope: GossipEnvelope): CallGuards {
+  const keyring = opts.gossipSecurity?.keyring?.keyring;
+  const keyProver = keyring ? new KeyProver(keyring, opts.label ?? '', { legacy: opts.gossipSecurity?.keyProofV1 === true }) : null;
+  const rejects = new CallRejects(opts, stats);
+  const authorizer = new CallAuthorizer({
+    label: opts.label ?? '',
+    keyProver,
+    requireKeyProof: keyProver !== null && envelope.verifyIncoming,
+    count: (what, reason) => rejects.bumpGrpcReject(what, reason),
+  });
+  return { rejects, authorizer, keyProver, peerVersions: new PeerVersions(envelope.spoken, stats.packetsByVersion), joinRefusals: new JoinRefusals(stats.joinRefusals, opts.logger) };
+}
+
 /** What the control plane needs from the agent around it. */
 export interface ControlPlaneHost {
   readonly opts: AgentOptions;
   readonly name: string;
-  readonly rejects: CallRejects;
-  /** Label, version and key proof of every call, before its body and its handler. */
-  readonly authorizer: CallAuthorizer;
-  readonly keyProver: KeyProver | null;
-  /** Which versions peers speak: a joiner must share one with every member. */
-  readonly peerVersions: PeerVersions;
+  readonly guards: CallGuards;
   readonly client: ControlPlaneClient;
   readonly observers: RuntimeObservers;
   readonly claims: AgentClaims;
@@ -77,7 +99,8 @@ export interface ControlPlane {
 }
 
 export async function startAgentControlPlane(host: ControlPlaneHost): Promise<ControlPlane> {
-  const { opts, rejects } = host;
+  const { opts } = host;
+  const { rejects, authorizer, keyProver, peerVersions } = host.guards;
   const log: Logger = opts.logger;
   const onDigestReject = (rpc: string, rejection: { reason: string; message: string }): void => {
     rejects.countGrpcReject(rpc, rejection.reason, rejection.message);
@@ -115,7 +138,7 @@ export async function startAgentControlPlane(host: ControlPlaneHost): Promise<Co
     handlers: {
       negotiate: (remote, join, ctx) => {
         // A joiner must share a version with every member, or some pair would refuse each other's packets.
-        const versionRefusal = join ? host.peerVersions.joinRefusal(ctx.protocolRange, ctx.sender, host.name) : null;
+        const versionRefusal = join ? peerVersions.joinRefusal(ctx.protocolRange, ctx.sender, host.name) : null;
         if (versionRefusal !== null) throw new ControlPlaneError(grpcStatus.FAILED_PRECONDITION, versionRefusal, 'unsupported-version');
         return host.runner().negotiate(remote, join);
       },
@@ -139,14 +162,14 @@ export async function startAgentControlPlane(host: ControlPlaneHost): Promise<Co
       rejects.countGrpcReject(rpc, reason);
     },
     // Label, version and key proof: from the metadata before the body is read, then on the body.
-    gate: { check: (rpc, credentials) => host.authorizer.check(rpc, credentials), digestBodies: host.keyProver !== null },
+    gate: { check: (rpc, credentials) => authorizer.check(rpc, credentials), digestBodies: keyProver !== null },
     extraMethods: agentRpcs({
       keyring: opts.gossipSecurity?.keyring ?? null,
       label: opts.label ?? '',
       forceLeave: (name) => host.forceLeave(name),
       stateOf: (name) => host.runner().member.core.member(name)?.state ?? null,
       apply: opts.grpcMethods,
-      keyProof: host.keyProver ? () => host.keyProver : null,
+      keyProof: keyProver ? () => keyProver : null,
       antiEntropy,
       watch,
       claims: host.claims,

@@ -13,13 +13,11 @@ import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../ownership/config.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import type { KeyOp, KeyOpSummary } from '../security/key-ops.js';
-import { KeyProver } from '../security/key-proof.js';
 import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort, watchLoopLag } from '../shell/real-ports.js';
 import { errorMessage, MemberRunner } from '../shell/runner.js';
 import type { PacketTransport } from '../transport/udp.js';
-import { CallRejects, startAgentControlPlane, type ControlPlane } from './agent-grpc.js';
-import { JoinRefusals, PeerVersions } from './peer-versions.js';
-import { CallAuthorizer, checkedByAuthorizer } from '../grpc/authorizer.js';
+import { callGuards, startAgentControlPlane, type CallGuards, type ControlPlane } from './agent-grpc.js';
+import { checkedByAuthorizer } from '../grpc/authorizer.js';
 import { withProtocolTag } from '../codec/protocol-version.js';
 import { memberConfigOf, RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
 import { startAppChecker, type AppHealthChecker } from './app-health.js';
@@ -58,15 +56,7 @@ export class Agent implements AgentView {
   private readonly served: ServedView;
   private readonly fanOuts: PeerFanOuts;
   private readonly envelope: GossipEnvelope;
-  private readonly rejects: CallRejects;
-  /** Label, protocol version and key proof of every gRPC call, before its body and its handler. */
-  private readonly authorizer: CallAuthorizer;
-  /** With a keyring: proves (and checks) holding the gossip key on gRPC calls. */
-  private readonly keyProver: KeyProver | null;
-  /** The protocol version each peer is talked to in (docs/wire.md "Versions and rolling upgrades"). */
-  private readonly peerVersions: PeerVersions;
-  /** Seeds that refused the join (no protocol version in common): never serve alone beside them. */
-  private readonly joinRefusals: JoinRefusals;
+  private readonly guards: CallGuards;
   private readonly observers: RuntimeObservers;
   private appChecker: AppHealthChecker | null = null;
   private loopLagMs = 0;
@@ -81,18 +71,8 @@ export class Agent implements AgentView {
       verifyIncoming: opts.gossipSecurity?.verifyIncoming ?? true,
       verifyOutgoing: opts.gossipSecurity?.verifyOutgoing ?? true,
     });
-    const keyring = opts.gossipSecurity?.keyring?.keyring;
-    const keyProver = keyring ? new KeyProver(keyring, opts.label ?? '', { legacy: opts.gossipSecurity?.keyProofV1 === true }) : null;
-    this.keyProver = keyProver;
-    this.rejects = new CallRejects(opts, this.stats);
-    this.authorizer = new CallAuthorizer({
-      label: opts.label ?? '',
-      keyProver,
-      requireKeyProof: keyProver !== null && this.envelope.verifyIncoming,
-      count: (what, reason) => this.rejects.bumpGrpcReject(what, reason),
-    });
-    this.peerVersions = new PeerVersions(this.envelope.spoken, this.stats.packetsByVersion);
-    this.joinRefusals = new JoinRefusals(this.stats.joinRefusals, opts.logger);
+    this.guards = callGuards(opts, this.stats, this.envelope);
+    const { keyProver } = this.guards;
     this.client = new ControlPlaneClient({
       sender: opts.name,
       ...(opts.grpcLimits ? { limits: opts.grpcLimits } : {}),
@@ -124,21 +104,21 @@ export class Agent implements AgentView {
   async start(): Promise<void> {
     const { opts } = this;
     const log = opts.logger;
-    const udp = await openGossipSocket(opts.gossipBind, opts.udpSocketFactory, this.stats, log, this.envelope, (from, packet) => this.running?.runner.receive(from, packet), (version) => this.peerVersions.received(version));
-    const control = await startAgentControlPlane({ opts, name: this.name, rejects: this.rejects, authorizer: this.authorizer, keyProver: this.keyProver, peerVersions: this.peerVersions, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.service.store, view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
+    const udp = await openGossipSocket(opts.gossipBind, opts.udpSocketFactory, this.stats, log, this.envelope, (from, packet) => this.running?.runner.receive(from, packet), (version) => this.guards.peerVersions.received(version));
+    const control = await startAgentControlPlane({ opts, name: this.name, guards: this.guards, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.service.store, view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
     this.gossipAddr = formatHostPort({ host: opts.advertiseHost, port: mustParseHostPort(udp.localAddress).port });
     this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.server.port });
     const resolveSeeds = otherSeeds(opts.seeds, opts.dnsServers, { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost }, log);
     const config = memberConfigOf(opts, { gossipAddr: this.gossipAddr, grpcAddr: this.grpcAddr, envelopeOverhead: this.envelope.overhead, antiEntropy: control.antiEntropy.mode });
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
     const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken) }, realClock.now());
-    const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.peerVersions.versionFor(to));
-    const ports = { clock: realClock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.joinRefusals), tables: this.tables, resolveSeeds };
+    const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
+    const ports = { clock: realClock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: this.tables, resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => {
-        if (event.type === 'member') this.peerVersions.observe(event.member);
-        else if (event.type === 'reaped') this.peerVersions.forget(event.name);
+        if (event.type === 'member') this.guards.peerVersions.observe(event.member);
+        else if (event.type === 'reaped') this.guards.peerVersions.forget(event.name);
         this.served.event(event);
       },
       viewChanged: () => {
@@ -220,7 +200,7 @@ export class Agent implements AgentView {
     if (this.running === null) return { ok: false, reasons: [this.closed ? 'stopped' : 'not started'] };
     // Refused and alone (the refusal may come after a bootstrap): never serve beside that cluster. A
     // member with peers is in a cluster; a stranger among its seeds refusing it changes nothing.
-    const refusal = this.joinRefusals.current;
+    const refusal = this.guards.joinRefusals.current;
     if (refusal !== null && this.running.runner.member.livePeers().length === 0) return { ok: false, reasons: [refusal] };
     return this.running.runner.readiness(appReason);
   }
