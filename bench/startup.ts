@@ -10,6 +10,7 @@
 // Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { procSample } from './cluster/procstat.js';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -33,7 +34,6 @@ if (!AS_IMAGE && values.as !== 'bin') throw new Error('--as is bin or image');
 const IMAGE_ENV: Record<string, string> = { NODE_ENV: 'production', MALLOC_MMAP_THRESHOLD_: '131072' };
 const IMAGE_NODE_FLAGS = ['--v8-pool-size=1'];
 const GIVE_UP_MS = 30_000;
-const CLK_TCK = 100;
 
 interface RunResult {
   apiMs: number;
@@ -45,9 +45,9 @@ interface RunResult {
 
 /** CPU time (user + system) the process has used so far: what a start costs, whatever else runs beside it. */
 function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  const sample = procSample(pid);
+  if (sample === null) throw new Error(`agent ${pid} is gone: no CPU time to read`);
+  return sample.cpuSeconds * 1000;
 }
 
 function statusKb(pid: number, field: string): number {
