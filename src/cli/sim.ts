@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type { ProfileName } from '../core/config.js';
 import { formatReport } from '../sim/format.js';
+import type { FleetOperation } from '../sim/fleet.js';
 import { runScenario, type ScenarioOptions } from '../sim/scenario.js';
 
 export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [--crash K] [--pause K:SECONDS]
                     [--isolate K:SECONDS | --split A:B:SECONDS]
+                    [--rolling-update | --drain K | --statefulset-restart]
                     [--duration SECONDS] [--profile lan|local|wan] [--json]
   --members N          members started at once (1..20000); the first 3 are the seeds
   --seed S             integer 0..4294967295; the same seed gives the same report
@@ -16,7 +18,15 @@ export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [-
   --pause K:SECONDS    pause K random members for SECONDS after convergence (default none)
   --isolate K:SECONDS  cut K random members off from all others for SECONDS after convergence, then heal
   --split A:B:SECONDS  cut A random members from the B others (A + B = N) for SECONDS, then heal
-  --duration SECONDS   simulated time in total (default 120)
+  --rolling-update     once settled, roll a Deployment of the members at Kubernetes semantics: one new
+                       pod (new name and address) at a time, an old pod deleted (preStop leave, drain,
+                       SIGTERM) once the new one is available (maxSurge 1, maxUnavailable 0)
+  --drain K            once settled, delete K pods at once (a node drain) and start K replacements
+  --statefulset-restart
+                       once settled, restart the members as a StatefulSet: highest ordinal first, same
+                       name on a new address, the next only once the previous is Ready
+                       (the three run alone; the run lasts until the operation is done plus 30 s)
+  --duration SECONDS   simulated time in total (default 120; with a fleet operation a minimum)
   --profile NAME       timing profile: lan, local or wan (default lan)
   --json               print one JSON object instead of a table
 `;
@@ -70,6 +80,9 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
         pause: { type: 'string' },
         isolate: { type: 'string' },
         split: { type: 'string' },
+        'rolling-update': { type: 'boolean' },
+        drain: { type: 'string' },
+        'statefulset-restart': { type: 'boolean' },
         duration: { type: 'string' },
         profile: { type: 'string' },
         json: { type: 'boolean' },
@@ -102,6 +115,10 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
   }
   const cut = parseCut(v.isolate, v.split, members);
   if (cut !== null && (crash > 0 || pauseCount > 0)) throw new UsageError('--isolate and --split run alone: no --crash or --pause with them');
+  const fleet = parseFleet(v['rolling-update'] === true, v.drain, v['statefulset-restart'] === true, members);
+  if (fleet !== null && (crash > 0 || pauseCount > 0 || cut !== null)) {
+    throw new UsageError('--rolling-update, --drain and --statefulset-restart run alone: no --crash, --pause, --isolate or --split with them');
+  }
   const durationS = v.duration === undefined ? 120 : decimal('duration', v.duration);
   if (!(durationS > 0) || durationS > MAX_DURATION_S) throw new UsageError(`--duration must be above 0 and at most ${MAX_DURATION_S}`);
   const profile = v.profile ?? 'lan';
@@ -109,7 +126,7 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
     throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
   }
   return {
-    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}) },
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}), ...(fleet === null ? {} : { fleet }) },
     json: v.json === true,
   };
 }
@@ -136,6 +153,20 @@ function parseCut(isolate: string | undefined, split: string | undefined, member
     const b = integer('split', m[2] ?? '', 1, members - 1);
     if (a + b !== members) throw new UsageError(`--split A + B must be the member count ${members} (got ${a} + ${b})`);
     return { split: { a, b, seconds: seconds('split', m[3] ?? '') } };
+  }
+  return null;
+}
+
+/** At most one fleet operation; a drain leaves at least one pod untouched. */
+function parseFleet(rolling: boolean, drain: string | undefined, statefulSet: boolean, members: number): FleetOperation | null {
+  if (Number(rolling) + Number(drain !== undefined) + Number(statefulSet) > 1) {
+    throw new UsageError('--rolling-update, --drain and --statefulset-restart cannot be combined');
+  }
+  if (rolling) return { kind: 'rolling-update' };
+  if (statefulSet) return { kind: 'statefulset-restart' };
+  if (drain !== undefined) {
+    if (members < 2) throw new UsageError('--drain needs at least 2 members');
+    return { kind: 'drain', pods: integer('drain', drain, 1, members - 1) };
   }
   return null;
 }

@@ -56,6 +56,20 @@ export function formatReport(r: SimReport): string {
       ['serving members / flag changes', `${m.serving_members} / ${m.serving_changes}`],
     );
   }
+  const f = r.fleet;
+  if (f !== null) {
+    rows.push(
+      ['fleet operation', `${f.operation}: ${f.pods_replaced} pods replaced, ${f.pods_created} created, from ${f.started_at_s} s, done ${show(f.done_at_s, ' s')}`],
+      ['steps (mean / max)', `${show(f.step_s_mean, ' s')} / ${show(f.step_s_max, ' s')}`],
+      ['probe failures on Ready pods not replaced', `${f.probe_failures_on_serving_pods} of ${f.readiness_probes} probes; out of their Service: ${f.pods_left_service}`],
+      ['false deaths (suspect events)', `${f.false_dead} (${f.suspect_events})`],
+      ['keys without a serving, running owner', `${f.keys_without_serving_owner} of ${f.keys_checked} (owner leaving: ${f.keys_to_leaving_owner})`],
+      ['owner shard moves vs ideal', `${f.shard_moves} vs ${f.shard_moves_ideal}; unattributed at most ${f.shard_moves_unattributed_max}`],
+      ['one view after a join (median / max)', `${show(f.one_view_after_join_s, ' s')} / ${show(f.one_view_after_join_s_max, ' s')}`],
+      ['one view after a leave (median / max)', `${show(f.one_view_after_leave_s, ' s')} / ${show(f.one_view_after_leave_s_max, ' s')}${f.one_view_missing > 0 ? ` (${f.one_view_missing} never)` : ''}`],
+      ['startup probes exhausted / pods killed', `${f.startup_exhausted} / ${f.pods_killed}`],
+    );
+  }
   rows.push(
     ['wall clock', `${r.wall_s} s (${r.wall_per_sim_s} s per simulated s, ${r.events} events)`],
     ['wall clock, steady state', `${show(r.steady_wall_per_sim_s)} s per simulated s (cpu ${show(r.steady_cpu_per_sim_s)} s)`],

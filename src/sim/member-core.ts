@@ -8,6 +8,7 @@
 import type { SwimCoreOptions } from '../core/swim.js';
 import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 import { Member, type MemberEffect } from '../member/member.js';
+import type { HealthView } from '../runtime/view.js';
 import type { CoreFactory, SimCore } from './core-port.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
 
@@ -22,6 +23,15 @@ export interface MemberModel {
   settleMs?: number;
   /** Whether a seed's process is up, as a headless Service lists only running pods. @default every seed is */
   seedUp?: (grpcAddr: string) => boolean;
+  /**
+   * What the seed name resolves to instead, when it answers (a headless Service listing every pod): null
+   * falls back to the running seeds. The member's own address is left out by the member.
+   */
+  seedAddresses?: () => readonly string[] | null;
+  /** On leave: time between giving up shards and announcing the leave (the agent's --drain-ms). @default 0 */
+  drainMs?: number;
+  /** Called when a member starts serving a new table version, with the owners it stands for. */
+  onTableServed?: (member: SimMember, version: string, owners: readonly string[], now: number) => void;
 }
 
 /** A CoreFactory whose cores are whole members; what they do is counted in `figures`. */
@@ -35,10 +45,13 @@ export class SimMember implements SimCore {
   private readonly tableBuildMs: number;
   private readonly pollMs: number;
   private readonly seedUp: (grpcAddr: string) => boolean;
+  private readonly model: MemberModel;
+  /** The owners of the table served now (null before the first). */
+  servedOwners: readonly string[] | null = null;
   private seeds: readonly string[] = [];
   private started = false;
   /** The build in flight: when it is served and its version; the owners asked for since. */
-  private build: { at: number; version: string } | null = null;
+  private build: { at: number; version: string; owners: readonly string[] } | null = null;
   private nextOwners: readonly string[] | null = null;
   private pollAt: number;
 
@@ -47,6 +60,7 @@ export class SimMember implements SimCore {
     this.tableBuildMs = model.tableBuildMs ?? 10;
     this.pollMs = model.readinessPollMs ?? 5000;
     this.seedUp = model.seedUp ?? (() => true);
+    this.model = model;
     this.wholeMember = new Member(
       {
         name: options.name,
@@ -68,8 +82,8 @@ export class SimMember implements SimCore {
         joinRetryMaxMs: 10_000,
         joinTimeoutMs: 5000,
         settleMs: model.settleMs ?? 2 * swim.probeIntervalMs,
-        // The engine's leave() is the announcement itself (its callers model any drain around it).
-        drainMs: 0,
+        // Without a drain the engine's leave() is the announcement itself.
+        drainMs: model.drainMs ?? 0,
         appChecked: false,
         // The engine's control plane decides digest or Negotiate for periodic exchanges, as the agent's option.
         antiEntropy: 'negotiate',
@@ -85,9 +99,14 @@ export class SimMember implements SimCore {
     if (this.build !== null && now >= this.build.at) this.finishBuild(now);
     while (now >= this.pollAt) {
       this.pollAt += this.pollMs;
-      this.figures.readinessPolled(this.life, this.wholeMember.readiness(now, this.build !== null, '').ok, this.wholeMember.isLeaving, now);
+      this.figures.readinessPolled(this.life, this.readyz(now).ok, this.wholeMember.isLeaving, now);
     }
     return out;
+  }
+
+  /** What /readyz answers now (the agent's rule; the app is taken as ready). */
+  readyz(now: Millis): HealthView {
+    return this.wholeMember.readiness(now, this.build !== null, '');
   }
 
   receive(from: Address, packet: Packet, now: Millis): Effect[] {
@@ -158,7 +177,7 @@ export class SimMember implements SimCore {
           out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
           break;
         case 'resolve-seeds':
-          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.seeds.filter(this.seedUp), now), now));
+          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.resolveSeeds(), now), now));
           break;
         case 'view-changed':
           this.viewChanged(effect.owners, now);
@@ -172,12 +191,19 @@ export class SimMember implements SimCore {
     return out;
   }
 
+  private resolveSeeds(): readonly string[] {
+    const listed = this.model.seedAddresses?.() ?? null;
+    if (listed === null) return this.seeds.filter(this.seedUp);
+    const self = this.wholeMember.core.self.grpcAddr;
+    return listed.filter((a) => a !== self);
+  }
+
   private viewChanged(owners: readonly string[], now: number): void {
     if (this.build !== null) {
       this.nextOwners = owners;
       return;
     }
-    this.build = { at: now + this.tableBuildMs, version: this.figures.versionOf(owners) };
+    this.build = { at: now + this.tableBuildMs, version: this.figures.versionOf(owners), owners };
   }
 
   private finishBuild(now: number): void {
@@ -186,6 +212,8 @@ export class SimMember implements SimCore {
     this.build = null;
     this.wholeMember.tableBuilt(built.version);
     this.figures.tableServed(this.life, built.version, now);
+    this.servedOwners = built.owners;
+    this.model.onTableServed?.(this, built.version, built.owners, now);
     const next = this.nextOwners;
     this.nextOwners = null;
     if (next !== null) this.viewChanged(next, now);

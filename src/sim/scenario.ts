@@ -19,6 +19,9 @@ import type { CoreFactory } from './core-port.js';
 import { MemberFigures, type MemberLife, type MemberReport } from './member-figures.js';
 import { memberCoreFactory, SimMember } from './member-core.js';
 import { CutTracker } from './cut.js';
+import type { FleetOperation } from './fleet.js';
+import { FLEET_TAIL_MS, FleetRun, type FleetReport } from './fleet-run.js';
+import { POD_TEMPLATE } from './fleet.js';
 import type { NetworkOptions } from './network.js';
 import { max, median, round } from './stats.js';
 import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
@@ -42,6 +45,8 @@ export interface ScenarioOptions {
   isolate?: { count: number; seconds: number };
   /** A random members cut off from the B others for SECONDS, then healed (A + B = members). */
   split?: { a: number; b: number; seconds: number };
+  /** A fleet operation at Kubernetes semantics once the cluster has settled (src/sim/fleet.ts). */
+  fleet?: FleetOperation;
   /** How many of the first members serve as seeds. @default 3 */
   seedCount?: number;
   /** Steady-state window before faults. @default 20 probe intervals */
@@ -118,10 +123,15 @@ export interface SimReport {
   steady_cpu_per_sim_s: number | null;
   /** What the members did besides SWIM; null when the run drove bare cores. */
   member: MemberReport | null;
+  /** The fleet operation's measures; null without one. */
+  fleet: FleetReport | null;
 }
 
 /** Report fields that depend on the machine, not the seed. */
 export const WALL_CLOCK_FIELDS = ['wall_s', 'wall_per_sim_s', 'steady_wall_per_sim_s', 'cpu_s', 'steady_cpu_per_sim_s'] as const;
+
+/** A fleet operation that has not finished within this much simulated time per pod has failed. */
+const FLEET_BOUND_MS_PER_POD = 120_000;
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
@@ -158,15 +168,25 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
   const config = profileConfig(options.profile, options.configOverrides);
-  const end = options.durationS * 1000;
+  let end = options.durationS * 1000;
   let cut: CutTracker | null = null;
+  let fleet: FleetRun | null = null;
   const figures = new MemberFigures();
+  const memberModel = {
+    seedUp: (addr: string): boolean => sim.listensOn(addr),
+    seedAddresses: () => fleet?.serviceAddresses() ?? null,
+    onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners),
+    ...(options.fleet === undefined ? {} : { drainMs: POD_TEMPLATE.drainMs }),
+  };
   const sim: Simulator = new Simulator({
-    onEvent: (node, event) => cut?.onEvent(node, event),
+    onEvent: (node, event) => {
+      cut?.onEvent(node, event);
+      fleet?.onEvent(node, event);
+    },
     onPacketDelivered: (to, fromAddr) => cut?.onPacketDelivered(to, fromAddr),
     seed: options.seed,
     config,
-    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, { seedUp: (addr: string): boolean => sim.listensOn(addr) })),
+    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, memberModel)),
     network: { ...options.network, loss: options.loss },
     capacity: options.members,
   });
@@ -209,7 +229,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
 
   // Steady window, then faults.
   const cutPlan = options.isolate ?? options.split ?? null;
-  const wantsFaults = options.crash > 0 || options.pauseCount > 0 || cutPlan !== null;
+  const wantsFaults = options.crash > 0 || options.pauseCount > 0 || cutPlan !== null || options.fleet !== undefined;
   let window: [number, number] | null = null;
   let steady: Traffic | null = null;
   let afterSettled: Traffic | null = null;
@@ -256,6 +276,16 @@ export function runScenario(options: ScenarioOptions): SimReport {
         cut.heal(sim.now, () => sim.network.heal());
         observer.resetConvergence(sim.now);
       }
+    }
+    if (options.fleet !== undefined) {
+      // The operation runs to its end (bounded), then FLEET_TAIL_MS more: --duration is then a minimum.
+      const run = new FleetRun(sim, options.fleet);
+      fleet = run;
+      run.start(nodes, order);
+      const bound = sim.now + FLEET_BOUND_MS_PER_POD * (options.members + 10);
+      advance(bound, 'faults', () => run.done);
+      if (run.doneAt === null) aborted ??= `the fleet operation was not done within ${bound / 1000} s`;
+      else end = Math.max(end, run.doneAt + FLEET_TAIL_MS);
     }
   }
   advance(end, faultsAt === null ? 'steady' : 'faults');
@@ -347,5 +377,6 @@ export function runScenario(options: ScenarioOptions): SimReport {
     cpu_s: round(cpuSeconds(process.cpuUsage(cpuStart)), 3) ?? 0,
     steady_cpu_per_sim_s: round(steadyCpuPerSimS, 4),
     member: figures.lives.length === 0 ? null : figures.report(liveMembers(sim)),
+    fleet: fleet === null ? null : (fleet as FleetRun).report(),
   };
 }
