@@ -18,6 +18,9 @@ export interface FleetReport {
   /** Pods deleted and pods created by the operation. */
   pods_replaced: number;
   pods_created: number;
+  /** Created pods under a name no earlier pod had (a Deployment's), and on an address no earlier pod had. */
+  new_names: number;
+  new_addresses: number;
   started_at_s: number;
   /** When the last old pod had exited and the last new one was available; null when not done. */
   done_at_s: number | null;
@@ -117,6 +120,23 @@ export class FleetRun {
     return this.done && this.doneAt !== null && this.sim.now >= this.doneAt + FLEET_TAIL_MS;
   }
 
+  /** How many created pods got a name, and an address, that no pod before them had. */
+  private novelty(): { new_names: number; new_addresses: number } {
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    let newNames = 0;
+    let newAddresses = 0;
+    this.kubelet.pods.forEach((p, i) => {
+      if (i >= this.initial.length) {
+        if (!names.has(p.name)) newNames++;
+        if (!addresses.has(p.address)) newAddresses++;
+      }
+      names.add(p.name);
+      addresses.add(p.address);
+    });
+    return { new_names: newNames, new_addresses: newAddresses };
+  }
+
   report(): FleetReport {
     const observer = this.observer;
     const controller = this.controller;
@@ -134,6 +154,7 @@ export class FleetRun {
       operation: this.operation.kind,
       pods_replaced: controller.replaced,
       pods_created: created,
+      ...this.novelty(),
       started_at_s: s(this.startedAt) ?? 0,
       done_at_s: s(this.doneAt),
       step_s_mean: steps.length === 0 ? null : s(steps.reduce((a, b) => a + b, 0) / steps.length),

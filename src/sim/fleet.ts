@@ -10,7 +10,7 @@
 //     Ready after one success, out of the Service after failureThreshold failures in a row.
 //   - deletion: the pod leaves its Service at once; the sidecar's preStop starts the leave (stop serving,
 //     drain, announce) and the app's preStop sleeps; the sidecar gets SIGTERM when the app has exited, and
-//     exits once its leave news has gone out (at most the leave timeout); SIGKILL at the grace period.
+//     exits as the agent does once its leave news has gone out; SIGKILL at the grace period.
 import type { SimMember } from './member-core.js';
 import type { SimNode, Simulator } from './simulator.js';
 
@@ -51,6 +51,8 @@ const EXIT_CHECK_MS = 100;
 /** One pod: a member life plus what the kubelet knows of it. */
 export class SimPod {
   readonly life: number;
+  /** The pod's address (its gossip address) as created. */
+  readonly address: string;
   startedAt: number | null = null;
   readyAt: number | null = null;
   ready = false;
@@ -73,6 +75,7 @@ export class SimPod {
     readonly createdAt: number,
   ) {
     this.life = node.life;
+    this.address = node.gossipAddr;
   }
 
   get name(): string {
@@ -176,7 +179,7 @@ export class SimKubelet {
     sim.at(t0 + this.template.appDrainMs, () => {
       if (pod.exited) return;
       pod.sigtermAt = sim.now;
-      this.awaitExit(pod, Math.min(sim.now + this.template.leaveTimeoutMs, t0 + this.template.gracePeriodMs));
+      this.awaitExit(pod, t0 + this.template.gracePeriodMs);
     });
   }
 
@@ -193,17 +196,32 @@ export class SimKubelet {
     return pod;
   }
 
-  /** On SIGTERM the agent waits for its leave news to go out (queues empty), at most until `deadline`. */
-  private awaitExit(pod: SimPod, deadline: number): void {
+  /**
+   * On SIGTERM the agent (src/runtime/agent.ts, leaveAndClose) waits for its leave to be announced (the
+   * drain ends), then while its news is queued and it has live peers, at most the leave timeout, then one
+   * more gossip round; the kubelet's SIGKILL at `killAt` cuts any of it short.
+   */
+  private awaitExit(pod: SimPod, killAt: number): void {
     const sim = this.sim;
-    if (pod.node.core !== pod.member) return;
-    if (pod.member.pendingBroadcasts() > 0 && sim.now < deadline) {
-      sim.after(EXIT_CHECK_MS, () => this.awaitExit(pod, deadline));
+    const member = pod.member;
+    if (pod.node.core !== member) return;
+    const announced = member.leaveAnnouncedAt;
+    const queued = announced === null || (member.pendingBroadcasts() > 0 && member.wholeMember.livePeers().length > 0 && sim.now < announced + this.template.leaveTimeoutMs);
+    if (queued && sim.now < killAt) {
+      sim.after(EXIT_CHECK_MS, () => this.awaitExit(pod, killAt));
       return;
     }
-    if (pod.terminatingAt !== null && sim.now >= pod.terminatingAt + this.template.gracePeriodMs) pod.killed = true;
-    pod.exitedAt = sim.now;
-    sim.stop(pod.node);
+    const exit = (killed: boolean): void => {
+      if (pod.exited) return;
+      pod.killed = killed;
+      pod.exitedAt = sim.now;
+      sim.stop(pod.node);
+    };
+    if (sim.now >= killAt) exit(true);
+    else {
+      const lastRound = Math.min(2 * sim.config.gossipIntervalMs, 500);
+      sim.at(Math.min(killAt, sim.now + lastRound), () => exit(sim.now >= killAt));
+    }
   }
 
   private running(pod: SimPod): boolean {

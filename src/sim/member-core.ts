@@ -46,6 +46,8 @@ export class SimMember implements SimCore {
   private readonly pollMs: number;
   private readonly seedUp: (grpcAddr: string) => boolean;
   private readonly model: MemberModel;
+  /** When the leave was announced (after the drain); null before. */
+  leaveAnnouncedAt: number | null = null;
   /** The owners of the table served now (null before the first). */
   servedOwners: readonly string[] | null = null;
   private seeds: readonly string[] = [];
@@ -183,6 +185,8 @@ export class SimMember implements SimCore {
           this.viewChanged(effect.owners, now);
           break;
         case 'leave-announced':
+          this.leaveAnnouncedAt = now;
+          break;
         case 'log':
           break;
       }

@@ -58,10 +58,36 @@ test(`a rolling update of ${ROLLING_PODS} pods (maxSurge 1, maxUnavailable 0): e
   assertSafe(fleet);
   assert.equal(fleet.pods_replaced, ROLLING_PODS);
   assert.equal(fleet.pods_created, ROLLING_PODS);
+  assert.equal(fleet.new_names, ROLLING_PODS, 'a Deployment names every new pod anew');
+  assert.equal(fleet.new_addresses, ROLLING_PODS, 'and gives it a new address');
   // Each step waits for the new pod to be available: minReadySeconds on top of its first Ready probe.
   assert.ok((fleet.step_s_mean ?? 0) >= POD_TEMPLATE.minReadyMs / 1000, `steps of ${fleet.step_s_mean} s`);
   assert.ok(report.member !== null);
   assert.equal(report.member.serving_members, ROLLING_PODS, 'every new pod serves at the end');
   assert.equal(report.member.table_versions_at_end, 1, 'one table version at the end');
   assert.ok(fleet.shard_moves > 0 && fleet.shard_moves_ideal > 0);
+});
+
+test('a node drain taking 3 of 200 pods at once: replacements under new names, nobody else unready, no death, every key owned', () => {
+  const { report, fleet } = fleetRun(200, { kind: 'drain', pods: 3 });
+  assertSafe(fleet);
+  assert.equal(fleet.pods_replaced, 3);
+  assert.equal(fleet.pods_created, 3);
+  assert.equal(fleet.new_names, 3);
+  assert.equal(fleet.new_addresses, 3);
+  assert.ok(report.member !== null);
+  assert.equal(report.member.serving_members, 200);
+  assert.equal(report.member.table_versions_at_end, 1);
+});
+
+test(`a StatefulSet rolling restart of ${ROLLING_PODS} pods: same names on new addresses, one at a time, nobody else unready, no death, every key owned`, () => {
+  const { report, fleet } = fleetRun(ROLLING_PODS, { kind: 'statefulset-restart' });
+  assertSafe(fleet);
+  assert.equal(fleet.pods_replaced, ROLLING_PODS);
+  assert.equal(fleet.pods_created, ROLLING_PODS);
+  assert.equal(fleet.new_names, 0, 'a StatefulSet pod keeps its name');
+  assert.equal(fleet.new_addresses, ROLLING_PODS, 'on a new address');
+  assert.ok(report.member !== null);
+  assert.equal(report.member.serving_members, ROLLING_PODS);
+  assert.equal(report.member.table_versions_at_end, 1);
 });
