@@ -492,6 +492,25 @@ describe('Lifeguard §IV-B: dogpile (Local Health Aware Suspicion)', () => {
     gossipTo(core, [suspect('b', 1000, 'c')], 10);
     assert.equal(core.suspicionDeadline('b'), 10 + 4 * PERIOD);
   });
+
+  test('§IV-B at the lan defaults (α = 3, β = 6, K = 1): Min 3 s at 10 members, 6 s at 100, 9 s at 1,000; one confirmation reaches it', () => {
+    const lan = PROFILES.lan;
+    const table: [members: number, minMs: number][] = [
+      [10, 3_000],
+      [100, 6_000],
+      [1_000, 9_000],
+    ];
+    for (const [members, minMs] of table) {
+      const others = Array.from({ length: members - 1 }, (_, i) => `m${i}`);
+      const core = coreKnowing('a', others, {}, lan);
+      gossipTo(core, [suspect('m0', 1000, 'm1')], 10);
+      assert.equal(core.suspicionDeadline('m0'), 10 + 6 * minMs, `${members} members: a lone accuser waits Max`);
+      gossipTo(core, [suspect('m0', 1000, 'm2')], 20);
+      assert.equal(core.suspicionDeadline('m0'), 10 + minMs, `${members} members: K = 1 confirmation brings it to Min`);
+      gossipTo(core, [suspect('m0', 1000, 'm3')], 30);
+      assert.deepEqual([core.suspicionConfirmations('m0'), core.suspicionDeadline('m0')], [1, 10 + minMs], `${members} members: no further shortening`);
+    }
+  });
 });
 
 describe('Lifeguard §IV-C: buddy system', () => {
