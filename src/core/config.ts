@@ -109,7 +109,7 @@ const LAN: Readonly<SwimConfig> = Object.freeze({
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
   indirectChecks: 3,
-  suspicionMult: 4,
+  suspicionMult: 3,
   suspicionMaxTimeoutMult: 6,
   awarenessMaxMultiplier: 8,
   gossipIntervalMs: 200,

@@ -31,6 +31,16 @@ interface Relay {
 
 const SEQ_MODULUS = 0x1_0000_0000;
 
+/**
+ * Lifeguard (section IV-A): a relay that heard no ack from the target nacks at 80 % of its probe
+ * timeout, so the nack reaches the asker within the asker's probe timeout after the ping-req; the
+ * asker can then judge the probe when its protocol period ends, as SWIM and memberlist do, and still
+ * count the nacks into its local health.
+ */
+export function relayNackDelay(probeTimeoutMs: number): number {
+  return Math.ceil((probeTimeoutMs * 4) / 5);
+}
+
 export class Prober {
   private probe: Probe | null = null;
   private roundTimer: CoreTimer | null = null;
@@ -102,8 +112,9 @@ export class Prober {
     const req: Message = { type: 'ping-req', seq: probe.seq, from: self.name, fromAddr: self.gossipAddr, target: probe.target, targetAddr: target.gossipAddr };
     for (const relay of relays) out.push({ type: 'send', to: relay.gossipAddr, packet: this.news.packet(req) });
     counters.indirectProbesSent += relays.length;
-    // Relays wait up to probeTimeout before they nack; keep the probe open long enough to hear them.
-    const indirectDeadline = now + 2 * config.probeTimeoutMs;
+    // Relays nack at relayNackDelay of their own (unscaled) probe timeout, so by one probe timeout
+    // after the ping-req their nacks are in; the period ends no sooner (usually it already ends later).
+    const indirectDeadline = now + config.probeTimeoutMs;
     if (relays.length > 0 && this.roundTimer !== null && this.roundTimer.at < indirectDeadline) {
       timers.cancel(this.roundTimer);
       this.roundTimer = timers.schedule('probe-round', indirectDeadline);
@@ -216,7 +227,7 @@ export class Prober {
       return false;
     }
     const seq = this.takeSeq();
-    const timer = this.ctx.timers.schedule('relay', now + this.ctx.config.probeTimeoutMs, '', seq);
+    const timer = this.ctx.timers.schedule('relay', now + relayNackDelay(this.ctx.config.probeTimeoutMs), '', seq);
     this.relays.set(seq, { requesterAddr, requesterSeq: req.seq, target: req.target, timer });
     const ping: Message = { type: 'ping', seq, from: self.name, fromAddr: self.gossipAddr, target: req.target };
     // Buddy system on the indirect path too: a target we suspect learns it from the relay's ping.

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { PROFILES, profileConfig, validateConfig } from '../../src/core/config.js';
 
 describe('profiles', () => {
-  test('lan matches memberlist DefaultLANConfig', () => {
+  test('lan matches memberlist DefaultLANConfig, except suspicionMult 3 (memberlist\'s local value)', () => {
     const lan = PROFILES.lan;
     assert.equal(lan.probeIntervalMs, 1000);
     assert.equal(lan.probeTimeoutMs, 500);
     assert.equal(lan.indirectChecks, 3);
-    assert.equal(lan.suspicionMult, 4);
+    assert.equal(lan.suspicionMult, 3);
     assert.equal(lan.suspicionMaxTimeoutMult, 6);
     assert.equal(lan.awarenessMaxMultiplier, 8);
     assert.equal(lan.gossipIntervalMs, 200);

@@ -403,15 +403,40 @@ describe('Lifeguard §IV-A: self-awareness (Local Health Aware Probe)', () => {
     assert.ok(2 * aware.suspicions < unaware.suspicions, `false suspicions ${aware.suspicions} vs ${unaware.suspicions}`);
   });
 
-  test('§IV-A deviation: a relay nacks after its whole probe timeout (the paper: 80% of it) and forwards no ack after the nack', () => {
+  test('§IV-A: a relay nacks at 80% of its probe timeout (deviation: it forwards no ack after the nack)', () => {
     const relay = coreKnowing('r', ['a', 'b']);
     const [ping] = sent(relay.receive(gossipAddr('a'), { message: pingReq('a', 'b', 9), updates: [] }, 0), 'ping');
     const relayed = ping?.packet.message as Extract<Message, { type: 'ping' }>;
-    assert.deepEqual(sent(relay.tick(TIMEOUT - 1), 'nack'), []);
-    const [nackSent] = sent(relay.tick(TIMEOUT), 'nack');
+    const nackAt = (TIMEOUT * 4) / 5;
+    assert.deepEqual(sent(relay.tick(nackAt - 1), 'nack'), []);
+    const [nackSent] = sent(relay.tick(nackAt), 'nack');
     assert.equal(nackSent?.to, gossipAddr('a'));
     assert.deepEqual(nackSent?.packet.message, { type: 'nack', seq: 9, from: 'r' });
-    assert.deepEqual(sent(ack(relay, relayed.seq, 'b', TIMEOUT + 5), 'ack'), []);
+    assert.deepEqual(sent(ack(relay, relayed.seq, 'b', nackAt + 5), 'ack'), []);
+  });
+
+  test('§IV-A with §3.1: the nacks of relays that heard nothing are in when the period ends, so a failed probe costs no health', () => {
+    // Latency 5 ms each way: ping-req at 100 ms, relays nack at 80 ms of theirs, back by about 190 ms.
+    const cluster = Cluster.started(6, { latencyMs: 5 });
+    cluster.run(5_000);
+    cluster.silenced.add('n5');
+    const before = cluster.core('n0').counters.probesFailed;
+    cluster.run(10 * PERIOD);
+    const prober = cluster.core('n0');
+    assert.ok(prober.counters.probesFailed > before, 'n0 probed the silent member');
+    assert.ok(prober.counters.nacksReceived >= 2 * (prober.counters.probesFailed - before), `nacks ${prober.counters.nacksReceived}`);
+    assert.equal(prober.healthScore(), 0, 'every relay nacked in time');
+  });
+
+  test('§3.1: a probe that went indirect is judged when its period ends, or one probe timeout after the ping-req if that is later', () => {
+    const judgedAfter = (probeIntervalMs: number, probeTimeoutMs: number): number => {
+      const core = coreKnowing('a', ['b', 'c', 'd', 'e'], {}, { probeIntervalMs, probeTimeoutMs });
+      const { at } = nextPing(core);
+      return untilNextPing(core).next.at - at;
+    };
+    assert.equal(judgedAfter(PERIOD, TIMEOUT), PERIOD, 'local: the ping-req at 100 ms is answered by 200 ms');
+    assert.equal(judgedAfter(PROFILES.lan.probeIntervalMs, PROFILES.lan.probeTimeoutMs), PROFILES.lan.probeIntervalMs, 'lan: 500 + 500 = 1000 ms');
+    assert.equal(judgedAfter(PROFILES.wan.probeIntervalMs, PROFILES.wan.probeTimeoutMs), 2 * PROFILES.wan.probeTimeoutMs, 'wan: the period stretches to 3 s + 3 s');
   });
 });
 
@@ -466,6 +491,25 @@ describe('Lifeguard §IV-B: dogpile (Local Health Aware Suspicion)', () => {
     const core = coreKnowing('a', ['b', 'c'], {}, { suspicionMult: 4 });
     gossipTo(core, [suspect('b', 1000, 'c')], 10);
     assert.equal(core.suspicionDeadline('b'), 10 + 4 * PERIOD);
+  });
+
+  test('§IV-B at the lan defaults (α = 3, β = 6, K = 1): Min 3 s at 10 members, 6 s at 100, 9 s at 1,000; one confirmation reaches it', () => {
+    const lan = PROFILES.lan;
+    const table: [members: number, minMs: number][] = [
+      [10, 3_000],
+      [100, 6_000],
+      [1_000, 9_000],
+    ];
+    for (const [members, minMs] of table) {
+      const others = Array.from({ length: members - 1 }, (_, i) => `m${i}`);
+      const core = coreKnowing('a', others, {}, lan);
+      gossipTo(core, [suspect('m0', 1000, 'm1')], 10);
+      assert.equal(core.suspicionDeadline('m0'), 10 + 6 * minMs, `${members} members: a lone accuser waits Max`);
+      gossipTo(core, [suspect('m0', 1000, 'm2')], 20);
+      assert.equal(core.suspicionDeadline('m0'), 10 + minMs, `${members} members: K = 1 confirmation brings it to Min`);
+      gossipTo(core, [suspect('m0', 1000, 'm3')], 30);
+      assert.deepEqual([core.suspicionConfirmations('m0'), core.suspicionDeadline('m0')], [1, 10 + minMs], `${members} members: no further shortening`);
+    }
   });
 });
 
