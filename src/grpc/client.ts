@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { headerVersionFields } from '../codec/protocol-version.js';
 import { SPOKEN_RANGE } from '../codec/spoken.js';
+import { CLAIM_ENCODING_VERSION } from '../ownership/canonical.js';
 import type { MemberRecord } from '../core/types.js';
 import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
 import { credentialMetadata } from './auth-gate.js';
@@ -98,7 +99,8 @@ export class ControlPlaneClient {
     const sender = opts.sender ?? '';
     const checkedSender = sender === '' ? '' : checkName(sender, 'sender');
     if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
-    this.fixedHeader = { ...headerVersionFields(SPOKEN_RANGE), label, sender: checkedSender };
+    // The claim record version this member reads rides on every request, so replies carry records it reads.
+    this.fixedHeader = { ...headerVersionFields(SPOKEN_RANGE), label, sender: checkedSender, claimRecordVersion: CLAIM_ENCODING_VERSION };
     this.keyProof = opts.keyProof;
     this.channelCeiling = positiveInteger('channelCeiling', opts.channelCeiling ?? Number.MAX_SAFE_INTEGER);
     this.minChannels = Math.min(this.channelCeiling, positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS));
