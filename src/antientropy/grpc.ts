@@ -17,6 +17,7 @@ import type { GetLeavesReply } from '../grpc/generated/swimring/v1/GetLeavesRepl
 import type { GetLeavesRequest__Output } from '../grpc/generated/swimring/v1/GetLeavesRequest.js';
 import type { RequestHeader } from '../grpc/generated/swimring/v1/RequestHeader.js';
 import type { BoundedMethod } from '../grpc/service.js';
+import { PeerRecordVersions, recordVersionForCaller } from '../ownership/record-versions.js';
 import type { DigestResponder } from './responder.js';
 import type { BucketEntries, DigestPeer, RootInfo, TreeName } from './types.js';
 import { claimsFromProto, claimsToProto, digestMethods, rootsFromProto, rootsToProto, treeFromProto, treeToProto, type DigestMethods } from './wire.js';
@@ -67,7 +68,7 @@ export function digestServerMethods(opts: DigestServerOptions): ExtraMethods {
         if (typeof claims === 'string') return invalid('claims', claims);
         const ours = r.fetch(t, req.buckets, { members, claims });
         if ('field' in ours) return invalid(ours.field, ours.problem);
-        return { members: membersToProto(ours.members), claims: claimsToProto(ours.claims) };
+        return { members: membersToProto(ours.members), claims: claimsToProto(ours.claims, recordVersionForCaller(req.header?.claimRecordVersion ?? 0)) };
       }) as grpc.UntypedHandleCall,
     },
   };
@@ -90,6 +91,8 @@ export class GrpcDigestPeer implements DigestPeer {
     private readonly timeoutMs: number,
     private readonly limits: ControlPlaneLimits,
     readonly counter: WireCounter = { sent: 0, received: 0, calls: 0 },
+    /** Which peers read only version 1 claim records; shared across rounds. */
+    private readonly recordVersions: PeerRecordVersions = new PeerRecordVersions(),
   ) {
     this.methods = digestMethods(limits);
   }
@@ -107,13 +110,15 @@ export class GrpcDigestPeer implements DigestPeer {
   }
 
   async fetch(t: TreeName, buckets: readonly number[], ours: BucketEntries): Promise<BucketEntries> {
-    const reply = await this.call(this.methods.FetchEntries, (header) => ({
-      header,
-      tree: treeToProto(t),
-      buckets: [...buckets],
-      members: membersToProto(ours.members),
-      claims: claimsToProto(ours.claims),
-    }));
+    const reply = await this.recordVersions.send(this.addr, (version) =>
+      this.call(this.methods.FetchEntries, (header) => ({
+        header,
+        tree: treeToProto(t),
+        buckets: [...buckets],
+        members: membersToProto(ours.members),
+        claims: claimsToProto(ours.claims, version),
+      })),
+    );
     const members: MemberRecord[] | Rejection = membersFromProto(reply.members, 'members', this.limits);
     if (isRejection(members)) throw this.refused('FetchEntries', members.message);
     const claims: ClaimRecord[] | string = claimsFromProto(reply.claims, 'claims');

@@ -11,6 +11,7 @@ import { ControlPlaneCallError, type Rejection } from '../grpc/errors.js';
 import type { ControlPlaneLimits } from '../grpc/limits.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import type { ClaimRecord, ClaimStoreView } from '../ownership/types.js';
+import { PeerRecordVersions } from '../ownership/record-versions.js';
 import { digestServerMethods, GrpcDigestPeer, type WireCounter } from './grpc.js';
 import { DigestResponder } from './responder.js';
 import { LocalDigest } from './side.js';
@@ -62,6 +63,8 @@ export class AntiEntropy {
   private readonly side: LocalDigest;
   private readonly responder: DigestResponder;
   private claims: ClaimStoreView | undefined;
+  /** Peers that read only version 1 claim records (members of an earlier release), across rounds. */
+  private readonly recordVersions = new PeerRecordVersions();
 
   constructor(private readonly opts: AntiEntropyOptions) {
     this.side = new LocalDigest({ memberState: opts.memberState });
@@ -99,7 +102,7 @@ export class AntiEntropy {
    */
   async round(addr: string): Promise<MemberRecord[] | null> {
     const mode: SyncMode = this.opts.mode === 'full' ? 'full' : 'digest';
-    const peer = new GrpcDigestPeer(this.opts.client, addr, this.opts.rpcTimeoutMs, this.opts.limits, this.stats.wire);
+    const peer = new GrpcDigestPeer(this.opts.client, addr, this.opts.rpcTimeoutMs, this.opts.limits, this.stats.wire, this.recordVersions);
     this.stats.rounds++;
     let result: SyncResult;
     try {

@@ -134,8 +134,9 @@ export function rootsFromProto(list: readonly DigestRoot__Output[]): RootInfo[] 
   return out;
 }
 
-export function claimsToProto(records: readonly ClaimRecord[]): Buffer[] {
-  return records.map((r) => Buffer.from(encodeClaimRecord(r)));
+/** Records in claim record `version` (default the current one: ../ownership/record-versions.ts). */
+export function claimsToProto(records: readonly ClaimRecord[], version?: number): Buffer[] {
+  return records.map((r) => Buffer.from(encodeClaimRecord(r, version)));
 }
 
 export function claimsFromProto(list: readonly Buffer[], field: string): ClaimRecord[] | string {

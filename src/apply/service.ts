@@ -28,6 +28,8 @@ export interface ApplyConfig {
   readonly dedupEntries: number;
   /** Most bytes of stored answers remembered at once. */
   readonly dedupMaxBytes: number;
+  /** Most gRPC channels (connections) to owners, however large the cluster (setup.ts sizes the pool). */
+  readonly maxChannels: number;
 }
 
 /** Most Applies one member hands to its app at once; more are answered busy (retriable). */

@@ -5,7 +5,7 @@ import { ControlPlaneClient, type ControlPlaneClientOptions } from '../grpc/clie
 import type { Metrics } from '../metrics.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import type { PeerChecks } from '../runtime/agent-rpcs.js';
-import type { RouteAnswer } from '../runtime/view.js';
+import type { MemberView, RouteAnswer } from '../runtime/view.js';
 import type { CallProofs } from '../security/key-proof.js';
 import { createApplyMetrics, type ApplyMetrics } from './metrics.js';
 import { ApplyService, type ApplyConfig } from './service.js';
@@ -29,15 +29,25 @@ export interface ApplySetup {
   grpcMethods(peers: PeerChecks): ExtraMethods;
   /** Registers the Apply series on the agent's registry and keeps the owner's counters current. */
   attachMetrics(metrics: Metrics): ApplyMetrics;
+  /**
+   * Fits Apply's channel pool to the membership (call it whenever the view changes): room for a channel
+   * per live peer, and the channels of members that left or died closed.
+   */
+  peersChanged(members: readonly MemberView[]): void;
+  /** Channels opened since start (each a new connection), the pool's bound and the channels open now. */
+  channels(): { readonly opened: number; readonly limit: number; readonly open: number };
   close(): void;
 }
 
 export function setupApply(opts: ApplySetupOptions): ApplySetup {
   // Its own channels (own connections, own stream limits): Applies waiting on a slow app must not hold
-  // up Negotiate or Closing. The key proof is the runtime's, known once the agent starts.
+  // up Negotiate or Closing. The key proof is the runtime's, known once the agent starts. Applies go to
+  // the owners of keys spread over the whole cluster, so the pool follows the live peers (peersChanged):
+  // a fixed pool smaller than the cluster would reopen a connection (a TLS handshake) on most Applies.
   let keyProof: (() => CallProofs | null) | null = null;
   const client = new ControlPlaneClient({
     sender: opts.name,
+    channelCeiling: opts.config.maxChannels,
     ...(opts.label ? { label: opts.label } : {}),
     ...(opts.tls ? { tls: opts.tls } : {}),
     keyProof: () => keyProof?.() ?? null,
@@ -68,6 +78,15 @@ export function setupApply(opts: ApplySetupOptions): ApplySetup {
       metrics.onScrape(() => m.syncOwner(service.deliverer));
       return m;
     },
+    peersChanged(members) {
+      const live = new Set<string>();
+      for (const m of members) {
+        if (!m.self && (m.state === 'alive' || m.state === 'suspect') && m.addresses.grpc !== '') live.add(m.addresses.grpc);
+      }
+      client.fitPeers(live.size);
+      client.retainOnly(live);
+    },
+    channels: () => ({ opened: client.channelsOpened(), limit: client.channelLimit(), open: client.cachedAddresses().length }),
     close: () => client.close(),
   };
 }

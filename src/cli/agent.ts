@@ -102,6 +102,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   registerClaimMetrics(metrics, () => ({ service: agent.claims.service, self: agent.name }));
   registerDigestWatchMetrics(metrics, { antiEntropy: () => agent.antiEntropy?.stats, watch: () => agent.watch });
   const applyMetrics = apply.attachMetrics(metrics);
+  agent.events.on('change', () => apply.peersChanged(agent.members().members));
   let app: FastifyInstance | null = null;
   let ops: FastifyInstance | null = null;
   let adminToken: AdminToken | null = null;

@@ -157,4 +157,11 @@ export const EDGE_OPTIONS = {
     default: '67108864',
     defaultDoc: '67108864 (64 MiB)',
   },
+  applyMaxChannels: {
+    group: 'Apply',
+    description:
+      'Most gRPC connections this member keeps to owners for forwarding Applies. Below it the pool follows the membership: room for one per live peer plus a quarter and 8 more (at least 64), opened on first use, closed after 60 s unused or when the peer leaves or dies. Set it below the peer count only to bound sockets: Applies spread over more peers than this reopen connections (a TLS handshake each with mTLS).',
+    default: '4096',
+    defaultDoc: '4096',
+  },
 } satisfies Partial<Record<ConfigKey, OptionMeta>>;

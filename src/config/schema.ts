@@ -98,6 +98,7 @@ export const configShape = {
   applyDedupTtlMs: integer(1000, DAY_MS),
   applyDedupEntries: integer(1, 10_000_000),
   applyDedupMaxBytes: integer(1024, 16 * 1024 * 1024 * 1024),
+  applyMaxChannels: integer(1, 65_536),
   // --- claims: ownership claims (src/ownership)
   claimTtlMs: integer(0, 365 * DAY_MS),
   claimMaxTtlMs: integer(1, 365 * DAY_MS),
@@ -333,6 +334,7 @@ function resolve(f: Fields): ResolvedConfig {
       dedupTtlMs: f.applyDedupTtlMs,
       dedupEntries: f.applyDedupEntries,
       dedupMaxBytes: f.applyDedupMaxBytes,
+      maxChannels: f.applyMaxChannels,
     },
     claims: {
       defaultTtlMs: f.claimTtlMs === 0 ? null : f.claimTtlMs,

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { headerVersionFields } from '../codec/protocol-version.js';
 import { SPOKEN_RANGE } from '../codec/spoken.js';
+import { CLAIM_ENCODING_VERSION } from '../ownership/canonical.js';
 import type { MemberRecord } from '../core/types.js';
 import { checkAddress, checkName, checkText, membersFromProto, membersToProto } from './convert.js';
 import { credentialMetadata } from './auth-gate.js';
@@ -28,6 +29,11 @@ export interface ControlPlaneClientOptions {
    * recently used idle one goes first. Default 64.
    */
   readonly maxChannels?: number;
+  /**
+   * Most channels `fitPeers` may size the pool to, however large the cluster: a bound on connections.
+   * Below the number of peers a walk over every peer reopens connections again. Default: no bound.
+   */
+  readonly channelCeiling?: number;
   /** A channel unused this long is closed at the next call. Default 60,000 ms. */
   readonly idleMs?: number;
   /** Clock for idle eviction; injectable for tests. Default Date.now. */
@@ -73,6 +79,7 @@ export class ControlPlaneClient {
   private readonly fixedHeader: RequestHeader;
   private readonly keyProof: (() => CallProofs | null) | undefined;
   private readonly minChannels: number;
+  private readonly channelCeiling: number;
   private maxChannels: number;
   /** Channels created since start: with a pool the size of the cluster, one per peer, not one per call. */
   private opened = 0;
@@ -92,9 +99,11 @@ export class ControlPlaneClient {
     const sender = opts.sender ?? '';
     const checkedSender = sender === '' ? '' : checkName(sender, 'sender');
     if (isRejection(checkedSender)) throw new RangeError(`control plane client: ${checkedSender.message}`);
-    this.fixedHeader = { ...headerVersionFields(SPOKEN_RANGE), label, sender: checkedSender };
+    // The claim record version this member reads rides on every request, so replies carry records it reads.
+    this.fixedHeader = { ...headerVersionFields(SPOKEN_RANGE), label, sender: checkedSender, claimRecordVersion: CLAIM_ENCODING_VERSION };
     this.keyProof = opts.keyProof;
-    this.minChannels = positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
+    this.channelCeiling = positiveInteger('channelCeiling', opts.channelCeiling ?? Number.MAX_SAFE_INTEGER);
+    this.minChannels = Math.min(this.channelCeiling, positiveInteger('maxChannels', opts.maxChannels ?? DEFAULT_MAX_CHANNELS));
     this.maxChannels = this.minChannels;
     this.idleMs = positiveInteger('idleMs', opts.idleMs ?? DEFAULT_IDLE_MS);
     this.now = opts.now ?? Date.now;
@@ -159,12 +168,23 @@ export class ControlPlaneClient {
 
   /**
    * Sizes the pool to the cluster: `peers` live peers each keep a channel (plus headroom for members
-   * joining), never fewer than the configured maxChannels. Fan-outs walk every peer in turn, so a
-   * pool smaller than the cluster would close and reopen a connection (a TLS handshake) per call.
-   * Shrinking evicts nothing at once: idle expiry and later calls trim the surplus.
+   * joining), never fewer than the configured maxChannels nor more than channelCeiling. Fan-outs walk
+   * every peer in turn, so a pool smaller than the cluster would close and reopen a connection (a TLS
+   * handshake) per call. Shrinking evicts nothing at once: idle expiry and later calls trim the surplus.
    */
   fitPeers(peers: number): void {
-    this.maxChannels = Math.max(this.minChannels, Math.ceil(peers * 1.25) + 8);
+    this.maxChannels = Math.min(this.channelCeiling, Math.max(this.minChannels, Math.ceil(peers * 1.25) + 8));
+  }
+
+  /**
+   * Closes the channels of addresses not in `live` (peers that left or died), so a pool sized to the
+   * cluster holds the live peers' connections rather than the departed ones' until they idle out. A
+   * channel with a call in flight is kept; idle expiry or eviction closes it later.
+   */
+  retainOnly(live: ReadonlySet<string>): void {
+    for (const [addr, channel] of this.channels) {
+      if (channel.inFlight === 0 && !live.has(addr)) this.drop(addr, channel);
+    }
   }
 
   /** The current pool bound (after fitPeers). */

@@ -201,9 +201,9 @@ export interface CallContext {
   readonly keyProven?: boolean;
 }
 
-/** A request header; key_proof and the version range are optional so hand-built ones (tests, tools) may omit them. */
-export type HeaderIn = Omit<ProtoHeader, 'keyProof' | 'minProtocolVersion' | 'maxProtocolVersion'> &
-  Partial<Pick<ProtoHeader, 'minProtocolVersion' | 'maxProtocolVersion'>> & { keyProof?: Buffer };
+/** A request header; key_proof, the version range and the claim record version are optional so hand-built ones (tests, tools) may omit them. */
+export type HeaderIn = Omit<ProtoHeader, 'keyProof' | 'minProtocolVersion' | 'maxProtocolVersion' | 'claimRecordVersion'> &
+  Partial<Pick<ProtoHeader, 'minProtocolVersion' | 'maxProtocolVersion' | 'claimRecordVersion'>> & { keyProof?: Buffer };
 
 export function contextFromHeader(
   header: HeaderIn | null,

@@ -14,12 +14,14 @@
 //   u64 expiresAtMs, u64 ttlMs   (only when bit 1 is set)
 // Version 1 (no logical, fence or TTL; written by earlier releases) is still read: logical 0, the
 // fence of its claim stamp, and the TTL from first claim to expiry (the longest it can have left).
+// It is also written, for a peer that reads only version 1 (record-versions.ts): the same bytes as
+// version 2 up to and including the claim stamp's physical part, then u64 expiresAtMs when bit 1 is set.
 import { strictUtf8Length, writeUtf8 } from '../codec/utf8.js';
 import { MAX_LOGICAL, packStamp } from './hlc.js';
 import { MAX_CLAIM_ID_BYTES, MAX_OWNER_LIFE_ID_BYTES, MAX_OWNER_NAME_BYTES, type ClaimRecord } from './types.js';
 
 export const CLAIM_ENCODING_VERSION = 2;
-const CLAIM_ENCODING_V1 = 1;
+export const CLAIM_ENCODING_V1 = 1;
 const FLAG_RELEASED = 1;
 const FLAG_EXPIRES = 2;
 /** Largest encoded record: header bytes, three strings at their bounds, five u64 and a u16. */
@@ -51,16 +53,20 @@ function isTimestamp(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
 }
 
-/** Canonical bytes of a record that passed validateClaimRecord. */
-export function encodeClaimRecord(record: ClaimRecord): Uint8Array {
+/**
+ * Canonical bytes of a record that passed validateClaimRecord, in `version` (default the current one).
+ * Version 1 leaves out the logical counter, the fence and the TTL; a version 1 reader derives them.
+ */
+export function encodeClaimRecord(record: ClaimRecord, version: number = CLAIM_ENCODING_VERSION): Uint8Array {
+  const v1 = version === CLAIM_ENCODING_V1;
   const idBytes = strictUtf8Length(record.id);
   const ownerBytes = strictUtf8Length(record.owner);
   const lifeBytes = strictUtf8Length(record.ownerLifeId);
   const hasExpiry = record.expiresAtMs !== null;
-  const out = new Uint8Array(5 + idBytes + ownerBytes + lifeBytes + FIXED_V2 + (hasExpiry ? 16 : 0));
+  const out = new Uint8Array(5 + idBytes + ownerBytes + lifeBytes + (v1 ? 16 + (hasExpiry ? 8 : 0) : FIXED_V2 + (hasExpiry ? 16 : 0)));
   const view = new DataView(out.buffer);
   let pos = 0;
-  out[pos++] = CLAIM_ENCODING_VERSION;
+  out[pos++] = v1 ? CLAIM_ENCODING_V1 : CLAIM_ENCODING_VERSION;
   out[pos++] = idBytes;
   pos = writeUtf8(out, pos, record.id);
   out[pos++] = ownerBytes;
@@ -70,6 +76,10 @@ export function encodeClaimRecord(record: ClaimRecord): Uint8Array {
   out[pos++] = (record.released ? FLAG_RELEASED : 0) | (hasExpiry ? FLAG_EXPIRES : 0);
   view.setBigUint64(pos, BigInt(record.ownerIncarnation));
   view.setBigUint64(pos + 8, BigInt(record.claimedAtMs));
+  if (v1) {
+    if (record.expiresAtMs !== null) view.setBigUint64(pos + 16, BigInt(record.expiresAtMs));
+    return out;
+  }
   view.setUint16(pos + 16, record.claimedAtLogical);
   view.setBigUint64(pos + 18, record.fence);
   if (record.expiresAtMs !== null) {

@@ -20,6 +20,7 @@ import type { BoundedMethod, ExtraMethods } from '../grpc/service.js';
 import { scanRepeatedField } from '../grpc/wire-scan.js';
 import { decodeClaimRecord, encodeClaimRecord, MAX_ENCODED_CLAIM_BYTES } from './canonical.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
+import { PeerRecordVersions, recordVersionForCaller } from './record-versions.js';
 import { MAX_CLAIMS_PER_ANNOUNCEMENT, type AnnounceAck, type ClaimService, type ClaimTransport, type Peer, type Self } from './service.js';
 import type { ClockGuard } from './hlc.js';
 import type { ClaimRecord, MergeOutcome } from './types.js';
@@ -156,7 +157,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
         const records = announcedRecords(req, req.claims, 'claims', false);
         if (isRejection(records)) return records;
         const { outcome, winners } = deps.service.receiveClaims(records, wallMsOf(req.sentAtMs));
-        return ackOf(outcome, winners, deps.service.clockGuard);
+        return ackOf(outcome, winners, deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
     AnnounceExpiry: {
@@ -165,7 +166,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;
-        return ackOf(deps.service.receiveReleases(records, wallMsOf(req.sentAtMs)), [], deps.service.clockGuard);
+        return ackOf(deps.service.receiveReleases(records, wallMsOf(req.sentAtMs)), [], deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
   };
@@ -206,8 +207,8 @@ function wallMsOf(field: string): number | undefined {
   return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
 }
 
-function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: ClockGuard): OwnershipAck {
-  const conflicts = winners.map((w) => ({ id: w.id, owner: w.owner, winner: Buffer.from(encodeClaimRecord(w)) }));
+function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: ClockGuard, recordVersion: number): OwnershipAck {
+  const conflicts = winners.map((w) => ({ id: w.id, owner: w.owner, winner: Buffer.from(encodeClaimRecord(w, recordVersion)) }));
   const limit = outcome.rejected.find((r) => r.reason === 'limit');
   const gone = outcome.rejected.find((r) => r.reason === 'owner-gone');
   const skewed = outcome.rejected.find((r) => r.reason === 'clock-skew');
@@ -245,27 +246,34 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: C
 // Client side
 // ---------------------------------------------------------------------------------------------
 
-/** Announcements over the agent's control-plane client. */
-export function grpcClaimTransport(client: ControlPlaneClient): ClaimTransport {
+/**
+ * Announcements over the agent's control-plane client. Records go in the version each peer reads
+ * (record-versions.ts): a member of an earlier release gets version 1 rather than a refusal.
+ */
+export function grpcClaimTransport(client: ControlPlaneClient, versions: PeerRecordVersions = new PeerRecordVersions()): ClaimTransport {
   const methods = ownershipMethods();
   // Both announcements carry the owner's identity and the encoded records; only the field that holds
   // the records differs (claims for an announcement, releases for an expiry).
-  const announcement = (self: Self, records: readonly ClaimRecord[], sentAtMs: number) => ({
+  const announcement = (self: Self, records: readonly ClaimRecord[], sentAtMs: number, version: number) => ({
     owner: self.name,
     ownerIncarnation: String(self.incarnation),
     ownerLifeId: self.lifeId,
-    encoded: records.map((r) => Buffer.from(encodeClaimRecord(r))),
+    encoded: records.map((r) => Buffer.from(encodeClaimRecord(r, version))),
     sentAtMs: String(sentAtMs),
   });
   return {
     async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
-      const { encoded, ...fields } = announcement(self, records, sentAtMs);
-      const reply = await client.unary(methods.AnnounceOwnership, peer.grpcAddr, (header) => ({ header, ...fields, claims: encoded }), timeoutMs);
+      const reply = await versions.send(peer.grpcAddr, (version) => {
+        const { encoded, ...fields } = announcement(self, records, sentAtMs, version);
+        return client.unary(methods.AnnounceOwnership, peer.grpcAddr, (header) => ({ header, ...fields, claims: encoded }), timeoutMs);
+      });
       return ackFromReply('AnnounceOwnership', peer.grpcAddr, reply);
     },
     async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
-      const { encoded, ...fields } = announcement(self, records, sentAtMs);
-      const reply = await client.unary(methods.AnnounceExpiry, peer.grpcAddr, (header) => ({ header, ...fields, releases: encoded }), timeoutMs);
+      const reply = await versions.send(peer.grpcAddr, (version) => {
+        const { encoded, ...fields } = announcement(self, records, sentAtMs, version);
+        return client.unary(methods.AnnounceExpiry, peer.grpcAddr, (header) => ({ header, ...fields, releases: encoded }), timeoutMs);
+      });
       return ackFromReply('AnnounceExpiry', peer.grpcAddr, reply);
     },
   };

@@ -65,7 +65,7 @@ export function claimSlotKey(id: string, owner: string): string {
  * Later claim run first (a re-claim after a release starts a new run with a later claim stamp), then
  * a release beats the live claim of the same run, then a higher fence (a won conflict), then a later
  * expiry (renewal), then a higher
- * incarnation, then the life id as a last deterministic tie-break.
+ * incarnation, then the life id, then the shorter TTL as a last deterministic tie-break.
  */
 export function compareSameSlot(a: ClaimRecord, b: ClaimRecord): number {
   const run = compareStamps(a, b);
@@ -77,6 +77,11 @@ export function compareSameSlot(a: ClaimRecord, b: ClaimRecord): number {
   if (ea !== eb) return ea < eb ? -1 : 1;
   if (a.ownerIncarnation !== b.ownerIncarnation) return a.ownerIncarnation < b.ownerIncarnation ? -1 : 1;
   if (a.ownerLifeId !== b.ownerLifeId) return a.ownerLifeId < b.ownerLifeId ? -1 : 1;
+  // A version 1 copy of a record (canonical.ts) carries the longest TTL its expiry allows: the original,
+  // with its own shorter TTL, supersedes it, so every member ends up with the same bytes to hash.
+  const ta = a.ttlMs ?? Number.POSITIVE_INFINITY;
+  const tb = b.ttlMs ?? Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? 1 : -1;
   return 0;
 }
 

@@ -17,6 +17,7 @@ import { membersToProto } from '../grpc/convert.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
 import { headerVersionFields, type HeaderVersionFields } from '../codec/protocol-version.js';
 import { SPOKEN_RANGE } from '../codec/spoken.js';
+import { CLAIM_ENCODING_VERSION } from '../ownership/canonical.js';
 
 /** 'negotiate': the full member list both ways (the agent's --anti-entropy negotiate). */
 export type SimAntiEntropy = 'digest' | 'negotiate';
@@ -192,9 +193,9 @@ function recordsWireBytes(records: readonly MemberRecord[]): number {
   return total;
 }
 
-/** The header a member sends (its version range included), so the bytes are the agent's. */
-function requestHeader(sender: string): HeaderVersionFields & { label: string; sender: string } {
-  return { ...headerVersionFields(SPOKEN_RANGE), label: '', sender };
+/** The header a member sends (its version range and claim record version included), so the bytes are the agent's. */
+function requestHeader(sender: string): HeaderVersionFields & { label: string; sender: string; claimRecordVersion: number } {
+  return { ...headerVersionFields(SPOKEN_RANGE), label: '', sender, claimRecordVersion: CLAIM_ENCODING_VERSION };
 }
 
 /** One digest round of `caller` (named `sender`) with `peer`; the peer merges what the caller pushes. */

@@ -30,6 +30,7 @@ const config = (url: URL | null): ApplyConfig => ({
   dedupTtlMs: 60_000,
   dedupEntries: 100,
   dedupMaxBytes: 1 << 20,
+  maxChannels: 64,
 });
 
 describe('ApplyService over real gRPC', () => {

@@ -8,6 +8,7 @@ import { ControlPlaneClient, ControlPlaneCallError } from '../../src/grpc/client
 import { membersToProto } from '../../src/grpc/convert.js';
 import { controlPlaneDefinition } from '../../src/grpc/proto.js';
 import { member, rejectionOf, startTestServer } from './helpers.js';
+import { closedAddresses } from '../support/closed-addresses.js';
 
 /** A plain grpc-js server with the generated ControlPlane definition and hand-written handlers. */
 async function startRawServer(impl: grpc.UntypedServiceImplementation): Promise<{ addr: string; stop(): void }> {
@@ -229,22 +230,6 @@ describe('control plane client: channel cache', () => {
 });
 
 describe('control plane client: a pool sized to the cluster', () => {
-  /** Addresses on loopback where nothing listens (each call fails fast: connection refused). */
-  async function closedAddresses(n: number): Promise<string[]> {
-    const servers = await Promise.all(
-      Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-        const s = createServer();
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      })),
-    );
-    const addrs = servers.map((s) => {
-      const a = s.address();
-      return typeof a === 'object' && a !== null ? `127.0.0.1:${a.port}` : '';
-    });
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    return addrs;
-  }
-
   test('fan-outs over 200 peers reuse one channel per peer once the pool fits the cluster', async () => {
     const addrs = await closedAddresses(200);
     const fitted = new ControlPlaneClient();
@@ -268,5 +253,26 @@ describe('control plane client: a pool sized to the cluster', () => {
       fitted.close();
       fixed.close();
     }
+  });
+
+  test('channelCeiling bounds the fitted pool; retainOnly closes the channels of departed peers', async () => {
+    const addrs = await closedAddresses(4);
+    const client = new ControlPlaneClient({ maxChannels: 2, channelCeiling: 100 });
+    try {
+      client.fitPeers(1000);
+      assert.equal(client.channelLimit(), 100, 'never above the ceiling');
+      client.fitPeers(0);
+      assert.equal(client.channelLimit(), 8, 'empty cluster: the headroom, above maxChannels 2');
+      await Promise.allSettled(addrs.map((a) => client.ping(a, 5000)));
+      assert.deepEqual(client.cachedAddresses(), addrs);
+      client.retainOnly(new Set([addrs[1] ?? '', addrs[3] ?? '']));
+      assert.deepEqual(client.cachedAddresses(), [addrs[1], addrs[3]], 'channels of addresses not live are closed');
+      assert.equal(client.channelsOpened(), 4);
+    } finally {
+      client.close();
+    }
+    const low = new ControlPlaneClient({ channelCeiling: 10 });
+    assert.equal(low.channelLimit(), 10, 'a ceiling below the default pool size lowers it');
+    low.close();
   });
 });

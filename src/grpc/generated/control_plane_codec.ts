@@ -29,6 +29,7 @@ export const swimring = $root.swimring = (() => {
             RequestHeader.prototype.keyProof = $util.newBuffer([]);
             RequestHeader.prototype.minProtocolVersion = 0;
             RequestHeader.prototype.maxProtocolVersion = 0;
+            RequestHeader.prototype.claimRecordVersion = 0;
 
             RequestHeader.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -49,6 +50,8 @@ export const swimring = $root.swimring = (() => {
                     writer.uint32(40).uint32(message.minProtocolVersion);
                 if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
                     writer.uint32(48).uint32(message.maxProtocolVersion);
+                if (message.claimRecordVersion != null && Object.hasOwnProperty.call(message, "claimRecordVersion"))
+                    writer.uint32(56).uint32(message.claimRecordVersion);
                 return writer;
             };
 
@@ -99,6 +102,10 @@ export const swimring = $root.swimring = (() => {
                             message.maxProtocolVersion = reader.uint32();
                             break;
                         }
+                    case 7: {
+                            message.claimRecordVersion = reader.uint32();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -137,6 +144,8 @@ export const swimring = $root.swimring = (() => {
                     message.minProtocolVersion = object.minProtocolVersion >>> 0;
                 if (object.maxProtocolVersion != null)
                     message.maxProtocolVersion = object.maxProtocolVersion >>> 0;
+                if (object.claimRecordVersion != null)
+                    message.claimRecordVersion = object.claimRecordVersion >>> 0;
                 return message;
             };
 
@@ -161,6 +170,7 @@ export const swimring = $root.swimring = (() => {
                     }
                     object.minProtocolVersion = 0;
                     object.maxProtocolVersion = 0;
+                    object.claimRecordVersion = 0;
                 }
                 if (message.protocolVersion != null && Object.hasOwnProperty.call(message, "protocolVersion"))
                     object.protocolVersion = message.protocolVersion;
@@ -174,6 +184,8 @@ export const swimring = $root.swimring = (() => {
                     object.minProtocolVersion = message.minProtocolVersion;
                 if (message.maxProtocolVersion != null && Object.hasOwnProperty.call(message, "maxProtocolVersion"))
                     object.maxProtocolVersion = message.maxProtocolVersion;
+                if (message.claimRecordVersion != null && Object.hasOwnProperty.call(message, "claimRecordVersion"))
+                    object.claimRecordVersion = message.claimRecordVersion;
                 return object;
             };
 

@@ -40,6 +40,12 @@ export interface RequestHeader {
    */
   'minProtocolVersion'?: (number);
   'maxProtocolVersion'?: (number);
+  /**
+   * The highest claim record version (src/ownership/canonical.ts, docs/wire.md "Claim records across
+   * versions") the caller reads. 0 from a caller that predates the field: it reads version 1 only.
+   * Claim records in the reply are encoded in the highest version both read.
+   */
+  'claimRecordVersion'?: (number);
 }
 
 /**
@@ -80,4 +86,10 @@ export interface RequestHeader__Output {
    */
   'minProtocolVersion': (number);
   'maxProtocolVersion': (number);
+  /**
+   * The highest claim record version (src/ownership/canonical.ts, docs/wire.md "Claim records across
+   * versions") the caller reads. 0 from a caller that predates the field: it reads version 1 only.
+   * Claim records in the reply are encoded in the highest version both read.
+   */
+  'claimRecordVersion': (number);
 }
