@@ -37,7 +37,7 @@ const SEQ_MODULUS = 0x1_0000_0000;
  * asker can then judge the probe when its protocol period ends, as SWIM and memberlist do, and still
  * count the nacks into its local health.
  */
-export function relayNackDelay(probeTimeoutMs: number): number {
+function relayNackDelay(probeTimeoutMs: number): number {
   return Math.ceil((probeTimeoutMs * 4) / 5);
 }
 

@@ -22,7 +22,7 @@ const SPLIT_BOUND_MS = Math.max(SPLIT_MS, 120_000 * SCALE);
 const LOSS_LOW_MS = 180_000 * SCALE;
 const LOSS_HIGH_MS = 60_000 * SCALE;
 const FREEZE_MS = 5_000;
-/** Detection in the LAN profile: suspicion 4-24 s after the first missed probe. */
+/** Detection in the LAN profile: suspicion 3-18 s after the first missed probe. */
 const DETECT_BOUND_MS = 60_000;
 /** A healed partition is found by the periodic reconnect (push-pull, 30 s in the LAN profile). */
 const HEAL_BOUND_MS = 120_000;
