@@ -6,6 +6,8 @@
 // --seconds; a claim's latency is from the claim call to the moment the last healthy member stores it.
 // Target: p99 <= 1 s at 10 and 50 members with one hung peer.
 // Run: node --import tsx bench/claims-propagation.ts [--sizes 10,50] [--rate 50] [--seconds 20] [--timeout-ms 2000]
+// With --processes, every member is a real sidecar in its own process instead (after `npm run build`):
+// bench/claims-propagation-processes.ts, which also takes [--shards 16384] [--settle-s 30] [--start-timeout-s 240].
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,10 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '20' },
     'timeout-ms': { type: 'string', default: '2000' },
+    processes: { type: 'boolean', default: false },
+    shards: { type: 'string', default: '16384' },
+    'settle-s': { type: 'string', default: '30' },
+    'start-timeout-s': { type: 'string', default: '240' },
   },
 });
 
@@ -108,6 +114,17 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
   hung.stop();
 }
 
-for (const size of values.sizes.split(',').map(Number)) {
-  await run(size, Number(values.rate), Number(values.seconds), Number(values['timeout-ms']));
+const sizes = values.sizes.split(',').map(Number);
+if (values.processes) {
+  const { runProcessBench } = await import('./claims-propagation-processes.js');
+  await runProcessBench({
+    sizes,
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+    shards: Number(values.shards),
+    settleS: Number(values['settle-s']),
+    startTimeoutS: Number(values['start-timeout-s']),
+  });
+} else {
+  for (const size of sizes) await run(size, Number(values.rate), Number(values.seconds), Number(values['timeout-ms']));
 }

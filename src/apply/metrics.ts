@@ -16,6 +16,8 @@ export interface ApplyMetrics {
   readonly duration: Histogram<'path'>;
   /** Copies the owner side's counters in (called on scrape). */
   syncOwner(deliverer: Deliverer): void;
+  /** Copies the forwarding side's channel pool in (called on scrape). */
+  syncChannels(channels: { readonly opened: number; readonly open: number }): void;
 }
 
 export function createApplyMetrics(metrics: Metrics): ApplyMetrics {
@@ -57,6 +59,13 @@ export function createApplyMetrics(metrics: Metrics): ApplyMetrics {
   });
   const records = new Gauge({ name: `${METRIC_PREFIX}apply_records`, help: 'Delivered request ids remembered for deduplication.', registers });
   const recordBytes = new Gauge({ name: `${METRIC_PREFIX}apply_record_bytes`, help: 'Approximate bytes of the stored answers of remembered request ids.', registers });
+  const channelsOpened = new Counter({
+    name: `${METRIC_PREFIX}apply_channels_opened_total`,
+    help: 'gRPC connections opened to owners for forwarding Applies; growing with the Applies rather than with the members means the pool is smaller than the cluster (--apply-max-channels).',
+    registers,
+  });
+  const channelsOpen = new Gauge({ name: `${METRIC_PREFIX}apply_channels`, help: 'gRPC connections to owners open for forwarding Applies.', registers });
+  channelsOpened.inc(0);
   for (const result of ['answered', 'not_delivered', 'unknown']) deliveries.inc({ result }, 0);
   for (const path of ['local', 'forwarded', 'none']) requests.inc({ outcome: 'ok', path }, 0);
   duplicates.inc(0);
@@ -72,6 +81,10 @@ export function createApplyMetrics(metrics: Metrics): ApplyMetrics {
       metrics.advance(evicted, stats.evictedEarly);
       records.set(stats.size);
       recordBytes.set(stats.bytes);
+    },
+    syncChannels(channels) {
+      metrics.advance(channelsOpened, channels.opened);
+      channelsOpen.set(channels.open);
     },
   };
 }

@@ -52,6 +52,7 @@ export function setupApply(opts: ApplySetupOptions): ApplySetup {
     ...(opts.tls ? { tls: opts.tls } : {}),
     keyProof: () => keyProof?.() ?? null,
   });
+  const channels = (): { opened: number; limit: number; open: number } => ({ opened: client.channelsOpened(), limit: client.channelLimit(), open: client.cachedAddresses().length });
   let applyMetrics: ApplyMetrics | null = null;
   const service = new ApplyService({
     config: opts.config,
@@ -75,7 +76,10 @@ export function setupApply(opts: ApplySetupOptions): ApplySetup {
     attachMetrics(metrics) {
       applyMetrics ??= createApplyMetrics(metrics);
       const m = applyMetrics;
-      metrics.onScrape(() => m.syncOwner(service.deliverer));
+      metrics.onScrape(() => {
+        m.syncOwner(service.deliverer);
+        m.syncChannels(channels());
+      });
       return m;
     },
     peersChanged(members) {
@@ -86,7 +90,7 @@ export function setupApply(opts: ApplySetupOptions): ApplySetup {
       client.fitPeers(live.size);
       client.retainOnly(live);
     },
-    channels: () => ({ opened: client.channelsOpened(), limit: client.channelLimit(), open: client.cachedAddresses().length }),
+    channels,
     close: () => client.close(),
   };
 }

@@ -7,7 +7,9 @@ import { setupApply, type ApplySetup } from '../../src/apply/setup.js';
 import type { ApplyConfig } from '../../src/apply/service.js';
 import { NO_TRACE } from '../../src/apply/trace-context.js';
 import type { MemberView, RouteAnswer } from '../../src/runtime/view.js';
+import { createMetrics } from '../../src/metrics.js';
 import { closedAddresses } from '../support/closed-addresses.js';
+import { metricValue } from '../support/poll.js';
 
 const config: ApplyConfig = {
   handlerUrl: null,
@@ -57,6 +59,11 @@ describe('Apply channel pool', () => {
       assert.equal(await walk(apply, 200), 200);
       assert.equal(apply.channels().opened, 200, 'one channel per peer, reused on the second walk: no churn');
       assert.equal(apply.channels().open, 200);
+      const metrics = createMetrics();
+      apply.attachMetrics(metrics);
+      const text = await metrics.render();
+      assert.equal(metricValue(text, 'swimring_apply_channels_opened_total'), 200, 'operators see the churn (none) too');
+      assert.equal(metricValue(text, 'swimring_apply_channels'), 200);
 
       apply.peersChanged([memberView('self', '127.0.0.1:1', 'alive', true), ...addrs.map((a, i) => memberView(`p${i}`, a, i === 7 ? 'dead' : i === 9 ? 'left' : 'alive'))]);
       assert.equal(apply.channels().open, 198, 'the dead and the left peer\'s channels are closed');

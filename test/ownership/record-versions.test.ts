@@ -8,7 +8,7 @@ import pino from 'pino';
 import { AntiEntropy } from '../../src/antientropy/runtime.js';
 import { digestServerMethods } from '../../src/antientropy/grpc.js';
 import { digestMethods } from '../../src/antientropy/wire.js';
-import { ControlPlaneClient } from '../../src/grpc/client.js';
+import { ControlPlaneCallError, ControlPlaneClient } from '../../src/grpc/client.js';
 import type { Decoded } from '../../src/grpc/decode.js';
 import type { FetchEntriesRequest__Output } from '../../src/grpc/generated/swimring/v1/FetchEntriesRequest.js';
 import type { OwnershipAnnouncement__Output } from '../../src/grpc/generated/swimring/v1/OwnershipAnnouncement.js';
@@ -17,7 +17,7 @@ import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc
 import type { ExtraMethods } from '../../src/grpc/service.js';
 import { decodeClaimRecord, encodeClaimRecord } from '../../src/ownership/canonical.js';
 import { grpcClaimTransport, ownershipExtraMethods, ownershipMethods } from '../../src/ownership/grpc.js';
-import { PeerRecordVersions } from '../../src/ownership/record-versions.js';
+import { PeerRecordVersions, refusedForRecordVersion } from '../../src/ownership/record-versions.js';
 import { ClaimService } from '../../src/ownership/service.js';
 import { compareSameSlot, type ClaimRecord } from '../../src/ownership/types.js';
 import { claim, fakeMember, FakeClaimStore, member } from '../antientropy/fakes.js';
@@ -70,6 +70,15 @@ describe('claim records across a rolling upgrade', () => {
       store.merge([original]);
       assert.deepEqual(store.get('x'), original, 'so members that saw either end with the same bytes to hash');
     }
+  });
+
+  test('the refusals that mean "reads version 1 only", and others that do not', () => {
+    const refusal = (code: grpc.status, details: string) => new ControlPlaneCallError('AnnounceOwnership', '127.0.0.1:1', code, `AnnounceOwnership to 127.0.0.1:1 failed: ${details}`);
+    assert.ok(refusedForRecordVersion(refusal(grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT: claims[0]: unknown claim encoding version')));
+    assert.ok(refusedForRecordVersion(refusal(grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT: releases[3]: 830 bytes, limit 812')), 'a record over that release\'s size bound');
+    assert.ok(!refusedForRecordVersion(refusal(grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT: claims[0]: not a claim of b (life L)')));
+    assert.ok(!refusedForRecordVersion(refusal(grpc.status.UNAVAILABLE, 'UNAVAILABLE: unknown claim encoding version')));
+    assert.ok(!refusedForRecordVersion(new Error('unknown claim encoding version')));
   });
 
   describe('announcing to a member of the previous release', () => {
