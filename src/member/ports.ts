@@ -11,7 +11,7 @@ import type { MoveSummary } from '../runtime/table-moves.js';
 export interface ClockPort {
   now(): number;
   /**
-   * The wall clock, Unix ms: what claims stamp with (the physical part of their hybrid clock). It may
+   * The wall clock, whole Unix ms (as Date.now): what claims stamp with (the physical part of their hybrid clock). It may
    * step and may be off from other members' wall clocks; everything that measures a duration uses now().
    */
   wallNow(): number;

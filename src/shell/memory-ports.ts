@@ -41,7 +41,7 @@ export class ManualClock implements ClockPort {
   }
 
   wallNow(): number {
-    return this.time + this.wallOffsetMs;
+    return Math.floor(this.time + this.wallOffsetMs);
   }
 
   at(at: number, fire: () => void): () => void {

@@ -19,6 +19,7 @@ import type { CoreFactory } from './core-port.js';
 import { MemberFigures, type MemberLife, type MemberReport } from './member-figures.js';
 import { memberCoreFactory, SimMember } from './member-core.js';
 import { CutTracker } from './cut.js';
+import { SimClaims, skewedClocks, type ClaimsReport } from './claims.js';
 import type { NetworkOptions } from './network.js';
 import { max, median, round } from './stats.js';
 import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
@@ -53,6 +54,12 @@ export interface ScenarioOptions {
   createCore?: CoreFactory;
   /** Run bare SWIM cores instead of whole members (no readiness, tables or serving). @default false */
   bareCores?: boolean;
+  /** Claim attempts per simulated second over the cluster, from convergence on (whole members only). */
+  claimsRate?: number;
+  /** Each member's wall clock off by a uniform draw in [-MS/2, MS/2] (claims stamp with it). */
+  clockSkewMs?: number;
+  /** Wall-clock offsets of the first members, in order (the rest as clockSkewMs says, or 0). */
+  clockOffsetsMs?: readonly number[];
   /** Called about once per simulated second; cheap to ignore. */
   progress?: (p: ScenarioProgress) => void;
   /** Checked about once per simulated second: a reason to stop the run early (e.g. a wall budget). */
@@ -118,6 +125,8 @@ export interface SimReport {
   steady_cpu_per_sim_s: number | null;
   /** What the members did besides SWIM; null when the run drove bare cores. */
   member: MemberReport | null;
+  /** What the members' claims did; null without --claims. */
+  claims: ClaimsReport | null;
 }
 
 /** Report fields that depend on the machine, not the seed. */
@@ -161,12 +170,14 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const end = options.durationS * 1000;
   let cut: CutTracker | null = null;
   const figures = new MemberFigures();
+  const clocks = skewedClocks(options.seed, options.clockSkewMs ?? 0, options.clockOffsetsMs ?? []);
+  const claims = options.claimsRate === undefined || options.bareCores === true ? null : new SimClaims(() => sim, options.seed, { rate: options.claimsRate, clockOffsetMs: clocks });
   const sim: Simulator = new Simulator({
     onEvent: (node, event) => cut?.onEvent(node, event),
     onPacketDelivered: (to, fromAddr) => cut?.onPacketDelivered(to, fromAddr),
     seed: options.seed,
     config,
-    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, { seedUp: (addr: string): boolean => sim.listensOn(addr) })),
+    createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, { seedUp: (addr: string): boolean => sim.listensOn(addr), ...(claims ? { claims } : {}) })),
     network: { ...options.network, loss: options.loss },
     capacity: options.members,
   });
@@ -195,6 +206,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const converged = (): boolean => !Number.isNaN(observer.convergedAt);
   advance(end, 'joining', converged);
   const convergedAt = converged() ? observer.convergedAt : null;
+  if (convergedAt !== null) claims?.start();
 
   // Settling: until no broadcasts are queued anywhere, so the window measures steady state.
   let settledAt: number | null = null;
@@ -239,6 +251,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     shuffleInPlace(order, seededRandom(deriveSeed(options.seed, SCENARIO_STREAM)));
     for (const node of order.slice(0, options.crash)) {
       sim.crash(node);
+      claims?.memberGone(node.name);
       observer.resetName(node.name, sim.now);
       crashed.push(node);
     }
@@ -347,5 +360,6 @@ export function runScenario(options: ScenarioOptions): SimReport {
     cpu_s: round(cpuSeconds(process.cpuUsage(cpuStart)), 3) ?? 0,
     steady_cpu_per_sim_s: round(steadyCpuPerSimS, 4),
     member: figures.lives.length === 0 ? null : figures.report(liveMembers(sim)),
+    claims: claims?.report() ?? null,
   };
 }
