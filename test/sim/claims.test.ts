@@ -107,6 +107,23 @@ describe('a partition where both sides claim one id, then a heal', () => {
   });
 });
 
+test('a claim made after hearing of a release sorts after it, though the new claimant\'s clock is 8 s behind (hybrid clock)', () => {
+  const c = claimsCluster(6, 77, { offsets: [0, 0, 0, 0, -8000, 0] });
+  assert.equal(c.claims.touch('member-1', 'cart'), 'claimed');
+  c.sim.runFor(1000);
+  const first = c.claims.member('member-1')!.service.store.get('cart')!;
+  assert.equal(c.claims.member('member-1')!.service.release('cart'), 'released');
+  c.sim.runFor(1000);
+  assert.equal(c.claims.member('member-4')!.service.store.get('cart'), undefined, 'member-4 heard of the release');
+  assert.equal(c.claims.touch('member-4', 'cart'), 'claimed');
+  const second = c.claims.member('member-4')!.service.store.get('cart')!;
+  const wall4 = c.claims.member('member-4')!.service.clockGuard.wallNow();
+  assert.ok(wall4 < first.claimedAtMs, 'by its own wall clock member-4 claims before member-1 did');
+  assert.ok(second.claimedAtMs >= first.claimedAtMs && second.fence > first.fence, 'its stamp and fencing token still come after member-1\'s');
+  c.sim.runFor(1000);
+  assert.deepEqual([...new Set(ownersSeen(c, 'cart'))], ['member-4']);
+});
+
 test('a member whose clock is off beyond the tolerance is detected, counted and refused as claimant', () => {
   const c = claimsCluster(7, 12, { offsets: [0, 0, 0, 0, 0, 0, 60_000] });
   const skewed = 'member-6';
