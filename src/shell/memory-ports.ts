@@ -118,7 +118,8 @@ export class MemoryNetwork {
     this.cuts.clear();
   }
 
-  private reaches(from: string, to: string): boolean {
+  /** Nothing cuts `from` off from `to` (either may be a gossip or control-plane address). */
+  reaches(from: string, to: string): boolean {
     return !this.cuts.has(`${from}\u0000${to}`);
   }
 
