@@ -1,5 +1,6 @@
-// Claims as the agent runs them: the ClaimService wired to the member view (peers, departures,
-// claimant addresses), the gRPC handlers and transport, the route override and the HTTP view.
+// Claims as the agent runs them: the claims state machine (ClaimsMember) on the process clock and the
+// gRPC transport, fed the member view; claimant addresses, the gRPC handlers, the route override and
+// the HTTP view.
 import type { Logger } from 'pino';
 import type { MemberRecord, MembershipEvent } from '../core/types.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
@@ -24,8 +25,8 @@ export interface AgentClaimsOptions extends ClaimOptions {
   readonly testClockOffsetMs?: number;
 }
 
-function offsetClock(offsetMs: number): () => number {
-  return () => Date.now() + offsetMs;
+function offsetClock(clock: ClockPort, offsetMs: number): () => number {
+  return () => clock.wallNow() + offsetMs;
 }
 
 export interface AgentClaimsDeps {
@@ -58,13 +59,14 @@ export class AgentClaims implements ClaimsView {
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
     this.maxTtlMs = deps.options.maxTtlMs;
+    const timers = deps.timers ?? realClock;
     this.member = new ClaimsMember({
       self: deps.self,
       transport: grpcClaimTransport(deps.client),
       options: deps.options,
       logger: deps.logger,
-      timers: deps.timers ?? realClock,
-      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
+      timers,
+      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(timers, deps.options.testClockOffsetMs) } : {}),
     });
     this.service = this.member.service;
     this.service.store.onChange((change) => this.noteChange(change.record.id));

@@ -78,6 +78,8 @@ export class SimClaims {
   /** Ids ever claimed, with when their latest claim was made. */
   private readonly claimedAt = new Map<string, number>();
   private readonly random: Random;
+  /** The claims' RPC delays: a stream of their own, so claims leave every SWIM figure of a run as it was. */
+  private readonly delays: Random;
   private readonly idPool: number;
   private started = false;
 
@@ -94,6 +96,7 @@ export class SimClaims {
       ...model.options,
     };
     this.random = seededRandom(deriveSeed(seed, CLAIMS_STREAM));
+    this.delays = seededRandom(deriveSeed(seed, CLAIMS_STREAM, 0x7fff_ffff));
     this.idPool = model.idPool ?? Math.max(16, Math.ceil(20 * model.rate));
   }
 
@@ -245,7 +248,7 @@ export class SimClaims {
     const peer = this.byName.get((peers[this.random.int(peers.length)] as { name: string }).name);
     const sim = this.sim();
     if (peer === undefined || !peer.current() || !sim.network.rpcPossible(entry.nodeId, peer.nodeId)) return;
-    const delay = sim.network.delay(entry.nodeId, peer.nodeId);
+    const delay = sim.network.delay(entry.nodeId, peer.nodeId, this.delays);
     const mine = [...entry.claims.service.store.entries()];
     sim.after(delay, () => {
       if (!peer.current() || !entry.current()) return;
@@ -285,7 +288,7 @@ export class SimClaims {
         const callee = this.byName.get(peer.name);
         if (callee === undefined || callee.host.grpcAddr !== peer.grpcAddr || !callee.current()) return fail('unreachable');
         if (!sim.network.rpcPossible(callerId, callee.nodeId)) return fail('cut off');
-        sim.after(sim.network.delay(callerId, callee.nodeId), () => {
+        sim.after(sim.network.delay(callerId, callee.nodeId, this.delays), () => {
           if (!callee.current() || sim.nodes[callee.nodeId]?.paused === true) return fail('no answer');
           const service = callee.claims.service;
           let winners: AnnounceAck['winners'] = [];
@@ -293,7 +296,7 @@ export class SimClaims {
           else service.receiveReleases(records, sentAtMs);
           const ack: AnnounceAck = { accepted: winners.length === 0, winners, receiverWallMs: Math.floor(EPOCH_MS + sim.now + callee.offsetMs) };
           if (!sim.network.rpcPossible(callee.nodeId, callerId)) return fail('cut off');
-          sim.after(sim.network.delay(callee.nodeId, callerId), () => {
+          sim.after(sim.network.delay(callee.nodeId, callerId, this.delays), () => {
             if (callerCurrent()) answer(ack);
           });
         });

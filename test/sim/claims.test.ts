@@ -223,6 +223,17 @@ describe('claims in the sim report', () => {
     assert.notEqual(withoutWallClock({ ...scenario, seed: 32 }), first);
   });
 
+  test('claims leave every SWIM and member figure of a run as it was', () => {
+    const plain: ScenarioOptions = { ...scenario, claimsRate: undefined, clockSkewMs: undefined, clockOffsetsMs: undefined } as ScenarioOptions;
+    const strip = (text: string): Partial<SimReport> => {
+      const report = JSON.parse(text) as Partial<SimReport>;
+      delete report.claims;
+      delete report.events; // the claims' own events
+      return report;
+    };
+    assert.deepEqual(strip(withoutWallClock(scenario)), strip(withoutWallClock(plain)));
+  });
+
   test('a run without --claims has no claims part', () => {
     const report = runScenario({ ...scenario, members: 5, durationS: 20, crash: 0, claimsRate: undefined, clockSkewMs: undefined, clockOffsetsMs: undefined } as ScenarioOptions);
     assert.equal(report.claims, null);
