@@ -11,7 +11,7 @@ interface Spreading {
 }
 
 export interface ClaimsReport {
-  /** Claim attempts the workload made (first touches of a random id on a random live member). */
+  /** Claim attempts the workload made (a claim of a random id on a random live member, as POST /v1/claims). */
   attempts: number;
   /** Attempts that claimed the id (it was free as far as that member knew). */
   claims_made: number;

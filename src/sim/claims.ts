@@ -3,7 +3,7 @@
 // virtual clock (its wall clock off by the member's skew), its timers are events on the engine's
 // heap, and its announcements travel the simulated control plane as RPCs do: one network delay each
 // way, nothing through a cut or to a process that is down (the call fails at its deadline). The
-// workload claims random ids on random live members; the digest exchange's repair of claims is
+// workload claims random ids on random live members (as POST /v1/claims); the digest exchange's repair of claims is
 // modelled by a periodic full exchange of records with one random peer.
 import type { MemberRecord, MembershipEvent, Random } from '../core/types.js';
 import { seededRandom } from '../core/random.js';
@@ -160,7 +160,7 @@ export class SimClaims {
     return entry !== undefined && entry.current() ? entry.claims : undefined;
   }
 
-  /** First touch of `id` on member `name`, as the workload does it; the outcome's status. */
+  /** Claims `id` on member `name` as POST /v1/claims does (a serving member only), as the workload does; the outcome's status. */
   touch(name: string, id: string): string {
     const entry = this.byName.get(name);
     if (entry === undefined || !entry.current()) return 'not_running';
