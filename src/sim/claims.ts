@@ -161,7 +161,7 @@ export class SimClaims {
   }
 
   /** Claims `id` on member `name` as POST /v1/claims does (a serving member only), as the workload does; the outcome's status. */
-  touch(name: string, id: string): string {
+  claim(name: string, id: string): string {
     const entry = this.byName.get(name);
     if (entry === undefined || !entry.current()) return 'not_running';
     this.figures.attempts++;
@@ -221,7 +221,7 @@ export class SimClaims {
     const live = this.liveEntries();
     if (live.length === 0) return;
     const entry = live[this.random.int(live.length)] as Entry;
-    this.touch(entry.host.name, `id-${this.random.int(this.idPool)}`);
+    this.claim(entry.host.name, `id-${this.random.int(this.idPool)}`);
   }
 
   /** Counts, per id and table version, the members that hold themselves its owner. */

@@ -66,9 +66,9 @@ describe('a partition where both sides claim one id, then a heal', () => {
     const [a, b] = [c.nodes.slice(0, 3), c.nodes.slice(3)];
     c.sim.network.partition([a.map((n) => n.id), b.map((n) => n.id)]);
     c.sim.runFor(1000);
-    assert.equal(c.claims.touch('member-1', 'cart'), 'claimed');
+    assert.equal(c.claims.claim('member-1', 'cart'), 'claimed');
     c.sim.runFor(3000);
-    assert.equal(c.claims.touch('member-4', 'cart'), 'claimed', 'side B cannot see side A\'s claim');
+    assert.equal(c.claims.claim('member-4', 'cart'), 'claimed', 'side B cannot see side A\'s claim');
     const loserFence = c.claims.member('member-4')?.service.store.get('cart')?.fence.toString() ?? '';
     c.sim.runFor(1000);
     assert.deepEqual(ownersSeen(c, 'cart'), ['member-1', 'member-1', 'member-1', 'member-4', 'member-4', 'member-4'], 'each side follows its own claimant');
@@ -109,13 +109,13 @@ describe('a partition where both sides claim one id, then a heal', () => {
 
 test('a claim made after hearing of a release sorts after it, though the new claimant\'s clock is 8 s behind (hybrid clock)', () => {
   const c = claimsCluster(6, 77, { offsets: [0, 0, 0, 0, -8000, 0] });
-  assert.equal(c.claims.touch('member-1', 'cart'), 'claimed');
+  assert.equal(c.claims.claim('member-1', 'cart'), 'claimed');
   c.sim.runFor(1000);
   const first = c.claims.member('member-1')!.service.store.get('cart')!;
   assert.equal(c.claims.member('member-1')!.service.release('cart'), 'released');
   c.sim.runFor(1000);
   assert.equal(c.claims.member('member-4')!.service.store.get('cart'), undefined, 'member-4 heard of the release');
-  assert.equal(c.claims.touch('member-4', 'cart'), 'claimed');
+  assert.equal(c.claims.claim('member-4', 'cart'), 'claimed');
   const second = c.claims.member('member-4')!.service.store.get('cart')!;
   const wall4 = c.claims.member('member-4')!.service.clockGuard.wallNow();
   assert.ok(wall4 < first.claimedAtMs, 'by its own wall clock member-4 claims before member-1 did');
@@ -128,9 +128,9 @@ test('a member whose clock is off beyond the tolerance is detected, counted and 
   const c = claimsCluster(7, 12, { offsets: [0, 0, 0, 0, 0, 0, 60_000] });
   const skewed = 'member-6';
   // It claims before it knows its clock is off: every peer refuses the claim (its stamp is a minute ahead).
-  assert.equal(c.claims.touch(skewed, 'early'), 'claimed');
+  assert.equal(c.claims.claim(skewed, 'early'), 'claimed');
   // Sound members claim; their announcements tell the skewed member how far off it is.
-  for (let i = 0; i < 6; i++) c.claims.touch(`member-${i}`, `sound-${i}`);
+  for (let i = 0; i < 6; i++) c.claims.claim(`member-${i}`, `sound-${i}`);
   c.sim.runFor(5000);
   const others = c.nodes.filter((n) => n.name !== skewed).map((n) => c.claims.member(n.name)!);
   for (const m of others) {
@@ -139,9 +139,9 @@ test('a member whose clock is off beyond the tolerance is detected, counted and 
     assert.equal(m.service.clockOff(), false);
   }
   assert.equal(c.claims.member(skewed)!.service.clockOff(), true, 'the skewed member found its own clock off');
-  assert.equal(c.claims.touch(skewed, 'later'), 'clock_skew', 'it takes no new claims');
+  assert.equal(c.claims.claim(skewed, 'later'), 'clock_skew', 'it takes no new claims');
   // Another member claims the id the skewed member still holds: the skewed member gives it up.
-  assert.equal(c.claims.touch('member-2', 'early'), 'claimed');
+  assert.equal(c.claims.claim('member-2', 'early'), 'claimed');
   c.sim.runFor(5000);
   assert.deepEqual(selfOwners(c, 'early'), ['member-2']);
   assert.deepEqual([...new Set(ownersSeen(c, 'early'))], ['member-2']);
@@ -171,8 +171,8 @@ test('at every sample, at most one member holds itself the owner of an id at one
 test('the claims of a member that crashed or left are dropped on every member', () => {
   const c = claimsCluster(8, 23);
   const ids = ['c1', 'c2', 'c3'];
-  for (const id of ids) assert.equal(c.claims.touch('member-5', id), 'claimed');
-  assert.equal(c.claims.touch('member-6', 'l1'), 'claimed');
+  for (const id of ids) assert.equal(c.claims.claim('member-5', id), 'claimed');
+  assert.equal(c.claims.claim('member-6', 'l1'), 'claimed');
   c.sim.runFor(2000);
   for (const n of c.nodes) if (n.name !== 'member-5') assert.equal(c.claims.member(n.name)?.service.store.get('c1')?.owner, 'member-5');
   c.sim.crash(c.nodes[5]!);
@@ -187,7 +187,7 @@ test('the claims of a member that crashed or left are dropped on every member', 
     assert.equal(store.liveIdsOf('member-6').size, 0, `${n.name} dropped the departed member's claims`);
   }
   assert.deepEqual(ownersSeen(c, 'c1'), Array(6).fill('-'));
-  assert.equal(c.claims.touch('member-0', 'c1'), 'claimed', 'the id is free again');
+  assert.equal(c.claims.claim('member-0', 'c1'), 'claimed', 'the id is free again');
   assert.ok(c.claims.report().released_on_departure >= 6 * 4, 'every remaining member released them');
 });
 
