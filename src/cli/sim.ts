@@ -10,6 +10,7 @@ import { runScenario, type ScenarioOptions } from '../sim/scenario.js';
 export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [--crash K] [--pause K:SECONDS]
                     [--isolate K:SECONDS | --split A:B:SECONDS]
                     [--rolling-update | --drain K | --statefulset-restart]
+                    [--claims RATE [--clock-skew MS] [--clock-offsets MS,MS,...]]
                     [--duration SECONDS] [--profile lan|local|wan] [--json]
   --members N          members started at once (1..20000); the first 3 are the seeds
   --seed S             integer 0..4294967295; the same seed gives the same report
@@ -27,6 +28,10 @@ export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [-
                        name on a new address, the next only once the previous is Ready
                        (the three run alone; the run lasts until the operation is done plus 30 s)
   --duration SECONDS   simulated time in total (default 120; with a fleet operation a minimum)
+  --claims RATE        members claim random ids, RATE attempts per simulated second over the
+                       cluster, from convergence on; the report gains a claims part
+  --clock-skew MS      each member's wall clock off by a random amount in [-MS/2, MS/2] (claims)
+  --clock-offsets LIST wall-clock offsets in ms of the first members, in order, e.g. 60000,-2000
   --profile NAME       timing profile: lan, local or wan (default lan)
   --json               print one JSON object instead of a table
 `;
@@ -84,6 +89,9 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
         drain: { type: 'string' },
         'statefulset-restart': { type: 'boolean' },
         duration: { type: 'string' },
+        claims: { type: 'string' },
+        'clock-skew': { type: 'string' },
+        'clock-offsets': { type: 'string' },
         profile: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -126,9 +134,40 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
     throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
   }
   return {
-    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}), ...(fleet === null ? {} : { fleet }) },
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}), ...(fleet === null ? {} : { fleet }), ...parseClaims(v, members) },
     json: v.json === true,
   };
+}
+
+const MAX_CLAIMS_RATE = 100_000;
+const MAX_CLOCK_OFFSET_MS = 86_400_000;
+
+/** --claims RATE, --clock-skew MS, --clock-offsets LIST (the clocks only with claims: nothing else reads them). */
+function parseClaims(
+  v: { claims?: string | undefined; 'clock-skew'?: string | undefined; 'clock-offsets'?: string | undefined },
+  members: number,
+): Pick<ScenarioOptions, 'claimsRate' | 'clockSkewMs' | 'clockOffsetsMs'> {
+  const skew = v['clock-skew'];
+  const offsets = v['clock-offsets'];
+  if (v.claims === undefined) {
+    if (skew !== undefined || offsets !== undefined) throw new UsageError('--clock-skew and --clock-offsets need --claims (only claims read the wall clock)');
+    return {};
+  }
+  const claimsRate = decimal('claims', v.claims);
+  if (claimsRate > MAX_CLAIMS_RATE) throw new UsageError(`--claims must be at most ${MAX_CLAIMS_RATE} (got ${v.claims})`);
+  const out: Pick<ScenarioOptions, 'claimsRate' | 'clockSkewMs' | 'clockOffsetsMs'> = { claimsRate };
+  if (skew !== undefined) out.clockSkewMs = integer('clock-skew', skew, 0, MAX_CLOCK_OFFSET_MS);
+  if (offsets !== undefined) {
+    const list = offsets.split(',');
+    if (list.length > members) throw new UsageError(`--clock-offsets names ${list.length} offsets for ${members} members`);
+    out.clockOffsetsMs = list.map((raw) => {
+      if (!/^-?\d+$/.test(raw)) throw new UsageError(`--clock-offsets must be whole milliseconds separated by commas, e.g. 60000,-2000 (got "${offsets}")`);
+      const value = Number(raw);
+      if (Math.abs(value) > MAX_CLOCK_OFFSET_MS) throw new UsageError(`--clock-offsets values must be within ±${MAX_CLOCK_OFFSET_MS} (got ${raw})`);
+      return value;
+    });
+  }
+  return out;
 }
 
 function seconds(flag: string, raw: string): number {

@@ -10,6 +10,11 @@ import type { MoveSummary } from '../runtime/table-moves.js';
 /** Time and the one timer a shell needs. `now()` is monotonic, in ms. */
 export interface ClockPort {
   now(): number;
+  /**
+   * The wall clock, whole Unix ms (as Date.now): what claims stamp with (the physical part of their hybrid clock). It may
+   * step and may be off from other members' wall clocks; everything that measures a duration uses now().
+   */
+  wallNow(): number;
   /** Calls `fire` once `now()` has reached `at`; returns the cancel. */
   at(at: number, fire: () => void): () => void;
 }

@@ -1,5 +1,6 @@
-// Claims as the agent runs them: the ClaimService wired to the member view (peers, departures,
-// claimant addresses), the gRPC handlers and transport, the route override and the HTTP view.
+// Claims as the agent runs them: the claims state machine (ClaimsMember) on the process clock and the
+// gRPC transport, fed the member view; claimant addresses, the gRPC handlers, the route override and
+// the HTTP view.
 import type { Logger } from 'pino';
 import type { MemberRecord, MembershipEvent } from '../core/types.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
@@ -10,12 +11,11 @@ import { replicasBeside } from '../placement/claimed-replicas.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
 import type { ClockPort } from '../member/ports.js';
 import { realClock } from '../shell/real-clock.js';
-import { AnnouncePacer } from './announce-pacer.js';
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
 import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
-import { ClaimService, type ClaimOptions, type Peer, type Self } from './service.js';
-import type { OwnerStatus } from './store.js';
+import { ClaimsMember } from './claims-member.js';
+import type { ClaimService, ClaimOptions, Self } from './service.js';
 import type { ClaimRecord } from './types.js';
 
 export interface AgentClaimsOptions extends ClaimOptions {
@@ -25,8 +25,8 @@ export interface AgentClaimsOptions extends ClaimOptions {
   readonly testClockOffsetMs?: number;
 }
 
-function offsetClock(offsetMs: number): () => number {
-  return () => Date.now() + offsetMs;
+function offsetClock(clock: ClockPort, offsetMs: number): () => number {
+  return () => clock.wallNow() + offsetMs;
 }
 
 export interface AgentClaimsDeps {
@@ -44,43 +44,31 @@ export interface AgentClaimsDeps {
   readonly timers?: ClockPort;
 }
 
-/** How long a departed life is remembered after its record is reaped, so a laggard cannot revive its claims. */
-const DEPARTED_LIFE_MEMORY_MS = 10 * 60_000;
-const MAX_DEPARTED_LIVES = 65_536;
-/** Full announcements after membership news: at most one per target (all peers, or one member) per interval. */
-const ANNOUNCE_ALL_INTERVAL_MS = 5_000;
-
 export class AgentClaims implements ClaimsView {
   readonly service: ClaimService;
   readonly maxIdsPerRequest: number;
   readonly maxTtlMs: number;
-  private records = new Map<string, MemberRecord>();
+  /** The claims state machine, fed the member view. */
+  readonly member: ClaimsMember;
   private owners = new Map<string, RouteOwner>();
-  private peers: Peer[] = [];
-  /** name + NUL + life id -> when it departed (monotonic ms). Map order is age order. */
-  private readonly departed = new Map<string, number>();
   private readonly ownerListeners = new Set<(changes: readonly ClaimOwnerChange[]) => void>();
   /** Ids changed since the last flush to ownerListeners. */
   private readonly changedIds = new Set<string>();
   private flushScheduled = false;
-  private readonly announcePacer: AnnouncePacer;
-  private readonly timers: ClockPort;
 
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
     this.maxTtlMs = deps.options.maxTtlMs;
-    this.timers = deps.timers ?? realClock;
-    this.announcePacer = new AnnouncePacer(ANNOUNCE_ALL_INTERVAL_MS, this.timers);
-    this.service = new ClaimService({
+    const timers = deps.timers ?? realClock;
+    this.member = new ClaimsMember({
       self: deps.self,
-      peers: () => this.peers,
-      memberStatus: (record) => this.memberStatus(record),
       transport: grpcClaimTransport(deps.client),
       options: deps.options,
       logger: deps.logger,
-      timers: this.timers,
-      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(deps.options.testClockOffsetMs) } : {}),
+      timers,
+      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(timers, deps.options.testClockOffsetMs) } : {}),
     });
+    this.service = this.member.service;
     this.service.store.onChange((change) => this.noteChange(change.record.id));
     this.service.onLoss((loss) =>
       deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner, fence: loss.fence.toString() }),
@@ -88,12 +76,11 @@ export class AgentClaims implements ClaimsView {
   }
 
   start(): void {
-    this.service.start();
+    this.member.start();
   }
 
   close(): void {
-    this.announcePacer.close();
-    this.service.close();
+    this.member.close();
   }
 
   extraMethods(onReject: (rpc: string, reason: RejectReason, detail: string) => void): ExtraMethods {
@@ -108,66 +95,18 @@ export class AgentClaims implements ClaimsView {
 
   /** After every change of the member view: peers to announce to, addresses for route answers. */
   refreshMembers(members: readonly MemberRecord[]): void {
-    const self = this.deps.self().name;
-    const records = new Map<string, MemberRecord>();
     const owners = new Map<string, RouteOwner>();
-    const peers: Peer[] = [];
     for (const r of members) {
-      records.set(r.name, r);
       if (r.state !== 'alive' && r.state !== 'suspect') continue;
       owners.set(r.name, { name: r.name, addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr }, serving: r.meta.serving });
-      if (r.name !== self) peers.push({ name: r.name, grpcAddr: r.grpcAddr, suspect: r.state === 'suspect' });
     }
-    this.records = records;
     this.owners = owners;
-    this.peers = peers;
-    this.service.fitMembers(peers.length + 1);
+    this.member.refreshMembers(members);
   }
 
   /** Claims of a member that died, left or restarted are released here. */
   onMembershipEvent(event: MembershipEvent): void {
-    if (event.type === 'refuted') {
-      // Peers that believed us dead or gone dropped our claims: tell them again.
-      if (event.accusation !== 'suspect') this.announcePacer.run('', () => this.service.announceAll());
-      return;
-    }
-    if (event.type !== 'member') return;
-    const m = event.member;
-    if (m.name === this.deps.self().name) return;
-    if (event.to === 'dead' || event.to === 'left') {
-      this.rememberDeparted(m.name, m.lifeId);
-      this.service.memberDeparted(m.name);
-      return;
-    }
-    const fresh = event.reason === 'restarted' || event.from === null || event.from === 'dead' || event.from === 'left';
-    if (!fresh) return;
-    // Back from a false death verdict with the same life: its claims are welcome again.
-    this.departed.delete(`${m.name}\u0000${m.lifeId}`);
-    // A new life supersedes the old one's claims; the new life's own claims stay.
-    this.service.memberDeparted(m.name, m.lifeId);
-    // It knows none of our claims yet (the digest exchange would tell it too, later).
-    const peer = { name: m.name, grpcAddr: m.grpcAddr };
-    this.announcePacer.run(`member\u0000${m.name}`, () => this.service.announceAll(peer));
-  }
-
-  private rememberDeparted(name: string, lifeId: string): void {
-    const now = this.timers.now();
-    this.departed.delete(`${name}\u0000${lifeId}`);
-    this.departed.set(`${name}\u0000${lifeId}`, now);
-    for (const [key, at] of this.departed) {
-      if (this.departed.size <= MAX_DEPARTED_LIVES && now - at < DEPARTED_LIFE_MEMORY_MS) break;
-      this.departed.delete(key);
-    }
-  }
-
-  private memberStatus(record: ClaimRecord): OwnerStatus {
-    const at = this.departed.get(`${record.owner}\u0000${record.ownerLifeId}`);
-    if (at !== undefined && this.timers.now() - at < DEPARTED_LIFE_MEMORY_MS) return 'gone';
-    const m = this.records.get(record.owner);
-    if (m === undefined) return 'unknown';
-    if (m.lifeId === record.ownerLifeId) return m.state === 'dead' || m.state === 'left' ? 'gone' : 'live';
-    // Another life: incarnations start at boot time, so a newer life has the higher one.
-    return record.ownerIncarnation > m.incarnation ? 'unknown' : 'gone';
+    this.member.onMembershipEvent(event);
   }
 
   // ---- routes ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ClockPort } from '../member/ports.js';
 import type { ClockGuard } from './hlc.js';
 import { Propagation } from './propagation.js';
-import type { ClaimCounters, ClaimOptions, ClaimTransport, Peer, Self } from './service.js';
+import { callPortOf, type AnnounceKind, type ClaimCallPort, type ClaimCounters, type ClaimOptions, type ClaimTransport, type Peer, type Self } from './service-types.js';
 import type { ClaimRecord } from './types.js';
 
 /** Most claims or releases in one announcement (the receiver refuses more). */
@@ -15,7 +15,7 @@ export const MAX_CLAIMS_PER_ANNOUNCEMENT = 1024;
 export interface AnnouncerDeps {
   readonly self: () => Self;
   readonly peers: () => readonly Peer[];
-  readonly transport: ClaimTransport;
+  readonly transport: ClaimTransport | ClaimCallPort;
   readonly options: ClaimOptions;
   readonly counters: ClaimCounters;
   readonly clockGuard: ClockGuard;
@@ -34,11 +34,13 @@ export class Announcer {
   private readonly pending = new Map<string, ClaimRecord>();
   private cancelFlush: (() => void) | null = null;
   private closed = false;
+  private readonly calls: ClaimCallPort;
 
   constructor(private readonly deps: AnnouncerDeps) {
+    this.calls = callPortOf(deps.transport);
     this.propagation = new Propagation(
       { concurrency: deps.options.announceConcurrency, maxPendingPerPeer: deps.options.announceQueuePerPeer, maxPerCall: MAX_CLAIMS_PER_ANNOUNCEMENT },
-      (peer, records) => this.sendBatch(peer, records),
+      (peer, records, done) => this.sendBatch(peer, records, done),
     );
   }
 
@@ -86,31 +88,39 @@ export class Announcer {
     await this.propagation.idle();
   }
 
-  /** One call slot for `peer`: its claims, then its releases. */
-  private async sendBatch(peer: Peer, records: readonly ClaimRecord[]): Promise<void> {
+  /** One call slot for `peer`: its claims, then its releases; `done` once both are answered. */
+  private sendBatch(peer: Peer, records: readonly ClaimRecord[], done: () => void): void {
     const self = this.deps.self();
     const claims = records.filter((r) => !r.released);
     const releases = records.filter((r) => r.released);
-    if (claims.length > 0) await this.send(peer, self, claims, 'announce');
-    if (releases.length > 0) await this.send(peer, self, releases, 'expire');
+    const sendReleases = (): void => {
+      if (releases.length > 0) this.send(peer, self, releases, 'expire', done);
+      else done();
+    };
+    if (claims.length > 0) this.send(peer, self, claims, 'announce', sendReleases);
+    else sendReleases();
   }
 
-  private async send(peer: Peer, self: Self, records: readonly ClaimRecord[], kind: 'announce' | 'expire'): Promise<void> {
-    const { counters, transport, options } = this.deps;
+  private send(peer: Peer, self: Self, records: readonly ClaimRecord[], kind: AnnounceKind, then: () => void): void {
+    const { counters, options } = this.deps;
     if (kind === 'announce') counters.announcementsSent++;
     else counters.expiryAnnouncementsSent++;
     const sentAtMs = this.deps.wallClock();
-    try {
-      const ack = await transport[kind](peer, self, records, options.rpcTimeoutMs, sentAtMs);
-      if (ack.receiverWallMs !== undefined) {
-        // The peer read its clock somewhere between our send and its answer: compare with the midpoint.
-        this.deps.clockGuard.sample(peer.name, ack.receiverWallMs, Math.round((sentAtMs + this.deps.wallClock()) / 2));
+    this.calls.call(kind, peer, self, records, options.rpcTimeoutMs, sentAtMs, (outcome) => {
+      try {
+        if (outcome instanceof Error) throw outcome;
+        if (outcome.receiverWallMs !== undefined) {
+          // The peer read its clock somewhere between our send and its answer: compare with the midpoint.
+          this.deps.clockGuard.sample(peer.name, outcome.receiverWallMs, Math.round((sentAtMs + this.deps.wallClock()) / 2));
+        }
+        if (outcome.winners.length > 0) this.deps.onWinners(outcome.winners);
+      } catch (err) {
+        // The digest exchange repairs what a failed announcement left out.
+        counters.announcementsFailed++;
+        this.deps.logger?.debug({ peer: peer.name, rpc: kind, err: err instanceof Error ? err.message : String(err) }, 'claim announcement failed');
+      } finally {
+        then();
       }
-      if (ack.winners.length > 0) this.deps.onWinners(ack.winners);
-    } catch (err) {
-      // The digest exchange repairs what a failed announcement left out.
-      counters.announcementsFailed++;
-      this.deps.logger?.debug({ peer: peer.name, rpc: kind, err: err instanceof Error ? err.message : String(err) }, 'claim announcement failed');
-    }
+    });
   }
 }

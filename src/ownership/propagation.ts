@@ -28,8 +28,12 @@ export interface PropagationCounters {
   coalesced: number;
 }
 
-/** Sends one batch to one peer; resolves (never rejects) once the peer answered or the call failed. */
-export type SendBatch = (peer: PropagationPeer, records: readonly ClaimRecord[]) => Promise<void>;
+/**
+ * Sends one batch to one peer and settles once the peer answered or the call failed: either by
+ * calling `done` (a shell whose answers arrive as events, the simulator) or by resolving the promise
+ * it returns (never rejecting). Calling `done` more than once, or as well, counts once.
+ */
+export type SendBatch = (peer: PropagationPeer, records: readonly ClaimRecord[], done: () => void) => Promise<void> | void;
 
 interface PeerQueue {
   peer: PropagationPeer;
@@ -162,13 +166,17 @@ export class Propagation {
       }
       q.busy = true;
       this.inFlight++;
-      void this.send(q.peer, batch).finally(() => {
+      let settled = false;
+      const done = (): void => {
+        if (settled) return;
+        settled = true;
         this.inFlight--;
         q.busy = false;
         // The queue may have been dropped meanwhile (peer left): then it stays dropped.
         if (this.queues.get(name) === q) this.markReady(q);
         this.pump();
-      });
+      };
+      void this.send(q.peer, batch, done)?.finally(done);
     }
     this.noticeIdle();
   }

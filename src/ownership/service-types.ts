@@ -62,22 +62,45 @@ export interface ClaimTransport {
   expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck>;
 }
 
+export type AnnounceKind = 'announce' | 'expire';
+
+/**
+ * The claims' calls to peers as a port whose answers come back through a callback: the simulator
+ * delivers them as events on its heap, so what an answer sets off runs at its virtual time, never
+ * later on the microtask queue. `answer` gets the ack, or the error the call failed with.
+ */
+export interface ClaimCallPort {
+  call(kind: AnnounceKind, peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number, answer: (outcome: AnnounceAck | Error) => void): void;
+}
+
+/** A promise transport (gRPC) as a call port. */
+export function callPortOf(transport: ClaimTransport | ClaimCallPort): ClaimCallPort {
+  if ('call' in transport) return transport;
+  return {
+    call(kind, peer, self, records, timeoutMs, sentAtMs, answer) {
+      transport[kind](peer, self, records, timeoutMs, sentAtMs).then(answer, (err: unknown) => answer(err instanceof Error ? err : new Error(String(err))));
+    },
+  };
+}
+
 export interface ClaimServiceDeps {
   readonly self: () => Self;
   /** Alive and suspect members other than this one, with their gRPC address; suspect ones are not called. */
   readonly peers: () => readonly Peer[];
   /** Whether records of that life of `owner` may be held (its membership record). */
   readonly memberStatus: (record: ClaimRecord) => OwnerStatus;
-  readonly transport: ClaimTransport;
+  /** A promise transport (gRPC) or a call port answering through a callback (the simulator). */
+  readonly transport: ClaimTransport | ClaimCallPort;
   readonly options: ClaimOptions;
   readonly logger?: Logger;
-  /** Wall clock (Unix ms): stamps claims. Default Date.now. */
+  /** Wall clock (Unix ms) that stamps claims, instead of timers.wallNow (a test's offset clock). */
   readonly wallClock?: () => number;
-  /** Monotonic clock (ms). Default performance.now, or timers.now when timers are given. */
+  /** Monotonic clock (ms) instead of timers.now. */
   readonly clock?: () => number;
   /**
-   * Runs the expiry sweep and the announcement window. Default the process clock; tests (and a
-   * simulator) pass a manual one, so claims run without real timers.
+   * Time and the one timer claims use (the expiry sweep, the announcement window, the loss check
+   * after a merge from outside). Default the process clock; tests and the simulator pass their own,
+   * so claims run without real timers.
    */
   readonly timers?: ClockPort;
 }

@@ -4,6 +4,7 @@
 // sends ours, hlc.ts stamps them and keeps clocks that are off out of the claim order.
 import { Announcer, MAX_CLAIMS_PER_ANNOUNCEMENT } from './announcer.js';
 import { validateClaimRecord } from './canonical.js';
+import { ChangeWatch } from './change-watch.js';
 import { ClockGuard, packStamp } from './hlc.js';
 import type { Propagation } from './propagation.js';
 import { newClaimCounters, scaledRecordLimit } from './service-types.js';
@@ -29,17 +30,17 @@ export class ClaimService {
   private readonly lossListeners = new Set<(loss: ClaimLoss) => void>();
   /** Set while this service writes its own records, so the store listener tells them from echoes. */
   private writingLocally = false;
-  private readonly lossCheck = new Set<string>();
-  /** Ids whose live claim of ours came back from a peer (see noticeChange). */
-  private readonly echoes = new Set<string>();
+  /** Ids to look at again once a merge from outside is over (see noticeChange). */
+  private readonly changes: ChangeWatch;
   private closed = false;
 
   constructor(private readonly deps: ClaimServiceDeps) {
     this.opts = deps.options;
-    const wallClock = deps.wallClock ?? Date.now;
     this.timers = deps.timers ?? realClock;
     const timers = this.timers;
+    const wallClock = deps.wallClock ?? (() => timers.wallNow());
     this.clock = deps.clock ?? (() => timers.now());
+    this.changes = new ChangeWatch((ids) => this.checkLosses(ids));
     this.clockGuard = new ClockGuard(wallClock, deps.options.maxClockSkewMs, () => deps.peers().length);
     this.store = new ClaimStore({
       limits: {
@@ -51,6 +52,7 @@ export class ClaimService {
       ownerStatus: (record) => this.ownerStatus(record),
       admit: (record) => (record.owner === deps.self().name ? null : this.clockGuard.admitRecord(record)),
       clock: this.clock,
+      merged: () => this.changes.settle(),
     });
     this.announcer = new Announcer({
       self: deps.self,
@@ -322,21 +324,18 @@ export class ClaimService {
    */
   private noticeChange(record: ClaimRecord): void {
     if (this.writingLocally) return;
-    // Our own live claim arriving from outside is newer than what we hold, so we had dropped it.
-    if (!record.released && record.owner === this.deps.self().name) this.echoes.add(record.id);
-    this.lossCheck.add(record.id);
-    if (this.lossCheck.size === 1) queueMicrotask(() => this.checkLosses());
+    // Our own live claim arriving from outside is newer than what we hold, so we had dropped it. The
+    // store settles the watch as the merge ends.
+    this.changes.noticed(record.id, !record.released && record.owner === this.deps.self().name);
   }
 
-  private checkLosses(): void {
-    const ids = [...this.lossCheck];
-    this.lossCheck.clear();
+  private checkLosses(ids: readonly string[]): void {
     if (this.closed) return;
     const self = this.deps.self();
     for (const id of ids) {
       const mine = this.ownRecord(id, self);
       if (mine === undefined || mine.released) continue;
-      if (this.echoes.delete(id)) {
+      if (this.changes.takeEcho(id)) {
         this.deps.logger?.info({ id }, 'a peer echoed a claim this member no longer holds: releasing it again');
         this.releaseOwn(mine, 'released', false);
         continue;

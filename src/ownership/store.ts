@@ -1,7 +1,6 @@
 // The claim table of one member: every claim and release it knows, for every owner, merged by the
 // rules in types.ts. Pure data: no clock (callers pass `now`), no I/O. The service (service.ts)
 // decides what to announce; the digest exchange reads and repairs it through ClaimStoreView.
-import { performance } from 'node:perf_hooks';
 import { validateClaimRecord } from './canonical.js';
 import {
   compareClaimPrecedence,
@@ -47,9 +46,14 @@ export interface ClaimStoreOptions {
   readonly limits: ClaimStoreLimits;
   /** Asked for every incoming record; default: every owner is 'live'. */
   readonly ownerStatus?: (record: ClaimRecord) => OwnerStatus;
+  /** Called as every merge ends (its records are all in): the service looks at what changed then. */
+  readonly merged?: () => void;
   /** Asked for every incoming record that passed ownerStatus: a reason to refuse it, or null. */
   readonly admit?: (record: ClaimRecord) => ClaimRejectReason | null;
-  /** Monotonic clock (ms) stamping when records arrived; default performance.now. */
+  /**
+   * Monotonic clock (ms) stamping when records arrived (the sweep ages them by it). Default: time
+   * stands still, so nothing ages (pure merge tests); the service passes its clock port's.
+   */
   readonly clock?: () => number;
 }
 
@@ -85,7 +89,7 @@ export class ClaimStore implements ClaimStoreView {
     this.ownerStatus = opts.ownerStatus ?? (() => 'live');
     this.admit = opts.admit ?? (() => null);
     this.maxRecords = opts.limits.maxRecords;
-    this.clock = opts.clock ?? (() => performance.now());
+    this.clock = opts.clock ?? (() => 0);
   }
 
   size(): number {
@@ -166,6 +170,7 @@ export class ClaimStore implements ClaimStoreView {
         conflicts.set(record.id, { id: record.id, winner: record, loser: result.displaced });
       }
     }
+    this.opts.merged?.();
     return { applied, unchanged, rejected, conflicts: [...conflicts.values()] };
   }
 

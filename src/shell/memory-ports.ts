@@ -20,18 +20,28 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Where a manual clock's wall clock starts (2023-11-14T22:13:20Z): any fixed Unix time would do. */
+export const MANUAL_WALL_START_MS = 1_700_000_000_000;
+
 export class ManualClock implements ClockPort {
   private time: number;
   private seq = 0;
   /** Sorted by (at, seq): equal times run in the order they were asked for. */
   private queue: Due[] = [];
+  /** The wall clock minus the monotonic one; a test steps it to model a clock that is off. */
+  wallOffsetMs: number;
 
-  constructor(start = 0) {
+  constructor(start = 0, wallStartMs = MANUAL_WALL_START_MS) {
     this.time = start;
+    this.wallOffsetMs = wallStartMs - start;
   }
 
   now(): number {
     return this.time;
+  }
+
+  wallNow(): number {
+    return Math.floor(this.time + this.wallOffsetMs);
   }
 
   at(at: number, fire: () => void): () => void {
@@ -108,7 +118,8 @@ export class MemoryNetwork {
     this.cuts.clear();
   }
 
-  private reaches(from: string, to: string): boolean {
+  /** Nothing cuts `from` off from `to` (either may be a gossip or control-plane address). */
+  reaches(from: string, to: string): boolean {
     return !this.cuts.has(`${from}\u0000${to}`);
   }
 

@@ -70,6 +70,17 @@ export function formatReport(r: SimReport): string {
       ['startup probes exhausted / pods killed', `${f.startup_exhausted} / ${f.pods_killed}`],
     );
   }
+  const c = r.claims;
+  if (c !== null) {
+    rows.push(
+      ['claims made / attempts', `${c.claims_made} / ${c.attempts} (renewed ${c.renewed}, owned elsewhere ${c.owned_elsewhere}, not serving ${c.not_serving})`],
+      ['claim conflicts / lost', `${c.conflicts} / ${c.claims_lost}`],
+      ['claims known everywhere (p50 / p99)', `${show(c.propagation_p50_ms, ' ms')} / ${show(c.propagation_p99_ms, ' ms')} (unfinished: ${c.propagation_unfinished})`],
+      ['clock skew: claims refused / records refused', `${c.refused_own_clock_skew} / ${c.refused_records_clock_skew} (members off: ${c.members_clock_off})`],
+      ['two owners at one table version', `${c.double_owner_samples} in ${c.samples} samples`],
+      ['claims released on departure', String(c.released_on_departure)],
+    );
+  }
   rows.push(
     ['wall clock', `${r.wall_s} s (${r.wall_per_sim_s} s per simulated s, ${r.events} events)`],
     ['wall clock, steady state', `${show(r.steady_wall_per_sim_s)} s per simulated s (cpu ${show(r.steady_cpu_per_sim_s)} s)`],

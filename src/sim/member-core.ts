@@ -9,6 +9,8 @@ import type { SwimCoreOptions } from '../core/swim.js';
 import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 import { Member, type MemberEffect } from '../member/member.js';
 import type { HealthView } from '../runtime/view.js';
+import type { Self } from '../ownership/service-types.js';
+import type { ClaimsHost, SimClaims } from './claims.js';
 import type { CoreFactory, SimCore } from './core-port.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
 
@@ -32,6 +34,8 @@ export interface MemberModel {
   drainMs?: number;
   /** Called when a member starts serving a new table version, with the owners it stands for. */
   onTableServed?: (member: SimMember, version: string, owners: readonly string[], now: number) => void;
+  /** Members run claims on these ports (src/sim/claims.ts). @default no claims */
+  claims?: SimClaims;
 }
 
 /** A CoreFactory whose cores are whole members; what they do is counted in `figures`. */
@@ -39,8 +43,9 @@ export function memberCoreFactory(figures: MemberFigures, model: MemberModel = {
   return (options) => new SimMember(options, figures, model);
 }
 
-export class SimMember implements SimCore {
+export class SimMember implements SimCore, ClaimsHost {
   readonly wholeMember: Member;
+  private readonly claims: SimClaims | null;
   readonly life: MemberLife;
   private readonly tableBuildMs: number;
   private readonly pollMs: number;
@@ -94,6 +99,26 @@ export class SimMember implements SimCore {
     );
     this.life = figures.lifeStarted(options.name, options.now);
     this.pollAt = options.now + this.pollMs;
+    this.claims = model.claims ?? null;
+    this.claims?.attach(this);
+  }
+
+  get name(): string {
+    return this.wholeMember.name;
+  }
+
+  get grpcAddr(): string {
+    return this.wholeMember.core.self.grpcAddr;
+  }
+
+  /** Who this member is to its claims (serving as the agent tells them: app ready, no leave under way). */
+  self(): Self {
+    const me = this.wholeMember.core.self;
+    return { name: me.name, lifeId: me.lifeId, incarnation: me.incarnation, serving: this.wholeMember.wantServing() };
+  }
+
+  tableVersion(): string | null {
+    return this.wholeMember.tableVersion;
   }
 
   tick(now: Millis): Effect[] {
@@ -171,8 +196,11 @@ export class SimMember implements SimCore {
         case 'send':
         case 'negotiate':
         case 'closing':
+          out.push(effect);
+          break;
         case 'event':
           out.push(effect);
+          this.claims?.membershipEvent(this, effect.event);
           break;
         case 'digest':
           // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
@@ -183,6 +211,7 @@ export class SimMember implements SimCore {
           break;
         case 'view-changed':
           this.viewChanged(effect.owners, now);
+          this.claims?.viewChanged(this, this.wholeMember.core.members());
           break;
         case 'leave-announced':
           this.leaveAnnouncedAt = now;

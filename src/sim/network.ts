@@ -126,12 +126,15 @@ export class NetworkModel {
     return this.directionalLoss(a, b) < 1 && this.directionalLoss(b, a) < 1;
   }
 
-  /** One-way delay of one packet or RPC: the link's base latency plus fresh jitter. */
-  delay(from: number, to: number): number {
+  /**
+   * One-way delay of one packet or RPC: the link's base latency plus fresh jitter, drawn from `random`
+   * (a caller with a stream of its own, the claims, leaves the network's draws as they were).
+   */
+  delay(from: number, to: number, random: Random = this.random): number {
     const { baseLatencyMs, latencySpread, jitterMs } = this.options;
     let base = this.linkLatency.size > 0 ? this.linkLatency.get(linkKey(from, to)) : undefined;
     if (base === undefined) base = baseLatencyMs * (1 + latencySpread * pairHash01(this.latencySeed, from, to));
-    return jitterMs > 0 ? base + this.random.next() * jitterMs : base;
+    return jitterMs > 0 ? base + random.next() * jitterMs : base;
   }
 
   private directionalLoss(from: number, to: number): number {

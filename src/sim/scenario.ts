@@ -22,6 +22,7 @@ import { CutTracker } from './cut.js';
 import type { FleetOperation } from './fleet.js';
 import { FLEET_TAIL_MS, FleetRun, type FleetReport } from './fleet-run.js';
 import { POD_TEMPLATE } from './fleet.js';
+import { SimClaims, skewedClocks, type ClaimsReport } from './claims.js';
 import type { NetworkOptions } from './network.js';
 import { max, median, round } from './stats.js';
 import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
@@ -58,6 +59,12 @@ export interface ScenarioOptions {
   createCore?: CoreFactory;
   /** Run bare SWIM cores instead of whole members (no readiness, tables or serving). @default false */
   bareCores?: boolean;
+  /** Claim attempts per simulated second over the cluster, from convergence on (whole members only). */
+  claimsRate?: number;
+  /** Each member's wall clock off by a uniform draw in [-MS/2, MS/2] (claims stamp with it). */
+  clockSkewMs?: number;
+  /** Wall-clock offsets of the first members, in order (the rest as clockSkewMs says, or 0). */
+  clockOffsetsMs?: readonly number[];
   /** Called about once per simulated second; cheap to ignore. */
   progress?: (p: ScenarioProgress) => void;
   /** Checked about once per simulated second: a reason to stop the run early (e.g. a wall budget). */
@@ -125,6 +132,8 @@ export interface SimReport {
   member: MemberReport | null;
   /** The fleet operation's measures; null without one. */
   fleet: FleetReport | null;
+  /** What the members' claims did; null without --claims. */
+  claims: ClaimsReport | null;
 }
 
 /** Report fields that depend on the machine, not the seed. */
@@ -172,10 +181,13 @@ export function runScenario(options: ScenarioOptions): SimReport {
   let cut: CutTracker | null = null;
   let fleet: FleetRun | null = null;
   const figures = new MemberFigures();
+  const clocks = skewedClocks(options.seed, options.clockSkewMs ?? 0, options.clockOffsetsMs ?? []);
+  const claims = options.claimsRate === undefined || options.bareCores === true ? null : new SimClaims(() => sim, options.seed, { rate: options.claimsRate, clockOffsetMs: clocks });
   const memberModel = {
     seedUp: (addr: string): boolean => sim.listensOn(addr),
     seedAddresses: () => fleet?.serviceAddresses() ?? null,
     onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners),
+    ...(claims ? { claims } : {}),
     ...(options.fleet === undefined ? {} : { drainMs: POD_TEMPLATE.drainMs }),
   };
   const sim: Simulator = new Simulator({
@@ -215,6 +227,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const converged = (): boolean => !Number.isNaN(observer.convergedAt);
   advance(end, 'joining', converged);
   const convergedAt = converged() ? observer.convergedAt : null;
+  if (convergedAt !== null) claims?.start();
 
   // Settling: until no broadcasts are queued anywhere, so the window measures steady state.
   let settledAt: number | null = null;
@@ -259,6 +272,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     shuffleInPlace(order, seededRandom(deriveSeed(options.seed, SCENARIO_STREAM)));
     for (const node of order.slice(0, options.crash)) {
       sim.crash(node);
+      claims?.memberGone(node.name);
       observer.resetName(node.name, sim.now);
       crashed.push(node);
     }
@@ -378,5 +392,6 @@ export function runScenario(options: ScenarioOptions): SimReport {
     steady_cpu_per_sim_s: round(steadyCpuPerSimS, 4),
     member: figures.lives.length === 0 ? null : figures.report(liveMembers(sim)),
     fleet: fleet === null ? null : (fleet as FleetRun).report(),
+    claims: claims?.report() ?? null,
   };
 }

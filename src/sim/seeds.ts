@@ -27,3 +27,6 @@ export function pairHash01(seed: number, a: number, b: number): number {
   const h = mix32(mix32(seed ^ Math.imul(a + 1, 0x27d4eb2d)) ^ Math.imul(b + 1, 0x165667b1));
   return h / 4294967296;
 }
+
+/** The claims workload (src/sim/claims.ts). */
+export const CLAIMS_STREAM = 3;

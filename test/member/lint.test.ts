@@ -46,3 +46,30 @@ for (const [what, line] of [
     assert.match(bad.output, /src\/member\/member\.ts:1:/);
   });
 }
+
+function lintClaims(file: string, source: string): { status: number | null; output: string } {
+  mkdirSync(join(dir, 'src', 'ownership'), { recursive: true });
+  lint('export const clean = 1;');
+  writeFileSync(join(dir, 'src', 'ownership', file), source);
+  const run = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' });
+  rmSync(join(dir, 'src', 'ownership', file));
+  return { status: run.status, output: run.stdout + run.stderr };
+}
+
+for (const [what, line] of [
+  ['a clock', 'export const t = Date.now();'],
+  ['a timer', 'setInterval(() => undefined, 1000);'],
+  ['a microtask', 'queueMicrotask(() => undefined);'],
+  ['a node module', "import { performance } from 'node:perf_hooks';"],
+] as const) {
+  test(`the claims state machine (src/ownership/service.ts) may not use ${what}`, () => {
+    const bad = lintClaims('service.ts', line);
+    assert.equal(bad.status, 1, bad.output);
+    assert.match(bad.output, /src\/ownership\/service\.ts:1:/);
+  });
+}
+
+test('the claims state machine may import its ports and the shell-side gRPC wiring may use timers', () => {
+  assert.equal(lintClaims('service.ts', "import type { ClockPort } from '../member/ports.js';").status, 0);
+  assert.equal(lintClaims('agent-claims.ts', 'setImmediate(() => undefined);').status, 0);
+});

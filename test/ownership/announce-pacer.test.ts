@@ -11,6 +11,7 @@ test('a burst of requests runs twice: once at once, once (the latest) at the end
     // The pacer's clock: `now` as the test sets it, timers from node's mocked setTimeout.
     const pacer = new AnnouncePacer(5000, {
       now: () => now,
+      wallNow: () => now,
       at: (at, fire) => {
         const timer = setTimeout(fire, at - now);
         return () => clearTimeout(timer);

@@ -4,6 +4,9 @@
 import { profileConfig } from '../../src/core/config.js';
 import type { MembershipEvent } from '../../src/core/types.js';
 import { Member, type MemberConfig } from '../../src/member/member.js';
+import type { ClockPort } from '../../src/member/ports.js';
+import { ClaimsMember } from '../../src/ownership/claims-member.js';
+import type { AnnounceAck, ClaimOptions, ClaimTransport } from '../../src/ownership/service-types.js';
 import { ManualClock, MemoryNetwork, MemoryTableBuilder } from '../../src/shell/memory-ports.js';
 import { MemberRunner } from '../../src/shell/runner.js';
 
@@ -14,6 +17,8 @@ export interface MemoryMemberOptions {
   readonly drainMs?: number;
   readonly settleMs?: number;
   readonly joinTimeoutMs?: number;
+  /** Run claims (the agent's ClaimsMember) with these options; the member's wall clock off by wallOffsetMs. */
+  readonly claims?: { readonly options: ClaimOptions; readonly wallOffsetMs?: number };
 }
 
 export interface MemoryMember {
@@ -25,6 +30,8 @@ export interface MemoryMember {
   readonly logs: string[];
   /** Failed effects and steps, by kind (must stay empty). */
   readonly failures: string[];
+  /** Its claims, when asked for. */
+  readonly claims: ClaimsMember | null;
   /** Process gone: hears nothing, answers nothing, sends nothing more. */
   crash(): void;
 }
@@ -33,6 +40,8 @@ export class MemoryCluster {
   readonly clock = new ManualClock(1_000_000);
   readonly net = new MemoryNetwork(this.clock);
   readonly members = new Map<string, MemoryMember>();
+  /** Claims of running members, by control-plane address. */
+  private readonly claimsAt = new Map<string, ClaimsMember>();
   private seed = 1;
 
   add(name: string, opts: MemoryMemberOptions = {}): MemoryMember {
@@ -65,6 +74,7 @@ export class MemoryCluster {
     let runner: MemberRunner | null = null;
     const tables = new MemoryTableBuilder({ shards: 64, replicas: 2 }, this.clock, (built) => runner?.tableBuilt(built));
     const live = { up: true };
+    const claims = opts.claims === undefined ? null : this.claimsMember(member, grpcAddr, live, opts.claims.options, opts.claims.wallOffsetMs ?? 0);
     const packets = this.net.packets(gossipAddr);
     runner = new MemberRunner(
       member,
@@ -77,13 +87,17 @@ export class MemoryCluster {
       },
       {
         log: (_level, message) => logs.push(message),
-        event: (event) => events.push(event),
-        viewChanged: () => undefined,
+        event: (event) => {
+          events.push(event);
+          claims?.onMembershipEvent(event);
+        },
+        viewChanged: () => claims?.refreshMembers(member.core.members()),
         tableBuilt: () => undefined,
         failure: (kind, err) => failures.push(`${kind}: ${err instanceof Error ? err.message : String(err)}`),
       },
     );
     const started = runner;
+    if (claims !== null) this.claimsAt.set(grpcAddr, claims);
     this.net.attach(gossipAddr, (from, packet) => started.receive(from, packet), grpcAddr, started);
     const handle: MemoryMember = {
       name,
@@ -93,15 +107,49 @@ export class MemoryCluster {
       events,
       logs,
       failures,
+      claims,
       crash: () => {
         live.up = false;
         this.net.detach(gossipAddr, grpcAddr);
+        this.claimsAt.delete(grpcAddr);
+        claims?.close();
         started.stop();
       },
     };
     this.members.set(name, handle);
     runner.start();
     return handle;
+  }
+
+  /** The agent's claims state machine on the manual clock; announcements are calls over the memory network. */
+  private claimsMember(member: Member, grpcAddr: string, live: { up: boolean }, options: ClaimOptions, wallOffsetMs: number): ClaimsMember {
+    const { clock, net } = this;
+    const timers: ClockPort = { now: () => clock.now(), wallNow: () => clock.wallNow() + wallOffsetMs, at: (at, fire) => clock.at(at, () => live.up && fire()) };
+    const call = (to: string, handle: (callee: ClaimsMember) => AnnounceAck): Promise<AnnounceAck> =>
+      new Promise((resolve, reject) => {
+        clock.at(clock.now() + 1, () => {
+          const callee = net.reaches(grpcAddr, to) ? this.claimsAt.get(to) : undefined;
+          if (callee === undefined) return reject(new Error(`${to}: unreachable`));
+          const ack = handle(callee);
+          clock.at(clock.now() + 1, () => resolve(ack));
+        });
+      });
+    const transport: ClaimTransport = {
+      announce: (peer, _self, records, _timeoutMs, sentAtMs) =>
+        call(peer.grpcAddr, (callee) => {
+          const { winners } = callee.service.receiveClaims(records, sentAtMs);
+          return { accepted: winners.length === 0, winners, receiverWallMs: callee.service.clockGuard.wallNow() };
+        }),
+      expire: (peer, _self, records, _timeoutMs, sentAtMs) =>
+        call(peer.grpcAddr, (callee) => {
+          callee.service.receiveReleases(records, sentAtMs);
+          return { accepted: true, winners: [], receiverWallMs: callee.service.clockGuard.wallNow() };
+        }),
+    };
+    const self = () => ({ name: member.name, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation, serving: member.wantServing() });
+    const claims = new ClaimsMember({ self, transport, options, timers });
+    claims.start();
+    return claims;
   }
 
   /** Cuts the members named in `sideA` off from those in `sideB` (packets and calls), until net.heal(). */
