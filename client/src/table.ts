@@ -1,6 +1,6 @@
-// One ownership table as the library routes from it: decoded once from GET /v1/table/compact and never
-// changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
-// half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
+// One ownership table as the library routes from it: decoded from GET /v1/table/compact, or made from
+// the previous one and a moves event (./apply-moves.ts), and never changed afterwards (a new version is a
+// new RingTable with new arrays, swapped in whole), so route() never sees a half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
 // count (docs/placement.md, ./lookup.ts), then a typed-array read naming the shard's placement (its
 // owner and replicas, one frozen object shared by every shard placed alike).
 import { shardFunction, shardOf } from './lookup.js';
@@ -79,6 +79,40 @@ function sharedPlacements(members: readonly RouteOwner[], ownerIndex: Int32Array
   return { ids, placements };
 }
 
+/** A table decoded: per shard the owner's and replicas' indexes into `members`. */
+export type TableParts = Pick<RingTable, 'version' | 'shards' | 'replicaCount' | 'members' | 'tableMembers' | 'ownerIndex' | 'replicaIndex' | 'claims'>;
+
+function decodeCompact(json: CompactTableJson): TableParts {
+  if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
+  const { shards, replicas, tableMembers, indexBytes } = json;
+  if (!Number.isInteger(shards) || shards < 1 || shards > 0x7fffffff) throw new Error(`compact table: bad shard count ${String(shards)}`);
+  if (!Number.isInteger(tableMembers) || tableMembers < 0 || tableMembers > json.members.length) throw new Error('compact table: bad tableMembers');
+  if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
+  let replicaCount = 0;
+  let ownerIndex: Int32Array;
+  let replicaIndex: Int32Array;
+  if (tableMembers === 0) {
+    ownerIndex = new Int32Array(shards).fill(-1);
+    replicaIndex = new Int32Array(0);
+  } else {
+    replicaCount = replicas;
+    ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
+    replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
+    for (const a of [ownerIndex, replicaIndex]) {
+      // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
+      for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
+    }
+  }
+  const claims = new Map<string, Claimant>();
+  for (const [id, member, fence] of json.claims) {
+    const owner = json.members[member];
+    if (owner === undefined) throw new Error('compact table: a claim names no member');
+    if (typeof fence !== 'string' || !/^\d{1,20}$/.test(fence)) throw new Error(`compact table: the claim of ${JSON.stringify(id)} has no fencing token`);
+    claims.set(id, { owner, fence });
+  }
+  return { version: json.version, shards, replicaCount, members: json.members, tableMembers, ownerIndex, replicaIndex, claims };
+}
+
 export class RingTable {
   readonly version: string;
   readonly shards: number;
@@ -99,41 +133,34 @@ export class RingTable {
   /** Per placement and claimant's name (the replicas depend on nothing else): the claimed answers' replicas. */
   private readonly claimedReplicas = new Map<Placement, Map<string, readonly RouteOwner[]>>();
 
-  constructor(json: CompactTableJson) {
-    if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
-    const { shards, replicas, tableMembers, indexBytes } = json;
-    if (!Number.isInteger(shards) || shards < 1 || shards > 0x7fffffff) throw new Error(`compact table: bad shard count ${String(shards)}`);
-    if (!Number.isInteger(tableMembers) || tableMembers < 0 || tableMembers > json.members.length) throw new Error('compact table: bad tableMembers');
-    if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
-    this.version = json.version;
-    this.shards = shards;
-    this.shardOf = shardFunction(shards);
-    this.members = json.members;
-    this.tableMembers = tableMembers;
-    if (tableMembers === 0) {
-      this.replicaCount = 0;
-      this.ownerIndex = new Int32Array(shards).fill(-1);
-      this.replicaIndex = new Int32Array(0);
-    } else {
-      this.replicaCount = replicas;
-      this.ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
-      this.replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
-      for (const a of [this.ownerIndex, this.replicaIndex]) {
-        // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
-        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
-      }
-    }
-    const claims = new Map<string, Claimant>();
-    for (const [id, member, fence] of json.claims) {
-      const owner = json.members[member];
-      if (owner === undefined) throw new Error('compact table: a claim names no member');
-      if (typeof fence !== 'string' || !/^\d{1,20}$/.test(fence)) throw new Error(`compact table: the claim of ${JSON.stringify(id)} has no fencing token`);
-      claims.set(id, { owner, fence });
-    }
-    this.claims = claims;
-    const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, tableMembers);
+  /** Decodes a compact table (GET /v1/table/compact), or takes decoded parts as they are. */
+  constructor(input: CompactTableJson | TableParts) {
+    const parts = 'format' in input ? decodeCompact(input) : input;
+    this.version = parts.version;
+    this.shards = parts.shards;
+    this.shardOf = shardFunction(parts.shards);
+    this.members = parts.members;
+    this.tableMembers = parts.tableMembers;
+    this.replicaCount = parts.replicaCount;
+    this.ownerIndex = parts.ownerIndex;
+    this.replicaIndex = parts.replicaIndex;
+    this.claims = parts.claims;
+    const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, this.tableMembers);
     this.placementIds = shared?.ids ?? null;
-    this.placements = shared?.placements ?? new Array<Placement | undefined>(shards);
+    this.placements = shared?.placements ?? new Array<Placement | undefined>(this.shards);
+  }
+
+  /** This table with member `index`'s answer object replaced (its addresses or serving flag changed). */
+  withMember(index: number, member: RouteOwner): RingTable {
+    const members = [...this.members];
+    members[index] = member;
+    return new RingTable({ ...this.parts(), members });
+  }
+
+  /** What the table is made of (the arrays are shared: a RingTable never changes them). */
+  parts(): TableParts {
+    const { version, shards, replicaCount, members, tableMembers, ownerIndex, replicaIndex, claims } = this;
+    return { version, shards, replicaCount, members, tableMembers, ownerIndex, replicaIndex, claims };
   }
 
   /** The shard's owner and replicas. */

@@ -1,0 +1,170 @@
+// A watch `moves` event applied to the installed table: the next version's table made here instead of
+// loaded, when the event leads from the installed version and carries a patch (docs/http.md). The new
+// placement is built in new arrays and handed back whole, so route() keeps answering from the installed
+// table until the caller swaps; anything the event does not express, or that contradicts the installed
+// table, is returned as a reason to load instead.
+import { compareBytes } from '../../src/placement/names.js';
+import { RingTable } from './table.js';
+import type { RouteOwner, ShardRange, WatchEvent } from './types.js';
+
+export type MovesWatchEvent = Extract<WatchEvent, { type: 'moves' }>;
+
+/** Why an event was not applied (the library loads the table instead). */
+export type ApplyRefusal =
+  /** The event does not lead from the installed version: one was missed, or the table came from elsewhere. */
+  | 'gap'
+  /** No patch: an older sidecar, or a change the groups do not describe exactly (the replica count changed). */
+  | 'no-patch'
+  /** No table member before or after: every shard changes to or from no owner. */
+  | 'empty'
+  /** A group names a member that is in neither the installed table nor the patch's additions. */
+  | 'unknown-member'
+  /** The event contradicts the installed table (a `from` that is not the shard's, a departed member left behind). */
+  | 'mismatch';
+
+class Refused extends Error {
+  constructor(readonly reason: ApplyRefusal) {
+    super(reason);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Calls `visit` for each shard of `ranges`, which must lie in [0, shards). */
+function eachShard(ranges: readonly ShardRange[], shards: number, visit: (shard: number) => void): void {
+  for (const [first, last] of ranges) {
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last < first || last >= shards) throw new Refused('mismatch');
+    for (let s = first; s <= last; s++) visit(s);
+  }
+}
+
+/** The table `e` leads to, made from `t`, or why it cannot be. */
+export function applyMoves(t: RingTable, e: MovesWatchEvent): RingTable | ApplyRefusal {
+  if (e.previousVersion !== t.version) return 'gap';
+  if (e.patch === undefined || e.patch.replicas !== t.replicaCount) return 'no-patch';
+  try {
+    return apply(t, e, e.patch);
+  } catch (err) {
+    if (err instanceof Refused) return err.reason;
+    throw err;
+  }
+}
+
+function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEvent['patch']>): RingTable {
+  const { shards, replicaCount: width } = t;
+  // The new table's members: the installed ones less the removed plus the added, in table order (UTF-8 bytes).
+  const oldIndex = new Map<string, number>();
+  for (let i = 0; i < t.tableMembers; i++) oldIndex.set(t.members[i]!.name, i);
+  const removed = new Set(patch.removed);
+  for (const name of removed) if (!oldIndex.has(name)) throw new Refused('mismatch');
+  const owners: RouteOwner[] = t.members.slice(0, t.tableMembers).filter((m) => !removed.has(m.name));
+  for (const m of patch.added) {
+    if (oldIndex.has(m.name) || typeof m.name !== 'string') throw new Refused('mismatch');
+    owners.push(m);
+  }
+  if (t.tableMembers === 0 || owners.length === 0) throw new Refused('empty');
+  const keyed = owners.map((m) => ({ m, bytes: encoder.encode(m.name) }));
+  keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
+  const tableMembers = keyed.map((k) => k.m);
+  const newIndex = new Map<string, number>();
+  tableMembers.forEach((m, i) => newIndex.set(m.name, i));
+  if (newIndex.size !== tableMembers.length) throw new Refused('mismatch');
+  const toNew = new Int32Array(t.tableMembers);
+  for (let i = 0; i < t.tableMembers; i++) toNew[i] = newIndex.get(t.members[i]!.name) ?? -1;
+  const indexOf = (name: string | null): number => {
+    if (name === null) throw new Refused('mismatch'); // to or from no member: a change of the slot count
+    const i = newIndex.get(name);
+    if (i === undefined) throw new Refused(oldIndex.has(name) ? 'mismatch' : 'unknown-member');
+    return i;
+  };
+
+  // Every shard as it was, in the new member indexes (-1: a removed member, which the moves must replace).
+  const ownerIndex = new Int32Array(shards);
+  for (let s = 0; s < shards; s++) ownerIndex[s] = toNew[t.ownerIndex[s]!]!;
+  const replicaIndex = new Int32Array(t.replicaIndex.length);
+  for (let i = 0; i < replicaIndex.length; i++) replicaIndex[i] = toNew[t.replicaIndex[i]!]!;
+
+  // Shards the event touches (checked for distinct members at the end); per old replica slot, the entrant it pairs with.
+  const touched = new Uint8Array(shards);
+  const entrantFor = new Int32Array(width === 0 ? 0 : shards * width).fill(-1);
+  for (const g of e.moves) {
+    if (g.role === 'owner') {
+      const to = indexOf(g.to);
+      eachShard(g.ranges, shards, (s) => {
+        if (t.ownerName(s) !== g.from) throw new Refused('mismatch');
+        ownerIndex[s] = to;
+        touched[s] = 1;
+      });
+      continue;
+    }
+    const to = indexOf(g.to);
+    if (g.from === null) throw new Refused('mismatch');
+    const from = oldIndex.get(g.from);
+    if (from === undefined) throw new Refused('mismatch');
+    eachShard(g.ranges, shards, (s) => {
+      let k = 0;
+      while (k < width && t.replicaIndex[s * width + k] !== from) k++;
+      if (k === width || entrantFor[s * width + k] !== -1) throw new Refused('mismatch');
+      entrantFor[s * width + k] = to;
+      touched[s] = 1;
+    });
+  }
+
+  // Entrant slots other than the last ones, per shard (0: the last ones).
+  const slotBits = patch.slots.length === 0 ? null : new Uint16Array(shards);
+  for (const g of patch.slots) {
+    let bits = 0;
+    for (const k of g.slots) {
+      if (!Number.isInteger(k) || k < 0 || k >= width || bits >> k !== 0) throw new Refused('mismatch'); // ascending, in range
+      bits |= 1 << k;
+    }
+    eachShard(g.ranges, shards, (s) => {
+      if (slotBits![s] !== 0 || touched[s] === 0) throw new Refused('mismatch');
+      slotBits![s] = bits;
+    });
+  }
+
+  // Each touched shard's new replica list: entrants (ordered as the slots they replace were) at their
+  // slots, the members that stay in the others in their old order.
+  const entrants: number[] = [];
+  const kept: number[] = [];
+  for (let s = 0; s < shards; s++) {
+    if (touched[s] === 0) continue;
+    entrants.length = 0;
+    kept.length = 0;
+    for (let k = 0; k < width; k++) {
+      const to = entrantFor[s * width + k]!;
+      if (to >= 0) entrants.push(to);
+      else kept.push(replicaIndex[s * width + k]!);
+    }
+    const bits = slotBits?.[s] || ((1 << entrants.length) - 1) << (width - entrants.length);
+    let nextEntrant = 0;
+    let nextKept = 0;
+    for (let k = 0; k < width; k++) {
+      const at = bits & (1 << k) ? entrants[nextEntrant++] : kept[nextKept++];
+      if (at === undefined) throw new Refused('mismatch'); // slots for more or fewer entrants than the shard has
+      replicaIndex[s * width + k] = at;
+    }
+    // Owner and replicas distinct.
+    for (let k = -1; k < width; k++) {
+      const a = k < 0 ? ownerIndex[s]! : replicaIndex[s * width + k]!;
+      for (let j = k + 1; j < width; j++) if (replicaIndex[s * width + j] === a) throw new Refused('mismatch');
+    }
+  }
+  // A removed member still named anywhere: the event did not move all it had.
+  for (let s = 0; s < shards; s++) if (ownerIndex[s]! < 0) throw new Refused('mismatch');
+  for (let i = 0; i < replicaIndex.length; i++) if (replicaIndex[i]! < 0) throw new Refused('mismatch');
+
+  // Claimants outside the table (and members that left it) stay known by name for claims.
+  const extras = t.members.filter((m, i) => (i >= t.tableMembers || removed.has(m.name)) && !newIndex.has(m.name));
+  return new RingTable({
+    version: e.version,
+    shards,
+    replicaCount: width,
+    members: [...tableMembers, ...extras],
+    tableMembers: tableMembers.length,
+    ownerIndex,
+    replicaIndex,
+    claims: t.claims,
+  });
+}
