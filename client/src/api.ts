@@ -54,10 +54,10 @@ export interface RingStats {
   readonly movesApplied: number;
   /**
    * Loads asked for, by reason: `connect` (each watch snapshot: the first and every reconnect),
-   * `loading` (a change announced while a load was in flight), `member` / `claim` (an event naming a
-   * member whose addresses the library does not have), or why a `moves` event was not applied
-   * (ApplyRefusal: `gap`, `no-patch`, `empty`, `unknown-member`, `mismatch`). Asks made while a load
-   * is in flight make one more load, not one each.
+   * `loading` (a change announced while a load was in flight), `retry` (after a failed load),
+   * `member` / `claim` (an event naming a member whose addresses the library does not have), or why a
+   * `moves` event was not applied (ApplyRefusal: `gap`, `no-patch`, `empty`, `unknown-member`,
+   * `mismatch`). Asks made while a load is in flight make one more load, not one each.
    */
   readonly reloads: Readonly<Record<string, number>>;
 }

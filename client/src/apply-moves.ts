@@ -13,7 +13,7 @@ export type MovesWatchEvent = Extract<WatchEvent, { type: 'moves' }>;
 export type ApplyRefusal =
   /** The event does not lead from the installed version: one was missed, or the table came from elsewhere. */
   | 'gap'
-  /** No patch: an older sidecar, or a change the groups do not describe exactly (the replica count changed). */
+  /** No patch: an older sidecar, or a change the groups do not describe exactly (docs/http.md). */
   | 'no-patch'
   /** No table member before or after: every shard changes to or from no owner. */
   | 'empty'
@@ -41,7 +41,7 @@ function eachShard(ranges: readonly ShardRange[], shards: number, visit: (shard:
 /** The table `e` leads to, made from `t`, or why it cannot be. */
 export function applyMoves(t: RingTable, e: MovesWatchEvent): RingTable | ApplyRefusal {
   if (e.previousVersion !== t.version) return 'gap';
-  if (e.patch === undefined || e.patch.replicas !== t.replicaCount) return 'no-patch';
+  if (e.patch === undefined) return 'no-patch';
   try {
     return apply(t, e, e.patch);
   } catch (err) {
@@ -51,7 +51,9 @@ export function applyMoves(t: RingTable, e: MovesWatchEvent): RingTable | ApplyR
 }
 
 function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEvent['patch']>): RingTable {
-  const { shards, replicaCount: width } = t;
+  const { shards, replicaCount: oldWidth } = t;
+  const width = patch.replicas;
+  if (!Number.isInteger(width) || width < 0 || width > 16) throw new Refused('mismatch');
   // The new table's members: the installed ones less the removed plus the added, in table order (UTF-8 bytes).
   const oldIndex = new Map<string, number>();
   for (let i = 0; i < t.tableMembers; i++) oldIndex.set(t.members[i]!.name, i);
@@ -81,12 +83,16 @@ function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEv
   // Every shard as it was, in the new member indexes (-1: a removed member, which the moves must replace).
   const ownerIndex = new Int32Array(shards);
   for (let s = 0; s < shards; s++) ownerIndex[s] = toNew[t.ownerIndex[s]!]!;
-  const replicaIndex = new Int32Array(t.replicaIndex.length);
-  for (let i = 0; i < replicaIndex.length; i++) replicaIndex[i] = toNew[t.replicaIndex[i]!]!;
+  const replicaIndex = new Int32Array(shards * width);
+  if (width === oldWidth) for (let i = 0; i < replicaIndex.length; i++) replicaIndex[i] = toNew[t.replicaIndex[i]!]!;
 
-  // Shards the event touches (checked for distinct members at the end); per old replica slot, the entrant it pairs with.
+  // Shards the event touches (every one when the slot count changes); per old replica slot, the entrant
+  // that replaces its member (NO_ENTRANT: the slot is gone); per shard, an entrant into a new slot.
   const touched = new Uint8Array(shards);
-  const entrantFor = new Int32Array(width === 0 ? 0 : shards * width).fill(-1);
+  const NO_PAIR = -1;
+  const NO_ENTRANT = -2;
+  const entrantFor = new Int32Array(shards * oldWidth).fill(NO_PAIR);
+  const grownBy = new Int32Array(width > oldWidth ? shards : 0).fill(NO_PAIR);
   for (const g of e.moves) {
     if (g.role === 'owner') {
       const to = indexOf(g.to);
@@ -97,15 +103,23 @@ function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEv
       });
       continue;
     }
-    const to = indexOf(g.to);
-    if (g.from === null) throw new Refused('mismatch');
+    const to = g.to === null && width < oldWidth ? NO_ENTRANT : indexOf(g.to);
+    if (g.from === null) {
+      if (width <= oldWidth) throw new Refused('mismatch');
+      eachShard(g.ranges, shards, (s) => {
+        if (grownBy[s] !== NO_PAIR) throw new Refused('mismatch');
+        grownBy[s] = to;
+        touched[s] = 1;
+      });
+      continue;
+    }
     const from = oldIndex.get(g.from);
     if (from === undefined) throw new Refused('mismatch');
     eachShard(g.ranges, shards, (s) => {
       let k = 0;
-      while (k < width && t.replicaIndex[s * width + k] !== from) k++;
-      if (k === width || entrantFor[s * width + k] !== -1) throw new Refused('mismatch');
-      entrantFor[s * width + k] = to;
+      while (k < oldWidth && t.replicaIndex[s * oldWidth + k] !== from) k++;
+      if (k === oldWidth || entrantFor[s * oldWidth + k] !== NO_PAIR) throw new Refused('mismatch');
+      entrantFor[s * oldWidth + k] = to;
       touched[s] = 1;
     });
   }
@@ -124,19 +138,24 @@ function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEv
     });
   }
 
-  // Each touched shard's new replica list: entrants (ordered as the slots they replace were) at their
-  // slots, the members that stay in the others in their old order.
+  // Each touched shard's new replica list: entrants (ordered as the slots they replace were, one into a
+  // new slot last) at their slots, the members that stay in the others in their old order.
   const entrants: number[] = [];
   const kept: number[] = [];
   for (let s = 0; s < shards; s++) {
-    if (touched[s] === 0) continue;
+    if (touched[s] === 0) {
+      if (width !== oldWidth) throw new Refused('mismatch'); // every list changes size
+      continue;
+    }
     entrants.length = 0;
     kept.length = 0;
-    for (let k = 0; k < width; k++) {
-      const to = entrantFor[s * width + k]!;
+    for (let k = 0; k < oldWidth; k++) {
+      const to = entrantFor[s * oldWidth + k]!;
       if (to >= 0) entrants.push(to);
-      else kept.push(replicaIndex[s * width + k]!);
+      else if (to === NO_PAIR) kept.push(toNew[t.replicaIndex[s * oldWidth + k]!]!);
     }
+    if (width > oldWidth && grownBy[s]! >= 0) entrants.push(grownBy[s]!);
+    if (entrants.length + kept.length !== width) throw new Refused('mismatch');
     const bits = slotBits?.[s] || ((1 << entrants.length) - 1) << (width - entrants.length);
     let nextEntrant = 0;
     let nextKept = 0;

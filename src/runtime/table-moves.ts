@@ -103,8 +103,9 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
   let ownerMoves = 0;
   let replicaMoves = 0;
   // Exact while every replica list is the old one with the moves applied: the members that stay keep
-  // their order (always so without bounded loads, docs/placement.md §3) and the slot count is the same.
-  let exact = rb === ra;
+  // their order (always so without bounded loads, docs/placement.md §3), and no shard has two entrants
+  // without a member they replace (a list grown by two slots at once), whose order no pair tells.
+  let exact = true;
   const slotGroups = new Map<number, RangeList>();
   for (let shard = 0; shard < before.shards; shard++) {
     const ob = bo[shard]!;
@@ -142,6 +143,7 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
         lastKeptAt = keptAt;
       }
     }
+    if (nJoined - nLeft > 1) exact = false;
     if (exact && nJoined > 0 && entrantSlots !== ((1 << nJoined) - 1) << (ra - nJoined)) {
       let list = slotGroups.get(entrantSlots);
       if (list === undefined) slotGroups.set(entrantSlots, (list = new RangeList()));

@@ -77,20 +77,20 @@ export interface EntrantSlots {
 /**
  * With a `moves` event, what a client holding `previousVersion`'s table needs besides the groups to
  * make `version`'s table itself (swimring-client does): present only when the groups and this describe
- * the change exactly (same shard and replica counts, the members that stay keep their order in every
- * shard's replica list).
+ * the change exactly (same shard count, the members that stay keep their order in every shard's replica
+ * list, at most one entrant per shard pairs with no member it replaces).
  */
 export interface MovesPatch {
   /** Members that entered the table, as route answers name them. */
   readonly added: readonly RouteOwner[];
   /** Members that left the table. */
   readonly removed: readonly string[];
-  /** Replicas per shard, in both tables. */
+  /** Replicas per shard in the new table (the old one's is what the client holds). */
   readonly replicas: number;
   /**
    * Shards whose entrants (the `to` of its replica groups, ordered as the `from` they pair with were
-   * in the old list) do not take the last slots of the new replica list; the members that stay fill
-   * the other slots in their old order.
+   * in the old list, one with a null `from` last) do not take the last slots of the new replica list;
+   * the members that stay fill the other slots in their old order.
    */
   readonly slots: readonly EntrantSlots[];
 }
