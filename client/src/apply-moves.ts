@@ -4,6 +4,7 @@
 // table until the caller swaps; anything the event does not express, or that contradicts the installed
 // table, is returned as a reason to load instead.
 import { compareBytes } from '../../src/placement/names.js';
+import { tableVersion } from '../../src/placement/version.js';
 import { RingTable } from './table.js';
 import type { RouteOwner, ShardRange, WatchEvent } from './types.js';
 
@@ -19,7 +20,10 @@ export type ApplyRefusal =
   | 'empty'
   /** A group names a member that is in neither the installed table nor the patch's additions. */
   | 'unknown-member'
-  /** The event contradicts the installed table (a `from` that is not the shard's, a departed member left behind). */
+  /**
+   * The event contradicts the installed table (a `from` that is not the shard's, a departed member left
+   * behind), or the version of the member set it leads to is not the event's.
+   */
   | 'mismatch';
 
 class Refused extends Error {
@@ -68,6 +72,8 @@ function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEv
   const keyed = owners.map((m) => ({ m, bytes: encoder.encode(m.name) }));
   keyed.sort((a, b) => compareBytes(a.bytes, b.bytes));
   const tableMembers = keyed.map((k) => k.m);
+  // The version of the member set derived here must be the event's: a check of the added and removed lists.
+  if (tableVersion({ members: keyed.map((k) => k.bytes), shards, ...patch.placement }) !== e.version) throw new Refused('mismatch');
   const newIndex = new Map<string, number>();
   tableMembers.forEach((m, i) => newIndex.set(m.name, i));
   if (newIndex.size !== tableMembers.length) throw new Refused('mismatch');

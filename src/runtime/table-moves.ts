@@ -185,5 +185,11 @@ export function movesPatch(previous: PlacementTable, next: PlacementTable, moves
   next.members.forEach((name, i) => {
     if (!before.has(name)) added.push(ownerOf(i));
   });
-  return { added, removed: previous.members.filter((name) => !after.has(name)), replicas: slots.replicas, slots: slots.groups };
+  return {
+    added,
+    removed: previous.members.filter((name) => !after.has(name)),
+    replicas: slots.replicas,
+    placement: { replicas: next.replicas, vnodes: next.vnodes, boundedLoad: next.boundedLoad },
+    slots: slots.groups,
+  };
 }

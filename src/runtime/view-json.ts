@@ -88,6 +88,11 @@ export interface MovesPatch {
   /** Replicas per shard in the new table (the old one's is what the client holds). */
   readonly replicas: number;
   /**
+   * The placement options the table version digests with the member names (docs/placement.md §5), so a
+   * client can compute the new version from the members it derived and check it against `version`.
+   */
+  readonly placement: { readonly replicas: number; readonly vnodes: number; readonly boundedLoad: number | null };
+  /**
    * Shards whose entrants (the `to` of its replica groups, ordered as the `from` they pair with were
    * in the old list, one with a null `from` last) do not take the last slots of the new replica list;
    * the members that stay fill the other slots in their old order.

@@ -29,10 +29,11 @@ const before = new RingTable({
   claims: new Map(),
 });
 
-// c leaves, d and e join, in one table change.
+// c leaves, d and e join, in one table change. The version is that of the new member set and options.
+const placement = { replicas: 2, vnodes: 16, boundedLoad: null };
 const change: MovesWatchEvent = {
   type: 'moves',
-  version: 'v2',
+  version: buildTable(['a', 'b', 'd', 'e'], { shards: 6, ...placement }).version,
   previousVersion: 'v1',
   ownerMoves: 2,
   replicaMoves: 8,
@@ -44,7 +45,7 @@ const change: MovesWatchEvent = {
     { role: 'replica', from: 'c', to: 'a', count: 1, ranges: [[3, 3]] },
     { role: 'replica', from: 'b', to: 'e', count: 1, ranges: [[5, 5]] },
   ],
-  patch: { added: [owner('e'), owner('d')], removed: ['c'], replicas: 2, slots: [{ slots: [0], count: 2, ranges: [[0, 0], [3, 3]] }] },
+  patch: { added: [owner('e'), owner('d')], removed: ['c'], replicas: 2, placement, slots: [{ slots: [0], count: 2, ranges: [[0, 0], [3, 3]] }] },
 };
 
 test('a hand-made change: owners, replicas at their slots, members removed and added', () => {
@@ -58,7 +59,7 @@ test('a hand-made change: owners, replicas at their slots, members removed and a
   ]);
   const after = applyMoves(before, change);
   assert.ok(after instanceof RingTable, String(after));
-  assert.equal(after.version, 'v2');
+  assert.equal(after.version, change.version);
   assert.deepEqual(after.members.map((m) => m.name), ['a', 'b', 'd', 'e', 'c'], 'table order, then the member that left (known by name for claims)');
   assert.equal(after.tableMembers, 4);
   assert.deepEqual(rows(after), [
@@ -84,7 +85,9 @@ test('refused, for a load instead: a gap, no patch, a contradiction, a member it
   assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, replicas: 3 } }), 'mismatch', 'a third replica slot no group fills');
   assert.equal(applyMoves(before, without(4)), 'mismatch', 'c would stay on shard 4');
   assert.equal(applyMoves(before, { ...change, moves: [...change.moves.slice(0, 1), { role: 'owner', from: 'b', to: 'a', count: 1, ranges: [[2, 2]] }, ...change.moves.slice(2)] }), 'mismatch', 'b did not own shard 2');
-  assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, added: [owner('e')] } }), 'unknown-member');
+  assert.equal(applyMoves(before, { ...change, moves: change.moves.map((g) => (g.to === 'e' ? { ...g, to: 'z' } : g)) }), 'unknown-member');
+  assert.equal(applyMoves(before, { ...change, version: 'v2' }), 'mismatch', 'not the version of the members it leads to');
+  assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, added: [owner('e'), owner('d'), owner('f')] } }), 'mismatch', 'a member added that the version does not count');
   assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, slots: [{ slots: [0, 1], count: 1, ranges: [[0, 0]] }] } }), 'mismatch', 'two slots for one entrant');
   assert.equal(applyMoves(before, { ...change, moves: [...change.moves, { role: 'owner', from: 'a', to: 'b', count: 1, ranges: [[9, 9]] }] }), 'mismatch', 'a shard out of range');
 });
