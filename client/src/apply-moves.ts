@@ -103,7 +103,7 @@ function apply(t: RingTable, e: MovesWatchEvent, patch: NonNullable<MovesWatchEv
     if (g.role === 'owner') {
       const to = indexOf(g.to);
       eachShard(g.ranges, shards, (s) => {
-        if (t.ownerName(s) !== g.from) throw new Refused('mismatch');
+        if (t.tableOwnerName(s) !== g.from) throw new Refused('mismatch');
         ownerIndex[s] = to;
         touched[s] = 1;
       });

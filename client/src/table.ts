@@ -34,11 +34,20 @@ interface Placement {
  */
 const MAX_SHARED_PLACEMENTS = 4096; // below 2^16: placement ids fit a Uint16Array
 
+/**
+ * The shard's owner and replicas, without the members that no longer serve, as the sidecar answers (its
+ * RouteIndex): a member that stopped serving (draining, app unready) stays in the table until the
+ * sidecar's rebuild, and meanwhile its shards go to the next member of each ranking. Unchanged when none
+ * of them serves.
+ */
 function placementOf(members: readonly RouteOwner[], ownerIndex: Int32Array, replicaIndex: Int32Array, replicas: number, shard: number): Placement {
   const o = ownerIndex[shard]!;
-  const list: RouteOwner[] = [];
-  for (let k = 0; k < replicas; k++) list.push(members[replicaIndex[shard * replicas + k]!]!);
-  return Object.freeze({ owner: o < 0 ? null : members[o]!, replicas: Object.freeze(list) });
+  if (o < 0) return Object.freeze({ owner: null, replicas: Object.freeze([]) });
+  let ranking: RouteOwner[] = [members[o]!];
+  for (let k = 0; k < replicas; k++) ranking.push(members[replicaIndex[shard * replicas + k]!]!);
+  const serving = ranking.filter((m) => m.serving);
+  if (serving.length > 0) ranking = serving;
+  return Object.freeze({ owner: ranking[0]!, replicas: Object.freeze(ranking.slice(1)) });
 }
 
 /**
@@ -127,6 +136,8 @@ export class RingTable {
   readonly replicaIndex: Int32Array;
   /** Claimed id -> claimant and fence, as the sidecar had them when this table was loaded. */
   readonly claims: ReadonlyMap<string, Claimant>;
+  /** Every table member serves: no ranking skips one, and ownerName() reads the table directly. */
+  private readonly allServing: boolean;
   /** Each shard's index into `placements`; null: the index is the shard, its placement made on first use. */
   private readonly placementIds: Uint16Array | null;
   private readonly placements: (Placement | undefined)[];
@@ -145,6 +156,7 @@ export class RingTable {
     this.ownerIndex = parts.ownerIndex;
     this.replicaIndex = parts.replicaIndex;
     this.claims = parts.claims;
+    this.allServing = this.members.slice(0, this.tableMembers).every((m) => m.serving);
     const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, this.tableMembers);
     this.placementIds = shared?.ids ?? null;
     this.placements = shared?.placements ?? new Array<Placement | undefined>(this.shards);
@@ -172,6 +184,13 @@ export class RingTable {
   /** The name of the shard's owner, allocating nothing (null when no member owns shards). */
   ownerName(shard: number): string | null {
     // Through ownerIndex, not the placements: one dependent read fewer (measured a little faster).
+    if (!this.allServing) return this.placement(shard).owner?.name ?? null;
+    const i = this.ownerIndex[shard]!;
+    return i < 0 ? null : this.members[i]!.name;
+  }
+
+  /** The table's owner of the shard, serving or not (null when no member owns shards). */
+  tableOwnerName(shard: number): string | null {
     const i = this.ownerIndex[shard]!;
     return i < 0 ? null : this.members[i]!.name;
   }
@@ -252,8 +271,8 @@ export function movesOf(before: RingTable, after: RingTable, self: string): { ga
     return false;
   };
   for (let shard = 0; shard < after.shards; shard++) {
-    const ob = before.ownerName(shard);
-    const oa = after.ownerName(shard);
+    const ob = before.tableOwnerName(shard);
+    const oa = after.tableOwnerName(shard);
     if (ob !== oa) {
       if (oa === self) group(gained, 'owner', ob, self).add(shard);
       else if (ob === self) group(lost, 'owner', self, oa).add(shard);

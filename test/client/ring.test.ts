@@ -21,6 +21,8 @@ const member = (name: string) => ({ ...owner(name), state: 'alive', incarnation:
 class FakeSidecar {
   table: PlacementTable = buildTable(['a', 'b', 'c'], { shards: 1024, replicas: 1 });
   claims: [string, number, string][] = [];
+  /** Members whose apps are not ready: still in the table until it is rebuilt, skipped by its answers. */
+  notServing = new Set<string>();
   /** While set, table answers wait for it. */
   hold: Promise<void> | null = null;
   tableRequests = 0;
@@ -138,9 +140,9 @@ describe('Ring with a stand-in sidecar', () => {
 });
 
 /** The answer the sidecar gives for `key` at `table` with `claims` ([id, member index, fence]). */
-function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, string][], key: string): RouteAnswer {
+function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, string][], key: string, notServing: ReadonlySet<string> = new Set()): RouteAnswer {
   const records = new Map<string, MemberRecord>(
-    table.members.map((name) => [name, { name, lifeId: 'L', incarnation: 1, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: `${name}:3`, serving: true, tags: {} } }]),
+    table.members.map((name) => [name, { name, lifeId: 'L', incarnation: 1, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: `${name}:3`, serving: !notServing.has(name), tags: {} } }]),
   );
   const ring = new RouteIndex(table, records).route(key);
   const claim = claims.find(([id]) => id === key);
@@ -170,7 +172,7 @@ function connectedSuite(table: PlacementTable, claims: [string, number, string][
   const assertSidecarAnswers = (what: string): void => {
     assert.equal(ring.version, sidecar.table.version, what);
     for (const key of keys) {
-      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key);
+      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key, sidecar.notServing);
       assert.deepEqual(ring.route(key), expected, `${what}: ${key}`);
       assert.equal(ring.ownerName(key), expected.owner?.name ?? null, `${what}: ownerName(${key})`);
     }
@@ -261,5 +263,19 @@ describe('moves events applied in place of loads', () => {
     await until('the next table', () => ring.version === sidecar.table.version);
     assertSidecarAnswers('after the next change');
     assert.deepEqual([ring.stats.tableLoads, ring.stats.movesApplied], [loads + 1, 4]);
+  });
+
+  test('a member that stops serving is skipped at once, as the sidecar does, until its leave applies', async () => {
+    const loads = ring.stats.tableLoads;
+    const key = Array.from({ length: 100 }, (_, i) => `cart-${i}`).find((k) => ring.route(k).owner?.name === 'g')!;
+    sidecar.notServing.add('g');
+    sidecar.send('member', { type: 'member', version: ring.version, name: 'g', from: 'alive', to: 'alive', incarnation: 2, reason: 'meta', serving: false, addresses: owner('g').addresses, tags: {} });
+    await until('g skipped', () => ring.route(key).owner?.name !== 'g');
+    assertSidecarAnswers('g not serving');
+    sidecar.notServing.delete('g');
+    sidecar.change(table(['c', 'd', 'e', 'h', 'i']));
+    await until('g left', () => ring.version === sidecar.table.version);
+    assertSidecarAnswers('g left');
+    assert.equal(ring.stats.tableLoads, loads, 'no table load');
   });
 });
