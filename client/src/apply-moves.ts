@@ -49,8 +49,8 @@ export function applyMoves(t: RingTable, e: MovesWatchEvent): RingTable | ApplyR
   try {
     return apply(t, e, e.patch);
   } catch (err) {
-    if (err instanceof Refused) return err.reason;
-    throw err;
+    // Anything else is an event not of the documented shape (a field of the wrong type): load instead.
+    return err instanceof Refused ? err.reason : 'mismatch';
   }
 }
 

@@ -90,6 +90,8 @@ test('refused, for a load instead: a gap, no patch, a contradiction, a member it
   assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, added: [owner('e'), owner('d'), owner('f')] } }), 'mismatch', 'a member added that the version does not count');
   assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, slots: [{ slots: [0, 1], count: 1, ranges: [[0, 0]] }] } }), 'mismatch', 'two slots for one entrant');
   assert.equal(applyMoves(before, { ...change, moves: [...change.moves, { role: 'owner', from: 'a', to: 'b', count: 1, ranges: [[9, 9]] }] }), 'mismatch', 'a shard out of range');
+  assert.equal(applyMoves(before, { ...change, moves: [{ role: 'owner', from: 'a', to: 'b', count: 1, ranges: 5 as never }] }), 'mismatch', 'not the documented shape');
+  assert.equal(applyMoves(before, { ...change, patch: { ...change.patch!, slots: null as never } }), 'mismatch', 'not the documented shape');
 });
 
 const names = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'ä', '𝔞'), { minLength: 1, maxLength: 8 });
