@@ -1,68 +1,21 @@
 // swimring-client: routes keys in the application's process from its sidecar's ownership table.
-// connect() loads the table (GET /v1/table/compact) and follows the watch (GET /v1/watch); every table
-// change announced there makes it load the new table and swap it in whole. route() is a hash, a jump
-// and two array reads on the installed table: the answer GET /v1/route/:key gives at that version.
+// connect() loads the table (GET /v1/table/compact) and follows the watch (GET /v1/watch); each table
+// change announced there is applied from its `moves` event into a new table swapped in whole, or, when
+// the event does not lead from the installed version or cannot be applied, the table is loaded again.
+// route() is a hash, a jump and two array reads on the installed table: the answer GET /v1/route/:key
+// gives at that version.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApplyOptions, ApplyResult, ClaimResult, ConnectOptions, RingEvents, RingStats } from './api.js';
+import { applyMoves, type MovesWatchEvent } from './apply-moves.js';
 import { RingTable, movesOf } from './table.js';
-import type { ClaimEvent, Claimant, CompactTableJson, MemberEvent, MemberView, MovesEvent, RouteAnswer, RouteOwner, StaleEvent, WatchEvent } from './types.js';
+import type { Claimant, CompactTableJson, MemberEvent, MemberView, RouteAnswer, RouteOwner, WatchEvent } from './types.js';
 import { WatchFollower, backoffMs } from './watch.js';
 
 export type * from './types.js';
+export type { ApplyRefusal } from './apply-moves.js';
+export type { ApplyOptions, ApplyResult, ClaimResult, ConnectOptions, RingEvents, RingStats } from './api.js';
 export { shardOf } from './table.js';
-
-export interface ConnectOptions {
-  /** The sidecar's app API, e.g. http://127.0.0.1:7948. */
-  readonly url: string;
-  /** Bearer token, needed only off loopback when the sidecar sets one (docs/http.md). */
-  readonly token?: string;
-  /** The watch down this long: 'stale' fires (answers may be old). Default 5,000 ms. */
-  readonly staleAfterMs?: number;
-  /** Reconnect and reload backoff: full jitter between 0 and min(max, min * 2^attempt). Defaults 100 ms, 5,000 ms. */
-  readonly minBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  /** A watch that delivers nothing (the sidecar sends a heartbeat every 15 s) this long is replaced. Default 45,000 ms. */
-  readonly idleTimeoutMs?: number;
-  /** connect() gives up when the first table and snapshot are not in by then. Default 30,000 ms. */
-  readonly connectTimeoutMs?: number;
-  /** Per HTTP request to the sidecar (table, members, claims, apply). Default 10,000 ms. */
-  readonly requestTimeoutMs?: number;
-  /**
-   * Follow every claim change the sidecar sees (GET /v1/watch?claims=all), so route() names claimants
-   * exactly as the sidecar does. Default true; false: only the claims of each table load, this library's
-   * own claim() calls and this member's lost claims.
-   */
-  readonly followClaims?: boolean;
-}
-
-export interface ClaimResult {
-  readonly id: string;
-  readonly status: 'claimed' | 'renewed' | 'owned_elsewhere' | 'limit' | 'invalid';
-  /** The claimant as route answers name it, when the sidecar knows it. */
-  readonly owner: RouteOwner | null;
-}
-
-export interface ApplyOptions {
-  /** Sent as Idempotency-Key: the owner delivers one request id at most once (docs/apply.md). */
-  readonly requestId?: string;
-  readonly contentType?: string;
-}
-
-export interface ApplyResult {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Buffer;
-  /** X-Swimring-Owner: the member whose app answered. */
-  readonly owner: string | null;
-}
-
-export interface RingEvents {
-  moves: [MovesEvent];
-  member: [MemberEvent];
-  claimLost: [string, ClaimEvent];
-  stale: [StaleEvent];
-  fresh: [{ readonly version: string }];
-}
 
 export class Ring extends EventEmitter<RingEvents> {
   private table: RingTable | null = null;
@@ -85,6 +38,9 @@ export class Ring extends EventEmitter<RingEvents> {
   private readonly headers: Record<string, string>;
   private readonly opts: Required<Omit<ConnectOptions, 'token'>>;
   private firstSnapshot: (() => void) | null = null;
+  private tableLoads = 0;
+  private movesApplied = 0;
+  private readonly reloads: Record<string, number> = {};
 
   /** Use connect(). */
   constructor(options: ConnectOptions) {
@@ -175,6 +131,11 @@ export class Ring extends EventEmitter<RingEvents> {
     return this.memberList;
   }
 
+  /** Counts of table loads and applied moves events, for tests and metrics. */
+  get stats(): RingStats {
+    return { tableLoads: this.tableLoads, movesApplied: this.movesApplied, reloads: { ...this.reloads } };
+  }
+
   /** The watch is down for longer than staleAfterMs: answers may be old. */
   get stale(): boolean {
     return this.staleSent;
@@ -234,8 +195,9 @@ export class Ring extends EventEmitter<RingEvents> {
   }
 
   /** Loads members and table (one load at a time; asks made meanwhile make one more). */
-  private reload(): Promise<void> {
+  private reload(reason: string): Promise<void> {
     if (this.closed) return Promise.resolve();
+    this.reloads[reason] = (this.reloads[reason] ?? 0) + 1;
     if (this.loading) {
       this.loadAgain = true;
       return this.loading;
@@ -249,14 +211,14 @@ export class Ring extends EventEmitter<RingEvents> {
         // The sidecar is away or answered something unreadable: try again later (the watch says when it is back).
         if (this.closed) return;
         const delay = backoffMs(this.loadAttempt++, this.opts.minBackoffMs, this.opts.maxBackoffMs);
-        this.loadTimer = setTimeout(() => void this.reload(), delay);
+        this.loadTimer = setTimeout(() => void this.reload('retry'), delay);
         this.loadTimer.unref();
       })
       .finally(() => {
         this.loading = null;
         if (this.loadAgain && !this.closed) {
           this.loadAgain = false;
-          void this.reload();
+          void this.reload('loading');
         } else {
           this.maybeFresh();
         }
@@ -265,6 +227,7 @@ export class Ring extends EventEmitter<RingEvents> {
   }
 
   private async load(): Promise<void> {
+    this.tableLoads++;
     const [membersRes, tableRes] = await Promise.all([this.request('/v1/members', {}), this.request('/v1/table/compact', {})]);
     if (membersRes.status !== 200 || tableRes.status !== 200) {
       throw new Error(`swimring-client: the sidecar answered ${membersRes.status} / ${tableRes.status}`);
@@ -274,19 +237,25 @@ export class Ring extends EventEmitter<RingEvents> {
     if (this.closed) return;
     this.memberList = members;
     this.selfName = members.find((m) => m.self)?.name ?? this.selfName;
-    this.install(next);
+    this.install(next, true);
   }
 
-  /** Swaps `next` in whole, then tells listeners what this member gained and lost. */
-  private install(next: RingTable): void {
+  /**
+   * Swaps `next` in whole, then tells listeners what this member gained and lost. A loaded table brings
+   * the claims as the sidecar had them, updated with those learnt during the load; a table made from a
+   * moves event keeps the claims the library holds.
+   */
+  private install(next: RingTable, loaded: boolean): void {
     const previous = this.table;
-    const claims = new Map(next.claims);
-    for (const [id, owner] of this.claimsDuringLoad) {
-      if (owner === null) claims.delete(id);
-      else claims.set(id, owner);
+    if (loaded) {
+      const claims = new Map(next.claims);
+      for (const [id, owner] of this.claimsDuringLoad) {
+        if (owner === null) claims.delete(id);
+        else claims.set(id, owner);
+      }
+      this.claims = claims;
     }
     this.table = next;
-    this.claims = claims;
     if (previous !== null && previous.version !== next.version && this.selfName !== null && previous.shards === next.shards) {
       const { gained, lost } = movesOf(previous, next, this.selfName);
       this.emit('moves', { version: next.version, previousVersion: previous.version, gained, lost });
@@ -303,28 +272,25 @@ export class Ring extends EventEmitter<RingEvents> {
         if (this.staleTimer) clearTimeout(this.staleTimer);
         this.staleTimer = null;
         // Events missed while away (claims included): read the table again.
-        void this.reload();
+        void this.reload('connect');
         this.firstSnapshot?.();
         this.firstSnapshot = null;
         this.maybeFresh();
         return;
       case 'member':
-        this.memberList = this.memberList.map((m) => (m.name === e.name ? { ...m, state: e.to, incarnation: e.incarnation, serving: e.serving ?? m.serving } : m));
-        // A new member, a restart or a serving change may change addresses route answers carry.
-        void this.reload();
+        this.onMember(e);
         this.emit('member', e);
         return;
       case 'moves':
         this.announced = e.version;
-        if (this.table?.version !== e.version) void this.reload();
-        else this.maybeFresh();
+        this.onMoves(e);
         return;
       case 'claim':
         // With followClaims the `claims` event carries the new owner and its fence too; without, a new
         // owner's fence comes with a table load.
         if (!this.opts.followClaims) {
           if (e.owner === null) this.setClaim(e.id, null, null);
-          else void this.reload();
+          else void this.reload('claim');
         }
         this.emit('claimLost', e.id, e);
         return;
@@ -334,6 +300,52 @@ export class Ring extends EventEmitter<RingEvents> {
     }
   }
 
+  /** A table change: made from the event when it leads from the installed table, else loaded. */
+  private onMoves(e: MovesWatchEvent): void {
+    const t = this.table;
+    if (t !== null && t.version === e.version) return this.maybeFresh();
+    if (t === null || this.loading) {
+      void this.reload('loading');
+      return;
+    }
+    const next = applyMoves(t, e);
+    if (typeof next === 'string') {
+      void this.reload(next);
+      return;
+    }
+    this.movesApplied++;
+    this.install(next, false);
+    this.maybeFresh();
+  }
+
+  /** A member's state, addresses or serving flag changed: the member list and the answers that name it follow. */
+  private onMember(e: MemberEvent): void {
+    const at = this.memberList.findIndex((m) => m.name === e.name);
+    const known = at < 0 ? undefined : this.memberList[at];
+    if (e.addresses === undefined || e.serving === undefined) {
+      // An older sidecar's event, without the addresses: a new member, a restart or a serving change
+      // may change what answers carry, so load.
+      if (known !== undefined) this.memberList = this.memberList.map((m, i) => (i === at ? { ...m, state: e.to, incarnation: e.incarnation, serving: e.serving ?? m.serving } : m));
+      void this.reload('member');
+      return;
+    }
+    const view: MemberView = { name: e.name, state: e.to, incarnation: e.incarnation, serving: e.serving, addresses: e.addresses, tags: e.tags ?? known?.tags ?? {}, self: known?.self ?? e.name === this.selfName };
+    this.memberList = at < 0 ? [...this.memberList, view] : this.memberList.map((m, i) => (i === at ? view : m));
+    const t = this.table;
+    const index = t === null ? -1 : t.members.findIndex((m) => m.name === e.name);
+    if (t === null || index < 0) return;
+    const owner: RouteOwner = { name: e.name, addresses: e.addresses, serving: e.serving };
+    const was = t.members[index]!;
+    if (was.serving === owner.serving && JSON.stringify(was.addresses) === JSON.stringify(owner.addresses)) return;
+    // A load in flight may have read the member before this change: load once more after it.
+    if (this.loading) {
+      void this.reload('loading');
+      return;
+    }
+    this.table = t.withMember(index, owner);
+    for (const [id, c] of this.claims) if (c.owner.name === e.name) this.claims.set(id, { owner, fence: c.fence });
+  }
+
   /** Route answers for `id` name `owner` with `fence` now (null: the ring's owner). */
   private setClaim(id: string, owner: string | null, fence: string | null): void {
     let claimant: Claimant | null = null;
@@ -341,7 +353,7 @@ export class Ring extends EventEmitter<RingEvents> {
       const member = this.table?.members.find((m) => m.name === owner);
       // A claimant outside the table (not serving): its addresses come with the next load.
       if (member === undefined || fence === null) {
-        void this.reload();
+        void this.reload('claim');
         return;
       }
       claimant = { owner: member, fence };

@@ -1,6 +1,6 @@
-// One ownership table as the library routes from it: decoded once from GET /v1/table/compact and never
-// changed afterwards (a new version is a new RingTable, swapped in whole), so route() never sees a
-// half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
+// One ownership table as the library routes from it: decoded from GET /v1/table/compact, or made from
+// the previous one and a moves event (./apply-moves.ts), and never changed afterwards (a new version is a
+// new RingTable with new arrays, swapped in whole), so route() never sees a half-applied table. A lookup is the sidecar's: XXH64 of the key's UTF-8, jump hash over the shard
 // count (docs/placement.md, ./lookup.ts), then a typed-array read naming the shard's placement (its
 // owner and replicas, one frozen object shared by every shard placed alike).
 import { shardFunction, shardOf } from './lookup.js';
@@ -34,11 +34,20 @@ interface Placement {
  */
 const MAX_SHARED_PLACEMENTS = 4096; // below 2^16: placement ids fit a Uint16Array
 
+/**
+ * The shard's owner and replicas, without the members that no longer serve, as the sidecar answers (its
+ * RouteIndex): a member that stopped serving (draining, app unready) stays in the table until the
+ * sidecar's rebuild, and meanwhile its shards go to the next member of each ranking. Unchanged when none
+ * of them serves.
+ */
 function placementOf(members: readonly RouteOwner[], ownerIndex: Int32Array, replicaIndex: Int32Array, replicas: number, shard: number): Placement {
   const o = ownerIndex[shard]!;
-  const list: RouteOwner[] = [];
-  for (let k = 0; k < replicas; k++) list.push(members[replicaIndex[shard * replicas + k]!]!);
-  return Object.freeze({ owner: o < 0 ? null : members[o]!, replicas: Object.freeze(list) });
+  if (o < 0) return Object.freeze({ owner: null, replicas: Object.freeze([]) });
+  let ranking: RouteOwner[] = [members[o]!];
+  for (let k = 0; k < replicas; k++) ranking.push(members[replicaIndex[shard * replicas + k]!]!);
+  const serving = ranking.filter((m) => m.serving);
+  if (serving.length > 0) ranking = serving;
+  return Object.freeze({ owner: ranking[0]!, replicas: Object.freeze(ranking.slice(1)) });
 }
 
 /**
@@ -79,6 +88,40 @@ function sharedPlacements(members: readonly RouteOwner[], ownerIndex: Int32Array
   return { ids, placements };
 }
 
+/** A table decoded: per shard the owner's and replicas' indexes into `members`. */
+export type TableParts = Pick<RingTable, 'version' | 'shards' | 'replicaCount' | 'members' | 'tableMembers' | 'ownerIndex' | 'replicaIndex' | 'claims'>;
+
+function decodeCompact(json: CompactTableJson): TableParts {
+  if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
+  const { shards, replicas, tableMembers, indexBytes } = json;
+  if (!Number.isInteger(shards) || shards < 1 || shards > 0x7fffffff) throw new Error(`compact table: bad shard count ${String(shards)}`);
+  if (!Number.isInteger(tableMembers) || tableMembers < 0 || tableMembers > json.members.length) throw new Error('compact table: bad tableMembers');
+  if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
+  let replicaCount = 0;
+  let ownerIndex: Int32Array;
+  let replicaIndex: Int32Array;
+  if (tableMembers === 0) {
+    ownerIndex = new Int32Array(shards).fill(-1);
+    replicaIndex = new Int32Array(0);
+  } else {
+    replicaCount = replicas;
+    ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
+    replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
+    for (const a of [ownerIndex, replicaIndex]) {
+      // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
+      for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
+    }
+  }
+  const claims = new Map<string, Claimant>();
+  for (const [id, member, fence] of json.claims) {
+    const owner = json.members[member];
+    if (owner === undefined) throw new Error('compact table: a claim names no member');
+    if (typeof fence !== 'string' || !/^\d{1,20}$/.test(fence)) throw new Error(`compact table: the claim of ${JSON.stringify(id)} has no fencing token`);
+    claims.set(id, { owner, fence });
+  }
+  return { version: json.version, shards, replicaCount, members: json.members, tableMembers, ownerIndex, replicaIndex, claims };
+}
+
 export class RingTable {
   readonly version: string;
   readonly shards: number;
@@ -93,47 +136,43 @@ export class RingTable {
   readonly replicaIndex: Int32Array;
   /** Claimed id -> claimant and fence, as the sidecar had them when this table was loaded. */
   readonly claims: ReadonlyMap<string, Claimant>;
+  /** Every table member serves: no ranking skips one, and ownerName() reads the table directly. */
+  private readonly allServing: boolean;
   /** Each shard's index into `placements`; null: the index is the shard, its placement made on first use. */
   private readonly placementIds: Uint16Array | null;
   private readonly placements: (Placement | undefined)[];
   /** Per placement and claimant's name (the replicas depend on nothing else): the claimed answers' replicas. */
   private readonly claimedReplicas = new Map<Placement, Map<string, readonly RouteOwner[]>>();
 
-  constructor(json: CompactTableJson) {
-    if (json.format !== TABLE_FORMAT) throw new Error(`compact table: unknown format ${JSON.stringify(json.format)} (this library reads ${TABLE_FORMAT})`);
-    const { shards, replicas, tableMembers, indexBytes } = json;
-    if (!Number.isInteger(shards) || shards < 1 || shards > 0x7fffffff) throw new Error(`compact table: bad shard count ${String(shards)}`);
-    if (!Number.isInteger(tableMembers) || tableMembers < 0 || tableMembers > json.members.length) throw new Error('compact table: bad tableMembers');
-    if (indexBytes !== 1 && indexBytes !== 2 && indexBytes !== 4) throw new Error(`compact table: bad indexBytes ${String(indexBytes)}`);
-    this.version = json.version;
-    this.shards = shards;
-    this.shardOf = shardFunction(shards);
-    this.members = json.members;
-    this.tableMembers = tableMembers;
-    if (tableMembers === 0) {
-      this.replicaCount = 0;
-      this.ownerIndex = new Int32Array(shards).fill(-1);
-      this.replicaIndex = new Int32Array(0);
-    } else {
-      this.replicaCount = replicas;
-      this.ownerIndex = unpack(json.owners, indexBytes, shards, 'owners');
-      this.replicaIndex = unpack(json.replicaIndexes, indexBytes, shards * replicas, 'replicaIndexes');
-      for (const a of [this.ownerIndex, this.replicaIndex]) {
-        // Negative: a 4-byte index of 2^31 or more, read into an Int32Array.
-        for (let i = 0; i < a.length; i++) if (a[i]! >= tableMembers || a[i]! < 0) throw new Error('compact table: a member index out of range');
-      }
-    }
-    const claims = new Map<string, Claimant>();
-    for (const [id, member, fence] of json.claims) {
-      const owner = json.members[member];
-      if (owner === undefined) throw new Error('compact table: a claim names no member');
-      if (typeof fence !== 'string' || !/^\d{1,20}$/.test(fence)) throw new Error(`compact table: the claim of ${JSON.stringify(id)} has no fencing token`);
-      claims.set(id, { owner, fence });
-    }
-    this.claims = claims;
-    const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, tableMembers);
+  /** Decodes a compact table (GET /v1/table/compact), or takes decoded parts as they are. */
+  constructor(input: CompactTableJson | TableParts) {
+    const parts = 'format' in input ? decodeCompact(input) : input;
+    this.version = parts.version;
+    this.shards = parts.shards;
+    this.shardOf = shardFunction(parts.shards);
+    this.members = parts.members;
+    this.tableMembers = parts.tableMembers;
+    this.replicaCount = parts.replicaCount;
+    this.ownerIndex = parts.ownerIndex;
+    this.replicaIndex = parts.replicaIndex;
+    this.claims = parts.claims;
+    this.allServing = this.members.slice(0, this.tableMembers).every((m) => m.serving);
+    const shared = sharedPlacements(this.members, this.ownerIndex, this.replicaIndex, this.replicaCount, this.tableMembers);
     this.placementIds = shared?.ids ?? null;
-    this.placements = shared?.placements ?? new Array<Placement | undefined>(shards);
+    this.placements = shared?.placements ?? new Array<Placement | undefined>(this.shards);
+  }
+
+  /** This table with member `index`'s answer object replaced (its addresses or serving flag changed). */
+  withMember(index: number, member: RouteOwner): RingTable {
+    const members = [...this.members];
+    members[index] = member;
+    return new RingTable({ ...this.parts(), members });
+  }
+
+  /** What the table is made of (the arrays are shared: a RingTable never changes them). */
+  parts(): TableParts {
+    const { version, shards, replicaCount, members, tableMembers, ownerIndex, replicaIndex, claims } = this;
+    return { version, shards, replicaCount, members, tableMembers, ownerIndex, replicaIndex, claims };
   }
 
   /** The shard's owner and replicas. */
@@ -145,6 +184,13 @@ export class RingTable {
   /** The name of the shard's owner, allocating nothing (null when no member owns shards). */
   ownerName(shard: number): string | null {
     // Through ownerIndex, not the placements: one dependent read fewer (measured a little faster).
+    if (!this.allServing) return this.placement(shard).owner?.name ?? null;
+    const i = this.ownerIndex[shard]!;
+    return i < 0 ? null : this.members[i]!.name;
+  }
+
+  /** The table's owner of the shard, serving or not (null when no member owns shards). */
+  tableOwnerName(shard: number): string | null {
     const i = this.ownerIndex[shard]!;
     return i < 0 ? null : this.members[i]!.name;
   }
@@ -225,8 +271,8 @@ export function movesOf(before: RingTable, after: RingTable, self: string): { ga
     return false;
   };
   for (let shard = 0; shard < after.shards; shard++) {
-    const ob = before.ownerName(shard);
-    const oa = after.ownerName(shard);
+    const ob = before.tableOwnerName(shard);
+    const oa = after.tableOwnerName(shard);
     if (ob !== oa) {
       if (oa === self) group(gained, 'owner', ob, self).add(shard);
       else if (ob === self) group(lost, 'owner', self, oa).add(shard);

@@ -204,7 +204,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/watch': {
     summary: 'Watch membership and ownership changes (Server-Sent Events)',
     description:
-      'text/event-stream. Events: snapshot (always first), member, moves (groups of moved shards as [first, last] ranges), claim, and error (the last event before the server ends the stream). docs/http.md describes each.',
+      'text/event-stream. Events: snapshot (always first), member (with the member\'s addresses and tags), moves (groups of moved shards as [first, last] ranges, and a patch from which a client holding the previous table makes the new one), claim, and error (the last event before the server ends the stream). docs/http.md describes each.',
     tags: ['membership'],
     response: {
       200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },

@@ -10,6 +10,8 @@ import type { PlacementTable } from '../placement/index.js';
 import { compactTableOf } from './compact-table.js';
 import { RouteIndex } from './route-index.js';
 import type { AgentStats } from './stats.js';
+import { movesPatch } from './table-moves.js';
+import type { MemberAddresses } from './view-json.js';
 import type { CompactTableView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 
 export interface ServedViewDeps {
@@ -62,6 +64,7 @@ export class ServedView {
       },
       'ownership table rebuilt',
     );
+    const patch = movesPatch(previous, next, built.moves, (i) => this.routeIndex.owner(i));
     this.publish({
       type: 'moves',
       version: next.version,
@@ -69,6 +72,7 @@ export class ServedView {
       ownerMoves: built.moves.ownerMoves,
       replicaMoves: built.moves.replicaMoves,
       moves: built.moves.groups,
+      ...(patch === null ? {} : { patch }),
     });
     this.deps.changed();
   }
@@ -89,6 +93,8 @@ export class ServedView {
           incarnation: event.incarnation,
           reason: event.reason,
           serving: event.member.meta.serving,
+          addresses: addressesOf(event.member),
+          tags: event.member.meta.tags,
         });
         break;
       case 'reaped':
@@ -177,13 +183,17 @@ function byName(records: readonly MemberRecord[]): Map<string, MemberRecord> {
   return out;
 }
 
+function addressesOf(r: MemberRecord): MemberAddresses {
+  return { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr };
+}
+
 function toMemberView(r: MemberRecord, self: boolean): MemberView {
   return {
     name: r.name,
     state: r.state,
     incarnation: r.incarnation,
     serving: r.meta.serving,
-    addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr },
+    addresses: addressesOf(r),
     tags: r.meta.tags,
     self,
   };

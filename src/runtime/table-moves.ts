@@ -4,7 +4,7 @@
 // placement's diffTables (one object and one string key per move) cost 150 ms at 2^18 shards and 10
 // members, three times the build itself.
 import { diffTables, PlacementTable, type OwnershipTable } from '../placement/index.js';
-import type { ShardMoveGroup, ShardRange } from './view.js';
+import type { EntrantSlots, MovesPatch, RouteOwner, ShardMoveGroup, ShardRange } from './view-json.js';
 
 /** Shards added in ascending order, kept as ranges of neighbours. */
 class RangeList {
@@ -30,6 +30,19 @@ export interface MoveSummary {
   readonly groups: ShardMoveGroup[];
   readonly ownerMoves: number;
   readonly replicaMoves: number;
+  /** Present when the groups with these slots describe the change exactly (a watch event's patch). */
+  readonly replicaSlots?: ReplicaSlots;
+}
+
+/**
+ * Where each shard's replica-set entrants sit in its new replica list, for shards where they are not the
+ * last slots (a leave's are; a join puts the joiner, or the owner it displaced, anywhere).
+ */
+export interface ReplicaSlots {
+  /** The version of the table the summary leads from. */
+  readonly from: string;
+  readonly replicas: number;
+  readonly groups: EntrantSlots[];
 }
 
 export function summarizeMoves(before: OwnershipTable, after: OwnershipTable): MoveSummary {
@@ -89,6 +102,11 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
   const joined = new Int32Array(ra);
   let ownerMoves = 0;
   let replicaMoves = 0;
+  // Exact while every replica list is the old one with the moves applied: the members that stay keep
+  // their order (always so without bounded loads, docs/placement.md §3), and no shard has two entrants
+  // without a member they replace (a list grown by two slots at once), whose order no pair tells.
+  let exact = true;
+  const slotGroups = new Map<number, RangeList>();
   for (let shard = 0; shard < before.shards; shard++) {
     const ob = bo[shard]!;
     const oa = ao[shard]!;
@@ -105,13 +123,31 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
       if (!kept) left[nLeft++] = m;
     }
     // Same size and nobody left: the same set, perhaps reordered, which is not a move.
-    if (nLeft === 0 && rb === ra) continue;
+    if (nLeft === 0 && rb === ra) {
+      for (let k = 0; k < ra && exact; k++) exact = ar[shard * ra + k] === toAfter[br[shard * rb + k]!];
+      continue;
+    }
     let nJoined = 0;
+    // Bit k: slot k of the new list holds an entrant.
+    let entrantSlots = 0;
+    let lastKeptAt = -1;
     for (let k = 0; k < ra; k++) {
       const m = ar[shard * ra + k]!;
-      let kept = false;
-      for (let i = 0; i < rb && !kept; i++) kept = toAfter[br[shard * rb + i]!] === m;
-      if (!kept) joined[nJoined++] = m;
+      let keptAt = -1;
+      for (let i = 0; i < rb && keptAt < 0; i++) if (toAfter[br[shard * rb + i]!] === m) keptAt = i;
+      if (keptAt < 0) {
+        joined[nJoined++] = m;
+        entrantSlots |= 1 << k;
+      } else {
+        if (keptAt < lastKeptAt) exact = false;
+        lastKeptAt = keptAt;
+      }
+    }
+    if (nJoined - nLeft > 1) exact = false;
+    if (exact && nJoined > 0 && entrantSlots !== ((1 << nJoined) - 1) << (ra - nJoined)) {
+      let list = slotGroups.get(entrantSlots);
+      if (list === undefined) slotGroups.set(entrantSlots, (list = new RangeList()));
+      list.add(shard);
     }
     const pairs = Math.max(nLeft, nJoined);
     for (let i = 0; i < pairs; i++) add(1, i < nLeft ? left[i]! : -1, i < nJoined ? joined[i]! : -1, shard);
@@ -125,5 +161,35 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
     const role = Math.floor(rest / (nb + 1)) === 0 ? 'owner' : 'replica';
     out.push({ role, from: from < 0 ? null : before.members[from]!, to: to < 0 ? null : after.members[to]!, count: list.count, ranges: list.ranges });
   }
-  return { groups: out, ownerMoves, replicaMoves };
+  if (!exact) return { groups: out, ownerMoves, replicaMoves };
+  const slots: EntrantSlots[] = [];
+  for (const [bits, list] of slotGroups) {
+    const at: number[] = [];
+    for (let k = 0; k < ra; k++) if (bits & (1 << k)) at.push(k);
+    slots.push({ slots: at, count: list.count, ranges: list.ranges });
+  }
+  return { groups: out, ownerMoves, replicaMoves, replicaSlots: { from: before.version, replicas: ra, groups: slots } };
+}
+
+/**
+ * A watch moves event's patch from `previous` to `next` (`ownerOf`: the answer object of `next`'s member
+ * i): null unless the summary is exact and was made from `previous` (the builder summarizes against the
+ * last table it handed out, which is this one).
+ */
+export function movesPatch(previous: PlacementTable, next: PlacementTable, moves: MoveSummary, ownerOf: (member: number) => RouteOwner): MovesPatch | null {
+  const slots = moves.replicaSlots;
+  if (slots === undefined || slots.from !== previous.version) return null;
+  const before = new Set(previous.members);
+  const after = new Set(next.members);
+  const added: RouteOwner[] = [];
+  next.members.forEach((name, i) => {
+    if (!before.has(name)) added.push(ownerOf(i));
+  });
+  return {
+    added,
+    removed: previous.members.filter((name) => !after.has(name)),
+    replicas: slots.replicas,
+    placement: { replicas: next.replicas, vnodes: next.vnodes, boundedLoad: next.boundedLoad },
+    slots: slots.groups,
+  };
 }

@@ -66,6 +66,40 @@ export interface ShardMoveGroup {
   readonly ranges: readonly ShardRange[];
 }
 
+/** Shards whose replica-set entrants sit at the same slots of the new replica list. */
+export interface EntrantSlots {
+  /** Ascending indexes into the shard's new replica list (0 = first replica) held by the shard's entrants. */
+  readonly slots: readonly number[];
+  readonly count: number;
+  readonly ranges: readonly ShardRange[];
+}
+
+/**
+ * With a `moves` event, what a client holding `previousVersion`'s table needs besides the groups to
+ * make `version`'s table itself (swimring-client does): present only when the groups and this describe
+ * the change exactly (same shard count, the members that stay keep their order in every shard's replica
+ * list, at most one entrant per shard pairs with no member it replaces).
+ */
+export interface MovesPatch {
+  /** Members that entered the table, as route answers name them. */
+  readonly added: readonly RouteOwner[];
+  /** Members that left the table. */
+  readonly removed: readonly string[];
+  /** Replicas per shard in the new table (the old one's is what the client holds). */
+  readonly replicas: number;
+  /**
+   * The placement options the table version digests with the member names (docs/placement.md §5), so a
+   * client can compute the new version from the members it derived and check it against `version`.
+   */
+  readonly placement: { readonly replicas: number; readonly vnodes: number; readonly boundedLoad: number | null };
+  /**
+   * Shards whose entrants (the `to` of its replica groups, ordered as the `from` they pair with were
+   * in the old list, one with a null `from` last) do not take the last slots of the new replica list;
+   * the members that stay fill the other slots in their old order.
+   */
+  readonly slots: readonly EntrantSlots[];
+}
+
 /** What a member's view publishes as its membership, table and claims change. */
 export type ViewEvent =
   /** First event on every (re)connect: where the table stands now. */
@@ -80,6 +114,9 @@ export type ViewEvent =
       readonly reason: string;
       /** Whether the member owns shards (app ready, not leaving); a change shows as reason 'meta'. */
       readonly serving?: boolean;
+      /** The member's addresses and tags now, as GET /v1/members lists them. */
+      readonly addresses?: MemberAddresses;
+      readonly tags?: Readonly<Record<string, string>>;
     }
   | {
       readonly type: 'moves';
@@ -89,6 +126,7 @@ export type ViewEvent =
       readonly ownerMoves: number;
       readonly replicaMoves: number;
       readonly moves: readonly ShardMoveGroup[];
+      readonly patch?: MovesPatch;
     }
   /**
    * A claim this member held is gone (docs/ownership.md): 'lost' to an earlier claim of another member

@@ -12,6 +12,7 @@ import { compactTableJson } from '../../src/http/serialize-table.js';
 import { buildTable, jumpHash, keyHash, type PlacementTable } from '../../src/placement/index.js';
 import type { RouteOwner } from '../../src/runtime/view.js';
 import { readSharedVectors } from '../placement/shared-vectors.js';
+import { ringTableOf, testOwner as owner } from '../support/ring-table.js';
 
 interface VectorCase {
   readonly name: string;
@@ -23,23 +24,6 @@ interface VectorCase {
   readonly version: string;
   readonly shard_owners: { shard: number; owner: string | null; replicas: string[] }[];
   readonly routes: { key: string; shard: number; owner: string | null; replicas: string[] }[];
-}
-
-const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: '' }, serving: true });
-
-/** What the sidecar would serve for `table` (no claims), read back by the library. */
-export function ringTableOf(table: PlacementTable, claims: [string, number, string][] = []): RingTable {
-  const json = compactTableJson({
-    version: table.version,
-    shards: table.shards,
-    replicas: table.members.length === 0 ? 0 : table.replicaCount,
-    members: table.members.map(owner),
-    tableMembers: table.members.length,
-    ownerIndex: table.ownerIndex,
-    replicaIndex: table.replicaIndex,
-    claims,
-  });
-  return new RingTable(JSON.parse(json) as CompactTableJson);
 }
 
 const cases = (JSON.parse(readFileSync(new URL('../vectors/placement.json', import.meta.url), 'utf8')) as { cases: VectorCase[] }).cases;

@@ -12,6 +12,7 @@ import type { MemberRecord } from '../../src/core/types.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 import { buildTable, type PlacementTable } from '../../src/placement/index.js';
 import { RouteIndex } from '../../src/runtime/route-index.js';
+import { movesPatch, summarizeMoves } from '../../src/runtime/table-moves.js';
 import type { RouteAnswer, RouteOwner } from '../../src/runtime/view.js';
 
 const owner = (name: string): RouteOwner => ({ name, addresses: { gossip: `${name}:1`, grpc: `${name}:2`, app: `${name}:3` }, serving: true });
@@ -20,6 +21,8 @@ const member = (name: string) => ({ ...owner(name), state: 'alive', incarnation:
 class FakeSidecar {
   table: PlacementTable = buildTable(['a', 'b', 'c'], { shards: 1024, replicas: 1 });
   claims: [string, number, string][] = [];
+  /** Members whose apps are not ready: still in the table until it is rebuilt, skipped by its answers. */
+  notServing = new Set<string>();
   /** While set, table answers wait for it. */
   hold: Promise<void> | null = null;
   tableRequests = 0;
@@ -47,6 +50,15 @@ class FakeSidecar {
   text(): string {
     const t = this.table;
     return compactTableJson({ version: t.version, shards: t.shards, replicas: t.replicaCount, members: t.members.map(owner), tableMembers: t.members.length, ownerIndex: t.ownerIndex, replicaIndex: t.replicaIndex, claims: this.claims });
+  }
+
+  /** Serves `next` and announces it as the sidecar does: groups and patch from the served table. */
+  change(next: PlacementTable, options: { previousVersion?: string } = {}): void {
+    const previous = this.table;
+    const moves = summarizeMoves(previous, next);
+    const patch = movesPatch(previous, next, moves, (i) => owner(next.members[i]!));
+    this.table = next;
+    this.send('moves', { type: 'moves', version: next.version, previousVersion: options.previousVersion ?? previous.version, ownerMoves: moves.ownerMoves, replicaMoves: moves.replicaMoves, moves: moves.groups, ...(patch ? { patch } : {}) });
   }
 
   send(event: string, data: unknown): void {
@@ -128,9 +140,9 @@ describe('Ring with a stand-in sidecar', () => {
 });
 
 /** The answer the sidecar gives for `key` at `table` with `claims` ([id, member index, fence]). */
-function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, string][], key: string): RouteAnswer {
+function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, string][], key: string, notServing: ReadonlySet<string> = new Set()): RouteAnswer {
   const records = new Map<string, MemberRecord>(
-    table.members.map((name) => [name, { name, lifeId: 'L', incarnation: 1, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: `${name}:3`, serving: true, tags: {} } }]),
+    table.members.map((name) => [name, { name, lifeId: 'L', incarnation: 1, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: `${name}:3`, serving: !notServing.has(name), tags: {} } }]),
   );
   const ring = new RouteIndex(table, records).route(key);
   const claim = claims.find(([id]) => id === key);
@@ -139,17 +151,17 @@ function sidecarAnswer(table: PlacementTable, claims: readonly [string, number, 
   return { ...ring, owner: claimant, replicas: replicasBeside(claimant, ring.owner, ring.replicas), claimed: true, fence: claim[2] };
 }
 
-describe('route() answers across table changes', () => {
+/**
+ * For a describe(): a stand-in sidecar serving `table` and `claims`, and a library connected to it before
+ * the suite's tests (both stopped after), and a check that it answers 3,000 keys as the sidecar does.
+ */
+function connectedSuite(table: PlacementTable, claims: [string, number, string][] = []): { sidecar: FakeSidecar; ring: () => Ring; assertSidecarAnswers: (what: string) => void } {
   const sidecar = new FakeSidecar();
   let ring: Ring;
   const keys = Array.from({ length: 3000 }, (_, i) => `cart-${i}`);
-
   before(async () => {
-    sidecar.table = buildTable(['a', 'b', 'c', 'd', 'e'], { shards: 4096, replicas: 2 });
-    sidecar.claims = [
-      ['cart-1', 1, '11'],
-      ['cart-2', 4, '12'],
-    ];
+    sidecar.table = table;
+    sidecar.claims = claims;
     await sidecar.start();
     ring = await connect({ url: sidecar.url, minBackoffMs: 5, maxBackoffMs: 20 });
   });
@@ -157,17 +169,24 @@ describe('route() answers across table changes', () => {
     await ring.close();
     await sidecar.stop();
   });
-
   const assertSidecarAnswers = (what: string): void => {
     assert.equal(ring.version, sidecar.table.version, what);
     for (const key of keys) {
-      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key);
+      const expected = sidecarAnswer(sidecar.table, sidecar.claims, key, sidecar.notServing);
       assert.deepEqual(ring.route(key), expected, `${what}: ${key}`);
       assert.equal(ring.ownerName(key), expected.owner?.name ?? null, `${what}: ownerName(${key})`);
     }
     assert.ok(keys.filter((k) => ring.route(k).claimed === true).length === sidecar.claims.length, `${what}: every claimed key answers claimed`);
     for (const [id] of sidecar.claims) assert.equal(ring.route(id).replicas, ring.route(id).replicas, `${what}: ${id}'s replicas are made once, not per call`);
   };
+  return { sidecar, ring: () => ring, assertSidecarAnswers };
+}
+
+describe('route() answers across table changes', () => {
+  const { sidecar, ring: connected, assertSidecarAnswers } = connectedSuite(buildTable(['a', 'b', 'c', 'd', 'e'], { shards: 4096, replicas: 2 }), [
+    ['cart-1', 1, '11'],
+    ['cart-2', 4, '12'],
+  ]);
 
   test('equal to the sidecar, claimed keys included, and still after a leave, a join and a replica count change', async () => {
     assertSidecarAnswers('first table');
@@ -179,13 +198,84 @@ describe('route() answers across table changes', () => {
       ['three replicas', buildTable(['a', 'b', 'c', 'd', 'f'], { shards: 4096, replicas: 3 }), [['cart-3', 2, '15']]],
     ];
     for (const [what, table, claims] of changes) {
-      const previous = ring.version;
+      const previous = connected().version;
       sidecar.table = table;
       sidecar.claims = claims;
       sidecar.send('moves', { type: 'moves', version: table.version, previousVersion: previous, ownerMoves: 0, replicaMoves: 0, moves: [] });
-      await until(what, () => ring.version === table.version);
+      await until(what, () => connected().version === table.version);
       assert.notEqual(table.version, previous, what);
       assertSidecarAnswers(what);
     }
+  });
+});
+
+describe('moves events applied in place of loads', () => {
+  const table = (members: string[]): PlacementTable => buildTable(members, { shards: 4096, replicas: 2 });
+  const { sidecar, ring: connected, assertSidecarAnswers } = connectedSuite(table(['a', 'b', 'c', 'd', 'e']));
+  let ring: Ring;
+  before(() => {
+    ring = connected();
+  });
+
+  test('a join, a leave and a join with a leave: applied, no load, answers equal the sidecar', async () => {
+    assertSidecarAnswers('first table');
+    const loads = sidecar.tableRequests;
+    assert.equal(ring.stats.tableLoads, 1);
+    for (const [what, members] of [
+      ['f joined', ['a', 'b', 'c', 'd', 'e', 'f']],
+      ['b left', ['a', 'c', 'd', 'e', 'f']],
+      ['g joined as a left', ['c', 'd', 'e', 'f', 'g']],
+    ] as const) {
+      sidecar.change(table([...members]));
+      await until(what, () => ring.version === sidecar.table.version);
+      assertSidecarAnswers(what);
+    }
+    assert.equal(sidecar.tableRequests, loads, 'no table load');
+    assert.deepEqual([ring.stats.tableLoads, ring.stats.movesApplied], [1, 3]);
+  });
+
+  test("a member's new addresses reach the answers without a load", async () => {
+    const key = Array.from({ length: 100 }, (_, i) => `cart-${i}`).find((k) => ring.route(k).owner?.name === 'c')!;
+    const addresses = { gossip: 'c:11', grpc: 'c:12', app: 'c:13' };
+    sidecar.send('member', { type: 'member', version: ring.version, name: 'c', from: 'alive', to: 'alive', incarnation: 2, reason: 'meta', serving: true, addresses, tags: { zone: 'z' } });
+    await until('new addresses', () => ring.route(key).owner?.addresses.app === 'c:13');
+    assert.deepEqual(ring.route(key).owner, { name: 'c', addresses, serving: true });
+    assert.deepEqual(ring.members().find((m) => m.name === 'c')?.tags, { zone: 'z' });
+    // A member the library did not know joins the list from its event alone.
+    sidecar.send('member', { type: 'member', version: ring.version, name: 'h', from: null, to: 'alive', incarnation: 1, reason: 'join', serving: false, addresses: owner('h').addresses, tags: {} });
+    await until('h listed', () => ring.members().some((m) => m.name === 'h'));
+    assert.equal(ring.stats.tableLoads, 1, 'no table load');
+  });
+
+  test('a missed event: exactly one load, then equal again', async () => {
+    const loads = ring.stats.tableLoads;
+    const missed = ring.version;
+    sidecar.table = table(['c', 'd', 'e', 'f', 'g', 'h']); // announced on a stream the library did not get
+    const skipped = sidecar.table.version;
+    sidecar.change(table(['c', 'd', 'e', 'g', 'h']));
+    await until('the new table', () => ring.version === sidecar.table.version);
+    assertSidecarAnswers('after the gap');
+    assert.notEqual(skipped, missed);
+    assert.equal(ring.stats.tableLoads, loads + 1, 'one load');
+    assert.equal(ring.stats.reloads['gap'], 1);
+    // And applies the next event again.
+    sidecar.change(table(['c', 'd', 'e', 'g', 'h', 'i']));
+    await until('the next table', () => ring.version === sidecar.table.version);
+    assertSidecarAnswers('after the next change');
+    assert.deepEqual([ring.stats.tableLoads, ring.stats.movesApplied], [loads + 1, 4]);
+  });
+
+  test('a member that stops serving is skipped at once, as the sidecar does, until its leave applies', async () => {
+    const loads = ring.stats.tableLoads;
+    const key = Array.from({ length: 100 }, (_, i) => `cart-${i}`).find((k) => ring.route(k).owner?.name === 'g')!;
+    sidecar.notServing.add('g');
+    sidecar.send('member', { type: 'member', version: ring.version, name: 'g', from: 'alive', to: 'alive', incarnation: 2, reason: 'meta', serving: false, addresses: owner('g').addresses, tags: {} });
+    await until('g skipped', () => ring.route(key).owner?.name !== 'g');
+    assertSidecarAnswers('g not serving');
+    sidecar.notServing.delete('g');
+    sidecar.change(table(['c', 'd', 'e', 'h', 'i']));
+    await until('g left', () => ring.version === sidecar.table.version);
+    assertSidecarAnswers('g left');
+    assert.equal(ring.stats.tableLoads, loads, 'no table load');
   });
 });

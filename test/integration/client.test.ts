@@ -1,7 +1,9 @@
 // swimring-client (client/) against real sidecars at the default 2^18 shards on 127.0.0.130-134: its
 // answers equal POST /v1/route at one version; through a join, a kill -9, a graceful leave and an
-// app-health drain it follows, its `moves` events add up to the shards its member gained and lost, and it
-// agrees again; a dropped watch and a sidecar restart make it fire `stale`, then recover.
+// app-health drain it follows by applying the watch's moves events (no table load), its `moves` events
+// add up to the shards its member gained and lost, and it agrees again, with the sidecar and with a
+// table loaded afresh; a dropped watch and a sidecar restart make it fire `stale`, then recover with one
+// load.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type MovesEvent, type Ring } from '../../client/src/index.js';
@@ -70,6 +72,14 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
     const now = await ownedBy(home, 'cl-0');
     assert.equal(now.version, version);
     assert.deepEqual([...owned].sort((a, b) => a - b), [...now.shards].sort((a, b) => a - b), `${what}: moves add up`);
+    // The table made from moves events is the one a fresh load gives at that version.
+    const fresh = await connect({ url: home.httpBase });
+    try {
+      assert.equal(fresh.version, version, `${what}: a fresh load at the same version`);
+      for (const key of KEYS) assert.deepEqual(ring.route(key), fresh.route(key), `${what}: ${key} as a fresh load answers`);
+    } finally {
+      await fresh.close();
+    }
   }
 
   const tableMembers = async (): Promise<string[]> => (await home.json<CompactTableJson>('/v1/table/compact')).body.members.map((m) => m.name);
@@ -123,8 +133,10 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
     await agree(ring, home, 'after the claims');
   });
 
-  test('join, kill -9, graceful leave and drain: it follows, moves add up, it agrees again', async () => {
+  test('join, kill -9, graceful leave and drain: it follows from moves events without a load, moves add up, it agrees again', async () => {
     let joiner: SidecarProcess | null = null;
+    const loads = ring.stats.tableLoads;
+    const applied = ring.stats.movesApplied;
     await cluster.withLogsOnFailure(async () => {
       await follow(
         'join',
@@ -151,6 +163,8 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
         async () => !(await tableMembers()).includes('cl-2'),
       );
     });
+    assert.equal(ring.stats.tableLoads, loads, `no table load: ${JSON.stringify(ring.stats)}`);
+    assert.ok(ring.stats.movesApplied >= applied + 4, `each change applied from its moves events: ${JSON.stringify(ring.stats)}`);
   });
 
   test('a dropped watch: stale fires while the sidecar cannot be reached, then it recovers', async () => {
@@ -163,6 +177,7 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
     viaProxy.on('fresh', () => fresh++);
     try {
       await agree(viaProxy, home, 'through the proxy');
+      const loads = viaProxy.stats.tableLoads;
       proxy.cut(true);
       await waitFor('stale', 10_000, async () => stale.length > 0);
       assert.equal(viaProxy.stale, true);
@@ -172,6 +187,7 @@ describe('swimring-client against real sidecars', { timeout: 400_000 }, () => {
       await waitFor('fresh again', 20_000, async () => fresh > 0);
       assert.equal(viaProxy.stale, false);
       await agree(viaProxy, home, 'after the drop');
+      assert.equal(viaProxy.stats.tableLoads, loads + 1, 'a reconnect loads the table once');
     } finally {
       await viaProxy.close();
       await proxy.stop();
