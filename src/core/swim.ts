@@ -121,7 +121,8 @@ export class SwimCore {
     this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers, index);
     this.prober = new Prober(this.ctx, this.roster, this.membership, this.dissemination, opts.now);
     // Last: it draws the push-pull phase after the prober drew its own.
-    this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, opts.now);
+    const announceArrival = (now: Millis): void => this.dissemination.announceArrival(this.roster.selfAlive(), now);
+    this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, announceArrival, opts.now);
   }
 
   // -------------------------------------------------------------------------------------------

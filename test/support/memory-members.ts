@@ -1,8 +1,8 @@
 // Whole members in one process: each a Member run by the same MemberRunner as the real agent, on the
 // in-memory ports (manual clock, memory network, table builder on the clock). No sockets, no sleeps:
 // tests advance the clock.
-import { profileConfig } from '../../src/core/config.js';
-import type { MembershipEvent } from '../../src/core/types.js';
+import { profileConfig, type SwimConfig } from '../../src/core/config.js';
+import type { MembershipEvent, Packet } from '../../src/core/types.js';
 import { Member, type MemberConfig } from '../../src/member/member.js';
 import { ManualClock, MemoryNetwork, MemoryTableBuilder } from '../../src/shell/memory-ports.js';
 import { MemberRunner } from '../../src/shell/runner.js';
@@ -14,6 +14,10 @@ export interface MemoryMemberOptions {
   readonly drainMs?: number;
   readonly settleMs?: number;
   readonly joinTimeoutMs?: number;
+  /** Protocol settings (default: the local profile). */
+  readonly swim?: SwimConfig;
+  /** Keep every packet the member sends in `sends`. */
+  readonly recordSends?: boolean;
 }
 
 export interface MemoryMember {
@@ -23,6 +27,8 @@ export interface MemoryMember {
   readonly member: Member;
   readonly events: MembershipEvent[];
   readonly logs: string[];
+  /** Packets sent, when recordSends was asked for. */
+  readonly sends: { readonly at: number; readonly to: string; readonly packet: Packet }[];
   /** Failed effects and steps, by kind (must stay empty). */
   readonly failures: string[];
   /** Process gone: hears nothing, answers nothing, sends nothing more. */
@@ -46,7 +52,7 @@ export class MemoryCluster {
       grpcAddr,
       appAddr: `${name}:8080`,
       tags: {},
-      swim: profileConfig('local'),
+      swim: opts.swim ?? profileConfig('local'),
       randomSeed: this.seed++,
       seeds: opts.seeds ?? [],
       bootstrap: opts.bootstrap ?? false,
@@ -62,6 +68,7 @@ export class MemoryCluster {
     const events: MembershipEvent[] = [];
     const logs: string[] = [];
     const failures: string[] = [];
+    const sends: MemoryMember['sends'] = [];
     let runner: MemberRunner | null = null;
     const tables = new MemoryTableBuilder({ shards: 64, replicas: 2 }, this.clock, (built) => runner?.tableBuilt(built));
     const live = { up: true };
@@ -70,7 +77,13 @@ export class MemoryCluster {
       member,
       {
         clock: this.clock,
-        packets: { send: (to, packet) => live.up && packets.send(to, packet) },
+        packets: {
+          send: (to, packet) => {
+            if (!live.up) return;
+            if (opts.recordSends) sends.push({ at: this.clock.now(), to, packet });
+            packets.send(to, packet);
+          },
+        },
         control: this.net.controlPlane(grpcAddr),
         tables,
         resolveSeeds: () => Promise.resolve([...(opts.seeds ?? [])]),
@@ -92,6 +105,7 @@ export class MemoryCluster {
       member,
       events,
       logs,
+      sends,
       failures,
       crash: () => {
         live.up = false;
