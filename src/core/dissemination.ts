@@ -2,10 +2,11 @@
 // queued, gossiped every gossipInterval to a few random members, until it has been sent
 // retransmitMult * ceil(log10(n + 1)) times (memberlist queue.go + state.go gossip()).
 //
-// News of an arrival (a member we had not known, or our own alive once a seed answered our join) does
-// not wait a whole interval after a quiet spell: the next round is brought forward to one interval
-// after the last, at once if that has passed. A joiner then reaches everyone in a few network hops
-// instead of one gossip interval per hop, and no member gossips more than once per interval.
+// News of an arrival (a member we had not known, a new life of one we knew, or our own alive once a
+// seed answered our join) does not wait a whole interval after a quiet spell: the next round is brought
+// forward to one interval after the last, at once if that has passed. A joiner then reaches everyone in
+// a few network hops instead of one gossip interval per hop, and no member gossips more than once per
+// interval.
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { ByteMeasure } from './measure.js';
@@ -13,6 +14,13 @@ import type { MemberIndex } from './member-index.js';
 import { cachedUpdateSize } from './measure.js';
 import type { CoreTimer, Timers } from './timers.js';
 import type { CoreCounters, Effect, MemberRecord, Message, Millis, Packet, Update } from './types.js';
+
+/**
+ * What queued news is: the first news of a member we had not known ('introduction'), a member arriving
+ * under a known name (a new life, or our own alive as a seed answers our join: 'arrival'), or any other
+ * change about a known member ('change').
+ */
+export type News = 'change' | 'introduction' | 'arrival';
 
 /** What dissemination needs to know about the membership. */
 export interface GossipPeers {
@@ -51,19 +59,13 @@ export class Dissemination {
   /**
    * Queues news for retransmission, replacing older news about the same member. An `introduction` (the
    * first news of a member) goes after all news about known members, so a refutation is never starved by
-   * a mass join's backlog.
+   * a mass join's backlog. Introductions and `arrival`s (a member's new life, our own alive as we join)
+   * bring the next gossip round forward.
    */
-  broadcast(update: Update, now: Millis, introduction = false): void {
-    this.queue.enqueue(update, cachedUpdateSize(this.measure, update), introduction);
+  broadcast(update: Update, now: Millis, news: News = 'change'): void {
+    this.queue.enqueue(update, cachedUpdateSize(this.measure, update), news === 'introduction');
     this.counters.updatesQueued++;
-    this.ensureGossip(now, introduction);
-  }
-
-  /** Our own alive as a seed answered our join: queued with news about known members, gossiped soon. */
-  announceArrival(update: Update, now: Millis): void {
-    this.queue.enqueue(update, cachedUpdateSize(this.measure, update), false);
-    this.counters.updatesQueued++;
-    this.ensureGossip(now, true);
+    this.ensureGossip(now, news !== 'change');
   }
 
   /**

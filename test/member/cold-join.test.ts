@@ -11,6 +11,16 @@ import { MemoryCluster } from '../support/memory-members.js';
 const LAN = profileConfig('lan');
 const SEED = 'm0:7947';
 
+/** Ten members (m0 the seed), converged, every broadcast queue drained: no gossip round under way. */
+async function quietTen(): Promise<MemoryCluster> {
+  const cluster = await seedUp();
+  for (let i = 1; i < 10; i++) cluster.add(`m${i}`, { swim: LAN, seeds: [SEED], recordSends: true });
+  assert.ok((await msUntilConverged(cluster, 30_000)) >= 0, 'the ten converge');
+  assert.ok(await cluster.clock.advanceUntil(() => [...cluster.members.values()].every((m) => m.member.core.pendingBroadcasts() === 0), 30_000));
+  await cluster.clock.advance(LAN.gossipIntervalMs);
+  return cluster;
+}
+
 /** The seed alone, up and idle for a while (as the benchmark starts it before the others). */
 async function seedUp(): Promise<MemoryCluster> {
   const cluster = new MemoryCluster();
@@ -55,6 +65,18 @@ describe('news of a joiner', () => {
     const took = await msUntilConverged(cluster, 10 * LAN.gossipIntervalMs);
     assert.ok(took >= 0, 'the joiner is known everywhere');
     assert.ok(took < LAN.gossipIntervalMs, `known everywhere after ${took} ms, within one gossip interval (${LAN.gossipIntervalMs} ms)`);
+    noAccusations(cluster);
+  });
+
+  test('a member restarted under its name is held in its new life by all ten within one gossip interval', async () => {
+    const cluster = await quietTen();
+    cluster.members.get('m9')?.crash();
+    const t0 = cluster.clock.now();
+    const again = cluster.add('m9', { swim: LAN, seeds: [SEED], recordSends: true, lifeId: 'm9-life-2' });
+    const newLife = (): boolean => [...cluster.members.values()].every((m) => m === again || m.member.core.member('m9')?.lifeId === 'm9-life-2');
+    assert.ok(await cluster.clock.advanceUntil(() => newLife() && cluster.converged(), 10 * LAN.gossipIntervalMs, 1), 'the new life is known everywhere');
+    const took = cluster.clock.now() - t0;
+    assert.ok(took < LAN.gossipIntervalMs, `the new life known everywhere after ${took} ms, within one gossip interval`);
     noAccusations(cluster);
   });
 

@@ -18,6 +18,8 @@ export interface MemoryMemberOptions {
   readonly swim?: SwimConfig;
   /** Keep every packet the member sends in `sends`. */
   readonly recordSends?: boolean;
+  /** This process life's id (default `<name>-life`); a restart under the same name takes another. */
+  readonly lifeId?: string;
 }
 
 export interface MemoryMember {
@@ -46,7 +48,7 @@ export class MemoryCluster {
     const grpcAddr = `${name}:7947`;
     const config: MemberConfig = {
       name,
-      lifeId: `${name}-life`,
+      lifeId: opts.lifeId ?? `${name}-life`,
       incarnation: this.clock.now(),
       gossipAddr,
       grpcAddr,
