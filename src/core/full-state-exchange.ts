@@ -29,7 +29,7 @@ export class FullStateExchange {
     private readonly roster: Roster,
     private readonly membership: Membership,
     private readonly own: OwnRecord,
-    /** Queues our own alive for gossip soon (Dissemination.announceArrival). */
+    /** Queues our own alive as an arrival (gossiped soon: Dissemination.broadcast). */
     private readonly announceArrival: (now: Millis) => void,
     now: Millis,
   ) {
