@@ -29,6 +29,8 @@ export class FullStateExchange {
     private readonly roster: Roster,
     private readonly membership: Membership,
     private readonly own: OwnRecord,
+    /** Queues our own alive as an arrival (gossiped soon: Dissemination.broadcast). */
+    private readonly announceArrival: (now: Millis) => void,
     now: Millis,
   ) {
     // Random phase, as memberlist's randomStagger: uniform over the interval scaled to the cluster size,
@@ -72,6 +74,9 @@ export class FullStateExchange {
       this.joinRequests.delete(requestId);
       this.joinAnsweredBy.push(seed);
       this.scheduleJoinSync(now);
+      // The seed spreads news of us to the members it knows; we do too, to the members its answer
+      // named, so our arrival goes out on both sides at once (memberlist queues a joiner's own alive).
+      if (this.joinAnsweredBy.length === 1 && !this.own.isLeaving()) this.announceArrival(now);
     }
   }
 

@@ -3,6 +3,7 @@
 // are old news, and the verdicts of our own probes and suspicion timers. News about ourselves goes to
 // OwnRecord. It decides what the news means; Dissemination spreads whatever it passes to `broadcast`.
 import type { CoreContext } from './context.js';
+import type { News } from './dissemination.js';
 import { PeerLives } from './identity.js';
 import type { OwnRecord, SelfNewsAnswer } from './own-record.js';
 import type { AliveUpdate, DeadUpdate, LeftUpdate, SuspectUpdate } from './records.js';
@@ -25,8 +26,8 @@ export class Membership {
     private readonly roster: Roster,
     private readonly own: OwnRecord,
     private readonly maxMembers: number,
-    /** `introduction`: the first news of a member not known before (it waits behind news about known members). */
-    private readonly broadcast: (update: Update, now: Millis, introduction?: boolean) => void,
+    /** What the news is (Dissemination's News): an introduction waits behind news about known members. */
+    private readonly broadcast: (update: Update, now: Millis, news?: News) => void,
     /** One packet straight to `to` leading with `update` (not queued for gossip). */
     private readonly tell: (to: Address, update: Update, out: Effect[]) => void,
   ) {}
@@ -200,7 +201,8 @@ export class Membership {
     }
     const record = aliveRecordOf(u);
     this.roster.setRecord(before, record, now);
-    this.broadcast(u, now);
+    // A new life is a member (re)joining: its news goes out as soon as a new member's would.
+    this.broadcast(u, now, lifeChanged ? 'arrival' : 'change');
     // Another life, or another address, now holds a name we held live: if the member we knew still runs
     // there (the news is forged), it refutes and answers us directly (tellAccused).
     if (lifeChanged || before.gossipAddr !== u.gossipAddr) this.tellAccused(before, u, out);
@@ -223,7 +225,7 @@ export class Membership {
     const record = aliveRecordOf(u);
     this.roster.add(record);
     this.joined = true;
-    this.broadcast(u, now, true);
+    this.broadcast(u, now, 'introduction');
     emitMemberChange(out, null, record, 'joined');
   }
 

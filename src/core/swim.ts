@@ -9,7 +9,7 @@ import { Awareness } from './awareness.js';
 import type { SwimConfig } from './config.js';
 import { validateConfig } from './config.js';
 import type { CoreContext } from './context.js';
-import { Dissemination } from './dissemination.js';
+import { Dissemination, type News } from './dissemination.js';
 import { FullStateExchange } from './full-state-exchange.js';
 import { DEFAULT_MAX_MEMBERS, MAX_UPDATES_PER_PACKET } from './limits.js';
 import type { ByteMeasure } from './measure.js';
@@ -111,7 +111,7 @@ export class SwimCore {
       meta: opts.meta,
     };
     const index = opts.memberIndex;
-    const broadcast = (update: Update, now: Millis, introduction?: boolean): void => this.dissemination.broadcast(update, now, introduction);
+    const broadcast = (update: Update, now: Millis, news?: News): void => this.dissemination.broadcast(update, now, news);
     const tell = (to: Address, update: Update, out: Effect[]): void => {
       out.push({ type: 'send', to, packet: { message: null, updates: [update] } });
     };
@@ -121,7 +121,8 @@ export class SwimCore {
     this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers, index);
     this.prober = new Prober(this.ctx, this.roster, this.membership, this.dissemination, opts.now);
     // Last: it draws the push-pull phase after the prober drew its own.
-    this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, opts.now);
+    const announceArrival = (now: Millis): void => this.dissemination.broadcast(this.roster.selfAlive(), now, 'arrival');
+    this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, announceArrival, opts.now);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -67,9 +67,10 @@ describe('dissemination', () => {
   });
 
   test('gossip goes to gossipNodes distinct members each interval while news is queued, then stops', () => {
-    const core = coreKnowing('a', ['b', 'c', 'd', 'e', 'f'], {}, quietProbes);
+    const core = makeCore('a', {}, quietProbes);
+    gossipTo(core, ['b', 'c', 'd', 'e', 'f'].map((o) => alive(o)), 0);
     const [at, effects] = tickNext(core);
-    assert.equal(at, 50, 'local gossip interval');
+    assert.equal(at, 0, 'news of arrivals goes out at once');
     const gossip = sends(effects).filter((s) => s.packet.message === null);
     assert.equal(gossip.length, 3);
     assert.equal(new Set(gossip.map((s) => s.to)).size, 3);
@@ -78,6 +79,24 @@ describe('dissemination', () => {
     const before = core.counters.gossipPacketsSent;
     core.tick(at + 10_000);
     assert.equal(core.counters.gossipPacketsSent, before, 'nothing queued, nothing gossiped');
+  });
+
+  test('news of an arrival brings the next round forward to one interval after the last, never closer', () => {
+    const core = coreKnowing('a', ['b', 'c', 'd', 'e', 'f'], {}, quietProbes);
+    assert.equal(tickNext(core)[0], 0, 'the first round at once');
+    drain(core);
+    // A quiet spell: the round for a newcomer goes at once.
+    gossipTo(core, [alive('g')], 1000);
+    const [first, effects] = tickNext(core);
+    assert.equal(first, 1000);
+    assert.ok(carried(effects).some((u) => u.kind === 'alive' && u.name === 'g'), 'the round carries the newcomer');
+    // Another newcomer right after: its round waits for the interval since the last one.
+    gossipTo(core, [alive('h')], 1010);
+    assert.equal(core.nextDeadline(), 1050, 'one local gossip interval after the last round');
+    drain(core);
+    // News about a known member (not an arrival) still waits one interval from when it is queued.
+    core.updateMeta({ appAddr: 'x:1', serving: true, tags: {} }, 5000);
+    assert.equal(core.nextDeadline(), 5050);
   });
 
   test('gossip reaches recently dead members so they can refute, leading with the accusation', () => {

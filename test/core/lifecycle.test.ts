@@ -31,6 +31,25 @@ describe('join', () => {
     assert.deepEqual(memberEvents(effects).map((e) => [e.name, e.to, e.reason]), [['s', 'alive', 'joined'], ['t', 'alive', 'joined']]);
   });
 
+  test('once a seed answers, the joiner gossips its own alive at once, first in every packet', () => {
+    const core = makeCore('a');
+    const [n] = negotiations(core.join([grpcAddr('s')], 0));
+    const others = ['s', 't', 'u', 'v'].map((name) => record(name, 'alive'));
+    core.onNegotiateReply(n!.requestId, others, 10);
+    const [at, effects] = tickNext(core);
+    assert.equal(at, 10, 'no gossip interval waited');
+    const gossip = sends(effects).filter((e) => e.packet.message === null);
+    assert.equal(gossip.length, 3, 'gossipNodes members');
+    for (const g of gossip) assert.deepEqual(g.packet.updates[0], alive('a', core.self.incarnation, core.self.lifeId, ''), 'our alive ahead of the introductions');
+  });
+
+  test('a push-pull answer (not a join) announces nothing of ours', () => {
+    const core = coreKnowing('a', ['b'], {}, { pushPullIntervalMs: 0 });
+    while (core.pendingBroadcasts() > 0) tickNext(core);
+    core.onNegotiateReply(77, [record('b', 'alive')], 10_000);
+    assert.equal(core.pendingBroadcasts(), 0);
+  });
+
   test('a failed negotiate leaves the core unjoined', () => {
     const core = makeCore('a');
     const [n] = negotiations(core.join([grpcAddr('s')], 0));

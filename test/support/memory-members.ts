@@ -1,8 +1,8 @@
 // Whole members in one process: each a Member run by the same MemberRunner as the real agent, on the
 // in-memory ports (manual clock, memory network, table builder on the clock). No sockets, no sleeps:
 // tests advance the clock.
-import { profileConfig } from '../../src/core/config.js';
-import type { MembershipEvent } from '../../src/core/types.js';
+import { profileConfig, type SwimConfig } from '../../src/core/config.js';
+import type { MembershipEvent, Packet } from '../../src/core/types.js';
 import { Member, type MemberConfig } from '../../src/member/member.js';
 import type { ClockPort } from '../../src/member/ports.js';
 import { ClaimsMember } from '../../src/ownership/claims-member.js';
@@ -19,6 +19,12 @@ export interface MemoryMemberOptions {
   readonly joinTimeoutMs?: number;
   /** Run claims (the agent's ClaimsMember) with these options; the member's wall clock off by wallOffsetMs. */
   readonly claims?: { readonly options: ClaimOptions; readonly wallOffsetMs?: number };
+  /** Protocol settings (default: the local profile). */
+  readonly swim?: SwimConfig;
+  /** Keep every packet the member sends in `sends`. */
+  readonly recordSends?: boolean;
+  /** This process life's id (default `<name>-life`); a restart under the same name takes another. */
+  readonly lifeId?: string;
 }
 
 export interface MemoryMember {
@@ -28,6 +34,8 @@ export interface MemoryMember {
   readonly member: Member;
   readonly events: MembershipEvent[];
   readonly logs: string[];
+  /** Packets sent, when recordSends was asked for. */
+  readonly sends: { readonly at: number; readonly to: string; readonly packet: Packet }[];
   /** Failed effects and steps, by kind (must stay empty). */
   readonly failures: string[];
   /** Its claims, when asked for. */
@@ -49,13 +57,13 @@ export class MemoryCluster {
     const grpcAddr = `${name}:7947`;
     const config: MemberConfig = {
       name,
-      lifeId: `${name}-life`,
+      lifeId: opts.lifeId ?? `${name}-life`,
       incarnation: this.clock.now(),
       gossipAddr,
       grpcAddr,
       appAddr: `${name}:8080`,
       tags: {},
-      swim: profileConfig('local'),
+      swim: opts.swim ?? profileConfig('local'),
       randomSeed: this.seed++,
       seeds: opts.seeds ?? [],
       bootstrap: opts.bootstrap ?? false,
@@ -71,6 +79,7 @@ export class MemoryCluster {
     const events: MembershipEvent[] = [];
     const logs: string[] = [];
     const failures: string[] = [];
+    const sends: MemoryMember['sends'] = [];
     let runner: MemberRunner | null = null;
     const tables = new MemoryTableBuilder({ shards: 64, replicas: 2 }, this.clock, (built) => runner?.tableBuilt(built));
     const live = { up: true };
@@ -80,7 +89,13 @@ export class MemoryCluster {
       member,
       {
         clock: this.clock,
-        packets: { send: (to, packet) => live.up && packets.send(to, packet) },
+        packets: {
+          send: (to, packet) => {
+            if (!live.up) return;
+            if (opts.recordSends) sends.push({ at: this.clock.now(), to, packet });
+            packets.send(to, packet);
+          },
+        },
         control: this.net.controlPlane(grpcAddr),
         tables,
         resolveSeeds: () => Promise.resolve([...(opts.seeds ?? [])]),
@@ -106,6 +121,7 @@ export class MemoryCluster {
       member,
       events,
       logs,
+      sends,
       failures,
       claims,
       crash: () => {
