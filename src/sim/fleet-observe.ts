@@ -1,8 +1,8 @@
 // What a fleet operation in the simulator is measured by (the same measures as the real-process fleet
-// tests, test/hosts/fleet-observe.ts): every simulated second, each pod that serves its app is asked for
+// tests, test/hosts/fleet-observe.ts): about every simulated second, each pod that serves its app is asked for
 // the owners of a key sample as its route API would answer (the table it serves, skipping members it
 // knows stopped serving: src/runtime/route-index.ts), and every owner must be a running pod, not past its
-// SIGTERM, that this pod sees serving; every half second whether the pods agree on one table version
+// SIGTERM, that this pod sees serving; every tenth of a second whether the pods agree on one table version
 // (for the time to one view after each change); and, as tables change, the owner moves against the ideal.
 import type { MembershipEvent } from '../core/types.js';
 import { buildTable, DEFAULT_REPLICAS, type PlacementTable } from '../placement/index.js';
@@ -41,7 +41,7 @@ export class FleetObserver {
   private readonly moved = new Map<number, Map<SimPod, number>>();
   private unattributed = new Map<SimPod, number>();
   private readonly lastVersion = new Map<SimPod, string>();
-  /** Half-second samples: the version every observer agreed on, or null. */
+  /** View samples: the version every observer agreed on, or null. */
   private readonly views: { at: number; version: string | null }[] = [];
   private keyShards: Int32Array | null = null;
 
@@ -138,11 +138,27 @@ export class FleetObserver {
     let missing = 0;
     for (const c of this.kubelet.changes) {
       if (c.kind !== kind) continue;
-      const hit = this.views.find((s) => s.at >= c.at && s.version !== null && (this.owners.get(s.version) ?? []).includes(c.name) === (kind === 'join'));
+      let hit: { at: number } | undefined;
+      for (let i = this.firstSampleFrom(c.at); i < this.views.length && hit === undefined; i++) {
+        const s = this.views[i]!;
+        if (s.version !== null && (this.owners.get(s.version) ?? []).includes(c.name) === (kind === 'join')) hit = s;
+      }
       if (hit === undefined) missing++;
       else times.push(hit.at - c.at);
     }
     return { median: median(times), max: max(times), missing };
+  }
+
+  /** Index of the first view sample at or after `at` (samples are in time order). */
+  private firstSampleFrom(at: number): number {
+    let lo = 0;
+    let hi = this.views.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.views[mid]!.at < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
