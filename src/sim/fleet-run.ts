@@ -98,6 +98,11 @@ export class FleetRun {
     const observer = new FleetObserver(this.kubelet, sim.now);
     this.observer = observer;
     const pods = nodes.filter((n) => n.live).map((n) => this.kubelet.adopt(n, 0, sim.now));
+    // The tables served before the operation: where each pod's first move is counted from.
+    for (const p of pods) {
+      const version = p.member.wholeMember.tableVersion;
+      if (version !== null && p.member.servedOwners !== null) observer.onTableServed(p.member, version, p.member.servedOwners);
+    }
     this.initial = pods.map((p) => p.name);
     const byNode = new Map(pods.map((p) => [p.node, p]));
     const pick = (n: number) => order.map((node) => byNode.get(node)).filter((p) => p !== undefined).slice(0, n);
