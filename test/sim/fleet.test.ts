@@ -46,6 +46,29 @@ function assertSafe(f: FleetReport): void {
   assert.equal(f.one_view_missing, 0, 'one view after every change');
 }
 
+test('the checks catch a fleet that kills pods before their leave: deaths, keys owned by exited pods, SIGKILLs', () => {
+  // A grace period shorter than the drain: the kubelet kills each drained sidecar before it announced its
+  // leave, while members that have not heard it stopped serving still name it as an owner.
+  const report = runScenario({
+    members: 30,
+    seed: 1,
+    profile: 'lan',
+    loss: 0,
+    crash: 0,
+    pauseCount: 0,
+    pauseSeconds: 0,
+    durationS: 60,
+    fleet: { kind: 'drain', pods: 3 },
+    fleetTemplate: { ...POD_TEMPLATE, appDrainMs: 0, gracePeriodMs: 50 },
+  });
+  const f = report.fleet;
+  assert.ok(f !== null);
+  assert.equal(f.pods_killed, 3);
+  assert.ok(f.false_dead > 0, `dead verdicts: ${f.false_dead}`);
+  assert.ok(f.keys_without_serving_owner > 0, `keys without a serving owner: ${f.keys_without_serving_owner}`);
+  assert.ok(f.failures.length > 0);
+});
+
 test('the simulated pod template is the shipped native-sidecar Deployment and the agent defaults', () => {
   const shipped = shippedPodTemplate();
   assert.deepEqual(
