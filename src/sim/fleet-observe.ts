@@ -1,8 +1,8 @@
 // What a fleet operation in the simulator is measured by (the same measures as the real-process fleet
-// tests, test/hosts/fleet-observe.ts): every simulated second, each pod that serves its app is asked for
+// tests, test/hosts/fleet-observe.ts): about every simulated second, each pod that serves its app is asked for
 // the owners of a key sample as its route API would answer (the table it serves, skipping members it
 // knows stopped serving: src/runtime/route-index.ts), and every owner must be a running pod, not past its
-// SIGTERM, that this pod sees serving; every half second whether the pods agree on one table version
+// SIGTERM, that this pod sees serving; every tenth of a second whether the pods agree on one table version
 // (for the time to one view after each change); and, as tables change, the owner moves against the ideal.
 import type { MembershipEvent } from '../core/types.js';
 import { buildTable, DEFAULT_REPLICAS, type PlacementTable } from '../placement/index.js';
@@ -41,7 +41,7 @@ export class FleetObserver {
   private readonly moved = new Map<number, Map<SimPod, number>>();
   private unattributed = new Map<SimPod, number>();
   private readonly lastVersion = new Map<SimPod, string>();
-  /** Half-second samples: the version every observer agreed on, or null. */
+  /** View samples: the version every observer agreed on, or null. */
   private readonly views: { at: number; version: string | null }[] = [];
   private keyShards: Int32Array | null = null;
 
@@ -55,7 +55,7 @@ export class FleetObserver {
 
   /** A member began serving a table: its owners are recorded, and its owner moves attributed. */
   onTableServed(member: SimMember, version: string, owners: readonly string[]): void {
-    if (!this.owners.has(version)) this.owners.set(version, [...owners]);
+    this.remember(version, owners);
     const pod = this.kubelet.podOf(member);
     if (pod === undefined) return;
     const before = this.lastVersion.get(pod);
@@ -83,11 +83,12 @@ export class FleetObserver {
     const slice = KEYS.length / 10;
     pods.forEach((asker, i) => {
       if (asker.startedAt === null || asker.sigtermAt !== null || asker.exited) return;
-      const version = asker.member.servedOwners === null ? null : asker.member.wholeMember.tableVersion;
-      if (version === null) return;
+      const owners = asker.member.servedOwners;
+      const version = asker.member.wholeMember.tableVersion;
+      if (owners === null || version === null) return;
+      this.remember(version, owners);
       const from = ((round + i) % 10) * slice;
       this.keysChecked += slice;
-      const owners = this.owners.get(version) ?? [];
       const view = asker.member.wholeMember.core;
       const servingSeen = (name: string): boolean => view.member(name)?.meta.serving === true;
       // Every key whose owner is a running, non-terminating pod the asker sees serving is answered well.
@@ -123,6 +124,7 @@ export class FleetObserver {
       if (p.startedAt === null || p.terminatingAt !== null || p.exited) continue;
       const core = p.member.wholeMember.core;
       const v = p.member.wholeMember.tableVersion;
+      if (v !== null && p.member.servedOwners !== null) this.remember(v, p.member.servedOwners);
       if (v === null || core.peersInState('suspect') > 0 || (version !== undefined && v !== version)) {
         version = null;
         break;
@@ -138,11 +140,28 @@ export class FleetObserver {
     let missing = 0;
     for (const c of this.kubelet.changes) {
       if (c.kind !== kind) continue;
-      const hit = this.views.find((s) => s.at >= c.at && s.version !== null && (this.owners.get(s.version) ?? []).includes(c.name) === (kind === 'join'));
+      let hit: { at: number } | undefined;
+      for (let i = this.firstSampleFrom(c.at); i < this.views.length && hit === undefined; i++) {
+        const s = this.views[i]!;
+        const owners = s.version === null ? undefined : this.owners.get(s.version);
+        if (owners !== undefined && owners.includes(c.name) === (kind === 'join')) hit = s;
+      }
       if (hit === undefined) missing++;
       else times.push(hit.at - c.at);
     }
     return { median: median(times), max: max(times), missing };
+  }
+
+  /** Index of the first view sample at or after `at` (samples are in time order). */
+  private firstSampleFrom(at: number): number {
+    let lo = 0;
+    let hi = this.views.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.views[mid]!.at < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -171,10 +190,17 @@ export class FleetObserver {
     return { observed, ideal, unattributedMax: Math.max(0, ...this.unattributed.values()), unseen };
   }
 
+  /** The owners a version stands for, as the members that serve it say (the same owners give the same version). */
+  private remember(version: string, owners: readonly string[]): void {
+    if (!this.owners.has(version)) this.owners.set(version, [...owners]);
+  }
+
   private table(version: string): PlacementTable {
     let t = this.tables.get(version);
     if (t === undefined) {
-      t = buildTable(this.owners.get(version) ?? [], { shards: FLEET_SHARDS, replicas: DEFAULT_REPLICAS });
+      const owners = this.owners.get(version);
+      if (owners === undefined) throw new Error(`no owners known for table version ${version}`);
+      t = buildTable(owners, { shards: FLEET_SHARDS, replicas: DEFAULT_REPLICAS });
       this.tables.set(version, t);
     } else {
       this.tables.delete(version);

@@ -9,8 +9,13 @@ import type { SimNode, Simulator } from './simulator.js';
 
 /** After the operation the run goes on this long, so the last change's one view is seen. */
 export const FLEET_TAIL_MS = 30_000;
-const ROUTE_ROUND_MS = 1000;
-const VIEW_SAMPLE_MS = 500;
+/**
+ * About a second, and not a divisor of the probe periods: the controllers' steps are whole multiples of
+ * those, and rounds locked to them would always ask at the same moment after each change.
+ */
+const ROUTE_ROUND_MS = 997;
+/** Views are cheap to sample; a tenth of a second is the resolution of the one-view times. */
+const VIEW_SAMPLE_MS = 101;
 
 /** The `fleet` part of the report (docs/sim.md explains every field). */
 export interface FleetReport {
@@ -93,6 +98,11 @@ export class FleetRun {
     const observer = new FleetObserver(this.kubelet, sim.now);
     this.observer = observer;
     const pods = nodes.filter((n) => n.live).map((n) => this.kubelet.adopt(n, 0, sim.now));
+    // The tables served before the operation: where each pod's first move is counted from.
+    for (const p of pods) {
+      const version = p.member.wholeMember.tableVersion;
+      if (version !== null && p.member.servedOwners !== null) observer.onTableServed(p.member, version, p.member.servedOwners);
+    }
     this.initial = pods.map((p) => p.name);
     const byNode = new Map(pods.map((p) => [p.node, p]));
     const pick = (n: number) => order.map((node) => byNode.get(node)).filter((p) => p !== undefined).slice(0, n);

@@ -19,7 +19,7 @@ import type { CoreFactory } from './core-port.js';
 import { MemberFigures, type MemberLife, type MemberReport } from './member-figures.js';
 import { memberCoreFactory, SimMember } from './member-core.js';
 import { CutTracker } from './cut.js';
-import type { FleetOperation } from './fleet.js';
+import type { FleetOperation, PodTemplate } from './fleet.js';
 import { FLEET_TAIL_MS, FleetRun, type FleetReport } from './fleet-run.js';
 import { POD_TEMPLATE } from './fleet.js';
 import { SimClaims, skewedClocks, type ClaimsReport } from './claims.js';
@@ -48,6 +48,8 @@ export interface ScenarioOptions {
   split?: { a: number; b: number; seconds: number };
   /** A fleet operation at Kubernetes semantics once the cluster has settled (src/sim/fleet.ts). */
   fleet?: FleetOperation;
+  /** The pod template the fleet operation uses. @default POD_TEMPLATE (the shipped Deployment) */
+  fleetTemplate?: PodTemplate;
   /** How many of the first members serve as seeds. @default 3 */
   seedCount?: number;
   /** Steady-state window before faults. @default 20 probe intervals */
@@ -188,7 +190,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     seedAddresses: () => fleet?.serviceAddresses() ?? null,
     onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners),
     ...(claims ? { claims } : {}),
-    ...(options.fleet === undefined ? {} : { drainMs: POD_TEMPLATE.drainMs }),
+    ...(options.fleet === undefined ? {} : { drainMs: (options.fleetTemplate ?? POD_TEMPLATE).drainMs }),
   };
   const sim: Simulator = new Simulator({
     onEvent: (node, event) => {
@@ -293,7 +295,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     }
     if (options.fleet !== undefined) {
       // The operation runs to its end (bounded), then FLEET_TAIL_MS more: --duration is then a minimum.
-      const run = new FleetRun(sim, options.fleet);
+      const run = new FleetRun(sim, options.fleet, options.fleetTemplate);
       fleet = run;
       run.start(nodes, order);
       const bound = sim.now + FLEET_BOUND_MS_PER_POD * (options.members + 10);

@@ -57,6 +57,19 @@ describe('swimring sim', () => {
     assert.match(table.out, /^false dead \(verdicts about reachable members\)\s+0$/m);
   });
 
+  test('--drain reports the fleet operation in the JSON and the table', async () => {
+    const json = await run(['--members', '12', '--seed', '1', '--drain', '2', '--json']);
+    assert.equal(json.code, 0);
+    const report = JSON.parse(json.out) as { fleet: { operation: string; pods_replaced: number; keys_without_serving_owner: number } | null };
+    assert.ok(report.fleet !== null);
+    assert.equal(report.fleet.operation, 'drain');
+    assert.equal(report.fleet.pods_replaced, 2);
+    assert.equal(report.fleet.keys_without_serving_owner, 0);
+    const table = await run(['--members', '12', '--seed', '1', '--drain', '2']);
+    assert.match(table.out, /^fleet operation\s+drain: 2 pods replaced/m);
+    assert.match(table.out, /^keys without a serving, running owner\s+0 of \d/m);
+  });
+
   test('prints a readable table by default', async () => {
     const { code, out } = await run(['--members', '10', '--seed', '1', '--profile', 'local', '--duration', '5']);
     assert.equal(code, 0);
@@ -85,6 +98,10 @@ describe('swimring sim', () => {
     [['--members', '10', '--seed', '1', '--split', '3:7:0'], /--split SECONDS must be above 0/],
     [['--members', '10', '--seed', '1', '--split', '3:7:60', '--isolate', '1:5'], /cannot be combined/],
     [['--members', '10', '--seed', '1', '--split', '3:7:60', '--crash', '1'], /run alone/],
+    [['--members', '10', '--seed', '1', '--drain', '10'], /--drain must be between 1 and 9/],
+    [['--members', '10', '--seed', '1', '--drain', 'all'], /--drain must be a whole number/],
+    [['--members', '10', '--seed', '1', '--rolling-update', '--statefulset-restart'], /cannot be combined/],
+    [['--members', '10', '--seed', '1', '--rolling-update', '--crash', '1'], /run alone/],
   ];
   for (const [argv, message] of bad) {
     test(`rejects ${argv.join(' ')} with exit 2`, async () => {
