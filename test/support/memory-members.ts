@@ -14,6 +14,7 @@ export interface MemoryMemberOptions {
   readonly drainMs?: number;
   readonly settleMs?: number;
   readonly joinTimeoutMs?: number;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface MemoryMember {
@@ -45,7 +46,7 @@ export class MemoryCluster {
       gossipAddr,
       grpcAddr,
       appAddr: `${name}:8080`,
-      tags: {},
+      tags: opts.tags ?? {},
       swim: profileConfig('local'),
       randomSeed: this.seed++,
       seeds: opts.seeds ?? [],
