@@ -2,7 +2,9 @@
 // JSON value (config file), so each field accepts both and turns it into its resolved form.
 import { z } from 'zod';
 import { MAX_STRING_BYTES, MAX_TAGS_BYTES } from '../codec/constants.js';
+import { withProtocolTag, type VersionRange } from '../codec/protocol-version.js';
 import { tagsSize } from '../codec/size.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
 import { strictUtf8Length } from '../codec/utf8.js';
 import { parseHost, parseHostPort, isWildcardHost, type HostPort, type HostPortRules } from '../net/address.js';
 
@@ -163,15 +165,23 @@ export function seeds() {
  * The tags limit as the user writes them (k=v,k=v), derived from the alive record's tags block, which
  * is what bounds them: the block has a count byte and two length bytes per tag where the text has one
  * '=' per tag and one ',' fewer than tags, so any non-empty tag set takes 2 bytes more in the block.
+ * A member speaking more than version 1 also gossips its range as a tag, out of the same block.
  */
-export const MAX_TAGS_TEXT_BYTES = MAX_TAGS_BYTES - 2;
+export function maxTagsTextBytes(spoken: VersionRange): number {
+  const protocolTagBytes = tagsSize(withProtocolTag({}, spoken)) - tagsSize({});
+  return MAX_TAGS_BYTES - 2 - protocolTagBytes;
+}
+
+/** The tags limit of this build, as written (docs/config.md). */
+export const MAX_TAGS_TEXT_BYTES = maxTagsTextBytes(SPOKEN_RANGE);
 const TAG_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 
 /**
- * Tags as "k=v,k=v" or a JSON object. Accepted only if the alive record can carry them, measured by the
- * codec itself: each value fits a wire string and the whole set fits the tags block.
+ * Tags as "k=v,k=v" or a JSON object. Accepted only if the alive record of a member speaking `spoken`
+ * can carry them, measured by the codec itself: each value fits a wire string and the whole set, with
+ * the member's protocol tag, fits the tags block.
  */
-export function tags() {
+export function tags(spoken: VersionRange = SPOKEN_RANGE) {
   return z.unknown().transform((v, ctx): Record<string, string> => {
     const fail = (message: string): never => {
       ctx.issues.push({ code: 'custom', input: v, message });
@@ -201,11 +211,10 @@ export function tags() {
       if (Object.hasOwn(out, key)) return fail(`tag "${key}" is given twice`);
       out[key] = value;
     }
-    const recordBytes = tagsSize(out);
-    if (recordBytes > MAX_TAGS_BYTES) {
+    if (tagsSize(withProtocolTag(out, spoken)) > MAX_TAGS_BYTES) {
       const textBytes = Buffer.byteLength(Object.entries(out).map(([k, val]) => `${k}=${val}`).join(','), 'utf8');
       return fail(
-        `tags take ${textBytes} bytes as k=v,k=v; the limit is ${MAX_TAGS_TEXT_BYTES} (${MAX_TAGS_BYTES} in the alive record that gossips them)`,
+        `tags take ${textBytes} bytes as k=v,k=v; the limit is ${maxTagsTextBytes(spoken)} (${MAX_TAGS_BYTES} in the alive record that gossips them)`,
       );
     }
     return out;

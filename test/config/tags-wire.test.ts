@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
-import { MAX_TAGS_TEXT_BYTES } from '../../src/config/fields.js';
+import { MAX_TAGS_TEXT_BYTES, maxTagsTextBytes, tags as tagsField } from '../../src/config/fields.js';
+import { VERSION_1_ONLY, withProtocolTag } from '../../src/codec/protocol-version.js';
 import { decodePacket, encodePacket, MAX_TAGS_BYTES, validateUpdateForWire } from '../../src/codec/index.js';
 import type { MemberRecord, Update } from '../../src/core/types.js';
 import { isRejection } from '../../src/grpc/errors.js';
@@ -94,6 +95,20 @@ describe('tags: the config bound is the alive record bound', () => {
   test('one byte over the config maximum is refused, naming the limit as written and on the wire', () => {
     const why = refusal(twoTagsOf(MAX_TAGS_TEXT_BYTES + 1));
     assert.match(why, new RegExp(`tags take ${MAX_TAGS_TEXT_BYTES + 1} bytes as k=v,k=v; the limit is ${MAX_TAGS_TEXT_BYTES} \\(${MAX_TAGS_BYTES} in the alive record`));
+  });
+
+  test('a build speaking more than version 1 leaves room for its protocol tag, at the exact boundary', () => {
+    const spoken = { min: 1, max: 2 };
+    const limit = maxTagsTextBytes(spoken);
+    assert.equal(maxTagsTextBytes(VERSION_1_ONLY), MAX_TAGS_TEXT_BYTES);
+    assert.ok(limit < MAX_TAGS_TEXT_BYTES, 'the protocol tag takes room from the block');
+    const field = tagsField(spoken);
+    const atLimit = field.safeParse(twoTagsOf(limit));
+    assert.ok(atLimit.success, 'the limit is accepted');
+    assertTravels(withProtocolTag(atLimit.data, spoken));
+    const over = field.safeParse(twoTagsOf(limit + 1));
+    assert.ok(!over.success, 'one byte more is refused');
+    assert.match(over.error.issues[0]?.message ?? '', new RegExp(`the limit is ${limit} \\(`));
   });
 
   test('a value fits a wire string: 255 bytes accepted, 256 refused', () => {
