@@ -1,5 +1,5 @@
-// What the encoder refuses, said in words. The config layer calls validateUpdateForWire to reject a
-// bad local name or tag set at start-up instead of failing on the first packet. Runs on every encode,
+// What the encoder refuses, said in words. The config layer bounds tags with the same constants and
+// tagsSize, so a tag set is refused at start-up instead of failing on the first packet. Runs on every encode,
 // so the happy path builds no strings: field names are only put together once a problem is found.
 
 import type { MemberMeta, Message, Packet, Update } from '../core/types.js';

@@ -1,6 +1,11 @@
 // Zod building blocks for option values. Every value arrives either as text (flag, environment) or as a
 // JSON value (config file), so each field accepts both and turns it into its resolved form.
 import { z } from 'zod';
+import { MAX_STRING_BYTES, MAX_TAGS_BYTES } from '../codec/constants.js';
+import { withProtocolTag, type VersionRange } from '../codec/protocol-version.js';
+import { tagsSize } from '../codec/size.js';
+import { SPOKEN_RANGE } from '../codec/spoken.js';
+import { strictUtf8Length } from '../codec/utf8.js';
 import { parseHost, parseHostPort, isWildcardHost, type HostPort, type HostPortRules } from '../net/address.js';
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
@@ -156,11 +161,27 @@ export function seeds() {
   });
 }
 
-export const MAX_TAG_BYTES = 512;
+/**
+ * The tags limit as the user writes them (k=v,k=v), derived from the alive record's tags block, which
+ * is what bounds them: the block has a count byte and two length bytes per tag where the text has one
+ * '=' per tag and one ',' fewer than tags, so any non-empty tag set takes 2 bytes more in the block.
+ * A member speaking more than version 1 also gossips its range as a tag, out of the same block.
+ */
+export function maxTagsTextBytes(spoken: VersionRange): number {
+  const protocolTagBytes = tagsSize(withProtocolTag({}, spoken)) - tagsSize({});
+  return MAX_TAGS_BYTES - 2 - protocolTagBytes;
+}
+
+/** The tags limit of this build, as written (docs/config.md). */
+export const MAX_TAGS_TEXT_BYTES = maxTagsTextBytes(SPOKEN_RANGE);
 const TAG_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 
-/** Tags as "k=v,k=v" or a JSON object; their "k=v,k=v" rendering is at most MAX_TAG_BYTES of UTF-8. */
-export function tags() {
+/**
+ * Tags as "k=v,k=v" or a JSON object. Accepted only if the alive record of a member speaking `spoken`
+ * can carry them, measured by the codec itself: each value fits a wire string and the whole set, with
+ * the member's protocol tag, fits the tags block.
+ */
+export function tags(spoken: VersionRange = SPOKEN_RANGE) {
   return z.unknown().transform((v, ctx): Record<string, string> => {
     const fail = (message: string): never => {
       ctx.issues.push({ code: 'custom', input: v, message });
@@ -184,12 +205,18 @@ export function tags() {
       if (!TAG_KEY.test(key)) return fail(`tag key "${key}" must be 1-63 of A-Z a-z 0-9 . _ / - starting with a letter or digit`);
       if (typeof value !== 'string') return fail(`tag "${key}" must have a string value`);
       if (/\p{Cc}/u.test(value)) return fail(`tag "${key}" has a control character in its value`);
+      const valueBytes = strictUtf8Length(value);
+      if (valueBytes < 0) return fail(`tag "${key}" has a lone surrogate in its value (not encodable as UTF-8)`);
+      if (valueBytes > MAX_STRING_BYTES) return fail(`tag "${key}" has a value of ${valueBytes} bytes; the limit is ${MAX_STRING_BYTES}`);
       if (Object.hasOwn(out, key)) return fail(`tag "${key}" is given twice`);
       out[key] = value;
     }
-    const rendered = Object.entries(out).map(([k, val]) => `${k}=${val}`).join(',');
-    const bytes = Buffer.byteLength(rendered, 'utf8');
-    if (bytes > MAX_TAG_BYTES) return fail(`tags take ${bytes} bytes as k=v,k=v; the limit is ${MAX_TAG_BYTES}`);
+    if (tagsSize(withProtocolTag(out, spoken)) > MAX_TAGS_BYTES) {
+      const textBytes = Buffer.byteLength(Object.entries(out).map(([k, val]) => `${k}=${val}`).join(','), 'utf8');
+      return fail(
+        `tags take ${textBytes} bytes as k=v,k=v; the limit is ${maxTagsTextBytes(spoken)} (${MAX_TAGS_BYTES} in the alive record that gossips them)`,
+      );
+    }
     return out;
   });
 }

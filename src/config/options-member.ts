@@ -2,7 +2,8 @@
 // gossip keys, logging, timing and the app health check. Part of OPTIONS (options.ts); the order here is
 // the order of docs/config.md.
 import { DEFAULT_REPLICAS, DEFAULT_SHARDS, MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
-import { MAX_SEEDS, MAX_TAG_BYTES } from './fields.js';
+import { MAX_STRING_BYTES } from '../codec/constants.js';
+import { MAX_SEEDS, MAX_TAGS_TEXT_BYTES } from './fields.js';
 import type { OptionMeta } from './option-meta.js';
 import type { ConfigKey } from './schema.js';
 
@@ -117,7 +118,7 @@ export const MEMBER_OPTIONS = {
   },
   tags: {
     group: 'Identity and addresses',
-    description: `Member tags as key=value,key=value (a JSON object in the config file); at most ${MAX_TAG_BYTES} bytes written that way.`,
+    description: `Member tags as key=value,key=value (a JSON object in the config file); at most ${MAX_TAGS_TEXT_BYTES} bytes written that way, each value at most ${MAX_STRING_BYTES}.`,
     default: '',
     defaultDoc: 'none',
   },

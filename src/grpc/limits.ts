@@ -1,5 +1,6 @@
 // Bounds on what the control plane accepts. Everything from a peer is untrusted: these keep one
 // request from costing unbounded memory or CPU.
+import { MAX_STRING_BYTES, MAX_TAGS_BYTES } from '../codec/constants.js';
 
 export interface ControlPlaneLimits {
   /** Most member records in one Negotiate request or reply; more is RESOURCE_EXHAUSTED. */
@@ -13,7 +14,7 @@ export interface ControlPlaneLimits {
 export const DEFAULT_LIMITS: ControlPlaneLimits = Object.freeze({
   maxMembers: 65_536,
   maxMessageBytes: 16 * 1024 * 1024,
-  maxTagsBytes: 512,
+  maxTagsBytes: MAX_TAGS_BYTES,
 });
 
 /** Room per record when sizing messages for a cluster: names, addresses, a life id and a few tags. */
@@ -52,7 +53,7 @@ export const MAX_NAME_BYTES = 253;
 export const MAX_ADDRESS_BYTES = 255;
 export const MAX_LIFE_ID_BYTES = 255;
 /** One tag key or value, as on the UDP wire (u8 length). */
-export const MAX_TAG_STRING_BYTES = 255;
+export const MAX_TAG_STRING_BYTES = MAX_STRING_BYTES;
 /** Cluster label, caller name, table versions and other short strings in headers and replies. */
 export const MAX_SHORT_STRING_BYTES = 255;
 /**

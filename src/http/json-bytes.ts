@@ -1,5 +1,6 @@
 // Byte-level pieces of the hand-written route JSON (./serialize.ts, ./serialize-compact.ts): answers are
 // written straight into one buffer per batch, and these are the few writes every answer is made of.
+import { jsonString } from '../runtime/route-json.js';
 import type { AnswerLayout, RouteEncoder } from '../runtime/view.js';
 
 export const KEY_OPEN = Buffer.from('{"key":');
@@ -96,6 +97,37 @@ export function withRoom(out: Buffer, at: number, need: number, buffers: BatchBu
 export interface BatchCursor {
   out: Buffer;
   at: number;
+}
+
+/**
+ * Starts a batch answer, {"version":V,"routes":[, in a buffer from `buffers` with `room` bytes to spare
+ * after it (the caller's estimate for the answers and the closing bytes).
+ */
+export function openBatch(version: string, room: number, buffers: BatchBufferSource): BatchCursor {
+  const head = Buffer.from(`{"version":${jsonString(version)},"routes":[`, 'utf8');
+  const cursor: BatchCursor = { out: buffers.acquire(head.length + room), at: 0 };
+  cursor.at = put(cursor.out, 0, head);
+  return cursor;
+}
+
+/**
+ * Readies the cursor for answer `i` of at most `room` bytes (its comma included): grows cursor.out if
+ * it is short and writes the comma before every answer but the first. Returns where the answer goes;
+ * the caller writes it into cursor.out and moves cursor.at past it. Nothing is allocated unless the
+ * buffer grows, so the per-answer loops stay allocation-free.
+ */
+export function openAnswer(cursor: BatchCursor, i: number, room: number, buffers: BatchBufferSource): number {
+  const out = (cursor.out = withRoom(cursor.out, cursor.at, room, buffers));
+  let at = cursor.at;
+  if (i > 0) out[at++] = 0x2c; // ,
+  return at;
+}
+
+/** Ends a batch with `trailer` (growing the buffer if it is short): the body, and the buffer to release. */
+export function closeBatch(cursor: BatchCursor, trailer: Buffer, buffers: BatchBufferSource): EncodedBatch {
+  const out = withRoom(cursor.out, cursor.at, trailer.length, buffers);
+  out.set(trailer, cursor.at);
+  return { body: out.subarray(0, cursor.at + trailer.length), backing: out };
 }
 
 /**

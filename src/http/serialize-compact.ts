@@ -15,16 +15,14 @@ import {
   KEY_OPEN,
   MAX_KEY_BYTES_PER_UNIT,
   SHARD_FIELD,
-  put,
+  closeBatch,
+  openAnswer,
+  openBatch,
   putAnswerHead,
-  withRoom,
   writeAnswers,
   type BatchBufferSource,
-  type BatchCursor,
   type EncodedBatch,
 } from './json-bytes.js';
-
-const MEMBERS_FIELD = Buffer.from('],"members":[');
 
 /** Room one answer may take: separator, key, shard field and digits, and its tail. */
 function answerRoom(key: string, tailRoom: number): number {
@@ -45,27 +43,17 @@ function tableMembersJson(encoder: RouteEncoder): string {
  * serializeCompactBatch over the encoder's RouteAnswers. The output buffer comes from `buffers`.
  */
 export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readonly string[], buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
-  const head = Buffer.from(`{"version":${jsonString(encoder.version)},"routes":[`, 'utf8');
-  const members = Buffer.from(`${tableMembersJson(encoder)}]}`, 'utf8');
-  const n = keys.length;
+  const trailer = Buffer.from(`],"members":[${tableMembersJson(encoder)}]}`, 'utf8');
   const first = keys[0];
   const tailRoom = encoder.compactTailRoom;
   const firstRoom = first === undefined ? 0 : answerRoom(first, tailRoom);
-  const cursor: BatchCursor = { out: buffers.acquire(head.length + n * firstRoom + MEMBERS_FIELD.length + members.length), at: 0 };
-  cursor.at = put(cursor.out, 0, head);
+  const cursor = openBatch(encoder.version, keys.length * firstRoom + trailer.length, buffers);
   writeAnswers(encoder, 'compact', keys, cursor, (key, i) => {
     const shard = encoder.shardOf(key);
-    const out = (cursor.out = withRoom(cursor.out, cursor.at, answerRoom(key, tailRoom), buffers));
-    let at = cursor.at;
-    if (i > 0) out[at++] = 0x2c; // ,
-    cursor.at = encoder.writeCompactTail(shard, out, putAnswerHead(out, at, key, shard));
+    const at = openAnswer(cursor, i, answerRoom(key, tailRoom), buffers);
+    cursor.at = encoder.writeCompactTail(shard, cursor.out, putAnswerHead(cursor.out, at, key, shard));
   });
-  let { out, at } = cursor;
-  out = withRoom(out, at, MEMBERS_FIELD.length + members.length, buffers);
-  at = put(out, at, MEMBERS_FIELD);
-  out.set(members, at);
-  at += members.length;
-  return { body: out.subarray(0, at), backing: out };
+  return closeBatch(cursor, trailer, buffers);
 }
 
 /**

@@ -11,14 +11,14 @@ import {
   KEY_OPEN,
   MAX_KEY_BYTES_PER_UNIT,
   SHARD_FIELD,
+  closeBatch,
   isPlainKey,
-  put,
+  openAnswer,
+  openBatch,
   putAnswerHead,
   shardDigits,
-  withRoom,
   writeAnswers,
   type BatchBufferSource,
-  type BatchCursor,
   type EncodedBatch,
 } from './json-bytes.js';
 
@@ -133,19 +133,16 @@ export function serializeRouteAnswerBytes(a: RouteAnswer): Buffer {
  * Same JSON, element by element, as serializeRouteAnswer.
  */
 export function serializeRouteBatch(version: string, answers: readonly RouteAnswer[]): Buffer {
-  const head = Buffer.from(`{"version":${jsonString(version)},"routes":[`, 'utf8');
   const n = answers.length;
   const first = answers[0];
-  let out: Buffer = Buffer.allocUnsafe(head.length + CLOSE.length + (first === undefined ? 0 : n * answerRoom(first.key, tailOf(first).bytes)));
-  let at = put(out, 0, head);
+  const cursor = openBatch(version, CLOSE.length + (first === undefined ? 0 : n * answerRoom(first.key, tailOf(first).bytes)), ALLOCATE);
   for (let i = 0; i < n; i++) {
     const a = answers[i] as RouteAnswer;
     const tail = tailOf(a).bytes;
-    out = withRoom(out, at, answerRoom(a.key, tail), ALLOCATE);
-    if (i > 0) out[at++] = 0x2c; // ,
-    at = putAnswer(out, at, a.key, a.shard, tail);
+    const at = openAnswer(cursor, i, answerRoom(a.key, tail), ALLOCATE);
+    cursor.at = putAnswer(cursor.out, at, a.key, a.shard, tail);
   }
-  return closeBatch(out, at).body;
+  return closeBatch(cursor, CLOSE, ALLOCATE).body;
 }
 
 /**
@@ -156,28 +153,15 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
  * after the first writes into memory that is already mapped.
  */
 export function serializeEncodedBatch(encoder: RouteEncoder, keys: readonly string[], buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
-  const head = Buffer.from(`{"version":${jsonString(encoder.version)},"routes":[`, 'utf8');
-  const n = keys.length;
   // The first answer sizes the buffer for all (answers of one table are about the same length).
   const first = keys[0];
   const firstRoom = first === undefined ? 0 : answerRoom(first, encoder.tailOf(first, encoder.shardOf(first)));
-  const cursor: BatchCursor = { out: buffers.acquire(head.length + CLOSE.length + n * firstRoom), at: 0 };
-  cursor.at = put(cursor.out, 0, head);
+  const cursor = openBatch(encoder.version, CLOSE.length + keys.length * firstRoom, buffers);
   writeAnswers(encoder, 'full', keys, cursor, (key, i) => {
     const shard = encoder.shardOf(key);
     const tail = encoder.tailOf(key, shard);
-    const out = (cursor.out = withRoom(cursor.out, cursor.at, answerRoom(key, tail), buffers));
-    let at = cursor.at;
-    if (i > 0) out[at++] = 0x2c; // ,
-    cursor.at = putAnswer(out, at, key, shard, tail);
+    const at = openAnswer(cursor, i, answerRoom(key, tail), buffers);
+    cursor.at = putAnswer(cursor.out, at, key, shard, tail);
   });
-  const { out, at } = cursor;
-  return closeBatch(out, at, buffers);
-}
-
-/** Ends a batch answer written into `out` up to `at`: the closing bytes, growing the buffer if needed. */
-function closeBatch(out: Buffer, at: number, buffers: BatchBufferSource = ALLOCATE): EncodedBatch {
-  out = withRoom(out, at, CLOSE.length, buffers);
-  at = put(out, at, CLOSE);
-  return { body: out.subarray(0, at), backing: out };
+  return closeBatch(cursor, CLOSE, buffers);
 }

@@ -7,6 +7,13 @@
 // a sidecar is idle nearly all the time. So: cheap builds (small shard counts, measured) run on the main
 // thread; expensive ones go to a worker started on demand and ended after a quiet spell. Placement's ring
 // cache, which speeds up a burst of joins, is likewise dropped once the burst is over.
+//
+// The first table of several members is the exception. It is built while the member joins, when the
+// event loop must answer its new peers' probes, and with placement's code not yet compiled, so it costs
+// several times what later builds do: built inline at the larger inline shard counts, it can stall a
+// loaded machine's loop long enough for peers to suspect the joiner. Above a small shard count it goes to the
+// worker, and the builds of the same burst follow it there (the worker is running and warm); once the
+// worker has ended after the quiet spell, builds run inline as above.
 import { Worker } from 'node:worker_threads';
 import { buildTable, PlacementTable, type PlacementOptions } from '../placement/index.js';
 import { clearRingCache } from '../placement/ring-cache.js';
@@ -27,6 +34,8 @@ export interface BuiltTable {
 export interface TableBuilderTuning {
   /** Shard count up to which builds start on the main thread. */
   readonly inlineMaxShards: number;
+  /** Shard count up to which the first build of several members may run on the main thread too. */
+  readonly firstInlineMaxShards: number;
   /** An inline build (with its move summary) slower than this sends every later build to the worker. */
   readonly inlineBudgetMs: number;
   /** Quiet time after the last build before the worker is ended and the ring cache dropped, ms. */
@@ -45,6 +54,7 @@ export interface TableBuilderTuning {
  */
 export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({
   inlineMaxShards: 65_536,
+  firstInlineMaxShards: 8192,
   inlineBudgetMs: 50,
   idleMs: 10_000,
   afterBurst: () => void compactHeap(),
@@ -63,6 +73,8 @@ export class TableBuilder {
   private inline: boolean;
   /** Set when the worker failed: every build stays on the main thread. */
   private workerFailed = false;
+  /** A build of several members has been started: the next one is not the member's first. */
+  private builtSeveral = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly tuning: TableBuilderTuning;
@@ -108,18 +120,27 @@ export class TableBuilder {
     return this.worker !== null;
   }
 
-  /** Whether the next build would run on the main thread. */
+  /** Whether the next build of several members would run on the main thread. */
   get buildsInline(): boolean {
-    return this.inline;
+    return this.runsInline(false);
+  }
+
+  /** Where a build goes (the module comment says why). */
+  private runsInline(trivial: boolean): boolean {
+    // The table of one member (or none) is a fill, whatever the shard count: no worker for it, so an
+    // agent bootstrapping alone is ready without starting a thread and its isolate.
+    if (trivial || this.workerFailed) return true;
+    if (!this.inline || this.worker !== null) return false;
+    return this.builtSeveral || (this.options.shards ?? Infinity) <= this.tuning.firstInlineMaxShards;
   }
 
   private start(members: readonly string[]): void {
     const id = this.nextId++;
     this.inFlight = { id, members, startedAt: performance.now() };
-    // The table of one member (or none) is a fill, whatever the shard count: no worker for it, so an
-    // agent bootstrapping alone is ready without starting a thread and its isolate.
     const trivial = members.length <= 1;
-    if (this.inline || trivial) {
+    const inline = this.runsInline(trivial);
+    if (!trivial) this.builtSeveral = true;
+    if (inline) {
       // Later in this turn more changes may arrive (a batch of effects): they coalesce into `pending`.
       setImmediate(() => this.buildInline(id, members, trivial));
       return;

@@ -263,7 +263,7 @@ describe('values', () => {
     assert.deepEqual(ok({ argv: ['--tags', 'zone=eu-1, tier=web'] }).tags, { zone: 'eu-1', tier: 'web' });
     assert.ok(problems({ argv: ['--tags', 'zo ne=1'] })[0]?.includes('tag key'));
     assert.ok(problems({ argv: ['--tags', 'a=1,a=2'] })[0]?.includes('given twice'));
-    assert.ok(problems({ argv: ['--tags', `big=${'x'.repeat(600)}`] })[0]?.includes('limit is 512'));
+    assert.ok(problems({ argv: ['--tags', `big=${'x'.repeat(600)}`] })[0]?.includes('the limit is 255'));
   });
 
   test('numbers: integers within bounds only', () => {

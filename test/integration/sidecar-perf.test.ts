@@ -1,7 +1,8 @@
 // Real sidecars on 127.0.0.90-92 (local profile) at a shard count whose tables are built in the worker
 // thread, not inline: the tables agree everywhere, the pre-encoded batch and single answers are the same
-// JSON, and members' answers name each other's real addresses. (Inline builds at 16,384 shards are what
-// the other integration files run on.)
+// JSON, and members' answers name each other's real addresses. (At the 16,384 shards the other
+// integration files run on, only a member's first tables go to the worker; builds after the worker has
+// ended run inline.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, waitFor, type SidecarProcess } from './harness.js';

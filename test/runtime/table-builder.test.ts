@@ -2,15 +2,18 @@
 // on the main thread when cheap and in a worker started on demand otherwise, with the same answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableBuilder, type BuiltTable, type TableBuilderTuning } from '../../src/runtime/table-builder.js';
+import { DEFAULT_TUNING, TableBuilder, type BuiltTable, type TableBuilderTuning } from '../../src/runtime/table-builder.js';
 import { buildTable } from '../../src/placement/index.js';
 import { summarizeMoves } from '../../src/runtime/table-moves.js';
 
-function collect(tuning: Partial<TableBuilderTuning> = {}): { builder: TableBuilder; built: BuiltTable[]; next: () => Promise<BuiltTable> } {
+function collect(
+  tuning: Partial<TableBuilderTuning> = {},
+  shards = 4096,
+): { builder: TableBuilder; built: BuiltTable[]; next: () => Promise<BuiltTable> } {
   const built: BuiltTable[] = [];
   const waiters: ((b: BuiltTable) => void)[] = [];
   const builder = new TableBuilder(
-    { shards: 4096, replicas: 2 },
+    { shards, replicas: 2 },
     (b) => {
       built.push(b);
       waiters.shift()?.(b);
@@ -120,6 +123,46 @@ test('an inline build over its time budget sends later builds to the worker', as
     const second = await next();
     assert.equal(second.where, 'worker');
     assert.ok(second.moves.ownerMoves > 0, 'moves are against the inline-built table');
+  } finally {
+    await builder.close();
+  }
+});
+
+test('the first table of several members goes to the worker above the first-build shard count; its burst stays there, later builds are inline', async () => {
+  // 2^14 shards: within the inline shard count, above the first build's.
+  const shards = 16_384;
+  assert.ok(shards <= DEFAULT_TUNING.inlineMaxShards && shards > DEFAULT_TUNING.firstInlineMaxShards);
+  const { builder, next } = collect({ idleMs: 20 }, shards);
+  try {
+    builder.request(['a']);
+    assert.equal((await next()).where, 'inline', 'a table of one member is a fill, built inline');
+    assert.equal(builder.buildsInline, false, 'the first table of several members will not be built inline');
+    builder.request(['a', 'b']);
+    const first = await next();
+    assert.equal(first.where, 'worker');
+    assert.equal(builder.buildsInline, false, 'while the worker runs, the burst goes to it');
+    builder.request(['a', 'b', 'c']);
+    const burst = await next();
+    assert.equal(burst.where, 'worker');
+    assert.deepEqual(burst.moves, summarizeMoves(first.table, burst.table));
+    while (builder.workerAlive) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(builder.buildsInline, true, 'after the quiet spell builds run inline again');
+    builder.request(['a', 'b', 'c', 'd']);
+    const later = await next();
+    assert.equal(later.where, 'inline');
+    assert.deepEqual(later.moves, summarizeMoves(burst.table, later.table));
+    assert.equal(builder.workerAlive, false);
+  } finally {
+    await builder.close();
+  }
+});
+
+test('at or below the first-build shard count the first table of several members is built inline', async () => {
+  const { builder, next } = collect({}, DEFAULT_TUNING.firstInlineMaxShards);
+  try {
+    builder.request(['a', 'b']);
+    assert.equal((await next()).where, 'inline');
+    assert.equal(builder.workerAlive, false);
   } finally {
     await builder.close();
   }

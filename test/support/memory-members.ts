@@ -25,6 +25,8 @@ export interface MemoryMemberOptions {
   readonly recordSends?: boolean;
   /** This process life's id (default `<name>-life`); a restart under the same name takes another. */
   readonly lifeId?: string;
+  /** Tags of its alive record. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface MemoryMember {
@@ -62,7 +64,7 @@ export class MemoryCluster {
       gossipAddr,
       grpcAddr,
       appAddr: `${name}:8080`,
-      tags: {},
+      tags: opts.tags ?? {},
       swim: opts.swim ?? profileConfig('local'),
       randomSeed: this.seed++,
       seeds: opts.seeds ?? [],
