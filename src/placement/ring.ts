@@ -114,9 +114,11 @@ let scratchLimits = new Int32Array(0);
  */
 export function offerAll(lists: GapLists, seeds: Int32Array, n: number): void {
   const { shards, vnodes, depth: k, stride, bits, records: d } = lists;
+  // Written only where not zero already: the records of a new GapLists are zero pages the kernel has
+  // not yet backed, and writing every count would make the whole array resident where no point lands.
   for (let g = 0; g < shards; g++) {
-    d[g * stride + AHEAD] = 0;
-    d[g * stride + BEHIND] = 0;
+    if (d[g * stride + AHEAD] !== 0) d[g * stride + AHEAD] = 0;
+    if (d[g * stride + BEHIND] !== 0) d[g * stride + BEHIND] = 0;
   }
   if (scratchLimits.length < 2 * shards) scratchLimits = new Int32Array(2 * shards);
   const limits = scratchLimits;
