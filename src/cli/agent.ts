@@ -113,6 +113,8 @@ export async function runAgent(argv: string[]): Promise<number> {
     // The app API first: the co-located app waits on it, and building the ops server before it listens
     // would only delay that. Kubelet's first probe comes later (a probe period), so /readyz loses nothing.
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
+    // One turn of the event loop first, so a request that is already waiting is answered before the build.
+    await new Promise((resolve) => setImmediate(resolve));
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
   } catch (err) {
