@@ -283,14 +283,12 @@ export function rankShards(lists: GapLists, n: number): Int32Array {
     scratchAheadRef = new Int32Array(shards);
     scratchBehindRef = new Int32Array(shards);
   }
+  // Slots are handed out as the sweeps meet gaps holding points (no extra pass over the own lists);
+  // there are at most as many such gaps as points.
   const slot = scratchSlot;
-  let size = 0;
-  for (let j = 0; j < shards; j++) {
-    const rec = j * stride;
-    const holdsPoints = (records[rec + AHEAD]! & COUNT_MASK) > 0 || (records[rec + BEHIND]! & COUNT_MASK) > 0;
-    slot[j] = holdsPoints ? size : -1;
-    if (holdsPoints) size += stride;
-  }
+  slot.fill(-1, 0, shards);
+  let slots = 0;
+  const size = Math.min(shards, n * lists.vnodes) * stride;
   if (scratchWalk.length < size) scratchWalk = new Int32Array(size);
   const d = scratchWalk;
   const aheadRef = scratchAheadRef;
@@ -307,10 +305,12 @@ export function rankShards(lists: GapLists, n: number): Int32Array {
       break;
     }
   }
+  slot[firstAhead] = slots++ * stride;
   let next = slot[firstAhead]!;
   copyList(records, firstAhead * stride, d, next, k, AHEAD);
   for (let j = shards - 1; j >= 0; j--) {
     if ((records[j * stride + AHEAD]! & COUNT_MASK) > 0) {
+      if (slot[j]! < 0) slot[j] = slots++ * stride;
       const rec = slot[j]!;
       copyList(records, j * stride, d, rec, k, AHEAD);
       if (rec !== next) extend(d, k, rec, next, AHEAD);
@@ -334,10 +334,12 @@ export function rankShards(lists: GapLists, n: number): Int32Array {
       break;
     }
   }
+  if (slot[lastBehind]! < 0) slot[lastBehind] = slots++ * stride;
   let prev = slot[lastBehind]!;
   copyList(records, lastBehind * stride, d, prev, k, BEHIND);
   for (let j = 0; j < shards; j++) {
     if ((records[j * stride + BEHIND]! & COUNT_MASK) > 0) {
+      if (slot[j]! < 0) slot[j] = slots++ * stride;
       const rec = slot[j]!;
       copyList(records, j * stride, d, rec, k, BEHIND);
       if (rec !== prev) extend(d, k, rec, prev, BEHIND);
