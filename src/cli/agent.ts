@@ -111,8 +111,12 @@ export async function runAgent(argv: string[]): Promise<number> {
     await agent.start();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
     app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, trustLoopback: config.httpTrustLoopback, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics }, listeners: () => listenerAddrs(agent, app, ops) });
-    ops = buildOpsApi(agent, metrics, { logger: httpLogger });
+    // The app API first: the co-located app waits on it, and building the ops server before it listens
+    // would only delay that. Kubelet's first probe comes later (a probe period), so /readyz loses nothing.
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
+    // One turn of the event loop first, so a request that is already waiting is answered before the build.
+    await new Promise((resolve) => setImmediate(resolve));
+    ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
   } catch (err) {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');

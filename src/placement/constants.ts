@@ -12,7 +12,7 @@ export const DEFAULT_REPLICAS = 2;
 export const MAX_SHARDS = 1 << 20;
 export const MAX_REPLICAS = 16;
 export const MAX_VNODES = 1 << 16;
-/** Shards x (replicas + 1): builds use about 48 bytes per slot (about 45 MB at the defaults, 200 MB at this cap). */
+/** Shards x (replicas + 1): builds use up to about 48 bytes per slot (about 45 MB at the defaults, 200 MB at this cap). */
 export const MAX_SHARD_SLOTS = 1 << 22;
 export const MAX_MEMBERS = 1 << 20;
 /** Members x vnodes, the ring points one build walks (10,000 members at the default is 10.24 M). */

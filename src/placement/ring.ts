@@ -114,9 +114,11 @@ let scratchLimits = new Int32Array(0);
  */
 export function offerAll(lists: GapLists, seeds: Int32Array, n: number): void {
   const { shards, vnodes, depth: k, stride, bits, records: d } = lists;
+  // Written only where not zero already: the records of a new GapLists are zero pages the kernel has
+  // not yet backed, and writing every count would make the whole array resident where no point lands.
   for (let g = 0; g < shards; g++) {
-    d[g * stride + AHEAD] = 0;
-    d[g * stride + BEHIND] = 0;
+    if (d[g * stride + AHEAD] !== 0) d[g * stride + AHEAD] = 0;
+    if (d[g * stride + BEHIND] !== 0) d[g * stride + BEHIND] = 0;
   }
   if (scratchLimits.length < 2 * shards) scratchLimits = new Int32Array(2 * shards);
   const limits = scratchLimits;
@@ -202,13 +204,20 @@ export function recomputeGap(lists: GapLists, g: number, seeds: Int32Array, n: n
 }
 
 let scratchWalk = new Int32Array(0);
+let scratchSlot = new Int32Array(0);
 let scratchAheadRef = new Int32Array(0);
 let scratchBehindRef = new Int32Array(0);
 
-/** Drops the scratch arrays builds keep between calls (shards x stride ints: 21 MB at 2^18 shards). */
+/** Ints held by the walk scratch array (what the last ranking needed, or more): for the memory tests. */
+export function ringWalkScratchInts(): number {
+  return scratchWalk.length;
+}
+
+/** Drops the scratch arrays builds keep between calls (up to shards x stride ints: 21 MB at 2^18 shards). */
 export function releaseRingScratch(): void {
   scratchLimits = new Int32Array(0);
   scratchWalk = new Int32Array(0);
+  scratchSlot = new Int32Array(0);
   scratchAheadRef = new Int32Array(0);
   scratchBehindRef = new Int32Array(0);
 }
@@ -245,12 +254,12 @@ function extend(d: Int32Array, k: number, dst: number, src: number, dir: number)
   return changed;
 }
 
-/** Copies one list (count and entries) of gap record `rec` from `from` to `to`. */
-function copyList(from: Int32Array, to: Int32Array, rec: number, k: number, dir: number): void {
-  const c = from[rec + dir]! & COUNT_MASK;
-  to[rec + dir] = c;
-  const first = rec + ENTRIES + 3 * k * dir;
-  for (let t = first; t < first + 3 * c; t++) to[t] = from[t]!;
+/** Copies one list (count and entries) of the gap record at `fromRec` in `from` to the record at `toRec` in `to`. */
+function copyList(from: Int32Array, fromRec: number, to: Int32Array, toRec: number, k: number, dir: number): void {
+  const c = from[fromRec + dir]! & COUNT_MASK;
+  to[toRec + dir] = c;
+  const first = ENTRIES + 3 * k * dir;
+  for (let t = first; t < first + 3 * c; t++) to[toRec + t] = from[fromRec + t]!;
 }
 
 /**
@@ -259,19 +268,28 @@ function copyList(from: Int32Array, to: Int32Array, rec: number, k: number, dir:
  *
  * Walk lists are built only for gaps that hold points; an empty gap's walk is the next non-empty
  * gap's (aheadRef / behindRef name the record to read), which saves most of the work when shards
- * outnumber points.
+ * outnumber points. The walk lists sit packed, one record per non-empty gap (slot[j] is gap j's
+ * record in the walk array, -1 for an empty gap): a cluster of tens of members has points in a
+ * fraction of the gaps, and a walk array as large as the own lists would be a large part of a
+ * build's memory.
  */
 export function rankShards(lists: GapLists, n: number): Int32Array {
   const { shards, depth: k, stride, records } = lists;
   const width = Math.min(k, n);
   const result = new Int32Array(shards * width);
   if (width === 0) return result;
-  const size = shards * stride;
-  if (scratchWalk.length < size) scratchWalk = new Int32Array(size);
   if (scratchAheadRef.length < shards) {
+    scratchSlot = new Int32Array(shards);
     scratchAheadRef = new Int32Array(shards);
     scratchBehindRef = new Int32Array(shards);
   }
+  // Slots are handed out as the sweeps meet gaps holding points (no extra pass over the own lists);
+  // there are at most as many such gaps as points.
+  const slot = scratchSlot;
+  slot.fill(-1, 0, shards);
+  let slots = 0;
+  const size = Math.min(shards, n * lists.vnodes) * stride;
+  if (scratchWalk.length < size) scratchWalk = new Int32Array(size);
   const d = scratchWalk;
   const aheadRef = scratchAheadRef;
   const behindRef = scratchBehindRef;
@@ -287,21 +305,23 @@ export function rankShards(lists: GapLists, n: number): Int32Array {
       break;
     }
   }
-  let next = firstAhead * stride;
-  copyList(records, d, next, k, AHEAD);
+  slot[firstAhead] = slots++ * stride;
+  let next = slot[firstAhead]!;
+  copyList(records, firstAhead * stride, d, next, k, AHEAD);
   for (let j = shards - 1; j >= 0; j--) {
-    const rec = j * stride;
-    if ((records[rec + AHEAD]! & COUNT_MASK) > 0) {
-      copyList(records, d, rec, k, AHEAD);
+    if ((records[j * stride + AHEAD]! & COUNT_MASK) > 0) {
+      if (slot[j]! < 0) slot[j] = slots++ * stride;
+      const rec = slot[j]!;
+      copyList(records, j * stride, d, rec, k, AHEAD);
       if (rec !== next) extend(d, k, rec, next, AHEAD);
       next = rec;
     }
     aheadRef[j] = next;
   }
-  next = firstAhead * stride;
+  next = slot[firstAhead]!;
   for (let j = shards - 1; j >= 0; j--) {
     const rec = aheadRef[j]!;
-    if (rec !== j * stride) continue;
+    if (rec !== slot[j]) continue;
     if (rec === next || !extend(d, k, rec, next, AHEAD)) break;
     next = rec;
   }
@@ -314,21 +334,23 @@ export function rankShards(lists: GapLists, n: number): Int32Array {
       break;
     }
   }
-  let prev = lastBehind * stride;
-  copyList(records, d, prev, k, BEHIND);
+  if (slot[lastBehind]! < 0) slot[lastBehind] = slots++ * stride;
+  let prev = slot[lastBehind]!;
+  copyList(records, lastBehind * stride, d, prev, k, BEHIND);
   for (let j = 0; j < shards; j++) {
-    const rec = j * stride;
-    if ((records[rec + BEHIND]! & COUNT_MASK) > 0) {
-      copyList(records, d, rec, k, BEHIND);
+    if ((records[j * stride + BEHIND]! & COUNT_MASK) > 0) {
+      if (slot[j]! < 0) slot[j] = slots++ * stride;
+      const rec = slot[j]!;
+      copyList(records, j * stride, d, rec, k, BEHIND);
       if (rec !== prev) extend(d, k, rec, prev, BEHIND);
       prev = rec;
     }
     behindRef[j] = prev;
   }
-  prev = lastBehind * stride;
+  prev = slot[lastBehind]!;
   for (let j = 0; j < shards; j++) {
     const rec = behindRef[j]!;
-    if (rec !== j * stride) continue;
+    if (rec !== slot[j]) continue;
     if (rec === prev || !extend(d, k, rec, prev, BEHIND)) break;
     prev = rec;
   }

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type PlacementOptions, type PlacementTable } from '../../src/placement/index.js';
 import { bypassRingCache, clearRingCache, lastRankPath } from '../../src/placement/ring-cache.js';
+import { releaseRingScratch, ringWalkScratchInts } from '../../src/placement/ring.js';
 import { memberName, podNames } from './arbitraries.js';
 
 function sameAnswers(patched: PlacementTable, fresh: PlacementTable): void {
@@ -80,5 +81,20 @@ describe('patched builds equal fresh builds', () => {
     assert.equal(lastRankPath(), 'fresh');
     buildTable(names, { ...opts, vnodes: 32 });
     assert.equal(lastRankPath(), 'fresh');
+  });
+});
+
+describe('ring scratch memory', () => {
+  test('the walk lists take one record per gap holding points, not one per shard', () => {
+    releaseRingScratch();
+    clearRingCache();
+    const members = ['a', 'b', 'c'];
+    const table = bypassRingCache(() => buildTable(members, { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS }));
+    const stride = 2 + 6 * (DEFAULT_REPLICAS + 1);
+    // At most one gap per point holds points: 3 members x the default vnodes.
+    const points = members.length * table.vnodes;
+    assert.ok(points < DEFAULT_SHARDS / 4, 'the case must leave most gaps empty');
+    assert.ok(ringWalkScratchInts() > 0);
+    assert.ok(ringWalkScratchInts() <= points * stride, `walk scratch ${ringWalkScratchInts()} ints for ${points} points`);
   });
 });
