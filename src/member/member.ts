@@ -70,6 +70,8 @@ export class Member {
   private ownersWanted = 0;
   private hasTable = false;
   private servedVersion: string | null = null;
+  /** Inputs taken so far (steps): what a view-changed effect's owners are current for. */
+  private inputs = 0;
 
   constructor(private readonly config: MemberConfig, now: number) {
     this.appReady = !config.appChecked;
@@ -268,6 +270,7 @@ export class Member {
   /** One step: runs `body`, notes view changes and join requests in what it produced, adds the table request. */
   private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
     if (this.stopped) return [];
+    this.inputs++;
     const out: MemberEffect[] = [];
     body(out);
     const effects: MemberEffect[] = [];
@@ -288,18 +291,40 @@ export class Member {
     this.lastViewChangeAt = now;
   }
 
-  /** The members that own shards: alive or suspect, and serving. */
+  /**
+   * The table request for the view now. Listing the owners walks every record, so it is done when the
+   * shell reads them (a simulator that tracks owners from the member events never does; a mass join
+   * changes the view once per packet). They must be read before the member's next input, which would
+   * have changed them: a later read throws rather than list another view.
+   */
   private viewChanged(): MemberEffect {
     this.viewDirty = false;
-    const owners: string[] = [];
-    let live = 0;
-    for (const r of this.core.members()) {
-      if (r.state !== 'alive' && r.state !== 'suspect') continue;
-      live++;
-      if (r.meta.serving) owners.push(r.name);
+    let owners: readonly string[] | null = null;
+    // The count matters to readiness only until the first table is built.
+    if (!this.hasTable) {
+      owners = this.listOwners();
+      this.ownersWanted = owners.length;
     }
-    this.ownersWanted = owners.length;
-    return { type: 'view-changed', owners, live };
+    const input = this.inputs;
+    const list = (): readonly string[] => {
+      if (this.inputs !== input) throw new Error('view-changed owners read after the member took another input');
+      owners ??= this.listOwners();
+      return owners;
+    };
+    return {
+      type: 'view-changed',
+      get owners(): readonly string[] {
+        return list();
+      },
+      live: this.core.aliveCount(),
+    };
+  }
+
+  /** The members that own shards: alive or suspect, and serving, in table order. */
+  private listOwners(): string[] {
+    const owners: string[] = [];
+    for (const r of this.core.members()) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    return owners;
   }
 
   /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */

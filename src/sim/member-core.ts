@@ -9,7 +9,9 @@ import type { SwimCoreOptions } from '../core/swim.js';
 import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 import { Member, type MemberEffect } from '../member/member.js';
 import type { CoreFactory, SimCore } from './core-port.js';
+import { SharedMemberIndex } from '../core/member-index.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
+import { OwnerTally } from './owner-tally.js';
 
 const SEEDS_NAME = 'seeds.sim';
 
@@ -37,9 +39,11 @@ export class SimMember implements SimCore {
   private readonly seedUp: (grpcAddr: string) => boolean;
   private seeds: readonly string[] = [];
   private started = false;
-  /** The build in flight: when it is served and its version; the owners asked for since. */
+  /** The owners as of the member's last step (its view-changed effects' owners, never listed). */
+  private readonly owners: OwnerTally;
+  /** The build in flight: when it is served and its version; the owners asked for since (count, hash sum). */
   private build: { at: number; version: string } | null = null;
-  private nextOwners: readonly string[] | null = null;
+  private nextOwners: { count: number; hashSum: number } | null = null;
   private pollAt: number;
 
   constructor(options: SwimCoreOptions, private readonly figures: MemberFigures, model: MemberModel) {
@@ -77,6 +81,8 @@ export class SimMember implements SimCore {
       options.now,
     );
     this.life = figures.lifeStarted(options.name, options.now);
+    this.owners = new OwnerTally(options.memberIndex ?? new SharedMemberIndex(), (name) => figures.nameHash(name));
+    for (const record of this.wholeMember.core.members()) this.owners.note(record);
     this.pollAt = options.now + this.pollMs;
   }
 
@@ -122,6 +128,11 @@ export class SimMember implements SimCore {
     return this.carry(this.wholeMember.leaveRequested(now), now);
   }
 
+  /** The version of the owners the member asked a table for last (its live, serving members). */
+  get ownersVersion(): string {
+    return this.figures.version(this.owners.count, this.owners.hashSum);
+  }
+
   nextDeadline(): Millis {
     return Math.min(this.wholeMember.nextDeadline(), this.build?.at ?? Infinity, this.pollAt);
   }
@@ -147,10 +158,13 @@ export class SimMember implements SimCore {
     const out: Effect[] = [];
     for (const effect of effects) {
       switch (effect.type) {
+        case 'event':
+          this.owners.onEvent(effect.event);
+          out.push(effect);
+          break;
         case 'send':
         case 'negotiate':
         case 'closing':
-        case 'event':
           out.push(effect);
           break;
         case 'digest':
@@ -161,7 +175,7 @@ export class SimMember implements SimCore {
           out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.seeds.filter(this.seedUp), now), now));
           break;
         case 'view-changed':
-          this.viewChanged(effect.owners, now);
+          this.viewChanged(this.owners.count, this.owners.hashSum, now);
           break;
         case 'leave-announced':
         case 'log':
@@ -172,12 +186,12 @@ export class SimMember implements SimCore {
     return out;
   }
 
-  private viewChanged(owners: readonly string[], now: number): void {
+  private viewChanged(count: number, hashSum: number, now: number): void {
     if (this.build !== null) {
-      this.nextOwners = owners;
+      this.nextOwners = { count, hashSum };
       return;
     }
-    this.build = { at: now + this.tableBuildMs, version: this.figures.versionOf(owners) };
+    this.build = { at: now + this.tableBuildMs, version: this.figures.version(count, hashSum) };
   }
 
   private finishBuild(now: number): void {
@@ -188,6 +202,6 @@ export class SimMember implements SimCore {
     this.figures.tableServed(this.life, built.version, now);
     const next = this.nextOwners;
     this.nextOwners = null;
-    if (next !== null) this.viewChanged(next, now);
+    if (next !== null) this.viewChanged(next.count, next.hashSum, now);
   }
 }
