@@ -74,8 +74,14 @@ export class JoinPlan {
 
   seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number): MemberEffect[] {
     if (purpose === 'watch') {
-      const known = new Set(core.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.grpcAddr));
-      const strangers = addresses.filter((a) => !known.has(a));
+      // Looked up among the live records without a set of every member's address: the re-check runs
+      // every period on every member, and the seeds, learned first, come early in the table.
+      const unseen = new Set(addresses);
+      for (const m of core.members()) {
+        if (unseen.size === 0) break;
+        if (m.state === 'alive' || m.state === 'suspect') unseen.delete(m.grpcAddr);
+      }
+      const strangers = addresses.filter((a) => unseen.has(a));
       if (strangers.length === 0) return [];
       return [log('info', 'seeds not in the member list: negotiating with them', { seeds: strangers }), ...core.join(strangers, now)];
     }

@@ -87,7 +87,9 @@ export class SimMember implements SimCore {
   }
 
   tick(now: Millis): Effect[] {
-    const out = this.carry(this.wholeMember.tick(now), now);
+    // A wake-up for a readiness poll or a finished build alone finds nothing due in the member, whose
+    // tick would then do nothing: it is not run (polls wake every member every few seconds).
+    const out = this.carry(now >= this.wholeMember.nextDeadline() ? this.wholeMember.tick(now) : [], now);
     if (this.build !== null && now >= this.build.at) this.finishBuild(now);
     while (now >= this.pollAt) {
       this.pollAt += this.pollMs;

@@ -113,4 +113,15 @@ describe('Member', () => {
     assert.deepEqual(unread.owners, ['m', 'o', 'p'], 'in table order');
     assert.equal(unread.live, 3);
   });
+
+  test('the seed re-check negotiates only with seeds not held live, each once', () => {
+    const member = new Member(config({ seeds: [] }), 0);
+    member.start(0);
+    const peer = (name: string, state: 'alive' | 'dead') => ({ name, lifeId: `${name}-life`, incarnation: 1, state, gossipAddr: `${name}:7946`, grpcAddr: `${name}:7947`, meta: { appAddr: '', serving: true, tags: {} } });
+    member.negotiateRequest([peer('o', 'alive'), peer('p', 'alive')], true, 10);
+    const asked = (addresses: string[]): string[] =>
+      member.seedsResolved('watch', addresses, 20).flatMap((e) => (e.type === 'negotiate' && e.join ? [e.to] : []));
+    assert.deepEqual(asked(['o:7947', 'p:7947']), [], 'both held alive');
+    assert.deepEqual(asked(['o:7947', 'x:7947', 'x:7947', 'y:7947']), ['x:7947', 'y:7947']);
+  });
 });
