@@ -273,17 +273,18 @@ export class Member {
     this.inputs++;
     const out: MemberEffect[] = [];
     body(out);
-    const effects: MemberEffect[] = [];
-    for (const e of out) {
+    // In place: every input of every member passes here.
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i] as MemberEffect;
       if (e.type === 'event' && changesView(e.event)) this.markViewChanged(now);
       if (e.type === 'negotiate' && e.join) this.joinRequests.set(e.requestId, e.to);
       // Periodic exchanges go by digest; joins (and peers without the digest RPCs) by Negotiate.
       if (e.type === 'negotiate' && !e.join && this.config.antiEntropy !== 'negotiate') {
-        effects.push({ type: 'digest', to: e.to, requestId: e.requestId, state: e.state });
-      } else effects.push(e);
+        out[i] = { type: 'digest', to: e.to, requestId: e.requestId, state: e.state };
+      }
     }
-    if (this.viewDirty) effects.push(this.viewChanged());
-    return effects;
+    if (this.viewDirty) out.push(this.viewChanged());
+    return out;
   }
 
   private markViewChanged(now: number): void {
