@@ -67,7 +67,8 @@ export class Member {
   private stopped = false;
   private lastViewChangeAt: number;
   private viewDirty = false;
-  private ownersWanted = 0;
+  /** The last table asked for has no owners (known only until the first table is built). */
+  private noOwnersWanted = true;
   private hasTable = false;
   private servedVersion: string | null = null;
   /** Inputs taken so far (steps): what a view-changed effect's owners are current for. */
@@ -248,7 +249,7 @@ export class Member {
       joinedAt: this.join.joinedAt,
       // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
       // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
-      tableCurrent: this.hasTable || (this.ownersWanted === 0 && !tablesBusy),
+      tableCurrent: this.hasTable || (this.noOwnersWanted && !tablesBusy),
       appReady: this.appReady,
       appReason,
       lastViewChangeAt: this.lastViewChangeAt,
@@ -301,10 +302,15 @@ export class Member {
   private viewChanged(): MemberEffect {
     this.viewDirty = false;
     let owners: readonly string[] | null = null;
-    // The count matters to readiness only until the first table is built.
+    // Whether there are owners matters to readiness only until the first table is built; a member that
+    // serves is one itself (a walk per join answer, before the first table, was a walk per joiner too).
     if (!this.hasTable) {
-      owners = this.listOwners();
-      this.ownersWanted = owners.length;
+      const self = this.core.self;
+      if ((self.state === 'alive' || self.state === 'suspect') && self.meta.serving) this.noOwnersWanted = false;
+      else {
+        owners = this.listOwners();
+        this.noOwnersWanted = owners.length === 0;
+      }
     }
     const input = this.inputs;
     const list = (): readonly string[] => {
