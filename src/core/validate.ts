@@ -31,7 +31,27 @@ function isMeta(m: unknown): m is MemberMeta {
   return typeof meta.appAddr === 'string' && typeof meta.serving === 'boolean' && typeof meta.tags === 'object' && meta.tags !== null;
 }
 
+// Updates and records are immutable, and in a simulator thousands of cores receive the very same
+// objects (a join reply holds every member's): each object is checked once. Weak, so nothing outlives
+// its last user.
+const checkedUpdates = new WeakSet<Update>();
+const checkedRecords = new WeakSet<MemberRecord>();
+
 export function isValidUpdate(u: Update): boolean {
+  if (typeof u === 'object' && u !== null && checkedUpdates.has(u)) return true;
+  if (!checkUpdate(u)) return false;
+  checkedUpdates.add(u);
+  return true;
+}
+
+export function isValidRecord(r: MemberRecord): boolean {
+  if (typeof r === 'object' && r !== null && checkedRecords.has(r)) return true;
+  if (!checkRecord(r)) return false;
+  checkedRecords.add(r);
+  return true;
+}
+
+function checkUpdate(u: Update): boolean {
   if (typeof u !== 'object' || u === null || !isName(u.name) || !isIncarnation(u.incarnation)) return false;
   switch (u.kind) {
     case 'alive':
@@ -46,7 +66,7 @@ export function isValidUpdate(u: Update): boolean {
   }
 }
 
-export function isValidRecord(r: MemberRecord): boolean {
+function checkRecord(r: MemberRecord): boolean {
   if (typeof r !== 'object' || r === null || !isName(r.name) || !isLifeId(r.lifeId) || !isIncarnation(r.incarnation)) return false;
   if (r.state !== 'alive' && r.state !== 'suspect' && r.state !== 'dead' && r.state !== 'left') return false;
   return typeof r.gossipAddr === 'string' && typeof r.grpcAddr === 'string' && isMeta(r.meta);

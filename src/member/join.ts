@@ -27,6 +27,8 @@ export class JoinPlan {
   private busySeen = false;
   private refusedSeen = false;
   private busyLogged = false;
+  /** Seed address -> the member that held it live at the last re-check (a few entries: the seeds). */
+  private readonly seedHolders = new Map<string, string>();
 
   constructor(
     private readonly settings: JoinSettings,
@@ -74,8 +76,7 @@ export class JoinPlan {
 
   seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number): MemberEffect[] {
     if (purpose === 'watch') {
-      const known = new Set(core.members().filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.grpcAddr));
-      const strangers = addresses.filter((a) => !known.has(a));
+      const strangers = addresses.filter((a) => !this.heldLiveAt(a, core));
       if (strangers.length === 0) return [];
       return [log('info', 'seeds not in the member list: negotiating with them', { seeds: strangers }), ...core.join(strangers, now)];
     }
@@ -90,6 +91,25 @@ export class JoinPlan {
     // Success is learned from the core (a Negotiate answered); look again after the backoff.
     this.checkAt = now + this.delayMs;
     return out;
+  }
+
+  /**
+   * Whether a live record has gRPC address `addr`. The re-check runs every period on every member, so
+   * the member that held it last time is looked at first; only when it no longer does are the records
+   * walked.
+   */
+  private heldLiveAt(addr: string, core: SwimCore): boolean {
+    const last = this.seedHolders.get(addr);
+    const held = last === undefined ? undefined : core.member(last);
+    if (held !== undefined && held.grpcAddr === addr && (held.state === 'alive' || held.state === 'suspect')) return true;
+    this.seedHolders.delete(addr);
+    for (const m of core.members()) {
+      if (m.grpcAddr === addr && (m.state === 'alive' || m.state === 'suspect')) {
+        this.seedHolders.set(addr, m.name);
+        return true;
+      }
+    }
+    return false;
   }
 
   private checkAttempt(now: number, core: SwimCore, out: MemberEffect[]): boolean {

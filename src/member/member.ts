@@ -67,9 +67,12 @@ export class Member {
   private stopped = false;
   private lastViewChangeAt: number;
   private viewDirty = false;
-  private ownersWanted = 0;
+  /** The last table asked for has no owners (known only until the first table is built). */
+  private noOwnersWanted = true;
   private hasTable = false;
   private servedVersion: string | null = null;
+  /** Inputs taken so far (steps): what a view-changed effect's owners are current for. */
+  private inputs = 0;
 
   constructor(private readonly config: MemberConfig, now: number) {
     this.appReady = !config.appChecked;
@@ -246,7 +249,7 @@ export class Member {
       joinedAt: this.join.joinedAt,
       // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
       // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
-      tableCurrent: this.hasTable || (this.ownersWanted === 0 && !tablesBusy),
+      tableCurrent: this.hasTable || (this.noOwnersWanted && !tablesBusy),
       appReady: this.appReady,
       appReason,
       lastViewChangeAt: this.lastViewChangeAt,
@@ -268,19 +271,21 @@ export class Member {
   /** One step: runs `body`, notes view changes and join requests in what it produced, adds the table request. */
   private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
     if (this.stopped) return [];
+    this.inputs++;
     const out: MemberEffect[] = [];
     body(out);
-    const effects: MemberEffect[] = [];
-    for (const e of out) {
+    // In place: every input of every member passes here.
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i] as MemberEffect;
       if (e.type === 'event' && changesView(e.event)) this.markViewChanged(now);
       if (e.type === 'negotiate' && e.join) this.joinRequests.set(e.requestId, e.to);
       // Periodic exchanges go by digest; joins (and peers without the digest RPCs) by Negotiate.
       if (e.type === 'negotiate' && !e.join && this.config.antiEntropy !== 'negotiate') {
-        effects.push({ type: 'digest', to: e.to, requestId: e.requestId, state: e.state });
-      } else effects.push(e);
+        out[i] = { type: 'digest', to: e.to, requestId: e.requestId, state: e.state };
+      }
     }
-    if (this.viewDirty) effects.push(this.viewChanged());
-    return effects;
+    if (this.viewDirty) out.push(this.viewChanged());
+    return out;
   }
 
   private markViewChanged(now: number): void {
@@ -288,18 +293,45 @@ export class Member {
     this.lastViewChangeAt = now;
   }
 
-  /** The members that own shards: alive or suspect, and serving. */
+  /**
+   * The table request for the view now. Listing the owners walks every record, so it is done when the
+   * shell reads them (a simulator that tracks owners from the member events never does; a mass join
+   * changes the view once per packet). They must be read before the member's next input, which would
+   * have changed them: a later read throws rather than list another view.
+   */
   private viewChanged(): MemberEffect {
     this.viewDirty = false;
-    const owners: string[] = [];
-    let live = 0;
-    for (const r of this.core.members()) {
-      if (r.state !== 'alive' && r.state !== 'suspect') continue;
-      live++;
-      if (r.meta.serving) owners.push(r.name);
+    let owners: readonly string[] | null = null;
+    // Whether there are owners matters to readiness only until the first table is built; a member that
+    // serves is one itself (a walk per join answer, before the first table, was a walk per joiner too).
+    if (!this.hasTable) {
+      const self = this.core.self;
+      if ((self.state === 'alive' || self.state === 'suspect') && self.meta.serving) this.noOwnersWanted = false;
+      else {
+        owners = this.listOwners();
+        this.noOwnersWanted = owners.length === 0;
+      }
     }
-    this.ownersWanted = owners.length;
-    return { type: 'view-changed', owners, live };
+    const input = this.inputs;
+    const list = (): readonly string[] => {
+      if (this.inputs !== input) throw new Error('view-changed owners read after the member took another input');
+      owners ??= this.listOwners();
+      return owners;
+    };
+    return {
+      type: 'view-changed',
+      get owners(): readonly string[] {
+        return list();
+      },
+      live: this.core.aliveCount(),
+    };
+  }
+
+  /** The members that own shards: alive or suspect, and serving, in table order. */
+  private listOwners(): string[] {
+    const owners: string[] = [];
+    for (const r of this.core.members()) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
+    return owners;
   }
 
   /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */

@@ -30,8 +30,19 @@ export function recordBytes(r: MemberRecord): number {
   return 18 + r.name.length + r.lifeId.length + 8 + 1 + r.gossipAddr.length + r.grpcAddr.length + r.meta.appAddr.length + 1 + tags;
 }
 
+// A full-state exchange carries every record a member holds, and thousands of members hold the very
+// same record objects: each record's estimate is worked out once (records are immutable).
+const recordSizes = new WeakMap<MemberRecord, number>();
+
 export function recordsBytes(records: readonly MemberRecord[]): number {
   let total = 0;
-  for (const r of records) total += recordBytes(r);
+  for (const r of records) {
+    let n = recordSizes.get(r);
+    if (n === undefined) {
+      n = recordBytes(r);
+      recordSizes.set(r, n);
+    }
+    total += n;
+  }
   return total;
 }

@@ -2,6 +2,7 @@
 // digest anti-entropy round, and Closing notices, as RPCs that travel with the network's latency. Like
 // TCP in the agent, partial loss does not drop them; a cut or a missing peer does, and the caller then
 // hears onNegotiateFailed at its deadline. RPC bytes are counted apart from UDP.
+import type { SharedMemberIndex } from '../core/member-index.js';
 import type { Address, Effect, MemberRecord } from '../core/types.js';
 import { recordsBytes } from './bytes.js';
 import type { SimCore } from './core-port.js';
@@ -30,14 +31,17 @@ interface PendingRpc {
 
 export class ControlPlane {
   private readonly rpcs = new Map<number, PendingRpc>();
-  private readonly digestRounds = new DigestRounds();
+  private readonly digestRounds: DigestRounds;
   private rpcSeq = 0;
 
   constructor(
     private readonly host: ControlPlaneHost,
     private readonly antiEntropy: SimAntiEntropy,
     private readonly rpcTimeoutMs: number,
-  ) {}
+    memberIndex: SharedMemberIndex,
+  ) {
+    this.digestRounds = new DigestRounds(memberIndex);
+  }
 
   onNegotiateRequest(ev: SimEvent): void {
     const node = this.host.nodes[ev.node];

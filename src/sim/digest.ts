@@ -12,6 +12,7 @@ import { memberBytes } from '../antientropy/member-entries.js';
 import { localRoots } from '../antientropy/sync.js';
 import { DIGEST_FANOUT, DigestTree, hashFromBytes, sameHash } from '../antientropy/tree.js';
 import type { RootInfo } from '../antientropy/types.js';
+import { grownInt32, grownLength, SharedMemberIndex } from '../core/member-index.js';
 import type { MemberRecord } from '../core/types.js';
 import { membersToProto } from '../grpc/convert.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
@@ -86,8 +87,19 @@ export function sameEntries(a: readonly MemberRecord[], b: readonly MemberRecord
  * which at 10,000 members is most of the run.
  */
 export class DigestRounds {
-  private readonly bucketByName = new Map<string, number>();
   private readonly tree = new DigestTree(MEMBER_TREE_LEAVES);
+  /** Per member number: its name's bucket, or -1 before it is first needed. */
+  private bucketById = new Int32Array(0);
+  /** Scratch, per member number: each side's record in the round under way (cleared after it). */
+  private readonly mineById: (MemberRecord | undefined)[] = [];
+  private readonly theirsById: (MemberRecord | undefined)[] = [];
+
+  /**
+   * @param index member numbers for the names the states hold (the simulation's shared index, where every
+   * name a core holds already has one, never handed to another name): the two states are compared slot
+   * by slot instead of through two maps built per round.
+   */
+  constructor(private readonly index: SharedMemberIndex = new SharedMemberIndex()) {}
 
   /** One round of the caller (named `sender`) with a peer; the peer merges what the caller pushes. */
   round(
@@ -96,20 +108,31 @@ export class DigestRounds {
     peerState: readonly MemberRecord[],
     mergeIntoPeer: (records: readonly MemberRecord[]) => void,
   ): DigestRoundResult {
-    const mine = byName(callerState);
-    const theirs = byName(peerState);
+    const mine = this.collect(callerState, this.mineById);
+    const theirs = this.collect(peerState, this.theirsById);
+    try {
+      return this.settle(mine, theirs, sender, mergeIntoPeer);
+    } finally {
+      for (const id of mine) this.mineById[id] = undefined;
+      for (const id of theirs) this.theirsById[id] = undefined;
+    }
+  }
+
+  private settle(mine: readonly number[], theirs: readonly number[], sender: string, mergeIntoPeer: (records: readonly MemberRecord[]) => void): DigestRoundResult {
+    const { mineById, theirsById } = this;
     const differing = new Uint8Array(this.tree.leaves);
     let differs = false;
-    for (const [name, r] of mine) {
-      const other = theirs.get(name);
+    for (const id of mine) {
+      const r = mineById[id] as MemberRecord;
+      const other = theirsById[id];
       if (other !== undefined && (other === r || canonicalOf(other) === canonicalOf(r))) continue;
-      differing[this.bucketOf(name)] = 1;
+      differing[this.bucketOf(id, r.name)] = 1;
       differs = true;
     }
-    if (theirs.size > mine.size || differs) {
-      for (const name of theirs.keys()) {
-        if (mine.has(name)) continue;
-        differing[this.bucketOf(name)] = 1;
+    if (theirs.length > mine.length || differs) {
+      for (const id of theirs) {
+        if (mineById[id] !== undefined) continue;
+        differing[this.bucketOf(id, (theirsById[id] as MemberRecord).name)] = 1;
         differs = true;
       }
     }
@@ -119,7 +142,7 @@ export class DigestRounds {
       rootsToProto([{ tree: 'members', root: { hi: 0, lo: 0 }, entries, leaves: this.tree.leaves }, claimsRoot()]);
     // A root's 8 bytes have the same size whatever they hold.
     let bytes =
-      def.ExchangeRoots.requestSerialize({ header, roots: roots(mine.size) }).length + def.ExchangeRoots.responseSerialize({ roots: roots(theirs.size) }).length;
+      def.ExchangeRoots.requestSerialize({ header, roots: roots(mine.length) }).length + def.ExchangeRoots.responseSerialize({ roots: roots(theirs.length) }).length;
     let calls = 1;
     if (!differs) return { reply: [], bytes, calls };
 
@@ -136,11 +159,13 @@ export class DigestRounds {
         calls++;
       }
     }
+    const pushes = this.byBucket(mine, mineById, differing);
+    const gets = this.byBucket(theirs, theirsById, differing);
     const reply: MemberRecord[] = [];
     for (let i = 0; i < leaves.length; i += FETCH_CHUNK_BUCKETS) {
       const buckets = leaves.slice(i, i + FETCH_CHUNK_BUCKETS);
-      const push = this.entriesIn(mine, buckets);
-      const got = this.entriesIn(theirs, buckets);
+      const push = buckets.flatMap((b) => pushes.get(b) ?? []);
+      const got = buckets.flatMap((b) => gets.get(b) ?? []);
       if (push.length > 0) mergeIntoPeer(push);
       const members = { header, tree: treeToProto('members'), buckets, members: [], claims: [] };
       bytes += def.FetchEntries.requestSerialize(members).length + recordsWireBytes(push);
@@ -151,29 +176,44 @@ export class DigestRounds {
     return { reply, bytes, calls };
   }
 
-  private bucketOf(name: string): number {
-    let bucket = this.bucketByName.get(name);
-    if (bucket === undefined) {
+  /**
+   * A full state by member number, as a tree holds it: a name's last record, at the place the name first
+   * came. Returns the numbers in that order; `slots` holds the records (the caller clears them).
+   */
+  private collect(state: readonly MemberRecord[], slots: (MemberRecord | undefined)[]): number[] {
+    const ids: number[] = [];
+    for (const r of state) {
+      const id = this.index.acquire(r.name);
+      while (slots.length <= id) slots.push(undefined);
+      if (slots[id] === undefined) ids.push(id);
+      slots[id] = r;
+    }
+    return ids;
+  }
+
+  /** A side's records in the differing buckets as its tree lists them: per bucket, in state order. */
+  private byBucket(ids: readonly number[], slots: readonly (MemberRecord | undefined)[], differing: Uint8Array): Map<number, MemberRecord[]> {
+    const out = new Map<number, MemberRecord[]>();
+    for (const id of ids) {
+      const r = slots[id] as MemberRecord;
+      const b = this.bucketOf(id, r.name);
+      if (differing[b] !== 1) continue;
+      const list = out.get(b);
+      if (list === undefined) out.set(b, [r]);
+      else list.push(r);
+    }
+    return out;
+  }
+
+  private bucketOf(id: number, name: string): number {
+    if (id >= this.bucketById.length) this.bucketById = grownInt32(this.bucketById, grownLength(this.bucketById.length, id, this.index.span), -1);
+    let bucket = this.bucketById[id] as number;
+    if (bucket < 0) {
       bucket = this.tree.bucketOf(name);
-      this.bucketByName.set(name, bucket);
+      this.bucketById[id] = bucket;
     }
     return bucket;
   }
-
-  /** A side's records in `buckets` as its tree lists them: bucket by bucket, in state order within one. */
-  private entriesIn(state: ReadonlyMap<string, MemberRecord>, buckets: readonly number[]): MemberRecord[] {
-    const wanted = new Map<number, MemberRecord[]>();
-    for (const b of buckets) wanted.set(b, []);
-    for (const [name, r] of state) wanted.get(this.bucketOf(name))?.push(r);
-    return buckets.flatMap((b) => wanted.get(b) ?? []);
-  }
-}
-
-/** A full state by name, as a tree holds it: a name's last record, at the place the name first came. */
-function byName(state: readonly MemberRecord[]): Map<string, MemberRecord> {
-  const map = new Map<string, MemberRecord>();
-  for (const r of state) map.set(r.name, r);
-  return map;
 }
 
 /** What one record adds to a FetchEntries message (tag, length, body), once per record. */

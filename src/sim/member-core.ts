@@ -12,7 +12,9 @@ import type { HealthView } from '../runtime/view.js';
 import type { Self } from '../ownership/service-types.js';
 import type { ClaimsHost, SimClaims } from './claims.js';
 import type { CoreFactory, SimCore } from './core-port.js';
+import { SharedMemberIndex } from '../core/member-index.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
+import { OwnerTally } from './owner-tally.js';
 
 const SEEDS_NAME = 'seeds.sim';
 
@@ -57,9 +59,11 @@ export class SimMember implements SimCore, ClaimsHost {
   servedOwners: readonly string[] | null = null;
   private seeds: readonly string[] = [];
   private started = false;
-  /** The build in flight: when it is served and its version; the owners asked for since. */
-  private build: { at: number; version: string; owners: readonly string[] } | null = null;
-  private nextOwners: readonly string[] | null = null;
+  /** The owners as of the member's last step (its view-changed effects' owners, never listed). */
+  private readonly owners: OwnerTally;
+  /** The build in flight: when it is served and its version; the owners asked for since (count, hash sum; the list only for a fleet observer). */
+  private build: { at: number; version: string; owners: readonly string[] | null } | null = null;
+  private nextOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
   private pollAt: number;
 
   constructor(options: SwimCoreOptions, private readonly figures: MemberFigures, model: MemberModel) {
@@ -98,6 +102,8 @@ export class SimMember implements SimCore, ClaimsHost {
       options.now,
     );
     this.life = figures.lifeStarted(options.name, options.now);
+    this.owners = new OwnerTally(options.memberIndex ?? new SharedMemberIndex(), (name) => figures.nameHash(name));
+    for (const record of this.wholeMember.core.members()) this.owners.note(record);
     this.pollAt = options.now + this.pollMs;
     this.claims = model.claims ?? null;
     this.claims?.attach(this);
@@ -122,7 +128,9 @@ export class SimMember implements SimCore, ClaimsHost {
   }
 
   tick(now: Millis): Effect[] {
-    const out = this.carry(this.wholeMember.tick(now), now);
+    // A wake-up for a readiness poll or a finished build alone finds nothing due in the member, whose
+    // tick would then do nothing: it is not run (polls wake every member every few seconds).
+    const out = this.carry(now >= this.wholeMember.nextDeadline() ? this.wholeMember.tick(now) : [], now);
     if (this.build !== null && now >= this.build.at) this.finishBuild(now);
     while (now >= this.pollAt) {
       this.pollAt += this.pollMs;
@@ -168,6 +176,11 @@ export class SimMember implements SimCore, ClaimsHost {
     return this.carry(this.wholeMember.leaveRequested(now), now);
   }
 
+  /** The version of the owners the member asked a table for last (its live, serving members). */
+  get ownersVersion(): string {
+    return this.figures.version(this.owners.count, this.owners.hashSum);
+  }
+
   nextDeadline(): Millis {
     return Math.min(this.wholeMember.nextDeadline(), this.build?.at ?? Infinity, this.pollAt);
   }
@@ -193,14 +206,15 @@ export class SimMember implements SimCore, ClaimsHost {
     const out: Effect[] = [];
     for (const effect of effects) {
       switch (effect.type) {
+        case 'event':
+          this.owners.onEvent(effect.event);
+          out.push(effect);
+          this.claims?.membershipEvent(this, effect.event);
+          break;
         case 'send':
         case 'negotiate':
         case 'closing':
           out.push(effect);
-          break;
-        case 'event':
-          out.push(effect);
-          this.claims?.membershipEvent(this, effect.event);
           break;
         case 'digest':
           // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
@@ -210,7 +224,8 @@ export class SimMember implements SimCore, ClaimsHost {
           out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.resolveSeeds(), now), now));
           break;
         case 'view-changed':
-          this.viewChanged(effect.owners, now);
+          // The owner list is read (and so walked) only when a fleet observer wants it.
+          this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);
           this.claims?.viewChanged(this, this.wholeMember.core.members());
           break;
         case 'leave-announced':
@@ -231,12 +246,12 @@ export class SimMember implements SimCore, ClaimsHost {
     return listed.filter((a) => a !== self);
   }
 
-  private viewChanged(owners: readonly string[], now: number): void {
+  private viewChanged(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
     if (this.build !== null) {
-      this.nextOwners = owners;
+      this.nextOwners = { count, hashSum, owners };
       return;
     }
-    this.build = { at: now + this.tableBuildMs, version: this.figures.versionOf(owners), owners };
+    this.build = { at: now + this.tableBuildMs, version: this.figures.version(count, hashSum), owners };
   }
 
   private finishBuild(now: number): void {
@@ -246,9 +261,9 @@ export class SimMember implements SimCore, ClaimsHost {
     this.wholeMember.tableBuilt(built.version);
     this.figures.tableServed(this.life, built.version, now);
     this.servedOwners = built.owners;
-    this.model.onTableServed?.(this, built.version, built.owners, now);
+    if (built.owners !== null) this.model.onTableServed?.(this, built.version, built.owners, now);
     const next = this.nextOwners;
     this.nextOwners = null;
-    if (next !== null) this.viewChanged(next, now);
+    if (next !== null) this.viewChanged(next.count, next.hashSum, next.owners, now);
   }
 }

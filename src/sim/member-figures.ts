@@ -91,15 +91,22 @@ export class MemberFigures {
    */
   versionOf(owners: readonly string[]): string {
     let sum = 0;
-    for (const name of owners) {
-      let h = this.nameHashes.get(name);
-      if (h === undefined) {
-        h = fnv1a(name);
-        this.nameHashes.set(name, h);
-      }
-      sum = (sum + h) >>> 0;
+    for (const name of owners) sum = (sum + this.nameHash(name)) >>> 0;
+    return this.version(owners.length, sum);
+  }
+
+  /** versionOf for `count` owners whose nameHash values sum to `hashSum` (modulo 2^32). */
+  version(count: number, hashSum: number): string {
+    return `${count}-${hashSum.toString(16).padStart(8, '0')}`;
+  }
+
+  nameHash(name: string): number {
+    let h = this.nameHashes.get(name);
+    if (h === undefined) {
+      h = fnv1a(name);
+      this.nameHashes.set(name, h);
     }
-    return `${owners.length}-${sum.toString(16).padStart(8, '0')}`;
+    return h;
   }
 
   /** The figures, with `live` the lives still running at the end (not crashed, not left). */

@@ -188,7 +188,8 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const memberModel = {
     seedUp: (addr: string): boolean => sim.listensOn(addr),
     seedAddresses: () => fleet?.serviceAddresses() ?? null,
-    onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners),
+    // Only a fleet run reads the owner lists (listing them is a walk per view change).
+    ...(options.fleet === undefined ? {} : { onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners) }),
     ...(claims ? { claims } : {}),
     ...(options.fleet === undefined ? {} : { drainMs: (options.fleetTemplate ?? POD_TEMPLATE).drainMs }),
   };

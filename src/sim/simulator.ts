@@ -88,6 +88,7 @@ export class Simulator {
       },
       options.antiEntropy ?? 'digest',
       options.rpcTimeoutMs ?? 5000,
+      this.memberIndex,
     );
   }
 

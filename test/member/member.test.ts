@@ -96,4 +96,32 @@ describe('Member', () => {
     assert.equal(member.tableVersion, 'v1');
     assert.deepEqual(member.readiness(0, false, 'ok'), { ok: true, reasons: [] });
   });
+
+  test('the owners of a view change are listed as of its step, and reading them after the next input fails', () => {
+    const member = new Member(config({ seeds: [] }), 0);
+    const start = member.start(0).find((e) => e.type === 'view-changed');
+    assert.ok(start?.type === 'view-changed');
+    assert.deepEqual(start.owners, ['m']);
+    member.tableBuilt('v1');
+    const other = { name: 'o', lifeId: 'o-life', incarnation: 1, state: 'alive' as const, gossipAddr: 'o:7946', grpcAddr: 'o:7947', meta: { appAddr: '', serving: true, tags: {} } };
+    const joined = member.negotiateRequest([other], true, 10).effects.find((e) => e.type === 'view-changed');
+    assert.ok(joined?.type === 'view-changed');
+    assert.equal(joined.live, 2);
+    const unread = member.negotiateRequest([{ ...other, name: 'p', gossipAddr: 'p:7946', grpcAddr: 'p:7947' }], true, 20).effects.find((e) => e.type === 'view-changed');
+    assert.ok(unread?.type === 'view-changed');
+    assert.throws(() => joined.owners, /read after the member took another input/);
+    assert.deepEqual(unread.owners, ['m', 'o', 'p'], 'in table order');
+    assert.equal(unread.live, 3);
+  });
+
+  test('the seed re-check negotiates only with seeds not held live, each once', () => {
+    const member = new Member(config({ seeds: [] }), 0);
+    member.start(0);
+    const peer = (name: string, state: 'alive' | 'dead') => ({ name, lifeId: `${name}-life`, incarnation: 1, state, gossipAddr: `${name}:7946`, grpcAddr: `${name}:7947`, meta: { appAddr: '', serving: true, tags: {} } });
+    member.negotiateRequest([peer('o', 'alive'), peer('p', 'alive')], true, 10);
+    const asked = (addresses: string[]): string[] =>
+      member.seedsResolved('watch', addresses, 20).flatMap((e) => (e.type === 'negotiate' && e.join ? [e.to] : []));
+    assert.deepEqual(asked(['o:7947', 'p:7947']), [], 'both held alive');
+    assert.deepEqual(asked(['o:7947', 'x:7947', 'x:7947', 'y:7947']), ['x:7947', 'y:7947']);
+  });
 });

@@ -114,3 +114,41 @@ test('members re-check only seeds whose process is up, as a headless Service lis
   // Each of the 9 others would negotiate with the crashed seed on every re-check.
   assert.ok(withDeadSeed - upOnly >= 9 * 3, `${withDeadSeed} RPCs with the crashed seed listed, ${upOnly} without`);
 });
+
+test('the owners a member asks tables for, kept from its member events, are the ones a walk of its records finds', () => {
+  const figures = new MemberFigures();
+  const sim = new Simulator({
+    seed: 31,
+    config: profileConfig('lan'),
+    createCore: memberCoreFactory(figures),
+    capacity: 12,
+    network: { loss: 0.05 },
+    // After every step of every member: by then the member's events are all counted.
+    onEvent: (node) => check(node),
+  });
+  let checks = 0;
+  const check = (node: SimNode): void => {
+    const core = node.core;
+    assert.ok(core instanceof SimMember);
+    const walked = core.members().filter((r) => (r.state === 'alive' || r.state === 'suspect') && r.meta.serving).map((r) => r.name);
+    assert.equal(core.ownersVersion, figures.versionOf(walked), `${node.name} at ${sim.now}`);
+    checks++;
+  };
+  const nodes: SimNode[] = [];
+  for (let i = 0; i < 12; i++) nodes.push(sim.addNode());
+  const seeds = nodes.slice(0, 3);
+  for (const node of nodes) sim.join(node, seeds);
+  converge(sim, 30_000);
+  const [crashed, leaver, restarted] = [nodes[4], nodes[5], nodes[6]];
+  assert.ok(crashed !== undefined && leaver !== undefined && restarted !== undefined);
+  sim.crash(crashed);
+  sim.leave(leaver);
+  sim.runFor(3_000);
+  sim.stop(leaver);
+  sim.restart(restarted, { seeds });
+  sim.runFor(60_000);
+  const deadSeen = nodes.filter((n) => n.live).every((n) => n.core?.member(crashed.name)?.state !== 'alive');
+  assert.ok(deadSeen, 'the crash was noticed, so owners were also taken away');
+  assert.ok(checks > 100, `${checks} checks`);
+  for (const node of nodes) if (node.live) check(node);
+});
