@@ -87,6 +87,21 @@ describe('a join through many seed addresses', () => {
     assert.deepEqual(up.failures, []);
   });
 
+  test('with bootstrap, many addresses of which none answers: bounded attempts until the join timeout, then a cluster alone', async () => {
+    const cluster = new MemoryCluster();
+    const addresses = Array.from({ length: 40 }, (_, i) => `gone${i}:7947`);
+    const lone = cluster.add('lone', { seeds: addresses, bootstrap: true, joinTimeoutMs: 3000, recordNegotiates: true });
+    await cluster.clock.advance(2000);
+    assert.equal(lone.member.joinedAt, null, 'not before the join timeout');
+    await cluster.clock.advance(3000);
+    assert.notEqual(lone.member.joinedAt, null);
+    assert.ok(lone.logs.includes('no seed answered: bootstrapping a new cluster alone (--bootstrap)'));
+    const attempts = joinRounds(lone).filter((r) => r.at <= (lone.member.joinedAt ?? 0));
+    assert.ok(attempts.length >= 3, `retried with backoff (${attempts.length} attempts)`);
+    assertBounded(attempts, new Set(addresses));
+    for (const a of attempts) assert.equal(a.to.length, SEEDS_PER_ATTEMPT);
+  });
+
   test('a short seed list is contacted whole, as before', async () => {
     const cluster = new MemoryCluster();
     const a = cluster.add('a');
