@@ -3,6 +3,7 @@
 // the order of docs/config.md.
 import { DEFAULT_REPLICAS, DEFAULT_SHARDS, MAX_REPLICAS, MAX_SHARDS } from '../placement/constants.js';
 import { MAX_STRING_BYTES } from '../codec/constants.js';
+import { SEEDS_PER_ATTEMPT } from '../member/join.js';
 import { MAX_SEEDS, MAX_TAGS_TEXT_BYTES } from './fields.js';
 import type { OptionMeta } from './option-meta.js';
 import type { ConfigKey } from './schema.js';
@@ -62,7 +63,7 @@ export const MEMBER_OPTIONS = {
   },
   seeds: {
     group: 'Cluster',
-    description: `Comma list of host:port (gRPC) or DNS names (a headless Service; its addresses at this member's gRPC port); at most ${MAX_SEEDS}. Empty: form a cluster alone.`,
+    description: `Comma list of host:port (gRPC) or DNS names (a headless Service; its addresses at this member's gRPC port); at most ${MAX_SEEDS}. Each join try contacts at most ${SEEDS_PER_ATTEMPT} of the resolved addresses, drawn at random. Empty: form a cluster alone.`,
     default: '',
     defaultDoc: 'none (bootstrap alone)',
   },

@@ -3,8 +3,22 @@
 // (unless a seed answered busy: a cluster is there); every member with seeds keeps re-checking them
 // afterwards, so pods that all started at once, or sides of a partition that outlived the tombstones,
 // still merge. Seeds are resolved by the shell (DNS is I/O) and handed back with seedsResolved.
+//
+// A seed name is usually a headless Service, which resolves to every pod: negotiating with all of them
+// would cost a full-state exchange (each carrying the whole member list) per pod on every join and every
+// re-check, growing with the square of the cluster. One answer is enough to join, so each attempt and
+// each re-check round contacts at most SEEDS_PER_ATTEMPT addresses, drawn afresh with the member's
+// randomness: a later attempt tries others, so addresses that do not answer are eventually skipped.
 import type { SwimCore } from '../core/swim.js';
+import type { Random } from '../core/types.js';
 import { log, type MemberEffect } from './effects.js';
+
+/**
+ * Addresses a join attempt (or one seed re-check round) negotiates with, at most. More than one, so a
+ * single address that is down, busy or slow does not cost a whole backoff; few, so a join through a
+ * Service that lists every pod stays a handful of exchanges at any cluster size.
+ */
+export const SEEDS_PER_ATTEMPT = 3;
 
 export interface JoinSettings {
   /** The configured seeds, as given (for logs). */
@@ -33,6 +47,8 @@ export class JoinPlan {
   constructor(
     private readonly settings: JoinSettings,
     private readonly watchPeriodMs: number,
+    /** The member's injected randomness (shared with its core), for choosing among many seed addresses. */
+    private readonly random: Random,
   ) {
     this.delayMs = settings.joinRetryInitialMs;
   }
@@ -76,15 +92,20 @@ export class JoinPlan {
 
   seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number): MemberEffect[] {
     if (purpose === 'watch') {
-      const strangers = addresses.filter((a) => !this.heldLiveAt(a, core));
+      const self = core.self.grpcAddr;
+      const strangers = distinct(addresses).filter((a) => a !== self && !this.heldLiveAt(a, core));
       if (strangers.length === 0) return [];
-      return [log('info', 'seeds not in the member list: negotiating with them', { seeds: strangers }), ...core.join(strangers, now)];
+      // Strangers are many only while a cluster is forming or a cut heals; one exchange merges the views.
+      const picked = this.pick(strangers);
+      return [log('info', 'seeds not in the member list: negotiating with them', { seeds: picked, strangers: strangers.length }), ...core.join(picked, now)];
     }
     if (this.joinedAt !== null) return [];
     const out: MemberEffect[] = [];
-    if (addresses.length > 0) {
-      out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: addresses }));
-      out.push(...core.join(addresses, now));
+    const candidates = distinct(addresses).filter((a) => a !== core.self.grpcAddr);
+    if (candidates.length > 0) {
+      const picked = this.pick(candidates);
+      out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: picked, resolved: candidates.length }));
+      out.push(...core.join(picked, now));
     } else {
       out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
     }
@@ -112,6 +133,18 @@ export class JoinPlan {
     return false;
   }
 
+  /** All of `candidates` when they are few; otherwise SEEDS_PER_ATTEMPT of them, uniformly (a partial Fisher–Yates). */
+  private pick(candidates: string[]): string[] {
+    if (candidates.length <= SEEDS_PER_ATTEMPT) return candidates;
+    for (let i = 0; i < SEEDS_PER_ATTEMPT; i++) {
+      const j = i + this.random.int(candidates.length - i);
+      const chosen = candidates[j] as string;
+      candidates[j] = candidates[i] as string;
+      candidates[i] = chosen;
+    }
+    return candidates.slice(0, SEEDS_PER_ATTEMPT);
+  }
+
   private checkAttempt(now: number, core: SwimCore, out: MemberEffect[]): boolean {
     if (this.joinedAt !== null) return false;
     if (core.isJoined()) {
@@ -132,4 +165,9 @@ export class JoinPlan {
     out.push({ type: 'resolve-seeds', purpose: 'join', attempt: this.attempt });
     return false;
   }
+}
+
+/** The addresses in their first order, each once (a name and an address may resolve to the same pod). */
+function distinct(addresses: readonly string[]): string[] {
+  return [...new Set(addresses)];
 }

@@ -76,6 +76,7 @@ export class Member {
 
   constructor(private readonly config: MemberConfig, now: number) {
     this.appReady = !config.appChecked;
+    const random = config.random ?? seededRandom(config.randomSeed);
     const meta: MemberMeta = { appAddr: config.appAddr, serving: this.wantServing(), tags: config.tags };
     this.core = new SwimCore({
       name: config.name,
@@ -85,13 +86,13 @@ export class Member {
       grpcAddr: config.grpcAddr,
       meta,
       config: config.swim,
-      random: config.random ?? seededRandom(config.randomSeed),
+      random,
       now,
       ...(config.measure ? { measure: config.measure } : {}),
       ...(config.acceptsAddress ? { acceptsAddress: config.acceptsAddress } : {}),
       ...(config.memberIndex ? { memberIndex: config.memberIndex } : {}),
     });
-    this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000));
+    this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000), random);
     this.readinessRule = new ReadinessRule(config.settleMs);
     this.lastViewChangeAt = now;
   }

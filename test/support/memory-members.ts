@@ -23,6 +23,8 @@ export interface MemoryMemberOptions {
   readonly swim?: SwimConfig;
   /** Keep every packet the member sends in `sends`. */
   readonly recordSends?: boolean;
+  /** Keep every Negotiate the member calls in `negotiates`. */
+  readonly recordNegotiates?: boolean;
   /** This process life's id (default `<name>-life`); a restart under the same name takes another. */
   readonly lifeId?: string;
   /** Tags of its alive record. */
@@ -38,6 +40,8 @@ export interface MemoryMember {
   readonly logs: string[];
   /** Packets sent, when recordSends was asked for. */
   readonly sends: { readonly at: number; readonly to: string; readonly packet: Packet }[];
+  /** Negotiate calls made, when recordNegotiates was asked for (join: a join or seed re-check). */
+  readonly negotiates: { readonly at: number; readonly to: string; readonly join: boolean }[];
   /** Failed effects and steps, by kind (must stay empty). */
   readonly failures: string[];
   /** Its claims, when asked for. */
@@ -82,6 +86,8 @@ export class MemoryCluster {
     const logs: string[] = [];
     const failures: string[] = [];
     const sends: MemoryMember['sends'] = [];
+    const negotiates: MemoryMember['negotiates'] = [];
+    const control = this.net.controlPlane(grpcAddr);
     let runner: MemberRunner | null = null;
     const tables = new MemoryTableBuilder({ shards: 64, replicas: 2 }, this.clock, (built) => runner?.tableBuilt(built));
     const live = { up: true };
@@ -98,7 +104,13 @@ export class MemoryCluster {
             packets.send(to, packet);
           },
         },
-        control: this.net.controlPlane(grpcAddr),
+        control: {
+          ...control,
+          negotiate: (to, state, join) => {
+            if (opts.recordNegotiates) negotiates.push({ at: this.clock.now(), to, join });
+            return control.negotiate(to, state, join);
+          },
+        },
         tables,
         resolveSeeds: () => Promise.resolve([...(opts.seeds ?? [])]),
       },
@@ -124,6 +136,7 @@ export class MemoryCluster {
       events,
       logs,
       sends,
+      negotiates,
       failures,
       claims,
       crash: () => {
