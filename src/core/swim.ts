@@ -234,8 +234,9 @@ export class SwimCore {
       if (staleAccusation) this.counters.staleAccusationsAnswered++;
       if (!corrected && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [correction]) });
     }
-    // Stale accusations about others we hold alive newer: the refutations go back in one packet.
-    if (newer !== null && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, newer) });
+    // Stale accusations about others we hold alive newer: the refutations go back in one packet, alone
+    // (the sender is one member that missed them, not a gossip target).
+    if (newer !== null && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, newer, false) });
     this.tellSuspectedSender(from, packet.message ?? null, now, out);
     return out;
   }

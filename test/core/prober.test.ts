@@ -395,7 +395,7 @@ describe('refutation', () => {
       const replies = sends(gossipTo(c, [accusation], 5, 'h'));
       assert.equal(replies.length, 1, `one answer to a stale ${accusation.kind}`);
       assert.equal(replies[0]?.to, gossipAddr('h'));
-      assert.deepEqual(replies[0]?.packet.updates[0], alive('x', 1001));
+      assert.deepEqual(replies[0]?.packet.updates, [alive('x', 1001)], 'the answer alone, no queued news');
       assert.equal(c.member('x')?.state, 'alive');
     }
     const h = coreKnowing('h', ['c', 'x']);
