@@ -215,11 +215,11 @@ export class SwimCore {
     // News first: a ping carrying a suspicion about us gets an ack that already carries the refutation.
     let staleAccusation = false;
     let refuted = false;
-    let newer: Update[] | null = null;
+    let newer = null as Update[] | null;
     for (let i = 0; i < count; i++) {
       const update = updates[i] as Update;
       const held = this.membership.newerAliveThan(update);
-      if (held !== null) (newer ??= []).push(held);
+      if (held !== null && newer?.includes(held) !== true) (newer ??= []).push(held);
       const answer = this.membership.apply(update, 'gossip', now, out, from);
       if (answer === 'stale') staleAccusation = true;
       else if (answer === 'refuted') refuted = true;

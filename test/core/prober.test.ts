@@ -398,6 +398,9 @@ describe('refutation', () => {
       assert.deepEqual(replies[0]?.packet.updates, [alive('x', 1001)], 'the answer alone, no queued news');
       assert.equal(c.member('x')?.state, 'alive');
     }
+    // A packet carrying the accusation twice (a buddy lead and its queued copy) gets it once.
+    const [once] = sends(gossipTo(c, [suspect('x', 1000, 'h'), suspect('x', 1000, 'h')], 5, 'h'));
+    assert.deepEqual(once?.packet.updates, [alive('x', 1001)]);
     const h = coreKnowing('h', ['c', 'x']);
     gossipTo(h, [suspect('x', 1000, 'y')], 2);
     const [answer] = sends(gossipTo(c, [suspect('x', 1000, 'h')], 5, 'h'));
