@@ -101,7 +101,7 @@ export class Dissemination {
   }
 
   /** A message plus as much queued news as fits the packet budget (`leads` first, when they fit). */
-  packet(message: Message | null, leads: readonly (Update | null)[] = []): Packet {
+  packet(message: Message | null, leads: readonly (Update | null)[] = [], withQueued = true): Packet {
     const updates: Update[] = [];
     let room = this.config.packetBudget - this.measure.packetOverhead - (message === null ? 0 : this.measure.messageSize(message));
     for (const lead of leads) {
@@ -112,7 +112,7 @@ export class Dissemination {
         room -= size;
       }
     }
-    if (room > 0) this.queue.fill(room, this.retransmitLimit(), updates);
+    if (withQueued && room > 0) this.queue.fill(room, this.retransmitLimit(), updates);
     return { message, updates };
   }
 

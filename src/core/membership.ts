@@ -77,6 +77,20 @@ export class Membership {
     return update.name === this.roster.selfName && this.ctx.counters.refutations !== refutations ? 'refuted' : null;
   }
 
+  /**
+   * An accusation (suspect, dead, left) about another member at an incarnation below the alive record we
+   * hold: the sender missed every copy of that member's refutation. Returns our alive record, to go
+   * straight back to the sender, or null. Without it the sender learns the refutation only if it probes
+   * the accused (or is probed by it) before its suspicion runs out, and one more accuser takes that
+   * suspicion to its minimum; the members it gossips the stale accusation to all hold the refutation.
+   */
+  newerAliveThan(update: Update): Update | null {
+    if (!isValidUpdate(update) || update.kind === 'alive' || update.name === this.roster.selfName) return null;
+    const held = this.roster.get(update.name);
+    if (held === undefined || held.state !== 'alive' || held.incarnation <= update.incarnation) return null;
+    return aliveUpdateOf(held);
+  }
+
   /** Addresses the control plane can carry (SwimCoreOptions.acceptsAddress). */
   private carriable(r: { readonly gossipAddr: Address; readonly grpcAddr: Address; readonly meta: MemberMeta }): boolean {
     const accepts = this.ctx.acceptsAddress;

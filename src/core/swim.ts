@@ -215,8 +215,12 @@ export class SwimCore {
     // News first: a ping carrying a suspicion about us gets an ack that already carries the refutation.
     let staleAccusation = false;
     let refuted = false;
+    let newer = null as Update[] | null;
     for (let i = 0; i < count; i++) {
-      const answer = this.membership.apply(updates[i] as Update, 'gossip', now, out, from);
+      const update = updates[i] as Update;
+      const held = this.membership.newerAliveThan(update);
+      if (held !== null && newer?.includes(held) !== true) (newer ??= []).push(held);
+      const answer = this.membership.apply(update, 'gossip', now, out, from);
       if (answer === 'stale') staleAccusation = true;
       else if (answer === 'refuted') refuted = true;
     }
@@ -230,6 +234,9 @@ export class SwimCore {
       if (staleAccusation) this.counters.staleAccusationsAnswered++;
       if (!corrected && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, [correction]) });
     }
+    // Stale accusations about others we hold alive newer: the refutations go back in one packet, alone
+    // (the sender is one member that missed them, not a gossip target).
+    if (newer !== null && from !== this.self.gossipAddr) out.push({ type: 'send', to: from, packet: this.dissemination.packet(null, newer, false) });
     this.tellSuspectedSender(from, packet.message ?? null, now, out);
     return out;
   }

@@ -386,6 +386,43 @@ describe('refutation', () => {
     assert.equal(core.counters.staleAccusationsAnswered, 1);
   });
 
+  test('a stale accusation about another member we hold alive newer is answered with that alive, to its sender', () => {
+    // x refuted (1001) and c heard it; h missed every copy and still gossips suspect(x, 1000). Every
+    // member h gossips it to holds the refutation: each tells h, so h learns it before its timer runs out.
+    const c = coreKnowing('c', ['h', 'x']);
+    gossipTo(c, [alive('x', 1001)], 1);
+    for (const accusation of [suspect('x', 1000, 'h'), dead('x', 1000, 'h'), left('x', 1000)]) {
+      const replies = sends(gossipTo(c, [accusation], 5, 'h'));
+      assert.equal(replies.length, 1, `one answer to a stale ${accusation.kind}`);
+      assert.equal(replies[0]?.to, gossipAddr('h'));
+      assert.deepEqual(replies[0]?.packet.updates, [alive('x', 1001)], 'the answer alone, no queued news');
+      assert.equal(c.member('x')?.state, 'alive');
+    }
+    // A packet carrying the accusation twice (a buddy lead and its queued copy) gets it once.
+    const [once] = sends(gossipTo(c, [suspect('x', 1000, 'h'), suspect('x', 1000, 'h')], 5, 'h'));
+    assert.deepEqual(once?.packet.updates, [alive('x', 1001)]);
+    const h = coreKnowing('h', ['c', 'x']);
+    gossipTo(h, [suspect('x', 1000, 'y')], 2);
+    const [answer] = sends(gossipTo(c, [suspect('x', 1000, 'h')], 5, 'h'));
+    assert.ok(answer !== undefined);
+    h.receive(gossipAddr('c'), answer.packet, 6);
+    assert.equal(h.member('x')?.state, 'alive');
+    assert.equal(h.suspicionDeadline('x'), undefined);
+  });
+
+  test('news about another member that is current, or newer than ours, gets no answer', () => {
+    const c = coreKnowing('c', ['h', 'x']);
+    gossipTo(c, [alive('x', 1001)], 1);
+    // (A suspicion of a member we held alive goes to the accused, not back to the sender.)
+    const toSender = (effects: readonly Effect[]): unknown[] => sends(effects).filter((e) => e.to === gossipAddr('h'));
+    for (const update of [suspect('x', 1001, 'h'), alive('x', 1001), suspect('unknown', 1, 'h')]) {
+      assert.deepEqual(toSender(gossipTo(c, [update], 5, 'h')), [], `${update.kind} ${update.name}@${update.incarnation}`);
+    }
+    // Held suspect (not alive) at a higher incarnation: we have no refutation to pass on.
+    assert.equal(c.member('x')?.state, 'suspect');
+    assert.deepEqual(toSender(gossipTo(c, [dead('x', 1000, 'h')], 6, 'h')), []);
+  });
+
   test('a stale suspicion in a ping is corrected in the ack', () => {
     // a refuted (now 1001); b missed it and its buddy ping still carries suspect(a, 1000).
     const core = coreKnowing('a', ['b']);

@@ -23,13 +23,15 @@ interface ClusterShape {
   /** Member i's wall clock is off by offsets[i]. */
   offsets?: readonly number[];
   loss?: number;
+  /** How often the members' claims are sampled for two owners at one table version. @default 1000 */
+  sampleEveryMs?: number;
 }
 
 /** n whole members with claims (claims made by hand have no TTL), converged. */
 function claimsCluster(n: number, seed: number, shape: ClusterShape = {}): ClaimsCluster {
   let sim: Simulator | undefined;
   const offsets = shape.offsets ?? [];
-  const claims = new SimClaims(() => sim as Simulator, seed, { rate: shape.rate ?? 0, clockOffsetMs: (i) => offsets[i] ?? 0, options: { defaultTtlMs: null } });
+  const claims = new SimClaims(() => sim as Simulator, seed, { rate: shape.rate ?? 0, clockOffsetMs: (i) => offsets[i] ?? 0, options: { defaultTtlMs: null }, ...(shape.sampleEveryMs === undefined ? {} : { sampleEveryMs: shape.sampleEveryMs }) });
   sim = new Simulator({
     seed,
     config: profileConfig('lan'),
@@ -57,17 +59,20 @@ function selfOwners(c: ClaimsCluster, id: string): string[] {
 
 describe('a partition where both sides claim one id, then a heal', () => {
   /**
-   * Side A = members 0-2, side B = members 3-5. A's member-1 claims "cart" 3 s before B's member-4
-   * does; the members of `behind` have their wall clock 2 s behind the others'.
+   * Side A = members 0-2, side B = members 3-5. A's member-1 claims "cart" as the cut starts, 2.5 s
+   * before B's member-4 does; the members of `behind` have their wall clock 2 s behind the others', so
+   * the earlier claim also carries the earlier stamp whichever side is behind. Both claims and
+   * member-4's race window (1 s, when two owners are not yet counted) fit before the first death
+   * verdict of the cut (about 4 s at the lan defaults with 6 members), which gives each side a table
+   * version of its own; sampling every 100 ms sees the overlap in between.
    */
   function race(behind: 'A' | 'B'): { winner: string[]; selfOwners: string[]; fence: string; loserFence: string; lost: number; doubles: number } {
     const offsets = [0, 1, 2, 3, 4, 5].map((i) => ((i < 3) === (behind === 'A') ? -2000 : 0));
-    const c = claimsCluster(6, 41, { offsets });
+    const c = claimsCluster(6, 41, { offsets, sampleEveryMs: 100 });
     const [a, b] = [c.nodes.slice(0, 3), c.nodes.slice(3)];
     c.sim.network.partition([a.map((n) => n.id), b.map((n) => n.id)]);
-    c.sim.runFor(1000);
     assert.equal(c.claims.claim('member-1', 'cart'), 'claimed');
-    c.sim.runFor(3000);
+    c.sim.runFor(2500);
     assert.equal(c.claims.claim('member-4', 'cart'), 'claimed', 'side B cannot see side A\'s claim');
     const loserFence = c.claims.member('member-4')?.service.store.get('cart')?.fence.toString() ?? '';
     c.sim.runFor(1000);
