@@ -58,6 +58,8 @@ export interface FleetReport {
   one_view_after_leave_s_max: number | null;
   /** Changes after which no agreed view was seen before the end of the run. */
   one_view_missing: number;
+  /** Created pods whose first join attempt resolved no seed address (must be 0: the Service lists the running pods). */
+  joins_without_seeds: number;
   /** Up to 20 examples of what failed an assertion, for diagnosis. */
   failures: string[];
 }
@@ -67,6 +69,8 @@ export class FleetRun {
   private observer: FleetObserver | null = null;
   private controller: FleetController | null = null;
   private initial: string[] = [];
+  /** How many addresses each member's first join attempt during the operation resolved. */
+  private readonly firstJoinSeeds = new Map<SimMember, number>();
   private startedAt = 0;
   doneAt: number | null = null;
 
@@ -78,13 +82,20 @@ export class FleetRun {
     this.kubelet = new SimKubelet(sim, template);
   }
 
-  /** The headless Service's addresses once the operation has started (the cold start joins through the seeds). */
+  /**
+   * The headless Service's addresses once the operation has started (the cold start joins through the
+   * seeds). Known from before the controller's first step: a drain creates its replacements in it.
+   */
   serviceAddresses(): readonly string[] | null {
-    return this.controller === null ? null : this.kubelet.serviceAddresses();
+    return this.observer === null ? null : this.kubelet.serviceAddresses();
   }
 
   onEvent(node: SimNode, event: MembershipEvent): void {
     this.observer?.onEvent(event, node.name, this.sim.now);
+  }
+
+  onSeedsResolved(member: SimMember, purpose: 'join' | 'watch', addresses: readonly string[]): void {
+    if (this.observer !== null && purpose === 'join' && !this.firstJoinSeeds.has(member)) this.firstJoinSeeds.set(member, addresses.length);
   }
 
   onTableServed(member: SimMember, version: string, owners: readonly string[]): void {
@@ -160,6 +171,7 @@ export class FleetRun {
     const servingFailures = pods.flatMap((p) => p.servingFailures);
     const left = pods.flatMap((p) => p.leftService.map((at) => `${p.name} left its Service at ${at} ms`));
     const steps = controller.stepsMs;
+    const unseeded = pods.slice(this.initial.length).filter((p) => (this.firstJoinSeeds.get(p.member) ?? 0) === 0);
     return {
       operation: this.operation.kind,
       pods_replaced: controller.replaced,
@@ -189,7 +201,8 @@ export class FleetRun {
       one_view_after_leave_s: s(leaves.median),
       one_view_after_leave_s_max: s(leaves.max),
       one_view_missing: joins.missing + leaves.missing,
-      failures: [...servingFailures, ...left, ...observer.deaths, ...observer.violations].slice(0, 20),
+      joins_without_seeds: unseeded.length,
+      failures: [...servingFailures, ...left, ...unseeded.map((p) => `${p.name} resolved no seed on its first join attempt`), ...observer.deaths, ...observer.violations].slice(0, 20),
     };
   }
 }

@@ -68,6 +68,7 @@ export function formatReport(r: SimReport): string {
       ['one view after a join (median / max)', `${show(f.one_view_after_join_s, ' s')} / ${show(f.one_view_after_join_s_max, ' s')}`],
       ['one view after a leave (median / max)', `${show(f.one_view_after_leave_s, ' s')} / ${show(f.one_view_after_leave_s_max, ' s')}${f.one_view_missing > 0 ? ` (${f.one_view_missing} never)` : ''}`],
       ['startup probes exhausted / pods killed', `${f.startup_exhausted} / ${f.pods_killed}`],
+      ['new pods that resolved no seed on joining', `${f.joins_without_seeds}`],
     );
   }
   const c = r.claims;

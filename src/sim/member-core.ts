@@ -34,6 +34,8 @@ export interface MemberModel {
   seedAddresses?: () => readonly string[] | null;
   /** On leave: time between giving up shards and announcing the leave (the agent's --drain-ms). @default 0 */
   drainMs?: number;
+  /** Called with what the seed name resolved to for a join attempt or a seed re-check, before the member acts on it. */
+  onSeedsResolved?: (member: SimMember, purpose: 'join' | 'watch', addresses: readonly string[]) => void;
   /** Called when a member starts serving a new table version, with the owners it stands for. */
   onTableServed?: (member: SimMember, version: string, owners: readonly string[], now: number) => void;
   /** Members run claims on these ports (src/sim/claims.ts). @default no claims */
@@ -220,9 +222,12 @@ export class SimMember implements SimCore, ClaimsHost {
           // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
           out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
           break;
-        case 'resolve-seeds':
-          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, this.resolveSeeds(), now), now));
+        case 'resolve-seeds': {
+          const addresses = this.resolveSeeds();
+          this.model.onSeedsResolved?.(this, effect.purpose, addresses);
+          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, addresses, now), now));
           break;
+        }
         case 'view-changed':
           // The owner list is read (and so walked) only when a fleet observer wants it.
           this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);

@@ -188,10 +188,13 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const memberModel = {
     seedUp: (addr: string): boolean => sim.listensOn(addr),
     seedAddresses: () => fleet?.serviceAddresses() ?? null,
-    // Only a fleet run reads the owner lists (listing them is a walk per view change).
-    ...(options.fleet === undefined ? {} : { onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners) }),
+    // Only a fleet run reads the owner lists (listing them is a walk per view change) and watches seed resolutions.
+    ...(options.fleet === undefined ? {} : {
+      onTableServed: (member: SimMember, version: string, owners: readonly string[]) => fleet?.onTableServed(member, version, owners),
+      onSeedsResolved: (member: SimMember, purpose: 'join' | 'watch', addresses: readonly string[]) => fleet?.onSeedsResolved(member, purpose, addresses),
+      drainMs: (options.fleetTemplate ?? POD_TEMPLATE).drainMs,
+    }),
     ...(claims ? { claims } : {}),
-    ...(options.fleet === undefined ? {} : { drainMs: (options.fleetTemplate ?? POD_TEMPLATE).drainMs }),
   };
   const sim: Simulator = new Simulator({
     onEvent: (node, event) => {

@@ -44,11 +44,14 @@ function assertSafe(f: FleetReport): void {
   assert.equal(f.startup_exhausted, 0, 'startup probes that ran out');
   assert.ok(f.done_at_s !== null, 'the operation is done');
   assert.equal(f.one_view_missing, 0, 'one view after every change');
+  assert.equal(f.joins_without_seeds, 0, 'new pods whose first join attempt resolved no seed');
 }
 
 test('the checks catch a fleet that kills pods before their leave: deaths, keys owned by exited pods, SIGKILLs', () => {
-  // A grace period shorter than the drain: the kubelet kills each drained sidecar before it announced its
-  // leave, while members that have not heard it stopped serving still name it as an owner.
+  // No grace period: the kubelet SIGKILLs each drained sidecar as it deletes the pod, before it could tell
+  // anyone it stopped serving or announce its leave. Every member still holds it alive and serving, so keys
+  // route to an exited pod until it is suspected, and then it is declared dead. (The replacements join at
+  // once: this does not rest on the new pods being slow to join.)
   const report = runScenario({
     members: 30,
     seed: 1,
@@ -59,14 +62,23 @@ test('the checks catch a fleet that kills pods before their leave: deaths, keys 
     pauseSeconds: 0,
     durationS: 60,
     fleet: { kind: 'drain', pods: 3 },
-    fleetTemplate: { ...POD_TEMPLATE, appDrainMs: 0, gracePeriodMs: 50 },
+    fleetTemplate: { ...POD_TEMPLATE, appDrainMs: 0, gracePeriodMs: 0 },
   });
   const f = report.fleet;
   assert.ok(f !== null);
   assert.equal(f.pods_killed, 3);
+  assert.equal(f.joins_without_seeds, 0, 'the replacements resolved the Service');
   assert.ok(f.false_dead > 0, `dead verdicts: ${f.false_dead}`);
   assert.ok(f.keys_without_serving_owner > 0, `keys without a serving owner: ${f.keys_without_serving_owner}`);
   assert.ok(f.failures.length > 0);
+});
+
+test('new pods resolve the Service on their first join attempt: a drain creates its replacements, and a rolling update its first pod, as the operation starts', () => {
+  for (const fleet of [{ kind: 'drain', pods: 3 }, { kind: 'rolling-update' }, { kind: 'statefulset-restart' }] as const) {
+    const report = runScenario({ members: 12, seed: 1, profile: 'lan', loss: 0, crash: 0, pauseCount: 0, pauseSeconds: 0, durationS: 60, fleet });
+    assert.ok(report.fleet !== null && report.fleet.pods_created > 0, fleet.kind);
+    assert.equal(report.fleet.joins_without_seeds, 0, `${fleet.kind}: ${report.fleet.failures.join('; ')}`);
+  }
 });
 
 test('the simulated pod template is the shipped native-sidecar Deployment and the agent defaults', () => {
