@@ -17,14 +17,15 @@ interface Suspected {
 }
 
 /**
- * Buddy system at the last useful moment: one probe period before the suspicion runs out, we ping the
- * suspect ourselves, carrying the accusation, so its ack (which leads with the refutation) still
- * arrives in time. Round-robin probing (stretched by Lifeguard's awareness) may not reach the suspect
- * before its timer runs out, and if we missed every copy of its refutation (deaf while it spread)
- * nothing else would tell us. Late rather than early, so a deafness at the start does not waste it.
+ * Buddy system at the last useful moment: one probe timeout before the suspicion runs out (the time
+ * a probe gives an ack), we ping the suspect ourselves, carrying the accusation, so its ack (which
+ * leads with the refutation) still arrives in time. Round-robin probing (stretched by Lifeguard's
+ * awareness) may not reach the suspect before its timer runs out, and if we missed every copy of its
+ * refutation (deaf while it spread) nothing else would tell us. As late as possible, so a deafness
+ * during most of the suspicion does not waste it.
  */
-function reminderAt(deadline: Millis, probeIntervalMs: number): Millis {
-  return deadline - probeIntervalMs;
+function reminderAt(deadline: Millis, probeTimeoutMs: number): Millis {
+  return deadline - probeTimeoutMs;
 }
 
 export class Suspicions {
@@ -41,7 +42,7 @@ export class Suspicions {
     const suspicion = new Suspicion(u.incarnation, now, u.from, k, min, max);
     this.end(u.name);
     const deadline = suspicion.deadline();
-    const reminder = timers.schedule('suspect-reminder', Math.max(now, reminderAt(deadline, config.probeIntervalMs)), u.name);
+    const reminder = timers.schedule('suspect-reminder', Math.max(now, reminderAt(deadline, config.probeTimeoutMs)), u.name);
     this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder });
   }
 
@@ -53,8 +54,8 @@ export class Suspicions {
     current.timer = this.ctx.timers.schedule('suspicion', current.suspicion.deadline(), u.name);
     if (current.reminder !== null) {
       this.ctx.timers.cancel(current.reminder);
-      // Due at once when the new deadline is closer than a period (the heap fires past-due timers).
-      current.reminder = this.ctx.timers.schedule('suspect-reminder', reminderAt(current.suspicion.deadline(), this.ctx.config.probeIntervalMs), u.name);
+      // Due at once when the new deadline is closer than a probe timeout (the heap fires past-due timers).
+      current.reminder = this.ctx.timers.schedule('suspect-reminder', reminderAt(current.suspicion.deadline(), this.ctx.config.probeTimeoutMs), u.name);
     }
     return true;
   }

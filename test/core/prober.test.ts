@@ -275,7 +275,7 @@ describe('buddy system', () => {
 });
 
 describe('Lifeguard buddy system / SWIM §4.2 suspicion: the holder pings its suspect before the timer runs out', () => {
-  test('one probe period before the deadline the suspect hears the accusation from us directly; its ack refutes', () => {
+  test('one probe timeout before the deadline the suspect hears the accusation from us directly; its ack refutes', () => {
     const others = Array.from({ length: 20 }, (_, i) => `m${i}`);
     const holder = coreKnowing('h', others, {}, { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 3 });
     // Two independent accusers: the timer is at its minimum, a few probe periods, so round-robin
@@ -300,6 +300,7 @@ describe('Lifeguard buddy system / SWIM §4.2 suspicion: the holder pings its su
     }
     const reminders = toSuspect.filter((p) => p.at >= deadline - 1000);
     assert.equal(reminders.length, 1, 'one ping to the suspect in the last period');
+    assert.equal(reminders[0]?.at, deadline - 500, 'one probe timeout before the deadline');
     const reminder = reminders[0];
     assert.ok(reminder !== undefined);
     assert.deepEqual(reminder.send.packet.updates[0], { kind: 'suspect', name: 'm0', incarnation: 1000, from: 'h' });
