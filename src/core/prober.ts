@@ -96,6 +96,21 @@ export class Prober {
     this.ctx.counters.probesSent++;
   }
 
+  /**
+   * Buddy system outside the probe order (Suspicions schedules it): a ping to a member we suspect,
+   * carrying the accusation, so it refutes and its ack brings the refutation. Only a reminder: no
+   * probe timeout, no ping-req, no verdict, no health score; its ack matches no probe and is ignored
+   * apart from the news it carries.
+   */
+  remindSuspect(name: string, out: Effect[]): void {
+    const record = this.members.get(name);
+    const accusation = record === undefined ? null : this.members.accusationAgainst(record);
+    if (record === undefined || accusation === null) return;
+    const self = this.members.self;
+    const ping: Message = { type: 'ping', seq: this.takeSeq(), from: self.name, fromAddr: self.gossipAddr, target: name };
+    out.push({ type: 'send', to: record.gossipAddr, packet: this.news.packet(ping, [accusation]) });
+  }
+
   /** No direct ack in time: ask k other alive members to try. */
   onTimeoutTimer(timer: CoreTimer, now: Millis, out: Effect[]): void {
     const probe = this.probe;

@@ -12,6 +12,20 @@ interface Suspected {
   timer: CoreTimer;
   /** A packet from the suspect itself already restarted this suspicion (it does so once). */
   readonly heardFrom: boolean;
+  /** When we ping the suspect with the accusation (see reminderAt); null once done. */
+  reminder: CoreTimer | null;
+}
+
+/**
+ * Buddy system at the last useful moment: one probe timeout before the suspicion runs out (the time
+ * a probe gives an ack), we ping the suspect ourselves, carrying the accusation, so its ack (which
+ * leads with the refutation) still arrives in time. Round-robin probing (stretched by Lifeguard's
+ * awareness) may not reach the suspect before its timer runs out, and if we missed every copy of its
+ * refutation (deaf while it spread) nothing else would tell us. As late as possible, so a deafness
+ * during most of the suspicion does not waste it.
+ */
+function reminderAt(deadline: Millis, probeTimeoutMs: number): Millis {
+  return deadline - probeTimeoutMs;
 }
 
 export class Suspicions {
@@ -26,8 +40,10 @@ export class Suspicions {
     const max = config.suspicionMaxTimeoutMult * min;
     const k = expectedConfirmations(config.suspicionMult, live);
     const suspicion = new Suspicion(u.incarnation, now, u.from, k, min, max);
-    timers.cancel(this.byName.get(u.name)?.timer);
-    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', suspicion.deadline(), u.name), heardFrom });
+    this.end(u.name);
+    const deadline = suspicion.deadline();
+    const reminder = timers.schedule('suspect-reminder', Math.max(now, reminderAt(deadline, config.probeTimeoutMs)), u.name);
+    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder });
   }
 
   /** Lifeguard: an independent accuser shortens the timer. True when `u` came from one not heard yet. */
@@ -36,13 +52,29 @@ export class Suspicions {
     if (current === undefined || !current.suspicion.confirm(u.from)) return false;
     this.ctx.timers.cancel(current.timer);
     current.timer = this.ctx.timers.schedule('suspicion', current.suspicion.deadline(), u.name);
+    if (current.reminder !== null) {
+      this.ctx.timers.cancel(current.reminder);
+      // Due at once when the new deadline is closer than a probe timeout (the heap fires past-due timers).
+      current.reminder = this.ctx.timers.schedule('suspect-reminder', reminderAt(current.suspicion.deadline(), this.ctx.config.probeTimeoutMs), u.name);
+    }
     return true;
   }
 
   /** The member is no longer suspect (refuted, dead or left): its timer is cancelled. */
   end(name: string): void {
-    this.ctx.timers.cancel(this.byName.get(name)?.timer);
+    const current = this.byName.get(name);
+    if (current === undefined) return;
+    this.ctx.timers.cancel(current.timer);
+    this.ctx.timers.cancel(current.reminder);
     this.byName.delete(name);
+  }
+
+  /** Whether `timer` is the running suspicion's pending reminder; if so it is now used up. */
+  takeReminder(timer: CoreTimer): boolean {
+    const current = this.byName.get(timer.name);
+    if (current?.reminder !== timer) return false;
+    current.reminder = null;
+    return true;
   }
 
   /** Whether `timer` is the running suspicion's (a restarted or ended one leaves stale timers behind). */

@@ -342,6 +342,9 @@ export class SwimCore {
       case 'suspicion':
         this.membership.onSuspicionTimer(timer, now, out);
         return;
+      case 'suspect-reminder':
+        if (this.roster.suspicions.takeReminder(timer)) this.prober.remindSuspect(timer.name, out);
+        return;
       case 'reap':
         this.membership.onReapTimer(timer, now, out);
         return;

@@ -3,13 +3,13 @@
 import { TimerHeap } from './timer-heap.js';
 import type { Millis } from './types.js';
 
-export type TimerKind = 'probe-round' | 'probe-timeout' | 'gossip' | 'push-pull' | 'join-sync' | 'relay' | 'suspicion' | 'reap' | 'tombstone' | 'self-refute';
+export type TimerKind = 'probe-round' | 'probe-timeout' | 'gossip' | 'push-pull' | 'join-sync' | 'relay' | 'suspicion' | 'suspect-reminder' | 'reap' | 'tombstone' | 'self-refute';
 
 export interface CoreTimer {
   readonly at: Millis;
   cancelled: boolean;
   readonly kind: TimerKind;
-  /** Member name for suspicion / reap / tombstone timers. */
+  /** Member name for suspicion / suspect-reminder / reap / tombstone timers. */
   readonly name: string;
   /** Sequence number for probe and relay timers. */
   readonly seq: number;

@@ -274,6 +274,52 @@ describe('buddy system', () => {
   });
 });
 
+describe('Lifeguard buddy system / SWIM §4.2 suspicion: the holder pings its suspect before the timer runs out', () => {
+  test('one probe timeout before the deadline the suspect hears the accusation from us directly; its ack refutes', () => {
+    const others = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const holder = coreKnowing('h', others, {}, { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 3 });
+    // Two independent accusers: the timer is at its minimum, a few probe periods, so round-robin
+    // probing of 20 members is unlikely to reach the suspect before it runs out.
+    gossipTo(holder, [suspect('m0', 1000, 'm1')], 0);
+    gossipTo(holder, [suspect('m0', 1000, 'm2')], 1);
+    const deadline = holder.suspicionDeadline('m0');
+    assert.ok(deadline !== undefined);
+    const confirmations = holder.suspicionConfirmations('m0');
+    const toSuspect: { at: number; send: Extract<Effect, { type: 'send' }> }[] = [];
+    let pingsSent = 0;
+    while (holder.nextDeadline() < deadline) {
+      const [at, effects] = tickNext(holder);
+      for (const send of sends(effects)) {
+        const message = send.packet.message;
+        if (message?.type !== 'ping') continue;
+        pingsSent++;
+        // Every other member answers; the suspect's answers are held back (we hand them over below).
+        if (message.target === 'm0') toSuspect.push({ at, send });
+        else ack(holder, message.seq, message.target, at + 1);
+      }
+    }
+    const reminders = toSuspect.filter((p) => p.at >= deadline - 1000);
+    assert.equal(reminders.length, 1, 'one ping to the suspect in the last period');
+    assert.equal(reminders[0]?.at, deadline - 500, 'one probe timeout before the deadline');
+    const reminder = reminders[0];
+    assert.ok(reminder !== undefined);
+    assert.deepEqual(reminder.send.packet.updates[0], { kind: 'suspect', name: 'm0', incarnation: 1000, from: 'h' });
+    // Not a probe: no probe counted, none failed, no ping-req, no health penalty, no confirmation.
+    assert.equal(holder.counters.probesSent, pingsSent - 1);
+    assert.equal(holder.counters.probesFailed, 0);
+    assert.equal(holder.counters.indirectProbesSent, 0);
+    assert.equal(holder.suspicionConfirmations('m0'), confirmations);
+    // The suspect refuted long ago (the holder missed it); its ack to the reminder carries the refutation.
+    const s = coreKnowing('m0', ['h']);
+    gossipTo(s, [suspect('m0', 1000, 'm1')], 0);
+    const reply = sends(s.receive(gossipAddr('h'), reminder.send.packet, reminder.at + 1)).find((r) => r.packet.message?.type === 'ack');
+    assert.ok(reply !== undefined);
+    holder.receive(gossipAddr('m0'), reply.packet, reminder.at + 2);
+    assert.equal(holder.member('m0')?.state, 'alive');
+    assert.equal(holder.member('m0')?.incarnation, 1001);
+  });
+});
+
 describe('Lifeguard dynamic suspicion', () => {
   const lan = { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 4 };
 
