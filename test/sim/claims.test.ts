@@ -7,9 +7,9 @@ import { profileConfig } from '../../src/core/config.js';
 import { SimClaims, type ClaimsReport } from '../../src/sim/claims.js';
 import { MemberFigures } from '../../src/sim/member-figures.js';
 import { memberCoreFactory } from '../../src/sim/member-core.js';
-import { WALL_CLOCK_FIELDS, runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
+import { runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
 import { Simulator, type SimNode } from '../../src/sim/simulator.js';
-import { converge } from './helpers.js';
+import { converge, reportWithoutWallClock } from './helpers.js';
 
 interface ClaimsCluster {
   sim: Simulator;
@@ -210,22 +210,17 @@ describe('claims in the sim report', () => {
     clockSkewMs: 4000,
     clockOffsetsMs: [45_000],
   };
-  const withoutWallClock = (options: ScenarioOptions): string => {
-    const report: Partial<SimReport> = runScenario(options);
-    for (const field of WALL_CLOCK_FIELDS) delete report[field];
-    return JSON.stringify(report);
-  };
 
   test('the same seed gives the same report, claims figures included; another seed another', () => {
-    const first = withoutWallClock(scenario);
-    assert.equal(withoutWallClock(scenario), first);
+    const first = reportWithoutWallClock(scenario);
+    assert.equal(reportWithoutWallClock(scenario), first);
     const claims = (JSON.parse(first) as SimReport).claims as ClaimsReport;
     assert.ok(claims.claims_made > 0 && claims.attempts >= claims.claims_made);
     assert.equal(claims.members_clock_off, 1, 'the member 45 s off found its clock off');
     assert.ok(claims.refused_records_clock_skew > 0);
     assert.equal(claims.double_owner_samples, 0);
     assert.ok(claims.released_on_departure > 0, 'the crashed member\'s claims were dropped');
-    assert.notEqual(withoutWallClock({ ...scenario, seed: 32 }), first);
+    assert.notEqual(reportWithoutWallClock({ ...scenario, seed: 32 }), first);
   });
 
   test('claims leave every SWIM and member figure of a run as it was', () => {
@@ -236,7 +231,7 @@ describe('claims in the sim report', () => {
       delete report.events; // the claims' own events
       return report;
     };
-    assert.deepEqual(strip(withoutWallClock(scenario)), strip(withoutWallClock(plain)));
+    assert.deepEqual(strip(reportWithoutWallClock(scenario)), strip(reportWithoutWallClock(plain)));
   });
 
   test('a run without --claims has no claims part', () => {

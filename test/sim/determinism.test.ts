@@ -1,13 +1,8 @@
 // Same seed, same report (byte for byte, wall clock aside); another seed, another report.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WALL_CLOCK_FIELDS, runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
-
-function reportWithoutWallClock(options: ScenarioOptions): string {
-  const report: Partial<SimReport> = runScenario(options);
-  for (const field of WALL_CLOCK_FIELDS) delete report[field];
-  return JSON.stringify(report);
-}
+import type { ScenarioOptions, SimReport } from '../../src/sim/scenario.js';
+import { reportWithoutWallClock } from './helpers.js';
 
 const scenario: ScenarioOptions = {
   members: 40,

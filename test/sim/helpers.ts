@@ -4,6 +4,7 @@ import type { MembershipEvent } from '../../src/core/types.js';
 import type { NetworkOptions } from '../../src/sim/network.js';
 import { Simulator, type SimNode } from '../../src/sim/simulator.js';
 import { createSwimCore } from '../../src/sim/swim-factory.js';
+import { WALL_CLOCK_FIELDS, runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
 
 export interface ClusterOptions {
   seed: number;
@@ -72,4 +73,11 @@ export function viewProblems(sim: Simulator): string[] {
 /** Names of the members some live member has declared dead while they were running (false deaths). */
 export function falselyDead(sim: Simulator, exclude: readonly SimNode[] = []): string[] {
   return sim.nodes.filter((n) => !exclude.includes(n) && sim.observer.falseDeaths(n.name) > 0).map((n) => n.name);
+}
+
+/** A scenario's report as JSON without the fields that depend on the machine (same seed, same string). */
+export function reportWithoutWallClock(options: ScenarioOptions): string {
+  const report: Partial<SimReport> = runScenario(options);
+  for (const field of WALL_CLOCK_FIELDS) delete report[field];
+  return JSON.stringify(report);
 }

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { profileConfig } from '../../src/core/config.js';
 import { MemberFigures } from '../../src/sim/member-figures.js';
 import { memberCoreFactory, SimMember } from '../../src/sim/member-core.js';
-import { WALL_CLOCK_FIELDS, runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
+import { runScenario, type ScenarioOptions, type SimReport } from '../../src/sim/scenario.js';
 import { Simulator, type SimNode } from '../../src/sim/simulator.js';
-import { converge } from './helpers.js';
+import { converge, reportWithoutWallClock } from './helpers.js';
 
 const scenario: ScenarioOptions = {
   members: 30,
@@ -20,12 +20,6 @@ const scenario: ScenarioOptions = {
   pauseSeconds: 0,
   durationS: 60,
 };
-
-function reportWithoutWallClock(options: ScenarioOptions): string {
-  const report: Partial<SimReport> = runScenario(options);
-  for (const field of WALL_CLOCK_FIELDS) delete report[field];
-  return JSON.stringify(report);
-}
 
 test('a run of whole members gives the same report, member figures included, for the same seed', () => {
   const first = reportWithoutWallClock(scenario);
