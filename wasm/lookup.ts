@@ -70,21 +70,26 @@ export function xxh64(p: usize, len: usize): u64 {
 
 /**
  * Jump consistent hash of `key` into [0, buckets), buckets in [1, 2^31 - 1]. The paper's values bit for
- * bit, on a shorter chain of dependent operations: b stays a double (an integer below 2^31, so b + 1 is
- * exact and (b + 1) * q is the paper's product, rounded once), and trunc is the paper's cast to int64
- * (j >= 0). The paper's loop converts int -> double -> int on every round. jumpReference is the paper's
- * loop as written; the tests compare the two.
+ * bit, on a shorter chain of dependent operations. The paper's loop is b -> j = trunc((b + 1) * q) -> b,
+ * and only the chain through b bounds its speed (each round's q depends on the key stream alone). Here the
+ * loop keeps c = b + 1 as a double (an integer below 2^31: exact), so c * q is the paper's product, rounded
+ * once. trunc(x) < buckets iff x < buckets (x >= 0, buckets an integer), so the exit test needs no trunc.
+ * The next c is trunc(x) + 1, which is ceil(x) unless x is an integer (then x + 1): one rounding on the
+ * chain instead of an add, a multiply and a rounding; the integer case is a rarely taken branch off it.
+ * (key >> 33) + 1 is at most 2^31, so the signed conversion is exact and skips the unsigned one's fix-up.
+ * jumpReference is the paper's loop as written; the tests compare the two.
  */
 export function jump(key: u64, buckets: i32): i32 {
   const n = <f64>buckets;
-  let b: f64 = -1;
-  let j: f64 = 0;
-  while (j < n) {
-    b = j;
+  let c: f64 = 1;
+  while (true) {
     key = key * 2862933555777941757 + 1;
-    j = trunc<f64>((b + 1) * (2147483648.0 / <f64>((key >> 33) + 1)));
+    const x = c * (2147483648.0 / <f64><i64>((key >> 33) + 1));
+    if (x >= n) break;
+    c = ceil<f64>(x);
+    if (c == x) c += 1;
   }
-  return <i32>b;
+  return <i32>(c - 1);
 }
 
 /** Lamping & Veach's C++, as written: the double arithmetic is part of the definition. */

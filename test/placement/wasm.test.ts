@@ -84,6 +84,35 @@ describe('wasm lookup', () => {
     );
   });
 
+  test('the jump loop gives the paper\'s values when a round\'s product is a whole number (a power-of-two divisor)', () => {
+    // key' = key * M + 1 (mod 2^64), so the key before a wanted key' is (key' - 1) * M^-1.
+    const M = 2862933555777941757n;
+    const MOD = 1n << 64n;
+    let inverse = 1n;
+    for (let i = 0; i < 6; i++) inverse = (inverse * (2n - M * inverse)) % MOD; // Newton: 2^(2^6) bits
+    inverse = (inverse + MOD) % MOD;
+    assert.equal((M * inverse) % MOD, 1n);
+    const before = (next: bigint): bigint => (((next - 1n) * inverse) % MOD + MOD) % MOD;
+    let cases = 0;
+    for (let k = 0; k <= 31; k++) {
+      // (key' >> 33) + 1 = 2^k: the round's quotient is 2^(31 - k) and c * q an integer, in the first round
+      // and (one key earlier) in the second.
+      for (const low of [0n, 12345n, (1n << 33n) - 1n]) {
+        const next = ((((1n << BigInt(k)) - 1n) << 33n) | low) % MOD;
+        for (const key of [before(next), before(before(next))]) {
+          const [hi, lo] = [Number(key >> 32n), Number(key & 0xffffffffn)];
+          for (const n of [1, 2, 3, 1 << 10, 262_144, 1 << 20, MAX_JUMP_BUCKETS]) {
+            const expected = jumpUnchecked(hi, lo, n);
+            assert.equal(lookup.jumpReference(hi, lo, n), expected);
+            assert.equal(lookup.jump(hi, lo, n), expected, `key ${key}, ${n} buckets`);
+            cases++;
+          }
+        }
+      }
+    }
+    assert.equal(cases, 32 * 3 * 2 * 7);
+  });
+
   test('XXH64 of any key\'s UTF-8 bytes equals the reference: ASCII, Latin-1, emoji, lone surrogates, long keys', () => {
     fc.assert(
       fc.property(anyKey, (key) => {
