@@ -76,3 +76,68 @@ export function answer(at: usize, keyLength: usize, limit: usize): usize {
   memory.copy(p, tailArena + start, length);
   return p + length;
 }
+
+/** Where the last answerRun stopped writing. */
+let lastRunEnd: usize = 0;
+
+export function runEnd(): usize {
+  return lastRunEnd;
+}
+
+// @ts-ignore: decorator
+@inline const LOW_BITS: u64 = 0x0101010101010101;
+// @ts-ignore: decorator
+@inline const HIGH_BITS: u64 = 0x8080808080808080;
+
+/** Whether a byte of `w` is zero (exact: no false positives). */
+// @ts-ignore: decorator
+@inline function hasZeroByte(w: u64): bool {
+  return ((w - LOW_BITS) & ~w & HIGH_BITS) != 0;
+}
+
+/**
+ * Copies `length` bytes from `from` to `to` if they are plain (printable ASCII without quote or backslash:
+ * JSON needs no escape for them, and they are their own UTF-8); false, having maybe copied some, if not.
+ * Eight bytes at a time: with no byte at 0x80 or above, a byte is below 0x20 iff w - 0x20 borrows into its
+ * top bit, and above 0x7e iff it is 0x7f.
+ */
+function copyPlain(from: usize, to: usize, length: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= length; i += 8) {
+    const w = load<u64>(from + i);
+    if ((w & HIGH_BITS) != 0 || ((w - LOW_BITS * 0x20) & ~w & HIGH_BITS) != 0) return false;
+    if (hasZeroByte(w ^ (LOW_BITS * 0x7f)) || hasZeroByte(w ^ (LOW_BITS * 0x22)) || hasZeroByte(w ^ (LOW_BITS * 0x5c))) return false;
+    store<u64>(to + i, w);
+  }
+  for (; i < length; i++) {
+    const c = load<u8>(from + i);
+    if (c < 0x20 || c > 0x7e || c == 0x22 || c == 0x5c) return false;
+    store<u8>(to + i, c);
+  }
+  return true;
+}
+
+/**
+ * The answers of `count` keys whose bytes lie back to back at `keys` (their lengths as u32 at `lengths`),
+ * each after the previous one, from `at` on, with `limit` the end of the room; a comma before each but the
+ * first, and before the first too if `comma`. Stops at the first key it must hand back (not plain, its tail
+ * not cached, no room). Returns how many it wrote; runEnd() is where they end. Nothing is written at or past
+ * `limit`.
+ */
+export function answerRun(keys: usize, lengths: usize, count: u32, at: usize, limit: usize, comma: bool): u32 {
+  let written: u32 = 0;
+  for (; written < count; written++) {
+    const length = <usize>load<u32>(lengths + (<usize>written << 2));
+    const p = at + <usize>comma;
+    const key = p + KEY_OPEN_LENGTH;
+    if (limit < key || limit - key < length || !copyPlain(keys, key, length)) break;
+    const end = answer(p, length, limit);
+    if (end == 0) break;
+    if (comma) store<u8>(at, 0x2c);
+    at = end;
+    keys += length;
+    comma = true;
+  }
+  lastRunEnd = at;
+  return written;
+}

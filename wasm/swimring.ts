@@ -1,3 +1,3 @@
 // The module's entry: everything src/placement/wasm.ts calls.
 export { alloc, jump, jumpReference, release, shard, xxh64 } from './lookup';
-export { answer, useTails } from './answers';
+export { answer, answerRun, runEnd, useTails } from './answers';

@@ -29,6 +29,8 @@ export interface WasmExports {
   release(p: number): void;
   useTails(ids: number, buckets: number, offsets: number, offsetCount: number, arena: number, arenaLength: number): void;
   answer(at: number, keyLength: number, limit: number): number;
+  answerRun(keys: number, lengths: number, count: number, at: number, limit: number, comma: number): number;
+  runEnd(): number;
 }
 
 // From src/placement/ (tests) and from dist/placement/ (the agent) alike: the module is in wasm/ at the top.
@@ -37,7 +39,7 @@ const MODULE_PATH = fileURLToPath(new URL('../../wasm/swimring.wasm', import.met
 export type WasmStatus = { readonly loaded: true; readonly path: string } | { readonly loaded: false; readonly reason: string };
 
 function isWasmExports(api: WebAssemblyApi, x: Record<string, unknown>): boolean {
-  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer'];
+  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer', 'answerRun', 'runEnd'];
   return x['memory'] instanceof api.Memory && fns.every((name) => typeof x[name] === 'function');
 }
 

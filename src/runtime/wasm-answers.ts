@@ -1,8 +1,10 @@
-// Route answers written by the WebAssembly module (wasm/answers.ts) from a WasmTailStore: JS copies each
-// plain key's bytes (printable ASCII without quote or backslash: JSON needs no escape, and they are their
-// own UTF-8) to where they belong in the answer, in a scratch area of the module's memory; the module
-// hashes them there and writes the rest of the answer; the scratch goes to the output in one copy. Keys
-// to escape, tails not cached yet and a full output are handed back to the serializers' JS code.
+// Route answers written by the WebAssembly module (wasm/answers.ts) from a WasmTailStore. A batch goes to
+// the module in chunks: the chunk's keys joined and copied into its memory by one TextEncoder.encodeInto
+// (a JS loop over the characters costs more per key than one such call costs per chunk), their lengths
+// beside them; one call then writes the chunk's answers into a scratch area (checking each key is plain:
+// printable ASCII without quote or backslash, so JSON needs no escape and the bytes are its UTF-8, hashing
+// it where it lands) and the scratch goes to the output in one copy. A single answer copies its key with a
+// JS loop. Keys to escape, tails not cached yet and a full output are handed back to the serializers' JS code.
 import { heap, memoryGeneration, wasmAlloc, type WasmExports } from '../placement/wasm.js';
 import type { WasmTailStore } from './tail-store.js';
 import type { AnswerLayout } from './view.js';
@@ -18,19 +20,56 @@ const AFTER_KEY_ROOM = 20;
  */
 const SCRATCH_BYTES = 64 * 1024;
 const TEXT_ROOM = 8192;
+/** A chunk of a batch: at most this many keys, of at most this many UTF-16 units together. */
+const CHUNK_KEYS = 256;
+const CHUNK_UNITS = 16 * 1024;
 
 let scratchAt = 0;
 let scratchText: Buffer = Buffer.alloc(0);
+/** A chunk's keys (room for 3 UTF-8 bytes per unit, so encodeInto never stops short) and their lengths. */
+let chunkKeysAt = 0;
+let chunkKeys: Uint8Array = new Uint8Array(0);
+let chunkLengthsAt = 0;
+let chunkLengths: Uint32Array = new Uint32Array(0);
 let scratchGeneration = -1;
 
-/** The scratch's address, allocated on first use; the Buffer over the module's memory renewed when it grew. */
+const encoder = new TextEncoder();
+
+/** The scratch's address, allocated on first use (with the chunk's room); views renewed when the memory grew. */
 function scratch(module: WasmExports): number {
-  if (scratchAt === 0) scratchAt = wasmAlloc(module, SCRATCH_BYTES);
+  if (scratchAt === 0) {
+    scratchAt = wasmAlloc(module, SCRATCH_BYTES);
+    chunkKeysAt = wasmAlloc(module, 3 * CHUNK_UNITS);
+    chunkLengthsAt = wasmAlloc(module, 4 * CHUNK_KEYS);
+  }
   if (scratchGeneration !== memoryGeneration) {
     scratchText = Buffer.from(heap.buffer, heap.byteOffset, heap.length);
+    chunkKeys = heap.subarray(chunkKeysAt, chunkKeysAt + 3 * CHUNK_UNITS);
+    chunkLengths = new Uint32Array(heap.buffer, chunkLengthsAt, CHUNK_KEYS);
     scratchGeneration = memoryGeneration;
   }
   return scratchAt;
+}
+
+/**
+ * Puts keys[from], … (at most CHUNK_KEYS of them, CHUNK_UNITS units together) in the chunk's room; returns
+ * how many (0 when keys[from] alone is longer). Where a key is not ASCII, the keys from it on are not where
+ * their lengths say (its UTF-8 is longer), but the module stops at it: its first non-ASCII character's first
+ * byte (0x80 or above) lies within its first `length` bytes, which are in place.
+ */
+function fillChunk(keys: readonly string[], from: number): number {
+  const lengths = chunkLengths;
+  const last = Math.min(keys.length, from + CHUNK_KEYS);
+  let units = 0;
+  let i = from;
+  for (; i < last; i++) {
+    const length = keys[i]!.length;
+    if (units + length > CHUNK_UNITS) break;
+    lengths[i - from] = length;
+    units += length;
+  }
+  if (i > from) encoder.encodeInto(i - from === 1 ? keys[from]! : keys.slice(from, i).join(''), chunkKeys);
+  return i - from;
 }
 
 /**
@@ -68,23 +107,31 @@ export function wasmAnswerRun(module: WasmExports, store: WasmTailStore, layout:
   // The room of this scratch load: the scratch, or what is left of `out` if less.
   let limit = start + Math.min(SCRATCH_BYTES, out.length - at);
   let i = from;
-  for (; i < keys.length; i++) {
-    const key = keys[i]!;
+  // The chunk: `count` keys, the first `c` of them written; the next one's bytes at `offset` in its room.
+  let count = 0;
+  let c = 0;
+  let offset = 0;
+  while (i < keys.length) {
+    if (c === count) {
+      count = fillChunk(keys, i);
+      if (count === 0) break;
+      c = 0;
+      offset = 0;
+    }
     const comma = i > 0 ? 1 : 0;
-    let p = start + used;
-    let next = putPlainKey(key, p + comma + KEY_OPEN_LENGTH, limit - AFTER_KEY_ROOM) ? module.answer(p + comma, key.length, limit) : 0;
-    if (next === 0 && used > 0) {
+    let wrote = module.answerRun(chunkKeysAt + offset, chunkLengthsAt + 4 * c, count - c, start + used, limit, comma);
+    if (wrote === 0 && used > 0) {
       // Perhaps only the scratch was full: empty it into `out` and try once more from its start.
       out.set(heap.subarray(start, start + used), at);
       at += used;
       used = 0;
-      p = start;
       limit = start + Math.min(SCRATCH_BYTES, out.length - at);
-      next = putPlainKey(key, p + comma + KEY_OPEN_LENGTH, limit - AFTER_KEY_ROOM) ? module.answer(p + comma, key.length, limit) : 0;
+      wrote = module.answerRun(chunkKeysAt + offset, chunkLengthsAt + 4 * c, count - c, start, limit, comma);
     }
-    if (next === 0) break;
-    if (comma === 1) heap[p] = 0x2c;
-    used = next - start;
+    if (wrote === 0) break;
+    used = module.runEnd() - start;
+    for (const last = c + wrote; c < last; c++) offset += chunkLengths[c]!;
+    i += wrote;
   }
   out.set(heap.subarray(start, start + used), at);
   end.at = at + used;

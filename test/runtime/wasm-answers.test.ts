@@ -91,4 +91,46 @@ describe('wasm answers', () => {
     assert.equal(wasmAnswerRun(module, store, 'compact', ['k', 'k'], 1, compact, 0, end), 2);
     assert.equal(compact.subarray(0, end.at).toString(), `,{"key":"k","shard":${shard}T`, 'a separator before every answer but the batch\'s first');
   });
+
+  test('a batch: every ASCII character at every place of a key (in an 8-byte word or after the last) is written iff plain', () => {
+    const store = new WasmTailStore(module, 16, {});
+    store.append(1, Buffer.from('TAIL'), Buffer.from('T'));
+    store.ids().fill(1);
+    const shardOf = wasmShardFor(16)!;
+    const out = Buffer.alloc(1 << 16);
+    const end = { at: -1 };
+    let checked = 0;
+    for (let c = 0; c < 0x80; c++) {
+      const plain = c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c;
+      for (const length of [1, 7, 8, 9, 16, 19]) {
+        for (let at = 0; at < length; at++) {
+          const key = 'k'.repeat(at) + String.fromCharCode(c) + 'k'.repeat(length - at - 1);
+          // Plain keys before and after it in the same chunk: the run stops exactly at a key it must hand back.
+          const keys = ['before', key, 'after'];
+          const written = wasmAnswerRun(module, store, 'compact', keys, 0, out, 0, end);
+          assert.equal(written, plain ? 3 : 1, `${JSON.stringify(key)}`);
+          const expected = keys.slice(0, written).map((k) => `{"key":"${k}","shard":${shardOf(k)}T`).join(',');
+          assert.equal(out.subarray(0, end.at).toString('latin1'), expected);
+          checked++;
+        }
+      }
+    }
+    assert.equal(checked, 128 * (1 + 7 + 8 + 9 + 16 + 19));
+  });
+
+  test('a batch whose keys are not all ASCII: the run stops at the first that is not, the answers before it are right', () => {
+    const store = new WasmTailStore(module, 16, {});
+    store.append(1, Buffer.from('TAIL'), Buffer.from('T'));
+    store.ids().fill(1);
+    const shardOf = wasmShardFor(16)!;
+    const out = Buffer.alloc(4096);
+    const end = { at: -1 };
+    for (const other of ['é', 'ÿ', '€', '😀', '\ud800', 'abcdefgh\u0100', 'abcdefghé', 'Ā'.repeat(9)]) {
+      const keys = ['one', 'two-plain', other, 'three'];
+      assert.equal(wasmAnswerRun(module, store, 'full', keys, 0, out, 0, end), 2, JSON.stringify(other));
+      assert.equal(out.subarray(0, end.at).toString(), keys.slice(0, 2).map((k) => `{"key":"${k}","shard":${shardOf(k)}TAIL`).join(','));
+      assert.equal(wasmAnswerRun(module, store, 'full', keys, 3, out, 0, end), 4, 'and goes on after it');
+      assert.equal(out.subarray(0, end.at).toString(), `,{"key":"three","shard":${shardOf('three')}TAIL`);
+    }
+  });
 });
