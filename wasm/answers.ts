@@ -3,7 +3,7 @@
 // the shard's cached tail, copied from a RouteIndex's tail cache, which lives in this module's memory
 // (src/runtime/tail-store.ts). The JS side (src/runtime/wasm-answers.ts) writes the key's bytes where they
 // belong in the answer, so they are copied once and hashed where they land.
-import { jump, xxh64 } from './lookup';
+import { jump, jump2, jump2Second, xxh64 } from './lookup';
 
 // The tail cache answers read (useTails): per shard a u16 tail id (0: not cached); tail id i's bytes are
 // arena[offsets[i - 1] .. offsets[i]).
@@ -51,16 +51,25 @@ function digitCount(n: u32): usize {
  * it (the tail is not cached yet, or no room). Bytes before limit may have been written either way.
  */
 export function answer(at: usize, keyLength: usize, limit: usize): usize {
+  if (!roomForKey(at, keyLength, limit)) return 0;
+  return answerInShard(at, keyLength, limit, jump(xxh64(at + KEY_OPEN_LENGTH, keyLength), tailBuckets));
+}
+
+// @ts-ignore: decorator
+@inline function roomForKey(at: usize, keyLength: usize, limit: usize): bool {
   const key = at + KEY_OPEN_LENGTH;
-  if (limit < key || limit - key < keyLength + SHARD_FIELD_LENGTH + 10) return 0;
-  const shard = jump(xxh64(key, keyLength), tailBuckets);
+  return limit >= key && limit - key >= keyLength + SHARD_FIELD_LENGTH + 10;
+}
+
+/** answer() for a key known to be in `shard`, with roomForKey checked. */
+function answerInShard(at: usize, keyLength: usize, limit: usize, shard: i32): usize {
   const id = <u32>load<u16>(tailIds + (<usize>shard << 1));
   if (id == 0 || id >= tailOffsetCount) return 0;
   const start = load<u32>(tailOffsets + (<usize>(id - 1) << 2));
   const end = load<u32>(tailOffsets + (<usize>id << 2));
   if (end < start || end > tailArenaLength) return 0;
   store<u64>(at, KEY_OPEN);
-  let p = key + keyLength;
+  let p = at + KEY_OPEN_LENGTH + keyLength;
   store<u64>(p, SHARD_FIELD_HEAD);
   store<u16>(p, SHARD_FIELD_TAIL, 8);
   p += SHARD_FIELD_LENGTH;
@@ -126,12 +135,26 @@ function copyPlain(from: usize, to: usize, length: usize): bool {
  */
 export function answerRun(keys: usize, lengths: usize, count: u32, at: usize, limit: usize, comma: bool): u32 {
   let written: u32 = 0;
+  // Keys go to jump in pairs (jump2): the shard of the pair's second key, or -1.
+  let pending: i32 = -1;
   for (; written < count; written++) {
     const length = <usize>load<u32>(lengths + (<usize>written << 2));
+    let shard = pending;
+    pending = -1;
+    if (shard < 0) {
+      if (written + 1 < count) {
+        // The bytes where they are: if a key is not plain the run stops at it, and its hash goes unused.
+        const next = <usize>load<u32>(lengths + (<usize>(written + 1) << 2));
+        shard = jump2(xxh64(keys, length), xxh64(keys + length, next), tailBuckets);
+        pending = jump2Second();
+      } else {
+        shard = jump(xxh64(keys, length), tailBuckets);
+      }
+    }
     const p = at + <usize>comma;
     const key = p + KEY_OPEN_LENGTH;
-    if (limit < key || limit - key < length || !copyPlain(keys, key, length)) break;
-    const end = answer(p, length, limit);
+    if (!roomForKey(p, length, limit) || !copyPlain(keys, key, length)) break;
+    const end = answerInShard(p, length, limit, shard);
     if (end == 0) break;
     if (comma) store<u8>(at, 0x2c);
     at = end;

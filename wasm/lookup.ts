@@ -81,15 +81,72 @@ export function xxh64(p: usize, len: usize): u64 {
  */
 export function jump(key: u64, buckets: i32): i32 {
   const n = <f64>buckets;
-  let c: f64 = 1;
-  while (true) {
-    key = key * 2862933555777941757 + 1;
-    const x = c * (2147483648.0 / <f64><i64>((key >> 33) + 1));
-    if (x >= n) break;
-    c = ceil<f64>(x);
-    if (c == x) c += 1;
+  key = nextKey(key);
+  return jumpOn(key, 1, quotient(key), n);
+}
+
+// @ts-ignore: decorator
+@inline function nextKey(key: u64): u64 {
+  return key * 2862933555777941757 + 1;
+}
+
+/** The paper's 2^31 / ((key >> 33) + 1). */
+// @ts-ignore: decorator
+@inline function quotient(key: u64): f64 {
+  return 2147483648.0 / <f64><i64>((key >> 33) + 1);
+}
+
+/** trunc(x) + 1 for 0 <= x < 2^31. */
+// @ts-ignore: decorator
+@inline function nextC(x: f64): f64 {
+  const c = ceil<f64>(x);
+  return c == x ? c + 1 : c;
+}
+
+/** The loop from a round whose key is `key`, c and quotient q (x = c * q): the bucket. */
+function jumpOn(key: u64, c: f64, q: f64, n: f64): i32 {
+  let x = c * q;
+  while (x < n) {
+    c = nextC(x);
+    key = nextKey(key);
+    x = c * quotient(key);
   }
   return <i32>(c - 1);
+}
+
+/** jump2's answer for its second key. */
+let secondBucket: i32 = 0;
+
+export function jump2Second(): i32 {
+  return secondBucket;
+}
+
+/**
+ * jump of two keys at once (the second's bucket in jump2Second()): the same values as two jumps. Each
+ * jump is one chain of dependent operations; two side by side take little longer than the longer one.
+ */
+export function jump2(key: u64, other: u64, buckets: i32): i32 {
+  const n = <f64>buckets;
+  let c: f64 = 1;
+  let d: f64 = 1;
+  while (true) {
+    key = nextKey(key);
+    other = nextKey(other);
+    const q = quotient(key);
+    const r = quotient(other);
+    const x = c * q;
+    const y = d * r;
+    if (x >= n) {
+      secondBucket = jumpOn(other, d, r, n);
+      return <i32>(c - 1);
+    }
+    if (y >= n) {
+      secondBucket = <i32>(d - 1);
+      return jumpOn(key, c, q, n);
+    }
+    c = nextC(x);
+    d = nextC(y);
+  }
 }
 
 /** Lamping & Veach's C++, as written: the double arithmetic is part of the definition. */

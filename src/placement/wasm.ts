@@ -23,6 +23,9 @@ export interface WasmExports {
   readonly memory: WasmMemory;
   xxh64(p: number, len: number): bigint;
   jump(key: bigint, buckets: number): number;
+  /** jump of two keys (the batch answer writer runs it); the second's bucket from jump2Second (tests). */
+  jump2(key: bigint, other: bigint, buckets: number): number;
+  jump2Second(): number;
   jumpReference(key: bigint, buckets: number): number;
   shard(p: number, len: number, buckets: number): number;
   alloc(bytes: number): number;
@@ -39,7 +42,7 @@ const MODULE_PATH = fileURLToPath(new URL('../../wasm/swimring.wasm', import.met
 export type WasmStatus = { readonly loaded: true; readonly path: string } | { readonly loaded: false; readonly reason: string };
 
 function isWasmExports(api: WebAssemblyApi, x: Record<string, unknown>): boolean {
-  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer', 'answerRun', 'runEnd'];
+  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer', 'answerRun', 'runEnd', 'jump2', 'jump2Second'];
   return x['memory'] instanceof api.Memory && fns.every((name) => typeof x[name] === 'function');
 }
 

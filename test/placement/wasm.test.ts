@@ -10,7 +10,7 @@ import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
 import { jumpUnchecked, MAX_JUMP_BUCKETS } from '../../src/placement/jump.js';
 import { xxh64 } from '../../src/placement/xxh64-reference.js';
 import { buildTable } from '../../src/placement/index.js';
-import { wasmLookup, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
+import { wasm, wasmLookup, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
 import { fastPath, fastPathDescription } from '../../src/placement/fast-path.js';
 import { nativeStatus } from '../../src/placement/native.js';
 import { readSharedVectors } from './shared-vectors.js';
@@ -105,12 +105,32 @@ describe('wasm lookup', () => {
             const expected = jumpUnchecked(hi, lo, n);
             assert.equal(lookup.jumpReference(hi, lo, n), expected);
             assert.equal(lookup.jump(hi, lo, n), expected, `key ${key}, ${n} buckets`);
+            assert.equal(wasm!.jump2(key, 5n, n), expected, `jump2, first key ${key}, ${n} buckets`);
+            wasm!.jump2(5n, key, n);
+            assert.equal(wasm!.jump2Second(), expected, `jump2, second key ${key}, ${n} buckets`);
             cases++;
           }
         }
       }
     }
     assert.equal(cases, 32 * 3 * 2 * 7);
+  });
+
+  test('jump2 (two keys side by side, as batch answers run it) gives each key\'s jump', () => {
+    const module = wasm!;
+    const word64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    fc.assert(
+      fc.property(word64, word64, buckets, (a, b, n) => {
+        const first = module.jump2(a, b, n);
+        const second = module.jump2Second();
+        const half = (k: bigint): [number, number] => [Number(k >> 32n), Number(k & 0xffffffffn)];
+        assert.equal(first, jumpUnchecked(...half(a), n));
+        assert.equal(second, jumpUnchecked(...half(b), n));
+      }),
+      { numRuns: 20_000 },
+    );
+    // Either key may finish first, or both in the same round.
+    assert.deepEqual([module.jump2(7n, 7n, 262_144), module.jump2Second()], [module.jump(7n, 262_144), module.jump(7n, 262_144)]);
   });
 
   test('XXH64 of any key\'s UTF-8 bytes equals the reference: ASCII, Latin-1, emoji, lone surrogates, long keys', () => {
