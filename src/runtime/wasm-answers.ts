@@ -3,8 +3,8 @@
 // (a JS loop over the characters costs more per key than one such call costs per chunk), their lengths
 // beside them; one call then writes the chunk's answers into a scratch area (checking each key is plain:
 // printable ASCII without quote or backslash, so JSON needs no escape and the bytes are its UTF-8, hashing
-// it where it lands) and the scratch goes to the output in one copy. A single answer copies its key with a
-// JS loop. Keys to escape, tails not cached yet and a full output are handed back to the serializers' JS code.
+// it where it lands) and the scratch goes to the output in one copy. A single answer copies a short key
+// with a JS loop, a longer one as a chunk of one. Keys to escape, tails not cached yet and a full output are handed back to the serializers' JS code.
 import { heap, memoryGeneration, wasmAlloc, type WasmExports } from '../placement/wasm.js';
 import type { WasmTailStore } from './tail-store.js';
 import type { AnswerLayout } from './view.js';
@@ -88,13 +88,25 @@ function putPlainKey(key: string, at: number, limit: number): boolean {
   return true;
 }
 
+/** Keys up to this many units are copied by a JS loop; longer ones by encodeInto (its fixed cost pays off). */
+const LOOP_COPY_UNITS = 24;
+
 /** One full answer as a flat string, or undefined when JS must write it. */
 export function wasmAnswerText(module: WasmExports, store: WasmTailStore, key: string): string | undefined {
   const at = scratch(module);
   const limit = at + TEXT_ROOM;
-  if (!putPlainKey(key, at + KEY_OPEN_LENGTH, limit - AFTER_KEY_ROOM)) return undefined;
-  store.use('full');
-  const end = module.answer(at, key.length, limit);
+  let end = 0;
+  if (key.length <= LOOP_COPY_UNITS) {
+    if (!putPlainKey(key, at + KEY_OPEN_LENGTH, limit - AFTER_KEY_ROOM)) return undefined;
+    store.use('full');
+    end = module.answer(at, key.length, limit);
+  } else {
+    if (key.length > CHUNK_UNITS) return undefined;
+    chunkLengths[0] = key.length;
+    encoder.encodeInto(key, chunkKeys);
+    store.use('full');
+    end = module.answerRun(chunkKeysAt, chunkLengthsAt, 1, at, limit, 0) === 1 ? module.runEnd() : 0;
+  }
   // The key is ASCII, but a tail holds UTF-8 (member names, tags): decoded as such.
   return end === 0 ? undefined : scratchText.toString('utf8', at, end);
 }

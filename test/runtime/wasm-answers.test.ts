@@ -72,6 +72,12 @@ describe('wasm answers', () => {
     const shard = wasmShardFor(16)!('k');
     assert.equal(text('k'), `{"key":"k","shard":${shard}TAIL`);
     for (const key of ['needs "escape"', 'back\\slash', 'é', '\u007f', '😀', '\n']) assert.equal(text(key), undefined, JSON.stringify(key));
+    // Longer keys take another copy (encodeInto): the same answers, the same keys handed back.
+    const long = 'long-key-'.repeat(8);
+    assert.equal(text(long), `{"key":"${long}","shard":${wasmShardFor(16)!(long)}TAIL`);
+    for (const key of [`${long}"`, `${long}\\`, `${long}é`, `é${long}`, `${long}\u007f`, `${long}😀`, `${long}\ud800`, 'x'.repeat(20_000)]) {
+      assert.equal(text(key), undefined, JSON.stringify(key.slice(-3)));
+    }
     store.ids().fill(2); // a tail id past the offsets
     assert.equal(text('k'), undefined);
     store.ids().fill(1);
