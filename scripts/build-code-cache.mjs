@@ -24,7 +24,9 @@ const agent = spawn(
   [`${ROOT}dist/main.js`, 'agent', '--name', 'code-cache', '--gossip-addr', '127.0.0.1:0', '--grpc-addr', '127.0.0.1:0',
     '--http-addr', '127.0.0.1:0', '--ops-addr', '127.0.0.1:0', '--advertise-host', '127.0.0.1',
     '--admin-token-file', join(scratch, 'admin.token')],
-  { stdio: ['ignore', 'pipe', 'inherit'], cwd: scratch },
+  // Neither the build's SWIMRING_* settings (seeds, say) nor its NODE_OPTIONS: V8 flags there would make
+  // a cache for them, not for the agent as the bin runs it.
+  { stdio: ['ignore', 'pipe', 'inherit'], cwd: scratch, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWIMRING_') && k !== 'NODE_OPTIONS')) },
 );
 const exited = new Promise((resolve) => agent.once('exit', resolve));
 let log = '';
