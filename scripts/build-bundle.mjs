@@ -1,15 +1,19 @@
-// The agent as the package ships it: one minified ESM bundle of src/ and its dependencies in dist/bundle/
-// (with source maps: run node with --enable-source-maps to see src/ lines in stacks), and dist/main.js, the
-// bin, replaced by a two-line entry that loads it. Loading one file instead of some hundreds of modules is
-// most of what a start costs before the agent does anything (docs/operations.md, "Start-up").
-// Commands the agent loads only on demand (sim, placement, keys, inspect) stay separate chunks.
+// The command line as the package ships it: one minified CommonJS bundle of src/ and its dependencies,
+// dist/bundle/main.cjs (with a source map: run node with --enable-source-maps to see src/ lines in
+// stacks), and dist/main.js, the bin, built from src/bin.ts: it runs the bundle, the agent from V8's code
+// cache (src/cli/code-cache.ts; scripts/build-code-cache.mjs writes the cache after this). Loading one
+// file instead of some hundreds of modules, and from compiled bytecode, is most of what a start costs
+// before the agent does anything (docs/operations.md, "Start-up"). CommonJS because V8's code cache is
+// reachable from Node 20 only through vm.Script; one file because CommonJS bundles do not split: the
+// commands an agent never runs (sim, placement, keys, inspect) are in it but evaluated only when asked
+// for, and V8 compiles none of their functions until they run.
 // Runs after tsc (npm run build): dist/ keeps tsc's per-module output for tests and tools that import it.
 //
 // Layout rule: dist/bundle/ is one directory below dist/, as every src/ module that reads a shipped file
 // is one below src/ (../../proto, ../../docs/openapi.json, ../../ui, ../../wasm): the same relative URL
-// finds the file from src/, dist/ and the bundle. The table worker is its own entry next to the chunks,
-// where src/runtime/table-builder.ts looks for it.
-import { writeFileSync } from 'node:fs';
+// finds the file from src/, dist/ and the bundle. The table worker is its own bundle (ESM) next to the
+// main one, where src/runtime/table-builder.ts looks for it.
+import { chmodSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,28 +50,47 @@ const NOT_ON_THE_AGENTS_PATHS = ['@grpc/proto-loader', '@fastify/ajv-compiler', 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = `${ROOT}dist/bundle`;
 
+/** Options both bundles share. */
+const COMMON = {
+  absWorkingDir: ROOT,
+  outdir: OUT,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  external: NOT_ON_THE_AGENTS_PATHS,
+  plugins: [zodEnglishOnly],
+};
+
 await rm(OUT, { recursive: true, force: true });
 await build({
+  ...COMMON,
+  entryPoints: { main: 'src/main.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // src/ finds shipped files relative to its own module's URL: in the bundle, the bundle's.
+  define: { 'import.meta.url': '__swimringModuleUrl' },
+  banner: { js: "var __swimringModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
+});
+await build({
+  ...COMMON,
+  entryPoints: { 'table-worker': 'src/runtime/table-worker.ts' },
+  format: 'esm',
+  // Dependencies written as CommonJS call require() for node's built-in modules.
+  banner: { js: "import { createRequire as __swimringRequire } from 'node:module'; const require = __swimringRequire(import.meta.url);" },
+});
+// The bin: node's built-in modules only, nothing to bundle but src/bin.ts and what it imports.
+await build({
   absWorkingDir: ROOT,
-  entryPoints: { main: 'src/main.ts', 'table-worker': 'src/runtime/table-worker.ts' },
-  outdir: OUT,
+  entryPoints: ['src/bin.ts'],
+  outfile: `${ROOT}dist/main.js`,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  splitting: true,
-  minify: true,
-  sourcemap: true,
-  // Stable chunk names: the same source gives the same files.
-  chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
-  external: NOT_ON_THE_AGENTS_PATHS,
-  plugins: [zodEnglishOnly],
-  // Dependencies written as CommonJS call require() for node's built-in modules.
-  banner: { js: "import { createRequire as __swimringRequire } from 'node:module'; const require = __swimringRequire(import.meta.url);" },
+  banner: { js: '// The bin, built from src/bin.ts by scripts/build-bundle.mjs; dist/cli/ and the rest are tsc\'s per-module output.' },
 });
-writeFileSync(
-  `${ROOT}dist/main.js`,
-  "#!/usr/bin/env node\n// The bin: the bundled agent (scripts/build-bundle.mjs). dist/cli/ and the rest are tsc's per-module output.\nimport './bundle/main.js';\n",
-  { mode: 0o755 },
-);
+chmodSync(`${ROOT}dist/main.js`, 0o755);

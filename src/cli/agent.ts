@@ -17,6 +17,10 @@ import { registerClaimMetrics } from '../ownership/metrics.js';
 import { testClockOffset } from '../ownership/config.js';
 import { registerOpsMetrics } from '../ops-metrics.js';
 import { fastPathDescription } from '../placement/fast-path.js';
+import { codeCacheOfThisProcess, saveCodeCacheAfterStart } from './code-cache.js';
+
+/** How long after both listeners are up the code cache is written, when this start had none that fitted. */
+const CODE_CACHE_SAVE_DELAY_MS = 2000;
 
 export async function runAgent(argv: string[]): Promise<number> {
   const loaded = loadConfig({ argv, env: process.env });
@@ -134,9 +138,11 @@ export async function runAgent(argv: string[]): Promise<number> {
       profile: config.profile,
       seeds: config.seeds.length ? config.seeds.map((s) => formatHostPort(s)) : 'none (bootstrapping alone)',
       lookup: fastPathDescription(),
+      codeCache: codeCacheOfThisProcess()?.state ?? 'off',
     },
     'swimring is running',
   );
+  saveCodeCacheAfterStart(logger, CODE_CACHE_SAVE_DELAY_MS);
   warnIfOpen(config, localKeyring !== null, logger);
 
   return new Promise<number>((resolve) => {

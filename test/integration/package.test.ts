@@ -87,6 +87,8 @@ test('the installed tarball runs `npx swimring agent` on the wasm lookup and ser
   const running = logs.join('').split('\n').find((line) => line.includes('swimring is running'));
   assert.ok(running !== undefined, `no start-up line in:\n${logs.join('')}`);
   assert.match((JSON.parse(running) as { lookup?: string }).lookup ?? '', /^wasm\b/, running);
+  // The code cache the build wrote ships in the package, and fits the node that packed it (this one).
+  assert.equal((JSON.parse(running) as { codeCache?: string }).codeCache, 'accepted', running);
   // A batch too: answered by the wasm writer.
   const batch = await fetch(`${api}/v1/route?format=compact`, {
     method: 'POST',
