@@ -69,10 +69,10 @@ export class BroadcastQueue {
    * first news of a member) waits behind all other news.
    */
   enqueue(update: Update, size: number, introduction = false): void {
-    let id = this.idOf(update.name);
-    if (id !== NONE) this.unlink(id);
+    // One lookup: acquiring a held name returns its number, and a name queued is held either way.
+    const id = this.index.acquire(update.name);
+    if (id < this.updates.length && this.updates[id] !== undefined) this.unlink(id);
     else {
-      id = this.index.acquire(update.name);
       if (id >= this.nextOf.length) this.grow(id);
       this.count++;
     }

@@ -32,12 +32,12 @@ export class MemberTable {
 
   /** Replaces the record in place, or appends a new member at the end of the order (as Map.set). */
   set(name: string, record: MemberRecord): void {
-    const held = this.index.find(name);
-    if (held >= 0 && held < this.records.length && this.records[held] !== undefined) {
-      this.records[held] = record;
+    // One lookup: acquiring a held name returns its number, and a name set is held either way.
+    const id = this.index.acquire(name);
+    if (id < this.records.length && this.records[id] !== undefined) {
+      this.records[id] = record;
       return;
     }
-    const id = this.index.acquire(name);
     if (id >= this.nextOf.length) this.grow(id);
     this.records[id] = record;
     this.nextOf[id] = NONE;

@@ -85,7 +85,9 @@ export class Membership {
    * suspicion to its minimum; the members it gossips the stale accusation to all hold the refutation.
    */
   newerAliveThan(update: Update): Update | null {
-    if (!isValidUpdate(update) || update.kind === 'alive' || update.name === this.roster.selfName) return null;
+    // Alive news is never an accusation: most gossip is, so it skips the check.
+    if (typeof update !== 'object' || update === null || update.kind === 'alive') return null;
+    if (!isValidUpdate(update) || update.name === this.roster.selfName) return null;
     const held = this.roster.get(update.name);
     if (held === undefined || held.state !== 'alive' || held.incarnation <= update.incarnation) return null;
     return aliveUpdateOf(held);
@@ -132,7 +134,8 @@ export class Membership {
       this.joined = true;
       switch (r.state) {
         case 'alive':
-          this.applyAlive(aliveUpdateOf(r), 'push-pull', now, out);
+          // `local` is what applyAlive would look up again: a full state is mostly members new to us.
+          this.applyAliveOver(local, aliveUpdateOf(r), 'push-pull', now, out, null);
           break;
         case 'suspect':
         case 'dead':
@@ -197,7 +200,11 @@ export class Membership {
       this.own.aliveAboutSelf(u, now, out, null);
       return;
     }
-    const before = this.roster.get(u.name);
+    this.applyAliveOver(this.roster.get(u.name), u, source, now, out, from);
+  }
+
+  /** applyAlive about another member, given what we hold about it (`before`, looked up by the caller). */
+  private applyAliveOver(before: MemberRecord | undefined, u: AliveUpdate, source: Source, now: Millis, out: Effect[], from: Address | null): void {
     if (before === undefined) {
       this.addMember(u, now, out, from);
       return;
