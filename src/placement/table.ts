@@ -9,7 +9,8 @@ import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
 import { memberSeeds } from './points.js';
-import { rankMembers } from './ring-cache.js';
+import { listsFor } from './ring-cache.js';
+import { rankShards, rankShardsSplit } from './ring-rank.js';
 import { tableVersion } from './version.js';
 
 export interface OwnershipTable {
@@ -139,20 +140,16 @@ export function buildTable(members: readonly string[], opts: PlacementOptions): 
   }
   const seeds = memberSeeds(sorted.bytes);
   if (o.boundedLoad === null) {
-    const width = Math.min(o.replicas + 1, n);
-    const ranked = rankMembers({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: o.replicas + 1 });
+    const lists = listsFor({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: o.replicas + 1 });
     const ownerIndex = memberIndexArray(n, o.shards);
     const replicaIndex = memberIndexArray(n, o.shards * replicaCount);
-    for (let s = 0; s < o.shards; s++) {
-      ownerIndex[s] = ranked[s * width]!;
-      for (let r = 0; r < replicaCount; r++) replicaIndex[s * replicaCount + r] = ranked[s * width + 1 + r]!;
-    }
+    rankShardsSplit(lists, n, ownerIndex, replicaIndex, replicaCount);
     return new PlacementTable({ ...base, ownerIndex, replicaIndex });
   }
   const slotsLeft = Math.floor(MAX_SHARD_SLOTS / o.shards);
   const k = Math.max(o.replicas + 1, Math.min(o.replicas + 1 + BOUNDED_EXTRA_CANDIDATES, slotsLeft));
   const width = Math.min(k, n);
-  const ranked = rankMembers({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: k });
+  const ranked = rankShards(listsFor({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: k }), n);
   const assigned = assignBounded({
     seeds,
     members: n,

@@ -17,7 +17,7 @@
 import { Worker } from 'node:worker_threads';
 import { buildTable, PlacementTable, type PlacementOptions } from '../placement/index.js';
 import { clearRingCache } from '../placement/ring-cache.js';
-import { releaseRingScratch } from '../placement/ring.js';
+import { releaseRingScratch } from '../placement/ring-rank.js';
 import { compactHeap } from './heap-tuning.js';
 import { summarizeMoves, type MoveSummary } from './table-moves.js';
 import { tableInit, type BuildReply, type BuildRequest } from './table-worker.js';
