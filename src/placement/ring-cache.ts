@@ -2,7 +2,8 @@
 // costs about one member's points instead of every member's. Results are identical to building from
 // scratch (tests compare the two); this is purely a speed-up, invisible to callers.
 import { compareBytes } from './names.js';
-import { GapLists, offerAll, offerMember, recomputeGap, renumber } from './ring.js';
+import { GapLists, offerAllSteps, offerMember, recomputeGap, renumber } from './ring.js';
+import { type Steps } from './steps.js';
 
 interface Cached {
   lists: GapLists;
@@ -52,16 +53,34 @@ export function bypassRingCache<T>(fn: () => T): T {
   }
 }
 
+let leased = false;
+
+/**
+ * Takes the kept lists (and ring-rank.ts's scratch) for one build, which may be suspended between its
+ * steps: true if the caller has them until it calls returnRing, false if another build holds them
+ * (the caller then builds with lists and scratch of its own).
+ */
+export function leaseRing(): boolean {
+  if (leased) return false;
+  leased = true;
+  return true;
+}
+
+export function returnRing(): void {
+  leased = false;
+}
+
 /**
  * The gap lists of the member set, ready for ranking (ring-rank.ts), patched from the previous build's
- * lists when that is cheaper. They stay valid until the next call.
+ * lists when that is cheaper; with `shared` false (see leaseRing), fresh lists that are not kept. Kept
+ * lists stay valid until the next call.
  */
-export function listsFor(input: RankInput): GapLists {
+export function* listsSteps(input: RankInput, shared: boolean): Steps<GapLists> {
   const { names, seeds, shards, vnodes, depth } = input;
   const n = names.length;
-  if (bypass) {
+  if (bypass || !shared) {
     const lists = new GapLists(shards, vnodes, depth);
-    offerAll(lists, seeds, n);
+    yield* offerAllSteps(lists, seeds, n);
     lastPath = 'fresh';
     return lists;
   }
@@ -88,7 +107,7 @@ export function listsFor(input: RankInput): GapLists {
     ? prev.lists
     : new GapLists(shards, vnodes, depth);
   cached = null;
-  offerAll(lists, seeds, n);
+  yield* offerAllSteps(lists, seeds, n);
   cached = { lists, names };
   lastPath = 'fresh';
   return lists;

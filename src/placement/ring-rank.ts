@@ -5,10 +5,11 @@
 // the first gap at or after it with the backwards walk of the last gap before it, by distance.
 //
 // An empty gap's walk is the next (or previous) non-empty gap's, found while sweeping, so no per-shard
-// array is kept beyond the output itself.
+// array is kept beyond the output itself. The merge goes a slice of shards per step (steps.ts).
 import { type MemberIndexArray } from './member-index.js';
 import { shardPositionHigh } from './positions.js';
 import { AHEAD, BEHIND, COUNT_MASK, ENTRIES, holdsPoints, type GapLists } from './ring.js';
+import { runSteps, type Steps } from './steps.js';
 
 const FLIP = 0x80000000 | 0;
 
@@ -79,92 +80,140 @@ interface RankOutput {
   readonly tailWidth: number;
 }
 
+/** Shards merged between two yields of rankSteps: a few milliseconds of work. */
+const SHARDS_PER_STEP = 8192;
+
 /**
  * The first min(K, n) members of every shard's ranking, shard-major: result[j * w + r] is the member
  * index ranked r for shard j, w = min(K, n). The lists are left as they were.
  */
-export function rankShards(lists: GapLists, n: number): Int32Array {
+export function rankShards(lists: GapLists, n: number, sharedScratch: boolean): Int32Array {
   const width = Math.min(lists.depth, n);
   const result = new Int32Array(lists.shards * width);
-  rankInto(lists, n, { head: result, headWidth: width, tail: result, tailWidth: 0 });
+  runSteps(rankSteps(lists, n, { head: result, headWidth: width, tail: result, tailWidth: 0 }, sharedScratch));
   return result;
 }
 
 /**
- * rankShards written straight into a table's arrays: each shard's first member to owners[j], the next
- * replicaCount to replicas[j * replicaCount ..] (replicaCount = min(K, n) - 1), with no shards x K
- * intermediate.
+ * The ranking written straight into a table's arrays, a slice of shards per step: each shard's first
+ * member to owners[j], the next replicaCount to replicas[j * replicaCount ..] (replicaCount = min(K, n)
+ * - 1), with no shards x K intermediate. `sharedScratch`: whether the caller holds the ring (leaseRing)
+ * and may use the walk scratch kept between builds; otherwise the walk lists are its own.
  */
-export function rankShardsSplit(lists: GapLists, n: number, owners: MemberIndexArray, replicas: MemberIndexArray, replicaCount: number): void {
-  rankInto(lists, n, { head: owners, headWidth: 1, tail: replicas, tailWidth: replicaCount });
+export function rankSplitSteps(
+  lists: GapLists,
+  n: number,
+  owners: MemberIndexArray,
+  replicas: MemberIndexArray,
+  replicaCount: number,
+  sharedScratch: boolean,
+): Steps<void> {
+  return rankSteps(lists, n, { head: owners, headWidth: 1, tail: replicas, tailWidth: replicaCount }, sharedScratch);
 }
 
-function rankInto(lists: GapLists, n: number, out: RankOutput): void {
-  const { shards, depth: k, stride, records, slotOf } = lists;
-  const width = Math.min(k, n);
-  if (width === 0) return;
+function* rankSteps(lists: GapLists, n: number, out: RankOutput, sharedScratch: boolean): Steps<void> {
+  const { shards, depth: k, stride } = lists;
+  if (Math.min(k, n) === 0) return;
   const size = lists.used * stride;
-  if (scratchWalk.length < size) scratchWalk = new Int32Array(size);
-  const d = scratchWalk;
-  const recOf = (g: number): number => slotOf[g]! * stride;
+  let d: Int32Array;
+  if (sharedScratch) {
+    if (scratchWalk.length < size) scratchWalk = new Int32Array(size);
+    d = scratchWalk;
+  } else {
+    d = new Int32Array(size);
+  }
+  const firstAhead = walkAhead(lists, d);
+  const lastBehind = walkBehind(lists, d);
+  const cursor: MergeCursor = { aheadGap: -1, behindRec: lists.slotOf[lastBehind]! * stride, firstAhead, row: new Int32Array(Math.min(k, n)) };
+  for (let from = 0; from < shards; from += SHARDS_PER_STEP) {
+    yield;
+    mergeShards(lists, d, out, cursor, from, Math.min(shards, from + SHARDS_PER_STEP));
+  }
+}
 
-  // Forwards walks. Lap one, backwards over the gaps: a non-empty gap's walk is its own list extended
-  // by the walk of the next non-empty gap; wrapping round, that is the first non-empty gap's list,
-  // still only its own at that point (a prefix of its walk, which is enough). Lap two redoes the
-  // non-empty gaps from the end until nothing changes.
+/**
+ * Forwards walks, into d; returns the first gap holding points. Lap one, backwards over the gaps: a
+ * non-empty gap's walk is its own list extended by the walk of the next non-empty gap; wrapping round,
+ * that is the first non-empty gap's list, still only its own at that point (a prefix of its walk, which
+ * is enough). Lap two redoes the non-empty gaps from the end until nothing changes.
+ */
+function walkAhead(lists: GapLists, d: Int32Array): number {
+  const { shards, depth: k, stride, records, slotOf } = lists;
   let firstAhead = 0;
   while (!holdsPoints(lists, firstAhead, AHEAD)) firstAhead++;
-  let next = recOf(firstAhead);
+  let next = slotOf[firstAhead]! * stride;
   copyList(records, d, next, k, AHEAD);
   for (let j = shards - 1; j >= 0; j--) {
     if (!holdsPoints(lists, j, AHEAD)) continue;
-    const rec = recOf(j);
+    const rec = slotOf[j]! * stride;
     copyList(records, d, rec, k, AHEAD);
     if (rec !== next) extend(d, k, rec, next, AHEAD);
     next = rec;
   }
-  next = recOf(firstAhead);
+  next = slotOf[firstAhead]! * stride;
   for (let j = shards - 1; j >= 0; j--) {
     if (!holdsPoints(lists, j, AHEAD)) continue;
-    const rec = recOf(j);
+    const rec = slotOf[j]! * stride;
     if (rec === next || !extend(d, k, rec, next, AHEAD)) break;
     next = rec;
   }
+  return firstAhead;
+}
 
-  // Backwards walks, the mirror image: forwards over the gaps, behind lists.
+/** Backwards walks, the mirror image of walkAhead: forwards over the gaps, behind lists. Returns the last gap holding points. */
+function walkBehind(lists: GapLists, d: Int32Array): number {
+  const { shards, depth: k, stride, records, slotOf } = lists;
   let lastBehind = shards - 1;
   while (!holdsPoints(lists, lastBehind, BEHIND)) lastBehind--;
-  let prev = recOf(lastBehind);
+  let prev = slotOf[lastBehind]! * stride;
   copyList(records, d, prev, k, BEHIND);
   for (let j = 0; j < shards; j++) {
     if (!holdsPoints(lists, j, BEHIND)) continue;
-    const rec = recOf(j);
+    const rec = slotOf[j]! * stride;
     copyList(records, d, rec, k, BEHIND);
     if (rec !== prev) extend(d, k, rec, prev, BEHIND);
     prev = rec;
   }
-  prev = recOf(lastBehind);
+  prev = slotOf[lastBehind]! * stride;
   for (let j = 0; j < shards; j++) {
     if (!holdsPoints(lists, j, BEHIND)) continue;
-    const rec = recOf(j);
+    const rec = slotOf[j]! * stride;
     if (rec === prev || !extend(d, k, rec, prev, BEHIND)) break;
     prev = rec;
   }
+  return lastBehind;
+}
 
-  // Merge per shard by distance: ahead d = point - q; behind d = q - point = q + key + 1 (key = ~point).
-  // Shard j reads the walk of the first non-empty gap at or after j (wrapping to the first) and the
-  // backwards walk of the last non-empty gap before j (wrapping to the last).
+/** Where the merge is between slices of shards. */
+interface MergeCursor {
+  /** The first gap holding points at or after the last shard merged (shards when none: wrap). */
+  aheadGap: number;
+  /** The walk record of the last gap holding points before the next shard (wrapping to the last). */
+  behindRec: number;
+  readonly firstAhead: number;
+  /** One shard's ranking as it is found. */
+  readonly row: Int32Array;
+}
+
+/**
+ * Merges shards [from, to) by distance: ahead d = point - q; behind d = q - point = q + key + 1 (key =
+ * ~point). Shard j reads the walk of the first non-empty gap at or after j (wrapping to the first) and
+ * the backwards walk of the last non-empty gap before j (wrapping to the last).
+ */
+function mergeShards(lists: GapLists, d: Int32Array, out: RankOutput, cursor: MergeCursor, from: number, to: number): void {
+  const { shards, depth: k, stride, slotOf } = lists;
   const { head, headWidth, tail, tailWidth } = out;
-  const row = new Int32Array(width);
-  let aheadGap = -1;
-  let bRec = recOf(lastBehind);
-  for (let j = 0; j < shards; j++) {
-    if (j > 0 && holdsPoints(lists, j - 1, BEHIND)) bRec = recOf(j - 1);
+  const row = cursor.row;
+  const width = row.length;
+  let aheadGap = cursor.aheadGap;
+  let bRec = cursor.behindRec;
+  for (let j = from; j < to; j++) {
+    if (j > 0 && holdsPoints(lists, j - 1, BEHIND)) bRec = slotOf[j - 1]! * stride;
     if (aheadGap < j) {
       aheadGap = j;
       while (aheadGap < shards && !holdsPoints(lists, aheadGap, AHEAD)) aheadGap++;
     }
-    const aRec = aheadGap < shards ? recOf(aheadGap) : recOf(firstAhead);
+    const aRec = slotOf[aheadGap < shards ? aheadGap : cursor.firstAhead]! * stride;
     const qh = shardPositionHigh(j, shards) | 0;
     const ab = aRec + ENTRIES;
     const ac = d[aRec + AHEAD]! & COUNT_MASK;
@@ -215,4 +264,6 @@ function rankInto(lists: GapLists, n: number, out: RankOutput): void {
       else tail[j * tailWidth + r - headWidth] = row[r]!;
     }
   }
+  cursor.aheadGap = aheadGap;
+  cursor.behindRec = bRec;
 }

@@ -21,6 +21,7 @@
 // which points.ts's one-point-per-segment layout makes cheap to enumerate (point s of every member).
 import { pointHigh, pointLow, segmentBits, segmentOf } from './points.js';
 import { gapOf, shardPositionHigh } from './positions.js';
+import { type Steps } from './steps.js';
 
 // A gap record: [ahead count, behind count, ahead entries (key high, key low, member) x K,
 // behind entries x K]. A count word holds the count in its low byte and MAY_HAVE_DROPPED once the
@@ -145,20 +146,34 @@ function offerPoint(lists: GapLists, ph: number, pl: number, m: number): void {
   offer(lists.records, rec + BEHIND, rec + ENTRIES + 3 * k, k, ~ph, ~pl, m);
 }
 
+/** Points offered between two yields of offerAllSteps: a few milliseconds of work. */
+const POINTS_PER_STEP = 1 << 15;
+
 /**
- * Fills the lists from scratch with every point of members [0, n). Segment by segment, so the offers of
- * one stretch touch only that segment's gap records (which stay in cache).
+ * Fills the lists from scratch with every point of members [0, n), yielding now and then so a caller
+ * can let other work run. Segment by segment, so the offers of one stretch touch only that segment's
+ * gap records (which stay in cache).
  */
-export function offerAll(lists: GapLists, seeds: Int32Array, n: number): void {
-  const { shards, vnodes, depth: k, stride, bits, slotOf } = lists;
+export function* offerAllSteps(lists: GapLists, seeds: Int32Array, n: number): Steps<void> {
+  const { shards, vnodes } = lists;
   // At most one gap per point holds points: no record is ever added beyond this.
   const capacity = Math.min(shards, n * vnodes);
   lists.reset(capacity);
-  const d = lists.records;
   // Per record, the limits of its two lists (a record not yet handed out has OPEN lists).
   const limits = new Int32Array(2 * capacity).fill(OPEN);
+  const segmentsPerStep = Math.max(1, Math.floor(POINTS_PER_STEP / Math.max(1, n)));
+  for (let s = 0; s < vnodes; s += segmentsPerStep) {
+    offerSegments(lists, seeds, n, limits, s, Math.min(vnodes, s + segmentsPerStep));
+    if (s + segmentsPerStep < vnodes) yield;
+  }
+}
+
+/** Offers point s of members [0, n) for segments s in [from, to). */
+function offerSegments(lists: GapLists, seeds: Int32Array, n: number, limits: Int32Array, from: number, to: number): void {
+  const { shards, depth: k, stride, bits, slotOf } = lists;
+  const d = lists.records; // offerAllSteps made room for every record: it is not replaced
   const behindFirst = ENTRIES + 3 * k;
-  for (let s = 0; s < vnodes; s++) {
+  for (let s = from; s < to; s++) {
     for (let m = 0; m < n; m++) {
       const ph = pointHigh(seeds[2 * m]!, s, bits);
       const g = gapOf(ph, shards);

@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type PlacementOptions, type PlacementTable } from '../../src/placement/index.js';
 import { memberSeeds } from '../../src/placement/points.js';
-import { bypassRingCache, clearRingCache, lastRankPath, listsFor } from '../../src/placement/ring-cache.js';
+import { bypassRingCache, clearRingCache, lastRankPath, listsSteps } from '../../src/placement/ring-cache.js';
+import { runSteps } from '../../src/placement/steps.js';
 import { releaseRingScratch, ringWalkScratchInts } from '../../src/placement/ring-rank.js';
 import { memberName, podNames } from './arbitraries.js';
 
@@ -109,7 +110,7 @@ describe('ring scratch memory', () => {
   test('the gap lists hold one record per gap holding points, not one per shard', () => {
     clearRingCache();
     const names = ['a', 'b', 'c'].map((n) => new TextEncoder().encode(n));
-    const lists = listsFor({ names, seeds: memberSeeds(names), shards: DEFAULT_SHARDS, vnodes: 1024, depth: DEFAULT_REPLICAS + 1 });
+    const lists = runSteps(listsSteps({ names, seeds: memberSeeds(names), shards: DEFAULT_SHARDS, vnodes: 1024, depth: DEFAULT_REPLICAS + 1 }, true));
     const points = names.length * 1024;
     assert.ok(lists.used > 0 && lists.used <= points, `${lists.used} records for ${points} points`);
     assert.ok(lists.records.length <= points * lists.stride, `${lists.records.length} ints for ${points} points`);
