@@ -7,7 +7,7 @@
 // idle nearly all the time. So builds run on the main thread a slice at a time: placement's build and
 // the move summary are written as steps of a few milliseconds (placement/steps.ts), and the builder
 // runs steps for up to sliceMs, then lets the event loop answer probes and requests before the next
-// slice. Only when a single step is slower than the budget (a very slow or overloaded machine) do later
+// slice. Only when a single step takes more CPU time than the budget (a very slow machine) do later
 // builds go to a worker, started on demand and ended after a quiet spell. Placement's ring cache,
 // which speeds up a burst of joins, is likewise dropped once the burst is over.
 //
@@ -37,7 +37,7 @@ export interface TableBuilderTuning {
   readonly inlineMaxShards: number;
   /** Shard count up to which the first build of several members may run on the main thread too. */
   readonly firstInlineMaxShards: number;
-  /** An inline build step (of a build or its move summary) slower than this sends every later build to the worker. */
+  /** An inline build step (of a build or its move summary) using more CPU time than this sends every later build to the worker. */
   readonly inlineBudgetMs: number;
   /** How long an inline build runs steps before it lets the event loop take its turn, ms. */
   readonly sliceMs: number;
@@ -178,9 +178,12 @@ export class TableBuilder {
       let result: IteratorResult<void, { table: PlacementTable; moves: MoveSummary }>;
       try {
         do {
-          const stepStart = performance.now();
+          // CPU time, not wall time: on a machine busy with other work a step's wall time says more
+          // about the machine than about the build, and a worker would compete for the same cores.
+          const stepStart = process.cpuUsage();
           result = steps.next();
-          longestStepMs = Math.max(longestStepMs, performance.now() - stepStart);
+          const spent = process.cpuUsage(stepStart);
+          longestStepMs = Math.max(longestStepMs, (spent.user + spent.system) / 1000);
         } while (result.done !== true && performance.now() - sliceStart < this.tuning.sliceMs);
       } catch (err) {
         this.endInline(flight, null, err instanceof Error ? err.message : String(err), trivial, longestStepMs);
