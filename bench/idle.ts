@@ -1,6 +1,7 @@
 // Idle cost of a sidecar: 10 real processes on 127.0.0.10-19 with the LAN profile and the default shard
 // count; after a settle period, RSS and CPU of each process sampled from /proc over a fixed window, plus
-// UDP bytes and packets per second from /metrics. At the end, what the RSS is made of (median over the
+// UDP bytes and packets per second from /metrics, and each process's peak RSS so far (VmHWM: the
+// start-up and the table builds while the cluster formed). At the end, what the RSS is made of (median over the
 // processes): file-backed pages (the node binary and libraries, shared between processes), the V8 heap
 // (from the agents' own nodejs_* metrics), memory outside it (ArrayBuffers: ownership tables), the rest
 // of the anonymous memory (malloc: libuv, OpenSSL, gRPC, thread stacks), and the thread count (a live
@@ -50,6 +51,8 @@ const AGENT_ENV: Record<string, string> = {
 interface ProcSample {
   cpuTicks: number;
   rssBytes: number;
+  /** VmHWM: the largest RSS since the process started (start-up and every table build included). */
+  peakBytes: number;
   anonBytes: number;
   fileBytes: number;
   threads: number;
@@ -61,7 +64,7 @@ function procStat(pid: number): ProcSample {
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { cpuTicks, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  return { cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
 
@@ -106,6 +109,8 @@ try {
     window_s: Math.round(elapsedS),
     rss_mb_median: +median(rssMb).toFixed(1),
     rss_mb_max: +Math.max(...rssMb).toFixed(1),
+    peak_rss_mb_median: mb(median(after.map((a) => a.peakBytes))),
+    peak_rss_mb_max: mb(Math.max(...after.map((a) => a.peakBytes))),
     cpu_pct_median: +median(cpuPct).toFixed(2),
     cpu_pct_max: +Math.max(...cpuPct).toFixed(2),
     udp_bytes_out_per_s_median: +median(bytesOut).toFixed(0),

@@ -2,7 +2,8 @@
 // costs about one member's points instead of every member's. Results are identical to building from
 // scratch (tests compare the two); this is purely a speed-up, invisible to callers.
 import { compareBytes } from './names.js';
-import { GapLists, offerAll, offerMember, rankShards, recomputeGap, renumber } from './ring.js';
+import { GapLists, offerAllSteps, offerMember, recomputeGap, renumber } from './ring.js';
+import { type Steps } from './steps.js';
 
 interface Cached {
   lists: GapLists;
@@ -52,22 +53,43 @@ export function bypassRingCache<T>(fn: () => T): T {
   }
 }
 
-/** rankShards for the member set, patching the previous build's lists when that is cheaper. */
-export function rankMembers(input: RankInput): Int32Array {
+let leased = false;
+
+/**
+ * Takes the kept lists (and ring-rank.ts's scratch) for one build, which may be suspended between its
+ * steps: true if the caller has them until it calls returnRing, false if another build holds them
+ * (the caller then builds with lists and scratch of its own).
+ */
+export function leaseRing(): boolean {
+  if (leased) return false;
+  leased = true;
+  return true;
+}
+
+export function returnRing(): void {
+  leased = false;
+}
+
+/**
+ * The gap lists of the member set, ready for ranking (ring-rank.ts), patched from the previous build's
+ * lists when that is cheaper; with `shared` false (see leaseRing), fresh lists that are not kept. Kept
+ * lists stay valid until the next call.
+ */
+export function* listsSteps(input: RankInput, shared: boolean): Steps<GapLists> {
   const { names, seeds, shards, vnodes, depth } = input;
   const n = names.length;
-  if (bypass) {
+  if (bypass || !shared) {
     const lists = new GapLists(shards, vnodes, depth);
-    offerAll(lists, seeds, n);
+    yield* offerAllSteps(lists, seeds, n);
     lastPath = 'fresh';
-    return rankShards(lists, n);
+    return lists;
   }
   const prev = cached;
   if (prev !== null && prev.lists.shards === shards && prev.lists.vnodes === vnodes && prev.lists.depth === depth) {
     const plan = changes(prev.names, names);
     if (plan !== null && plan.changed === 0) {
       lastPath = 'reused';
-      return rankShards(prev.lists, n);
+      return prev.lists;
     }
     if (plan !== null && plan.changed <= Math.min(MAX_PATCHED_CHANGES, Math.max(1, n >> 2))) {
       // Renumber (striking out the leavers), recompute the gaps that may have lost a member they
@@ -78,17 +100,17 @@ export function rankMembers(input: RankInput): Int32Array {
       for (const m of plan.added) offerMember(prev.lists, seeds, m);
       cached = { lists: prev.lists, names };
       lastPath = 'patched';
-      return rankShards(prev.lists, n);
+      return prev.lists;
     }
   }
   const lists = prev !== null && prev.lists.shards === shards && prev.lists.vnodes === vnodes && prev.lists.depth === depth
     ? prev.lists
     : new GapLists(shards, vnodes, depth);
   cached = null;
-  offerAll(lists, seeds, n);
+  yield* offerAllSteps(lists, seeds, n);
   cached = { lists, names };
   lastPath = 'fresh';
-  return rankShards(lists, n);
+  return lists;
 }
 
 interface Plan {

@@ -9,7 +9,9 @@ import { memberIndexArray, type MemberIndexArray } from './member-index.js';
 import { sortMembers } from './names.js';
 import { resolveOptions, type PlacementOptions } from './options.js';
 import { memberSeeds } from './points.js';
-import { rankMembers } from './ring-cache.js';
+import { leaseRing, listsSteps, returnRing } from './ring-cache.js';
+import { rankShards, rankSplitSteps } from './ring-rank.js';
+import { runSteps, type Steps } from './steps.js';
 import { tableVersion } from './version.js';
 
 export interface OwnershipTable {
@@ -124,6 +126,11 @@ const BOUNDED_EXTRA_CANDIDATES = 8;
  * a message naming the bad option or member name.
  */
 export function buildTable(members: readonly string[], opts: PlacementOptions): PlacementTable {
+  return runSteps(buildTableSteps(members, opts));
+}
+
+/** buildTable a few milliseconds of work per step (steps.ts), for a caller that yields between them. */
+export function* buildTableSteps(members: readonly string[], opts: PlacementOptions): Steps<PlacementTable> {
   const sorted = sortMembers(members);
   const n = sorted.names.length;
   const o = resolveOptions(opts, n);
@@ -138,30 +145,35 @@ export function buildTable(members: readonly string[], opts: PlacementOptions): 
     return new PlacementTable({ ...base, ownerIndex: memberIndexArray(1, o.shards).fill(0), replicaIndex: memberIndexArray(1, 0) });
   }
   const seeds = memberSeeds(sorted.bytes);
-  if (o.boundedLoad === null) {
-    const width = Math.min(o.replicas + 1, n);
-    const ranked = rankMembers({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: o.replicas + 1 });
-    const ownerIndex = memberIndexArray(n, o.shards);
-    const replicaIndex = memberIndexArray(n, o.shards * replicaCount);
-    for (let s = 0; s < o.shards; s++) {
-      ownerIndex[s] = ranked[s * width]!;
-      for (let r = 0; r < replicaCount; r++) replicaIndex[s * replicaCount + r] = ranked[s * width + 1 + r]!;
+  // A build suspended between steps keeps the ring cache to itself; one that starts meanwhile uses
+  // lists and scratch of its own.
+  const shared = leaseRing();
+  try {
+    if (o.boundedLoad === null) {
+      const lists = yield* listsSteps({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: o.replicas + 1 }, shared);
+      const ownerIndex = memberIndexArray(n, o.shards);
+      const replicaIndex = memberIndexArray(n, o.shards * replicaCount);
+      yield* rankSplitSteps(lists, n, ownerIndex, replicaIndex, replicaCount, shared);
+      return new PlacementTable({ ...base, ownerIndex, replicaIndex });
     }
-    return new PlacementTable({ ...base, ownerIndex, replicaIndex });
+    const slotsLeft = Math.floor(MAX_SHARD_SLOTS / o.shards);
+    const k = Math.max(o.replicas + 1, Math.min(o.replicas + 1 + BOUNDED_EXTRA_CANDIDATES, slotsLeft));
+    const width = Math.min(k, n);
+    const lists = yield* listsSteps({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: k }, shared);
+    const ranked = rankShards(lists, n, shared);
+    yield;
+    const assigned = assignBounded({
+      seeds,
+      members: n,
+      shards: o.shards,
+      vnodes: o.vnodes,
+      replicas: o.replicas,
+      ranked,
+      width,
+      factor: o.boundedLoad,
+    });
+    return new PlacementTable({ ...base, ownerIndex: assigned.owners, replicaIndex: assigned.replicas });
+  } finally {
+    if (shared) returnRing();
   }
-  const slotsLeft = Math.floor(MAX_SHARD_SLOTS / o.shards);
-  const k = Math.max(o.replicas + 1, Math.min(o.replicas + 1 + BOUNDED_EXTRA_CANDIDATES, slotsLeft));
-  const width = Math.min(k, n);
-  const ranked = rankMembers({ names: sorted.bytes, seeds, shards: o.shards, vnodes: o.vnodes, depth: k });
-  const assigned = assignBounded({
-    seeds,
-    members: n,
-    shards: o.shards,
-    vnodes: o.vnodes,
-    replicas: o.replicas,
-    ranked,
-    width,
-    factor: o.boundedLoad,
-  });
-  return new PlacementTable({ ...base, ownerIndex: assigned.owners, replicaIndex: assigned.replicas });
 }

@@ -13,7 +13,8 @@ import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../ownership/config.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import type { KeyOp, KeyOpSummary } from '../security/key-ops.js';
-import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort, watchLoopLag } from '../shell/real-ports.js';
+import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort } from '../shell/real-ports.js';
+import { lagReportingClock } from '../shell/loop-lag.js';
 import { errorMessage, MemberRunner } from '../shell/runner.js';
 import type { PacketTransport } from '../transport/udp.js';
 import { callGuards, startAgentControlPlane, type CallGuards, type ControlPlane } from './agent-grpc.js';
@@ -113,7 +114,9 @@ export class Agent implements AgentView {
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
     const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken) }, realClock.now());
     const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
-    const ports = { clock: realClock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: this.tables, resolveSeeds };
+    // The member's timers measure the event loop's lag for /livez as they fire (no timer of its own).
+    const lag = lagReportingClock(realClock, (ms) => (this.loopLagMs = ms));
+    const ports = { clock: lag.clock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: this.tables, resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => {
@@ -129,7 +132,7 @@ export class Agent implements AgentView {
       failure: (kind, err) => this.countEffectFailure(kind, err),
       roundTrip: (seconds) => this.observers.probeRoundTrip(seconds),
     });
-    this.running = { runner, udp, control, stopLagWatch: watchLoopLag((ms) => (this.loopLagMs = ms)) };
+    this.running = { runner, udp, control, stopLagWatch: lag.stop };
     this.claims.start();
     if (opts.appHealth) this.appChecker = startAppChecker(opts.appHealth, opts.appCheck, log, (ready) => runner.appHealth(ready));
     log.info({ name: this.name, gossip: this.gossipAddr, grpc: this.grpcAddr, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation }, 'member started');

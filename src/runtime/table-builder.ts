@@ -2,24 +2,25 @@
 // arrive while a build runs (only the newest set matters), and hands finished tables back, always
 // asynchronously.
 //
-// Where a build runs is chosen for memory as much as for time. A worker thread keeps the event loop free
-// during a long build, but its isolate and the build's scratch memory cost 20-150 MB while it lives, and
-// a sidecar is idle nearly all the time. So: cheap builds (small shard counts, measured) run on the main
-// thread; expensive ones go to a worker started on demand and ended after a quiet spell. Placement's ring
-// cache, which speeds up a burst of joins, is likewise dropped once the burst is over.
+// Where a build runs is chosen for memory as much as for time. A worker thread would keep the event
+// loop free during a long build, but its isolate costs about 10 MB while it lives, and a sidecar is
+// idle nearly all the time. So builds run on the main thread a slice at a time: placement's build and
+// the move summary are written as steps of a few milliseconds (placement/steps.ts), and the builder
+// runs steps for up to sliceMs, then lets the event loop answer probes and requests before the next
+// slice. Only when a single step takes more CPU time than the budget (a very slow machine) do later
+// builds go to a worker, started on demand and ended after a quiet spell. Placement's ring cache,
+// which speeds up a burst of joins, is likewise dropped once the burst is over.
 //
-// The first table of several members is the exception. It is built while the member joins, when the
-// event loop must answer its new peers' probes, and with placement's code not yet compiled, so it costs
-// several times what later builds do: built inline at the larger inline shard counts, it can stall a
-// loaded machine's loop long enough for peers to suspect the joiner. Above a small shard count it goes to the
-// worker, and the builds of the same burst follow it there (the worker is running and warm); once the
-// worker has ended after the quiet spell, builds run inline as above.
+// The tuning can still send the first table of several members (built while the member joins, with
+// placement's code not yet compiled) or every build above a shard count to the worker.
 import { Worker } from 'node:worker_threads';
-import { buildTable, PlacementTable, type PlacementOptions } from '../placement/index.js';
+import { buildTable, MAX_SHARDS, PlacementTable, type PlacementOptions } from '../placement/index.js';
+import { buildTableSteps } from '../placement/table.js';
+import { type Steps } from '../placement/steps.js';
 import { clearRingCache } from '../placement/ring-cache.js';
-import { releaseRingScratch } from '../placement/ring.js';
+import { releaseRingScratch } from '../placement/ring-rank.js';
 import { compactHeap } from './heap-tuning.js';
-import { summarizeMoves, type MoveSummary } from './table-moves.js';
+import { summarizeBuiltSteps, type MoveSummary } from './table-moves.js';
 import { tableInit, type BuildReply, type BuildRequest } from './table-worker.js';
 
 export interface BuiltTable {
@@ -36,8 +37,10 @@ export interface TableBuilderTuning {
   readonly inlineMaxShards: number;
   /** Shard count up to which the first build of several members may run on the main thread too. */
   readonly firstInlineMaxShards: number;
-  /** An inline build (with its move summary) slower than this sends every later build to the worker. */
+  /** An inline build step (of a build or its move summary) using more CPU time than this sends every later build to the worker. */
   readonly inlineBudgetMs: number;
+  /** How long an inline build runs steps before it lets the event loop take its turn, ms. */
+  readonly sliceMs: number;
   /** Quiet time after the last build before the worker is ended and the ring cache dropped, ms. */
   readonly idleMs: number;
   /**
@@ -49,13 +52,14 @@ export interface TableBuilderTuning {
 }
 
 /**
- * 2^16 shards at tens of members build in 15-25 ms of CPU here (2^18: 40-85 ms, plus ~20 ms of move
- * summary), against a 500 ms LAN probe timeout; the budget catches larger clusters and slow machines.
+ * A step is a few milliseconds of work on a warm machine, against a 500 ms LAN probe timeout; the
+ * budget catches slow machines, where the worker keeps the loop free at the cost of its isolate.
  */
 export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({
-  inlineMaxShards: 65_536,
-  firstInlineMaxShards: 8192,
+  inlineMaxShards: MAX_SHARDS,
+  firstInlineMaxShards: MAX_SHARDS,
   inlineBudgetMs: 50,
+  sliceMs: 8,
   idleMs: 10_000,
   afterBurst: () => void compactHeap(),
 });
@@ -77,6 +81,10 @@ export class TableBuilder {
   private builtSeveral = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The inline build between two of its slices, if any (ended on close, so it lets go of the ring cache). */
+  private suspended: Steps<unknown> | null = null;
+  /** Event-loop turns the last inline build took. */
+  private lastSlices = 0;
   private readonly tuning: TableBuilderTuning;
 
   constructor(
@@ -120,6 +128,11 @@ export class TableBuilder {
     return this.worker !== null;
   }
 
+  /** Event-loop turns (slices) the last inline build took: for tests. */
+  get inlineSlices(): number {
+    return this.lastSlices;
+  }
+
   /** Whether the next build of several members would run on the main thread. */
   get buildsInline(): boolean {
     return this.runsInline(false);
@@ -154,29 +167,59 @@ export class TableBuilder {
   private buildInline(id: number, members: readonly string[], trivial: boolean): void {
     const flight = this.inFlight;
     if (this.closed || !flight || flight.id !== id) return;
-    const started = performance.now();
-    let built: { table: PlacementTable; moves: MoveSummary } | null = null;
-    let failure = '';
-    try {
-      const table = buildTable(members, this.options);
-      built = { table, moves: this.movesTo(table) };
-    } catch (err) {
-      failure = err instanceof Error ? err.message : String(err);
-    }
+    const steps = this.buildSteps(members);
+    this.suspended = steps;
+    this.lastSlices = 0;
+    let longestStepMs = 0;
+    const slice = (): void => {
+      if (this.closed) return;
+      this.lastSlices++;
+      const sliceStart = performance.now();
+      let result: IteratorResult<void, { table: PlacementTable; moves: MoveSummary }>;
+      try {
+        do {
+          // CPU time, not wall time: on a machine busy with other work a step's wall time says more
+          // about the machine than about the build, and a worker would compete for the same cores.
+          const stepStart = process.cpuUsage();
+          result = steps.next();
+          const spent = process.cpuUsage(stepStart);
+          longestStepMs = Math.max(longestStepMs, (spent.user + spent.system) / 1000);
+        } while (result.done !== true && performance.now() - sliceStart < this.tuning.sliceMs);
+      } catch (err) {
+        this.endInline(flight, null, err instanceof Error ? err.message : String(err), trivial, longestStepMs);
+        return;
+      }
+      if (result.done !== true) setImmediate(slice);
+      else this.endInline(flight, result.value, '', trivial, longestStepMs);
+    };
+    slice();
+  }
+
+  /** The table of `members` and its moves from the last table handed out, as steps. */
+  private *buildSteps(members: readonly string[]): Steps<{ table: PlacementTable; moves: MoveSummary }> {
+    const table = yield* buildTableSteps(members, this.options);
+    const prev = this.last;
+    const moves = prev && prev.shards === table.shards ? yield* summarizeBuiltSteps(prev, table) : { groups: [], ownerMoves: 0, replicaMoves: 0 };
+    return { table, moves };
+  }
+
+  private endInline(
+    flight: { id: number; startedAt: number },
+    built: { table: PlacementTable; moves: MoveSummary } | null,
+    failure: string,
+    trivial: boolean,
+    longestStepMs: number,
+  ): void {
+    this.suspended = null;
     // Too slow for the event loop: the worker takes over from now on. A trivial build says nothing of
     // what a real one costs. A running worker's previous table is no longer the last one: the next
     // request hands it over again.
-    if (!trivial && !this.workerFailed && performance.now() - started > this.tuning.inlineBudgetMs) {
+    if (!trivial && !this.workerFailed && longestStepMs > this.tuning.inlineBudgetMs) {
       this.inline = false;
       dropRingMemory();
     }
     this.workerHasLast = false;
     this.finish(flight, built, failure, 'inline');
-  }
-
-  private movesTo(table: PlacementTable): MoveSummary {
-    const prev = this.last;
-    return prev && prev.shards === table.shards ? summarizeMoves(prev, table) : { groups: [], ownerMoves: 0, replicaMoves: 0 };
   }
 
   private ensureWorker(): Worker {
@@ -266,6 +309,14 @@ export class TableBuilder {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelIdle();
+    const suspended = this.suspended;
+    this.suspended = null;
+    // Runs the build's finally blocks: it gives the ring cache back.
+    try {
+      suspended?.throw(new Error('table builder closed'));
+    } catch {
+      // the build ended, as asked
+    }
     const worker = this.worker;
     this.worker = null;
     if (worker) await worker.terminate();

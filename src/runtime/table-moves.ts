@@ -4,6 +4,7 @@
 // placement's diffTables (one object and one string key per move) cost 150 ms at 2^18 shards and 10
 // members, three times the build itself.
 import { diffTables, PlacementTable, type OwnershipTable } from '../placement/index.js';
+import { runSteps, type Steps } from '../placement/steps.js';
 import type { EntrantSlots, MovesPatch, RouteOwner, ShardMoveGroup, ShardRange } from './view-json.js';
 
 /** Shards added in ascending order, kept as ranges of neighbours. */
@@ -47,10 +48,13 @@ export interface ReplicaSlots {
 
 export function summarizeMoves(before: OwnershipTable, after: OwnershipTable): MoveSummary {
   if (before instanceof PlacementTable && after instanceof PlacementTable && before.shards === after.shards) {
-    return summarizeBuilt(before, after);
+    return runSteps(summarizeBuiltSteps(before, after));
   }
   return summarizeGeneric(before, after);
 }
+
+/** Shards compared between two yields of summarizeBuiltSteps: a few milliseconds of work. */
+const SHARDS_PER_STEP = 16_384;
 
 /** The reference: placement's diffTables, grouped. Same answer as summarizeBuilt (tested). */
 export function summarizeGeneric(before: OwnershipTable, after: OwnershipTable): MoveSummary {
@@ -77,7 +81,7 @@ export function summarizeGeneric(before: OwnershipTable, after: OwnershipTable):
  * in after + 1), 0 standing for null; member indexes name members uniquely, so this groups exactly as
  * by names, and groups appear in the order of their first shard, as diffTables lists moves.
  */
-function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSummary {
+export function* summarizeBuiltSteps(before: PlacementTable, after: PlacementTable): Steps<MoveSummary> {
   const nb = before.members.length;
   const na = after.members.length;
   const afterIndex = new Map<string, number>();
@@ -107,51 +111,57 @@ function summarizeBuilt(before: PlacementTable, after: PlacementTable): MoveSumm
   // without a member they replace (a list grown by two slots at once), whose order no pair tells.
   let exact = true;
   const slotGroups = new Map<number, RangeList>();
-  for (let shard = 0; shard < before.shards; shard++) {
-    const ob = bo[shard]!;
-    const oa = ao[shard]!;
-    if ((ob < 0 ? -1 : toAfter[ob]!) !== oa || (ob < 0) !== (oa < 0)) {
-      add(0, ob, oa, shard);
-      ownerMoves++;
-    }
-    let nLeft = 0;
-    for (let i = 0; i < rb; i++) {
-      const m = br[shard * rb + i]!;
-      const inAfter = toAfter[m]!;
-      let kept = false;
-      if (inAfter >= 0) for (let k = 0; k < ra && !kept; k++) kept = ar[shard * ra + k] === inAfter;
-      if (!kept) left[nLeft++] = m;
-    }
-    // Same size and nobody left: the same set, perhaps reordered, which is not a move.
-    if (nLeft === 0 && rb === ra) {
-      for (let k = 0; k < ra && exact; k++) exact = ar[shard * ra + k] === toAfter[br[shard * rb + k]!];
-      continue;
-    }
-    let nJoined = 0;
-    // Bit k: slot k of the new list holds an entrant.
-    let entrantSlots = 0;
-    let lastKeptAt = -1;
-    for (let k = 0; k < ra; k++) {
-      const m = ar[shard * ra + k]!;
-      let keptAt = -1;
-      for (let i = 0; i < rb && keptAt < 0; i++) if (toAfter[br[shard * rb + i]!] === m) keptAt = i;
-      if (keptAt < 0) {
-        joined[nJoined++] = m;
-        entrantSlots |= 1 << k;
-      } else {
-        if (keptAt < lastKeptAt) exact = false;
-        lastKeptAt = keptAt;
+  const compare = (from: number, to: number): void => {
+    for (let shard = from; shard < to; shard++) {
+      const ob = bo[shard]!;
+      const oa = ao[shard]!;
+      if ((ob < 0 ? -1 : toAfter[ob]!) !== oa || (ob < 0) !== (oa < 0)) {
+        add(0, ob, oa, shard);
+        ownerMoves++;
       }
+      let nLeft = 0;
+      for (let i = 0; i < rb; i++) {
+        const m = br[shard * rb + i]!;
+        const inAfter = toAfter[m]!;
+        let kept = false;
+        if (inAfter >= 0) for (let k = 0; k < ra && !kept; k++) kept = ar[shard * ra + k] === inAfter;
+        if (!kept) left[nLeft++] = m;
+      }
+      // Same size and nobody left: the same set, perhaps reordered, which is not a move.
+      if (nLeft === 0 && rb === ra) {
+        for (let k = 0; k < ra && exact; k++) exact = ar[shard * ra + k] === toAfter[br[shard * rb + k]!];
+        continue;
+      }
+      let nJoined = 0;
+      // Bit k: slot k of the new list holds an entrant.
+      let entrantSlots = 0;
+      let lastKeptAt = -1;
+      for (let k = 0; k < ra; k++) {
+        const m = ar[shard * ra + k]!;
+        let keptAt = -1;
+        for (let i = 0; i < rb && keptAt < 0; i++) if (toAfter[br[shard * rb + i]!] === m) keptAt = i;
+        if (keptAt < 0) {
+          joined[nJoined++] = m;
+          entrantSlots |= 1 << k;
+        } else {
+          if (keptAt < lastKeptAt) exact = false;
+          lastKeptAt = keptAt;
+        }
+      }
+      if (nJoined - nLeft > 1) exact = false;
+      if (exact && nJoined > 0 && entrantSlots !== ((1 << nJoined) - 1) << (ra - nJoined)) {
+        let list = slotGroups.get(entrantSlots);
+        if (list === undefined) slotGroups.set(entrantSlots, (list = new RangeList()));
+        list.add(shard);
+      }
+      const pairs = Math.max(nLeft, nJoined);
+      for (let i = 0; i < pairs; i++) add(1, i < nLeft ? left[i]! : -1, i < nJoined ? joined[i]! : -1, shard);
+      replicaMoves += pairs;
     }
-    if (nJoined - nLeft > 1) exact = false;
-    if (exact && nJoined > 0 && entrantSlots !== ((1 << nJoined) - 1) << (ra - nJoined)) {
-      let list = slotGroups.get(entrantSlots);
-      if (list === undefined) slotGroups.set(entrantSlots, (list = new RangeList()));
-      list.add(shard);
-    }
-    const pairs = Math.max(nLeft, nJoined);
-    for (let i = 0; i < pairs; i++) add(1, i < nLeft ? left[i]! : -1, i < nJoined ? joined[i]! : -1, shard);
-    replicaMoves += pairs;
+  };
+  for (let from = 0; from < before.shards; from += SHARDS_PER_STEP) {
+    if (from > 0) yield;
+    compare(from, Math.min(before.shards, from + SHARDS_PER_STEP));
   }
   const out: ShardMoveGroup[] = [];
   for (const [key, list] of groups) {

@@ -120,15 +120,3 @@ export class GrpcControlPlanePort implements ControlPlanePort {
     this.client.fitPeers(live);
   }
 }
-
-/** Measures how late a one-second interval fires (the event loop's lag); returns the stop. */
-export function watchLoopLag(onLag: (ms: number) => void): () => void {
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const t = performance.now();
-    onLag(Math.max(0, t - last - 1000));
-    last = t;
-  }, 1000);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -1,8 +1,8 @@
-// Real sidecars on 127.0.0.90-92 (local profile) at a shard count whose tables are built in the worker
-// thread, not inline: the tables agree everywhere, the pre-encoded batch and single answers are the same
-// JSON, and members' answers name each other's real addresses. (At the 16,384 shards the other
-// integration files run on, only a member's first tables go to the worker; builds after the worker has
-// ended run inline.)
+// Real sidecars on 127.0.0.90-92 (local profile) at a large shard count, whose tables are built on the
+// main thread in slices (the table builder), not in a worker thread: the tables agree everywhere, the
+// pre-encoded batch and single answers are the same JSON, and members' answers name each other's real
+// addresses. (Later builds move to the worker only if a step of a build took over its budget, which a
+// loaded machine may cause, so only the first build's place is asserted.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, waitFor, type SidecarProcess } from './harness.js';
@@ -26,7 +26,7 @@ async function batch(n: SidecarProcess): Promise<{ status: number; text: string 
   return { status: res.status, text: await res.text() };
 }
 
-describe('sidecars with worker-built tables', { timeout: 120_000 }, () => {
+describe('sidecars with large tables built in slices', { timeout: 120_000 }, () => {
   const cluster = new Cluster(undefined, { hostBase: 90, shards: SHARDS });
 
   before(async () => {
@@ -70,13 +70,12 @@ describe('sidecars with worker-built tables', { timeout: 120_000 }, () => {
     }
   });
 
-  test('the tables of more than one member were built in the worker thread', () => {
+  test('each member built its first table of several members on the main thread, not in a worker', () => {
     for (const n of cluster.nodes) {
-      // A table of one member is a fill, made on the main thread (no worker for an agent alone).
+      // A table of one member is a fill, made on the main thread whatever the tuning.
       const built = n.logs.filter((l) => l.includes('ownership table rebuilt') && !/"owners":[01],/.test(l));
       assert.ok(built.length > 0, `${n.name} logged no table build of several members`);
-      const elsewhere = built.filter((l) => !l.includes('"builtIn":"worker"'));
-      assert.deepEqual(elsewhere, [], `${n.name}: built outside the worker`);
+      assert.ok(built[0]!.includes('"builtIn":"inline"'), `${n.name}: first build ${built[0]!}`);
     }
   });
 });

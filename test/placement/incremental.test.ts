@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, type PlacementOptions, type PlacementTable } from '../../src/placement/index.js';
-import { bypassRingCache, clearRingCache, lastRankPath } from '../../src/placement/ring-cache.js';
-import { releaseRingScratch, ringWalkScratchInts } from '../../src/placement/ring.js';
+import { memberSeeds } from '../../src/placement/points.js';
+import { bypassRingCache, clearRingCache, lastRankPath, listsSteps } from '../../src/placement/ring-cache.js';
+import { runSteps } from '../../src/placement/steps.js';
+import { releaseRingScratch, ringWalkScratchInts } from '../../src/placement/ring-rank.js';
 import { memberName, podNames } from './arbitraries.js';
 
 function sameAnswers(patched: PlacementTable, fresh: PlacementTable): void {
@@ -65,6 +67,26 @@ describe('patched builds equal fresh builds', () => {
     );
   });
 
+  test('joins one at a time into sparse lists (records added as gaps first get points) equal fresh builds', () => {
+    const opts = { shards: DEFAULT_SHARDS, replicas: DEFAULT_REPLICAS };
+    clearRingCache();
+    let members = ['pod-a', 'pod-b'];
+    buildTable(members, opts);
+    for (const name of ['pod-c', 'pod-d', 'pod-e', 'pod-f']) {
+      members = [...members, name];
+      const patched = buildTable(members, opts);
+      assert.equal(lastRankPath(), 'patched');
+      sameAnswers(patched, bypassRingCache(() => buildTable(members, opts)));
+    }
+    // And leaves back down, through gaps left with empty records.
+    for (let i = 0; i < 3; i++) {
+      members = members.slice(1);
+      const patched = buildTable(members, opts);
+      assert.equal(lastRankPath(), 'patched');
+      sameAnswers(patched, bypassRingCache(() => buildTable(members, opts)));
+    }
+  });
+
   test('one join or leave is patched, a wholesale change is rebuilt, no change reuses the lists', () => {
     const opts = { shards: 1024, replicas: 2, vnodes: 16 };
     const names = Array.from({ length: 40 }, (_, i) => `m${i}`);
@@ -85,6 +107,16 @@ describe('patched builds equal fresh builds', () => {
 });
 
 describe('ring scratch memory', () => {
+  test('the gap lists hold one record per gap holding points, not one per shard', () => {
+    clearRingCache();
+    const names = ['a', 'b', 'c'].map((n) => new TextEncoder().encode(n));
+    const lists = runSteps(listsSteps({ names, seeds: memberSeeds(names), shards: DEFAULT_SHARDS, vnodes: 1024, depth: DEFAULT_REPLICAS + 1 }, true));
+    const points = names.length * 1024;
+    assert.ok(lists.used > 0 && lists.used <= points, `${lists.used} records for ${points} points`);
+    assert.ok(lists.records.length <= points * lists.stride, `${lists.records.length} ints for ${points} points`);
+    clearRingCache();
+  });
+
   test('the walk lists take one record per gap holding points, not one per shard', () => {
     releaseRingScratch();
     clearRingCache();

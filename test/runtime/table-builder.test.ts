@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_TUNING, TableBuilder, type BuiltTable, type TableBuilderTuning } from '../../src/runtime/table-builder.js';
-import { buildTable } from '../../src/placement/index.js';
+import { buildTable, DEFAULT_SHARDS, type PlacementTable } from '../../src/placement/index.js';
+import { bypassRingCache, leaseRing, returnRing } from '../../src/placement/ring-cache.js';
 import { summarizeMoves } from '../../src/runtime/table-moves.js';
 
 function collect(
@@ -25,6 +26,12 @@ function collect(
 }
 
 const WORKER: Partial<TableBuilderTuning> = { inlineMaxShards: 0 };
+
+function sameTable(a: PlacementTable, b: PlacementTable): void {
+  assert.equal(a.version, b.version);
+  assert.deepEqual([...a.ownerIndex], [...b.ownerIndex]);
+  assert.deepEqual([...a.replicaIndex], [...b.replicaIndex]);
+}
 
 for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
   test(`${mode}: builds the table the placement module builds, with grouped moves`, async () => {
@@ -131,8 +138,7 @@ test('an inline build over its time budget sends later builds to the worker', as
 test('the first table of several members goes to the worker above the first-build shard count; its burst stays there, later builds are inline', async () => {
   // 2^14 shards: within the inline shard count, above the first build's.
   const shards = 16_384;
-  assert.ok(shards <= DEFAULT_TUNING.inlineMaxShards && shards > DEFAULT_TUNING.firstInlineMaxShards);
-  const { builder, next } = collect({ idleMs: 20 }, shards);
+  const { builder, next } = collect({ idleMs: 20, inlineMaxShards: 65_536, firstInlineMaxShards: 8192 }, shards);
   try {
     builder.request(['a']);
     assert.equal((await next()).where, 'inline', 'a table of one member is a fill, built inline');
@@ -158,7 +164,7 @@ test('the first table of several members goes to the worker above the first-buil
 });
 
 test('at or below the first-build shard count the first table of several members is built inline', async () => {
-  const { builder, next } = collect({}, DEFAULT_TUNING.firstInlineMaxShards);
+  const { builder, next } = collect({ firstInlineMaxShards: 8192 }, 8192);
   try {
     builder.request(['a', 'b']);
     assert.equal((await next()).where, 'inline');
@@ -166,6 +172,56 @@ test('at or below the first-build shard count the first table of several members
   } finally {
     await builder.close();
   }
+});
+
+test('with the default tuning, the first table of several members at the default shard count is built inline, in slices, with no worker', async () => {
+  assert.ok(DEFAULT_SHARDS <= DEFAULT_TUNING.inlineMaxShards && DEFAULT_SHARDS <= DEFAULT_TUNING.firstInlineMaxShards);
+  const opts = { shards: DEFAULT_SHARDS, replicas: 2 };
+  const { builder, next } = collect({}, DEFAULT_SHARDS);
+  try {
+    builder.request(['a']);
+    const alone = await next();
+    builder.request(['a', 'b', 'c']);
+    const first = await next();
+    assert.equal(first.where, 'inline');
+    assert.equal(builder.workerAlive, false);
+    assert.ok(builder.inlineSlices > 1, `${builder.inlineSlices} slices: the event loop got turns during the build`);
+    sameTable(first.table, bypassRingCache(() => buildTable(['a', 'b', 'c'], opts)));
+    assert.deepEqual(first.moves, summarizeMoves(alone.table, first.table));
+  } finally {
+    await builder.close();
+  }
+});
+
+test('a build started while an inline build waits between slices uses lists of its own; both answer as fresh builds', async () => {
+  const opts = { shards: DEFAULT_SHARDS, replicas: 2 };
+  const { builder, next } = collect({ sliceMs: 0 }, DEFAULT_SHARDS);
+  try {
+    builder.request(['a', 'b', 'c']);
+    const done = next();
+    // Between two of the builder's slices (its first ran in the setImmediate the request scheduled).
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const meanwhile = buildTable(['x', 'y', 'z', 'w'], opts);
+    const built = await done;
+    assert.ok(builder.inlineSlices > 2, 'the other build ran while this one was suspended');
+    sameTable(built.table, bypassRingCache(() => buildTable(['a', 'b', 'c'], opts)));
+    sameTable(meanwhile, bypassRingCache(() => buildTable(['x', 'y', 'z', 'w'], opts)));
+  } finally {
+    await builder.close();
+  }
+});
+
+test('closing the builder during an inline build gives the ring cache back to placement', async () => {
+  const { builder, next } = collect({ sliceMs: 0 }, DEFAULT_SHARDS);
+  builder.request(['a', 'b', 'c']);
+  void next();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(leaseRing(), false, 'the suspended build holds the ring');
+  await builder.close();
+  assert.equal(leaseRing(), true, 'given back on close');
+  returnRing();
 });
 
 for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
