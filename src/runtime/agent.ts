@@ -28,6 +28,7 @@ import { PeerFanOuts } from './peer-fan-outs.js';
 import { ServedView } from './served-view.js';
 import { newAgentStats, type AgentStats } from './stats.js';
 import { TableBuilder } from './table-builder.js';
+import { DebouncedTables } from './table-debounce.js';
 import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, MemberView, PeerHealth, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 
 export { RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
@@ -113,7 +114,7 @@ export class Agent implements AgentView {
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
     const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken) }, realClock.now());
     const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
-    const ports = { clock: realClock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: this.tables, resolveSeeds };
+    const ports = { clock: realClock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: new DebouncedTables(this.tables, realClock), resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => {
