@@ -31,6 +31,11 @@ test('compare puts real and simulated figures side by side with their ratio, and
     coldStartS: 30,
     lastServingS: 25,
     servingToViewS: (sim.crash.convergence_s ?? 1) * 2,
+    coldStart: {
+      samples: [{ atS: 15, load1: 9.5, answered: 8, cpuS: 12.5, mainThreadCpuS: 7, builds: 24, suspicionsRaised: 3, refutations: 2, suspectEvents: 17, deadEvents: 1, lagMaxMs: 340 }],
+      agents: [],
+      summary: { 'builds per agent median': 3 },
+    },
     idle: { windowS: 60, udpBytesPerMemberPerS: sim.crash.bytes_per_member_per_s ?? 1, udpPacketsPerMemberPerS: 2, rpcBytesPerMemberPerS: 0, rssMbSum: 960, rssMbMedian: 120, cpuPercentSum: 8, cpuPercentMedian: 1 },
     crash: { victim: 'm7', firstS: 1, lastS: sim.crash.detection_all_dead_s, firstSuspectS: 0.5, observers: 7, missed: 0 },
     leave: { victim: 'm6', firstS: 0.1, lastS: 0.4, firstSuspectS: null, observers: 6, missed: 0 },
@@ -50,6 +55,8 @@ test('compare puts real and simulated figures side by side with their ratio, and
   assert.match(md, /\| cold start: last member serving to one view \| s \| [\d.]+ \| [\d.]+ \| 0\.5 \| OUTSIDE 20 % \|/);
   assert.match(md, /\| UDP bytes \/ member \/ s \| B\/s \| [\d.]+ \| [\d.]+ \| 1 \| within 20 % \|/);
   assert.match(md, /\| RSS sum \| MB \| 960 \| – \| n\/a \| real only \|/);
+  assert.match(md, /## Cold start: what the agents did while the cluster formed\n\n- builds per agent median: 3\n/);
+  assert.match(md, /\| 15 \| 9\.5 \| 8 \| 12\.5 \| 7 \| 24 \| 3 \| 2 \| 17 \| 1 \| 340 \|/);
 });
 
 test('the simulated half is deterministic: same seed, same reports apart from wall-clock fields', () => {
