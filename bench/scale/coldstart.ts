@@ -93,6 +93,58 @@ async function scrape(c: HostCluster, l: Life): Promise<AgentColdStart | null> {
   };
 }
 
+interface LogLine {
+  readonly time?: number;
+  readonly msg?: string;
+  readonly from?: string | null;
+  readonly to?: string;
+  readonly reason?: string;
+  readonly buildMs?: number;
+}
+
+/**
+ * The same story from the agents' own log lines (the harness keeps each one's stdout), which arrive even
+ * when a starved agent cannot answer a scrape in time: builds and their wall time, failed probes that
+ * raised a suspicion, deaths and returns, refutations, between `from` and `until` (agents' clock, ms).
+ */
+export function fromLogs(lives: readonly { readonly logs: readonly string[] }[], from: number, until: number): Record<string, number> {
+  const perAgentBuilds: number[] = [];
+  const buildMs: number[] = [];
+  const counts = { probeFailed: 0, markedDead: 0, deadToAlive: 0, refutations: 0 };
+  for (const l of lives) {
+    let builds = 0;
+    for (const line of l.logs) {
+      let j: LogLine;
+      try {
+        j = JSON.parse(line) as LogLine;
+      } catch {
+        continue;
+      }
+      if (j.time === undefined || j.time < from || j.time > until) continue;
+      if (j.msg === 'ownership table rebuilt') {
+        builds++;
+        buildMs.push(j.buildMs ?? Number.NaN);
+      } else if (j.msg === 'refuted an accusation about this member') counts.refutations++;
+      else if (j.msg === 'membership change') {
+        if (j.reason === 'probe-failed') counts.probeFailed++;
+        if (j.to === 'dead') counts.markedDead++;
+        if (j.from === 'dead' && j.to === 'alive') counts.deadToAlive++;
+      }
+    }
+    perAgentBuilds.push(builds);
+  }
+  return {
+    'logs: builds per agent median': quantile(perAgentBuilds, 0.5),
+    'logs: builds per agent max': Math.max(0, ...perAgentBuilds),
+    'logs: build wall ms median': quantile(buildMs, 0.5),
+    'logs: build wall ms max': Math.max(0, ...buildMs),
+    'logs: suspicions from failed probes': counts.probeFailed,
+    'logs: marked dead (per observer)': counts.markedDead,
+    'logs: dead to alive again': counts.deadToAlive,
+    'logs: refutations': counts.refutations,
+  };
+}
+
 /** Samples the cluster every `everyS` seconds until stop() is called; stop() takes the final per-agent scrape. */
 export function watchColdStart(c: HostCluster, spawnedAt: number, everyS = 15): { stop: () => Promise<ColdStartEvidence> } {
   const samples: ColdStartSample[] = [];
@@ -132,6 +184,8 @@ export function watchColdStart(c: HostCluster, spawnedAt: number, everyS = 15): 
       const agents = last;
       const builds = agents.map((a) => a.builds);
       const cpu = agents.map((a) => a.cpuS);
+      // The agents stamp their logs with Date.now(), as the harness does: one clock on one machine.
+      const logs = fromLogs(c.all(), spawnedAt, Date.now());
       return {
         samples,
         agents,
@@ -151,6 +205,7 @@ export function watchColdStart(c: HostCluster, spawnedAt: number, everyS = 15): 
           'refutations sum': sum(agents.map((a) => a.refutations)),
           'suspect events (watch)': samples.at(-1)?.suspectEvents ?? 0,
           'dead events (watch)': samples.at(-1)?.deadEvents ?? 0,
+          ...logs,
         },
       };
     },

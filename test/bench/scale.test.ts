@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memAvailableBytes, memoryShortfall } from '../../bench/scale/preflight.js';
+import { fromLogs } from '../../bench/scale/coldstart.js';
 import { compare, renderMarkdown } from '../../bench/scale/report.js';
 import type { RealRun } from '../../bench/scale/real.js';
 import { runSim } from '../../bench/scale/sim.js';
@@ -66,4 +67,31 @@ test('the simulated half is deterministic: same seed, same reports apart from wa
   assert.equal(strip(a), strip(b));
   assert.equal(a.loss.loss, 0.05);
   assert.equal(a.crash.crash, 1);
+});
+
+test('fromLogs counts builds, failed probes, deaths, returns and refutations inside the window only', () => {
+  const line = (time: number, msg: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ level: 30, time, msg, ...extra });
+  const lives = [
+    {
+      logs: [
+        line(50, 'ownership table rebuilt', { buildMs: 1 }),
+        line(100, 'ownership table rebuilt', { buildMs: 40 }),
+        line(110, 'membership change', { from: 'alive', to: 'suspect', reason: 'probe-failed' }),
+        line(120, 'membership change', { from: 'suspect', to: 'dead', reason: 'suspicion-timeout' }),
+        line(130, 'membership change', { from: 'dead', to: 'alive', reason: 'gossip' }),
+        'not json',
+      ],
+    },
+    { logs: [line(105, 'ownership table rebuilt', { buildMs: 900 }), line(106, 'ownership table rebuilt', { buildMs: 20 }), line(107, 'refuted an accusation about this member'), line(999, 'ownership table rebuilt', { buildMs: 5 })] },
+  ];
+  assert.deepEqual(fromLogs(lives, 100, 200), {
+    'logs: builds per agent median': 2,
+    'logs: builds per agent max': 2,
+    'logs: build wall ms median': 40,
+    'logs: build wall ms max': 900,
+    'logs: suspicions from failed probes': 1,
+    'logs: marked dead (per observer)': 1,
+    'logs: dead to alive again': 1,
+    'logs: refutations': 1,
+  });
 });
