@@ -1,10 +1,13 @@
 // The real half of the scale bench: N sidecars of the hosts harness (one per network namespace on a
 // bridge), driven through the scenarios the simulator runs too. Times come from each member's watch
 // stream as the harness receives it; bytes from each agent's own /metrics; RSS and CPU from /proc.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostCluster, metricValue, type Life } from '../../test/hosts/cluster.js';
 import { procSample } from '../cluster/procstat.js';
 import { median } from '../cluster/stats.js';
+import { watchColdStart, type ColdStartEvidence } from './coldstart.js';
 
 export interface ScalePlan {
   readonly members: number;
@@ -14,6 +17,8 @@ export interface ScalePlan {
   readonly idleWindowS: number;
   readonly lossPercent: number;
   readonly lossWindowS: number;
+  /** Where each agent's last log lines are written at the end (none: not written). */
+  readonly logDir?: string;
 }
 
 export interface IdleFigures {
@@ -54,6 +59,8 @@ export interface RealRun {
   readonly lastServingS: number | null;
   /** Seconds from the last member answering to one view: the membership part of the cold start. */
   readonly servingToViewS: number | null;
+  /** What the agents did while the cluster formed (coldstart.ts). */
+  readonly coldStart: ColdStartEvidence | null;
   readonly idle: IdleFigures | null;
   readonly crash: DetectionFigures | null;
   readonly leave: DetectionFigures | null;
@@ -199,14 +206,17 @@ export async function runReal(plan: ScalePlan, shardsLabel: string, onCluster: (
     await c.create();
     const spawned = Date.now();
     const serving = new Map<string, number>();
+    const watcher = watchColdStart(c, spawned);
     const converged = await until('one view', plan.convergeTimeoutS, () => oneView(c, plan.members, serving), 1000);
     const viewAt = Date.now();
+    const coldStart = await watcher.stop();
+    console.error(`  cold start evidence: ${JSON.stringify(coldStart.summary)}`);
     const coldStartS = converged ? seconds(viewAt - spawned) : null;
     const lastServing = serving.size === plan.members ? Math.max(...serving.values()) : null;
     const lastServingS = lastServing === null ? null : seconds(lastServing - spawned);
     const servingToViewS = converged && lastServing !== null ? seconds(viewAt - lastServing) : null;
     console.error(`  cold start: ${coldStartS ?? 'timed out'} s, last member serving at ${lastServingS} s (setup ${JSON.stringify(c.setupTimes)})`);
-    const empty = { members: plan.members, shards: shardsLabel, setupMs: c.setupTimes, coldStartS, lastServingS, servingToViewS, idle: null, crash: null, leave: null, loss: null };
+    const empty = { members: plan.members, shards: shardsLabel, setupMs: c.setupTimes, coldStartS, lastServingS, servingToViewS, coldStart, idle: null, crash: null, leave: null, loss: null };
     // Timings in a cluster whose members do not all know each other yet would mean nothing.
     if (!converged) return empty;
     const idle = await idleWindow(c, plan);
@@ -224,6 +234,13 @@ export async function runReal(plan: ScalePlan, shardsLabel: string, onCluster: (
     console.error(`  ! real run failed: ${String(err)}\n${c.dumpLogs(10)}`);
     throw err;
   } finally {
+    if (plan.logDir !== undefined) writeLogs(c, plan.logDir);
     c.destroySync();
   }
+}
+
+/** Each life's last log lines (the harness keeps 2,000 per process), one file per life. */
+function writeLogs(c: HostCluster, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  c.lives.forEach((l, i) => writeFileSync(join(dir, `${String(i).padStart(3, '0')}-${l.name}.log`), l.logs.join('\n') + '\n'));
 }

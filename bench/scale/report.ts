@@ -1,5 +1,6 @@
 // Puts the real run and the simulator's answers for the same cluster side by side, with the ratio of
 // each figure (simulated / real), and renders the Markdown table of the scale bench.
+import type { ColdStartEvidence } from './coldstart.js';
 import type { RealRun } from './real.js';
 import type { SimRun } from './sim.js';
 
@@ -81,6 +82,22 @@ export function renderMarkdown(report: ScaleReport): string {
     '|---|---|---:|---:|---:|---|',
     ...report.rows.map((r) => `| ${r.figure} | ${r.unit} | ${show(r.real)} | ${r.compared ? show(r.sim) : '–'} | ${show(r.ratio)} | ${verdict(r)} |`),
     '',
+    ...coldStartLines(report.real?.coldStart ?? null),
   ];
   return lines.join('\n');
+}
+
+/** What the agents did while the cluster formed: the summary, then the cluster's sums over time. */
+function coldStartLines(e: ColdStartEvidence | null): string[] {
+  if (e === null) return [];
+  return [
+    '## Cold start: what the agents did while the cluster formed',
+    '',
+    ...Object.entries(e.summary).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '| s after spawn | load | agents answering | CPU s (sum) | main thread CPU s | table builds | suspicions raised | refutations | suspect events | dead events | worst loop lag ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...e.samples.map((s) => `| ${s.atS} | ${s.load1} | ${s.answered} | ${s.cpuS} | ${s.mainThreadCpuS} | ${s.builds} | ${s.suspicionsRaised} | ${s.refutations} | ${s.suspectEvents} | ${s.deadEvents} | ${s.lagMaxMs} |`),
+    '',
+  ];
 }

@@ -44,6 +44,7 @@ const plan: ScalePlan = {
   idleWindowS: Number(values['idle-window']),
   lossPercent: Number(values['loss-percent']),
   lossWindowS: Number(values['loss-window']),
+  logDir: join(values.out, `scale-${members}-logs`),
 };
 const seed = Number(values.seed);
 

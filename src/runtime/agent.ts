@@ -29,6 +29,7 @@ import { PeerFanOuts } from './peer-fan-outs.js';
 import { ServedView } from './served-view.js';
 import { newAgentStats, type AgentStats } from './stats.js';
 import { TableBuilder } from './table-builder.js';
+import { DebouncedTables } from './table-debounce.js';
 import type { AgentView, CompactTableView, ForceLeaveResult, HealthView, MemberView, PeerHealth, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 
 export { RECEIVE_DOWN_LIMIT_MS, type AgentOptions } from './agent-options.js';
@@ -116,7 +117,7 @@ export class Agent implements AgentView {
     const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
     // The member's timers measure the event loop's lag for /livez as they fire (no timer of its own).
     const lag = lagReportingClock(realClock, (ms) => (this.loopLagMs = ms));
-    const ports = { clock: lag.clock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: this.tables, resolveSeeds };
+    const ports = { clock: lag.clock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: new DebouncedTables(this.tables, realClock), resolveSeeds };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => {
