@@ -13,12 +13,14 @@
 // Needs `npm run build` first (it runs dist/main.js) and about 150 MB of memory per sidecar.
 // Run: node --import tsx bench/claims-propagation.ts --processes [--sizes 10,50] [--rate 50] [--seconds 20]
 //        [--shards 16384] [--settle-s 30] [--start-timeout-s 240]
+import { mkdirSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { freemem } from 'node:os';
+import { freemem, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, converged, waitFor, type SidecarProcess } from '../test/integration/harness.js';
 import { takeSseEvents } from '../test/support/sse-client.js';
+import { callCounts, countsBetween, cpuSecondsOfAll, monotonicUs, summarizeProfiles } from './claims-propagation-measure.js';
 
 export interface ProcessBenchOptions {
   readonly sizes: readonly number[];
@@ -29,6 +31,13 @@ export interface ProcessBenchOptions {
   readonly settleS: number;
   /** Longest wait for the cluster to form and every member to be ready. */
   readonly startTimeoutS: number;
+  /** Seconds the formed cluster idles, its CPU measured, before the hung peer stops and claims start. */
+  readonly idleS: number;
+  /** The sidecars' dist/main.js: this worktree's unless given (to measure another build with this bench). */
+  readonly main?: string;
+  /** Write V8 CPU profiles of the first `cpuProfMembers` members here and summarize the claims window. */
+  readonly cpuProfDir?: string;
+  readonly cpuProfMembers: number;
 }
 
 /** First member's address is 127.0.0.HOST_BASE; the hung peer takes the address after the last member. */
@@ -49,6 +58,7 @@ function followClaims(node: SidecarProcess, onOwner: (id: string, owner: string,
     let buffer = '';
     let res: IncomingMessage | null = null;
     const req = request(`${node.httpBase}/v1/watch?claims=all`, (r) => {
+      clearTimeout(noAnswer);
       res = r;
       if (r.statusCode !== 200) reject(new Error(`${node.name}: GET /v1/watch?claims=all answered ${r.statusCode}`));
       r.setEncoding('utf8');
@@ -62,10 +72,16 @@ function followClaims(node: SidecarProcess, onOwner: (id: string, owner: string,
       });
       resolve({ close: () => res?.destroy() });
     });
+    const noAnswer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`${node.name}: GET /v1/watch?claims=all: no answer in ${WATCH_ANSWER_MS} ms`));
+    }, WATCH_ANSWER_MS);
     req.on('error', reject);
     req.end();
   });
 }
+
+const WATCH_ANSWER_MS = 10_000;
 
 async function postClaim(node: SidecarProcess, id: string): Promise<void> {
   const res = await fetch(`${node.httpBase}/v1/claims`, {
@@ -83,27 +99,57 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** Rejects as soon as one of `nodes` exits (a sidecar that cannot start ends the wait for the cluster). */
+function firstExit(nodes: readonly SidecarProcess[]): Promise<never> {
+  const exit = Promise.race(nodes.map((n) => n.exited.then(() => n)));
+  return exit.then((n) => {
+    throw new Error(`${n.name} exited (${n.exitCode ?? n.exitSignal}) before the cluster formed`);
+  });
+}
+
+/** Profiled sidecars end with SIGTERM (a leave, then exit: V8 writes the profile); the wait for it is bounded. */
+const PROFILED_EXIT_MS = 20_000;
+
 async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cluster>): Promise<void> {
   const cluster = new Cluster(undefined, { hostBase: HOST_BASE, namePrefix: 'c', shards: opts.shards });
   clusters.add(cluster);
   const streams: { close(): void }[] = [];
   let hung: SidecarProcess | null = null;
+  const profiled: SidecarProcess[] = [];
+  const profileDir = opts.cpuProfDir === undefined ? undefined : `${opts.cpuProfDir}/${size}-${Date.now()}`;
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const spec = (i: number, name?: string): ReturnType<Cluster['spec']> => {
+    // Member 0 is the seed; members 1..cpuProfMembers are profiled (never the hung peer).
+    const profile = profileDir !== undefined && i >= 1 && i <= opts.cpuProfMembers && i < size;
+    return cluster.spec(i, {
+      profile: 'lan',
+      ...(name === undefined ? {} : { name }),
+      ...(opts.main === undefined ? {} : { main: opts.main }),
+      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+    });
+  };
   try {
-    const seed = cluster.start(cluster.spec(0, { profile: 'lan' }));
+    const seed = cluster.start(spec(0));
     await cluster.withLogsOnFailure(() => waitFor('the first member ready', 60_000, async () => (await seed.json('/readyz').catch(() => ({ status: 0 }))).status === 200, 250));
-    for (let i = 1; i <= size; i++) cluster.start(cluster.spec(i, { profile: 'lan', ...(i === size ? { name: 'hung' } : {}) }));
+    for (let i = 1; i <= size; i++) {
+      const node = cluster.start(spec(i, i === size ? 'hung' : undefined));
+      if (profileDir !== undefined && i <= opts.cpuProfMembers && i < size) profiled.push(node);
+    }
     const nodes = cluster.nodes;
     hung = nodes[size] ?? null;
     const members = nodes.slice(0, size);
     const startedAt = performance.now();
     await cluster.withLogsOnFailure(() =>
-      waitFor(`${size + 1} members alive in every view, every member ready`, opts.startTimeoutS * 1000, async () => {
-        if (!(await converged(nodes).catch(() => false))) return false;
-        for (const n of nodes) if ((await n.json('/readyz')).status !== 200) return false;
-        return true;
-      }, 1000),
+      Promise.race([
+        waitFor(`${size + 1} members alive in every view, every member ready`, opts.startTimeoutS * 1000, async () => {
+          if (!(await converged(nodes).catch(() => false))) return false;
+          for (const n of nodes) if ((await n.json('/readyz')).status !== 200) return false;
+          return true;
+        }, 1000),
+        firstExit(nodes),
+      ]),
     );
-    console.log(`members ${size} (+1 hung): cluster formed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+    console.log(`members ${size} (+1 hung): cluster formed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s${opts.main === undefined ? '' : ` (${opts.main})`}`);
 
     const seen = new Map<string, ClaimSeen>();
     const owners = new Map<string, string>();
@@ -118,9 +164,20 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       );
     }
     if (hung === null || hung.child.pid === undefined) throw new Error('the hung peer did not start');
-    hung.signal('SIGSTOP');
 
+    // Idle: what the formed cluster costs with nothing to announce (watch streams open, hung peer running).
+    const idleCpuFrom = cpuSecondsOfAll(members);
+    const idleFrom = performance.now();
+    await sleep(opts.idleS * 1000);
+    const idleCpuPerS = (cpuSecondsOfAll(members) - idleCpuFrom) / ((performance.now() - idleFrom) / 1000);
+
+    hung.signal('SIGSTOP');
+    const callsBefore = await callCounts(members);
     const total = Math.round(opts.rate * opts.seconds);
+    const cpuFrom = cpuSecondsOfAll(members);
+    const driverCpuFrom = process.cpuUsage();
+    const loadFrom = loadavg()[0] ?? NaN;
+    const windowFromUs = monotonicUs();
     const start = performance.now();
     const posts: Promise<void>[] = [];
     let failedPosts = 0;
@@ -140,15 +197,44 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     await Promise.all(posts);
     const settleBy = performance.now() + opts.settleS * 1000;
     while (performance.now() < settleBy && [...seen.values()].some((s) => s.doneAt === null)) await sleep(100);
+    const claimsS = (performance.now() - start) / 1000;
+    const windowToUs = monotonicUs();
+    const cpu = cpuSecondsOfAll(members) - cpuFrom;
+    const driverCpu = process.cpuUsage(driverCpuFrom);
+    const loadTo = loadavg()[0] ?? NaN;
+    const calls = countsBetween(callsBefore, await callCounts(members));
 
     const latencies = [...seen.values()].flatMap((s) => (s.doneAt === null ? [] : [s.doneAt - s.sentAt])).sort((a, b) => a - b);
-    const hungState = (await members[0]?.json<{ members: { name: string; state: string }[] }>('/v1/members'))?.body.members.find((m) => m.name === 'hung')?.state ?? 'unknown';
+    // A member too busy to answer in time leaves the state unknown rather than failing the run.
+    const view = await members[0]?.json<{ members: { name: string; state: string }[] }>('/v1/members').catch(() => undefined);
+    const hungState = view?.body.members.find((m) => m.name === 'hung')?.state ?? 'unknown';
     console.log(
       `members ${size} (+1 hung, separate processes), ${total} claims at ${opts.rate}/s: known by every member ` +
         `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
         `max ${(latencies[latencies.length - 1] ?? NaN).toFixed(1)} ms; never everywhere within ${opts.settleS} s ${total - latencies.length}; ` +
         `refused POSTs ${failedPosts}; the hung peer is ${hungState} in ${members[0]?.name ?? '?'}'s view at the end`,
     );
+    const netCpu = cpu - idleCpuPerS * claimsS;
+    const announced = (calls.get('AnnounceOwnership') ?? 0) + (calls.get('AnnounceExpiry') ?? 0);
+    console.log(
+      `  CPU of the ${size} members: idle ${idleCpuPerS.toFixed(2)} cores (over ${opts.idleS} s); while claims flowed ${(cpu / claimsS).toFixed(2)} cores ` +
+        `(${cpu.toFixed(1)} s over ${claimsS.toFixed(1)} s), above idle ${((1000 * netCpu) / Math.max(1, total)).toFixed(1)} ms per claim, ` +
+        `${((1000 * netCpu) / Math.max(1, total) / size).toFixed(2)} ms per claim per member; ` +
+        `the bench driver ${((driverCpu.user + driverCpu.system) / 1e6).toFixed(1)} s; load average ${loadFrom.toFixed(1)} -> ${loadTo.toFixed(1)} (machine-wide)`,
+    );
+    console.log(
+      `  calls the members answered meanwhile: ${[...calls].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
+        `announcements per claim ${(announced / Math.max(1, total)).toFixed(1)} (a claim has ${size - 1} members besides its claimant to reach)`,
+    );
+    if (profileDir !== undefined) {
+      // Profiles are written as their process exits: end the profiled members first, each by its PID.
+      await Promise.all(profiled.map(async (n) => {
+        n.signal('SIGTERM');
+        await Promise.race([n.exited, sleep(PROFILED_EXIT_MS)]);
+      }));
+      console.log(`  V8 profiles of ${profiled.map((n) => n.name).join(', ')} in ${profileDir}, claims window only (monotonic ${windowFromUs}..${windowToUs} us):`);
+      console.log(summarizeProfiles(profileDir, windowFromUs, windowToUs).replace(/^/gm, '    '));
+    }
   } finally {
     for (const s of streams) s.close();
     hung?.signal('SIGCONT');
@@ -164,15 +250,29 @@ export async function runProcessBench(opts: ProcessBenchOptions): Promise<void> 
     if (freemem() < need) throw new Error(`${size + 1} sidecars need about ${Math.round(need / 2 ** 20)} MiB free; ${Math.round(freemem() / 2 ** 20)} MiB are`);
   }
   const clusters = new Set<Cluster>();
-  // An interrupt ends every sidecar this bench started (by PID, Cluster.stopAll) before exiting.
-  const onSignal = (): void => {
+  // An interrupt, or a size outrunning its bound, ends every sidecar this bench started (by PID,
+  // Cluster.stopAll) before exiting.
+  const endAll = (code: number): void => {
     for (const c of clusters) for (const n of c.nodes) n.signal('SIGCONT');
-    void Promise.all([...clusters].map((c) => c.stopAll())).then(() => process.exit(130));
+    void Promise.all([...clusters].map((c) => c.stopAll())).then(() => process.exit(code));
   };
+  const onSignal = (): void => endAll(130);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Every wait in runSize is bounded; this bounds their sum, should one of them not be.
+  const boundS = 60 + opts.startTimeoutS + opts.idleS + opts.seconds + 10 + opts.settleS + (opts.cpuProfDir === undefined ? 0 : PROFILED_EXIT_MS / 1000) + 60;
   try {
-    for (const size of opts.sizes) await runSize(size, opts, clusters);
+    for (const size of opts.sizes) {
+      const watchdog = setTimeout(() => {
+        console.error(`members ${size}: not done within ${boundS} s; ending every sidecar`);
+        endAll(2);
+      }, boundS * 1000);
+      try {
+        await runSize(size, opts, clusters);
+      } finally {
+        clearTimeout(watchdog);
+      }
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -7,7 +7,9 @@
 // Target: p99 <= 1 s at 10 and 50 members with one hung peer.
 // Run: node --import tsx bench/claims-propagation.ts [--sizes 10,50] [--rate 50] [--seconds 20] [--timeout-ms 2000]
 // With --processes, every member is a real sidecar in its own process instead (after `npm run build`):
-// bench/claims-propagation-processes.ts, which also takes [--shards 16384] [--settle-s 30] [--start-timeout-s 240].
+// bench/claims-propagation-processes.ts, which also takes [--members N] [--shards 16384] [--settle-s 30]
+// [--start-timeout-s 240] [--idle-s 10] [--main other/dist/main.js] [--cpu-prof-dir D [--cpu-prof-members 3]].
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -22,6 +24,8 @@ import { ClaimService, type Peer } from '../src/ownership/service.js';
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,50' },
+    /** One size: the same as --sizes N. */
+    members: { type: 'string' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '20' },
     'timeout-ms': { type: 'string', default: '2000' },
@@ -29,6 +33,10 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '16384' },
     'settle-s': { type: 'string', default: '30' },
     'start-timeout-s': { type: 'string', default: '240' },
+    'idle-s': { type: 'string', default: '10' },
+    main: { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
+    'cpu-prof-members': { type: 'string', default: '3' },
   },
 });
 
@@ -114,7 +122,7 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
   hung.stop();
 }
 
-const sizes = values.sizes.split(',').map(Number);
+const sizes = (values.members ?? values.sizes).split(',').map(Number);
 if (values.processes) {
   const { runProcessBench } = await import('./claims-propagation-processes.js');
   await runProcessBench({
@@ -124,6 +132,10 @@ if (values.processes) {
     shards: Number(values.shards),
     settleS: Number(values['settle-s']),
     startTimeoutS: Number(values['start-timeout-s']),
+    idleS: Number(values['idle-s']),
+    cpuProfMembers: Number(values['cpu-prof-members']),
+    ...(values.main === undefined ? {} : { main: resolve(values.main) }),
+    ...(values['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: resolve(values['cpu-prof-dir']) }),
   });
 } else {
   for (const size of sizes) await run(size, Number(values.rate), Number(values.seconds), Number(values['timeout-ms']));

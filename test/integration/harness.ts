@@ -17,6 +17,10 @@ export interface NodeSpec {
   /** Timing profile; tests use 'local' so detection takes seconds, benchmarks 'lan'. */
   readonly profile?: 'lan' | 'local' | 'wan';
   readonly shards?: number;
+  /** Another build's dist/main.js (a bench comparing two builds); this worktree's by default. */
+  readonly main?: string;
+  /** Node's own flags for this member's process (a bench's --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class SidecarProcess extends AgentProcess {
@@ -33,6 +37,8 @@ export class SidecarProcess extends AgentProcess {
       shards: spec.shards ?? 16384,
       seeds: spec.seeds,
       extraArgs: spec.extraArgs ?? [],
+      ...(spec.main === undefined ? {} : { main: spec.main }),
+      ...(spec.nodeArgs === undefined ? {} : { nodeArgs: spec.nodeArgs }),
     });
     super(process.execPath, args, { SWIMRING_LOG_LEVEL: 'info', ...spec.env }, 5000);
   }

@@ -86,6 +86,63 @@ describe('Propagation (per-peer queues)', () => {
     assert.equal(p.pendingFor('c'), 0);
     assert.equal(p.counters.dropped, 1);
   });
+
+  test('claims made while a call to a peer is in flight go to it in one call; its store agrees with the claimant\'s', async () => {
+    // A peer that answers only when released: the claims of members a and c wait in their queues.
+    const calls: { from: string; records: number }[] = [];
+    const held: (() => void)[] = [];
+    const receiver = new ClaimService({
+      self: () => ({ name: 'b', lifeId: 'LB', incarnation: 1, serving: true }),
+      peers: () => [],
+      memberStatus: () => 'live',
+      transport: { call: () => undefined },
+      options: testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 5000 }),
+    });
+    const claimant = (name: string): ClaimService =>
+      new ClaimService({
+        self: () => ({ name, lifeId: `L${name}`, incarnation: 1, serving: true }),
+        peers: () => [{ name: 'b', grpcAddr: 'b:1' }],
+        memberStatus: () => 'live',
+        transport: {
+          call: (_kind, _peer, _self, records, _timeoutMs, _sentAtMs, answer) => {
+            calls.push({ from: name, records: records.length });
+            held.push(() => answer({ accepted: true, winners: receiver.receiveClaims(records).winners }));
+          },
+        },
+        options: testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 5000, announceQueuePerPeer: 1024 }),
+      });
+    const a = claimant('a');
+    const c = claimant('c');
+    try {
+      // Both claim "race" (a first, so a wins everywhere), then 200 ids each, one claim per window.
+      for (const m of [a, c]) {
+        assert.equal(m.claim(['race'])[0]?.status, 'claimed');
+        m.flush();
+      }
+      for (let i = 0; i < 200; i++) {
+        for (const m of [a, c]) {
+          m.claim([`${m === a ? 'a' : 'c'}-${i}`]);
+          m.flush();
+        }
+      }
+      assert.deepEqual(calls, [{ from: 'a', records: 1 }, { from: 'c', records: 1 }], 'one call in flight per claimant and peer');
+      while (held.length > 0) held.shift()?.();
+      await a.drained();
+      await c.drained();
+      // 402 claims reached b in 4 calls, not 402: the 200 queued behind each call went as one.
+      assert.deepEqual(calls.slice(2), [{ from: 'a', records: 200 }, { from: 'c', records: 200 }]);
+      for (let i = 0; i < 200; i++) {
+        assert.equal(receiver.store.get(`a-${i}`)?.owner, 'a');
+        assert.equal(receiver.store.get(`c-${i}`)?.owner, 'c');
+      }
+      assert.equal(receiver.store.get('race')?.owner, 'a', 'the earlier claim wins, as it does one call per claim');
+      assert.equal(a.propagation.counters.dropped + c.propagation.counters.dropped, 0);
+    } finally {
+      a.close();
+      c.close();
+      receiver.close();
+    }
+  });
 });
 
 const options: ClaimOptions = testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 5000, announceWindowMs: 1, announceQueuePerPeer: 8, rpcTimeoutMs: 600_000 });

@@ -20,13 +20,18 @@ export interface AgentArgs {
   readonly shards: number | null;
   readonly seeds: readonly string[];
   readonly extraArgs?: readonly string[];
+  /** The agent's entry point: this worktree's dist/main.js unless given (a bench comparing two builds). */
+  readonly main?: string;
+  /** Node's own flags, before the entry point (a bench's --cpu-prof, which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The agent's command line after the node executable: dist/main.js agent and its flags. */
 export function agentArgs(a: AgentArgs): string[] {
   const { host, ports } = a;
   return [
-    MAIN,
+    ...(a.nodeArgs ?? []),
+    a.main ?? MAIN,
     'agent',
     '--name', a.name,
     '--gossip-addr', `${host}:${ports.gossip}`,
