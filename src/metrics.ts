@@ -13,8 +13,11 @@ export const ROUTE_LATENCY_BUCKETS = [
 ];
 
 export interface MetricsOptions {
-  /** Process and Node.js metrics (process_*, nodejs_*); on by default. */
-  readonly defaultMetrics?: boolean;
+  /**
+   * Process and Node.js metrics (process_*, nodejs_*): at creation (the default), never (false), or
+   * when addDefaultMetrics() is called ('deferred').
+   */
+  readonly defaultMetrics?: boolean | 'deferred';
 }
 
 type Label<N extends string> = N;
@@ -153,6 +156,11 @@ export interface Metrics {
   onScrape(refresh: () => void): void;
   /** Prometheus text exposition, after the onScrape refreshes. */
   render(): Promise<string>;
+  /**
+   * Registers the process and Node.js metrics if they are not yet: the agent does it just before it
+   * serves /metrics, so their set-up (observers, event-loop monitor) is not on the way to its app API.
+   */
+  addDefaultMetrics(): void;
   readonly contentType: string;
 }
 
@@ -164,10 +172,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const gauge = <T extends string = string>(name: string, help: string, labelNames: readonly T[] = []): Gauge<T> =>
     new Gauge<T>({ name: METRIC_PREFIX + name, help, labelNames, registers });
 
-  if (options.defaultMetrics !== false) {
+  let defaultMetricsAdded = false;
+  const addDefaultMetrics = (): void => {
+    if (defaultMetricsAdded) return;
+    defaultMetricsAdded = true;
     collectDefaultMetrics({ register: registry });
     renameCountGauges(registry);
-  }
+  };
+  if (options.defaultMetrics === undefined || options.defaultMetrics === true) addDefaultMetrics();
 
   const members = gauge('members', 'Members in the local view, by state.', ['state']);
   for (const state of MEMBER_STATES) members.set({ state }, 0);
@@ -275,6 +287,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
       return registry.metrics();
     },
+    addDefaultMetrics,
     get contentType() {
       return registry.contentType;
     },

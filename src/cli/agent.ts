@@ -54,7 +54,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     ...(controlPlane.grpcTls ? { tls: controlPlane.grpcTls.client } : {}),
     logger,
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ defaultMetrics: 'deferred' });
   // Owned shards and the table version are read from the agent at scrape time, after it exists.
   const observers = registerOpsMetrics(metrics, { table: () => agent.table(false) });
   const agent = new Agent({
@@ -120,6 +120,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     // One turn of the event loop first, so a request that is already waiting is answered before the build.
     await new Promise((resolve) => setImmediate(resolve));
+    metrics.addDefaultMetrics();
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });
   } catch (err) {

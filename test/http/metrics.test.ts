@@ -33,6 +33,19 @@ describe('createMetrics', () => {
     for (const n of names) assert.match(n, /^swimring_/);
   });
 
+  test('deferred default metrics are absent until addDefaultMetrics, which adds them once', async () => {
+    const m = createMetrics({ defaultMetrics: 'deferred' });
+    const processNames = (): string[] => m.registry.getMetricsAsArray().map((x) => x.name).filter((n) => !n.startsWith('swimring_'));
+    assert.deepEqual(processNames(), []);
+    m.addDefaultMetrics();
+    const added = processNames();
+    assert.ok(added.includes('process_cpu_seconds_total'), added.join(','));
+    assert.ok(added.includes('nodejs_eventloop_lag_seconds'), added.join(','));
+    m.addDefaultMetrics();
+    assert.deepEqual(processNames(), added);
+    assert.match(await m.render(), /^process_cpu_seconds_total /m);
+  });
+
   test('setMemberCounts sets every state, zero for the missing ones', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.setMemberCounts({ alive: 5, suspect: 1 });
