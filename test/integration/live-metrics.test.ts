@@ -37,6 +37,12 @@ describe('live /metrics', { timeout: 120_000 }, () => {
     await cluster.stopAll();
   });
 
+  test('the served scrape has the process and Node.js metrics, registered after the app API listens', () => {
+    for (const name of ['process_cpu_seconds_total', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_active_handles_current']) {
+      assert.match(scrape, new RegExp(`^${name} `, 'm'), name);
+    }
+  });
+
   test('promtool check metrics finds no problem', { skip: skipUnlessTool(PROMTOOL) }, () => {
     assert.ok(scrape.includes('swimring_route_duration_seconds_bucket'));
     assert.ok(scrape.includes('nodejs_active_handles_current'), 'the active handle count is still there, under a gauge name');
