@@ -1,9 +1,10 @@
 // A member as a sans-IO state machine: the SWIM core plus everything else a member decides — joining
 // (seed retries with backoff, bootstrapping alone, the seed re-check that merges clusters), readiness and
-// its reasons, serving, drain and leave, the table version it serves, and which periodic exchanges go by
-// digest. Every input carries the time; every output is an effect the shell carries out (src/shell/).
-// No clock, timers, randomness or I/O of its own (npm run lint enforces it), so the same member runs
-// behind real sockets, in whole-member tests and in a simulator.
+// its reasons, serving, drain and leave, the table version it serves, which periodic exchanges go by
+// digest, and its ownership claims (claims.ts: timers run from tick, calls to peers are effects answered
+// back as inputs). Every input carries the time; every output is an effect the shell carries out. No
+// clock, timers, randomness or I/O of its own (lint enforces it): the same member runs behind real
+// sockets, in whole-member tests and in the simulator.
 import { seededRandom } from '../core/random.js';
 import { SwimCore, type ByteMeasure } from '../core/swim.js';
 import type { SwimConfig } from '../core/config.js';
@@ -11,6 +12,9 @@ import type { MemberIndex } from '../core/member-index.js';
 import type { MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { ReadinessRule } from '../runtime/readiness.js';
 import type { HealthView } from '../runtime/view.js';
+import type { AnnounceAck } from '../ownership/service-types.js';
+import type { ClaimService } from '../ownership/service.js';
+import type { MemberClaims } from './claims.js';
 import { log, type MemberEffect } from './effects.js';
 import { JoinPlan } from './join.js';
 
@@ -50,10 +54,14 @@ export interface MemberConfig {
   readonly appChecked: boolean;
   /** Periodic exchanges go by digest unless 'negotiate'. */
   readonly antiEntropy: 'digest' | 'full' | 'negotiate';
+  /** Claims it runs (built by the shell, whose API reads them before the member starts; only the member steps them). */
+  readonly claims?: MemberClaims;
 }
 
 export class Member {
   readonly core: SwimCore;
+  /** Its claims, when it runs them. */
+  readonly claims: MemberClaims | null;
   private readonly join: JoinPlan;
   private readonly readinessRule: ReadinessRule;
   /** Join requests in flight, by core request id: the seed asked. */
@@ -95,6 +103,8 @@ export class Member {
     this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000), random);
     this.readinessRule = new ReadinessRule(config.settleMs);
     this.lastViewChangeAt = now;
+    this.claims = config.claims ?? null;
+    this.claims?.start(now);
   }
 
   get name(): string {
@@ -103,6 +113,7 @@ export class Member {
 
   /** The first steps: the table of the view at start, then joining (or forming a cluster alone). */
   start(now: number): MemberEffect[] {
+    this.claims?.state.refreshMembers(this.core.members());
     const out: MemberEffect[] = [this.viewChanged()];
     if (this.config.seeds.length === 0) {
       this.join.markJoined(now);
@@ -113,10 +124,16 @@ export class Member {
     return out;
   }
 
-  /** The earliest time tick() has something to do. */
-  nextDeadline(): number {
+  /** The earliest time tick() has something to do (`withClaims` false: leaving out the claims' timers). */
+  nextDeadline(withClaims = true): number {
     if (this.stopped) return Infinity;
-    return Math.min(this.core.nextDeadline(), this.join.nextDeadline(), this.drainEndsAt ?? Infinity);
+    const own = Math.min(this.core.nextDeadline(), this.join.nextDeadline(), this.drainEndsAt ?? Infinity);
+    return withClaims ? Math.min(own, this.claimsDeadline()) : own;
+  }
+
+  /** The earliest time a claims timer is due (tick fires it). */
+  claimsDeadline(): number {
+    return this.stopped || this.claims === null ? Infinity : this.claims.nextDeadline();
   }
 
   tick(now: number): MemberEffect[] {
@@ -126,7 +143,25 @@ export class Member {
       out.push(...joined.effects);
       if (joined.joinedNow) this.markViewChanged(now);
       if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
+      this.claims?.runDue();
     });
+  }
+
+  /** A claims call (a claim-call effect) was answered by the peer, or failed (an Error). */
+  claimAnswered(callId: number, outcome: AnnounceAck | Error, now: number): MemberEffect[] {
+    return this.step(now, () => this.claims?.answered(callId, outcome));
+  }
+
+  /** An operation on its claims as one input (the app's claim or release, a peer's announcement, digest records): its value, and what it set off. */
+  withClaims<T>(now: number, op: (service: ClaimService) => T): { value: T; effects: MemberEffect[] } {
+    const claims = this.claims;
+    if (claims === null) throw new Error('this member runs no claims');
+    if (this.stopped) return { value: op(claims.service), effects: [] };
+    let value: T | undefined;
+    const effects = this.step(now, () => {
+      value = op(claims.service);
+    });
+    return { value: value as T, effects };
   }
 
   packet(from: string, packet: Packet, now: number): MemberEffect[] {
@@ -217,6 +252,7 @@ export class Member {
 
   stop(): void {
     this.stopped = true;
+    this.claims?.close();
   }
 
   get isStopped(): boolean {
@@ -269,23 +305,33 @@ export class Member {
     return this.core.members().filter((m) => m.name !== this.config.name && (m.state === 'alive' || m.state === 'suspect'));
   }
 
-  /** One step: runs `body`, notes view changes and join requests in what it produced, adds the table request. */
+  /** One step: runs `body`, notes view changes and join requests in what it produced (the claims hear the events), adds the table request and claims calls. */
   private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
     if (this.stopped) return [];
     this.inputs++;
     const out: MemberEffect[] = [];
+    const claims = this.claims;
+    claims?.begin(now);
     body(out);
     // In place: every input of every member passes here.
     for (let i = 0; i < out.length; i++) {
       const e = out[i] as MemberEffect;
-      if (e.type === 'event' && changesView(e.event)) this.markViewChanged(now);
+      if (e.type === 'event') {
+        if (changesView(e.event)) this.markViewChanged(now);
+        // Claims of a member that died, left or restarted are released; a new member is told ours.
+        claims?.state.onMembershipEvent(e.event);
+      }
       if (e.type === 'negotiate' && e.join) this.joinRequests.set(e.requestId, e.to);
       // Periodic exchanges go by digest; joins (and peers without the digest RPCs) by Negotiate.
       if (e.type === 'negotiate' && !e.join && this.config.antiEntropy !== 'negotiate') {
         out[i] = { type: 'digest', to: e.to, requestId: e.requestId, state: e.state };
       }
     }
-    if (this.viewDirty) out.push(this.viewChanged());
+    if (this.viewDirty) {
+      claims?.state.refreshMembers(this.core.members());
+      out.push(this.viewChanged());
+    }
+    claims?.takeCalls(out);
     return out;
   }
 
