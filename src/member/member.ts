@@ -17,6 +17,7 @@ import type { ClaimService } from '../ownership/service.js';
 import type { MemberClaims } from './claims.js';
 import { log, type MemberEffect } from './effects.js';
 import { JoinPlan } from './join.js';
+import { TableRequests } from './table-request.js';
 
 export type { MemberEffect } from './effects.js';
 
@@ -75,10 +76,8 @@ export class Member {
   private stopped = false;
   private lastViewChangeAt: number;
   private viewDirty = false;
-  /** The last table asked for has no owners (known only until the first table is built). */
-  private noOwnersWanted = true;
-  private hasTable = false;
-  private servedVersion: string | null = null;
+  /** The table asked for and the one served. */
+  private readonly tables: TableRequests;
   /** Inputs taken so far (steps): what a view-changed effect's owners are current for. */
   private inputs = 0;
 
@@ -102,6 +101,7 @@ export class Member {
     });
     this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000), random);
     this.readinessRule = new ReadinessRule(config.settleMs);
+    this.tables = new TableRequests(this.core, () => this.inputs);
     this.lastViewChangeAt = now;
     this.claims = config.claims ?? null;
     this.claims?.start(now);
@@ -137,14 +137,18 @@ export class Member {
   }
 
   tick(now: number): MemberEffect[] {
-    return this.step(now, (out) => {
-      out.push(...this.core.tick(now));
+    // The core's own list carries the step's effects (every member ticks several times a second).
+    if (this.stopped) return [];
+    this.enter(now);
+    const out: MemberEffect[] = this.core.tick(now);
+    if (now >= this.join.nextDeadline()) {
       const joined = this.join.tick(now, this.core, !this.leaving);
       out.push(...joined.effects);
       if (joined.joinedNow) this.markViewChanged(now);
-      if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
-      this.claims?.runDue();
-    });
+    }
+    if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
+    this.claims?.runDue();
+    return this.finish(now, out);
   }
 
   /** A claims call (a claim-call effect) was answered by the peer, or failed (an Error). */
@@ -165,7 +169,9 @@ export class Member {
   }
 
   packet(from: string, packet: Packet, now: number): MemberEffect[] {
-    return this.step(now, (out) => out.push(...this.core.receive(from, packet, now)));
+    if (this.stopped) return [];
+    this.enter(now);
+    return this.finish(now, this.core.receive(from, packet, now));
   }
 
   /** A Negotiate from a peer: the reply to send back, and effects. */
@@ -234,8 +240,7 @@ export class Member {
 
   /** A table was built for the owners last asked for (or an older set; the newest follows). */
   tableBuilt(version: string): void {
-    this.hasTable = true;
-    this.servedVersion = version;
+    this.tables.built(version);
   }
 
   /** Starts a graceful leave: stop serving now, announce after the drain. Again: nothing new. */
@@ -271,7 +276,7 @@ export class Member {
 
   /** The version of the last table built, null before the first. */
   get tableVersion(): string | null {
-    return this.servedVersion;
+    return this.tables.version;
   }
 
   /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
@@ -284,9 +289,7 @@ export class Member {
       stopped: this.stopped,
       leaving: this.isLeaving,
       joinedAt: this.join.joinedAt,
-      // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
-      // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
-      tableCurrent: this.hasTable || (this.noOwnersWanted && !tablesBusy),
+      tableCurrent: this.tables.current(tablesBusy),
       appReady: this.appReady,
       appReason,
       lastViewChangeAt: this.lastViewChangeAt,
@@ -305,14 +308,23 @@ export class Member {
     return this.core.members().filter((m) => m.name !== this.config.name && (m.state === 'alive' || m.state === 'suspect'));
   }
 
-  /** One step: runs `body`, notes view changes and join requests in what it produced (the claims hear the events), adds the table request and claims calls. */
+  /** One step: runs `body`, then finish() on what it produced. */
   private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
     if (this.stopped) return [];
-    this.inputs++;
+    this.enter(now);
     const out: MemberEffect[] = [];
-    const claims = this.claims;
-    claims?.begin(now);
     body(out);
+    return this.finish(now, out);
+  }
+
+  private enter(now: number): void {
+    this.inputs++;
+    this.claims?.begin(now);
+  }
+
+  /** Notes view changes and join requests in a step's effects (the claims hear the events), adds the table request and claims calls. */
+  private finish(now: number, out: MemberEffect[]): MemberEffect[] {
+    const claims = this.claims;
     // In place: every input of every member passes here.
     for (let i = 0; i < out.length; i++) {
       const e = out[i] as MemberEffect;
@@ -340,45 +352,9 @@ export class Member {
     this.lastViewChangeAt = now;
   }
 
-  /**
-   * The table request for the view now. Listing the owners walks every record, so it is done when the
-   * shell reads them (a simulator that tracks owners from the member events never does; a mass join
-   * changes the view once per packet). They must be read before the member's next input, which would
-   * have changed them: a later read throws rather than list another view.
-   */
   private viewChanged(): MemberEffect {
     this.viewDirty = false;
-    let owners: readonly string[] | null = null;
-    // Whether there are owners matters to readiness only until the first table is built; a member that
-    // serves is one itself (a walk per join answer, before the first table, was a walk per joiner too).
-    if (!this.hasTable) {
-      const self = this.core.self;
-      if ((self.state === 'alive' || self.state === 'suspect') && self.meta.serving) this.noOwnersWanted = false;
-      else {
-        owners = this.listOwners();
-        this.noOwnersWanted = owners.length === 0;
-      }
-    }
-    const input = this.inputs;
-    const list = (): readonly string[] => {
-      if (this.inputs !== input) throw new Error('view-changed owners read after the member took another input');
-      owners ??= this.listOwners();
-      return owners;
-    };
-    return {
-      type: 'view-changed',
-      get owners(): readonly string[] {
-        return list();
-      },
-      live: this.core.aliveCount(),
-    };
-  }
-
-  /** The members that own shards: alive or suspect, and serving, in table order. */
-  private listOwners(): string[] {
-    const owners: string[] = [];
-    for (const r of this.core.members()) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
-    return owners;
+    return this.tables.request();
   }
 
   /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */

@@ -235,27 +235,36 @@ export class SimMember implements SimCore, ClaimsHost {
   }
 
   /** The member's effects for the engine; what a shell does besides the wire is done here. */
-  private carry(effects: readonly MemberEffect[], now: number): Effect[] {
-    const out: Effect[] = [];
-    for (const effect of effects) {
+  private carry(effects: MemberEffect[], now: number): Effect[] {
+    // In place (each input's effects are a list of their own): the engine's effects, in order, to the front.
+    let n = 0;
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i] as MemberEffect;
       switch (effect.type) {
         case 'event':
           this.owners.onEvent(effect.event);
-          out.push(effect);
+          effects[n++] = effect;
           break;
         case 'send':
         case 'negotiate':
         case 'closing':
-          out.push(effect);
+          effects[n++] = effect;
           break;
         case 'digest':
           // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
-          out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
+          effects[n++] = { type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false };
           break;
         case 'resolve-seeds': {
           const addresses = this.resolveSeeds();
           this.model.onSeedsResolved?.(this, effect.purpose, addresses);
-          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, addresses, now), now));
+          const more = this.carry(this.wholeMember.seedsResolved(effect.purpose, addresses, now), now);
+          if (more.length === 0) break;
+          // The answer's effects go where the request was; the rest follow them.
+          const rest = effects.splice(i + 1);
+          effects.length = n;
+          effects.push(...more, ...rest);
+          n += more.length;
+          i = n - 1;
           break;
         }
         case 'view-changed':
@@ -272,9 +281,10 @@ export class SimMember implements SimCore, ClaimsHost {
           break;
       }
     }
+    effects.length = n;
     this.figures.servingSeen(this.life, this.wholeMember.core.self.meta.serving);
     if (this.claims !== null) this.keepClaimsWake();
-    return out;
+    return effects as Effect[];
   }
 
   /**
