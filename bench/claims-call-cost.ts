@@ -13,6 +13,7 @@ import { startControlPlaneServer } from '../src/grpc/server.js';
 import { DEFAULT_CLAIM_CONFIG, FOREIGN_EXPIRY_GRACE_MS } from '../src/ownership/config.js';
 import { grpcClaimTransport, ownershipExtraMethods } from '../src/ownership/grpc.js';
 import { ClaimService, type Peer } from '../src/ownership/service.js';
+import { realClock } from '../src/shell/real-clock.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000' }, batches: { type: 'string', default: '1,10,100' } } });
 
@@ -25,6 +26,7 @@ async function member(name: string): Promise<{ service: ClaimService; close(): P
     peers: () => peers.filter((p) => p.name !== name),
     memberStatus: () => 'live',
     transport: grpcClaimTransport(client),
+    timers: realClock,
     options: { ...DEFAULT_CLAIM_CONFIG, defaultTtlMs: null, foreignExpiryGraceMs: FOREIGN_EXPIRY_GRACE_MS, rpcTimeoutMs: 5000 },
   });
   const server = await startControlPlaneServer({

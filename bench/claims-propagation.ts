@@ -20,6 +20,7 @@ import { startControlPlaneServer, type ControlPlaneServer } from '../src/grpc/se
 import { DEFAULT_CLAIM_CONFIG, FOREIGN_EXPIRY_GRACE_MS } from '../src/ownership/config.js';
 import { grpcClaimTransport, ownershipExtraMethods } from '../src/ownership/grpc.js';
 import { ClaimService, type Peer } from '../src/ownership/service.js';
+import { realClock } from '../src/shell/real-clock.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,6 +72,7 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
     const name = `m${i}`;
     const client = new ControlPlaneClient({ sender: name });
     const service = new ClaimService({
+      timers: realClock,
       self: () => ({ name, lifeId: `L${name}`, incarnation: 1, serving: true }),
       peers: () => peers.filter((p) => p.name !== name),
       memberStatus: () => 'live',

@@ -3,10 +3,12 @@
 // 1. src/core/ is sans-IO: no node:* imports, no clock, no timers, no ambient randomness, and it imports
 //    nothing from outside src/core/ (no `../` paths), so the rest of the project depends on it, never back.
 // 2. src/member/ (the member state machine) is sans-IO too: the same bans on node:*, clock, timers and
-//    randomness; it may import the core, placement and the pure readiness rule, and types from anywhere.
+//    randomness; it may import the core, placement, the pure readiness rule and the claims state machine
+//    (held to rule 3), and types from anywhere.
 // 3. the claims state machine (src/ownership/: the service, its store, clock, queues and membership
-//    wiring) is sans-IO too: no node:*, clock, timers, microtasks or randomness of its own; the shell
-//    hands it a ClockPort and a transport (the agent the process's, the simulator its own).
+//    wiring) is sans-IO too: no node:*, clock, timers, microtasks or randomness of its own, and nothing
+//    from the shells (src/shell/, src/runtime/, src/sim/); the member runs it on its own ports (timers
+//    from its tick, calls as effects).
 // 4. no `any` anywhere in src/.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,17 +40,21 @@ const coreRules = [
   [/\bprocess\./, 'uses process'],
   [/(from\s+|import\(\s*)['"]\.\.\//, 'imports from outside src/core/'],
 ];
-const memberImports = /(from\s+|import\(\s*)['"]\.\.\/(?!core\/|placement\/|runtime\/readiness\.js)/;
+const memberImports = /(from\s+|import\(\s*)['"]\.\.\/(?!core\/|placement\/|runtime\/readiness\.js|ownership\/claims-member\.js)/;
 const memberRules = [
   ...coreRules.slice(0, -1),
-  [memberImports, 'imports something that may do I/O (only core, placement, runtime/readiness.js; types from anywhere)'],
+  [memberImports, 'imports something that may do I/O (only core, placement, runtime/readiness.js, ownership/claims-member.js; types from anywhere)'],
 ];
 const claimsFiles = new Set(
   ['service', 'service-types', 'store', 'hlc', 'propagation', 'announcer', 'announce-pacer', 'change-watch', 'claims-member', 'types', 'canonical'].map((f) =>
     join('src', 'ownership', `${f}.ts`),
   ),
 );
-const claimsRules = [...coreRules.slice(0, -1), [/\bqueueMicrotask\b/, 'uses queueMicrotask (steps end synchronously; the shell owns scheduling)']];
+const claimsRules = [
+  ...coreRules.slice(0, -1),
+  [/\bqueueMicrotask\b/, 'uses queueMicrotask (steps end synchronously; the shell owns scheduling)'],
+  [/(from\s+|import\(\s*)['"]\.\.\/(shell|runtime|sim)\//, 'imports a shell (the member provides the ports)'],
+];
 const anyRule = [/(:\s*any\b|\bas\s+any\b|<any>|any\[\])/, 'uses `any`'];
 
 const problems = [];

@@ -1,9 +1,10 @@
 // A member as a sans-IO state machine: the SWIM core plus everything else a member decides — joining
 // (seed retries with backoff, bootstrapping alone, the seed re-check that merges clusters), readiness and
-// its reasons, serving, drain and leave, the table version it serves, and which periodic exchanges go by
-// digest. Every input carries the time; every output is an effect the shell carries out (src/shell/).
-// No clock, timers, randomness or I/O of its own (npm run lint enforces it), so the same member runs
-// behind real sockets, in whole-member tests and in a simulator.
+// its reasons, serving, drain and leave, the table version it serves, which periodic exchanges go by
+// digest, and its ownership claims (claims.ts: timers run from tick, calls to peers are effects answered
+// back as inputs). Every input carries the time; every output is an effect the shell carries out. No
+// clock, timers, randomness or I/O of its own (lint enforces it): the same member runs behind real
+// sockets, in whole-member tests and in the simulator.
 import { seededRandom } from '../core/random.js';
 import { SwimCore, type ByteMeasure } from '../core/swim.js';
 import type { SwimConfig } from '../core/config.js';
@@ -11,8 +12,12 @@ import type { MemberIndex } from '../core/member-index.js';
 import type { MemberMeta, MemberRecord, MembershipEvent, Packet, Random } from '../core/types.js';
 import { ReadinessRule } from '../runtime/readiness.js';
 import type { HealthView } from '../runtime/view.js';
+import type { AnnounceAck } from '../ownership/service-types.js';
+import type { ClaimService } from '../ownership/service.js';
+import type { MemberClaims } from './claims.js';
 import { log, type MemberEffect } from './effects.js';
 import { JoinPlan } from './join.js';
+import { TableRequests } from './table-request.js';
 
 export type { MemberEffect } from './effects.js';
 
@@ -50,10 +55,14 @@ export interface MemberConfig {
   readonly appChecked: boolean;
   /** Periodic exchanges go by digest unless 'negotiate'. */
   readonly antiEntropy: 'digest' | 'full' | 'negotiate';
+  /** Claims it runs (built by the shell, whose API reads them before the member starts; only the member steps them). */
+  readonly claims?: MemberClaims;
 }
 
 export class Member {
   readonly core: SwimCore;
+  /** Its claims, when it runs them. */
+  readonly claims: MemberClaims | null;
   private readonly join: JoinPlan;
   private readonly readinessRule: ReadinessRule;
   /** Join requests in flight, by core request id: the seed asked. */
@@ -67,10 +76,8 @@ export class Member {
   private stopped = false;
   private lastViewChangeAt: number;
   private viewDirty = false;
-  /** The last table asked for has no owners (known only until the first table is built). */
-  private noOwnersWanted = true;
-  private hasTable = false;
-  private servedVersion: string | null = null;
+  /** The table asked for and the one served. */
+  private readonly tables: TableRequests;
   /** Inputs taken so far (steps): what a view-changed effect's owners are current for. */
   private inputs = 0;
 
@@ -94,7 +101,10 @@ export class Member {
     });
     this.join = new JoinPlan(config, Math.max(config.swim.pushPullIntervalMs, 1000), random);
     this.readinessRule = new ReadinessRule(config.settleMs);
+    this.tables = new TableRequests(this.core, () => this.inputs);
     this.lastViewChangeAt = now;
+    this.claims = config.claims ?? null;
+    this.claims?.start(now);
   }
 
   get name(): string {
@@ -103,6 +113,7 @@ export class Member {
 
   /** The first steps: the table of the view at start, then joining (or forming a cluster alone). */
   start(now: number): MemberEffect[] {
+    this.claims?.state.refreshMembers(this.core.members());
     const out: MemberEffect[] = [this.viewChanged()];
     if (this.config.seeds.length === 0) {
       this.join.markJoined(now);
@@ -113,24 +124,54 @@ export class Member {
     return out;
   }
 
-  /** The earliest time tick() has something to do. */
-  nextDeadline(): number {
+  /** The earliest time tick() has something to do (`withClaims` false: leaving out the claims' timers). */
+  nextDeadline(withClaims = true): number {
     if (this.stopped) return Infinity;
-    return Math.min(this.core.nextDeadline(), this.join.nextDeadline(), this.drainEndsAt ?? Infinity);
+    const own = Math.min(this.core.nextDeadline(), this.join.nextDeadline(), this.drainEndsAt ?? Infinity);
+    return withClaims ? Math.min(own, this.claimsDeadline()) : own;
+  }
+
+  /** The earliest time a claims timer is due (tick fires it). */
+  claimsDeadline(): number {
+    return this.stopped || this.claims === null ? Infinity : this.claims.nextDeadline();
   }
 
   tick(now: number): MemberEffect[] {
-    return this.step(now, (out) => {
-      out.push(...this.core.tick(now));
+    // The core's own list carries the step's effects (every member ticks several times a second).
+    if (this.stopped) return [];
+    this.enter(now);
+    const out: MemberEffect[] = this.core.tick(now);
+    if (now >= this.join.nextDeadline()) {
       const joined = this.join.tick(now, this.core, !this.leaving);
       out.push(...joined.effects);
       if (joined.joinedNow) this.markViewChanged(now);
-      if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
+    }
+    if (this.drainEndsAt !== null && now >= this.drainEndsAt) this.announceLeave(now, out);
+    this.claims?.runDue();
+    return this.finish(now, out);
+  }
+
+  /** A claims call (a claim-call effect) was answered by the peer, or failed (an Error). */
+  claimAnswered(callId: number, outcome: AnnounceAck | Error, now: number): MemberEffect[] {
+    return this.step(now, () => this.claims?.answered(callId, outcome));
+  }
+
+  /** An operation on its claims as one input (the app's claim or release, a peer's announcement, digest records): its value, and what it set off. */
+  withClaims<T>(now: number, op: (service: ClaimService) => T): { value: T; effects: MemberEffect[] } {
+    const claims = this.claims;
+    if (claims === null) throw new Error('this member runs no claims');
+    if (this.stopped) return { value: op(claims.service), effects: [] };
+    let value: T | undefined;
+    const effects = this.step(now, () => {
+      value = op(claims.service);
     });
+    return { value: value as T, effects };
   }
 
   packet(from: string, packet: Packet, now: number): MemberEffect[] {
-    return this.step(now, (out) => out.push(...this.core.receive(from, packet, now)));
+    if (this.stopped) return [];
+    this.enter(now);
+    return this.finish(now, this.core.receive(from, packet, now));
   }
 
   /** A Negotiate from a peer: the reply to send back, and effects. */
@@ -199,8 +240,7 @@ export class Member {
 
   /** A table was built for the owners last asked for (or an older set; the newest follows). */
   tableBuilt(version: string): void {
-    this.hasTable = true;
-    this.servedVersion = version;
+    this.tables.built(version);
   }
 
   /** Starts a graceful leave: stop serving now, announce after the drain. Again: nothing new. */
@@ -217,6 +257,7 @@ export class Member {
 
   stop(): void {
     this.stopped = true;
+    this.claims?.close();
   }
 
   get isStopped(): boolean {
@@ -235,7 +276,7 @@ export class Member {
 
   /** The version of the last table built, null before the first. */
   get tableVersion(): string | null {
-    return this.servedVersion;
+    return this.tables.version;
   }
 
   /** The readiness rule of src/runtime/readiness.ts, fed this member's state. */
@@ -248,9 +289,7 @@ export class Member {
       stopped: this.stopped,
       leaving: this.isLeaving,
       joinedAt: this.join.joinedAt,
-      // While no member serves (a new cluster whose apps wait for this sidecar's startup probe) the table
-      // of no owners, which exists from the start, is the right one; waiting for a build would deadlock.
-      tableCurrent: this.hasTable || (this.noOwnersWanted && !tablesBusy),
+      tableCurrent: this.tables.current(tablesBusy),
       appReady: this.appReady,
       appReason,
       lastViewChangeAt: this.lastViewChangeAt,
@@ -269,23 +308,42 @@ export class Member {
     return this.core.members().filter((m) => m.name !== this.config.name && (m.state === 'alive' || m.state === 'suspect'));
   }
 
-  /** One step: runs `body`, notes view changes and join requests in what it produced, adds the table request. */
+  /** One step: runs `body`, then finish() on what it produced. */
   private step(now: number, body: (out: MemberEffect[]) => void): MemberEffect[] {
     if (this.stopped) return [];
-    this.inputs++;
+    this.enter(now);
     const out: MemberEffect[] = [];
     body(out);
+    return this.finish(now, out);
+  }
+
+  private enter(now: number): void {
+    this.inputs++;
+    this.claims?.begin(now);
+  }
+
+  /** Notes view changes and join requests in a step's effects (the claims hear the events), adds the table request and claims calls. */
+  private finish(now: number, out: MemberEffect[]): MemberEffect[] {
+    const claims = this.claims;
     // In place: every input of every member passes here.
     for (let i = 0; i < out.length; i++) {
       const e = out[i] as MemberEffect;
-      if (e.type === 'event' && changesView(e.event)) this.markViewChanged(now);
+      if (e.type === 'event') {
+        if (changesView(e.event)) this.markViewChanged(now);
+        // Claims of a member that died, left or restarted are released; a new member is told ours.
+        claims?.state.onMembershipEvent(e.event);
+      }
       if (e.type === 'negotiate' && e.join) this.joinRequests.set(e.requestId, e.to);
       // Periodic exchanges go by digest; joins (and peers without the digest RPCs) by Negotiate.
       if (e.type === 'negotiate' && !e.join && this.config.antiEntropy !== 'negotiate') {
         out[i] = { type: 'digest', to: e.to, requestId: e.requestId, state: e.state };
       }
     }
-    if (this.viewDirty) out.push(this.viewChanged());
+    if (this.viewDirty) {
+      claims?.state.refreshMembers(this.core.members());
+      out.push(this.viewChanged());
+    }
+    claims?.takeCalls(out);
     return out;
   }
 
@@ -294,45 +352,9 @@ export class Member {
     this.lastViewChangeAt = now;
   }
 
-  /**
-   * The table request for the view now. Listing the owners walks every record, so it is done when the
-   * shell reads them (a simulator that tracks owners from the member events never does; a mass join
-   * changes the view once per packet). They must be read before the member's next input, which would
-   * have changed them: a later read throws rather than list another view.
-   */
   private viewChanged(): MemberEffect {
     this.viewDirty = false;
-    let owners: readonly string[] | null = null;
-    // Whether there are owners matters to readiness only until the first table is built; a member that
-    // serves is one itself (a walk per join answer, before the first table, was a walk per joiner too).
-    if (!this.hasTable) {
-      const self = this.core.self;
-      if ((self.state === 'alive' || self.state === 'suspect') && self.meta.serving) this.noOwnersWanted = false;
-      else {
-        owners = this.listOwners();
-        this.noOwnersWanted = owners.length === 0;
-      }
-    }
-    const input = this.inputs;
-    const list = (): readonly string[] => {
-      if (this.inputs !== input) throw new Error('view-changed owners read after the member took another input');
-      owners ??= this.listOwners();
-      return owners;
-    };
-    return {
-      type: 'view-changed',
-      get owners(): readonly string[] {
-        return list();
-      },
-      live: this.core.aliveCount(),
-    };
-  }
-
-  /** The members that own shards: alive or suspect, and serving, in table order. */
-  private listOwners(): string[] {
-    const owners: string[] = [];
-    for (const r of this.core.members()) if ((r.state === 'alive' || r.state === 'suspect') && r.meta.serving) owners.push(r.name);
-    return owners;
+    return this.tables.request();
   }
 
   /** Advertises a change of the serving flag (app readiness, drain) with a raised incarnation. */

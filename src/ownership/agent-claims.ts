@@ -1,22 +1,22 @@
-// Claims as the agent runs them: the claims state machine (ClaimsMember) on the process clock and the
-// gRPC transport, fed the member view; claimant addresses, the gRPC handlers, the route override and
-// the HTTP view.
+// Claims as the agent serves them: the claims part of the member (src/member/claims.ts, which the
+// Member steps: its timers, its calls to peers as effects the runner carries over gRPC, its membership
+// news), and around it what is served from it: claimant addresses, the gRPC handlers, the route
+// override and the HTTP view. Every change the app or a peer makes is run as a member input.
 import type { Logger } from 'pino';
-import type { MemberRecord, MembershipEvent } from '../core/types.js';
-import type { ControlPlaneClient } from '../grpc/client.js';
+import type { MemberRecord } from '../core/types.js';
 import type { CallContext } from '../grpc/convert.js';
 import type { RejectReason } from '../grpc/errors.js';
 import type { ExtraMethods } from '../grpc/service.js';
 import { replicasBeside } from '../placement/claimed-replicas.js';
 import type { RouteAnswer, RouteOwner, WatchEvent } from '../runtime/view.js';
+import { MemberClaims } from '../member/claims.js';
 import type { ClockPort } from '../member/ports.js';
 import { realClock } from '../shell/real-clock.js';
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from './api.js';
-import { grpcClaimTransport, MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
+import { MAX_PAGE_IDS, ownershipExtraMethods } from './grpc.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
-import { ClaimsMember } from './claims-member.js';
 import type { ClaimService, ClaimOptions, Self } from './service.js';
-import type { ClaimRecord } from './types.js';
+import type { ClaimRecord, ClaimStoreView } from './types.js';
 
 export interface AgentClaimsOptions extends ClaimOptions {
   readonly defaultPageSize: number;
@@ -29,18 +29,20 @@ function offsetClock(clock: ClockPort, offsetMs: number): () => number {
   return () => clock.wallNow() + offsetMs;
 }
 
+/** Runs an operation on the claims as an input of the member that runs them. */
+export type ClaimsStep = <T>(op: (service: ClaimService) => T) => T;
+
 export interface AgentClaimsDeps {
   readonly self: () => Self;
   /** The ring's answer, claims not considered. */
   readonly ringRoute: (key: string) => RouteAnswer;
   readonly tableVersion: () => string;
-  readonly client: ControlPlaneClient;
   /** Throws a ControlPlaneError to refuse a call (label, key proof), as the agent's other handlers do. */
   readonly checkContext: (context: CallContext) => void;
   readonly options: AgentClaimsOptions;
   readonly logger: Logger;
   readonly publish: (event: WatchEvent) => void;
-  /** Monotonic time and the claims' timers; default the process clock. */
+  /** The clock the claims' wall clock and start time come from; default the process clock. */
   readonly timers?: ClockPort;
 }
 
@@ -48,39 +50,53 @@ export class AgentClaims implements ClaimsView {
   readonly service: ClaimService;
   readonly maxIdsPerRequest: number;
   readonly maxTtlMs: number;
-  /** The claims state machine, fed the member view. */
-  readonly member: ClaimsMember;
+  /** The claims part of the member: handed to the Member, which steps it. */
+  readonly memberClaims: MemberClaims;
   private owners = new Map<string, RouteOwner>();
   private readonly ownerListeners = new Set<(changes: readonly ClaimOwnerChange[]) => void>();
   /** Ids changed since the last flush to ownerListeners. */
   private readonly changedIds = new Set<string>();
   private flushScheduled = false;
+  /** Until the member runs (start), operations run directly: nothing is announced before it does. */
+  private step: ClaimsStep = (op) => op(this.service);
 
   constructor(private readonly deps: AgentClaimsDeps) {
     this.maxIdsPerRequest = deps.options.maxIdsPerRequest;
     this.maxTtlMs = deps.options.maxTtlMs;
     const timers = deps.timers ?? realClock;
-    this.member = new ClaimsMember({
-      self: deps.self,
-      transport: grpcClaimTransport(deps.client),
-      options: deps.options,
-      logger: deps.logger,
-      timers,
-      ...(deps.options.testClockOffsetMs ? { wallClock: offsetClock(timers, deps.options.testClockOffsetMs) } : {}),
-    });
-    this.service = this.member.service;
+    const offsetMs = deps.options.testClockOffsetMs ?? 0;
+    this.memberClaims = new MemberClaims(
+      { self: deps.self, options: deps.options, logger: deps.logger, wallClock: offsetMs === 0 ? () => timers.wallNow() : offsetClock(timers, offsetMs) },
+      timers.now(),
+    );
+    this.service = this.memberClaims.service;
     this.service.store.onChange((change) => this.noteChange(change.record.id));
     this.service.onLoss((loss) =>
       deps.publish({ type: 'claim', version: deps.tableVersion(), id: loss.id, change: loss.reason, owner: loss.owner, fence: loss.fence.toString() }),
     );
   }
 
-  start(): void {
-    this.member.start();
+  /** The member runs: from now on every change is one of its inputs (`step`). */
+  runBy(step: ClaimsStep): void {
+    this.step = step;
   }
 
   close(): void {
-    this.member.close();
+    this.memberClaims.close();
+  }
+
+  /** The store as the digest exchange sees it: records it brings are merged as a member input. */
+  storeView(): ClaimStoreView {
+    const store = this.service.store;
+    return {
+      size: () => store.size(),
+      claimCount: () => store.claimCount(),
+      entries: () => store.entries(),
+      get: (id) => store.get(id),
+      recordsFor: (id) => store.recordsFor(id),
+      merge: (records) => this.step((service) => service.store.merge(records)),
+      onChange: (listener) => store.onChange(listener),
+    };
   }
 
   extraMethods(onReject: (rpc: string, reason: RejectReason, detail: string) => void): ExtraMethods {
@@ -90,10 +106,11 @@ export class AgentClaims implements ClaimsView {
       tableVersion: this.deps.tableVersion,
       defaultPageSize: this.deps.options.defaultPageSize,
       onReject,
+      step: (op) => this.step(op),
     });
   }
 
-  /** After every change of the member view: peers to announce to, addresses for route answers. */
+  /** After every change of the member view: addresses for route answers (the member tells its claims itself). */
   refreshMembers(members: readonly MemberRecord[]): void {
     const owners = new Map<string, RouteOwner>();
     for (const r of members) {
@@ -101,12 +118,6 @@ export class AgentClaims implements ClaimsView {
       owners.set(r.name, { name: r.name, addresses: { gossip: r.gossipAddr, grpc: r.grpcAddr, app: r.meta.appAddr }, serving: r.meta.serving });
     }
     this.owners = owners;
-    this.member.refreshMembers(members);
-  }
-
-  /** Claims of a member that died, left or restarted are released here. */
-  onMembershipEvent(event: MembershipEvent): void {
-    this.member.onMembershipEvent(event);
   }
 
   // ---- routes ---------------------------------------------------------------------------------
@@ -173,7 +184,7 @@ export class AgentClaims implements ClaimsView {
   }
 
   routeClaiming(key: string): RouteAnswer {
-    const winner = this.service.touch(key);
+    const winner = this.step((service) => service.touch(key));
     const ring = this.deps.ringRoute(key);
     return winner === undefined ? ring : this.withClaimant(ring, winner);
   }
@@ -199,7 +210,7 @@ export class AgentClaims implements ClaimsView {
         message: `this member's clock is off from most peers' by more than ${this.deps.options.maxClockSkewMs} ms: it takes no new claims until it is fixed`,
       };
     }
-    const results: ClaimItemView[] = this.service.claim(ids, ttlMs).map((o) =>
+    const results: ClaimItemView[] = this.step((service) => service.claim(ids, ttlMs)).map((o) =>
       'record' in o
         ? { id: o.id, status: o.status, claim: this.view(o.record) }
         : o.status === 'limit'
@@ -210,7 +221,7 @@ export class AgentClaims implements ClaimsView {
   }
 
   release(id: string): ReleaseResult {
-    const out = this.service.release(id);
+    const out = this.step((service) => service.release(id));
     if (out === 'released') return { ok: true };
     if (out === 'not_claimed') return { ok: false, code: 'not_claimed', message: `${JSON.stringify(id)} is not claimed` };
     return { ok: false, code: 'claimed_elsewhere', message: `${JSON.stringify(id)} is claimed by ${out.ownedBy.owner}`, claim: this.view(out.ownedBy) };

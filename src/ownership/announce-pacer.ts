@@ -3,7 +3,6 @@
 // otherwise make us send every claim to every peer. One run per key per interval; requests within it
 // are coalesced into one run at its end (the latest request wins), so nothing asked for is lost.
 import type { ClockPort } from '../member/ports.js';
-import { realClock } from '../shell/real-clock.js';
 
 export class AnnouncePacer {
   /** key -> when it last ran (monotonic ms). Map order is run order, so the stale ones come first. */
@@ -12,8 +11,8 @@ export class AnnouncePacer {
 
   constructor(
     private readonly intervalMs: number,
-    /** Its timers are unref'd in the process clock: a pending run alone never keeps the process alive. */
-    private readonly clock: ClockPort = realClock,
+    /** The member's clock: its timers run from the member's tick. */
+    private readonly clock: ClockPort,
   ) {}
 
   run(key: string, action: () => void): void {

@@ -1,9 +1,9 @@
 // The claims a member runs, driven by its membership: the ClaimService plus what the member view
 // decides about claims (who the peers are, which owners' lives are gone, who must be told all our
-// claims after a refutation or a rejoin). Sans-IO like the member: time, the wall clock and timers
-// come through a ClockPort, announcements go out through a transport port, and its inputs are the
-// member's view and membership events. The agent (agent-claims.ts) wires it to gRPC and the process
-// clock; the simulator (src/sim/claims.ts) to its event heap and control plane.
+// claims after a refutation or a rejoin). Sans-IO: time, the wall clock and timers come through a
+// ClockPort, announcements go out through a call port, and its inputs are the member's view and
+// membership events. It runs inside a Member (src/member/claims.ts gives it the member's ports: timers
+// fired from the member's tick, calls as the member's effects), whichever shell carries the member.
 import type { Logger } from 'pino';
 import type { MemberRecord, MembershipEvent } from '../core/types.js';
 import type { ClockPort } from '../member/ports.js';

@@ -130,10 +130,13 @@ export interface OwnershipServerDeps {
   readonly tableVersion: () => string;
   readonly defaultPageSize: number;
   readonly onReject?: (rpc: string, reason: RejectReason, detail: string) => void;
+  /** Runs an announcement's merge as an input of the member that runs the claims; default: directly. */
+  readonly step?: <T>(op: (service: ClaimService) => T) => T;
 }
 
 export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
   const methods = ownershipMethods();
+  const step = deps.step ?? (<T>(op: (service: ClaimService) => T): T => op(deps.service));
   const guard: UnaryGuard = {
     checkContext: deps.checkContext,
     onReject: (rpc, rejection) => deps.onReject?.(rpc, rejection.reason, rejection.message),
@@ -156,7 +159,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', guard, (req) => {
         const records = announcedRecords(req, req.claims, 'claims', false);
         if (isRejection(records)) return records;
-        const { outcome, winners } = deps.service.receiveClaims(records, wallMsOf(req.sentAtMs));
+        const { outcome, winners } = step((service) => service.receiveClaims(records, wallMsOf(req.sentAtMs)));
         return ackOf(outcome, winners, deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
@@ -166,7 +169,7 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;
-        return ackOf(deps.service.receiveReleases(records, wallMsOf(req.sentAtMs)), [], deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
+        return ackOf(step((service) => service.receiveReleases(records, wallMsOf(req.sentAtMs))), [], deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
   };

@@ -98,11 +98,10 @@ export interface ClaimServiceDeps {
   /** Monotonic clock (ms) instead of timers.now. */
   readonly clock?: () => number;
   /**
-   * Time and the one timer claims use (the expiry sweep, the announcement window, the loss check
-   * after a merge from outside). Default the process clock; tests and the simulator pass their own,
-   * so claims run without real timers.
+   * Time and the timers claims use (the expiry sweep, the announcement window). A member passes its
+   * own (src/member/claims.ts: timers run from its tick); a test of the service alone may pass any.
    */
-  readonly timers?: ClockPort;
+  readonly timers: ClockPort;
 }
 
 /** A claim this member held and no longer holds, for the app (watch stream). */

@@ -10,7 +10,6 @@ import type { Propagation } from './propagation.js';
 import { newClaimCounters, scaledRecordLimit } from './service-types.js';
 import type { ClaimCounters, ClaimLoss, ClaimOutcome, ClaimServiceDeps, Peer, ReleaseOutcome, Self, ClaimOptions } from './service-types.js';
 import { ClaimStore, type OwnerStatus } from './store.js';
-import { realClock } from '../shell/real-clock.js';
 import type { ClockPort } from '../member/ports.js';
 import type { ClaimRecord, MergeOutcome } from './types.js';
 
@@ -36,7 +35,7 @@ export class ClaimService {
 
   constructor(private readonly deps: ClaimServiceDeps) {
     this.opts = deps.options;
-    this.timers = deps.timers ?? realClock;
+    this.timers = deps.timers;
     const timers = this.timers;
     const wallClock = deps.wallClock ?? (() => timers.wallNow());
     this.clock = deps.clock ?? (() => timers.now());

@@ -11,6 +11,8 @@ import { formatHostPort, mustParseHostPort } from '../net/address.js';
 import { NO_OBSERVERS, type RuntimeObservers } from '../ops-metrics.js';
 import { AgentClaims } from '../ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../ownership/config.js';
+import { grpcClaimTransport } from '../ownership/grpc.js';
+import { callPortOf } from '../ownership/service-types.js';
 import { GossipEnvelope } from '../security/envelope.js';
 import type { KeyOp, KeyOpSummary } from '../security/key-ops.js';
 import { GrpcControlPlanePort, openGossipSocket, realClock, UdpPacketPort } from '../shell/real-ports.js';
@@ -92,7 +94,6 @@ export class Agent implements AgentView {
       },
       ringRoute: (key) => this.served.ringRoute(key),
       tableVersion: () => table().version,
-      client: this.client,
       checkContext: checkedByAuthorizer,
       options: agentClaimsOptions(opts.claims ?? DEFAULT_CLAIM_CONFIG, opts.rpcTimeoutMs),
       logger: opts.logger,
@@ -107,17 +108,18 @@ export class Agent implements AgentView {
     const { opts } = this;
     const log = opts.logger;
     const udp = await openGossipSocket(opts.gossipBind, opts.udpSocketFactory, this.stats, log, this.envelope, (from, packet) => this.running?.runner.receive(from, packet), (version) => this.guards.peerVersions.received(version));
-    const control = await startAgentControlPlane({ opts, name: this.name, guards: this.guards, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.service.store, view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
+    const control = await startAgentControlPlane({ opts, name: this.name, guards: this.guards, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.storeView(), view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
     this.gossipAddr = formatHostPort({ host: opts.advertiseHost, port: mustParseHostPort(udp.localAddress).port });
     this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.server.port });
     const resolveSeeds = otherSeeds(opts.seeds, opts.dnsServers, { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost }, log);
     const config = memberConfigOf(opts, { gossipAddr: this.gossipAddr, grpcAddr: this.grpcAddr, envelopeOverhead: this.envelope.overhead, antiEntropy: control.antiEntropy.mode });
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
-    const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken) }, realClock.now());
+    const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken), claims: this.claims.memberClaims }, realClock.now());
     const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
     // The member's timers measure the event loop's lag for /livez as they fire (no timer of its own).
     const lag = lagReportingClock(realClock, (ms) => (this.loopLagMs = ms));
-    const ports = { clock: lag.clock, packets, control: new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals), tables: new DebouncedTables(this.tables, realClock), resolveSeeds };
+    const calls = new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals);
+    const ports = { clock: lag.clock, packets, control: calls, tables: new DebouncedTables(this.tables, realClock), resolveSeeds, claimCalls: callPortOf(grpcClaimTransport(this.client)) };
     const runner = new MemberRunner(member, ports, {
       log: (level, message, fields) => log[level](fields, message),
       event: (event) => {
@@ -134,7 +136,7 @@ export class Agent implements AgentView {
       roundTrip: (seconds) => this.observers.probeRoundTrip(seconds),
     });
     this.running = { runner, udp, control, stopLagWatch: lag.stop };
-    this.claims.start();
+    this.claims.runBy((op) => runner.withClaims(op));
     if (opts.appHealth) this.appChecker = startAppChecker(opts.appHealth, opts.appCheck, log, (ready) => runner.appHealth(ready));
     log.info({ name: this.name, gossip: this.gossipAddr, grpc: this.grpcAddr, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation }, 'member started');
     runner.start();

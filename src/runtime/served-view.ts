@@ -36,7 +36,7 @@ export class ServedView {
     this.routeIndex = new RouteIndex(deps.table(), new Map());
   }
 
-  /** After a change of the view: the addresses in route answers at once, the claims' member list. */
+  /** After a change of the view: the addresses in route answers at once, and the claimants' addresses. */
   refresh(): void {
     const records = this.deps.records();
     this.routeIndex = this.routeIndex.next(this.deps.table(), byName(records));
@@ -79,8 +79,6 @@ export class ServedView {
 
   event(event: MembershipEvent): void {
     const log = this.deps.logger;
-    // --- claims: a departed member's claims are released; a new one is told ours.
-    this.deps.claims.onMembershipEvent(event);
     switch (event.type) {
       case 'member':
         log.info({ member: event.name, from: event.from, to: event.to, incarnation: event.incarnation, reason: event.reason }, 'membership change');

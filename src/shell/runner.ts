@@ -5,6 +5,8 @@
 import type { MemberRecord, MembershipEvent, Packet } from '../core/types.js';
 import type { Member, MemberEffect } from '../member/member.js';
 import { CallFailed, type ClockPort, type ControlPlaneHandlers, type ControlPlanePort, type PacketPort, type SeedResolverPort, type TableBuilderPort, type TableBuilt } from '../member/ports.js';
+import type { ClaimService } from '../ownership/service.js';
+import type { ClaimCallPort } from '../ownership/service-types.js';
 import type { PlacementTable } from '../placement/index.js';
 import type { HealthView } from '../runtime/view.js';
 import { ProbeTimer } from '../runtime/probe-timer.js';
@@ -15,6 +17,8 @@ export interface RunnerPorts {
   readonly control: ControlPlanePort;
   readonly tables: TableBuilderPort;
   readonly resolveSeeds: SeedResolverPort;
+  /** The claims' calls to peers (a member that runs claims asks for them as claim-call effects). */
+  readonly claimCalls?: ClaimCallPort;
 }
 
 export type RunnerLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -93,6 +97,13 @@ export class MemberRunner implements ControlPlaneHandlers {
     const { refused, effects } = this.member.forceLeave(name, this.now());
     this.apply(effects);
     return refused;
+  }
+
+  /** An operation on the member's claims (the app's claim, a peer's announcement) as one member input. */
+  withClaims<T>(op: (service: ClaimService) => T): T {
+    const { value, effects } = this.member.withClaims(this.now(), op);
+    this.apply(effects);
+    return value;
   }
 
   /** Starts a graceful leave; resolves once the drain is over and the leave announced (or the member stopped). */
@@ -196,6 +207,13 @@ export class MemberRunner implements ControlPlaneHandlers {
       case 'leave-announced':
         this.leaveDone();
         break;
+      case 'claim-call': {
+        const answer = (outcome: Parameters<Member['claimAnswered']>[1]): void => this.run((now) => this.member.claimAnswered(effect.callId, outcome, now));
+        const calls = this.ports.claimCalls;
+        if (calls === undefined) answer(new Error('no claims transport'));
+        else calls.call(effect.kind, effect.peer, effect.self, effect.records, effect.timeoutMs, effect.sentAtMs, answer);
+        break;
+      }
       case 'log':
         this.hooks.log(effect.level, effect.message, effect.fields);
         break;

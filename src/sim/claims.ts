@@ -1,16 +1,17 @@
-// Claims in the simulator: each simulated member runs the claims state machine the agent runs
-// (ClaimsMember, src/ownership/claims-member.ts) on ports built here. Its clock is the engine's
-// virtual clock (its wall clock off by the member's skew), its timers are events on the engine's
-// heap, and its announcements travel the simulated control plane as RPCs do: one network delay each
-// way, nothing through a cut or to a process that is down (the call fails at its deadline). The
-// workload claims random ids on random live members (as POST /v1/claims); the digest exchange's repair of claims is
-// modelled by a periodic full exchange of records with one random peer.
-import type { MemberRecord, MembershipEvent, Random } from '../core/types.js';
+// Claims in the simulator: each simulated Member runs its claims as the agent's does (src/member/claims.ts:
+// timers from its tick, calls to peers as claim-call effects). This is the shell's part for them: the
+// member's wall clock (the virtual clock off by the member's skew), and its calls carried over the
+// simulated control plane as RPCs are: one network delay each way, nothing through a cut or to a process
+// that is down (the call fails at its deadline), the callee's merge and the caller's answer each an input
+// of that member. The workload claims random ids on random live members (as POST /v1/claims); the digest
+// exchange's repair of claims is modelled by a periodic full exchange of records with one random peer.
+import type { Effect, Millis, Random } from '../core/types.js';
 import { seededRandom } from '../core/random.js';
-import type { ClockPort } from '../member/ports.js';
-import { ClaimsMember } from '../ownership/claims-member.js';
+import { answerClaimCall, MemberClaims, type ClaimCallEffect } from '../member/claims.js';
+import type { ClaimsMember } from '../ownership/claims-member.js';
 import { DEFAULT_CLAIM_CONFIG, FOREIGN_EXPIRY_GRACE_MS } from '../ownership/config.js';
-import type { AnnounceAck, ClaimCallPort, ClaimOptions, Self } from '../ownership/service-types.js';
+import type { ClaimService } from '../ownership/service.js';
+import type { AnnounceAck, ClaimOptions, Self } from '../ownership/service-types.js';
 import { ClaimsFigures, type ClaimsReport } from './claims-figures.js';
 import { CLAIMS_STREAM, deriveSeed } from './seeds.js';
 import type { Simulator } from './simulator.js';
@@ -32,20 +33,25 @@ export interface SimClaimsOptions {
   repairEveryMs?: number;
 }
 
-/** What a simulated member gives its claims: who it is and the table version it serves. */
+/** A simulated member that runs claims: who it is, the table version it serves, its claims as inputs. */
 export interface ClaimsHost {
   readonly name: string;
   readonly grpcAddr: string;
   self(): Self;
   /** The table version it serves, null before its first table. */
   tableVersion(): string | null;
+  /** Its claims state, to read. */
+  readonly claimsState: ClaimsMember;
+  withClaims<T>(now: Millis, op: (service: ClaimService) => T): { value: T; effects: Effect[] };
+  claimAnswered(callId: number, outcome: AnnounceAck | Error, now: Millis): Effect[];
+  /** Its claims' timers are due (the member's tick). */
+  claimsDue(now: Millis): Effect[];
 }
 
 interface Entry {
   readonly host: ClaimsHost;
   readonly claims: ClaimsMember;
   readonly nodeId: number;
-  readonly offsetMs: number;
   /** This life is still the node's running process (not crashed, not restarted since). */
   current(): boolean;
 }
@@ -100,31 +106,26 @@ export class SimClaims {
     this.idPool = model.idPool ?? Math.max(16, Math.ceil(20 * model.rate));
   }
 
-  /** The claims of a member life that starts now. */
-  attach(host: ClaimsHost): ClaimsMember {
+  /** The claims part of a member life that starts now (its wall clock off by the member's skew). */
+  claimsFor(name: string, grpcAddr: string, self: () => Self, now: number): MemberClaims {
+    const sim = this.sim();
+    const offsetMs = this.offsetOf(name, grpcAddr);
+    return new MemberClaims({ self, options: this.options, wallClock: () => Math.floor(EPOCH_MS + sim.now + offsetMs) }, now);
+  }
+
+  /** The member life whose claims claimsFor built has started. */
+  attach(host: ClaimsHost): void {
     const sim = this.sim();
     const nodeId = sim.nodes.findIndex((n) => n.grpcAddr === host.grpcAddr);
-    const offsetMs = this.model.clockOffsetMs?.(nodeId, host.name) ?? 0;
     const current = (): boolean => Object.is(sim.nodes[nodeId]?.core, host);
-    const claims = new ClaimsMember({ self: () => host.self(), transport: this.transport(current, nodeId), options: this.options, timers: this.clock(current, offsetMs) });
-    const entry: Entry = { host, claims, nodeId, offsetMs, current };
+    const claims = host.claimsState;
+    const entry: Entry = { host, claims, nodeId, current };
     this.byName.set(host.name, entry);
     this.lives.push(claims);
     claims.service.store.onChange((change) => {
       const r = change.record;
       if (change.kind === 'set' && !r.released && r.owner !== host.name) this.figures.claimHeard(host.name, r.owner, r.id, r.fence, sim.now);
     });
-    claims.start();
-    return claims;
-  }
-
-  /** The member's view changed: its peers and their lives. */
-  viewChanged(host: ClaimsHost, members: readonly MemberRecord[]): void {
-    this.entryOf(host)?.claims.refreshMembers(members);
-  }
-
-  membershipEvent(host: ClaimsHost, event: MembershipEvent): void {
-    this.entryOf(host)?.claims.onMembershipEvent(event);
   }
 
   /** Starts the workload, the samples and the repair rounds (once). */
@@ -169,7 +170,7 @@ export class SimClaims {
       this.figures.notServing++;
       return 'not_serving';
     }
-    const [outcome] = entry.claims.service.claim([id]);
+    const [outcome] = this.input(entry, (service) => service.claim([id]));
     if (outcome === undefined) return 'none';
     if (outcome.status === 'claimed') {
       const others = this.liveEntries().filter((e) => e !== entry).map((e) => e.host.name);
@@ -212,9 +213,36 @@ export class SimClaims {
     return out;
   }
 
+  /** Releases `id` on member `name` as DELETE /v1/claims/:id does; the outcome, or 'not_running'. */
+  release(name: string, id: string): ReturnType<ClaimService['release']> | 'not_running' {
+    const entry = this.byName.get(name);
+    if (entry === undefined || !entry.current()) return 'not_running';
+    return this.input(entry, (service) => service.release(id));
+  }
+
   private entryOf(host: ClaimsHost): Entry | undefined {
     const entry = this.byName.get(host.name);
     return entry?.host === host ? entry : undefined;
+  }
+
+  /** Each member's wall-clock offset, by its node index and name. */
+  private offsetOf(name: string, grpcAddr: string): number {
+    const nodeId = this.sim().nodes.findIndex((n) => n.grpcAddr === grpcAddr);
+    return this.model.clockOffsetMs?.(nodeId, name) ?? 0;
+  }
+
+  /** An operation on a running member's claims, as its input (its effects carried, its wake-up kept). */
+  private input<T>(entry: Entry, op: (service: ClaimService) => T): T {
+    const sim = this.sim();
+    const node = sim.nodes[entry.nodeId];
+    if (node === undefined) throw new Error(`no node ${entry.nodeId}`);
+    let value: T | undefined;
+    sim.input(node, (_core, now) => {
+      const step = entry.host.withClaims(now, op);
+      value = step.value;
+      return step.effects;
+    });
+    return value as T;
   }
 
   private attempt(): void {
@@ -253,54 +281,44 @@ export class SimClaims {
     sim.after(delay, () => {
       if (!peer.current() || !entry.current()) return;
       const theirs = [...peer.claims.service.store.entries()];
-      peer.claims.service.store.merge(mine);
+      this.input(peer, (service) => service.store.merge(mine));
       sim.after(delay, () => {
-        if (entry.current()) entry.claims.service.store.merge(theirs);
+        if (entry.current()) this.input(entry, (service) => service.store.merge(theirs));
       });
     });
   }
 
-  /** The member's clock: the virtual one, its wall clock off by `offsetMs`; timers are heap events. */
-  private clock(current: () => boolean, offsetMs: number): ClockPort {
+  /** Wakes `host` at `at` for its claims' timers, unless `valid()` turned false meanwhile. */
+  wakeAt(host: ClaimsHost, at: number, valid: () => boolean): void {
+    const entry = this.entryOf(host);
+    if (entry === undefined) return;
     const sim = this.sim();
-    return {
-      now: () => sim.now,
-      wallNow: () => Math.floor(EPOCH_MS + sim.now + offsetMs),
-      at: (at, fire) => {
-        let cancelled = false;
-        sim.at(at, () => {
-          if (!cancelled && current()) fire();
-        });
-        return () => {
-          cancelled = true;
-        };
-      },
-    };
+    sim.at(at, () => {
+      const node = sim.nodes[entry.nodeId];
+      if (node !== undefined && entry.current() && valid()) sim.input(node, (_core, now) => host.claimsDue(now));
+    });
   }
 
-  /** Announcements as control-plane RPCs: one delay there, one back; a cut or a down peer fails at the deadline. */
-  private transport(callerCurrent: () => boolean, callerId: number): ClaimCallPort {
-    return {
-      call: (kind, peer, _self, records, timeoutMs, sentAtMs, answer) => {
-        const sim = this.sim();
-        const deadline = sim.now + timeoutMs;
-        const fail = (why: string): void => sim.at(deadline, () => callerCurrent() && answer(new Error(`${peer.name}: ${why}`)));
-        const callee = this.byName.get(peer.name);
-        if (callee === undefined || callee.host.grpcAddr !== peer.grpcAddr || !callee.current()) return fail('unreachable');
-        if (!sim.network.rpcPossible(callerId, callee.nodeId)) return fail('cut off');
-        sim.after(sim.network.delay(callerId, callee.nodeId, this.delays), () => {
-          if (!callee.current() || sim.nodes[callee.nodeId]?.paused === true) return fail('no answer');
-          const service = callee.claims.service;
-          let winners: AnnounceAck['winners'] = [];
-          if (kind === 'announce') winners = service.receiveClaims(records, sentAtMs).winners;
-          else service.receiveReleases(records, sentAtMs);
-          const ack: AnnounceAck = { accepted: winners.length === 0, winners, receiverWallMs: Math.floor(EPOCH_MS + sim.now + callee.offsetMs) };
-          if (!sim.network.rpcPossible(callee.nodeId, callerId)) return fail('cut off');
-          sim.after(sim.network.delay(callee.nodeId, callerId, this.delays), () => {
-            if (callerCurrent()) answer(ack);
-          });
-        });
-      },
+  /** A member's claims call, as a control-plane RPC: one delay there, one back; a cut or a down peer fails at the deadline. */
+  call(host: ClaimsHost, effect: ClaimCallEffect): void {
+    const caller = this.entryOf(host);
+    if (caller === undefined) return;
+    const { kind, peer, records, timeoutMs, sentAtMs, callId } = effect;
+    const sim = this.sim();
+    const answer = (outcome: AnnounceAck | Error): void => {
+      const node = sim.nodes[caller.nodeId];
+      if (node !== undefined && caller.current()) sim.input(node, (_core, now) => caller.host.claimAnswered(callId, outcome, now));
     };
+    const deadline = sim.now + timeoutMs;
+    const fail = (why: string): void => sim.at(deadline, () => answer(new Error(`${peer.name}: ${why}`)));
+    const callee = this.byName.get(peer.name);
+    if (callee === undefined || callee.host.grpcAddr !== peer.grpcAddr || !callee.current()) return fail('unreachable');
+    if (!sim.network.rpcPossible(caller.nodeId, callee.nodeId)) return fail('cut off');
+    sim.after(sim.network.delay(caller.nodeId, callee.nodeId, this.delays), () => {
+      if (!callee.current() || sim.nodes[callee.nodeId]?.paused === true) return fail('no answer');
+      const ack = this.input(callee, (service) => answerClaimCall(service, kind, records, sentAtMs));
+      if (!sim.network.rpcPossible(callee.nodeId, caller.nodeId)) return fail('cut off');
+      sim.after(sim.network.delay(callee.nodeId, caller.nodeId, this.delays), () => answer(ack));
+    });
   }
 }

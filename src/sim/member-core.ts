@@ -9,7 +9,9 @@ import type { SwimCoreOptions } from '../core/swim.js';
 import type { Address, Effect, MemberRecord, Millis, Packet } from '../core/types.js';
 import { Member, type MemberEffect } from '../member/member.js';
 import type { HealthView } from '../runtime/view.js';
-import type { Self } from '../ownership/service-types.js';
+import type { ClaimsMember } from '../ownership/claims-member.js';
+import type { ClaimService } from '../ownership/service.js';
+import type { AnnounceAck, Self } from '../ownership/service-types.js';
 import type { ClaimsHost, SimClaims } from './claims.js';
 import type { CoreFactory, SimCore } from './core-port.js';
 import { SharedMemberIndex } from '../core/member-index.js';
@@ -38,7 +40,7 @@ export interface MemberModel {
   onSeedsResolved?: (member: SimMember, purpose: 'join' | 'watch', addresses: readonly string[]) => void;
   /** Called when a member starts serving a new table version, with the owners it stands for. */
   onTableServed?: (member: SimMember, version: string, owners: readonly string[], now: number) => void;
-  /** Members run claims on these ports (src/sim/claims.ts). @default no claims */
+  /** Members run claims, their calls carried by this (src/sim/claims.ts). @default no claims */
   claims?: SimClaims;
 }
 
@@ -67,6 +69,9 @@ export class SimMember implements SimCore, ClaimsHost {
   private build: { at: number; version: string; owners: readonly string[] | null } | null = null;
   private nextOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
   private pollAt: number;
+  /** The claims' own wake-up (kept apart from the engine's, so claims never reorder SWIM's events). */
+  private claimsWakeAt = Infinity;
+  private claimsWakeGen = 0;
 
   constructor(options: SwimCoreOptions, private readonly figures: MemberFigures, model: MemberModel) {
     const swim = options.config;
@@ -100,6 +105,7 @@ export class SimMember implements SimCore, ClaimsHost {
         appChecked: false,
         // The engine's control plane decides digest or Negotiate for periodic exchanges, as the agent's option.
         antiEntropy: 'negotiate',
+        ...(model.claims ? { claims: model.claims.claimsFor(options.name, options.grpcAddr, () => this.self(), options.now) } : {}),
       },
       options.now,
     );
@@ -127,6 +133,30 @@ export class SimMember implements SimCore, ClaimsHost {
 
   tableVersion(): string | null {
     return this.wholeMember.tableVersion;
+  }
+
+  /** The member's claims state (read freely; changed only through withClaims). */
+  get claimsState(): ClaimsMember {
+    const claims = this.wholeMember.claims;
+    if (claims === null) throw new Error('this member runs no claims');
+    return claims.state;
+  }
+
+  /** An operation on the member's claims as its input (a claim, a peer's announcement, the repair's records). */
+  withClaims<T>(now: Millis, op: (service: ClaimService) => T): { value: T; effects: Effect[] } {
+    const { value, effects } = this.wholeMember.withClaims(now, op);
+    return { value, effects: this.carry(effects, now) };
+  }
+
+  claimAnswered(callId: number, outcome: AnnounceAck | Error, now: Millis): Effect[] {
+    return this.carry(this.wholeMember.claimAnswered(callId, outcome, now), now);
+  }
+
+  /** The claims' wake-up: the member's tick, unless the engine's wake at this very time runs it. */
+  claimsDue(now: Millis): Effect[] {
+    this.claimsWakeAt = Infinity;
+    if (now >= this.nextDeadline()) return [];
+    return this.carry(this.wholeMember.tick(now), now);
   }
 
   tick(now: Millis): Effect[] {
@@ -183,8 +213,9 @@ export class SimMember implements SimCore, ClaimsHost {
     return this.figures.version(this.owners.count, this.owners.hashSum);
   }
 
+  /** The engine's wake-up: the member's deadlines without the claims' timers (see claimsDue). */
   nextDeadline(): Millis {
-    return Math.min(this.wholeMember.nextDeadline(), this.build?.at ?? Infinity, this.pollAt);
+    return Math.min(this.wholeMember.nextDeadline(false), this.build?.at ?? Infinity, this.pollAt);
   }
 
   members(): MemberRecord[] {
@@ -204,34 +235,44 @@ export class SimMember implements SimCore, ClaimsHost {
   }
 
   /** The member's effects for the engine; what a shell does besides the wire is done here. */
-  private carry(effects: readonly MemberEffect[], now: number): Effect[] {
-    const out: Effect[] = [];
-    for (const effect of effects) {
+  private carry(effects: MemberEffect[], now: number): Effect[] {
+    // In place (each input's effects are a list of their own): the engine's effects, in order, to the front.
+    let n = 0;
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i] as MemberEffect;
       switch (effect.type) {
         case 'event':
           this.owners.onEvent(effect.event);
-          out.push(effect);
-          this.claims?.membershipEvent(this, effect.event);
+          effects[n++] = effect;
           break;
         case 'send':
         case 'negotiate':
         case 'closing':
-          out.push(effect);
+          effects[n++] = effect;
           break;
         case 'digest':
           // Not produced with antiEntropy 'negotiate'; carried as the periodic exchange it stands for.
-          out.push({ type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false });
+          effects[n++] = { type: 'negotiate', to: effect.to, requestId: effect.requestId, state: effect.state, join: false };
           break;
         case 'resolve-seeds': {
           const addresses = this.resolveSeeds();
           this.model.onSeedsResolved?.(this, effect.purpose, addresses);
-          out.push(...this.carry(this.wholeMember.seedsResolved(effect.purpose, addresses, now), now));
+          const more = this.carry(this.wholeMember.seedsResolved(effect.purpose, addresses, now), now);
+          if (more.length === 0) break;
+          // The answer's effects go where the request was; the rest follow them.
+          const rest = effects.splice(i + 1);
+          effects.length = n;
+          effects.push(...more, ...rest);
+          n += more.length;
+          i = n - 1;
           break;
         }
         case 'view-changed':
           // The owner list is read (and so walked) only when a fleet observer wants it.
           this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);
-          this.claims?.viewChanged(this, this.wholeMember.core.members());
+          break;
+        case 'claim-call':
+          this.claims?.call(this, effect);
           break;
         case 'leave-announced':
           this.leaveAnnouncedAt = now;
@@ -240,8 +281,23 @@ export class SimMember implements SimCore, ClaimsHost {
           break;
       }
     }
+    effects.length = n;
     this.figures.servingSeen(this.life, this.wholeMember.core.self.meta.serving);
-    return out;
+    if (this.claims !== null) this.keepClaimsWake();
+    return effects as Effect[];
+  }
+
+  /**
+   * A wake-up of its own for the claims' timers. With them in the engine's one wake per node, a claims
+   * timer would move that wake and so the order of SWIM events that fall at the same time: claims
+   * would change the SWIM figures of a run.
+   */
+  private keepClaimsWake(): void {
+    const at = this.wholeMember.claimsDeadline();
+    if (at === this.claimsWakeAt || this.claims === null) return;
+    this.claimsWakeAt = at;
+    const gen = ++this.claimsWakeGen;
+    if (at < Infinity) this.claims.wakeAt(this, at, () => gen === this.claimsWakeGen);
   }
 
   private resolveSeeds(): readonly string[] {

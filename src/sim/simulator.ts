@@ -8,7 +8,7 @@ import { seededRandom } from '../core/random.js';
 import type { Address, Effect, MemberRecord, MembershipEvent, Packet } from '../core/types.js';
 import { packetBytes } from './bytes.js';
 import { ControlPlane } from './control-plane.js';
-import type { CoreFactory } from './core-port.js';
+import type { CoreFactory, SimCore } from './core-port.js';
 import type { SimAntiEntropy } from './digest.js';
 import { EventKind, SimEvent, type EventPusher } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
@@ -177,6 +177,17 @@ export class Simulator {
 
   after(ms: number, action: () => void): void {
     this.at(this.clock + ms, action);
+  }
+
+  /**
+   * Feeds a running node's core an input from outside the engine's own events (a claims call or its
+   * answer, a claim the workload makes): carries out its effects and keeps its wake-up current.
+   */
+  input(node: SimNode, step: (core: SimCore, now: number) => readonly Effect[]): void {
+    const core = node.core;
+    if (core === null) return;
+    this.apply(node, step(core, this.clock));
+    this.reschedule(node, false);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-// Claims on whole members in memory: the agent's claims state machine (ClaimsMember) beside each
-// Member, run by the agent's runner on the in-memory ports, with the clock (and each member's wall
-// clock) in the test's hands: no sockets, no sleeps.
+// Claims on whole members in memory: each Member runs its claims (timers from its tick, announcements
+// as effects), carried by the agent's runner on the in-memory ports, with the clock (and each member's
+// wall clock) in the test's hands: no sockets, no sleeps. The app's claims are member inputs (withClaims).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClaimLoss } from '../../src/ownership/service-types.js';
@@ -28,9 +28,9 @@ for (const behind of ['a', 'c'] as const) {
     const losses: ClaimLoss[] = [];
     m['c']!.claims!.service.onLoss((l) => losses.push(l));
     cluster.cut(['a', 'b'], ['c', 'd']);
-    assert.equal(m['a']!.claims!.service.claim(['cart'])[0]?.status, 'claimed');
+    assert.equal(m['a']!.runner.withClaims((s) => s.claim(['cart']))[0]?.status, 'claimed');
     await cluster.clock.advance(3000);
-    assert.equal(m['c']!.claims!.service.claim(['cart'])[0]?.status, 'claimed', 'c cannot see a\'s claim');
+    assert.equal(m['c']!.runner.withClaims((s) => s.claim(['cart']))[0]?.status, 'claimed', 'c cannot see a\'s claim');
     await cluster.clock.advance(1000);
     assert.deepEqual(['a', 'b', 'c', 'd'].map((n) => ownerSeenBy(m[n]!, 'cart')), ['a', 'a', 'c', 'c']);
     // Long enough for each side to declare the other dead (and drop its claims).
@@ -45,7 +45,7 @@ for (const behind of ['a', 'c'] as const) {
 
 test('the claims of a crashed member are dropped on every other member', async () => {
   const { cluster, m } = await fourMembers({});
-  assert.equal(m['b']!.claims!.service.claim(['x', 'y'])[0]?.status, 'claimed');
+  assert.equal(m['b']!.runner.withClaims((s) => s.claim(['x', 'y']))[0]?.status, 'claimed');
   await cluster.clock.advance(1000);
   assert.deepEqual(['a', 'c', 'd'].map((n) => ownerSeenBy(m[n]!, 'y')), ['b', 'b', 'b']);
   m['b']!.crash();

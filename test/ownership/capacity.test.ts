@@ -11,6 +11,7 @@ import { AgentClaims } from '../../src/ownership/agent-claims.js';
 import { agentClaimsOptions, DEFAULT_CLAIM_CONFIG } from '../../src/ownership/config.js';
 import { packStamp } from '../../src/ownership/hlc.js';
 import { ClaimService, type ClaimOptions, type Peer } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { FakeView } from '../http/fake-view.js';
 import { testClaimOptions } from './options.js';
@@ -22,6 +23,7 @@ const WALL = 1_800_000_000_000;
 
 function service(opts: Partial<ClaimOptions> = {}, peers: Peer[] = [{ name: 'b', grpcAddr: 'b:1' }, { name: 'c', grpcAddr: 'c:1' }]) {
   return new ClaimService({
+    timers: realClock,
     self: () => ({ name: 'a', lifeId: 'La', incarnation: 1, serving: true }),
     peers: () => peers,
     memberStatus: () => 'live',
@@ -126,7 +128,6 @@ describe('claim capacity', () => {
       self: () => ({ name: 'm1', lifeId: 'L1', incarnation: 1, serving: true }),
       ringRoute: (key) => new FakeView().route(key),
       tableVersion: () => 'v1',
-      client,
       checkContext: () => undefined,
       options: agentClaimsOptions({ ...DEFAULT_CLAIM_CONFIG, maxClaimsPerMember: 3 }, 1000),
       logger: pino({ level: 'silent' }),

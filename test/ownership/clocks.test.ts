@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import { HybridClock, MAX_LOGICAL, packStamp } from '../../src/ownership/hlc.js';
 import { ClaimService, type ClaimLoss, type ClaimOptions, type ClaimTransport } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import { testClaimOptions } from './options.js';
 
 const options: ClaimOptions = testClaimOptions({ announceConcurrency: 4 });
@@ -37,6 +38,7 @@ function cluster(names: readonly string[], offsets: Record<string, number> = {})
   for (const name of names) {
     losses[name] = [];
     services[name] = new ClaimService({
+      timers: realClock,
       self: () => ({ name, lifeId: `L${name}`, incarnation: 1, serving: true }),
       peers: () => names.filter((n) => n !== name).map((n) => ({ name: n, grpcAddr: `${n}:1` })),
       memberStatus: () => 'live',

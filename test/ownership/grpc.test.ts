@@ -7,6 +7,7 @@ import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc
 import { decodeClaimRecord, encodeClaimRecord } from '../../src/ownership/canonical.js';
 import { getLocalActorIds, grpcClaimTransport, ownershipExtraMethods, ownershipMethods } from '../../src/ownership/grpc.js';
 import { ClaimService, type ClaimOptions } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { testClaimOptions } from './options.js';
 
@@ -21,6 +22,7 @@ describe('ownership RPCs over gRPC', () => {
   let addr = '';
   const client = new ControlPlaneClient({ sender: 'b' });
   const service = new ClaimService({
+    timers: realClock,
     self: () => ({ name: 'a', lifeId: 'LA', incarnation: 1, serving: true }),
     peers: () => [],
     memberStatus: () => 'live',

@@ -20,7 +20,6 @@ class ClaimsView extends FakeView {
     self: () => ({ name: 'm1', lifeId: 'L1', incarnation: 1, serving: this.serving }),
     ringRoute: (key) => super.route(key),
     tableVersion: () => 'v1',
-    client: this.client,
     checkContext: () => undefined,
     options: agentClaimsOptions(DEFAULT_CLAIM_CONFIG, 1000),
     logger: pino({ level: 'silent' }),

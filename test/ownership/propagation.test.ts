@@ -10,6 +10,7 @@ import { startControlPlaneServer } from '../../src/grpc/server.js';
 import { grpcClaimTransport, ownershipExtraMethods } from '../../src/ownership/grpc.js';
 import { Propagation, type PropagationPeer } from '../../src/ownership/propagation.js';
 import { ClaimService, type ClaimOptions } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { waitFor } from '../support/poll.js';
 import { testClaimOptions } from './options.js';
@@ -96,12 +97,14 @@ describe('Propagation (per-peer queues)', () => {
       peers: () => [],
       memberStatus: () => 'live',
       transport: { call: () => undefined },
+      timers: realClock,
       options: testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 5000 }),
     });
     const claimant = (name: string): ClaimService =>
       new ClaimService({
         self: () => ({ name, lifeId: `L${name}`, incarnation: 1, serving: true }),
         peers: () => [{ name: 'b', grpcAddr: 'b:1' }],
+        timers: realClock,
         memberStatus: () => 'live',
         transport: {
           call: (_kind, _peer, _self, records, _timeoutMs, _sentAtMs, answer) => {
@@ -161,6 +164,7 @@ describe('claim propagation over gRPC with a hung peer', () => {
       hungServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
     const healthy = new ClaimService({
+      timers: realClock,
       self: () => ({ name: 'b', lifeId: 'LB', incarnation: 1, serving: true }),
       peers: () => [],
       memberStatus: () => 'live',
@@ -178,6 +182,7 @@ describe('claim propagation over gRPC with a hung peer', () => {
       { name: 'b', grpcAddr: `127.0.0.1:${healthyServer.port}` },
     ];
     const claimant = new ClaimService({
+      timers: realClock,
       self: () => ({ name: 'a', lifeId: 'LA', incarnation: 1, serving: true }),
       peers: () => peers,
       memberStatus: () => 'live',

@@ -19,6 +19,7 @@ import { decodeClaimRecord, encodeClaimRecord } from '../../src/ownership/canoni
 import { grpcClaimTransport, ownershipExtraMethods, ownershipMethods } from '../../src/ownership/grpc.js';
 import { PeerRecordVersions, refusedForRecordVersion } from '../../src/ownership/record-versions.js';
 import { ClaimService } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import { compareSameSlot, type ClaimRecord } from '../../src/ownership/types.js';
 import { claim, fakeMember, FakeClaimStore, member } from '../antientropy/fakes.js';
 import { decodeAsPreviousRelease, type V1Record } from '../support/claim-record-v1.js';
@@ -137,6 +138,7 @@ describe('claim records across a rolling upgrade', () => {
     let newMember: ControlPlaneServer;
     const client = new ControlPlaneClient({ sender: 'old' });
     const service = new ClaimService({
+      timers: realClock,
       self: () => ({ name: 'new', lifeId: 'L-new', incarnation: 7, serving: true }),
       peers: () => [],
       memberStatus: () => 'live',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClaimService, type AnnounceAck, type ClaimOptions, type ClaimTransport, type Peer, type Self, type ClaimLoss } from '../../src/ownership/service.js';
+import { realClock } from '../../src/shell/real-clock.js';
 import { encodeClaimRecord } from '../../src/ownership/canonical.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { testClaimOptions } from './options.js';
@@ -43,6 +44,7 @@ function setup(peers: Peer[] = [{ name: 'b', grpcAddr: 'b:1' }, { name: 'c', grp
   const transport = new FakeTransport();
   const losses: ClaimLoss[] = [];
   const service = new ClaimService({
+    timers: realClock,
     self: () => ({ name: 'a', lifeId: 'LA', incarnation: 7, serving: true }),
     peers: () => peers,
     memberStatus: () => 'live',
@@ -221,6 +223,7 @@ describe('partition heal between two members', () => {
     const losses: Record<string, ClaimLoss[]> = { a: [], b: [] };
     for (const [name, other] of [['a', 'b'], ['b', 'a']] as const) {
       services[name] = new ClaimService({
+        timers: realClock,
         self: () => ({ name, lifeId: `L${name}`, incarnation: 1, serving: true }),
         peers: () => [{ name: other, grpcAddr: `${other}:1` }],
         memberStatus: () => 'live',

@@ -117,7 +117,7 @@ test('a claim made after hearing of a release sorts after it, though the new cla
   assert.equal(c.claims.claim('member-1', 'cart'), 'claimed');
   c.sim.runFor(1000);
   const first = c.claims.member('member-1')!.service.store.get('cart')!;
-  assert.equal(c.claims.member('member-1')!.service.release('cart'), 'released');
+  assert.equal(c.claims.release('member-1', 'cart'), 'released');
   c.sim.runFor(1000);
   assert.equal(c.claims.member('member-4')!.service.store.get('cart'), undefined, 'member-4 heard of the release');
   assert.equal(c.claims.claim('member-4', 'cart'), 'claimed');

@@ -1,12 +1,12 @@
 // Whole members in one process: each a Member run by the same MemberRunner as the real agent, on the
-// in-memory ports (manual clock, memory network, table builder on the clock). No sockets, no sleeps:
-// tests advance the clock.
+// in-memory ports (manual clock, memory network, table builder on the clock, claims calls into the
+// callee's runner). No sockets, no sleeps: tests advance the clock.
 import { profileConfig, type SwimConfig } from '../../src/core/config.js';
 import type { MembershipEvent, Packet } from '../../src/core/types.js';
 import { Member, type MemberConfig } from '../../src/member/member.js';
-import type { ClockPort } from '../../src/member/ports.js';
-import { ClaimsMember } from '../../src/ownership/claims-member.js';
-import type { AnnounceAck, ClaimOptions, ClaimTransport } from '../../src/ownership/service-types.js';
+import { answerClaimCall, MemberClaims } from '../../src/member/claims.js';
+import type { ClaimsMember } from '../../src/ownership/claims-member.js';
+import type { ClaimCallPort, ClaimOptions } from '../../src/ownership/service-types.js';
 import { ManualClock, MemoryNetwork, MemoryTableBuilder } from '../../src/shell/memory-ports.js';
 import { MemberRunner } from '../../src/shell/runner.js';
 
@@ -17,7 +17,7 @@ export interface MemoryMemberOptions {
   readonly drainMs?: number;
   readonly settleMs?: number;
   readonly joinTimeoutMs?: number;
-  /** Run claims (the agent's ClaimsMember) with these options; the member's wall clock off by wallOffsetMs. */
+  /** Run claims (the member's claims part, as the agent does) with these options; its wall clock off by wallOffsetMs. */
   readonly claims?: { readonly options: ClaimOptions; readonly wallOffsetMs?: number };
   /** Protocol settings (default: the local profile). */
   readonly swim?: SwimConfig;
@@ -44,7 +44,7 @@ export interface MemoryMember {
   readonly negotiates: { readonly at: number; readonly to: string; readonly join: boolean }[];
   /** Failed effects and steps, by kind (must stay empty). */
   readonly failures: string[];
-  /** Its claims, when asked for. */
+  /** Its claims state (read it freely; change it through runner.withClaims), when asked for. */
   readonly claims: ClaimsMember | null;
   /** Process gone: hears nothing, answers nothing, sends nothing more. */
   crash(): void;
@@ -54,8 +54,8 @@ export class MemoryCluster {
   readonly clock = new ManualClock(1_000_000);
   readonly net = new MemoryNetwork(this.clock);
   readonly members = new Map<string, MemoryMember>();
-  /** Claims of running members, by control-plane address. */
-  private readonly claimsAt = new Map<string, ClaimsMember>();
+  /** Runners of running members with claims, by control-plane address. */
+  private readonly claimsAt = new Map<string, MemberRunner>();
   private seed = 1;
 
   add(name: string, opts: MemoryMemberOptions = {}): MemoryMember {
@@ -81,7 +81,10 @@ export class MemoryCluster {
       appChecked: opts.appChecked ?? false,
       antiEntropy: 'digest',
     };
-    const member = new Member(config, this.clock.now());
+    const self = () => ({ name, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation, serving: member.wantServing() });
+    const wallOffsetMs = opts.claims?.wallOffsetMs ?? 0;
+    const claimsPart = opts.claims === undefined ? undefined : new MemberClaims({ self, options: opts.claims.options, wallClock: () => this.clock.wallNow() + wallOffsetMs }, this.clock.now());
+    const member: Member = new Member({ ...config, ...(claimsPart ? { claims: claimsPart } : {}) }, this.clock.now());
     const events: MembershipEvent[] = [];
     const logs: string[] = [];
     const failures: string[] = [];
@@ -91,7 +94,7 @@ export class MemoryCluster {
     let runner: MemberRunner | null = null;
     const tables = new MemoryTableBuilder({ shards: 64, replicas: 2 }, this.clock, (built) => runner?.tableBuilt(built));
     const live = { up: true };
-    const claims = opts.claims === undefined ? null : this.claimsMember(member, grpcAddr, live, opts.claims.options, opts.claims.wallOffsetMs ?? 0);
+    const claims = member.claims?.state ?? null;
     const packets = this.net.packets(gossipAddr);
     runner = new MemberRunner(
       member,
@@ -113,20 +116,18 @@ export class MemoryCluster {
         },
         tables,
         resolveSeeds: () => Promise.resolve([...(opts.seeds ?? [])]),
+        claimCalls: this.claimCalls(grpcAddr),
       },
       {
         log: (_level, message) => logs.push(message),
-        event: (event) => {
-          events.push(event);
-          claims?.onMembershipEvent(event);
-        },
-        viewChanged: () => claims?.refreshMembers(member.core.members()),
+        event: (event) => events.push(event),
+        viewChanged: () => undefined,
         tableBuilt: () => undefined,
         failure: (kind, err) => failures.push(`${kind}: ${err instanceof Error ? err.message : String(err)}`),
       },
     );
     const started = runner;
-    if (claims !== null) this.claimsAt.set(grpcAddr, claims);
+    if (claims !== null) this.claimsAt.set(grpcAddr, started);
     this.net.attach(gossipAddr, (from, packet) => started.receive(from, packet), grpcAddr, started);
     const handle: MemoryMember = {
       name,
@@ -143,7 +144,6 @@ export class MemoryCluster {
         live.up = false;
         this.net.detach(gossipAddr, grpcAddr);
         this.claimsAt.delete(grpcAddr);
-        claims?.close();
         started.stop();
       },
     };
@@ -152,35 +152,19 @@ export class MemoryCluster {
     return handle;
   }
 
-  /** The agent's claims state machine on the manual clock; announcements are calls over the memory network. */
-  private claimsMember(member: Member, grpcAddr: string, live: { up: boolean }, options: ClaimOptions, wallOffsetMs: number): ClaimsMember {
+  /** Claims calls over the memory network: into the callee's runner as one of its inputs, 1 ms each way. */
+  private claimCalls(from: string): ClaimCallPort {
     const { clock, net } = this;
-    const timers: ClockPort = { now: () => clock.now(), wallNow: () => clock.wallNow() + wallOffsetMs, at: (at, fire) => clock.at(at, () => live.up && fire()) };
-    const call = (to: string, handle: (callee: ClaimsMember) => AnnounceAck): Promise<AnnounceAck> =>
-      new Promise((resolve, reject) => {
+    return {
+      call: (kind, peer, _self, records, _timeoutMs, sentAtMs, answer) => {
         clock.at(clock.now() + 1, () => {
-          const callee = net.reaches(grpcAddr, to) ? this.claimsAt.get(to) : undefined;
-          if (callee === undefined) return reject(new Error(`${to}: unreachable`));
-          const ack = handle(callee);
-          clock.at(clock.now() + 1, () => resolve(ack));
+          const callee = net.reaches(from, peer.grpcAddr) ? this.claimsAt.get(peer.grpcAddr) : undefined;
+          if (callee === undefined) return answer(new Error(`${peer.grpcAddr}: unreachable`));
+          const ack = callee.withClaims((service) => answerClaimCall(service, kind, records, sentAtMs));
+          clock.at(clock.now() + 1, () => answer(ack));
         });
-      });
-    const transport: ClaimTransport = {
-      announce: (peer, _self, records, _timeoutMs, sentAtMs) =>
-        call(peer.grpcAddr, (callee) => {
-          const { winners } = callee.service.receiveClaims(records, sentAtMs);
-          return { accepted: winners.length === 0, winners, receiverWallMs: callee.service.clockGuard.wallNow() };
-        }),
-      expire: (peer, _self, records, _timeoutMs, sentAtMs) =>
-        call(peer.grpcAddr, (callee) => {
-          callee.service.receiveReleases(records, sentAtMs);
-          return { accepted: true, winners: [], receiverWallMs: callee.service.clockGuard.wallNow() };
-        }),
+      },
     };
-    const self = () => ({ name: member.name, lifeId: member.core.self.lifeId, incarnation: member.core.self.incarnation, serving: member.wantServing() });
-    const claims = new ClaimsMember({ self, transport, options, timers });
-    claims.start();
-    return claims;
   }
 
   /** Cuts the members named in `sideA` off from those in `sideB` (packets and calls), until net.heal(). */
