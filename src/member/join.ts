@@ -1,5 +1,5 @@
-// Joining, as decisions with deadlines: try the seeds with exponential backoff until a Negotiate is
-// answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
+// Joining, as decisions with deadlines: try the seeds with exponential backoff (jittered, and each
+// attempt waits for its answers as long as the backoff) until a Negotiate is answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
 // (unless a seed answered busy: a cluster is there); every member with seeds keeps re-checking them
 // afterwards, so pods that all started at once, or sides of a partition that outlived the tombstones,
 // still merge. Seeds are resolved by the shell (DNS is I/O) and handed back with seedsResolved.
@@ -102,15 +102,19 @@ export class JoinPlan {
     if (this.joinedAt !== null) return [];
     const out: MemberEffect[] = [];
     const candidates = distinct(addresses).filter((a) => a !== core.self.grpcAddr);
+    const waitMs = jittered(this.delayMs, core.self.name, this.attempt);
     if (candidates.length > 0) {
       const picked = this.pick(candidates);
       out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: picked, resolved: candidates.length }));
-      out.push(...core.join(picked, now));
+      // The next attempt comes no sooner than the wait, so waiting that long for this one's answer
+      // costs nothing; a seed too busy to answer within the usual RPC timeout is then still heard once
+      // the backoff has grown past its delay, instead of every answer arriving after its caller left.
+      for (const e of core.join(picked, now)) out.push(e.type === 'negotiate' ? { ...e, waitMs } : e);
     } else {
       out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
     }
     // Success is learned from the core (a Negotiate answered); look again after the backoff.
-    this.checkAt = now + this.delayMs;
+    this.checkAt = now + waitMs;
     return out;
   }
 
@@ -170,4 +174,16 @@ export class JoinPlan {
 /** The addresses in their first order, each once (a name and an address may resolve to the same pod). */
 function distinct(addresses: readonly string[]): string[] {
   return [...new Set(addresses)];
+}
+
+/**
+ * `delayMs` less up to half of it, by a hash of the member's name and the attempt: members started
+ * together (a rollout, a whole cluster at once) would otherwise retry in lockstep, each round a burst at
+ * the seeds as large as the first. A hash rather than the member's randomness, which its core shares:
+ * drawing from it here would shift every later draw of the core (and every simulated run) for no gain.
+ */
+function jittered(delayMs: number, name: string, attempt: number): number {
+  let h = 0x811c9dc5 ^ attempt;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return Math.round(delayMs * (1 - (h >>> 0) / 2 ** 33));
 }
