@@ -79,7 +79,9 @@ export class JoinPlan {
   tick(now: number, core: SwimCore, watching: boolean): { effects: MemberEffect[]; joinedNow: boolean } {
     const out: MemberEffect[] = [];
     let joinedNow = false;
-    if (this.checkAt !== null && now >= this.checkAt) {
+    // A member heard of by gossip (the seed's news of this joiner reached others first) is a join as
+    // good as an answer: stop waiting for the seeds now rather than at the end of the backoff.
+    if (this.checkAt !== null && (now >= this.checkAt || core.isJoined())) {
       this.checkAt = null;
       joinedNow = this.checkAttempt(now, core, out);
     }
@@ -152,7 +154,9 @@ export class JoinPlan {
   private checkAttempt(now: number, core: SwimCore, out: MemberEffect[]): boolean {
     if (this.joinedAt !== null) return false;
     if (core.isJoined()) {
+      // Heard of another member without a seed's answer (gossip, or another member's exchange).
       this.markJoined(now);
+      out.push(log('info', 'joined the cluster', { via: 'gossip' }));
       return true;
     }
     if (this.settings.bootstrap && !this.busySeen && !this.refusedSeen && now - this.startedAt >= this.settings.joinTimeoutMs) {

@@ -130,3 +130,26 @@ describe('a join storm through one busy seed', () => {
     assert.ok(new Set(r.fourthAttemptAt).size >= 50, `fourth attempts at ${new Set(r.fourthAttemptAt).size} distinct instants`);
   });
 });
+
+describe('a joiner heard of by gossip', () => {
+  test('counts as joined at its next step, not at the end of the backoff', () => {
+    let joined = false;
+    const core = {
+      self: { name: 'joiner', grpcAddr: 'joiner:7947' },
+      isJoined: () => joined,
+      members: () => [],
+      member: () => undefined,
+      join: (seeds: readonly string[]) => seeds.map((to, i) => ({ type: 'negotiate', to, requestId: i + 1, state: [], join: true })),
+    } as unknown as SwimCore;
+    const plan = new JoinPlan({ seeds: [SEED], bootstrap: false, joinRetryInitialMs: 8000, joinRetryMaxMs: 10_000, joinTimeoutMs: 5000 }, 5000, seededRandom(1));
+    plan.start(0);
+    plan.seedsResolved('join', [SEED], core, 0);
+    assert.equal(plan.tick(100, core, true).joinedNow, false, 'nothing heard yet');
+    joined = true; // gossip brought another member
+    const step = plan.tick(200, core, true);
+    assert.equal(step.joinedNow, true);
+    assert.equal(plan.joinedAt, 200);
+    assert.equal(step.effects.filter((e) => e.type === 'resolve-seeds').length, 0, 'no further attempt');
+    assert.ok(step.effects.some((e) => e.type === 'log' && e.message === 'joined the cluster'), 'logged like a join through a seed');
+  });
+});
