@@ -143,7 +143,7 @@ export const MEMBER_OPTIONS = {
   },
   joinRetryInitialMs: {
     group: 'Timing',
-    description: 'Wait before the second round of join tries; doubles each round up to --join-retry-max-ms.',
+    description: 'Wait before the second round of join tries; doubles each round up to --join-retry-max-ms. Each wait is shortened by up to half at random (members started together do not retry in step), and a join try waits that long for its answer when it is longer than --rpc-timeout-ms.',
     default: '500',
     defaultDoc: '500',
   },
@@ -155,7 +155,7 @@ export const MEMBER_OPTIONS = {
   },
   rpcTimeoutMs: {
     group: 'Timing',
-    description: 'Deadline of one gRPC call to a peer (Negotiate, Closing).',
+    description: 'Deadline of one gRPC call to a peer (Negotiate, Closing); a join try waits as long as its backoff when that is longer.',
     default: '2000',
     defaultDoc: '2000',
   },

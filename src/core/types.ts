@@ -106,7 +106,8 @@ export type MembershipEvent =
 export type Effect =
   | { readonly type: 'send'; readonly to: Address; readonly packet: Packet }
   /** Full-state exchange over the control plane (gRPC in the runtime). Answer with onNegotiateReply / onNegotiateFailed. */
-  | { readonly type: 'negotiate'; readonly to: Address; readonly requestId: number; readonly state: readonly MemberRecord[]; readonly join: boolean }
+  /** `waitMs`: how long the caller will wait for the answer, when longer than the shell's RPC timeout (a join retrying a slow seed). */
+  | { readonly type: 'negotiate'; readonly to: Address; readonly requestId: number; readonly state: readonly MemberRecord[]; readonly join: boolean; readonly waitMs?: number }
   /** Graceful-leave notice over the control plane; best effort, no answer expected. */
   | { readonly type: 'closing'; readonly to: Address; readonly name: string; readonly incarnation: number }
   | { readonly type: 'event'; readonly event: MembershipEvent };

@@ -58,6 +58,7 @@ export type RejectReason =
   | 'too-many-members'
   | 'unsupported-version'
   | 'no-request'
+  | 'caller-gone'
   | 'refused'
   | 'internal'
   | 'rate-limited'

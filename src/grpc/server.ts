@@ -262,7 +262,7 @@ function implementation(
 }
 
 /** Decoded request in, reply or Rejection out; exceptions from the handler become statuses. */
-function unary<Req, Res>(
+export function unary<Req, Res>(
   rpc: string,
   report: Report,
   handle: (request: Req, peer: string, keyProven: boolean) => Res | Rejection,
@@ -277,6 +277,13 @@ function unary<Req, Res>(
     };
     const decoded = call.request;
     if (!decoded.ok) return refuse(decoded.rejection);
+    // A busy member may reach a call only after its caller gave up (cancelled, or past the deadline
+    // it sent): the answer would be thrown away, and building it (a full member list for a Negotiate)
+    // is the work that kept the member busy. Skipping it lets a starved seed catch up with the calls
+    // still waited for, instead of spending itself on abandoned ones.
+    if (callerGone(call, Date.now())) {
+      return refuse(reject(grpc.status.DEADLINE_EXCEEDED, 'caller-gone', `${rpc} reached after its caller gave up: not handled`));
+    }
     let result: Res | Rejection;
     try {
       result = handle(decoded.value, call.getPeer(), isKeyProven(decoded));
@@ -290,6 +297,14 @@ function unary<Req, Res>(
     if (isRejection(result)) return refuse(result);
     callback(null, result);
   };
+}
+
+/** Whether the caller of `call` has stopped waiting: cancelled, or past the deadline it sent. */
+export function callerGone(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'cancelled' | 'getDeadline'>, nowMs: number): boolean {
+  if (call.cancelled) return true;
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(deadlineMs) && deadlineMs <= nowMs;
 }
 
 /** The context a handler sees, with whether the gate checked a key proof against this request. */

@@ -1,5 +1,5 @@
-// Joining, as decisions with deadlines: try the seeds with exponential backoff until a Negotiate is
-// answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
+// Joining, as decisions with deadlines: try the seeds with exponential backoff (jittered, and each
+// attempt waits for its answers as long as the backoff) until a Negotiate is answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
 // (unless a seed answered busy: a cluster is there); every member with seeds keeps re-checking them
 // afterwards, so pods that all started at once, or sides of a partition that outlived the tombstones,
 // still merge. Seeds are resolved by the shell (DNS is I/O) and handed back with seedsResolved.
@@ -79,7 +79,9 @@ export class JoinPlan {
   tick(now: number, core: SwimCore, watching: boolean): { effects: MemberEffect[]; joinedNow: boolean } {
     const out: MemberEffect[] = [];
     let joinedNow = false;
-    if (this.checkAt !== null && now >= this.checkAt) {
+    // A member heard of by gossip (the seed's news of this joiner reached others first) is a join as
+    // good as an answer: stop waiting for the seeds now rather than at the end of the backoff.
+    if (this.checkAt !== null && (now >= this.checkAt || core.isJoined())) {
       this.checkAt = null;
       joinedNow = this.checkAttempt(now, core, out);
     }
@@ -102,15 +104,19 @@ export class JoinPlan {
     if (this.joinedAt !== null) return [];
     const out: MemberEffect[] = [];
     const candidates = distinct(addresses).filter((a) => a !== core.self.grpcAddr);
+    const waitMs = jittered(this.delayMs, core.self.name, this.attempt);
     if (candidates.length > 0) {
       const picked = this.pick(candidates);
       out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: picked, resolved: candidates.length }));
-      out.push(...core.join(picked, now));
+      // The next attempt comes no sooner than the wait, so waiting that long for this one's answer
+      // costs nothing; a seed too busy to answer within the usual RPC timeout is then still heard once
+      // the backoff has grown past its delay, instead of every answer arriving after its caller left.
+      for (const e of core.join(picked, now)) out.push(e.type === 'negotiate' ? { ...e, waitMs } : e);
     } else {
       out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
     }
     // Success is learned from the core (a Negotiate answered); look again after the backoff.
-    this.checkAt = now + this.delayMs;
+    this.checkAt = now + waitMs;
     return out;
   }
 
@@ -148,7 +154,9 @@ export class JoinPlan {
   private checkAttempt(now: number, core: SwimCore, out: MemberEffect[]): boolean {
     if (this.joinedAt !== null) return false;
     if (core.isJoined()) {
+      // Heard of another member without a seed's answer (gossip, or another member's exchange).
       this.markJoined(now);
+      out.push(log('info', 'joined the cluster', { via: 'gossip' }));
       return true;
     }
     if (this.settings.bootstrap && !this.busySeen && !this.refusedSeen && now - this.startedAt >= this.settings.joinTimeoutMs) {
@@ -170,4 +178,16 @@ export class JoinPlan {
 /** The addresses in their first order, each once (a name and an address may resolve to the same pod). */
 function distinct(addresses: readonly string[]): string[] {
   return [...new Set(addresses)];
+}
+
+/**
+ * `delayMs` less up to half of it, by a hash of the member's name and the attempt: members started
+ * together (a rollout, a whole cluster at once) would otherwise retry in lockstep, each round a burst at
+ * the seeds as large as the first. A hash rather than the member's randomness, which its core shares:
+ * drawing from it here would shift every later draw of the core (and every simulated run) for no gain.
+ */
+function jittered(delayMs: number, name: string, attempt: number): number {
+  let h = 0x811c9dc5 ^ attempt;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return Math.round(delayMs * (1 - (h >>> 0) / 2 ** 33));
 }

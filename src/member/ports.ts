@@ -45,7 +45,8 @@ export class CallFailed extends Error {
 
 /** The calling side of the control plane (gRPC in the real shell). Rejects with CallFailed or any error. */
 export interface ControlPlanePort {
-  negotiate(to: string, state: readonly MemberRecord[], join: boolean): Promise<MemberRecord[]>;
+  /** `waitMs`: wait this long for the answer when it is longer than the shell's usual RPC timeout. */
+  negotiate(to: string, state: readonly MemberRecord[], join: boolean, waitMs?: number): Promise<MemberRecord[]>;
   closing(to: string, name: string, incarnation: number): Promise<void>;
   /**
    * A periodic exchange by digest: the peer's records of the buckets that differ ([] when the roots

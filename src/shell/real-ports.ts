@@ -91,8 +91,8 @@ export class GrpcControlPlanePort implements ControlPlanePort {
     private readonly joinRefusals: JoinRefusals,
   ) {}
 
-  negotiate(to: string, state: readonly MemberRecord[], join: boolean): Promise<MemberRecord[]> {
-    return this.client.negotiate(to, state, join, this.rpcTimeoutMs).then(
+  negotiate(to: string, state: readonly MemberRecord[], join: boolean, waitMs = 0): Promise<MemberRecord[]> {
+    return this.client.negotiate(to, state, join, Math.max(this.rpcTimeoutMs, waitMs)).then(
       (records) => {
         if (join) this.joinRefusals.accepted();
         return records;

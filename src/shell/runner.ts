@@ -171,7 +171,7 @@ export class MemberRunner implements ControlPlaneHandlers {
         this.ports.packets.send(effect.to, effect.packet);
         break;
       case 'negotiate':
-        this.exchange(effect.to, effect.requestId, control.negotiate(effect.to, effect.state, effect.join), 'negotiate failed');
+        this.exchange(effect.to, effect.requestId, control.negotiate(effect.to, effect.state, effect.join, effect.waitMs), 'negotiate failed');
         break;
       case 'digest':
         // A peer that does not speak the digest RPCs gets the full-state Negotiate instead.
