@@ -32,6 +32,7 @@ export class ClaimService {
   /** Ids to look at again once a merge from outside is over (see noticeChange). */
   private readonly changes: ChangeWatch;
   private closed = false;
+  private started = false;
 
   constructor(private readonly deps: ClaimServiceDeps) {
     this.opts = deps.options;
@@ -66,21 +67,31 @@ export class ClaimService {
       logger: deps.logger,
     });
     this.store.onChange((change) => {
-      if (change.kind === 'set') this.noticeChange(change.record);
+      if (change.kind === 'set') {
+        this.noticeChange(change.record);
+        this.armSweep();
+      }
     });
   }
 
-  /** Starts the expiry sweep (once a second, or as often as the retention asks). */
+  /**
+   * Starts the expiry sweep (once a second, or as often as the retention asks), armed only while the
+   * store holds records: an idle member with no claims has nothing to expire and no reason to wake.
+   */
   start(): void {
+    this.started = true;
+    this.armSweep();
+  }
+
+  private armSweep(): void {
+    if (!this.started || this.closed || this.cancelSweep !== null || this.store.size() === 0) return;
     const every = Math.max(100, Math.min(1000, Math.floor(this.opts.releaseRetentionMs / 4)));
-    const next = (): void => {
-      this.cancelSweep = this.timers.at(this.timers.now() + every, () => {
-        if (this.closed) return;
-        this.sweep();
-        next();
-      });
-    };
-    next();
+    this.cancelSweep = this.timers.at(this.timers.now() + every, () => {
+      this.cancelSweep = null;
+      if (this.closed) return;
+      this.sweep();
+      this.armSweep();
+    });
   }
 
   close(): void {

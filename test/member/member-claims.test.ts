@@ -109,4 +109,25 @@ describe('claims inside the Member', () => {
     assert.equal(member.nextDeadline(), Infinity);
     assert.deepEqual(member.withClaims(30, (service) => service.claim(['y'])).effects, []);
   });
+
+  test('with no claim records the member has no claims deadline; the first record arms the sweep, an emptied store ends it', () => {
+    const { member, now } = memberWithClaims();
+    assert.equal(member.claimsDeadline(), Infinity, 'an idle member with no claims does not wake for a sweep');
+    now.ms = 10;
+    member.withClaims(10, (service) => service.claim(['x']));
+    const [call] = calls(member.tick(15));
+    assert.ok(call !== undefined);
+    member.claimAnswered(call.callId, { accepted: true, winners: [] }, 16);
+    assert.ok(member.claimsDeadline() < Infinity, 'the expiry sweep is pending while a record is held');
+    member.withClaims(20, (service) => service.release('x'));
+    // The release goes out, then the sweep forgets it once the retention has passed.
+    let at = 20;
+    for (let round = 0; round < 10_000 && member.claimsDeadline() < Infinity; round++) {
+      at = Math.max(at, member.claimsDeadline());
+      now.ms = at;
+      for (const c of calls(member.tick(at))) member.claimAnswered(c.callId, { accepted: true, winners: [] }, at);
+    }
+    assert.equal(member.claims?.service.store.size(), 0);
+    assert.equal(member.claimsDeadline(), Infinity, 'the sweep stops once nothing is left to expire');
+  });
 });
