@@ -3,11 +3,11 @@
 // clock, no transport.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { profileConfig } from '../../src/core/config.js';
 import { MemberClaims, type ClaimCallEffect } from '../../src/member/claims.js';
 import { Member, type MemberEffect } from '../../src/member/member.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { testClaimOptions } from '../ownership/options.js';
+import { testMemberConfig } from '../support/member-config.js';
 import { memberRecord } from '../support/member-record.js';
 
 const WALL_START = 1_700_000_000_000;
@@ -21,30 +21,7 @@ function memberWithClaims(): { member: Member; now: { ms: number } } {
     return { name: me.name, lifeId: me.lifeId, incarnation: me.incarnation, serving: (member as Member).wantServing() };
   };
   const claims = new MemberClaims({ self, options: testClaimOptions({ announceWindowMs: WINDOW_MS }), wallClock: () => WALL_START + now.ms }, 0);
-  member = new Member(
-    {
-      name: 'm',
-      lifeId: 'm-life',
-      incarnation: 1,
-      gossipAddr: 'm:7946',
-      grpcAddr: 'm:7947',
-      appAddr: '',
-      tags: {},
-      swim: profileConfig('local'),
-      randomSeed: 7,
-      seeds: [],
-      bootstrap: false,
-      joinRetryInitialMs: 100,
-      joinRetryMaxMs: 400,
-      joinTimeoutMs: 1000,
-      settleMs: 100,
-      drainMs: 0,
-      appChecked: false,
-      antiEntropy: 'digest',
-      claims,
-    },
-    0,
-  );
+  member = new Member(testMemberConfig({ seeds: [], bootstrap: false, drainMs: 0, claims }), 0);
   member.start(0);
   // A peer joins through this member: the claims learn it from the member's own events.
   member.negotiateRequest([memberRecord('p', { grpcAddr: 'p:7947', gossipAddr: 'p:7946' })], true, 0);

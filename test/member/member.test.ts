@@ -2,32 +2,10 @@
 // (Whole members on the in-memory ports are in whole-members.test.ts.)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { profileConfig } from '../../src/core/config.js';
-import { Member, type MemberConfig, type MemberEffect } from '../../src/member/member.js';
+import { Member, type MemberEffect } from '../../src/member/member.js';
+import { testMemberConfig } from '../support/member-config.js';
 
-function config(overrides: Partial<MemberConfig> = {}): MemberConfig {
-  return {
-    name: 'm',
-    lifeId: 'm-life',
-    incarnation: 1,
-    gossipAddr: 'm:7946',
-    grpcAddr: 'm:7947',
-    appAddr: '',
-    tags: {},
-    swim: profileConfig('local'),
-    randomSeed: 7,
-    seeds: ['seed:7947'],
-    bootstrap: true,
-    joinRetryInitialMs: 100,
-    joinRetryMaxMs: 400,
-    joinTimeoutMs: 1000,
-    settleMs: 100,
-    drainMs: 500,
-    appChecked: false,
-    antiEntropy: 'digest',
-    ...overrides,
-  };
-}
+const config = testMemberConfig;
 
 /**
  * Runs the member until `untilMs` as a shell would: answers seed resolutions with the seed, and fails
