@@ -1,5 +1,5 @@
 // Runs the bundled command line (dist/bundle/main.cjs) from V8's code cache: bytecode V8 compiled for
-// it in an earlier run, so a start neither parses nor compiles the ~2 MB bundle nor the functions the
+// it in an earlier run, so a start neither parses nor compiles the whole bundle nor the functions the
 // cache holds. Node 20 has no compile cache of its own for modules (Node 22's
 // module.enableCompileCache), so the bundle is CommonJS compiled through vm.Script, the one API that
 // takes and produces V8's cache. `npm run build` leaves a cache written by one real start

@@ -3,7 +3,7 @@
 // asynchronously.
 //
 // Where a build runs is chosen for memory as much as for time. A worker thread would keep the event
-// loop free during a long build, but its isolate costs about 10 MB while it lives, and a sidecar is
+// loop free during a long build, but its isolate costs memory of its own while it lives, and a sidecar is
 // idle nearly all the time. So builds run on the main thread a slice at a time: placement's build and
 // the move summary are written as steps of a few milliseconds (placement/steps.ts), and the builder
 // runs steps for up to sliceMs, then lets the event loop answer probes and requests before the next
