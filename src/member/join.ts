@@ -75,6 +75,11 @@ export class JoinPlan {
     return Math.min(this.checkAt ?? Infinity, this.watchAt ?? Infinity);
   }
 
+  /** Whether tick has work at `now`: a check is due, or the member was heard of while an attempt waits. */
+  due(now: number, core: SwimCore): boolean {
+    return now >= this.nextDeadline() || (this.checkAt !== null && core.isJoined());
+  }
+
   /** Due checks: the last attempt's outcome (joinedNow: it found the member joined or bootstrapping), and the seed re-check (only while `watching`). */
   tick(now: number, core: SwimCore, watching: boolean): { effects: MemberEffect[]; joinedNow: boolean } {
     const out: MemberEffect[] = [];

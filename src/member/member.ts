@@ -141,7 +141,7 @@ export class Member {
     if (this.stopped) return [];
     this.enter(now);
     const out: MemberEffect[] = this.core.tick(now);
-    if (now >= this.join.nextDeadline()) {
+    if (this.join.due(now, this.core)) {
       const joined = this.join.tick(now, this.core, !this.leaving);
       out.push(...joined.effects);
       if (joined.joinedNow) this.markViewChanged(now);

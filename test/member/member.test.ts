@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Member, type MemberEffect } from '../../src/member/member.js';
 import { testMemberConfig } from '../support/member-config.js';
+import { memberRecord } from '../support/member-record.js';
 
 const config = testMemberConfig;
 
@@ -45,6 +46,18 @@ describe('Member', () => {
     assert.ok(!logs.includes('no seed answered: bootstrapping a new cluster alone (--bootstrap)'));
     assert.equal(logs.filter((l) => l.startsWith('a seed answered busy')).length, 1);
     assert.ok(logs.filter((l) => l === 'joining through seeds').length >= 10, 'retries continue (backoff capped at 400 ms)');
+  });
+
+  test('heard of by another member while a join attempt waits: joined at its next tick, not at the end of the backoff', () => {
+    const member = new Member(config({ bootstrap: false, joinRetryInitialMs: 5000, joinRetryMaxMs: 10_000, joinTimeoutMs: 20_000 }), 0);
+    member.start(0);
+    member.seedsResolved('join', ['seed:7947'], 0);
+    assert.equal(member.joinedAt, null, 'the attempt waits for its answer (backoff 2.5-5 s)');
+    // A peer's full-state exchange reaches this member first (the seed's news of it spread).
+    member.mergeRecords([memberRecord('p', { grpcAddr: 'p:7947', gossipAddr: 'p:7946' })], 10);
+    const logs = member.tick(20).filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.message : ''));
+    assert.ok(logs.includes('joined the cluster'), `joined at the next tick (logs: ${logs.join('; ')})`);
+    assert.equal(member.joinedAt, 20);
   });
 
   test('a leave stops serving at once, is announced when the drain ends, and only once', () => {
