@@ -106,8 +106,7 @@ export class TableBuilder {
   /** Asks for the table of `members` (sorted or not); a no-op when that set is the last one asked for. */
   request(members: readonly string[]): void {
     if (this.closed) return;
-    const sorted = [...members].sort();
-    const key = keyOf(sorted);
+    const { sorted, key } = ownerSet(members);
     // Already asked for (in flight, or queued behind the build in flight): nothing to add.
     if (key === this.lastKey) return;
     this.lastKey = key;
@@ -323,7 +322,7 @@ export class TableBuilder {
   }
 }
 
-/** Placement's memory kept on this thread between builds (ring lists, scratch): 10-45 MB at 2^16-2^18 shards. */
+/** Placement's memory kept on this thread between builds (ring lists, scratch). */
 function dropRingMemory(): void {
   clearRingCache();
   releaseRingScratch();
@@ -331,4 +330,10 @@ function dropRingMemory(): void {
 
 function keyOf(sortedMembers: readonly string[]): string {
   return sortedMembers.join('\u0000');
+}
+
+/** A member set in the order tables are built for, and the key that tells one set from another. */
+export function ownerSet(members: readonly string[]): { sorted: string[]; key: string } {
+  const sorted = [...members].sort();
+  return { sorted, key: keyOf(sorted) };
 }

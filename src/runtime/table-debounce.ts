@@ -15,6 +15,7 @@
 // a request is held, so the member never counts a held view as built (readiness.ts).
 import type { ClockPort, TableBuilderPort } from '../member/ports.js';
 import type { PlacementTable } from '../placement/index.js';
+import { ownerSet } from './table-builder.js';
 
 export interface TableDebounceTuning {
   /** The view counts as quiet once no new owner set was asked for during this long, ms. */
@@ -55,8 +56,7 @@ export class DebouncedTables implements TableBuilderPort {
 
   request(owners: readonly string[]): void {
     if (this.closed) return;
-    const sorted = [...owners].sort();
-    const key = sorted.join('\u0000');
+    const { sorted, key } = ownerSet(owners);
     if (key === this.lastKey) return;
     this.lastKey = key;
     const now = this.clock.now();
