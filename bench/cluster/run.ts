@@ -4,8 +4,10 @@
 // Run: node --import tsx bench/cluster/run.ts [--quick] [--sizes 10,30] [--netns-sizes 10] [--nets loopback,netns]
 //        [--systems swimring,serf] [--skip-loss] [--only-loss] [--append] [--converge-timeout S] [--out DIR]
 //        [--logs DIR] [--snapshot-at ISO] [--swimring-args="--shards 4096"] [--render]
+//        [--only-cold-start [--reps R] [--before DIR] [--cpu-prof-dir DIR]]
 // --append adds to an existing DIR/cluster.json (to finish a run cut short) instead of starting afresh.
 // --render only rewrites the report from DIR/cluster.json; --logs keeps every agent's raw log there.
+// --only-cold-start repeats the cold start alone (coldrun.ts); --before DIR adds the build in DIR/dist beside it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,7 +23,8 @@ import { killAllStarted } from './proc.js';
 import { renderReport } from './report.js';
 import { loadResults, netOf, saveResults, type Entry, type ResultsFile } from './results.js';
 import { coldStart, crash, idle, leave, loss, setConvergeTimeout } from './scenarios.js';
-import { DEFAULT_DRAIN, NO_DRAIN, serf, setSwimringExtraArgs, swimring, type SystemDriver } from './systems.js';
+import { DEFAULT_DRAIN, NO_DRAIN, serf, setSwimringExtraArgs, swimring, swimringAt, type SystemDriver } from './systems.js';
+import { runColdStarts, type ColdSystem } from './coldrun.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({
@@ -40,6 +43,10 @@ const { values } = parseArgs({
     append: { type: 'boolean', default: false },
     'only-loss': { type: 'boolean', default: false },
     'converge-timeout': { type: 'string', default: '120' },
+    'only-cold-start': { type: 'boolean', default: false },
+    reps: { type: 'string', default: '3' },
+    before: { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 
@@ -217,6 +224,14 @@ async function lossPhase(kind: NetKind, n: number): Promise<void> {
       });
     }
   });
+}
+
+if (values['only-cold-start']) {
+  // Cold starts alone, repeated, loopback only; `--before DIR` adds that checkout's build as a third system.
+  const systems: ColdSystem[] = drivers.map((driver) => ({ label: driver.name, driver }));
+  if (values.before) systems.splice(1, 0, { label: 'swimring-before', driver: swimringAt(join(values.before, 'dist/main.js')) });
+  await runColdStarts(systems, plan.sizes, Number(values.reps), outDir, values['cpu-prof-dir'] ?? null);
+  process.exit(0);
 }
 
 if (!values['only-loss']) {

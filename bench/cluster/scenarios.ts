@@ -19,6 +19,8 @@ export interface ColdStartResult {
   readonly timedOut: boolean;
   /** Spawn → the agent's "running" line, per non-seed agent: process start-up under the run's load. */
   readonly spawnToRunningMs?: number[];
+  /** When the joiners were spawned (ms since epoch), for reading the agents' own logs against it. */
+  readonly spawnedAt?: number;
 }
 
 export async function coldStart(c: ClusterUnderTest): Promise<ColdStartResult> {
@@ -34,7 +36,7 @@ export async function coldStart(c: ClusterUnderTest): Promise<ColdStartResult> {
   const lastUp = Math.max(...c.names.slice(1).map((_, i) => c.upAt(i + 1) ?? t0));
   const all = perObserverMs.length ? Math.max(...perObserverMs) : Number.NaN;
   const spawnToRunningMs = c.names.slice(1).map((_, i) => c.upAt(i + 1)).filter((t): t is number => t !== undefined).map((t) => t - t0);
-  return { spawnToAllMs: all, fromLastUpMs: all - (lastUp - t0), perObserverMs, timedOut: !ok, spawnToRunningMs };
+  return { spawnToAllMs: all, fromLastUpMs: all - (lastUp - t0), perObserverMs, timedOut: !ok, spawnToRunningMs, spawnedAt: t0 };
 }
 
 export interface IdleResult {

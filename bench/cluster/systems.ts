@@ -83,7 +83,18 @@ function isViewState(s: unknown): s is ViewState {
   return typeof s === 'string' && SWIM_STATES.has(s);
 }
 
-export const swimring: SystemDriver = {
+/** swimring run from another build's dist/main.js (e.g. a build of main, to compare before/after in one run). */
+export function swimringAt(main: string): SystemDriver {
+  return {
+    ...swimringDriver,
+    command: (spec) => {
+      const own = swimringDriver.command(spec);
+      return { ...own, args: [main, ...own.args.slice(1)] };
+    },
+  };
+}
+
+const swimringDriver: SystemDriver = {
   name: 'swimring',
   hasTables: true,
   leaveSignal: 'SIGTERM',
@@ -139,6 +150,8 @@ export const swimring: SystemDriver = {
     }
   },
 };
+
+export const swimring: SystemDriver = swimringDriver;
 
 const SERF_VIEW: ReadonlyArray<readonly [RegExp, ViewState]> = [
   [/serf: EventMemberJoin: (\S+)/, 'alive'],
