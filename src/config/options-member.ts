@@ -143,19 +143,19 @@ export const MEMBER_OPTIONS = {
   },
   joinRetryInitialMs: {
     group: 'Timing',
-    description: 'Wait before the second round of join tries; doubles each round up to --join-retry-max-ms. Each wait is shortened by up to half at random (members started together do not retry in step), and a join try waits that long for its answer when it is longer than --rpc-timeout-ms.',
+    description: 'Wait before the second round of join tries; doubles each round up to --join-retry-max-ms. Each wait is shortened by up to half at random (members started together do not retry in step). A join try waits for its answer up to --join-retry-max-ms (or --rpc-timeout-ms when longer), and a round sends nothing to a seed whose earlier try still waits.',
     default: '500',
     defaultDoc: '500',
   },
   joinRetryMaxMs: {
     group: 'Timing',
-    description: 'Longest wait between join rounds.',
+    description: 'Longest wait between join rounds, and how long a join try waits for its answer.',
     default: '10000',
     defaultDoc: '10000',
   },
   rpcTimeoutMs: {
     group: 'Timing',
-    description: 'Deadline of one gRPC call to a peer (Negotiate, Closing); a join try waits as long as its backoff when that is longer.',
+    description: 'Deadline of one gRPC call to a peer (Negotiate, Closing); a join try waits up to --join-retry-max-ms when that is longer.',
     default: '2000',
     defaultDoc: '2000',
   },

@@ -1,5 +1,6 @@
-// Joining, as decisions with deadlines: try the seeds with exponential backoff (jittered, and each
-// attempt waits for its answers as long as the backoff) until a Negotiate is answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
+// Joining, as decisions with deadlines: try the seeds with exponential backoff (jittered; each
+// attempt waits for its answers as long as the longest backoff, and no attempt goes to a seed whose
+// last one still waits) until a Negotiate is answered; with bootstrap, a member that has heard from nobody within joinTimeoutMs forms a cluster alone
 // (unless a seed answered busy: a cluster is there); every member with seeds keeps re-checking them
 // afterwards, so pods that all started at once, or sides of a partition that outlived the tombstones,
 // still merge. Seeds are resolved by the shell (DNS is I/O) and handed back with seedsResolved.
@@ -97,7 +98,8 @@ export class JoinPlan {
     return { effects: out, joinedNow };
   }
 
-  seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number): MemberEffect[] {
+  /** `waiting`: whether a join attempt to this address still waits for its answer. */
+  seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], core: SwimCore, now: number, waiting: (addr: string) => boolean = () => false): MemberEffect[] {
     if (purpose === 'watch') {
       const self = core.self.grpcAddr;
       const strangers = distinct(addresses).filter((a) => a !== self && !this.heldLiveAt(a, core));
@@ -110,14 +112,19 @@ export class JoinPlan {
     const out: MemberEffect[] = [];
     const candidates = distinct(addresses).filter((a) => a !== core.self.grpcAddr);
     const waitMs = jittered(this.delayMs, core.self.name, this.attempt);
-    if (candidates.length > 0) {
-      const picked = this.pick(candidates);
+    // A seed whose last attempt still waits for its answer is asked nothing more: a second call would only
+    // double a busy seed's work, and the answer to the first is as good as one to the second.
+    const free = candidates.filter((a) => !waiting(a));
+    if (free.length > 0) {
+      const picked = this.pick(free);
       out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: picked, resolved: candidates.length }));
-      // The next attempt comes no sooner than the wait, so waiting that long for this one's answer
-      // costs nothing; a seed too busy to answer within the usual RPC timeout is then still heard once
-      // the backoff has grown past its delay, instead of every answer arriving after its caller left.
-      for (const e of core.join(picked, now)) out.push(e.type === 'negotiate' ? { ...e, waitMs } : e);
-    } else {
+      // An answer is a join whenever it comes: a joiner still starting up (its event loop busy with its
+      // own start) or a seed starved of CPU may take longer than the usual RPC timeout, and an attempt
+      // given up at that timeout is work thrown away on both sides, to be redone by the next. So each
+      // waits as long as the longest backoff; later attempts still go to other seeds meanwhile.
+      const answerWaitMs = Math.max(waitMs, this.settings.joinRetryMaxMs);
+      for (const e of core.join(picked, now)) out.push(e.type === 'negotiate' ? { ...e, waitMs: answerWaitMs } : e);
+    } else if (candidates.length === 0) {
       out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
     }
     // Success is learned from the core (a Negotiate answered); look again after the backoff.

@@ -228,7 +228,8 @@ export class Member {
 
   /** The seeds resolved for a join attempt or a seed re-check (own addresses already left out). */
   seedsResolved(purpose: 'join' | 'watch', addresses: readonly string[], now: number): MemberEffect[] {
-    return this.step(now, (out) => out.push(...this.join.seedsResolved(purpose, addresses, this.core, now)));
+    const waiting = new Set(this.joinRequests.values());
+    return this.step(now, (out) => out.push(...this.join.seedsResolved(purpose, addresses, this.core, now, (addr) => waiting.has(addr))));
   }
 
   appHealth(ready: boolean, now: number): MemberEffect[] {

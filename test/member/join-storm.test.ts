@@ -18,6 +18,9 @@ interface Joiner {
   joined: boolean;
   attempts: number;
   readonly attemptTimes: number[];
+  /** Deadlines of its calls still waiting for an answer (the member's join requests in flight). */
+  readonly waitingUntil: number[];
+  joinedAt: number | null;
 }
 
 interface Call {
@@ -35,6 +38,8 @@ interface StormResult {
   answersWasted: number;
   /** Instants of each joiner's fourth attempt. */
   fourthAttemptAt: number[];
+  /** When the last joiner had an answer. */
+  lastJoinAt: number;
 }
 
 function standInCore(joiner: () => Joiner, nextId: () => number): SwimCore {
@@ -64,10 +69,13 @@ function storm(members: number, lagMs: number, serviceMs: number, untilMs: numbe
       if (e.type === 'resolve-seeds' && e.purpose === 'join') {
         j.attempts++;
         j.attemptTimes.push(now);
-        carryOut(j, core, j.plan.seedsResolved('join', [SEED], core, now), now);
+        const waiting = j.waitingUntil.some((until) => until > now);
+        carryOut(j, core, j.plan.seedsResolved('join', [SEED], core, now, () => waiting), now);
       } else if (e.type === 'negotiate' && e.join) {
         // The real shell: the RPC timeout, or the join's own wait when longer.
-        queue.push({ joiner: j, arrivesAt: now + lagMs, deadline: now + Math.max(RPC_TIMEOUT_MS, e.waitMs ?? 0) });
+        const deadline = now + Math.max(RPC_TIMEOUT_MS, e.waitMs ?? 0);
+        j.waitingUntil.push(deadline);
+        queue.push({ joiner: j, arrivesAt: now + lagMs, deadline });
       }
     }
   };
@@ -78,7 +86,7 @@ function storm(members: number, lagMs: number, serviceMs: number, untilMs: numbe
       5000,
       seededRandom(1000 + i),
     );
-    const j: Joiner = { plan, joined: false, attempts: 0, attemptTimes: [] };
+    const j: Joiner = { plan, joined: false, attempts: 0, attemptTimes: [], waitingUntil: [], joinedAt: null };
     const core = standInCore(() => j, nextId);
     joiners.push({ j, core });
     carryOut(j, core, plan.start(0), 0);
@@ -99,6 +107,9 @@ function storm(members: number, lagMs: number, serviceMs: number, untilMs: numbe
       const delivery = deliveries[d] as { at: number; joiner: Joiner };
       if (delivery.at > now) continue;
       delivery.joiner.joined = true;
+      delivery.joiner.joinedAt ??= delivery.at;
+      // Answered: none of its calls waits any more (a late answer to another one changes nothing).
+      delivery.joiner.waitingUntil.length = 0;
       deliveries.splice(d, 1);
     }
     for (const { j, core } of joiners) {
@@ -111,6 +122,7 @@ function storm(members: number, lagMs: number, serviceMs: number, untilMs: numbe
     answersBuilt,
     answersWasted,
     fourthAttemptAt: joiners.map(({ j }) => j.attemptTimes[3] ?? -1),
+    lastJoinAt: Math.max(...joiners.map(({ j }) => j.joinedAt ?? Number.POSITIVE_INFINITY)),
   };
 }
 
@@ -122,6 +134,16 @@ describe('a join storm through one busy seed', () => {
     assert.ok(r.attempts <= 99 * 8, `attempts ${r.attempts}: a handful per joiner`);
     assert.ok(r.answersBuilt <= 99 * 2, `answers built ${r.answersBuilt}: about one per joiner`);
     assert.equal(r.answersWasted, 0, 'no answer built for a caller that had left');
+  });
+
+  test('9 joiners, a seed (or joiners still starting) 2.5 s late: each joins by its first attempt, none asked twice', () => {
+    const r = storm(9, 2500, 20, 60_000);
+    assert.equal(r.joined, 9);
+    // Calls given up at the 2 s RPC timeout would all be lost until the backoff passed the lag: the
+    // third or fourth attempt, seconds later. Waiting on the first call, a later round finds it waiting.
+    assert.equal(r.answersBuilt, 9, 'one answer built per joiner');
+    assert.equal(r.answersWasted, 0);
+    assert.ok(r.lastJoinAt <= 2500 + 9 * 20, `the last joiner answered at ${r.lastJoinAt} ms on the test's clock: its first call`);
   });
 
   test('joiners that start together do not retry in lockstep', () => {
