@@ -42,6 +42,8 @@ export class JoinPlan {
   private busySeen = false;
   private refusedSeen = false;
   private busyLogged = false;
+  /** Whether the last round sent an attempt (a round that found every seed still waiting did not). */
+  private lastRoundSent = true;
   /** Seed address -> the member that held it live at the last re-check (a few entries: the seeds). */
   private readonly seedHolders = new Map<string, string>();
 
@@ -115,14 +117,16 @@ export class JoinPlan {
     // A seed whose last attempt still waits for its answer is asked nothing more: a second call would only
     // double a busy seed's work, and the answer to the first is as good as one to the second.
     const free = candidates.filter((a) => !waiting(a));
+    this.lastRoundSent = free.length > 0 || candidates.length === 0;
     if (free.length > 0) {
       const picked = this.pick(free);
       out.push(log('info', 'joining through seeds', { attempt: this.attempt, seeds: picked, resolved: candidates.length }));
       // An answer is a join whenever it comes: a joiner still starting up (its event loop busy with its
       // own start) or a seed starved of CPU may take longer than the usual RPC timeout, and an attempt
       // given up at that timeout is work thrown away on both sides, to be redone by the next. So each
-      // waits as long as the longest backoff; later attempts still go to other seeds meanwhile.
-      const answerWaitMs = Math.max(waitMs, this.settings.joinRetryMaxMs);
+      // waits about as long as the longest backoff (jittered like it, so calls that all fail do not fail
+      // together); later attempts still go to other seeds meanwhile.
+      const answerWaitMs = Math.max(waitMs, jittered(this.settings.joinRetryMaxMs, core.self.name, this.attempt));
       for (const e of core.join(picked, now)) out.push(e.type === 'negotiate' ? { ...e, waitMs: answerWaitMs } : e);
     } else if (candidates.length === 0) {
       out.push(log('warn', 'no seed other than this member resolved', { attempt: this.attempt, seeds: this.settings.seeds }));
@@ -180,8 +184,12 @@ export class JoinPlan {
       this.busyLogged = true;
       out.push(log('warn', 'a seed answered busy (RESOURCE_EXHAUSTED): a cluster is there, so no bootstrap alone; retrying', { seeds: this.settings.seeds }));
     }
-    this.attempt++;
-    this.delayMs = Math.min(this.delayMs * 2, this.settings.joinRetryMaxMs);
+    // Only a round that asked something backs off: while an attempt waits, rounds come at the same pace,
+    // so the next one follows soon after that attempt fails.
+    if (this.lastRoundSent) {
+      this.attempt++;
+      this.delayMs = Math.min(this.delayMs * 2, this.settings.joinRetryMaxMs);
+    }
     out.push({ type: 'resolve-seeds', purpose: 'join', attempt: this.attempt });
     return false;
   }

@@ -36,7 +36,7 @@ interface StormResult {
   answersBuilt: number;
   /** Of those, answers that reached their caller after it gave up. */
   answersWasted: number;
-  /** Instants of each joiner's fourth attempt. */
+  /** Instants of each joiner's fourth attempt (a call sent). */
   fourthAttemptAt: number[];
   /** When the last joiner had an answer. */
   lastJoinAt: number;
@@ -67,12 +67,12 @@ function storm(members: number, lagMs: number, serviceMs: number, untilMs: numbe
   const carryOut = (j: Joiner, core: SwimCore, effects: readonly MemberEffect[], now: number): void => {
     for (const e of effects) {
       if (e.type === 'resolve-seeds' && e.purpose === 'join') {
-        j.attempts++;
-        j.attemptTimes.push(now);
         const waiting = j.waitingUntil.some((until) => until > now);
         carryOut(j, core, j.plan.seedsResolved('join', [SEED], core, now, () => waiting), now);
       } else if (e.type === 'negotiate' && e.join) {
         // The real shell: the RPC timeout, or the join's own wait when longer.
+        j.attempts++;
+        j.attemptTimes.push(now);
         const deadline = now + Math.max(RPC_TIMEOUT_MS, e.waitMs ?? 0);
         j.waitingUntil.push(deadline);
         queue.push({ joiner: j, arrivesAt: now + lagMs, deadline });
@@ -147,7 +147,7 @@ describe('a join storm through one busy seed', () => {
   });
 
   test('joiners that start together do not retry in lockstep', () => {
-    const r = storm(99, 60_000, 20, 20_000);
+    const r = storm(99, 120_000, 20, 60_000);
     assert.ok(r.fourthAttemptAt.every((t) => t > 0), 'every joiner made a fourth attempt');
     assert.ok(new Set(r.fourthAttemptAt).size >= 50, `fourth attempts at ${new Set(r.fourthAttemptAt).size} distinct instants`);
   });
@@ -173,5 +173,40 @@ describe('a joiner heard of by gossip', () => {
     assert.equal(plan.joinedAt, 200);
     assert.equal(step.effects.filter((e) => e.type === 'resolve-seeds').length, 0, 'no further attempt');
     assert.ok(step.effects.some((e) => e.type === 'log' && e.message === 'joined the cluster'), 'logged like a join through a seed');
+  });
+});
+
+describe('a join attempt that waits', () => {
+  test('rounds meanwhile send nothing to its seed and do not back off, so a retry follows soon after it fails', () => {
+    const core = {
+      self: { name: 'joiner', grpcAddr: 'joiner:7947' },
+      isJoined: () => false,
+      members: () => [],
+      member: () => undefined,
+      join: (seeds: readonly string[]) => seeds.map((to, i) => ({ type: 'negotiate', to, requestId: i + 1, state: [], join: true })),
+    } as unknown as SwimCore;
+    const plan = new JoinPlan({ seeds: [SEED], bootstrap: false, joinRetryInitialMs: 500, joinRetryMaxMs: 10_000, joinTimeoutMs: 5000 }, 60_000, seededRandom(1));
+    plan.start(0);
+    let waiting = true;
+    const sent: number[] = [];
+    const waits: number[] = [];
+    const round = (now: number): void => {
+      for (const e of plan.seedsResolved('join', [SEED], core, now, () => waiting)) {
+        if (e.type === 'negotiate') {
+          sent.push(now);
+          waits.push(e.waitMs ?? 0);
+        }
+      }
+    };
+    waiting = false;
+    round(0);
+    waiting = true;
+    // The first call waits (as long as the longest backoff); the rounds until it fails ask nothing.
+    for (let now = 10; now < 10_000; now += 10) if (plan.tick(now, core, true).effects.some((e) => e.type === 'resolve-seeds')) round(now);
+    assert.deepEqual(sent, [0], 'no second call while the first waits');
+    assert.ok((waits[0] ?? 0) >= 5000 && (waits[0] ?? 0) <= 10_000, `the call waits about as long as the longest backoff (${waits[0]} ms)`);
+    waiting = false; // it failed at its deadline
+    for (let now = 10_000; now < 10_600 && sent.length < 2; now += 10) if (plan.tick(now, core, true).effects.some((e) => e.type === 'resolve-seeds')) round(now);
+    assert.equal(sent.length, 2, 'the next round, within the first backoff, tries again');
   });
 });
