@@ -37,7 +37,13 @@ export interface ColdPhases {
   readonly workerBuildsBeforeComplete: number;
   /** Agents that had built in a worker by then. */
   readonly agentsWithWorker: number;
+  /** CPU of all agents (sampled every 100 ms) up to each one's `member started`, and from there to every view complete, ms. */
+  readonly cpuToStartedMs?: number;
+  readonly cpuStartedToCompleteMs?: number;
 }
+
+/** CPU seconds of one agent at a time (ms since epoch): the last sample at or before it. */
+export type CpuAt = (agent: string, at: number) => number;
 
 interface LogRecord {
   readonly at: number;
@@ -61,8 +67,9 @@ function readAgentLog(path: string): LogRecord[] {
 }
 
 /** Phases of one swimring cold start from its agents' logs in `dir` (the seed's included, its own start before t0). */
-export function phasesOf(dir: string, t0: number, spawnToAllMs: number): ColdPhases {
-  const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => readAgentLog(join(dir, f)));
+export function phasesOf(dir: string, t0: number, spawnToAllMs: number, cpuAt?: CpuAt): ColdPhases {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.log'));
+  const logs = files.map((f) => readAgentLog(join(dir, f)));
   const rel = (at: number | undefined): number => (at === undefined ? Number.NaN : at - t0);
   const first = (recs: LogRecord[], msg: string): number | undefined => recs.find((r) => r.rec['msg'] === msg)?.at;
   const joiners = logs.filter((recs) => (first(recs, 'member started') ?? 0) >= t0);
@@ -95,7 +102,22 @@ export function phasesOf(dir: string, t0: number, spawnToAllMs: number): ColdPha
     tableBuildsBeforeComplete: builds.filter((r) => r.at <= completeAt).length,
     workerBuildsBeforeComplete: builds.filter(inWorker).length,
     agentsWithWorker: logs.filter((recs) => recs.some(inWorker)).length,
+    ...(cpuAt ? cpuSplit(files, logs, completeAt, cpuAt) : {}),
   };
+}
+
+/** The cluster's CPU before each agent's `member started` (process start-up) and after it, up to every view complete. */
+function cpuSplit(files: readonly string[], logs: readonly LogRecord[][], completeAt: number, cpuAt: CpuAt): { cpuToStartedMs: number; cpuStartedToCompleteMs: number } {
+  let before = 0;
+  let after = 0;
+  files.forEach((file, i) => {
+    const name = file.replace(/\.log$/, '').split('-n')[1]?.replace(/^\d+-/, '') ?? '';
+    const started = logs[i]?.find((r) => r.rec['msg'] === 'member started')?.at ?? completeAt;
+    const atStart = cpuAt(name, started);
+    before += atStart;
+    after += cpuAt(name, completeAt) - atStart;
+  });
+  return { cpuToStartedMs: before * 1000, cpuStartedToCompleteMs: after * 1000 };
 }
 
 interface ColdSample {
@@ -134,12 +156,13 @@ export async function runColdStarts(systems: readonly ColdSystem[], sizes: reado
         const c = new ClusterUnderTest(profiled, new LoopbackNetwork(n), logDir);
         const load1 = loadavg()[0] ?? Number.NaN;
         try {
-          const cold = await coldStart(c);
+          const cpu = sampleCpu(c);
+          const cold = await coldStart(c).finally(() => cpu.stop());
           const clusterCpuS = c.names.reduce((sum, _, i) => sum + (procSample(c.agent(i).pid)?.cpuSeconds ?? Number.NaN), 0);
           // With --cpu-prof the agents write their profiles on a clean exit; Serf and a plain run are just killed.
           await Promise.all(c.names.map((_, i) => c.agent(i).stop(cpuProfDir && driver.hasTables ? 'SIGINT' : 'SIGKILL', 15_000)));
           const running = cold.spawnToRunningMs ?? [];
-          const phases = driver.hasTables && cold.spawnedAt !== undefined && !cold.timedOut ? phasesOf(logDir, cold.spawnedAt, cold.spawnToAllMs) : undefined;
+          const phases = driver.hasTables && cold.spawnedAt !== undefined && !cold.timedOut ? phasesOf(logDir, cold.spawnedAt, cold.spawnToAllMs, cpu.at) : undefined;
           const sample: ColdSample = { label, n, rep, load1, spawnToAllMs: cold.spawnToAllMs, fromLastUpMs: cold.fromLastUpMs, spawnToRunningMedianMs: median(running), clusterCpuS, timedOut: cold.timedOut, ...(phases ? { phases } : {}) };
           samples.push(sample);
           console.error(`  ${label} N=${n} rep ${rep + 1}/${reps} (load ${load1.toFixed(1)}): every view complete ${cold.spawnToAllMs} ms after spawn${phases ? `, ${JSON.stringify(phases)}` : ''}`);
@@ -169,6 +192,8 @@ const PHASE_ROWS: ReadonlyArray<readonly [string, PhaseKey]> = [
   ['of those, built in a worker', 'workerBuildsBeforeComplete'],
   ['agents that started a worker during the cold start', 'agentsWithWorker'],
   ['table build wall ms summed (all agents, whole rep)', 'tableBuildMsSum'],
+  ['CPU of all agents up to each one\'s "member started", ms', 'cpuToStartedMs'],
+  ['CPU of all agents from "member started" to every view complete, ms', 'cpuStartedToCompleteMs'],
 ];
 
 function renderColdStarts(samples: readonly ColdSample[], labels: readonly string[], sizes: readonly number[]): string {
@@ -194,6 +219,36 @@ function renderColdStarts(samples: readonly ColdSample[], labels: readonly strin
     lines.push('', `timed out: ${labels.map((l) => `${l} ${samples.filter((s) => s.n === n && s.label === l && s.timedOut).length}`).join(', ')}`, '');
   }
   return lines.join('\n');
+}
+
+/** Every agent's CPU every 100 ms while the cold start runs (a /proc read per agent: negligible beside it). */
+function sampleCpu(c: ClusterUnderTest): { stop: () => void; at: CpuAt } {
+  const series = new Map<string, { at: number; cpuS: number }[]>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    c.names.forEach((name, i) => {
+      let pid: number;
+      try {
+        pid = c.agent(i).pid;
+      } catch {
+        return; // not spawned yet
+      }
+      const s = procSample(pid);
+      if (!s) return;
+      let list = series.get(name);
+      if (!list) series.set(name, (list = []));
+      list.push({ at: now, cpuS: s.cpuSeconds });
+    });
+  }, 100);
+  return {
+    stop: () => clearInterval(timer),
+    at: (name, at) => {
+      const list = series.get(name) ?? [];
+      let v = 0;
+      for (const p of list) if (p.at <= at) v = p.cpuS;
+      return v;
+    },
+  };
 }
 
 function withCpuProfile(driver: SystemDriver, dir: string): SystemDriver {
