@@ -16,6 +16,8 @@ interface Suspected {
   reminder: CoreTimer | null;
   /** The last reminder went out while we were deaf (see holdVerdict): it proves nothing if unanswered. */
   remindedDeaf: boolean;
+  /** The verdict is held (holdVerdict): the timer waits for the last reminder's answer. */
+  held: boolean;
 }
 
 /**
@@ -45,13 +47,15 @@ export class Suspicions {
     this.end(u.name);
     const deadline = suspicion.deadline();
     const reminder = timers.schedule('suspect-reminder', Math.max(now, reminderAt(deadline, config.probeTimeoutMs)), u.name);
-    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder, remindedDeaf: false });
+    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder, remindedDeaf: false, held: false });
   }
 
   /** Lifeguard: an independent accuser shortens the timer. True when `u` came from one not heard yet. */
   confirm(u: SuspectUpdate): boolean {
     const current = this.byName.get(u.name);
     if (current === undefined || !current.suspicion.confirm(u.from)) return false;
+    // A held verdict still waits for the answer to the reminder in flight (the bound shrinks).
+    if (current.held) return true;
     this.ctx.timers.cancel(current.timer);
     current.timer = this.ctx.timers.schedule('suspicion', current.suspicion.deadline(), u.name);
     if (current.reminder !== null) {
@@ -90,19 +94,25 @@ export class Suspicions {
    * is unhealthy and has heard nothing from anyone for a whole protocol period is most likely cut off,
    * so its reminder was most likely lost: an isolated member's suspicions (raised by its own probes,
    * unconfirmed, at the maximum timeout) run out around the time its link returns, before anyone talks
-   * to it again. So while the last reminder went out deaf, the verdict waits one probe timeout at a
-   * time, each time with a fresh reminder: the first one after the link returns reaches the suspect,
-   * whose ack brings the refutation. Bounded: the suspicion lasts at most twice its Lifeguard timeout,
-   * since a member whose peers all crashed hears nothing either and must still declare them dead.
+   * to it again. So while the last reminder went out deaf, the verdict waits, each time with a fresh
+   * reminder: one probe timeout while we are still deaf, so the first reminder after the link returns
+   * goes out at once; the probe timeout as our health score stretches it (section IV-A, as for our
+   * probes) once we hear again, since the suspect may be slow to answer just then (every member
+   * rebuilds its tables when one comes back). Bounded: the suspicion lasts at most twice its Lifeguard
+   * timeout, since a member whose peers all crashed hears nothing either and must still declare them
+   * dead.
    */
   holdVerdict(timer: CoreTimer, now: Millis, deaf: boolean): boolean {
     const current = this.byName.get(timer.name);
     if (current?.timer !== timer || !current.remindedDeaf) return false;
     const { suspicion } = current;
-    const next = now + this.ctx.config.probeTimeoutMs;
-    if (next > 2 * suspicion.deadline() - suspicion.startedAt) return false;
+    const limit = 2 * suspicion.deadline() - suspicion.startedAt;
+    if (now >= limit) return false;
+    const { config, awareness, timers } = this.ctx;
+    const wait = deaf ? config.probeTimeoutMs : awareness.scale(config.probeTimeoutMs);
     current.remindedDeaf = deaf;
-    current.timer = this.ctx.timers.schedule('suspicion', next, timer.name);
+    current.held = true;
+    current.timer = timers.schedule('suspicion', Math.min(now + wait, limit), timer.name);
     return true;
   }
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SwimCore } from '../../src/core/swim.js';
 import type { MembershipEvent } from '../../src/core/types.js';
-import type { SimNode } from '../../src/sim/simulator.js';
+import type { SimNode, Simulator } from '../../src/sim/simulator.js';
 import { converge, startCluster, viewProblems } from './helpers.js';
 
 const MEMBERS = 10;
@@ -22,7 +22,7 @@ interface Verdict {
 }
 
 /** Ten members in the lan profile, settled; member 8's own member events are recorded. */
-function isolatedCluster(seed: number): { sim: ReturnType<typeof startCluster>['sim']; target: SimNode; seen: Verdict[] } {
+function isolatedCluster(seed: number): { sim: Simulator; target: SimNode; seen: Verdict[] } {
   const seen: Verdict[] = [];
   let target: SimNode | undefined;
   const cluster = startCluster(MEMBERS, {
@@ -36,6 +36,12 @@ function isolatedCluster(seed: number): { sim: ReturnType<typeof startCluster>['
   converge(cluster.sim, 60_000);
   cluster.sim.runFor(20_000 + seed * 97);
   return { sim: cluster.sim, target, seen };
+}
+
+/** Lifeguard's maximum suspicion timeout at ten members or fewer (log10 n floored at 1). */
+function maxMs(sim: Simulator): number {
+  const { suspicionMult, suspicionMaxTimeoutMult, probeIntervalMs } = sim.config;
+  return suspicionMaxTimeoutMult * suspicionMult * probeIntervalMs;
 }
 
 /** The earliest deadline among `node`'s suspicions, with the suspect's name. */
@@ -78,12 +84,40 @@ describe('an isolated member whose link returns just before its suspicion runs o
   }
 });
 
+describe('a suspect slow to answer when the link returns', () => {
+  // On real hosts every member rebuilds its ownership table when the isolated member comes back, and a
+  // busy suspect answered the first reminder that reached it after a probe timeout: modelled here by
+  // pausing the suspect for a while from the heal, while another held suspect answers at once.
+  for (const seed of [1, 2, 3]) {
+    test(`gets the stretched probe timeout to refute, not one probe timeout (seed ${seed})`, () => {
+      const { sim, target, seen } = isolatedCluster(seed);
+      const names = sim.nodes.filter((n) => n !== target).map((n) => n.name);
+      const core = target.runningCore;
+      assert.ok(core instanceof SwimCore);
+      const cutAt = sim.now;
+      sim.network.partition([[target.id]]);
+      // Two suspicions already past the Lifeguard maximum (held: their reminders went out deaf).
+      const overdue = (): string[] =>
+        names.filter((n) => core.member(n)?.state === 'suspect' && seen.some((v) => v.name === n && v.to === 'suspect' && v.at >= cutAt && v.at + maxMs(sim) < sim.now));
+      assert.ok(sim.runFor(60_000, () => overdue().length >= 2), 'two held suspicions');
+      const slow = sim.node(overdue()[1] as string);
+      const healAt = sim.now;
+      sim.network.heal();
+      sim.pause(slow, 3 * sim.config.probeTimeoutMs);
+      sim.runFor(60_000);
+      assert.deepEqual(
+        seen.filter((v) => v.to === 'dead' && v.at >= healAt),
+        [],
+        `members declared dead by the isolated member after its link came back (${slow.name} paused)`,
+      );
+      assert.deepEqual(viewProblems(sim), [], 'one view again');
+    });
+  }
+});
+
 describe('an isolated member still declares the others dead while its link stays down', () => {
   test('it declares every other member dead; no suspicion lasts more than twice the Lifeguard maximum', () => {
     const { sim, target, seen } = isolatedCluster(7);
-    const { suspicionMult, suspicionMaxTimeoutMult, probeIntervalMs } = sim.config;
-    // At ten members or fewer the minimum is suspicionMult probe periods (log10 floored at 1).
-    const maxMs = suspicionMaxTimeoutMult * suspicionMult * probeIntervalMs;
     const cutAt = sim.now;
     sim.network.partition([[target.id]]);
     sim.runFor(240_000);
@@ -98,8 +132,8 @@ describe('an isolated member still declares the others dead while its link stays
       const suspected = seen.find((v) => v.name === n.name && v.to === 'suspect' && v.at >= cutAt);
       const dead = seen.find((v) => v.name === n.name && v.to === 'dead' && v.at >= cutAt);
       assert.ok(suspected !== undefined && dead !== undefined);
-      assert.ok(dead.at - suspected.at <= 2 * maxMs, `${n.name}: suspected at ${suspected.at}, dead at ${dead.at}`);
-      if (dead.at - suspected.at > maxMs) held++;
+      assert.ok(dead.at - suspected.at <= 2 * maxMs(sim), `${n.name}: suspected at ${suspected.at}, dead at ${dead.at}`);
+      if (dead.at - suspected.at > maxMs(sim)) held++;
     }
     assert.ok(held > 0, 'some verdicts were held past the deadline (the reminders went out deaf)');
   });
