@@ -14,6 +14,10 @@ interface Suspected {
   readonly heardFrom: boolean;
   /** When we ping the suspect with the accusation (see reminderAt); null once done. */
   reminder: CoreTimer | null;
+  /** The last reminder went out while we were deaf (see holdVerdict): it proves nothing if unanswered. */
+  remindedDeaf: boolean;
+  /** The verdict is held (holdVerdict): the timer waits for the last reminder's answer. */
+  held: boolean;
 }
 
 /**
@@ -43,13 +47,15 @@ export class Suspicions {
     this.end(u.name);
     const deadline = suspicion.deadline();
     const reminder = timers.schedule('suspect-reminder', Math.max(now, reminderAt(deadline, config.probeTimeoutMs)), u.name);
-    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder });
+    this.byName.set(u.name, { suspicion, timer: timers.schedule('suspicion', deadline, u.name), heardFrom, reminder, remindedDeaf: false, held: false });
   }
 
   /** Lifeguard: an independent accuser shortens the timer. True when `u` came from one not heard yet. */
   confirm(u: SuspectUpdate): boolean {
     const current = this.byName.get(u.name);
     if (current === undefined || !current.suspicion.confirm(u.from)) return false;
+    // A held verdict still waits for the answer to the reminder in flight (the bound shrinks).
+    if (current.held) return true;
     this.ctx.timers.cancel(current.timer);
     current.timer = this.ctx.timers.schedule('suspicion', current.suspicion.deadline(), u.name);
     if (current.reminder !== null) {
@@ -69,11 +75,44 @@ export class Suspicions {
     this.byName.delete(name);
   }
 
-  /** Whether `timer` is the running suspicion's pending reminder; if so it is now used up. */
-  takeReminder(timer: CoreTimer): boolean {
+  /**
+   * Whether `timer` is the running suspicion's pending reminder; if so it is now used up. `deaf`: we
+   * are unhealthy and have heard nothing lately, so the reminder may be lost on our side (holdVerdict).
+   */
+  takeReminder(timer: CoreTimer, deaf: boolean): boolean {
     const current = this.byName.get(timer.name);
     if (current?.reminder !== timer) return false;
     current.reminder = null;
+    current.remindedDeaf = deaf;
+    return true;
+  }
+
+  /**
+   * At the suspicion's deadline: true when the verdict waits, and the caller sends a new reminder now.
+   * An unanswered reminder only says the suspect is gone if it could have reached it. Lifeguard's local
+   * health (section IV-A) reads missed acks and nacks as a sign the fault may be ours; a member that
+   * is unhealthy and has heard nothing from anyone for a whole protocol period is most likely cut off,
+   * so its reminder was most likely lost: an isolated member's suspicions (raised by its own probes,
+   * unconfirmed, at the maximum timeout) run out around the time its link returns, before anyone talks
+   * to it again. So while the last reminder went out deaf, the verdict waits, each time with a fresh
+   * reminder: one probe timeout while we are still deaf, so the first reminder after the link returns
+   * goes out at once; the probe timeout as our health score stretches it (section IV-A, as for our
+   * probes) once we hear again, since the suspect may be slow to answer just then (every member
+   * rebuilds its tables when one comes back). Bounded: the suspicion lasts at most twice its Lifeguard
+   * timeout, since a member whose peers all crashed hears nothing either and must still declare them
+   * dead.
+   */
+  holdVerdict(timer: CoreTimer, now: Millis, deaf: boolean): boolean {
+    const current = this.byName.get(timer.name);
+    if (current?.timer !== timer || !current.remindedDeaf) return false;
+    const { suspicion } = current;
+    const limit = 2 * suspicion.deadline() - suspicion.startedAt;
+    if (now >= limit) return false;
+    const { config, awareness, timers } = this.ctx;
+    const wait = deaf ? config.probeTimeoutMs : awareness.scale(config.probeTimeoutMs);
+    current.remindedDeaf = deaf;
+    current.held = true;
+    current.timer = timers.schedule('suspicion', Math.min(now + wait, limit), timer.name);
     return true;
   }
 

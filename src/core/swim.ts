@@ -83,6 +83,8 @@ export class SwimCore {
   private readonly dissemination: Dissemination;
   private readonly prober: Prober;
   private readonly exchange: FullStateExchange;
+  /** When a packet from another member last arrived (Suspicions.holdVerdict). */
+  private heardAt: Millis;
 
   constructor(opts: SwimCoreOptions) {
     const problems = validateConfig(opts.config);
@@ -123,6 +125,7 @@ export class SwimCore {
     // Last: it draws the push-pull phase after the prober drew its own.
     const announceArrival = (now: Millis): void => this.dissemination.broadcast(this.roster.selfAlive(), now, 'arrival');
     this.exchange = new FullStateExchange(this.ctx, this.roster, this.membership, this.own, announceArrival, opts.now);
+    this.heardAt = opts.now;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -210,6 +213,7 @@ export class SwimCore {
   receive(from: Address, packet: Packet, now: Millis): Effect[] {
     const out: Effect[] = [];
     if (typeof packet !== 'object' || packet === null) return out;
+    if (from !== this.self.gossipAddr) this.heardAt = now;
     const updates = Array.isArray(packet.updates) ? packet.updates : [];
     const count = Math.min(updates.length, MAX_UPDATES_PER_PACKET);
     // News first: a ping carrying a suspicion about us gets an ack that already carries the refutation.
@@ -319,6 +323,16 @@ export class SwimCore {
   // Internals
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * Unhealthy (Lifeguard score above 0) and nothing heard from anyone for a whole protocol period, as
+   * the score stretches it: a member that can hear gets at least its probe's ack or the relays' nacks
+   * each period, so this one is most likely cut off, and what it sends most likely lost.
+   */
+  private deaf(now: Millis): boolean {
+    const { awareness, config } = this.ctx;
+    return awareness.score > 0 && now - this.heardAt > awareness.scale(config.probeIntervalMs);
+  }
+
   private fire(timer: CoreTimer, now: Millis, out: Effect[]): void {
     switch (timer.kind) {
       case 'probe-round':
@@ -340,10 +354,11 @@ export class SwimCore {
         this.exchange.onJoinSyncTimer(timer, out);
         return;
       case 'suspicion':
-        this.membership.onSuspicionTimer(timer, now, out);
+        if (this.roster.suspicions.holdVerdict(timer, now, this.deaf(now))) this.prober.remindSuspect(timer.name, out);
+        else this.membership.onSuspicionTimer(timer, now, out);
         return;
       case 'suspect-reminder':
-        if (this.roster.suspicions.takeReminder(timer)) this.prober.remindSuspect(timer.name, out);
+        if (this.roster.suspicions.takeReminder(timer, this.deaf(now))) this.prober.remindSuspect(timer.name, out);
         return;
       case 'reap':
         this.membership.onReapTimer(timer, now, out);

@@ -75,16 +75,33 @@ export function record(name: string, state: MemberState, incarnation = 1000, lif
 
 /**
  * Makes `core` hold `name` dead the one way it can: a gossiped verdict only makes it suspect, and its
- * own suspicion timer, run out with one tick, declares the death. Returns the time of that tick (later
- * steps of a test happen after it).
+ * own suspicion timer, run out (runOutSuspicion), declares the death. Returns the time of the verdict
+ * (later steps of a test happen after it).
  */
 export function heldDead(core: SwimCore, name: string, incarnation = 1000, now = 0, from = 'accuser'): number {
   gossipTo(core, [dead(name, incarnation, from)], now);
-  const at = core.suspicionDeadline(name);
-  if (at === undefined) throw new Error(`${name} is not suspected after a dead verdict`);
-  core.tick(at);
+  const { at } = runOutSuspicion(core, name);
   if (core.member(name)?.state !== 'dead') throw new Error(`${name} is ${core.member(name)?.state} after its suspicion ran out`);
   return at;
+}
+
+/**
+ * Ticks `core` at its suspicion deadline for `name` until the suspicion is over: one tick, or a few
+ * when the core is unhealthy and has heard nothing, since then it holds the verdict and reminds the
+ * suspect once more per probe timeout (Suspicions.holdVerdict). Returns the effects of every tick and
+ * the time of the last.
+ */
+export function runOutSuspicion(core: SwimCore, name: string): { effects: Effect[]; at: number } {
+  const effects: Effect[] = [];
+  let at = core.suspicionDeadline(name);
+  if (at === undefined) throw new Error(`${name} is not suspected`);
+  for (let i = 0; i < 1000 && at !== undefined; i++) {
+    effects.push(...core.tick(at));
+    const next = core.suspicionDeadline(name);
+    if (next === undefined) break;
+    at = next;
+  }
+  return { effects, at };
 }
 
 /** Delivers updates to `core` as a gossip-only packet from `from`. */

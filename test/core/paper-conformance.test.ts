@@ -25,6 +25,7 @@ import {
   nack,
   nextPing,
   pingReqs,
+  runOutSuspicion,
   sends,
   suspect,
   tickNext,
@@ -215,9 +216,7 @@ describe('SWIM §4.2: suspicion', () => {
     nextPing(core);
     const { effects } = untilNextPing(core);
     assert.ok(names(carried(effects)).includes('suspect b 1000'), 'the suspicion at the incarnation held');
-    const deadline = core.suspicionDeadline('b');
-    assert.ok(deadline !== undefined);
-    const verdict = core.tick(deadline);
+    const verdict = runOutSuspicion(core, 'b').effects;
     assert.deepEqual(
       memberEvents(verdict).map((e) => [e.name, e.to, e.incarnation, e.reason]),
       [['b', 'dead', 1000, 'suspicion-timeout']],
