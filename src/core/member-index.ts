@@ -57,36 +57,21 @@ export class PrivateMemberIndex implements MemberIndex {
 export class SharedMemberIndex implements MemberIndex {
   private readonly ids = new Map<string, number>();
   private count = 0;
-  /**
-   * The last name looked up and its number: merging one record looks its name up in the table, the
-   * broadcast queue and the probe order in a row, and gossip carries the same update object (so the
-   * same name string) to many cores one after another. Numbers never change here, so it never goes stale.
-   */
-  private lastName = '';
-  private lastId = -1;
 
   get span(): number {
     return this.count;
   }
 
   find(name: string): number {
-    if (name === this.lastName) return this.lastId;
-    const id = this.ids.get(name);
-    if (id === undefined) return -1;
-    this.lastName = name;
-    this.lastId = id;
-    return id;
+    return this.ids.get(name) ?? -1;
   }
 
   acquire(name: string): number {
-    if (name === this.lastName) return this.lastId;
     let id = this.ids.get(name);
     if (id === undefined) {
       id = this.count++;
       this.ids.set(name, id);
     }
-    this.lastName = name;
-    this.lastId = id;
     return id;
   }
 
