@@ -61,6 +61,11 @@ export class BroadcastQueue {
     return this.count;
   }
 
+  /** Member numbers the queue has room for without growing (0 once it emptied and gave its arrays back). */
+  get capacity(): number {
+    return this.updates.length;
+  }
+
   /** The queued update about `name`, if any. */
   queued(name: string): Update | undefined {
     const id = this.idOf(name);
