@@ -4,7 +4,11 @@
 //   node --import tsx bench/sim.ts                 # 100, 1,000, 2,000 members + the 10,000-member engine run
 //   node --import tsx bench/sim.ts --sizes 100     # just one size
 //   node --import tsx bench/sim.ts --full 10000    # also try full SWIM at 10,000 (needs a big heap: see README)
-//   options: --seed S, --budget-min M (wall budget per run, default 30), --json
+//   node --expose-gc --import tsx bench/sim.ts --sizes 5000 --duration 3 --engine-members 0   # a cold start alone
+//   options: --seed S, --budget-min M (wall budget per run, default 30), --duration S (simulated seconds
+//   instead of the size's plan), --json. With --expose-gc the live heap is measured (after a full GC) at
+//   3 simulated seconds, the peak of a cold start, and at the end: V8 heap plus typed arrays, and per
+//   member pair.
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { profileConfig } from '../src/core/config.js';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'budget-min': { type: 'string', default: '30' },
     'engine-members': { type: 'string', default: '10000' },
+    duration: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -36,8 +41,43 @@ function plan(members: number): { crash: number; durationS: number } {
   return { crash: 10, durationS: Math.round(120 + 0.15 * members) };
 }
 
+/** Live memory (after a full GC): V8 heap and typed arrays, MB, at the cold start's peak and at the end. */
+interface LiveMemory {
+  atS: number;
+  heapMb: number;
+  arraysMb: number;
+  bytesPerPair: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const memory = new Map<number, LiveMemory[]>();
+
+/** Live bytes after a full GC (null without --expose-gc). */
+function liveBytes(): { heap: number; arrays: number } | null {
+  if (gc === undefined) return null;
+  gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, arrays: m.arrayBuffers };
+}
+
+/** Live memory now; per member pair, what the run holds beyond what the process held before it (`base`). */
+function liveMemory(members: number, atS: number, base: number): LiveMemory | null {
+  const live = liveBytes();
+  if (live === null) return null;
+  const bytesPerPair = Math.round((10 * (live.heap + live.arrays - base)) / members ** 2) / 10;
+  return { atS, heapMb: Math.round(live.heap / 1e6), arraysMb: Math.round(live.arrays / 1e6), bytesPerPair };
+}
+
 function runSize(members: number): SimReport {
-  const { crash, durationS } = plan(members);
+  const planned = plan(members);
+  const crash = planned.crash;
+  const durationS = values.duration === undefined ? planned.durationS : Number(values.duration);
+  const samples: LiveMemory[] = [];
+  memory.set(members, samples);
+  /** Whole simulated seconds at which live memory is sampled: the cold start's peak, and the last second. */
+  const sampleAt = new Set([3, durationS - 1]);
+  const before = liveBytes();
+  const base = before === null ? 0 : before.heap + before.arrays;
   const started = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
   let nextNote = 0;
@@ -52,6 +92,11 @@ function runSize(members: number): SimReport {
     pauseSeconds: 0,
     durationS,
     progress: (p) => {
+      const whole = Math.floor(p.simS);
+      if (sampleAt.delete(whole)) {
+        const live = liveMemory(members, whole, base);
+        if (live !== null) samples.push(live);
+      }
       if (p.wallS < nextNote) return;
       nextNote = p.wallS + 15;
       const heapMb = process.memoryUsage().heapUsed / 1e6;
@@ -173,17 +218,18 @@ const reports = sizes.map(runSize);
 const engine = Number(values['engine-members']) > 0 ? runEngineOnly(Number(values['engine-members'])) : null;
 
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ reports, engine }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ reports, engine, memory: Object.fromEntries(memory) }, null, 2)}\n`);
 } else {
   const lines = [
-    '| members | converged (s) | first suspect median / max (s) | dead everywhere median / max (s) | bytes / member / s | msgs / member / s | push-pull bytes / member / s | steady wall (cpu) s per sim s | run wall s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| members | converged (s) | first suspect median / max (s) | dead everywhere median / max (s) | bytes / member / s | msgs / member / s | push-pull bytes / member / s | steady wall (cpu) s per sim s | run wall s | sim s per wall s | live heap + arrays MB (B / pair) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...reports.map(
       (r) =>
         `| ${r.members} | ${cell(r.convergence_s)}${r.aborted === null ? '' : ` (stopped: ${r.aborted}; ${(100 * r.alive_view_fraction).toFixed(1)}% of views at ${r.sim_s.toFixed(0)} s)`} | ` +
         `${cell(r.detection_first_suspect_s)} / ${cell(r.detection_first_suspect_s_max)} | ${cell(r.detection_all_dead_s)} / ${cell(r.detection_all_dead_s_max)} | ` +
         `${cell(r.bytes_per_member_per_s)} | ${cell(r.messages_per_member_per_s, 2)} | ${cell(r.rpc_bytes_per_member_per_s)} | ` +
-        `${cell(r.steady_wall_per_sim_s, 3)} (${cell(r.steady_cpu_per_sim_s, 3)}) | ${r.wall_s.toFixed(0)} |`,
+        `${cell(r.steady_wall_per_sim_s, 3)} (${cell(r.steady_cpu_per_sim_s, 3)}) | ${r.wall_s.toFixed(0)} | ${(r.sim_s / r.wall_s).toFixed(3)} | ` +
+        `${(memory.get(r.members) ?? []).map((m) => `${m.atS} s: ${m.heapMb} + ${m.arraysMb} (${m.bytesPerPair})`).join(', ') || 'n/a (--expose-gc)'} |`,
     ),
   ];
   if (engine !== null) {

@@ -9,9 +9,10 @@
 // members after their suspicion timers ran out. News about a known member (suspect, dead, left, a
 // refutation, a restart) is bounded by the retransmit limit, so it cannot starve introductions for long.
 //
-// After a mass join every member queues news about every other, so entries live in typed arrays indexed
-// by member number (25 bytes each) rather than one object and one Map entry per update.
-import { grownInt32, grownLength, PrivateMemberIndex, type MemberIndex } from './member-index.js';
+// After a mass join every member queues news about every other, so entries live in arrays indexed by
+// member number (24 bytes each) rather than one object and one Map entry per update, and an empty queue
+// lets go of them.
+import { grownLength, PrivateMemberIndex, type MemberIndex } from './member-index.js';
 import type { Update } from './types.js';
 
 const NONE = -1;
@@ -29,18 +30,26 @@ export function retransmitLimit(retransmitMult: number, clusterSize: number): nu
 const CHANGES = 0;
 const INTRODUCTIONS = 1;
 
+/**
+ * Per member number, four int32 slots side by side: a fill walks a bucket's links in no particular order
+ * of member numbers, and with the slots together each entry it visits costs one cache line, not four.
+ */
+const SIZE_LANE = 0; // the update's size * 2 + its lane
+const SENT = 1; // times sent
+const NEXT = 2; // bucket links
+const PREV = 3;
+const STRIDE = 4;
+
 export class BroadcastQueue {
-  /** Per member number: the queued update (undefined: none), its size, times sent, lane, bucket links. */
+  /** Per member number: the queued update (undefined: none) and its slots (STRIDE above). */
   private updates: (Update | undefined)[] = [];
-  private sizes = new Int32Array(0);
-  private transmits = new Int32Array(0);
-  private lanes = new Uint8Array(0);
-  private nextOf = new Int32Array(0);
-  private prevOf = new Int32Array(0);
+  private slots = new Int32Array(0);
   /** buckets[lane][t] = first of the updates in that lane sent t times, newest first (doubly linked). */
   private readonly buckets: [number[], number[]] = [[], []];
   private count = 0;
   private smallestSize = Infinity;
+  /** Reused by fill: the entries taken for one packet. */
+  private readonly taken: number[] = [];
 
   /** @param maxEntries hard bound; beyond it the most-sent update is dropped. */
   constructor(
@@ -52,6 +61,11 @@ export class BroadcastQueue {
     return this.count;
   }
 
+  /** Member numbers the queue has room for without growing (0 once it emptied and gave its arrays back). */
+  get capacity(): number {
+    return this.updates.length;
+  }
+
   /** The queued update about `name`, if any. */
   queued(name: string): Update | undefined {
     const id = this.idOf(name);
@@ -61,7 +75,7 @@ export class BroadcastQueue {
   /** How many times the queued update about `name` has been sent (undefined when none is queued). */
   transmitsOf(name: string): number | undefined {
     const id = this.idOf(name);
-    return id === NONE ? undefined : this.transmits[id];
+    return id === NONE ? undefined : this.slots[id * STRIDE + SENT];
   }
 
   /**
@@ -73,13 +87,13 @@ export class BroadcastQueue {
     const id = this.index.acquire(update.name);
     if (id < this.updates.length && this.updates[id] !== undefined) this.unlink(id);
     else {
-      if (id >= this.nextOf.length) this.grow(id);
+      if (id * STRIDE >= this.slots.length) this.grow(id);
       this.count++;
     }
     this.updates[id] = update;
-    this.sizes[id] = size;
-    this.transmits[id] = 0;
-    this.lanes[id] = introduction ? INTRODUCTIONS : CHANGES;
+    const at = id * STRIDE;
+    this.slots[at + SIZE_LANE] = size * 2 + (introduction ? INTRODUCTIONS : CHANGES);
+    this.slots[at + SENT] = 0;
     this.link(id);
     if (size < this.smallestSize) this.smallestSize = size;
     if (this.count > this.maxEntries) this.dropMostSent();
@@ -91,6 +105,7 @@ export class BroadcastQueue {
     if (id === NONE) return;
     this.unlink(id);
     this.forget(id);
+    this.releaseIfEmpty();
   }
 
   /**
@@ -100,18 +115,20 @@ export class BroadcastQueue {
    */
   fill(bytesAvailable: number, limit: number, out: Update[]): number {
     if (this.count === 0 || bytesAvailable < this.smallestSize) return 0;
+    const slots = this.slots;
+    const taken = this.taken;
     let used = 0;
     let misses = 0;
-    const taken: number[] = [];
-    scan: for (const buckets of this.buckets) {
+    scan: for (let lane = CHANGES; lane <= INTRODUCTIONS; lane++) {
+      const buckets = this.buckets[lane] as number[];
       for (let t = 0; t < buckets.length; t++) {
         if (t >= limit) {
           // The limit shrank (fewer members): these have been sent enough.
           this.dropBucket(buckets, t);
           continue;
         }
-        for (let id = buckets[t] ?? NONE; id !== NONE; id = this.nextOf[id] as number) {
-          const size = this.sizes[id] as number;
+        for (let id = buckets[t] as number; id !== NONE; id = slots[id * STRIDE + NEXT] as number) {
+          const size = (slots[id * STRIDE + SIZE_LANE] as number) >> 1;
           if (used + size <= bytesAvailable) {
             out.push(this.updates[id] as Update);
             used += size;
@@ -124,14 +141,17 @@ export class BroadcastQueue {
       }
     }
     // Moved only after the scan so an update is never picked twice for one packet.
-    for (const id of taken) {
+    for (let i = 0; i < taken.length; i++) {
+      const id = taken[i] as number;
       this.unlink(id);
-      const sent = (this.transmits[id] as number) + 1;
-      this.transmits[id] = sent;
+      const sent = (slots[id * STRIDE + SENT] as number) + 1;
+      slots[id * STRIDE + SENT] = sent;
       if (sent >= limit) this.forget(id);
       else this.link(id);
     }
+    taken.length = 0;
     if (this.count === 0) this.smallestSize = Infinity;
+    this.releaseIfEmpty();
     return used;
   }
 
@@ -147,34 +167,49 @@ export class BroadcastQueue {
     this.index.release(id);
   }
 
+  /**
+   * An empty queue gives its arrays back: after a mass join every queue held news of every member, and
+   * once that is sent a simulation of thousands of cores would otherwise keep all of it allocated.
+   */
+  private releaseIfEmpty(): void {
+    if (this.count !== 0 || this.updates.length === 0) return;
+    this.updates = [];
+    this.slots = new Int32Array(0);
+    for (const buckets of this.buckets) buckets.length = 0;
+  }
+
   private bucketsOf(id: number): number[] {
-    return this.buckets[this.lanes[id] === INTRODUCTIONS ? INTRODUCTIONS : CHANGES];
+    return this.buckets[((this.slots[id * STRIDE + SIZE_LANE] as number) & 1) === INTRODUCTIONS ? INTRODUCTIONS : CHANGES];
   }
 
   private link(id: number): void {
-    const t = this.transmits[id] as number;
+    const slots = this.slots;
+    const at = id * STRIDE;
+    const t = slots[at + SENT] as number;
     const buckets = this.bucketsOf(id);
     while (buckets.length <= t) buckets.push(NONE);
     const head = buckets[t] as number;
-    this.prevOf[id] = NONE;
-    this.nextOf[id] = head;
-    if (head !== NONE) this.prevOf[head] = id;
+    slots[at + PREV] = NONE;
+    slots[at + NEXT] = head;
+    if (head !== NONE) slots[head * STRIDE + PREV] = id;
     buckets[t] = id;
   }
 
   private unlink(id: number): void {
-    const prev = this.prevOf[id] as number;
-    const next = this.nextOf[id] as number;
-    if (prev !== NONE) this.nextOf[prev] = next;
-    else this.bucketsOf(id)[this.transmits[id] as number] = next;
-    if (next !== NONE) this.prevOf[next] = prev;
-    this.prevOf[id] = NONE;
-    this.nextOf[id] = NONE;
+    const slots = this.slots;
+    const at = id * STRIDE;
+    const prev = slots[at + PREV] as number;
+    const next = slots[at + NEXT] as number;
+    if (prev !== NONE) slots[prev * STRIDE + NEXT] = next;
+    else this.bucketsOf(id)[slots[at + SENT] as number] = next;
+    if (next !== NONE) slots[next * STRIDE + PREV] = prev;
+    slots[at + PREV] = NONE;
+    slots[at + NEXT] = NONE;
   }
 
   private dropBucket(buckets: number[], t: number): void {
     for (let id = buckets[t] as number; id !== NONE; ) {
-      const next = this.nextOf[id] as number;
+      const next = this.slots[id * STRIDE + NEXT] as number;
       this.forget(id);
       id = next;
     }
@@ -189,7 +224,7 @@ export class BroadcastQueue {
         if (head === NONE) continue;
         // Oldest in the bucket: walk to the tail.
         let tail = head;
-        while (this.nextOf[tail] !== NONE) tail = this.nextOf[tail] as number;
+        while (this.slots[tail * STRIDE + NEXT] !== NONE) tail = this.slots[tail * STRIDE + NEXT] as number;
         this.unlink(tail);
         this.forget(tail);
         return;
@@ -198,14 +233,10 @@ export class BroadcastQueue {
   }
 
   private grow(id: number): void {
-    const length = grownLength(this.nextOf.length, id, this.index.span);
-    this.sizes = grownInt32(this.sizes, length, 0);
-    this.transmits = grownInt32(this.transmits, length, 0);
-    const lanes = new Uint8Array(length);
-    lanes.set(this.lanes);
-    this.lanes = lanes;
-    this.nextOf = grownInt32(this.nextOf, length, NONE);
-    this.prevOf = grownInt32(this.prevOf, length, NONE);
+    const length = grownLength(this.slots.length / STRIDE, id, this.index.span);
+    const slots = new Int32Array(length * STRIDE);
+    slots.set(this.slots);
+    this.slots = slots;
     for (let i = this.updates.length; i < length; i++) this.updates.push(undefined);
   }
 }

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BroadcastQueue, retransmitLimit } from '../../src/core/broadcast-queue.js';
+import { SharedMemberIndex } from '../../src/core/member-index.js';
 import type { Update } from '../../src/core/types.js';
 import { alive, left, suspect } from './harness.js';
 
@@ -36,6 +37,27 @@ describe('BroadcastQueue', () => {
     }
     assert.equal(sent, 3);
     assert.equal(q.size, 0);
+  });
+
+  test('an emptied queue gives its arrays back, and queues and orders news as before once refilled', () => {
+    const index = new SharedMemberIndex();
+    for (let i = 0; i < 1000; i++) index.acquire(`m${i}`);
+    const q = new BroadcastQueue(10_000, index);
+    for (let i = 0; i < 1000; i += 10) q.enqueue(alive(`m${i}`), 10, true);
+    assert.equal(q.capacity, 1000, 'sized by the shared index at the first news');
+    for (let round = 0; round < 100 && q.size > 0; round++) q.fill(1000, 2, []);
+    assert.equal(q.size, 0);
+    assert.equal(q.capacity, 0, 'nothing kept once every update was sent its limit');
+    q.enqueue(alive('m999'), 10, true);
+    q.enqueue(suspect('m5'), 10);
+    assert.equal(q.capacity, 1000);
+    const out: Update[] = [];
+    q.fill(1000, 2, out);
+    assert.deepEqual(names(out), ['m5', 'm999'], 'news about a known member before an introduction');
+    assert.equal(q.transmitsOf('m999'), 1, 'send counts start again from 0');
+    q.remove('m5');
+    q.remove('m999');
+    assert.equal(q.capacity, 0, 'removing the last update empties it too');
   });
 
   test('fewest transmits first', () => {
