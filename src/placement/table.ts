@@ -2,7 +2,7 @@
 // the runtime builds a new one on every membership change and diffs it against the old.
 import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
-import { FAST_MAX_KEY_UNITS, fastShardFor } from './fast-path.js';
+import { fastShardFor } from './fast-path.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
 import { memberIndexArray, type MemberIndexArray } from './member-index.js';
@@ -45,7 +45,7 @@ export class PlacementTable implements OwnershipTable {
   /** replicaCount member indexes per shard, shard-major. */
   readonly replicaIndex: MemberIndexArray;
   readonly replicaCount: number;
-  /** The fast lookup for this shard count (addon or wasm), null without one (fast-path.ts). */
+  /** The fast lookup for this shard count (wasm), null without it (fast-path.ts). */
   private readonly fastShard: ((key: string) => number) | null;
 
   constructor(init: {
@@ -72,7 +72,7 @@ export class PlacementTable implements OwnershipTable {
   }
 
   shardOf(key: string): number {
-    if (this.fastShard !== null && key.length <= FAST_MAX_KEY_UNITS) return this.fastShard(key);
+    if (this.fastShard !== null) return this.fastShard(key);
     hashKeyInto(key);
     return jumpUnchecked(hashOut[0]!, hashOut[1]!, this.shards);
   }
