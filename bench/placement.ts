@@ -25,7 +25,7 @@ const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, DEFAULT_VNODES, diffTables
 const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
 const { clearRingCache, lastRankPath } = await shipped<typeof import('../src/placement/ring-cache.js')>('placement/ring-cache.js');
 const { hashKeyInto, hashOut } = await shipped<typeof import('../src/placement/key-hash.js')>('placement/key-hash.js');
-const { wasmStatus, wasmShardFor } = await shipped<typeof import('../src/placement/wasm.js')>('placement/wasm.js');
+const { wasmStatus, wasmShard } = await shipped<typeof import('../src/placement/wasm.js')>('placement/wasm.js');
 const { fastPathDescription } = await shipped<typeof import('../src/placement/fast-path.js')>('placement/fast-path.js');
 const { wasmAnswerWriter } = await shipped<typeof import('../src/runtime/answer-writer.js')>('runtime/answer-writer.js');
 const { RouteIndex } = await shipped<typeof import('../src/runtime/route-index.js')>('runtime/route-index.js');
@@ -117,22 +117,20 @@ function swimringJsPass(t: OwnershipTable, keys: readonly string[], from: number
   return acc;
 }
 
-/** One fast path's lookup (`shard`, bound to the table's shard count) and the table read. */
-function fastPathPass(t: OwnershipTable, shard: (key: string) => number, keys: readonly string[], from: number, to: number): number {
+/** One fast path's lookup (`shard`, called with the table's shard count) and the table read. */
+function fastPathPass(t: OwnershipTable, shard: (key: string, buckets: number) => number, keys: readonly string[], from: number, to: number): number {
   let acc = 0;
+  const buckets = t.shards;
   for (let i = from; i < to; i++) {
-    const s = shard(keys[i]!);
+    const s = shard(keys[i]!, buckets);
     acc = (acc + s + (t.ownerOf(s) === null ? 1 : 0)) | 0;
   }
   return acc;
 }
 
-/** The fast paths loaded here, each bound to `shards`: the wasm module (absent with SWIMRING_WASM=0). */
-function fastPaths(shards: number): Record<string, (key: string) => number> {
-  const paths: Record<string, (key: string) => number> = {};
-  const module = wasmShardFor(shards);
-  if (module !== null) paths['wasm'] = module;
-  return paths;
+/** The fast paths loaded here: the wasm module (absent with SWIMRING_WASM=0). */
+function fastPaths(): Record<string, (key: string, buckets: number) => number> {
+  return wasmShard === null ? {} : { wasm: wasmShard };
 }
 
 /** The calibration baseline: 32-bit FNV-1a over the UTF-16 code units, jump, table read. */
@@ -231,7 +229,7 @@ async function benchLookups(): Promise<void> {
       runs[`swimring-${t.shards}`] = (from, to) => swimringPass(t, keys, from, to);
     });
     runs['swimring-js'] = (from, to) => swimringJsPass(table, keys, from, to);
-    const paths = fastPaths(table.shards);
+    const paths = fastPaths();
     for (const [path, shard] of Object.entries(paths)) runs[`path-${path}`] = (from, to) => fastPathPass(table, shard, keys, from, to);
     runs['fnv'] = (from, to) => fnvJumpPass(owners, table.shards, keys, from, to);
     if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);

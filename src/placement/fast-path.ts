@@ -1,7 +1,7 @@
 // Which fast lookup the tables use: the WebAssembly module shipped in the package (./wasm.ts), else the
 // JS code (where WebAssembly is not there, e.g. node --jitless, or SWIMRING_WASM=0). Both give the same
 // answers (test/placement/wasm.test.ts checks the module against the reference and the shared vectors).
-import { wasmShardFor, wasmStatus } from './wasm.js';
+import { wasmShard, wasmStatus } from './wasm.js';
 
 export type FastPathKind = 'wasm' | 'js';
 
@@ -13,7 +13,5 @@ export function fastPathDescription(): string {
   return wasmStatus.loaded ? 'wasm' : `js (wasm: ${wasmStatus.reason})`;
 }
 
-/** The fast lookup for one bucket count (one function per count for the process), or null: the JS path. */
-export function fastShardFor(buckets: number): ((key: string) => number) | null {
-  return fastPath === 'wasm' ? wasmShardFor(buckets) : null;
-}
+/** The fast lookup, jump(xxh64(utf8(key)), buckets) for a checked bucket count, or null: the JS path. */
+export const fastShard: ((key: string, buckets: number) => number) | null = fastPath === 'wasm' ? wasmShard : null;

@@ -10,7 +10,7 @@ import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
 import { jumpUnchecked, MAX_JUMP_BUCKETS } from '../../src/placement/jump.js';
 import { xxh64 } from '../../src/placement/xxh64-reference.js';
 import { buildTable } from '../../src/placement/index.js';
-import { wasm, wasmLookup, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
+import { wasm, wasmLookup, wasmShard, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
 import { fastPath, fastPathDescription } from '../../src/placement/fast-path.js';
 import { readSharedVectors } from './shared-vectors.js';
 
@@ -60,11 +60,10 @@ describe('wasm lookup', () => {
     const file = JSON.parse(readFileSync(new URL('../vectors/placement.json', import.meta.url), 'utf8')) as PlacementVectors;
     let routes = 0;
     for (const c of file.cases) {
-      const shardFor = wasmShardFor(c.shards)!;
       for (const r of c.routes) {
         const [hi, lo] = lookup.hash(r.key);
         assert.equal(hex(hi, lo), r.xxh64, JSON.stringify(r.key));
-        assert.equal(shardFor(r.key), r.shard, JSON.stringify(r.key));
+        assert.equal(wasmShard!(r.key, c.shards), r.shard, JSON.stringify(r.key));
         routes++;
       }
     }
@@ -144,11 +143,12 @@ describe('wasm lookup', () => {
     }
   });
 
-  test('shard and shardFor: the reference shard for any key and bucket count; tables use it for every key', () => {
+  test('shard, wasmShard and wasmShardFor: the reference shard for any key and bucket count; tables use it for every key', () => {
     fc.assert(
       fc.property(anyKey, buckets, (key, n) => {
         const expected = referenceShard(key, n);
         assert.equal(lookup.shard(key, n), expected);
+        assert.equal(wasmShard!(key, n), expected);
         assert.equal(wasmShardFor(n)!(key), expected);
         hashKeyInto(key); // the JS path agrees too
         assert.equal(jumpUnchecked(hashOut[0]!, hashOut[1]!, n), expected);
