@@ -4,14 +4,14 @@
 // 4 x 50,000 is the instructions per lookup (hash + jump + table read, 2^18 shards; KEY_BYTES=64 for
 // 64-byte keys, 16 by default):
 //
-//   npx esbuild bench/placement-instructions.ts --bundle --platform=node --format=esm --outfile=dist/bench/pi.mjs
-//   REPS=0,0 valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null node --single-threaded dist/bench/pi.mjs
+//   npx esbuild bench/placement-instructions.ts --bundle --platform=node --format=esm --outfile=node_modules/.cache/pi.mjs
+//   REPS=0,0 valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null node --single-threaded node_modules/.cache/pi.mjs
 //   REPS=4,0 valgrind ... (same)      # then (total - first total) / 200,000
 //
 // Bundled, because tsx's module interop adds getter calls; --single-threaded, so V8 optimizes at the
 // same point in every run and the two totals differ only by the extra passes. The bundle goes two folders
 // below the repository, as src/placement/wasm.ts finds wasm/swimring.wasm from there (elsewhere the
-// lookup would take the JS path).
+// lookup would take the JS path), and outside dist/, which the package ships.
 import { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS } from '../src/placement/index.js';
 import { jumpUnchecked } from '../src/placement/jump.js';
 
