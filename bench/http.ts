@@ -9,9 +9,8 @@
 // A third GET route answers a fixed body as large as a real answer, to tell response size from work.
 // The AgentView answers routes with the runtime's own RouteIndex (XXH64 + jump hash, pre-encoded
 // per-shard answers) over a buildTable of 10 members at the default shard count.
-// The server's lookup and answer writer are the agent's (src/placement/fast-path.ts): the addon where the
-// build compiled it; SWIMRING_NATIVE=0 in this process's environment (the server inherits it) measures the
-// wasm module, as a package install runs; SWIMRING_NATIVE=0 SWIMRING_WASM=0 the JS code alone.
+// The server's lookup and answer writer are the agent's (src/placement/fast-path.ts): the wasm module;
+// SWIMRING_WASM=0 in this process's environment (the server inherits it) measures the JS code alone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';

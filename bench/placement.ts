@@ -8,10 +8,10 @@
 //   node --import tsx bench/placement.ts --json    also print every measurement as one JSON line
 //   node --import tsx bench/placement.ts --only lookups,rebuild   just those sections
 //     (sections: lookups, answers, rebuild, balance, movement, bounded, shards)
-//   SWIMRING_NATIVE=0 …                             tables without the addon (the wasm module, as an install)
+//   SWIMRING_WASM=0 …                               tables without the wasm module (the JS path)
 //
-// "lookups" and "answers" compare the fast paths side by side in one run: the C++ addon (where `npm run
-// build` compiled it), the WebAssembly module (wasm/swimring.wasm) and the JS code.
+// "lookups" and "answers" compare the paths side by side in one run: the WebAssembly module
+// (wasm/swimring.wasm) and the JS code.
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -25,10 +25,9 @@ const { buildTable, DEFAULT_REPLICAS, DEFAULT_SHARDS, DEFAULT_VNODES, diffTables
 const { jumpUnchecked } = await shipped<typeof import('../src/placement/jump.js')>('placement/jump.js');
 const { clearRingCache, lastRankPath } = await shipped<typeof import('../src/placement/ring-cache.js')>('placement/ring-cache.js');
 const { hashKeyInto, hashOut } = await shipped<typeof import('../src/placement/key-hash.js')>('placement/key-hash.js');
-const { nativeStatus, nativeShardFor } = await shipped<typeof import('../src/placement/native.js')>('placement/native.js');
-const { wasmStatus, wasmShardFor } = await shipped<typeof import('../src/placement/wasm.js')>('placement/wasm.js');
+const { wasmStatus, wasmShard } = await shipped<typeof import('../src/placement/wasm.js')>('placement/wasm.js');
 const { fastPathDescription } = await shipped<typeof import('../src/placement/fast-path.js')>('placement/fast-path.js');
-const { nativeAnswerWriter, wasmAnswerWriter } = await shipped<typeof import('../src/runtime/answer-writer.js')>('runtime/answer-writer.js');
+const { wasmAnswerWriter } = await shipped<typeof import('../src/runtime/answer-writer.js')>('runtime/answer-writer.js');
 const { RouteIndex } = await shipped<typeof import('../src/runtime/route-index.js')>('runtime/route-index.js');
 const { serializeEncodedBatch } = await shipped<typeof import('../src/http/serialize.js')>('http/serialize.js');
 const { serializeCompactEncodedBatch } = await shipped<typeof import('../src/http/serialize-compact.js')>('http/serialize-compact.js');
@@ -107,7 +106,7 @@ function swimringPass(t: OwnershipTable, keys: readonly string[], from: number, 
   return acc;
 }
 
-/** The same lookup on the JS path only (what the agent does without the native addon). */
+/** The same lookup on the JS path only (what the agent does without WebAssembly). */
 function swimringJsPass(t: OwnershipTable, keys: readonly string[], from: number, to: number): number {
   let acc = 0;
   for (let i = from; i < to; i++) {
@@ -118,24 +117,20 @@ function swimringJsPass(t: OwnershipTable, keys: readonly string[], from: number
   return acc;
 }
 
-/** One fast path's lookup (`shard`, bound to the table's shard count) and the table read. */
-function fastPathPass(t: OwnershipTable, shard: (key: string) => number, keys: readonly string[], from: number, to: number): number {
+/** One fast path's lookup (`shard`, called with the table's shard count) and the table read. */
+function fastPathPass(t: OwnershipTable, shard: (key: string, buckets: number) => number, keys: readonly string[], from: number, to: number): number {
   let acc = 0;
+  const buckets = t.shards;
   for (let i = from; i < to; i++) {
-    const s = shard(keys[i]!);
+    const s = shard(keys[i]!, buckets);
     acc = (acc + s + (t.ownerOf(s) === null ? 1 : 0)) | 0;
   }
   return acc;
 }
 
-/** The fast paths loaded here, each bound to `shards`: the addon, the wasm module (either may be absent). */
-function fastPaths(shards: number): Record<string, (key: string) => number> {
-  const paths: Record<string, (key: string) => number> = {};
-  const addon = nativeShardFor(shards);
-  const module = wasmShardFor(shards);
-  if (addon !== null) paths['addon'] = addon;
-  if (module !== null) paths['wasm'] = module;
-  return paths;
+/** The fast paths loaded here: the wasm module (absent with SWIMRING_WASM=0). */
+function fastPaths(): Record<string, (key: string, buckets: number) => number> {
+  return wasmShard === null ? {} : { wasm: wasmShard };
 }
 
 /** The calibration baseline: 32-bit FNV-1a over the UTF-16 code units, jump, table read. */
@@ -217,7 +212,7 @@ async function benchLookups(): Promise<void> {
   const ring = new HashRing(members);
   log(`## Lookups: ${fmt(n)} distinct keys, 50 members`);
   log('');
-  log(`Lookup path of OwnershipTable.shardOf here: ${fastPathDescription()}. Addon: ${nativeStatus.loaded ? `loaded (jump loop: ${nativeStatus.jumpLoop})` : nativeStatus.reason}; wasm: ${wasmStatus.loaded ? 'loaded' : wasmStatus.reason}.`);
+  log(`Lookup path of OwnershipTable.shardOf here: ${fastPathDescription()}.`);
   log('');
   log(
     `Every implementation runs over the same keys (after one full warm-up pass each), ${rounds} rounds, in ${chunks} ` +
@@ -234,7 +229,7 @@ async function benchLookups(): Promise<void> {
       runs[`swimring-${t.shards}`] = (from, to) => swimringPass(t, keys, from, to);
     });
     runs['swimring-js'] = (from, to) => swimringJsPass(table, keys, from, to);
-    const paths = fastPaths(table.shards);
+    const paths = fastPaths();
     for (const [path, shard] of Object.entries(paths)) runs[`path-${path}`] = (from, to) => fastPathPass(table, shard, keys, from, to);
     runs['fnv'] = (from, to) => fnvJumpPass(owners, table.shards, keys, from, to);
     if (length === 16) runs['hashring'] = (from, to) => hashringPass(ring, keys, from, to);
@@ -251,7 +246,7 @@ async function benchLookups(): Promise<void> {
       );
     tables.forEach((tb, i) => row(`swimring-${tb.shards}`, `swimring: XXH64 + jump + table, ${fmt(tb.shards)} shards${i === 0 ? ' (default)' : ''}`));
     for (const path of Object.keys(paths)) row(`path-${path}`, `swimring, ${path} lookup, ${fmt(table.shards)} shards`);
-    row('swimring-js', `swimring, JS path only (no addon, no wasm), ${fmt(table.shards)} shards`);
+    row('swimring-js', `swimring, JS path only (no wasm), ${fmt(table.shards)} shards`);
     row('fnv', `FNV-1a + jump + table, ${fmt(table.shards)} shards (baseline)`);
     if (t['hashring']) row('hashring', 'npm hashring 3.2 (ketama, md5)');
     const main = `swimring-${table.shards}`;
@@ -263,7 +258,6 @@ async function benchLookups(): Promise<void> {
       byShardsPerSecCpu: Object.fromEntries(tables.map((tb) => [tb.shards, rateCpu(`swimring-${tb.shards}`)])),
       jsPathPerSecCpu: rateCpu('swimring-js'),
       byPathPerSecCpu: Object.fromEntries([...Object.keys(paths), 'js'].map((path) => [path, rateCpu(path === 'js' ? 'swimring-js' : `path-${path}`)])),
-      nativeLoaded: nativeStatus.loaded,
       wasmLoaded: wasmStatus.loaded,
       fnvJumpPerSecCpu: rateCpu('fnv'),
       hashringPerSecCpu: t['hashring'] ? rateCpu('hashring') : null,
@@ -291,7 +285,7 @@ async function benchLookups(): Promise<void> {
 
 /**
  * Batch answers (POST /v1/route, both layouts) and single answers (GET /v1/route/:key) as the server
- * writes them, in process, by each answer writer: the addon's, the wasm module's, and the JS code alone.
+ * writes them, in process, by each answer writer: the wasm module's, and the JS code alone.
  * 10 members, default shards, 2 replicas; batches of 10,000 keys, every tail cached (a warm index).
  */
 async function benchAnswers(): Promise<void> {
@@ -300,7 +294,7 @@ async function benchAnswers(): Promise<void> {
   const rounds = SMOKE ? 1 : QUICK ? 3 : 7;
   const members = podNames(10, 3);
   const table = buildTable(members, defaults);
-  const writers = { addon: nativeAnswerWriter, wasm: wasmAnswerWriter, js: null };
+  const writers = { wasm: wasmAnswerWriter, js: null };
   const indexes = Object.entries(writers)
     .filter(([name, writer]) => name === 'js' || writer !== null)
     .map(([name, writer]) => ({ name, index: new RouteIndex(table, recordsOf(members), writer) }));

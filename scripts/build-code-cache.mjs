@@ -1,7 +1,7 @@
 // The agent's V8 code cache, dist/bundle/main.cjs.cache (src/cli/code-cache.ts): written by one real
 // start of the built agent, so it holds the bytecode of everything a start runs, not only the bundle's
-// top level. Runs last in `npm run build` (after the bundle and the native addon, so the start takes the
-// lookup path the installed agent takes). The agent alone, bootstrapping, on loopback ports the kernel
+// top level. Runs last in `npm run build` (after the bundle, so the start runs the code the installed
+// agent runs). The agent alone, bootstrapping, on loopback ports the kernel
 // picks; it answers one app API and one /readyz request, writes the cache itself (a start without one
 // does, a few seconds after it listens) and is stopped. The cache fits the node that ran the build: the
 // image builds with the node it runs; a package installed under another node writes its own at its first

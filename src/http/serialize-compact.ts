@@ -39,7 +39,7 @@ function tableMembersJson(encoder: RouteEncoder): string {
 /**
  * The compact batch for `keys`, straight from the encoder (no answer objects): per key a lookup, the key,
  * the shard's digits and one copy of the shard's cached compact tail (RouteEncoder.writeCompactTail), by
- * the encoder's answer writer (addon or wasm) where it has one (writeAnswerRun), here otherwise. The same JSON as
+ * the encoder's answer writer (wasm) where it has one (writeAnswerRun), here otherwise. The same JSON as
  * serializeCompactBatch over the encoder's RouteAnswers. The output buffer comes from `buffers`.
  */
 export function serializeCompactEncodedBatch(encoder: RouteEncoder, keys: readonly string[], buffers: BatchBufferSource = ALLOCATE): EncodedBatch {

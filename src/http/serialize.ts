@@ -148,7 +148,7 @@ export function serializeRouteBatch(version: string, answers: readonly RouteAnsw
 /**
  * {"version", "routes": [...]} for `keys`, straight from the encoder: per key a hash, a typed-array read,
  * the key's bytes, the shard's digits and one copy of the shard's encoded tail; no answer objects. The
- * encoder's answer writer (writeAnswerRun: addon or wasm) writes what it can, this loop the rest. The same
+ * encoder's answer writer (writeAnswerRun: wasm) writes what it can, this loop the rest. The same
  * JSON as serializeRouteBatch over encoder answers. The output buffer comes from `buffers`, so a batch
  * after the first writes into memory that is already mapped.
  */

@@ -2,7 +2,7 @@
 // the runtime builds a new one on every membership change and diffs it against the old.
 import { assignBounded } from './bounded.js';
 import { MAX_SHARD_SLOTS } from './constants.js';
-import { FAST_MAX_KEY_UNITS, fastShardFor } from './fast-path.js';
+import { fastShard } from './fast-path.js';
 import { jumpUnchecked } from './jump.js';
 import { hashKeyInto, hashOut } from './key-hash.js';
 import { memberIndexArray, type MemberIndexArray } from './member-index.js';
@@ -45,8 +45,6 @@ export class PlacementTable implements OwnershipTable {
   /** replicaCount member indexes per shard, shard-major. */
   readonly replicaIndex: MemberIndexArray;
   readonly replicaCount: number;
-  /** The fast lookup for this shard count (addon or wasm), null without one (fast-path.ts). */
-  private readonly fastShard: ((key: string) => number) | null;
 
   constructor(init: {
     version: string;
@@ -68,11 +66,10 @@ export class PlacementTable implements OwnershipTable {
     this.ownerIndex = init.ownerIndex;
     this.replicaIndex = init.replicaIndex;
     this.replicaCount = init.replicaCount;
-    this.fastShard = fastShardFor(init.shards);
   }
 
   shardOf(key: string): number {
-    if (this.fastShard !== null && key.length <= FAST_MAX_KEY_UNITS) return this.fastShard(key);
+    if (fastShard !== null) return fastShard(key, this.shards);
     hashKeyInto(key);
     return jumpUnchecked(hashOut[0]!, hashOut[1]!, this.shards);
   }

@@ -205,23 +205,35 @@ function lookupOn(module: WasmExports): WasmLookup {
 /** The module's lookup, or null without it. */
 export const wasmLookup: WasmLookup | null = wasm === null ? null : lookupOn(wasm);
 
+/**
+ * jump(xxh64(utf8(key)), buckets) on the module for a bucket count the caller has checked (an integer in
+ * [1, 2^31 - 1]; tables check theirs when they are built), or null without the module: what tables call.
+ * One function for every table and count, so their call site stays monomorphic and V8 inlines it with the
+ * call into the module; the count goes as one more i32 argument, which costs the module nothing.
+ */
+export const wasmShard: ((key: string, buckets: number) => number) | null = wasm === null ? null : shardOn(wasm);
+
+function shardOn(module: WasmExports): (key: string, buckets: number) => number {
+  return (key, buckets) => {
+    const len = writeKey(module, key); // first: it may move the key buffer
+    return module.shard(keyAt, len, buckets);
+  };
+}
+
 const boundShards = new Map<number, (key: string) => number>();
 
 /**
- * The module's lookup for one bucket count, or null without the module. One function per count for the
- * whole process, so every table with that count calls the same function and the call site stays monomorphic.
+ * The module's lookup for one bucket count, checked here, or null without the module (the client
+ * library's tables bind their count; one function per count for the whole process).
  */
 export function wasmShardFor(buckets: number): ((key: string) => number) | null {
-  const module = wasm;
-  if (module === null) return null;
-  let shard = boundShards.get(buckets);
-  if (shard === undefined) {
+  const shard = wasmShard;
+  if (shard === null) return null;
+  let bound = boundShards.get(buckets);
+  if (bound === undefined) {
     checkBuckets(buckets);
-    shard = (key: string): number => {
-      const len = writeKey(module, key);
-      return module.shard(keyAt, len, buckets);
-    };
-    boundShards.set(buckets, shard);
+    bound = (key: string): number => shard(key, buckets);
+    boundShards.set(buckets, bound);
   }
-  return shard;
+  return bound;
 }

@@ -138,7 +138,7 @@ export class RouteIndex implements RouteEncoder {
 
   /**
    * Writes the answers of keys[from], keys[from + 1], … in `layout` into `out` from `at` with the answer
-   * writer (addon or wasm), for as long as it can: returns the index of the first key it did not write
+   * writer (wasm), for as long as it can: returns the index of the first key it did not write
    * (keys.length when it wrote them all; `from` without a writer) and leaves the end of what it wrote in runEnd. The caller
    * writes that key in JS (it may be a key to escape, a shard whose tail is not cached yet, or `out` may be
    * full) and calls again from the next. Every answer but the batch's first (index 0) starts with a comma.

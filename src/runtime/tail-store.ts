@@ -1,7 +1,7 @@
 // Where a RouteIndex keeps its cached answer tails (route-index.ts): per shard a tail id (Uint16Array,
 // 0 = not cached yet), and per layout every cached tail's bytes back to back in tail order (tail id i's
-// run from offsets[i - 1] to offsets[i]). The answer writers read them: the addon from these typed arrays,
-// the WebAssembly writer from its own memory, where WasmTailStore keeps them (so no copy per request).
+// run from offsets[i - 1] to offsets[i]). The WebAssembly answer writer reads them from its own memory,
+// where WasmTailStore keeps them (so no copy per request); without WebAssembly, JsTailStore keeps them.
 import { heap, memoryGeneration, wasmAlloc, type WasmExports } from '../placement/wasm.js';
 import type { AnswerLayout } from './view.js';
 
@@ -28,7 +28,7 @@ function grown<T extends Uint8Array | Uint32Array>(array: T, need: number, make:
   return bigger;
 }
 
-/** Plain typed arrays: without WebAssembly, and for the addon. */
+/** Plain typed arrays: without WebAssembly (the serializers' JS code reads them). */
 export class JsTailStore implements TailStore {
   private readonly tailIds: Uint16Array;
   private readonly arenas: Record<AnswerLayout, { bytes: Uint8Array; offsets: Uint32Array }> = {

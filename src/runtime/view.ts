@@ -89,7 +89,7 @@ export interface RouteEncoder {
   writeCompactTail(shard: number, out: Uint8Array, at: number): number;
   /**
    * Writes answers in `layout` for keys[from], keys[from + 1], … into `out` from `at` for as long as it can
-   * (the addon's or the wasm module's writer: RouteIndex); returns the index of the first key not written and leaves the end in
+   * (the wasm module's writer: RouteIndex); returns the index of the first key not written and leaves the end in
    * runEnd. Encoders without it have every answer written by the caller.
    */
   writeAnswerRun?(layout: AnswerLayout, keys: readonly string[], from: number, out: Uint8Array, at: number): number;

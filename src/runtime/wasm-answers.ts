@@ -15,8 +15,7 @@ const KEY_OPEN_LENGTH = 8;
 const AFTER_KEY_ROOM = 20;
 /**
  * The scratch area: answers of a run collect here and go to the output when it is full. Large enough for
- * the longest answer the addon writes (a 256-unit key and a tail of several KB); a longer one is written
- * in JS.
+ * a long key and a tail of several KB; an answer longer than the room is written in JS.
  */
 const SCRATCH_BYTES = 64 * 1024;
 const TEXT_ROOM = 8192;

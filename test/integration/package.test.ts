@@ -2,10 +2,11 @@
 // `npm install --omit=dev`, and `npx swimring agent` run from there, on a machine without a C++ compiler:
 // install and agent run with a PATH of node, npm, npx and sh alone. Catches files the agent reads at run
 // time that package.json's "files" leaves out (the OpenAPI document was one), and checks the agent runs
-// the shipped WebAssembly lookup (wasm/swimring.wasm), not the JS fallback, and no addon built elsewhere.
+// the shipped WebAssembly lookup (wasm/swimring.wasm), not the JS fallback, and that the package carries
+// no compiled addon (one built for the packer's Node would not load on another).
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,8 @@ test('the user\'s PATH has no C++ compiler; the package ships the wasm module an
   const installed = join(installDir, 'node_modules', 'swimring');
   assert.ok(existsSync(join(installed, 'wasm', 'swimring.wasm')), 'wasm/swimring.wasm is in the tarball');
   assert.ok(existsSync(join(installed, 'dist', 'main.js')));
-  assert.ok(!existsSync(join(installed, 'dist', 'native')), 'an addon built for the packer\'s Node is not shipped');
+  const addons = (readdirSync(installed, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.node'));
+  assert.deepEqual(addons, [], 'no compiled addon in the package (a dist/native/ left by an older build? remove it)');
 });
 
 test('the installed tarball runs `npx swimring agent` on the wasm lookup and serves the API, the ops listener and the OpenAPI document', async (t) => {

@@ -10,9 +10,8 @@ import { hashKeyInto, hashOut } from '../../src/placement/key-hash.js';
 import { jumpUnchecked, MAX_JUMP_BUCKETS } from '../../src/placement/jump.js';
 import { xxh64 } from '../../src/placement/xxh64-reference.js';
 import { buildTable } from '../../src/placement/index.js';
-import { wasm, wasmLookup, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
+import { wasm, wasmLookup, wasmShard, wasmShardFor, wasmStatus } from '../../src/placement/wasm.js';
 import { fastPath, fastPathDescription } from '../../src/placement/fast-path.js';
-import { nativeStatus } from '../../src/placement/native.js';
 import { readSharedVectors } from './shared-vectors.js';
 
 const rawUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 400 });
@@ -40,9 +39,8 @@ describe('wasm lookup', () => {
       return;
     }
     assert.equal(wasmStatus.loaded, true, JSON.stringify(wasmStatus));
-    const expected = nativeStatus.loaded ? 'native' : 'wasm';
-    assert.equal(fastPath, expected);
-    assert.match(fastPathDescription(), new RegExp(`^${expected}`));
+    assert.equal(fastPath, 'wasm');
+    assert.equal(fastPathDescription(), 'wasm');
   });
 
   const lookup = wasmLookup;
@@ -62,11 +60,10 @@ describe('wasm lookup', () => {
     const file = JSON.parse(readFileSync(new URL('../vectors/placement.json', import.meta.url), 'utf8')) as PlacementVectors;
     let routes = 0;
     for (const c of file.cases) {
-      const shardFor = wasmShardFor(c.shards)!;
       for (const r of c.routes) {
         const [hi, lo] = lookup.hash(r.key);
         assert.equal(hex(hi, lo), r.xxh64, JSON.stringify(r.key));
-        assert.equal(shardFor(r.key), r.shard, JSON.stringify(r.key));
+        assert.equal(wasmShard!(r.key, c.shards), r.shard, JSON.stringify(r.key));
         routes++;
       }
     }
@@ -146,11 +143,12 @@ describe('wasm lookup', () => {
     }
   });
 
-  test('shard and shardFor: the reference shard for any key and bucket count; tables use it for every key', () => {
+  test('shard, wasmShard and wasmShardFor: the reference shard for any key and bucket count; tables use it for every key', () => {
     fc.assert(
       fc.property(anyKey, buckets, (key, n) => {
         const expected = referenceShard(key, n);
         assert.equal(lookup.shard(key, n), expected);
+        assert.equal(wasmShard!(key, n), expected);
         assert.equal(wasmShardFor(n)!(key), expected);
         hashKeyInto(key); // the JS path agrees too
         assert.equal(jumpUnchecked(hashOut[0]!, hashOut[1]!, n), expected);

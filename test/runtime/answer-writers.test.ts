@@ -1,15 +1,14 @@
-// Each answer writer RouteIndex can use (the addon's, src/placement/native/answers.cc, and the WebAssembly
-// module's, wasm/answers.ts via src/runtime/wasm-answers.ts; RouteIndex.writeAnswerRun for batches and
-// RouteIndex.answerText for single answers) writes the same bytes as the JS writer, in both layouts,
-// whatever the keys: it takes the plain ones and hands back escapes, keys past its bound, tails not
-// cached yet and a full buffer, which the serializers write in JS. The module ships in the package and
-// must be here; test/placement/native.test.ts fails when the addon should have been built and was not.
+// The answer writer RouteIndex uses (the WebAssembly module's, wasm/answers.ts via
+// src/runtime/wasm-answers.ts; RouteIndex.writeAnswerRun for batches and RouteIndex.answerText for single
+// answers) writes the same bytes as the JS writer, in both layouts, whatever the keys: it takes the plain
+// ones and hands back escapes, keys past its bound, tails not cached yet and a full buffer, which the
+// serializers write in JS. The module ships in the package and must be here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildTable } from '../../src/placement/index.js';
 import { MAX_CACHED_TAILS, RouteIndex } from '../../src/runtime/route-index.js';
-import { nativeAnswerWriter, wasmAnswerWriter, type AnswerWriter } from '../../src/runtime/answer-writer.js';
+import { wasmAnswerWriter, type AnswerWriter } from '../../src/runtime/answer-writer.js';
 import type { RouteEncoder } from '../../src/runtime/view.js';
 import { serializeEncodedBatch, serializeRouteAnswer } from '../../src/http/serialize.js';
 import { serializeCompactEncodedBatch } from '../../src/http/serialize-compact.js';
@@ -44,7 +43,6 @@ const keysArb = fc.array(fc.oneof({ weight: 4, arbitrary: plainKey }, { weight: 
 const isPlain = (k: string): boolean => /^[\x20-\x7e]*$/.test(k) && !/["\\]/.test(k);
 
 const writers: { name: string; writer: AnswerWriter | null; maxUnits: number }[] = [
-  { name: 'addon', writer: nativeAnswerWriter, maxUnits: 256 },
   { name: 'wasm', writer: wasmAnswerWriter, maxUnits: 4096 },
 ];
 
@@ -144,23 +142,3 @@ for (const { name, writer: maybeWriter, maxUnits } of writers) {
     });
   });
 }
-
-describe('addon and wasm answers', () => {
-  const native = nativeAnswerWriter;
-  const wasm = wasmAnswerWriter;
-  if (native === null || wasm === null) return;
-  test('the same bytes from both writers, warm, batches and single answers', () => {
-    const names = ['a', 'b', 'c', 'd"quoted', 'é-member'];
-    fc.assert(
-      fc.property(keysArb, (keys) => {
-        const byAddon = new RouteIndex(buildTable(names, { shards: 4096, replicas: 2 }), recordsOf(names), native);
-        const byWasm = new RouteIndex(buildTable(names, { shards: 4096, replicas: 2 }), recordsOf(names), wasm);
-        bothLayouts(byAddon, keys);
-        bothLayouts(byWasm, keys);
-        assert.deepEqual(bothLayouts(byWasm, keys), bothLayouts(byAddon, keys));
-        assert.deepEqual(keys.map((k) => byWasm.answerText(k)), keys.map((k) => byAddon.answerText(k)));
-      }),
-      { numRuns: 200 },
-    );
-  });
-});

@@ -7,7 +7,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildTable } from '../../src/placement/index.js';
-import { memoryGeneration, wasm, wasmShardFor } from '../../src/placement/wasm.js';
+import { memoryGeneration, wasm, wasmShard } from '../../src/placement/wasm.js';
 import { wasmAnswerWriter } from '../../src/runtime/answer-writer.js';
 import { RouteIndex } from '../../src/runtime/route-index.js';
 import { WasmTailStore } from '../../src/runtime/tail-store.js';
@@ -69,12 +69,12 @@ describe('wasm answers', () => {
     assert.equal(text('k'), undefined, 'no tail cached');
     store.append(1, Buffer.from('TAIL'), Buffer.from('T'));
     store.ids().fill(1);
-    const shard = wasmShardFor(16)!('k');
+    const shard = wasmShard!('k', 16);
     assert.equal(text('k'), `{"key":"k","shard":${shard}TAIL`);
     for (const key of ['needs "escape"', 'back\\slash', 'é', '\u007f', '😀', '\n']) assert.equal(text(key), undefined, JSON.stringify(key));
     // Longer keys take another copy (encodeInto): the same answers, the same keys handed back.
     const long = 'long-key-'.repeat(8);
-    assert.equal(text(long), `{"key":"${long}","shard":${wasmShardFor(16)!(long)}TAIL`);
+    assert.equal(text(long), `{"key":"${long}","shard":${wasmShard!(long, 16)}TAIL`);
     for (const key of [`${long}"`, `${long}\\`, `${long}é`, `é${long}`, `${long}\u007f`, `${long}😀`, `${long}\ud800`, 'x'.repeat(20_000)]) {
       assert.equal(text(key), undefined, JSON.stringify(key.slice(-3)));
     }
@@ -102,7 +102,7 @@ describe('wasm answers', () => {
     const store = new WasmTailStore(module, 16, {});
     store.append(1, Buffer.from('TAIL'), Buffer.from('T'));
     store.ids().fill(1);
-    const shardOf = wasmShardFor(16)!;
+    const shardOf = (key: string): number => wasmShard!(key, 16);
     const out = Buffer.alloc(1 << 16);
     const end = { at: -1 };
     let checked = 0;
@@ -128,7 +128,7 @@ describe('wasm answers', () => {
     const store = new WasmTailStore(module, 16, {});
     store.append(1, Buffer.from('TAIL'), Buffer.from('T'));
     store.ids().fill(1);
-    const shardOf = wasmShardFor(16)!;
+    const shardOf = (key: string): number => wasmShard!(key, 16);
     const out = Buffer.alloc(4096);
     const end = { at: -1 };
     for (const other of ['é', 'ÿ', '€', '😀', '\ud800', 'abcdefgh\u0100', 'abcdefghé', 'Ā'.repeat(9)]) {
