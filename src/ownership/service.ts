@@ -251,6 +251,24 @@ export class ClaimService {
     return { outcome, winners };
   }
 
+  /**
+   * What a call carried besides the sender's own records: other owners' records a relay forwarded
+   * (merged like the digest exchange's), and the peers the sender asked us to forward its own to.
+   */
+  receiveRelay(sender: string, relayTo: readonly string[], own: readonly ClaimRecord[], relayed: readonly ClaimRecord[]): void {
+    if (relayed.length > 0) {
+      const outcome = this.store.merge(relayed);
+      this.counters.recordsRejected += outcome.rejected.length;
+      this.counters.conflicts += outcome.conflicts.length;
+    }
+    this.announcer.relay(sender, relayTo, own);
+  }
+
+  /** True when this member forwards for others (its acks say so). */
+  relays(): boolean {
+    return this.announcer.relays.enabled();
+  }
+
   /** AnnounceExpiry: merges the releases. */
   receiveReleases(records: readonly ClaimRecord[], senderWallMs?: number): MergeOutcome {
     this.counters.expiryAnnouncementsReceived++;
