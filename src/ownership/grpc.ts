@@ -302,7 +302,7 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], service: 
     };
   }
   const accepted = outcome.rejected.length === 0 && conflicts.length === 0;
-  return { accepted, conflicts, receiverWallMs, relays: service.relays(), ...(error ? { error } : {}) };
+  return { accepted, conflicts, receiverWallMs, relays: service.announcer.relays.enabled(), ...(error ? { error } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

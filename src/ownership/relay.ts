@@ -70,6 +70,12 @@ export class RelayPlanner {
     this.rttMs = this.rttMs === 0 ? relayRttMs : this.rttMs * 0.9 + relayRttMs * 0.1;
   }
 
+  /** A member's new life: whether it relays is asked again (it may run another release). */
+  forget(name: string): void {
+    for (const key of this.relays.keys()) if (key.startsWith(`${name}\u0000`)) this.relays.delete(key);
+    this.slowUntil.delete(name);
+  }
+
   /** A relay did not answer in time, or failed. */
   slow(peer: Peer): void {
     this.slowUntil.set(peer.name, this.now() + RELAY_SLOW_MEMORY_MS);

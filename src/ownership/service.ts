@@ -23,7 +23,8 @@ export class ClaimService {
   readonly clockGuard: ClockGuard;
   private readonly opts: ClaimOptions;
   private readonly clock: () => number;
-  private readonly announcer: Announcer;
+  /** Sends our records and relays others' (announcer.ts, relay.ts). */
+  readonly announcer: Announcer;
   private readonly timers: ClockPort;
   private cancelSweep: (() => void) | null = null;
   private readonly lossListeners = new Set<(loss: ClaimLoss) => void>();
@@ -251,22 +252,10 @@ export class ClaimService {
     return { outcome, winners };
   }
 
-  /**
-   * What a call carried besides the sender's own records: other owners' records a relay forwarded
-   * (merged like the digest exchange's), and the peers the sender asked us to forward its own to.
-   */
+  /** Relaying (relay.ts): other owners' records a relay forwarded, merged like the digest exchange's; `own` forwarded to `relayTo`. */
   receiveRelay(sender: string, relayTo: readonly string[], own: readonly ClaimRecord[], relayed: readonly ClaimRecord[]): void {
-    if (relayed.length > 0) {
-      const outcome = this.store.merge(relayed);
-      this.counters.recordsRejected += outcome.rejected.length;
-      this.counters.conflicts += outcome.conflicts.length;
-    }
+    if (relayed.length > 0) this.counters.recordsRejected += this.store.merge(relayed).rejected.length;
     this.announcer.relay(sender, relayTo, own);
-  }
-
-  /** True when this member forwards for others (its acks say so). */
-  relays(): boolean {
-    return this.announcer.relays.enabled();
   }
 
   /** AnnounceExpiry: merges the releases. */

@@ -111,7 +111,7 @@ function memoryCluster(size: number, opts: { old?: string[]; options?: Partial<C
         if (callee.old && records.length === 0) return answer(new Error('claims: empty'));
         const winners = kind === 'announce' ? callee.service.receiveClaims(records, sentAtMs).winners : (callee.service.receiveReleases(records, sentAtMs), []);
         if (!callee.old && relay !== undefined) callee.service.receiveRelay(from, relay.relayTo ?? [], records, relay.relayed ?? []);
-        const ack: AnnounceAck = { accepted: winners.length === 0, winners, ...(callee.old ? {} : { relays: callee.service.relays() }) };
+        const ack: AnnounceAck = { accepted: winners.length === 0, winners, ...(callee.old ? {} : { relays: callee.service.announcer.relays.enabled() }) };
         answer(ack);
       });
     },
