@@ -163,10 +163,11 @@ export class Announcer {
     const cancelTimer = timers.at(startedAt + this.relays.slowAfterMs(), fallBack);
     const answered = (ack: AnnounceAck | null): void => {
       if (ack === null) return fallBack();
-      if (--waiting > 0 || settled) return;
+      if (--waiting > 0) return;
+      this.relays.answered(group.relay, ack.relays === true, timers.now() - startedAt);
+      if (settled) return;
       settled = true;
       cancelTimer();
-      this.relays.answered(group.relay, ack.relays === true, timers.now() - startedAt);
     };
     if (claims.length > 0) this.send(group.relay, self, claims, 'announce', part, answered);
     if (releases.length > 0) this.send(group.relay, self, releases, 'expire', part, answered);
@@ -201,12 +202,13 @@ export class Announcer {
     if (kind === 'announce') counters.announcementsSent++;
     else counters.expiryAnnouncementsSent++;
     const sentAtMs = this.deps.wallClock();
+    const startedAt = this.deps.timers.now();
     const answer = (outcome: AnnounceAck | Error): void => {
       let ack: AnnounceAck | null = null;
       try {
         if (outcome instanceof Error) throw outcome;
         ack = outcome;
-        if (relay?.relayTo === undefined) this.relays.answered(peer, outcome.relays === true);
+        if (relay?.relayTo === undefined) this.relays.answered(peer, outcome.relays === true, this.deps.timers.now() - startedAt);
         if (outcome.receiverWallMs !== undefined) {
           // The peer read its clock somewhere between our send and its answer: compare with the midpoint.
           this.deps.clockGuard.sample(peer.name, outcome.receiverWallMs, Math.round((sentAtMs + this.deps.wallClock()) / 2));

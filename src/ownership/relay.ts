@@ -62,12 +62,15 @@ export class RelayPlanner {
     return this.groupSize > 0;
   }
 
-  /** A peer answered a call: whether it relays, and the round trip when it answered as a relay. */
-  answered(peer: Peer, relays: boolean, relayRttMs?: number): void {
+  /**
+   * A peer answered a call after `rttMs`: whether it relays. An answer, late or not, ends its time as
+   * a slow relay, and every round trip counts toward the usual one: on a loaded machine every call is
+   * slow, and a relay is only passed over when it is slow beyond that.
+   */
+  answered(peer: Peer, relays: boolean, rttMs: number): void {
     this.relays.set(peerKey(peer), relays);
-    if (relayRttMs === undefined) return;
     this.slowUntil.delete(peer.name);
-    this.rttMs = this.rttMs === 0 ? relayRttMs : this.rttMs * 0.9 + relayRttMs * 0.1;
+    this.rttMs = this.rttMs === 0 ? rttMs : this.rttMs * 0.9 + rttMs * 0.1;
   }
 
   /** A member's new life: whether it relays is asked again (it may run another release). */

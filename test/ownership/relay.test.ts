@@ -28,9 +28,9 @@ describe('RelayPlanner', () => {
     const planner = new RelayPlanner(3, () => now);
     const peers = Array.from({ length: 10 }, (_, i) => peer(`m${i}`));
     assert.deepEqual(planner.plan(peers), { direct: peers, groups: [] }, 'nobody known to relay yet');
-    for (const p of peers.slice(0, 3)) planner.answered(p, true);
+    for (const p of peers.slice(0, 3)) planner.answered(p, true, 1);
     assert.equal(planner.plan(peers).groups.length, 0, 'three that relay fit one group: no relaying');
-    for (const p of peers) planner.answered(p, p.name !== 'm9');
+    for (const p of peers) planner.answered(p, p.name !== 'm9', 1);
     const withSuspect = peers.map((p) => (p.name === 'm8' ? peer('m8', true) : p));
     const plan = planner.plan(withSuspect);
     assert.equal(plan.groups.length, 3, 'eight peers that relay, three per group');
@@ -51,8 +51,9 @@ describe('RelayPlanner', () => {
     );
     planner.answered(first, true, 5);
     assert.ok(planner.plan(withSuspect).groups.some((g) => g.relay.name === first.name), 'an answer makes it a relay again');
-    now += 1;
-    assert.equal(planner.slowAfterMs(), RELAY_SLOW_MS);
+    assert.equal(planner.slowAfterMs(), RELAY_SLOW_MS, 'fast answers: the floor');
+    for (let i = 0; i < 100; i++) planner.answered(first, true, 1000);
+    assert.ok(planner.slowAfterMs() > 3000, 'when every call is slow, a relay must be slower than that to be passed over');
     assert.deepEqual(new RelayPlanner(0, () => now).plan(peers), { direct: peers, groups: [] }, 'group size 0: never relays');
   });
 });
@@ -179,7 +180,7 @@ describe('relayed announcements in memory', () => {
       await c.clock.advance(100);
       // Hang a member that is a relay in m00's plan, after every member learned that it relays.
       const plan = new RelayPlanner(4, () => 0);
-      for (const n of c.all) if (n.name !== 'm00') plan.answered(peer(n.name), true);
+      for (const n of c.all) if (n.name !== 'm00') plan.answered(peer(n.name), true, 0);
       const relay = plan.plan(c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name))).groups[0]!.relay.name;
       c.node(relay).hung = true;
       c.claimEach('y');
