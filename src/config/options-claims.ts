@@ -67,8 +67,8 @@ export const CLAIM_OPTIONS = {
   claimRelayWindowMs: {
     group: 'Placement',
     description: 'How long a relay gathers the records it forwards to one peer (from every owner) before sending them in one call.',
-    default: '100',
-    defaultDoc: '100',
+    default: '200',
+    defaultDoc: '200',
   },
   claimReleaseRetentionMs: {
     group: 'Placement',

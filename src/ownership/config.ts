@@ -40,7 +40,7 @@ export const DEFAULT_CLAIM_CONFIG: ClaimConfig = Object.freeze({
   releaseRetentionMs: 120_000,
   maxClockSkewMs: 10_000,
   relayGroupSize: 16,
-  relayWindowMs: 100,
+  relayWindowMs: 200,
 });
 
 export function agentClaimsOptions(config: ClaimConfig, rpcTimeoutMs: number): AgentClaimsOptions {
