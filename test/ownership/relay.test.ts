@@ -135,6 +135,11 @@ function memoryCluster(size: number, opts: { old?: string[]; options?: Partial<C
     stats,
     all,
     node: (name: string) => nodes.get(name)!,
+    /** A first round of claims, which goes directly: its acks tell every member who relays. */
+    async warm(): Promise<void> {
+      this.claimEach('warm');
+      await clock.advance(100);
+    },
     /** Every member claims one id (`prefix-name`) in the same window. */
     claimEach(prefix: string): void {
       for (const n of all) assert.equal(n.service.claim([`${prefix}-${n.name}`])[0]?.status, 'claimed');
@@ -154,8 +159,7 @@ describe('relayed announcements in memory', () => {
     const c = memoryCluster(20);
     try {
       // The first round goes directly (nobody is known to relay yet); its acks say who relays.
-      c.claimEach('warm');
-      await c.clock.advance(100);
+      await c.warm();
       for (const n of c.all) assert.deepEqual(c.missing(`warm-${n.name}`, n.name), []);
       assert.equal(c.stats.calls, 20 * 19, 'one call per peer per claim before relaying');
       c.stats.calls = 0;
@@ -176,8 +180,7 @@ describe('relayed announcements in memory', () => {
   test('a relay that hangs is passed over: its group hears the claims directly', async () => {
     const c = memoryCluster(20);
     try {
-      c.claimEach('warm');
-      await c.clock.advance(100);
+      await c.warm();
       // Hang a member that is a relay in m00's plan, after every member learned that it relays.
       const plan = new RelayPlanner(4, () => 0);
       for (const n of c.all) if (n.name !== 'm00') plan.answered(peer(n.name), true, 0);
@@ -223,8 +226,7 @@ describe('relayed announcements in memory', () => {
   test('two owners claim one id through relays: both claims travel, and every member keeps the same winner', async () => {
     const c = memoryCluster(20);
     try {
-      c.claimEach('warm');
-      await c.clock.advance(100);
+      await c.warm();
       for (const n of [c.node('m05'), c.node('m14')]) assert.equal(n.service.claim(['race'])[0]?.status, 'claimed');
       await c.clock.advance(500);
       const winners = new Set(c.all.map((n) => n.service.store.get('race')?.owner));
