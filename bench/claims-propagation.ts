@@ -6,6 +6,8 @@
 // --seconds; a claim's latency is from the claim call to the moment the last healthy member stores it.
 // Target: p99 <= 1 s at 10 and 50 members with one hung peer.
 // Run: node --import tsx bench/claims-propagation.ts [--sizes 10,50] [--rate 50] [--seconds 20] [--timeout-ms 2000]
+// [--relay-group-sizes 0,16]: each size runs once per relay group size (0: every peer called directly,
+// docs/ownership.md "Relays"), and reports the calls and this process's CPU (the whole cluster's) per claim.
 // With --processes, every member is a real sidecar in its own process instead (after `npm run build`):
 // bench/claims-propagation-processes.ts, which also takes [--members N] [--shards 16384] [--settle-s 30]
 // [--start-timeout-s 240] [--idle-s 10] [--main other/dist/main.js] [--cpu-prof-dir D [--cpu-prof-members 3]].
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     main: { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
     'cpu-prof-members': { type: 'string', default: '3' },
+    'relay-group-sizes': { type: 'string', default: String(DEFAULT_CLAIM_CONFIG.relayGroupSize) },
   },
 });
 
@@ -62,7 +65,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function run(size: number, rate: number, seconds: number, timeoutMs: number): Promise<void> {
+async function run(size: number, rate: number, seconds: number, timeoutMs: number, relayGroupSize: number): Promise<void> {
   const hung = await startHungPeer();
   let peers: Peer[] = [];
   const members: Member[] = [];
@@ -77,7 +80,7 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
       peers: () => peers.filter((p) => p.name !== name),
       memberStatus: () => 'live',
       transport: grpcClaimTransport(client),
-      options: { ...DEFAULT_CLAIM_CONFIG, defaultTtlMs: null, foreignExpiryGraceMs: FOREIGN_EXPIRY_GRACE_MS, rpcTimeoutMs: timeoutMs },
+      options: { ...DEFAULT_CLAIM_CONFIG, defaultTtlMs: null, foreignExpiryGraceMs: FOREIGN_EXPIRY_GRACE_MS, rpcTimeoutMs: timeoutMs, relayGroupSize },
     });
     service.store.onChange((change) => {
       if (change.kind !== 'set' || change.record.released) return;
@@ -96,6 +99,7 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
   }
   peers = [...members.map((m) => ({ name: m.name, grpcAddr: `127.0.0.1:${m.server.port}` })), { name: 'hung', grpcAddr: hung.addr }];
   const total = Math.round(rate * seconds);
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   for (let n = 0; n < total; n++) {
     const due = start + (n * 1000) / rate;
@@ -107,7 +111,10 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
   }
   const deadline = performance.now() + 30_000;
   while (performance.now() < deadline && [...seen.values()].some((s) => s.doneAt === null)) await sleep(50);
+  const cpu = process.cpuUsage(cpuBefore);
   const latencies = [...seen.values()].filter((s) => s.doneAt !== null).map((s) => s.doneAt! - s.at).sort((a, b) => a - b);
+  const sum = (f: (c: ClaimService['counters']) => number): number => members.reduce((t, m) => t + f(m.service.counters), 0);
+  const calls = sum((c) => c.announcementsSent + c.expiryAnnouncementsSent);
   const missing = total - latencies.length;
   const dropped = members.reduce((sum, m) => sum + m.service.propagation.counters.dropped, 0);
   const hungPending = members.reduce((sum, m) => sum + m.service.propagation.pendingFor('hung'), 0);
@@ -115,6 +122,12 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
     `members ${size} (+1 hung), ${total} claims at ${rate}/s: known by every member p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
       `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? NaN).toFixed(1)} ms; ` +
       `never everywhere ${missing}; dropped for the hung peer ${dropped}, still queued for it ${hungPending}`,
+  );
+  console.log(
+    `  relay group size ${relayGroupSize}: ${(calls / total).toFixed(1)} calls per claim (${size} peers to reach, the hung one included); ` +
+      `relay batches ${sum((c) => c.relayBatches)}, fallbacks ${sum((c) => c.relayFallbacks)}, records forwarded ${sum((c) => c.recordsRelayed)}; ` +
+      `CPU of the whole cluster (this process) ${((cpu.user + cpu.system) / 1000 / total).toFixed(2)} ms per claim, ` +
+      `${((cpu.user + cpu.system) / 1000 / total / size).toFixed(3)} ms per claim per member`,
   );
   for (const m of members) {
     m.service.close();
@@ -140,5 +153,7 @@ if (values.processes) {
     ...(values['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: resolve(values['cpu-prof-dir']) }),
   });
 } else {
-  for (const size of sizes) await run(size, Number(values.rate), Number(values.seconds), Number(values['timeout-ms']));
+  for (const size of sizes) {
+    for (const group of values['relay-group-sizes'].split(',').map(Number)) await run(size, Number(values.rate), Number(values.seconds), Number(values['timeout-ms']), group);
+  }
 }

@@ -58,6 +58,18 @@ export const CLAIM_OPTIONS = {
     default: '10000',
     defaultDoc: '10000 (10 s)',
   },
+  claimRelayGroupSize: {
+    group: 'Placement',
+    description: 'Peers per relay group (docs/ownership.md, "Relays"). With more peers that relay than one group holds, a member sends its claims and releases to one relay per group, which forwards them to the rest of its group; a relay that does not answer in time is passed over. 0: this member neither relays nor uses relays (every peer is called directly).',
+    default: '16',
+    defaultDoc: '16',
+  },
+  claimRelayWindowMs: {
+    group: 'Placement',
+    description: 'How long a relay gathers the records it forwards to one peer (from every owner) before sending them in one call.',
+    default: '200',
+    defaultDoc: '200',
+  },
   claimReleaseRetentionMs: {
     group: 'Placement',
     description: 'How long a release is remembered, so that it overtakes the claim it ends on every member (and the digest exchange carries it).',

@@ -110,6 +110,8 @@ export const configShape = {
   claimAnnounceQueuePerPeer: integer(1, 1_000_000),
   claimReleaseRetentionMs: integer(1000, DAY_MS),
   claimMaxClockSkewMs: integer(1, 3_600_000),
+  claimRelayGroupSize: integer(0, 1024),
+  claimRelayWindowMs: integer(0, 10_000),
   ...protocolShape,
 };
 
@@ -347,6 +349,8 @@ function resolve(f: Fields): ResolvedConfig {
       announceQueuePerPeer: f.claimAnnounceQueuePerPeer,
       releaseRetentionMs: f.claimReleaseRetentionMs,
       maxClockSkewMs: f.claimMaxClockSkewMs,
+      relayGroupSize: f.claimRelayGroupSize,
+      relayWindowMs: f.claimRelayWindowMs,
     },
     swim: Object.freeze(swim),
   };

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ClockPort } from './ports.js';
 import { ClaimsMember } from '../ownership/claims-member.js';
 import type { ClaimService } from '../ownership/service.js';
-import type { AnnounceAck, AnnounceKind, ClaimOptions, Peer, Self } from '../ownership/service-types.js';
+import type { AnnounceAck, AnnounceKind, ClaimOptions, Peer, RelayPart, Self } from '../ownership/service-types.js';
 import type { ClaimRecord } from '../ownership/types.js';
 
 /** A call to a peer the claims ask for; the shell answers it with Member.claimAnswered(callId, ...). */
@@ -23,6 +23,8 @@ export interface ClaimCallEffect {
   readonly timeoutMs: number;
   /** Our wall clock as the call leaves (the peer compares its own with it). */
   readonly sentAtMs: number;
+  /** Relaying: the peers the callee forwards to, other owners' records it gets (docs/ownership.md "Relays"). */
+  readonly relay?: RelayPart;
 }
 
 /** A callee's answer to a claims call in memory (a simulator, in-process tests): the merge, the winners, its wall clock. */
@@ -121,10 +123,10 @@ export class MemberClaims {
     this.state = new ClaimsMember({
       self: settings.self,
       transport: {
-        call: (kind, peer, self, records, timeoutMs, sentAtMs, answer) => {
+        call: (kind, peer, self, records, timeoutMs, sentAtMs, answer, relay) => {
           const callId = this.nextCallId++;
           this.answers.set(callId, answer);
-          this.outbox.push({ type: 'claim-call', callId, kind, peer, self, records, timeoutMs, sentAtMs });
+          this.outbox.push({ type: 'claim-call', callId, kind, peer, self, records, timeoutMs, sentAtMs, ...(relay ? { relay } : {}) });
         },
       },
       options: settings.options,

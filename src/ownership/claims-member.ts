@@ -98,8 +98,10 @@ export class ClaimsMember {
     if (!fresh) return;
     // Back from a false death verdict with the same life: its claims are welcome again.
     this.departed.delete(`${m.name}\u0000${m.lifeId}`);
-    // A new life supersedes the old one's claims; the new life's own claims stay.
+    // A new life supersedes the old one's claims; the new life's own claims stay. It may run another
+    // release: it is called directly until its ack says whether it relays.
     this.service.memberDeparted(m.name, m.lifeId);
+    this.service.announcer.relays.forget(m.name);
     // It knows none of our claims yet (the digest exchange would tell it too, later).
     const peer = { name: m.name, grpcAddr: m.grpcAddr };
     this.announcePacer.run(`member\u0000${m.name}`, () => this.service.announceAll(peer));

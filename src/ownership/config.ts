@@ -39,6 +39,8 @@ export const DEFAULT_CLAIM_CONFIG: ClaimConfig = Object.freeze({
   announceQueuePerPeer: 2048,
   releaseRetentionMs: 120_000,
   maxClockSkewMs: 10_000,
+  relayGroupSize: 16,
+  relayWindowMs: 200,
 });
 
 export function agentClaimsOptions(config: ClaimConfig, rpcTimeoutMs: number): AgentClaimsOptions {

@@ -14,20 +14,23 @@ import type { GetLocalActorIdsReply, GetLocalActorIdsReply__Output } from '../gr
 import type { GetLocalActorIdsRequest, GetLocalActorIdsRequest__Output } from '../grpc/generated/swimring/v1/GetLocalActorIdsRequest.js';
 import type { OwnershipAck, OwnershipAck__Output } from '../grpc/generated/swimring/v1/OwnershipAck.js';
 import type { OwnershipAnnouncement, OwnershipAnnouncement__Output } from '../grpc/generated/swimring/v1/OwnershipAnnouncement.js';
-import { MAX_LIFE_ID_BYTES, MAX_SHORT_STRING_BYTES } from '../grpc/limits.js';
+import { MAX_LIFE_ID_BYTES, MAX_NAME_BYTES, MAX_SHORT_STRING_BYTES } from '../grpc/limits.js';
 import { controlPlaneDefinition } from '../grpc/proto.js';
 import type { BoundedMethod, ExtraMethods } from '../grpc/service.js';
 import { scanRepeatedField } from '../grpc/wire-scan.js';
 import { decodeClaimRecord, encodeClaimRecord, MAX_ENCODED_CLAIM_BYTES } from './canonical.js';
 import { decodePageToken, encodePageToken, resolvePageSize } from './paging.js';
 import { PeerRecordVersions, recordVersionForCaller } from './record-versions.js';
-import { MAX_CLAIMS_PER_ANNOUNCEMENT, type AnnounceAck, type ClaimService, type ClaimTransport, type Peer, type Self } from './service.js';
-import type { ClockGuard } from './hlc.js';
+import { MAX_RELAY_TARGETS } from './relay.js';
+import { MAX_CLAIMS_PER_ANNOUNCEMENT, type AnnounceAck, type ClaimService, type ClaimTransport, type Peer, type RelayPart, type Self } from './service.js';
 import type { ClaimRecord, MergeOutcome } from './types.js';
 
 /** Field numbers of the repeated claim fields (proto/swimring/v1/control_plane.proto). */
 const ANNOUNCEMENT_CLAIMS_FIELD = 7;
+const ANNOUNCEMENT_RELAY_TO_FIELD = 9;
+const ANNOUNCEMENT_RELAYED_FIELD = 10;
 const EXPIRY_RELEASES_FIELD = 6;
+const EXPIRY_RELAY_TO_FIELD = 8;
 const ACK_CONFLICTS_FIELD = 2;
 const GET_IDS_REPLY_IDS_FIELD = 1;
 /** One OwnershipConflict: id, owner name and an encoded winner, with their tags and lengths. */
@@ -36,7 +39,8 @@ const MAX_CONFLICT_BYTES = MAX_ENCODED_CLAIM_BYTES + 600;
  * An announcement at its bounds: every claim at its largest encoding with its tag and length, plus the
  * header and the other fields. Sized by the claim bounds, not by the cluster.
  */
-export const MAX_ANNOUNCEMENT_BYTES = MAX_CLAIMS_PER_ANNOUNCEMENT * (MAX_ENCODED_CLAIM_BYTES + 4) + 16 * 1024;
+export const MAX_ANNOUNCEMENT_BYTES =
+  2 * MAX_CLAIMS_PER_ANNOUNCEMENT * (MAX_ENCODED_CLAIM_BYTES + 4) + MAX_RELAY_TARGETS * (MAX_NAME_BYTES + 3) + 16 * 1024;
 /** Most ids a GetLocalActorIds page may carry. */
 export const MAX_PAGE_IDS = 10_000;
 
@@ -47,19 +51,21 @@ interface RepeatedBound {
   readonly maxEntryBytes: number;
 }
 
-/** Counts and sizes a repeated field before decoding; never throws. */
-function claimDeserializer<T>(messageName: string, decode: (bytes: Buffer) => T, bound: RepeatedBound): (bytes: Buffer) => Decoded<T> {
+/** Counts and sizes the repeated fields before decoding; never throws. */
+function claimDeserializer<T>(messageName: string, decode: (bytes: Buffer) => T, bounds: readonly RepeatedBound[]): (bytes: Buffer) => Decoded<T> {
   return (bytes) => {
     try {
-      const scan = scanRepeatedField(bytes, bound.fieldNumber);
-      if (typeof scan === 'string') return refused(reject(grpc.status.INVALID_ARGUMENT, 'malformed', `not a valid ${messageName}: ${scan}`));
-      if (scan.count > bound.maxCount) {
-        return refused(reject(grpc.status.RESOURCE_EXHAUSTED, 'invalid', `${bound.field}: ${scan.count} entries, limit ${bound.maxCount}`));
-      }
-      if (scan.largestBytes > bound.maxEntryBytes) {
-        return refused(
-          reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${bound.field}[${scan.largestIndex}]: ${scan.largestBytes} bytes, limit ${bound.maxEntryBytes}`),
-        );
+      for (const bound of bounds) {
+        const scan = scanRepeatedField(bytes, bound.fieldNumber);
+        if (typeof scan === 'string') return refused(reject(grpc.status.INVALID_ARGUMENT, 'malformed', `not a valid ${messageName}: ${scan}`));
+        if (scan.count > bound.maxCount) {
+          return refused(reject(grpc.status.RESOURCE_EXHAUSTED, 'invalid', `${bound.field}: ${scan.count} entries, limit ${bound.maxCount}`));
+        }
+        if (scan.largestBytes > bound.maxEntryBytes) {
+          return refused(
+            reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${bound.field}[${scan.largestIndex}]: ${scan.largestBytes} bytes, limit ${bound.maxEntryBytes}`),
+          );
+        }
       }
       return { ok: true, value: decode(bytes) };
     } catch (err) {
@@ -90,11 +96,11 @@ export function ownershipMethods(): OwnershipMethods {
     maxEntryBytes: MAX_ENCODED_CLAIM_BYTES,
   });
   const ackBound: RepeatedBound = { fieldNumber: ACK_CONFLICTS_FIELD, field: 'conflicts', maxCount: MAX_CLAIMS_PER_ANNOUNCEMENT, maxEntryBytes: MAX_CONFLICT_BYTES };
-  const noBound: RepeatedBound = { fieldNumber: 0, field: '', maxCount: 0, maxEntryBytes: 0 };
+  const relayToBound = (fieldNumber: number): RepeatedBound => ({ fieldNumber, field: 'relay_to', maxCount: MAX_RELAY_TARGETS, maxEntryBytes: MAX_NAME_BYTES });
   const m = <ReqIn, ReqOut, ResIn, ResOut>(
     name: string,
     d: { path: string; requestSerialize: (v: ReqIn) => Buffer; requestDeserialize: (b: Buffer) => ReqOut; responseSerialize: (v: ResIn) => Buffer; responseDeserialize: (b: Buffer) => ResOut },
-    requestBound: RepeatedBound,
+    requestBounds: readonly RepeatedBound[],
     responseBound: RepeatedBound,
     maxRequestBytes?: number,
   ): BoundedMethod<ReqIn, ReqOut, ResIn, ResOut> => ({
@@ -102,19 +108,31 @@ export function ownershipMethods(): OwnershipMethods {
     name,
     path: d.path,
     requestSerialize: d.requestSerialize,
-    requestDeserialize: claimDeserializer(`swimring.v1.${name} request`, d.requestDeserialize, requestBound),
+    requestDeserialize: claimDeserializer(`swimring.v1.${name} request`, d.requestDeserialize, requestBounds),
     responseSerialize: d.responseSerialize,
-    responseDeserialize: claimDeserializer(`swimring.v1.${name} reply`, d.responseDeserialize, responseBound),
+    responseDeserialize: claimDeserializer(`swimring.v1.${name} reply`, d.responseDeserialize, [responseBound]),
   });
   cachedMethods = {
-    GetLocalActorIds: m('GetLocalActorIds', def.GetLocalActorIds, noBound, {
+    GetLocalActorIds: m('GetLocalActorIds', def.GetLocalActorIds, [], {
       fieldNumber: GET_IDS_REPLY_IDS_FIELD,
       field: 'ids',
       maxCount: MAX_PAGE_IDS,
       maxEntryBytes: 255,
     }),
-    AnnounceOwnership: m('AnnounceOwnership', def.AnnounceOwnership, claimsBound(ANNOUNCEMENT_CLAIMS_FIELD, 'claims'), ackBound, MAX_ANNOUNCEMENT_BYTES),
-    AnnounceExpiry: m('AnnounceExpiry', def.AnnounceExpiry, claimsBound(EXPIRY_RELEASES_FIELD, 'releases'), ackBound, MAX_ANNOUNCEMENT_BYTES),
+    AnnounceOwnership: m(
+      'AnnounceOwnership',
+      def.AnnounceOwnership,
+      [claimsBound(ANNOUNCEMENT_CLAIMS_FIELD, 'claims'), claimsBound(ANNOUNCEMENT_RELAYED_FIELD, 'relayed'), relayToBound(ANNOUNCEMENT_RELAY_TO_FIELD)],
+      ackBound,
+      MAX_ANNOUNCEMENT_BYTES,
+    ),
+    AnnounceExpiry: m(
+      'AnnounceExpiry',
+      def.AnnounceExpiry,
+      [claimsBound(EXPIRY_RELEASES_FIELD, 'releases'), relayToBound(EXPIRY_RELAY_TO_FIELD)],
+      ackBound,
+      MAX_ANNOUNCEMENT_BYTES,
+    ),
   };
   return cachedMethods;
 }
@@ -157,10 +175,18 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       requestDeserialize: methods.AnnounceOwnership.requestDeserialize,
       maxRequestBytes: MAX_ANNOUNCEMENT_BYTES,
       handler: guardedUnary<OwnershipAnnouncement__Output, OwnershipAck>('AnnounceOwnership', guard, (req) => {
-        const records = announcedRecords(req, req.claims, 'claims', false);
+        const relayed = relayedRecords(req.relayed);
+        if (isRejection(relayed)) return relayed;
+        const records = announcedRecords(req, req.claims, 'claims', false, relayed.length > 0);
         if (isRejection(records)) return records;
-        const { outcome, winners } = step((service) => service.receiveClaims(records, wallMsOf(req.sentAtMs)));
-        return ackOf(outcome, winners, deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
+        const relayTo = relayTargets(req.relayTo);
+        if (isRejection(relayTo)) return relayTo;
+        const { outcome, winners } = step((service) => {
+          const received = service.receiveClaims(records, wallMsOf(req.sentAtMs));
+          service.receiveRelay(req.owner, relayTo, records, relayed);
+          return received;
+        });
+        return ackOf(outcome, winners, deps.service, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
     AnnounceExpiry: {
@@ -169,7 +195,14 @@ export function ownershipExtraMethods(deps: OwnershipServerDeps): ExtraMethods {
       handler: guardedUnary<ExpiryAnnouncement__Output, OwnershipAck>('AnnounceExpiry', guard, (req) => {
         const records = announcedRecords(req, req.releases, 'releases', true);
         if (isRejection(records)) return records;
-        return ackOf(step((service) => service.receiveReleases(records, wallMsOf(req.sentAtMs))), [], deps.service.clockGuard, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
+        const relayTo = relayTargets(req.relayTo);
+        if (isRejection(relayTo)) return relayTo;
+        const outcome = step((service) => {
+          const received = service.receiveReleases(records, wallMsOf(req.sentAtMs));
+          service.receiveRelay(req.owner, relayTo, records, []);
+          return received;
+        });
+        return ackOf(outcome, [], deps.service, recordVersionForCaller(req.header?.claimRecordVersion ?? 0));
       }),
     },
   };
@@ -182,8 +215,33 @@ interface Announced {
   readonly ids: readonly string[];
 }
 
-/** The claims of one announcement, every one decoded, bounded and made by the announcing owner. */
-function announcedRecords(req: Announced, encoded: readonly Buffer[], field: string, released: boolean): ClaimRecord[] | Rejection {
+/** Other owners' records a relay forwarded, each decoded within bounds (whoever their owner). */
+function relayedRecords(encoded: readonly Buffer[]): ClaimRecord[] | Rejection {
+  const out: ClaimRecord[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const decoded = decodeClaimRecord(encoded[i] ?? Buffer.alloc(0));
+    if (!decoded.ok) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `relayed[${i}]: ${decoded.reason}`);
+    out.push(decoded.record);
+  }
+  return out;
+}
+
+/** The member names an announcement asks to be forwarded to. */
+function relayTargets(names: readonly string[]): string[] | Rejection {
+  const out: string[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = checkName(names[i] ?? '', `relay_to[${i}]`);
+    if (isRejection(name)) return name;
+    out.push(name);
+  }
+  return out;
+}
+
+/**
+ * The claims of one announcement, every one decoded, bounded and made by the announcing owner. Empty
+ * only when the call carries relayed records (`mayBeEmpty`).
+ */
+function announcedRecords(req: Announced, encoded: readonly Buffer[], field: string, released: boolean, mayBeEmpty = false): ClaimRecord[] | Rejection {
   if (req.ids.length > 0) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `ids: unused since claims carry their times; send ${field}`);
   const owner = checkName(req.owner, 'owner');
   if (isRejection(owner)) return owner;
@@ -191,7 +249,7 @@ function announcedRecords(req: Announced, encoded: readonly Buffer[], field: str
   if (isRejection(incarnation)) return incarnation;
   const lifeId = checkText(req.ownerLifeId, 'owner_life_id', 1, MAX_LIFE_ID_BYTES);
   if (isRejection(lifeId)) return lifeId;
-  if (encoded.length === 0) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}: empty`);
+  if (encoded.length === 0 && !mayBeEmpty) return reject(grpc.status.INVALID_ARGUMENT, 'invalid', `${field}: empty`);
   const out: ClaimRecord[] = [];
   for (let i = 0; i < encoded.length; i++) {
     const decoded = decodeClaimRecord(encoded[i] ?? Buffer.alloc(0));
@@ -210,7 +268,8 @@ function wallMsOf(field: string): number | undefined {
   return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
 }
 
-function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: ClockGuard, recordVersion: number): OwnershipAck {
+function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], service: ClaimService, recordVersion: number): OwnershipAck {
+  const clocks = service.clockGuard;
   const conflicts = winners.map((w) => ({ id: w.id, owner: w.owner, winner: Buffer.from(encodeClaimRecord(w, recordVersion)) }));
   const limit = outcome.rejected.find((r) => r.reason === 'limit');
   const gone = outcome.rejected.find((r) => r.reason === 'owner-gone');
@@ -242,7 +301,8 @@ function ackOf(outcome: MergeOutcome, winners: readonly ClaimRecord[], clocks: C
       retryAfterMs: 1000,
     };
   }
-  return { accepted: outcome.rejected.length === 0 && conflicts.length === 0, conflicts, receiverWallMs, ...(error ? { error } : {}) };
+  const accepted = outcome.rejected.length === 0 && conflicts.length === 0;
+  return { accepted, conflicts, receiverWallMs, relays: service.announcer.relays.enabled(), ...(error ? { error } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,24 +317,27 @@ export function grpcClaimTransport(client: ControlPlaneClient, versions: PeerRec
   const methods = ownershipMethods();
   // Both announcements carry the owner's identity and the encoded records; only the field that holds
   // the records differs (claims for an announcement, releases for an expiry).
-  const announcement = (self: Self, records: readonly ClaimRecord[], sentAtMs: number, version: number) => ({
+  // The relay fields go only to a peer whose ack said it relays (announcer.ts, relay.ts).
+  const announcement = (self: Self, records: readonly ClaimRecord[], sentAtMs: number, version: number, relay: RelayPart | undefined) => ({
     owner: self.name,
     ownerIncarnation: String(self.incarnation),
     ownerLifeId: self.lifeId,
     encoded: records.map((r) => Buffer.from(encodeClaimRecord(r, version))),
     sentAtMs: String(sentAtMs),
+    relayTo: [...(relay?.relayTo ?? [])],
   });
   return {
-    async announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
+    async announce(peer, self, records, timeoutMs, sentAtMs, relay): Promise<AnnounceAck> {
       const reply = await versions.send(peer.grpcAddr, (version) => {
-        const { encoded, ...fields } = announcement(self, records, sentAtMs, version);
-        return client.unary(methods.AnnounceOwnership, peer.grpcAddr, (header) => ({ header, ...fields, claims: encoded }), timeoutMs);
+        const { encoded, ...fields } = announcement(self, records, sentAtMs, version, relay);
+        const relayed = (relay?.relayed ?? []).map((r) => Buffer.from(encodeClaimRecord(r, version)));
+        return client.unary(methods.AnnounceOwnership, peer.grpcAddr, (header) => ({ header, ...fields, claims: encoded, relayed }), timeoutMs);
       });
       return ackFromReply('AnnounceOwnership', peer.grpcAddr, reply);
     },
-    async expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck> {
+    async expire(peer, self, records, timeoutMs, sentAtMs, relay): Promise<AnnounceAck> {
       const reply = await versions.send(peer.grpcAddr, (version) => {
-        const { encoded, ...fields } = announcement(self, records, sentAtMs, version);
+        const { encoded, ...fields } = announcement(self, records, sentAtMs, version, relay);
         return client.unary(methods.AnnounceExpiry, peer.grpcAddr, (header) => ({ header, ...fields, releases: encoded }), timeoutMs);
       });
       return ackFromReply('AnnounceExpiry', peer.grpcAddr, reply);
@@ -294,7 +357,7 @@ function ackFromReply(rpc: string, addr: string, reply: OwnershipAck__Output): A
     winners.push(decoded.record);
   }
   const receiverWallMs = wallMsOf(reply.receiverWallMs);
-  return { accepted: reply.accepted, winners, ...(receiverWallMs === undefined ? {} : { receiverWallMs }) };
+  return { accepted: reply.accepted, winners, relays: reply.relays, ...(receiverWallMs === undefined ? {} : { receiverWallMs }) };
 }
 
 /** GetLocalActorIds against a peer (CLI, tests): one page. */

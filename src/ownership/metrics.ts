@@ -33,6 +33,12 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     help: 'Claims and releases dropped from a peer\'s announcement queue (full: oldest first, or the peer left); the digest exchange repairs them.',
     registers,
   });
+  const relay = new Counter({
+    name: `${METRIC_PREFIX}claim_relay_total`,
+    help: 'Relayed announcements (docs/ownership.md "Relays"): batches of ours sent to a relay (batch), of those sent to its group directly instead (fallback), records forwarded here for other owners (forwarded).',
+    labelNames: ['kind'],
+    registers,
+  });
   const pending = new Gauge({ name: `${METRIC_PREFIX}claim_announcements_pending`, help: 'Claims and releases waiting to be announced, over all peers.', registers });
   const compacted = new Counter({
     name: `${METRIC_PREFIX}claim_releases_compacted_total`,
@@ -78,6 +84,9 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
     metrics.advance(departed, c.releasedOnDeparture);
     metrics.advance(rejected, c.recordsRejected);
     metrics.advance(dropped, s.service.propagation.counters.dropped);
+    metrics.advance(relay, c.relayBatches, { kind: 'batch' });
+    metrics.advance(relay, c.relayFallbacks, { kind: 'fallback' });
+    metrics.advance(relay, c.recordsRelayed, { kind: 'forwarded' });
     metrics.advance(clockRefused, s.service.clockGuard.counters.refusedClaims);
     metrics.advance(refenced, c.refenced);
     metrics.advance(compacted, store.counters.compactedReleases);

@@ -3,6 +3,8 @@
 // records coalesce by id (the newest record of our slot wins), a queue over its bound drops its
 // oldest record (counted; the digest anti-entropy repairs what was dropped), each peer has at most
 // one call in flight, and suspect peers keep their queue but are not called until they are alive.
+// A queue may hold other owners' records too (this member relays them, relay.ts): records are keyed
+// by owner and id, so two owners' claims of one id both get through.
 import { compareSameSlot, type ClaimRecord } from './types.js';
 
 export interface PropagationPeer {
@@ -37,7 +39,7 @@ export type SendBatch = (peer: PropagationPeer, records: readonly ClaimRecord[],
 
 interface PeerQueue {
   peer: PropagationPeer;
-  /** id -> the newest record waiting for this peer; Map order is age order (oldest first). */
+  /** owner + NUL + id -> the newest record waiting for this peer; Map order is age order (oldest first). */
   readonly pending: Map<string, ClaimRecord>;
   busy: boolean;
 }
@@ -133,14 +135,15 @@ export class Propagation {
   }
 
   private add(q: PeerQueue, record: ClaimRecord): void {
-    const existing = q.pending.get(record.id);
+    const key = `${record.owner}\u0000${record.id}`;
+    const existing = q.pending.get(key);
     if (existing !== undefined) {
-      if (existing.owner === record.owner && compareSameSlot(existing, record) >= 0) return;
+      if (compareSameSlot(existing, record) >= 0) return;
       // Re-inserted so that it counts as new: the drop-oldest rule keeps the freshest news.
-      q.pending.delete(record.id);
+      q.pending.delete(key);
       this.counters.coalesced++;
     }
-    q.pending.set(record.id, record);
+    q.pending.set(key, record);
     if (q.pending.size <= this.opts.maxPendingPerPeer) return;
     const oldest = q.pending.keys().next();
     if (oldest.done !== true) q.pending.delete(oldest.value);
@@ -159,10 +162,10 @@ export class Propagation {
       const q = this.queues.get(name);
       if (q === undefined || q.busy || q.pending.size === 0) continue;
       const batch: ClaimRecord[] = [];
-      for (const [id, record] of q.pending) {
+      for (const [key, record] of q.pending) {
         if (batch.length >= this.opts.maxPerCall) break;
         batch.push(record);
-        q.pending.delete(id);
+        q.pending.delete(key);
       }
       q.busy = true;
       this.inFlight++;

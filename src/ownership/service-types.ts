@@ -36,6 +36,13 @@ export interface ClaimOptions {
    */
   readonly maxClockSkewMs: number;
   readonly rpcTimeoutMs: number;
+  /**
+   * Peers per relay group (docs/ownership.md "Relays"): beyond one group of peers that relay, records
+   * go to one relay per group instead of to every peer. 0 = this member neither relays nor uses relays.
+   */
+  readonly relayGroupSize: number;
+  /** How long a relay gathers records for one peer before forwarding them in one call. */
+  readonly relayWindowMs: number;
 }
 
 export interface Self {
@@ -54,12 +61,22 @@ export interface AnnounceAck {
   readonly winners: readonly ClaimRecord[];
   /** The peer's wall clock (Unix ms) when it answered; undefined from a peer that does not send it. */
   readonly receiverWallMs?: number;
+  /** True when the peer reads relayed records and forwards to relay_to (OwnershipAck.relays). */
+  readonly relays?: boolean;
+}
+
+/** What a call carries besides the sender's own records (docs/ownership.md "Relays"). */
+export interface RelayPart {
+  /** Peers (names) the callee forwards the sender's records to. */
+  readonly relayTo?: readonly string[];
+  /** Other owners' claims and releases, forwarded by the sender (AnnounceOwnership only). */
+  readonly relayed?: readonly ClaimRecord[];
 }
 
 export interface ClaimTransport {
   /** `sentAtMs`: our wall clock as the announcement leaves, so the peer can tell how far off it is. */
-  announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck>;
-  expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number): Promise<AnnounceAck>;
+  announce(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number, relay?: RelayPart): Promise<AnnounceAck>;
+  expire(peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number, relay?: RelayPart): Promise<AnnounceAck>;
 }
 
 export type AnnounceKind = 'announce' | 'expire';
@@ -70,15 +87,24 @@ export type AnnounceKind = 'announce' | 'expire';
  * later on the microtask queue. `answer` gets the ack, or the error the call failed with.
  */
 export interface ClaimCallPort {
-  call(kind: AnnounceKind, peer: Peer, self: Self, records: readonly ClaimRecord[], timeoutMs: number, sentAtMs: number, answer: (outcome: AnnounceAck | Error) => void): void;
+  call(
+    kind: AnnounceKind,
+    peer: Peer,
+    self: Self,
+    records: readonly ClaimRecord[],
+    timeoutMs: number,
+    sentAtMs: number,
+    answer: (outcome: AnnounceAck | Error) => void,
+    relay?: RelayPart,
+  ): void;
 }
 
 /** A promise transport (gRPC) as a call port. */
 export function callPortOf(transport: ClaimTransport | ClaimCallPort): ClaimCallPort {
   if ('call' in transport) return transport;
   return {
-    call(kind, peer, self, records, timeoutMs, sentAtMs, answer) {
-      transport[kind](peer, self, records, timeoutMs, sentAtMs).then(answer, (err: unknown) => answer(err instanceof Error ? err : new Error(String(err))));
+    call(kind, peer, self, records, timeoutMs, sentAtMs, answer, relay) {
+      transport[kind](peer, self, records, timeoutMs, sentAtMs, relay).then(answer, (err: unknown) => answer(err instanceof Error ? err : new Error(String(err))));
     },
   };
 }
@@ -145,6 +171,12 @@ export interface ClaimCounters {
   expired: number;
   releasedOnDeparture: number;
   recordsRejected: number;
+  /** Batches of our records sent to a relay for its group. */
+  relayBatches: number;
+  /** Such batches that went to the group directly instead (the relay was slow or failed). */
+  relayFallbacks: number;
+  /** Records forwarded here for other owners (one per record per peer). */
+  recordsRelayed: number;
 }
 
 export function newClaimCounters(): ClaimCounters {
@@ -160,6 +192,9 @@ export function newClaimCounters(): ClaimCounters {
     expired: 0,
     releasedOnDeparture: 0,
     recordsRejected: 0,
+    relayBatches: 0,
+    relayFallbacks: 0,
+    recordsRelayed: 0,
   };
 }
 

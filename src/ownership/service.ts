@@ -23,7 +23,8 @@ export class ClaimService {
   readonly clockGuard: ClockGuard;
   private readonly opts: ClaimOptions;
   private readonly clock: () => number;
-  private readonly announcer: Announcer;
+  /** Sends our records and relays others' (announcer.ts, relay.ts). */
+  readonly announcer: Announcer;
   private readonly timers: ClockPort;
   private cancelSweep: (() => void) | null = null;
   private readonly lossListeners = new Set<(loss: ClaimLoss) => void>();
@@ -249,6 +250,12 @@ export class ClaimService {
       .filter((c) => announced.has(`${c.loser.owner}\u0000${c.id}`) && c.winner.owner !== self)
       .map((c) => c.winner);
     return { outcome, winners };
+  }
+
+  /** Relaying (relay.ts): other owners' records a relay forwarded, merged like the digest exchange's; `own` forwarded to `relayTo`. */
+  receiveRelay(sender: string, relayTo: readonly string[], own: readonly ClaimRecord[], relayed: readonly ClaimRecord[]): void {
+    if (relayed.length > 0) this.counters.recordsRejected += this.store.merge(relayed).rejected.length;
+    this.announcer.relay(sender, relayTo, own);
   }
 
   /** AnnounceExpiry: merges the releases. */

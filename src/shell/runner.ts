@@ -211,7 +211,7 @@ export class MemberRunner implements ControlPlaneHandlers {
         const answer = (outcome: Parameters<Member['claimAnswered']>[1]): void => this.run((now) => this.member.claimAnswered(effect.callId, outcome, now));
         const calls = this.ports.claimCalls;
         if (calls === undefined) answer(new Error('no claims transport'));
-        else calls.call(effect.kind, effect.peer, effect.self, effect.records, effect.timeoutMs, effect.sentAtMs, answer);
+        else calls.call(effect.kind, effect.peer, effect.self, effect.records, effect.timeoutMs, effect.sentAtMs, answer, effect.relay);
         break;
       }
       case 'log':

@@ -65,7 +65,7 @@ describe('ownership RPCs over gRPC', () => {
     const transport = grpcClaimTransport(client);
     const ack = await transport.announce(peer(), self, [rec('x'), rec('y')], 2000, Date.now());
     const { receiverWallMs, ...rest } = ack;
-    assert.deepEqual(rest, { accepted: true, winners: [] });
+    assert.deepEqual(rest, { accepted: true, winners: [], relays: true });
     assert.ok(receiverWallMs !== undefined && Math.abs(receiverWallMs - Date.now()) < 60_000, 'the receiver sends its clock');
     assert.equal(service.store.get('x')?.owner, 'b');
     service.claim(['mine'], null);

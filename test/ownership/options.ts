@@ -15,6 +15,8 @@ export function testClaimOptions(overrides: Partial<ClaimOptions> = {}): ClaimOp
     foreignExpiryGraceMs: 1000,
     rpcTimeoutMs: 1000,
     maxClockSkewMs: 10_000,
+    relayGroupSize: 16,
+    relayWindowMs: 5,
     ...overrides,
   };
 }

@@ -1964,6 +1964,8 @@ export const swimring = $root.swimring = (() => {
             function OwnershipAnnouncement(properties) {
                 this.ids = [];
                 this.claims = [];
+                this.relayTo = [];
+                this.relayed = [];
                 if (properties)
                     for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1978,6 +1980,8 @@ export const swimring = $root.swimring = (() => {
             OwnershipAnnouncement.prototype.ownerLifeId = "";
             OwnershipAnnouncement.prototype.claims = $util.emptyArray;
             OwnershipAnnouncement.prototype.sentAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            OwnershipAnnouncement.prototype.relayTo = $util.emptyArray;
+            OwnershipAnnouncement.prototype.relayed = $util.emptyArray;
 
             OwnershipAnnouncement.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -2004,6 +2008,12 @@ export const swimring = $root.swimring = (() => {
                         writer.uint32(58).bytes(message.claims[i]);
                 if (message.sentAtMs != null && Object.hasOwnProperty.call(message, "sentAtMs"))
                     writer.uint32(64).uint64(message.sentAtMs);
+                if (message.relayTo != null && message.relayTo.length)
+                    for (let i = 0; i < message.relayTo.length; ++i)
+                        writer.uint32(74).string(message.relayTo[i]);
+                if (message.relayed != null && message.relayed.length)
+                    for (let i = 0; i < message.relayed.length; ++i)
+                        writer.uint32(82).bytes(message.relayed[i]);
                 return writer;
             };
 
@@ -2064,6 +2074,18 @@ export const swimring = $root.swimring = (() => {
                         }
                     case 8: {
                             message.sentAtMs = reader.uint64();
+                            break;
+                        }
+                    case 9: {
+                            if (!(message.relayTo && message.relayTo.length))
+                                message.relayTo = [];
+                            message.relayTo.push(reader.string());
+                            break;
+                        }
+                    case 10: {
+                            if (!(message.relayed && message.relayed.length))
+                                message.relayed = [];
+                            message.relayed.push(reader.bytes());
                             break;
                         }
                     default:
@@ -2135,6 +2157,23 @@ export const swimring = $root.swimring = (() => {
                         message.sentAtMs = object.sentAtMs;
                     else if (typeof object.sentAtMs === "object")
                         message.sentAtMs = new $util.LongBits(object.sentAtMs.low >>> 0, object.sentAtMs.high >>> 0).toNumber(true);
+                if (object.relayTo) {
+                    if (!Array.isArray(object.relayTo))
+                        throw TypeError(".swimring.v1.OwnershipAnnouncement.relayTo: array expected");
+                    message.relayTo = [];
+                    for (let i = 0; i < object.relayTo.length; ++i)
+                        message.relayTo[i] = String(object.relayTo[i]);
+                }
+                if (object.relayed) {
+                    if (!Array.isArray(object.relayed))
+                        throw TypeError(".swimring.v1.OwnershipAnnouncement.relayed: array expected");
+                    message.relayed = [];
+                    for (let i = 0; i < object.relayed.length; ++i)
+                        if (typeof object.relayed[i] === "string")
+                            $util.base64.decode(object.relayed[i], message.relayed[i] = $util.newBuffer($util.base64.length(object.relayed[i])), 0);
+                        else if (object.relayed[i].length >= 0)
+                            message.relayed[i] = object.relayed[i];
+                }
                 return message;
             };
 
@@ -2149,6 +2188,8 @@ export const swimring = $root.swimring = (() => {
                 if (options.arrays || options.defaults) {
                     object.ids = [];
                     object.claims = [];
+                    object.relayTo = [];
+                    object.relayed = [];
                 }
                 if (options.defaults) {
                     object.header = null;
@@ -2198,6 +2239,16 @@ export const swimring = $root.swimring = (() => {
                         object.sentAtMs = options.longs === String ? String(message.sentAtMs) : message.sentAtMs;
                     else
                         object.sentAtMs = options.longs === String ? $util.Long.prototype.toString.call(message.sentAtMs) : options.longs === Number ? new $util.LongBits(message.sentAtMs.low >>> 0, message.sentAtMs.high >>> 0).toNumber(true) : message.sentAtMs;
+                if (message.relayTo && message.relayTo.length) {
+                    object.relayTo = [];
+                    for (let j = 0; j < message.relayTo.length; ++j)
+                        object.relayTo[j] = message.relayTo[j];
+                }
+                if (message.relayed && message.relayed.length) {
+                    object.relayed = [];
+                    for (let j = 0; j < message.relayed.length; ++j)
+                        object.relayed[j] = options.bytes === String ? $util.base64.encode(message.relayed[j], 0, message.relayed[j].length) : options.bytes === Array ? Array.prototype.slice.call(message.relayed[j]) : message.relayed[j];
+                }
                 return object;
             };
 
@@ -2213,6 +2264,7 @@ export const swimring = $root.swimring = (() => {
             function ExpiryAnnouncement(properties) {
                 this.ids = [];
                 this.releases = [];
+                this.relayTo = [];
                 if (properties)
                     for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2226,6 +2278,7 @@ export const swimring = $root.swimring = (() => {
             ExpiryAnnouncement.prototype.ownerLifeId = "";
             ExpiryAnnouncement.prototype.releases = $util.emptyArray;
             ExpiryAnnouncement.prototype.sentAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            ExpiryAnnouncement.prototype.relayTo = $util.emptyArray;
 
             ExpiryAnnouncement.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -2250,6 +2303,9 @@ export const swimring = $root.swimring = (() => {
                         writer.uint32(50).bytes(message.releases[i]);
                 if (message.sentAtMs != null && Object.hasOwnProperty.call(message, "sentAtMs"))
                     writer.uint32(56).uint64(message.sentAtMs);
+                if (message.relayTo != null && message.relayTo.length)
+                    for (let i = 0; i < message.relayTo.length; ++i)
+                        writer.uint32(66).string(message.relayTo[i]);
                 return writer;
             };
 
@@ -2306,6 +2362,12 @@ export const swimring = $root.swimring = (() => {
                         }
                     case 7: {
                             message.sentAtMs = reader.uint64();
+                            break;
+                        }
+                    case 8: {
+                            if (!(message.relayTo && message.relayTo.length))
+                                message.relayTo = [];
+                            message.relayTo.push(reader.string());
                             break;
                         }
                     default:
@@ -2375,6 +2437,13 @@ export const swimring = $root.swimring = (() => {
                         message.sentAtMs = object.sentAtMs;
                     else if (typeof object.sentAtMs === "object")
                         message.sentAtMs = new $util.LongBits(object.sentAtMs.low >>> 0, object.sentAtMs.high >>> 0).toNumber(true);
+                if (object.relayTo) {
+                    if (!Array.isArray(object.relayTo))
+                        throw TypeError(".swimring.v1.ExpiryAnnouncement.relayTo: array expected");
+                    message.relayTo = [];
+                    for (let i = 0; i < object.relayTo.length; ++i)
+                        message.relayTo[i] = String(object.relayTo[i]);
+                }
                 return message;
             };
 
@@ -2389,6 +2458,7 @@ export const swimring = $root.swimring = (() => {
                 if (options.arrays || options.defaults) {
                     object.ids = [];
                     object.releases = [];
+                    object.relayTo = [];
                 }
                 if (options.defaults) {
                     object.header = null;
@@ -2435,6 +2505,11 @@ export const swimring = $root.swimring = (() => {
                         object.sentAtMs = options.longs === String ? String(message.sentAtMs) : message.sentAtMs;
                     else
                         object.sentAtMs = options.longs === String ? $util.Long.prototype.toString.call(message.sentAtMs) : options.longs === Number ? new $util.LongBits(message.sentAtMs.low >>> 0, message.sentAtMs.high >>> 0).toNumber(true) : message.sentAtMs;
+                if (message.relayTo && message.relayTo.length) {
+                    object.relayTo = [];
+                    for (let j = 0; j < message.relayTo.length; ++j)
+                        object.relayTo[j] = message.relayTo[j];
+                }
                 return object;
             };
 
@@ -2593,6 +2668,7 @@ export const swimring = $root.swimring = (() => {
             OwnershipAck.prototype.conflicts = $util.emptyArray;
             OwnershipAck.prototype.error = null;
             OwnershipAck.prototype.receiverWallMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            OwnershipAck.prototype.relays = false;
 
             OwnershipAck.encode = function encode(message, writer, q) {
                 if (!writer)
@@ -2610,6 +2686,8 @@ export const swimring = $root.swimring = (() => {
                     $root.swimring.v1.ErrorDetail.encode(message.error, writer.uint32(26).fork(), q + 1).ldelim();
                 if (message.receiverWallMs != null && Object.hasOwnProperty.call(message, "receiverWallMs"))
                     writer.uint32(32).uint64(message.receiverWallMs);
+                if (message.relays != null && Object.hasOwnProperty.call(message, "relays"))
+                    writer.uint32(40).bool(message.relays);
                 return writer;
             };
 
@@ -2652,6 +2730,10 @@ export const swimring = $root.swimring = (() => {
                         }
                     case 4: {
                             message.receiverWallMs = reader.uint64();
+                            break;
+                        }
+                    case 5: {
+                            message.relays = reader.bool();
                             break;
                         }
                     default:
@@ -2703,6 +2785,8 @@ export const swimring = $root.swimring = (() => {
                         message.receiverWallMs = object.receiverWallMs;
                     else if (typeof object.receiverWallMs === "object")
                         message.receiverWallMs = new $util.LongBits(object.receiverWallMs.low >>> 0, object.receiverWallMs.high >>> 0).toNumber(true);
+                if (object.relays != null)
+                    message.relays = Boolean(object.relays);
                 return message;
             };
 
@@ -2724,6 +2808,7 @@ export const swimring = $root.swimring = (() => {
                         object.receiverWallMs = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
                     } else
                         object.receiverWallMs = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.relays = false;
                 }
                 if (message.accepted != null && Object.hasOwnProperty.call(message, "accepted"))
                     object.accepted = message.accepted;
@@ -2741,6 +2826,8 @@ export const swimring = $root.swimring = (() => {
                         object.receiverWallMs = options.longs === String ? String(message.receiverWallMs) : message.receiverWallMs;
                     else
                         object.receiverWallMs = options.longs === String ? $util.Long.prototype.toString.call(message.receiverWallMs) : options.longs === Number ? new $util.LongBits(message.receiverWallMs.low >>> 0, message.receiverWallMs.high >>> 0).toNumber(true) : message.receiverWallMs;
+                if (message.relays != null && Object.hasOwnProperty.call(message, "relays"))
+                    object.relays = message.relays;
                 return object;
             };
 

@@ -34,6 +34,10 @@ export interface ExpiryAnnouncement {
    * As OwnershipAnnouncement.sent_at_ms.
    */
   'sentAtMs'?: (number | string | Long);
+  /**
+   * As OwnershipAnnouncement.relay_to: peers the receiver forwards `releases` to.
+   */
+  'relayTo'?: (string)[];
 }
 
 /**
@@ -66,4 +70,8 @@ export interface ExpiryAnnouncement__Output {
    * As OwnershipAnnouncement.sent_at_ms.
    */
   'sentAtMs': (string);
+  /**
+   * As OwnershipAnnouncement.relay_to: peers the receiver forwards `releases` to.
+   */
+  'relayTo': (string)[];
 }

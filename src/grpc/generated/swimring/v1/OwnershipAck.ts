@@ -26,6 +26,12 @@ export interface OwnershipAck {
    * two clocks are. 0 (absent) from a member that predates the field.
    */
   'receiverWallMs'?: (number | string | Long);
+  /**
+   * True from a member that reads OwnershipAnnouncement.relayed and forwards to relay_to (false from a
+   * member that predates the fields or runs with --claim-relay-group-size 0): only such members are
+   * sent those fields.
+   */
+  'relays'?: (boolean);
 }
 
 /**
@@ -49,4 +55,10 @@ export interface OwnershipAck__Output {
    * two clocks are. 0 (absent) from a member that predates the field.
    */
   'receiverWallMs': (string);
+  /**
+   * True from a member that reads OwnershipAnnouncement.relayed and forwards to relay_to (false from a
+   * member that predates the fields or runs with --claim-relay-group-size 0): only such members are
+   * sent those fields.
+   */
+  'relays': (boolean);
 }

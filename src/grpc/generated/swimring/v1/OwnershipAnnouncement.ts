@@ -41,6 +41,18 @@ export interface OwnershipAnnouncement {
    * clocks are. 0 (absent) from a member that predates the field.
    */
   'sentAtMs'?: (number | string | Long);
+  /**
+   * Relaying (docs/ownership.md "Relays"): peers (member names) the receiver is asked to forward
+   * `claims` to. Sent only to a member whose OwnershipAck said `relays`; at most 1,024 names. A member
+   * that predates the field ignores it.
+   */
+  'relayTo'?: (string)[];
+  /**
+   * Other owners' claims and releases a relay forwards, canonical encoding (as `claims`), each checked
+   * on its own like a record of the digest exchange. `claims` may be empty when these are not. Sent only
+   * to a member whose OwnershipAck said `relays`; `claims` and `relayed` hold 1,024 records together at most.
+   */
+  'relayed'?: (Buffer | Uint8Array | string)[];
 }
 
 /**
@@ -80,4 +92,16 @@ export interface OwnershipAnnouncement__Output {
    * clocks are. 0 (absent) from a member that predates the field.
    */
   'sentAtMs': (string);
+  /**
+   * Relaying (docs/ownership.md "Relays"): peers (member names) the receiver is asked to forward
+   * `claims` to. Sent only to a member whose OwnershipAck said `relays`; at most 1,024 names. A member
+   * that predates the field ignores it.
+   */
+  'relayTo': (string)[];
+  /**
+   * Other owners' claims and releases a relay forwards, canonical encoding (as `claims`), each checked
+   * on its own like a record of the digest exchange. `claims` may be empty when these are not. Sent only
+   * to a member whose OwnershipAck said `relays`; `claims` and `relayed` hold 1,024 records together at most.
+   */
+  'relayed': (Buffer)[];
 }
