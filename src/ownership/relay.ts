@@ -6,6 +6,7 @@
 // (OwnershipAck.relays) are grouped; the others are called directly as before, so members of earlier
 // releases still hear every claim. A relay that does not answer in time is passed over for a while,
 // and the batch it held goes to its group directly.
+import { fnv1a } from '../codec/fnv1a.js';
 import type { Peer } from './service-types.js';
 import type { ClaimRecord } from './types.js';
 
@@ -26,16 +27,6 @@ export interface RelayPlan {
   /** Called directly: peers not known to relay, suspect ones, and groups without a relay that answers. */
   readonly direct: readonly Peer[];
   readonly groups: readonly RelayGroup[];
-}
-
-/** FNV-1a of a name: every member puts a peer in the same group, whatever its own view. */
-function nameHash(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 function peerKey(peer: Peer): string {
@@ -106,7 +97,7 @@ export class RelayPlanner {
     const count = Math.ceil(grouped.length / this.groupSize);
     const buckets: { hash: number; peer: Peer }[][] = Array.from({ length: count }, () => []);
     for (const peer of grouped) {
-      const hash = nameHash(peer.name);
+      const hash = fnv1a(peer.name);
       buckets[hash % count]?.push({ hash, peer });
     }
     const now = this.now();

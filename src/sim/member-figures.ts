@@ -1,6 +1,8 @@
 // What the simulated members did besides SWIM, for the report: readiness as a kubelet polling /readyz
 // would see it, the table versions each member served, and its serving flag. Counted per process life.
 
+import { fnv1a } from '../codec/fnv1a.js';
+
 export interface MemberLife {
   readonly name: string;
   /** The last poll's answer; null before the first poll. */
@@ -142,13 +144,4 @@ export class MemberFigures {
 
 function seconds(ms: number): number {
   return Math.round(ms) / 1000;
-}
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

@@ -2,6 +2,7 @@
 // (the claim routes answer 501), unless FakeViewWithClaims.
 import type { ClaimItemView, ClaimOwnerChange, ClaimRequestResult, ClaimsView, ClaimView, LocalPage, ReleaseResult } from '../../src/ownership/api.js';
 import type { AgentView, CompactTableView, HealthView, MemberView, RouteAnswer, RouteOwner, TableView, WatchEvent } from '../../src/runtime/view.js';
+import { fnv1a } from '../../src/codec/fnv1a.js';
 import { replicasBeside } from '../../src/placement/claimed-replicas.js';
 
 export const SHARDS = 64;
@@ -16,15 +17,6 @@ function member(name: string, i: number, self = false): MemberView {
     tags: { zone: `z${i}` },
     self,
   };
-}
-
-function fnv1a(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 export class FakeView implements AgentView {
