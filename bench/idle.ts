@@ -8,7 +8,7 @@
 // table worker shows as an extra thread).
 // The agents get the allocator setting the deploy files and `npm start` give them (see MALLOC_ENV);
 // --glibc-default leaves it and --v8-pool-size=1 out, to see what a bare `node dist/main.js agent` costs.
-// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default]
+// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default] [--main DIR/dist/main.js]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     'glibc-default': { type: 'boolean', default: false },
     // Node flags for the agents (NODE_OPTIONS) instead of the start commands' --v8-pool-size=1, to compare settings.
     'node-options': { type: 'string', default: '' },
+    // Another build's dist/main.js (e.g. a checkout of main), to compare two builds one after the other.
+    main: { type: 'string' },
   },
 });
 const N = Number(values.members);
@@ -56,6 +58,8 @@ interface ProcSample {
   anonBytes: number;
   fileBytes: number;
   threads: number;
+  /** The main thread's context switches so far (voluntary: it slept and woke up): wake-ups, less disturbed by load than CPU time. */
+  mainWakeups: number;
 }
 
 function procStat(pid: number): ProcSample {
@@ -64,7 +68,9 @@ function procStat(pid: number): ProcSample {
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  const mainStatus = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const mainWakeups = Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(mainStatus)?.[1] ?? 0);
+  return { mainWakeups, cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
 
@@ -72,7 +78,7 @@ const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
 
 const cluster = new Cluster();
 try {
-  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS, env: AGENT_ENV }));
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS, env: AGENT_ENV, ...(values.main === undefined ? {} : { main: values.main }) }));
   await waitFor('all ready', 120_000, async () => {
     const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
     return ready.every(Boolean);
@@ -102,6 +108,7 @@ try {
   const external = gauge('nodejs_external_memory_bytes');
   const otherAnon = after.map((a, i) => a.anonBytes - heapTotal[i]! - external[i]!);
   const report = {
+    main: values.main ?? 'this worktree',
     members: N,
     shards: SHARDS,
     agent_env: AGENT_ENV,
@@ -113,6 +120,8 @@ try {
     peak_rss_mb_max: mb(Math.max(...after.map((a) => a.peakBytes))),
     cpu_pct_median: +median(cpuPct).toFixed(2),
     cpu_pct_max: +Math.max(...cpuPct).toFixed(2),
+    cpu_s_per_agent_median: +median(after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK)).toFixed(2),
+    main_thread_wakeups_per_s_median: +median(after.map((a, i) => (a.mainWakeups - before[i]!.mainWakeups) / elapsedS)).toFixed(1),
     udp_bytes_out_per_s_median: +median(bytesOut).toFixed(0),
     udp_packets_out_per_s_median: +median(packetsOut).toFixed(1),
     attribution_mb_median: {
