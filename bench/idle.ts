@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SHARDS } from '../src/placement/index.js';
 import { Cluster, metricValue, waitFor } from '../test/integration/harness.js';
+import { AgentProcess } from '../test/support/agent-process.js';
 import { median } from './cluster/stats.js';
 
 const { values } = parseArgs({
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     'node-options': { type: 'string', default: '' },
     // Another build's dist/main.js (e.g. a checkout of main), to compare two builds one after the other.
     main: { type: 'string' },
+    // The same window over HashiCorp Serf agents (`serf` on PATH, LAN profile) instead, for the ratios.
+    serf: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.members);
@@ -75,6 +78,43 @@ function procStat(pid: number): ProcSample {
 
 
 const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
+
+/** Idle RSS and CPU of N Serf agents on 127.0.1.10.. over the same settle and window; every process ended by PID. */
+async function serfIdle(): Promise<void> {
+  const host = (i: number): string => `127.0.1.${10 + i}`;
+  const agents = Array.from({ length: N }, (_, i) =>
+    new AgentProcess('serf', ['agent', `-node=serf-${i}`, `-bind=${host(i)}:7946`, `-rpc-addr=${host(i)}:7373`, '-profile=lan', '-log-level=warn', ...(i === 0 ? [] : [`-join=${host(0)}:7946`])], {}, 50),
+  );
+  try {
+    await sleep(SETTLE_S * 1000);
+    const pids = agents.map((a) => a.child.pid!);
+    const before = pids.map(procStat);
+    const rssSamples: number[][] = pids.map(() => []);
+    const t0 = Date.now();
+    while (Date.now() - t0 < WINDOW_S * 1000) {
+      pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
+      await sleep(1000);
+    }
+    const elapsedS = (Date.now() - t0) / 1000;
+    const after = pids.map(procStat);
+    const cpuS = after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK);
+    console.log(JSON.stringify({
+      system: 'serf', members: N, settle_s: SETTLE_S, window_s: Math.round(elapsedS),
+      rss_mb_median: +median(rssSamples.map((s) => median(s) / 1e6)).toFixed(1),
+      cpu_pct_median: +median(cpuS.map((c) => (c / elapsedS) * 100)).toFixed(2),
+      cpu_s_per_agent_median: +median(cpuS).toFixed(2),
+      threads_median: median(after.map((a) => a.threads)),
+    }));
+  } finally {
+    for (const a of agents) a.signal('SIGKILL');
+    await Promise.all(agents.map((a) => a.exited));
+  }
+}
+
+if (values.serf) {
+  await serfIdle();
+  process.exit(0);
+}
 
 const cluster = new Cluster();
 try {
