@@ -79,6 +79,18 @@ function procStat(pid: number): ProcSample {
 
 const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
 
+/** /proc samples of `pids` over the window: at its start and end, and each one's RSS once a second (medians). */
+async function sampleWindow(pids: readonly number[]): Promise<{ before: ProcSample[]; after: ProcSample[]; rssMb: number[]; elapsedS: number }> {
+  const before = pids.map(procStat);
+  const rssSamples: number[][] = pids.map(() => []);
+  const t0 = Date.now();
+  while (Date.now() - t0 < WINDOW_S * 1000) {
+    pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
+    await sleep(1000);
+  }
+  return { before, after: pids.map(procStat), rssMb: rssSamples.map((s) => median(s) / 1e6), elapsedS: (Date.now() - t0) / 1000 };
+}
+
 /** Idle RSS and CPU of N Serf agents on 127.0.1.10.. over the same settle and window; every process ended by PID. */
 async function serfIdle(): Promise<void> {
   const host = (i: number): string => `127.0.1.${10 + i}`;
@@ -87,20 +99,11 @@ async function serfIdle(): Promise<void> {
   );
   try {
     await sleep(SETTLE_S * 1000);
-    const pids = agents.map((a) => a.child.pid!);
-    const before = pids.map(procStat);
-    const rssSamples: number[][] = pids.map(() => []);
-    const t0 = Date.now();
-    while (Date.now() - t0 < WINDOW_S * 1000) {
-      pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
-      await sleep(1000);
-    }
-    const elapsedS = (Date.now() - t0) / 1000;
-    const after = pids.map(procStat);
+    const { before, after, rssMb, elapsedS } = await sampleWindow(agents.map((a) => a.child.pid!));
     const cpuS = after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK);
     console.log(JSON.stringify({
       system: 'serf', members: N, settle_s: SETTLE_S, window_s: Math.round(elapsedS),
-      rss_mb_median: +median(rssSamples.map((s) => median(s) / 1e6)).toFixed(1),
+      rss_mb_median: +median(rssMb).toFixed(1),
       cpu_pct_median: +median(cpuS.map((c) => (c / elapsedS) * 100)).toFixed(2),
       cpu_s_per_agent_median: +median(cpuS).toFixed(2),
       threads_median: median(after.map((a) => a.threads)),
@@ -125,20 +128,10 @@ try {
   });
   console.error(`${N} sidecars ready (${SHARDS} shards); settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
   await sleep(SETTLE_S * 1000);
-  const pids = cluster.nodes.map((n) => n.child.pid!);
-  const before = pids.map(procStat);
   const metricsBefore = await Promise.all(cluster.nodes.map((n) => n.metrics()));
-  const rssSamples: number[][] = pids.map(() => []);
-  const t0 = Date.now();
-  while (Date.now() - t0 < WINDOW_S * 1000) {
-    pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
-    await sleep(1000);
-  }
-  const elapsedS = (Date.now() - t0) / 1000;
-  const after = pids.map(procStat);
+  const { before, after, rssMb, elapsedS } = await sampleWindow(cluster.nodes.map((n) => n.child.pid!));
   const metricsAfter = await Promise.all(cluster.nodes.map((n) => n.metrics()));
   const cpuPct = after.map((a, i) => ((a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK / elapsedS) * 100);
-  const rssMb = rssSamples.map((s) => median(s) / 1e6);
   const rate = (name: string): number[] => metricsAfter.map((m, i) => (metricValue(m, name) - metricValue(metricsBefore[i]!, name)) / elapsedS);
   const gauge = (name: string): number[] => metricsAfter.map((m) => metricValue(m, name));
   const bytesOut = rate('swimring_bytes_sent_total');
