@@ -8,7 +8,7 @@
 // table worker shows as an extra thread).
 // The agents get the allocator setting the deploy files and `npm start` give them (see MALLOC_ENV);
 // --glibc-default leaves it and --v8-pool-size=1 out, to see what a bare `node dist/main.js agent` costs.
-// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default] [--main DIR/dist/main.js]
+// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default] [--main DIR/dist/main.js] [--serf]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
