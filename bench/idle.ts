@@ -8,12 +8,13 @@
 // table worker shows as an extra thread).
 // The agents get the allocator setting the deploy files and `npm start` give them (see MALLOC_ENV);
 // --glibc-default leaves it and --v8-pool-size=1 out, to see what a bare `node dist/main.js agent` costs.
-// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default]
+// Run: node --import tsx bench/idle.ts [--members 10] [--window 60] [--settle 60] [--shards N] [--glibc-default] [--main DIR/dist/main.js] [--serf]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SHARDS } from '../src/placement/index.js';
 import { Cluster, metricValue, waitFor } from '../test/integration/harness.js';
+import { AgentProcess } from '../test/support/agent-process.js';
 import { median } from './cluster/stats.js';
 
 const { values } = parseArgs({
@@ -28,6 +29,10 @@ const { values } = parseArgs({
     'glibc-default': { type: 'boolean', default: false },
     // Node flags for the agents (NODE_OPTIONS) instead of the start commands' --v8-pool-size=1, to compare settings.
     'node-options': { type: 'string', default: '' },
+    // Another build's dist/main.js (e.g. a checkout of main), to compare two builds one after the other.
+    main: { type: 'string' },
+    // The same window over HashiCorp Serf agents (`serf` on PATH, LAN profile) instead, for the ratios.
+    serf: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.members);
@@ -56,6 +61,8 @@ interface ProcSample {
   anonBytes: number;
   fileBytes: number;
   threads: number;
+  /** The main thread's context switches so far (voluntary: it slept and woke up): wake-ups, less disturbed by load than CPU time. */
+  mainWakeups: number;
 }
 
 function procStat(pid: number): ProcSample {
@@ -64,35 +71,67 @@ function procStat(pid: number): ProcSample {
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  const mainStatus = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const mainWakeups = Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(mainStatus)?.[1] ?? 0);
+  return { mainWakeups, cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
 
 const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
 
-const cluster = new Cluster();
-try {
-  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS, env: AGENT_ENV }));
-  await waitFor('all ready', 120_000, async () => {
-    const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
-    return ready.every(Boolean);
-  });
-  console.error(`${N} sidecars ready (${SHARDS} shards); settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
-  await sleep(SETTLE_S * 1000);
-  const pids = cluster.nodes.map((n) => n.child.pid!);
+/** /proc samples of `pids` over the window: at its start and end, and each one's RSS once a second (medians). */
+async function sampleWindow(pids: readonly number[]): Promise<{ before: ProcSample[]; after: ProcSample[]; rssMb: number[]; elapsedS: number }> {
   const before = pids.map(procStat);
-  const metricsBefore = await Promise.all(cluster.nodes.map((n) => n.metrics()));
   const rssSamples: number[][] = pids.map(() => []);
   const t0 = Date.now();
   while (Date.now() - t0 < WINDOW_S * 1000) {
     pids.forEach((pid, i) => rssSamples[i]!.push(procStat(pid).rssBytes));
     await sleep(1000);
   }
-  const elapsedS = (Date.now() - t0) / 1000;
-  const after = pids.map(procStat);
+  return { before, after: pids.map(procStat), rssMb: rssSamples.map((s) => median(s) / 1e6), elapsedS: (Date.now() - t0) / 1000 };
+}
+
+/** Idle RSS and CPU of N Serf agents on 127.0.1.10.. over the same settle and window; every process ended by PID. */
+async function serfIdle(): Promise<void> {
+  const host = (i: number): string => `127.0.1.${10 + i}`;
+  const agents = Array.from({ length: N }, (_, i) =>
+    new AgentProcess('serf', ['agent', `-node=serf-${i}`, `-bind=${host(i)}:7946`, `-rpc-addr=${host(i)}:7373`, '-profile=lan', '-log-level=warn', ...(i === 0 ? [] : [`-join=${host(0)}:7946`])], {}, 50),
+  );
+  try {
+    await sleep(SETTLE_S * 1000);
+    const { before, after, rssMb, elapsedS } = await sampleWindow(agents.map((a) => a.child.pid!));
+    const cpuS = after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK);
+    console.log(JSON.stringify({
+      system: 'serf', members: N, settle_s: SETTLE_S, window_s: Math.round(elapsedS),
+      rss_mb_median: +median(rssMb).toFixed(1),
+      cpu_pct_median: +median(cpuS.map((c) => (c / elapsedS) * 100)).toFixed(2),
+      cpu_s_per_agent_median: +median(cpuS).toFixed(2),
+      threads_median: median(after.map((a) => a.threads)),
+    }));
+  } finally {
+    for (const a of agents) a.signal('SIGKILL');
+    await Promise.all(agents.map((a) => a.exited));
+  }
+}
+
+if (values.serf) {
+  await serfIdle();
+  process.exit(0);
+}
+
+const cluster = new Cluster();
+try {
+  for (let i = 0; i < N; i++) cluster.start(cluster.spec(i, { profile: 'lan', shards: SHARDS, env: AGENT_ENV, ...(values.main === undefined ? {} : { main: values.main }) }));
+  await waitFor('all ready', 120_000, async () => {
+    const ready = await Promise.all(cluster.nodes.map((n) => n.json('/readyz').then((r) => r.status === 200)));
+    return ready.every(Boolean);
+  });
+  console.error(`${N} sidecars ready (${SHARDS} shards); settling ${SETTLE_S} s, then measuring ${WINDOW_S} s`);
+  await sleep(SETTLE_S * 1000);
+  const metricsBefore = await Promise.all(cluster.nodes.map((n) => n.metrics()));
+  const { before, after, rssMb, elapsedS } = await sampleWindow(cluster.nodes.map((n) => n.child.pid!));
   const metricsAfter = await Promise.all(cluster.nodes.map((n) => n.metrics()));
   const cpuPct = after.map((a, i) => ((a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK / elapsedS) * 100);
-  const rssMb = rssSamples.map((s) => median(s) / 1e6);
   const rate = (name: string): number[] => metricsAfter.map((m, i) => (metricValue(m, name) - metricValue(metricsBefore[i]!, name)) / elapsedS);
   const gauge = (name: string): number[] => metricsAfter.map((m) => metricValue(m, name));
   const bytesOut = rate('swimring_bytes_sent_total');
@@ -102,6 +141,7 @@ try {
   const external = gauge('nodejs_external_memory_bytes');
   const otherAnon = after.map((a, i) => a.anonBytes - heapTotal[i]! - external[i]!);
   const report = {
+    main: values.main ?? 'this worktree',
     members: N,
     shards: SHARDS,
     agent_env: AGENT_ENV,
@@ -113,6 +153,8 @@ try {
     peak_rss_mb_max: mb(Math.max(...after.map((a) => a.peakBytes))),
     cpu_pct_median: +median(cpuPct).toFixed(2),
     cpu_pct_max: +Math.max(...cpuPct).toFixed(2),
+    cpu_s_per_agent_median: +median(after.map((a, i) => (a.cpuTicks - before[i]!.cpuTicks) / CLK_TCK)).toFixed(2),
+    main_thread_wakeups_per_s_median: +median(after.map((a, i) => (a.mainWakeups - before[i]!.mainWakeups) / elapsedS)).toFixed(1),
     udp_bytes_out_per_s_median: +median(bytesOut).toFixed(0),
     udp_packets_out_per_s_median: +median(packetsOut).toFixed(1),
     attribution_mb_median: {

@@ -1,7 +1,8 @@
 // Prometheus metrics on a registry of our own (never prom-client's global one), so several agents or
 // tests in one process do not collide. docs/metrics.md describes every series.
-import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues, type Metric } from 'prom-client';
+import { Counter, Gauge, Registry, type LabelValues, type Metric } from 'prom-client';
 import type { CoreCounters, MemberState } from './core/types.js';
+import { LoopLagSamples, registerNodeMetrics } from './node-metrics.js';
 
 export const METRIC_PREFIX = 'swimring_';
 
@@ -161,6 +162,8 @@ export interface Metrics {
    * serves /metrics, so their set-up (observers, event-loop monitor) is not on the way to its app API.
    */
   addDefaultMetrics(): void;
+  /** How late a timer fired (ms, 0 = on time): the nodejs_eventloop_lag_* series summarize these per scrape. */
+  recordLoopLag(ms: number): void;
   readonly contentType: string;
 }
 
@@ -173,10 +176,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     new Gauge<T>({ name: METRIC_PREFIX + name, help, labelNames, registers });
 
   let defaultMetricsAdded = false;
+  const loopLag = new LoopLagSamples();
   const addDefaultMetrics = (): void => {
     if (defaultMetricsAdded) return;
     defaultMetricsAdded = true;
-    collectDefaultMetrics({ register: registry });
+    registerNodeMetrics(registry, loopLag);
     renameCountGauges(registry);
   };
   if (options.defaultMetrics === undefined || options.defaultMetrics === true) addDefaultMetrics();
@@ -288,6 +292,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       return registry.metrics();
     },
     addDefaultMetrics,
+    recordLoopLag: (ms) => loopLag.record(ms),
     get contentType() {
       return registry.contentType;
     },

@@ -13,12 +13,15 @@ export interface RuntimeObservers {
   tableBuilt(seconds: number, where: 'inline' | 'worker'): void;
   /** A unary control-plane call was answered with this status code name (OK, UNAVAILABLE, ...). */
   grpcCall(rpc: string, code: string, seconds: number): void;
+  /** One of the member's timers fired this late (ms, 0 = on time): the event loop's lag, sampled for free. */
+  loopLag(ms: number): void;
 }
 
 export const NO_OBSERVERS: RuntimeObservers = Object.freeze({
   probeRoundTrip: () => {},
   tableBuilt: () => {},
   grpcCall: () => {},
+  loopLag: () => {},
 });
 
 /** Loopback round trips are tens of µs, LAN ones a few ms; the probe timeout caps what can be seen. */
@@ -87,5 +90,6 @@ export function registerOpsMetrics(metrics: Metrics, sources: OpsMetricSources):
       grpcRequests.inc({ rpc, code });
       grpcDuration.observe({ rpc }, seconds);
     },
+    loopLag: (ms) => metrics.recordLoopLag(ms),
   };
 }

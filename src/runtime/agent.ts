@@ -116,8 +116,11 @@ export class Agent implements AgentView {
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
     const member = new Member({ ...config, tags: withProtocolTag(config.tags, this.envelope.spoken), claims: this.claims.memberClaims }, realClock.now());
     const packets = new UdpPacketPort(udp, this.envelope, this.stats, (to) => this.guards.peerVersions.versionFor(to));
-    // The member's timers measure the event loop's lag for /livez as they fire (no timer of its own).
-    const lag = lagReportingClock(realClock, (ms) => (this.loopLagMs = ms));
+    // The member's timers measure the event loop's lag for /livez and the metrics as they fire (no timer of its own).
+    const lag = lagReportingClock(realClock, (ms) => {
+      this.loopLagMs = ms;
+      this.observers.loopLag(ms);
+    });
     const calls = new GrpcControlPlanePort(this.client, () => control.antiEntropy, opts.rpcTimeoutMs, this.guards.joinRefusals);
     const ports = { clock: lag.clock, packets, control: calls, tables: new DebouncedTables(this.tables, realClock), resolveSeeds, claimCalls: callPortOf(grpcClaimTransport(this.client)) };
     const runner = new MemberRunner(member, ports, {

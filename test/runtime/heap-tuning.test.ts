@@ -11,8 +11,9 @@ test('a hand-set young generation (flags or NODE_OPTIONS) is respected', () => {
   assert.equal(youngGenerationSetByHand(['--max-semi-space-size=8'], undefined), true);
   assert.equal(youngGenerationSetByHand([], '--enable-source-maps --max_semi_space_size=4'), true);
   assert.equal(youngGenerationSetByHand(['--import', 'tsx'], '--enable-source-maps'), false);
-  assert.deepEqual(tuneHeapForAgent(['--semi-space-growth-factor=2'], undefined), ['--no-sparkplug']);
-  assert.deepEqual(tuneHeapForAgent(['--semi-space-growth-factor=2', '--sparkplug'], undefined), []);
+  assert.deepEqual(tuneHeapForAgent(['--semi-space-growth-factor=2'], undefined), ['--no-sparkplug', '--no-concurrent-recompilation']);
+  assert.deepEqual(tuneHeapForAgent(['--semi-space-growth-factor=2', '--sparkplug'], undefined), ['--no-concurrent-recompilation']);
+  assert.deepEqual(tuneHeapForAgent(['--semi-space-growth-factor=2', '--sparkplug'], '--concurrent_recompilation'), []);
 });
 
 test('applied, the young generation stays at its initial size under allocation pressure', () => {
