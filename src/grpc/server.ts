@@ -155,8 +155,8 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
 
   const credentials = opts.credentials ?? grpc.ServerCredentials.createInsecure();
   const { listener } = opts;
-  // TLS is left to grpc-js's own listener: a TLS connection that waited in ours did not complete its
-  // handshake once handed over (test/grpc/listener.test.ts), and with TLS grpc-js is loaded at start anyway.
+  // TLS is left to grpc-js's own listener: a TLS connection held paused in ours did not complete its
+  // handshake once handed over, and with TLS grpc-js is loaded at start for the credentials anyway.
   if (listener && credentials._isSecure()) throw new Error('control plane: a listener bound in advance serves plaintext only; with TLS, bind through grpc-js');
   const injector = listener ? server.createConnectionInjector(credentials) : null;
   const port = listener
