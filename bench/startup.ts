@@ -7,7 +7,9 @@
 // The only arguments are the listen addresses, on a per-run loopback address so runs never collide.
 // Several entry points (--main a.js,b.js: say a copy of an older build) run alternately, round after
 // round, so a change in machine load hits every variant alike; medians per variant at the end.
-// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--json]
+// --floor adds, in the same rounds, the floor: a bare `node` that answers HTTP (spawn → 200 and its CPU,
+// measured like the agent) and `node -e 0` (spawn → exit).
+// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--floor] [--json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { procSample } from './cluster/procstat.js';
@@ -23,10 +25,14 @@ const { values } = parseArgs({
     as: { type: 'string', default: 'bin' },
     'rss-at': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
-const MAINS = values.main.split(',');
+/** The floor's stand-in for an agent: node's http module answering 200 on every path, nothing else. */
+const FLOOR = 'floor';
+const FLOOR_SERVER = "const [h,p]=process.argv.slice(-2);require('node:http').createServer((q,s)=>s.end('{}')).listen(+p,h)";
+const MAINS = [...values.main.split(','), ...(values.floor ? [FLOOR] : [])];
 const RSS_AT_MS = Number(values['rss-at']) * 1000;
 const AS_IMAGE = values.as === 'image';
 if (!AS_IMAGE && values.as !== 'bin') throw new Error('--as is bin or image');
@@ -68,11 +74,13 @@ async function answers(url: string): Promise<boolean> {
 async function oneRun(main: string, run: number): Promise<RunResult> {
   // A loopback address of its own per run (127.0.0.0/8): nothing else listens there.
   const host = `127.0.${100 + (run % 100)}.${10 + (process.pid % 200)}`;
-  const args = [
-    ...(AS_IMAGE ? IMAGE_NODE_FLAGS : []), main, 'agent',
-    '--gossip-addr', `${host}:7946`, '--grpc-addr', `${host}:7947`, '--http-addr', `${host}:7948`,
-    '--ops-addr', `${host}:7949`, '--advertise-host', host,
-  ];
+  const args = main === FLOOR
+    ? ['-e', FLOOR_SERVER, host, '7948']
+    : [
+        ...(AS_IMAGE ? IMAGE_NODE_FLAGS : []), main, 'agent',
+        '--gossip-addr', `${host}:7946`, '--grpc-addr', `${host}:7947`, '--http-addr', `${host}:7948`,
+        '--ops-addr', `${host}:7949`, '--advertise-host', host,
+      ];
   const env = AS_IMAGE ? { ...process.env, ...IMAGE_ENV } : process.env;
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
@@ -92,7 +100,7 @@ async function oneRun(main: string, run: number): Promise<RunResult> {
     };
     const apiMs = await poll(`http://${host}:7948/v1/members`);
     const apiCpuMs = cpuMs(child.pid!);
-    const readyMs = await poll(`http://${host}:7949/readyz`);
+    const readyMs = main === FLOOR ? apiMs : await poll(`http://${host}:7949/readyz`);
     const wait = RSS_AT_MS - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
     const rssMiB = statusKb(child.pid!, 'VmRSS') / 1024;
@@ -106,12 +114,22 @@ async function oneRun(main: string, run: number): Promise<RunResult> {
   }
 }
 
+/** spawn → exit of `node -e 0`. */
+async function bareNodeMs(): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return performance.now() - t0;
+}
+
 const results = new Map<string, RunResult[]>(MAINS.map((m) => [m, []]));
+const bareNode: number[] = [];
 const loadBefore = loadavg();
 for (let run = 0; run < RUNS; run++) {
   // Alternate the order too, so no variant always runs right after another one's exit.
   const order = run % 2 === 0 ? MAINS : [...MAINS].reverse();
   for (const main of order) results.get(main)!.push(await oneRun(main, run));
+  if (values.floor) bareNode.push(await bareNodeMs());
   if (!values.json) process.stderr.write(`round ${run + 1}/${RUNS}\n`);
 }
 const loadAfter = loadavg();
@@ -131,12 +149,14 @@ const summary = MAINS.map((main) => {
   };
 });
 const load = { before: loadBefore.map(round), after: loadAfter.map(round) };
+const bareNodeExitMs = bareNode.length > 0 ? round(median(bareNode)) : null;
 if (values.json) {
-  console.log(JSON.stringify({ summary, load, date: new Date().toISOString() }, null, 2));
+  console.log(JSON.stringify({ summary, load, bareNodeExitMs, date: new Date().toISOString() }, null, 2));
 } else {
   console.log(`load average before ${load.before.join(' ')}, after ${load.after.join(' ')}`);
   console.log('median of runs       | spawn→API ms | CPU to API ms | spawn→ready ms | RSS at 5 s MiB | peak MiB | entry');
   for (const s of summary) {
-    console.log(`${s.as.padEnd(5)} ${String(s.runs).padStart(3)} runs       | ${String(s.apiMs).padStart(12)} | ${String(s.apiCpuMs).padStart(13)} | ${String(s.readyMs).padStart(14)} | ${String(s.rssMiB).padStart(14)} | ${String(s.peakMiB).padStart(8)} | ${s.main}`);
+    console.log(`${s.as.padEnd(5)} ${String(s.runs).padStart(3)} runs       | ${String(s.apiMs).padStart(12)} | ${String(s.apiCpuMs).padStart(13)} | ${String(s.readyMs).padStart(14)} | ${String(s.rssMiB).padStart(14)} | ${String(s.peakMiB).padStart(8)} | ${s.main === FLOOR ? 'floor: bare node answering HTTP' : s.main}`);
   }
+  if (bareNodeExitMs !== null) console.log(`node -e 0, spawn → exit: median ${bareNodeExitMs} ms`);
 }

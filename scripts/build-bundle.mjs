@@ -14,6 +14,7 @@
 // finds the file from src/, dist/ and the bundle. The table worker is its own bundle (ESM) next to the
 // main one, where src/runtime/table-builder.ts looks for it.
 import { chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { rm } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -40,6 +41,60 @@ const zodEnglishOnly = {
 };
 
 /**
+ * Modules the bundle loads at their first use instead of when the module requiring them loads. Each is
+ * required at the top of a module on the start path but used only later, or never by the agent:
+ * fastify's server.js requires node's https and http2 for servers the agent never creates (its app
+ * and ops APIs are plain HTTP); prom-client requires https for its push gateway, which the
+ * agent never uses (its zlib, taken apart at require, stays eager); and src/ reaches @grpc/grpc-js from modules the agent loads before its app API
+ * listens, while the gRPC server is attached after it (src/runtime/agent.ts). node's http2 alone loads
+ * tls, https and a dozen internal modules. `importers` says which modules get the lazy form; everyone
+ * else gets the module itself.
+ */
+const LAZY_MODULES = [
+  { module: 'https', importers: /(^|[\\/])node_modules[\\/](fastify[\\/]lib[\\/]server|prom-client[\\/]lib[\\/]pushgateway)\.js$/ },
+  { module: 'http2', importers: /(^|[\\/])node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ },
+  { module: 'tls', importers: /^src[\\/]/ },
+  { module: '@grpc/grpc-js', importers: /^src[\\/]/ },
+];
+
+/**
+ * The lazy form of a module: an object with one getter per export of the module (listed here, at build
+ * time), each loading the module at its first call. Property reads of a module object are what
+ * esbuild's output and CommonJS code do with an import, so only reading an export loads the module; a
+ * module that lost or renamed an export since the list was made is caught here: the getter of a name
+ * the module no longer has throws instead of answering undefined.
+ */
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    const require = createRequire(`${ROOT}package.json`);
+    b.onResolve({ filter: /^(node:)?(https|http2|tls)$|^@grpc\/grpc-js$/ }, (args) => {
+      if (args.namespace === 'lazy-module') return undefined;
+      const module = args.path.replace(/^node:/, '');
+      const lazy = LAZY_MODULES.find((l) => l.module === module && l.importers.test(relative(ROOT, args.importer)));
+      return lazy === undefined ? undefined : { path: module, namespace: 'lazy-module' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
+      const real = require(args.path);
+      const names = Object.getOwnPropertyNames(real).filter((n) => n !== '__esModule' && n !== 'default');
+      if (names.length === 0) throw new Error(`lazy-modules: ${args.path} exports nothing to make lazy`);
+      const spec = JSON.stringify(args.path.startsWith('@') ? args.path : `node:${args.path}`);
+      return {
+        resolveDir: ROOT,
+        contents: [
+          'let real;',
+          `const load = () => (real ??= require(${spec}));`,
+          'const get = (name) => { const m = load(); if (!(name in m)) throw new Error(`${' + spec + '} has no export ${name}`); return m[name]; };',
+          `module.exports = Object.defineProperties({}, {${real.__esModule === true ? '__esModule: { value: true },' : ''}`,
+          ...names.map((n) => `  ${JSON.stringify(n)}: { enumerable: true, get: () => get(${JSON.stringify(n)}) },`),
+          '});',
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+/**
  * Required by dependencies only on paths the agent never takes, so left out of the bundle (node
  * resolves them from node_modules should one ever be): grpc-js loads @grpc/proto-loader only for its
  * channelz and ORCA services; fastify loads its default schema compilers (ajv, fast-json-stringify)
@@ -61,7 +116,7 @@ const COMMON = {
   sourcemap: true,
   logLevel: 'warning',
   external: NOT_ON_THE_AGENTS_PATHS,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyModules],
 };
 
 await rm(OUT, { recursive: true, force: true });

@@ -112,14 +112,17 @@ export async function runAgent(argv: string[]): Promise<number> {
   let adminToken: AdminToken | null = null;
   try {
     adminToken = await setupAdminToken(config, logger);
-    await agent.start();
+    await agent.startMember();
     const httpLogger = logger.child({ component: 'http' }, { level: 'warn' });
     app = buildAppApi(agent, { metrics, logger: httpLogger, token: config.httpToken, trustLoopback: config.httpTrustLoopback, adminToken: adminToken.token, keyOps: (op) => agent.keyOp(op), apply: { applier: apply.service, metrics: applyMetrics }, listeners: () => listenerAddrs(agent, app, ops) });
-    // The app API first: the co-located app waits on it, and building the ops server before it listens
-    // would only delay that. Kubelet's first probe comes later (a probe period), so /readyz loses nothing.
+    // The app API first: the co-located app waits on it, and loading grpc-js or building the ops server
+    // before it listens would only delay that. The member already runs (its gRPC port is bound, calls to
+    // it wait unread until the server below takes them), so /v1 answers from the first request. Kubelet's
+    // first probe comes later (a probe period), so /readyz loses nothing.
     await app.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
     // One turn of the event loop first, so a request that is already waiting is answered before the build.
     await new Promise((resolve) => setImmediate(resolve));
+    await agent.serveControlPlane();
     metrics.addDefaultMetrics();
     ops = buildOpsApi(agent, metrics, { logger: httpLogger });
     await ops.listen({ host: config.opsAddr.host, port: config.opsAddr.port });

@@ -85,7 +85,8 @@ export class ControlPlaneClient {
   private opened = 0;
   private readonly idleMs: number;
   private readonly now: () => number;
-  private readonly credentials: grpc.ChannelCredentials;
+  /** Made at the first channel, not here: the agent builds its clients before grpc-js need be loaded. */
+  private credentials: grpc.ChannelCredentials | null;
   private readonly channelOptions: grpc.ChannelOptions;
   /** Map order is recency order: a used channel is moved to the end. */
   private readonly channels = new Map<string, Channel>();
@@ -107,7 +108,7 @@ export class ControlPlaneClient {
     this.maxChannels = this.minChannels;
     this.idleMs = positiveInteger('idleMs', opts.idleMs ?? DEFAULT_IDLE_MS);
     this.now = opts.now ?? Date.now;
-    this.credentials = opts.tls?.credentials ?? grpc.credentials.createInsecure();
+    this.credentials = opts.tls?.credentials ?? null;
     this.channelOptions = opts.tls?.channelOptions ?? {};
   }
 
@@ -273,6 +274,7 @@ export class ControlPlaneClient {
     }
     while (this.channels.size >= this.maxChannels && this.evictLeastRecent());
     this.opened++;
+    this.credentials ??= grpc.credentials.createInsecure();
     const client = new grpc.Client(addr, this.credentials, {
       ...this.channelOptions,
       'grpc.max_receive_message_length': this.limits.maxMessageBytes,

@@ -15,6 +15,7 @@ import {
   type CallContext,
 } from './convert.js';
 import { callTimer, type CallObserver } from './call-timer.js';
+import type { ControlPlaneListener } from './listener.js';
 import { connectionLimitsFor, limitConnections, type ConnectionLimits } from './connection-limit.js';
 import { authGate, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UNLABELLED_IN_FLIGHT, digestingDeserializer, isKeyProven, type AuthGateOptions } from './auth-gate.js';
 import { boundedBody, receiveBounds } from './receive-bound.js';
@@ -88,6 +89,11 @@ export interface ControlPlaneServerOptions {
   };
   /** Open connections per caller address and in all; default connectionLimitsFor(limits.maxMembers). */
   readonly connections?: ConnectionLimits;
+  /**
+   * A port already bound (listenForControlPlane): the server takes its connections, those that waited
+   * first, instead of binding `bind` itself; close() closes it. Plaintext only (refused with TLS credentials).
+   */
+  readonly listener?: ControlPlaneListener;
 }
 
 export interface ControlPlaneServer {
@@ -147,19 +153,35 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
   const health = new HealthService({ '': initial, [CONTROL_PLANE_SERVICE]: initial });
   health.addToServer(server);
 
-  const port = await new Promise<number>((resolve, rejectBind) => {
-    server.bindAsync(opts.bind, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err) {
-        server.forceShutdown();
-        rejectBind(new Error(`control plane cannot listen on ${opts.bind}: ${err.message}`));
-      } else resolve(boundPort);
-    });
-  });
+  const credentials = opts.credentials ?? grpc.ServerCredentials.createInsecure();
+  const { listener } = opts;
+  // TLS is left to grpc-js's own listener: a TLS connection held paused in ours did not complete its
+  // handshake once handed over, and with TLS grpc-js is loaded at start for the credentials anyway.
+  if (listener && credentials._isSecure()) throw new Error('control plane: a listener bound in advance serves plaintext only; with TLS, bind through grpc-js');
+  const injector = listener ? server.createConnectionInjector(credentials) : null;
+  const port = listener
+    ? listener.port
+    : await new Promise<number>((resolve, rejectBind) => {
+        server.bindAsync(opts.bind, credentials, (err, boundPort) => {
+          if (err) {
+            server.forceShutdown();
+            rejectBind(new Error(`control plane cannot listen on ${opts.bind}: ${err.message}`));
+          } else resolve(boundPort);
+        });
+      });
   const connections = opts.connections ?? connectionLimitsFor(limits.maxMembers);
   const bounded = limitConnections(server, connections, (reason, host) => {
     report('connection', reject(grpc.status.RESOURCE_EXHAUSTED, 'busy', `connection from ${host} closed: over ${reason === 'total' ? `${connections.total} open connections` : `${connections.perHost} open connections from one address`}`));
   });
   if (!bounded) report('connection', reject(grpc.status.UNKNOWN, 'internal', 'grpc-js no longer exposes its HTTP/2 servers: connections are not bounded'));
+  // After the bound is in place: the connections that waited are counted like any other.
+  // The listener hands sockets over paused (nothing read before HTTP/2 has them); HTTP/2 takes the
+  // socket's handle as it is and must be told to read.
+  if (listener && injector)
+    listener.attach((socket) => {
+      injector.injectConnection(socket);
+      if (!socket.destroyed) socket.resume();
+    });
 
   const setServing = (serving: boolean): void => {
     const s = serving ? 'SERVING' : 'NOT_SERVING';
@@ -169,17 +191,20 @@ export async function startControlPlaneServer(opts: ControlPlaneServerOptions): 
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      setServing(false);
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    setServing(false);
+    closing ??= Promise.all([
+      listener?.close(),
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+    ]).then(() => undefined);
     return closing;
   };
 

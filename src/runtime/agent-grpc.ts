@@ -9,7 +9,8 @@ import { CallAuthorizer, checkedByAuthorizer } from '../grpc/authorizer.js';
 import type { GossipEnvelope } from '../security/envelope.js';
 import type { ControlPlaneClient } from '../grpc/client.js';
 import { DEFAULT_LIMITS } from '../grpc/limits.js';
-import { ControlPlaneError, startControlPlaneServer, type CallContext } from '../grpc/server.js';
+import { listenForControlPlane } from '../grpc/listener.js';
+import { ControlPlaneError, startControlPlaneServer, type CallContext, type ControlPlaneServer, type ControlPlaneServerOptions } from '../grpc/server.js';
 import { watchServer, type WatchServer } from '../grpc/watch.js';
 import type { RuntimeObservers } from '../ops-metrics.js';
 import type { AgentClaims } from '../ownership/agent-claims.js';
@@ -93,9 +94,17 @@ export interface ControlPlaneHost {
 }
 
 export interface ControlPlane {
-  readonly server: Awaited<ReturnType<typeof startControlPlaneServer>>;
+  /** The bound port (the chosen one when grpcBind asked for port 0). */
+  readonly port: number;
   readonly antiEntropy: AntiEntropy;
   readonly watch: WatchServer;
+  /** Whether the gRPC server has taken the port (serve()); until then its connections wait, unread. */
+  readonly serving: boolean;
+  /** Loads grpc-js and serves the port, the connections that waited first. Idempotent. */
+  serve(): Promise<void>;
+  /** gRPC health status of the server (remembered until it serves). */
+  setServing(serving: boolean): void;
+  close(): Promise<void>;
 }
 
 export async function startAgentControlPlane(host: ControlPlaneHost): Promise<ControlPlane> {
@@ -129,8 +138,13 @@ export async function startAgentControlPlane(host: ControlPlaneHost): Promise<Co
       if (reason !== 'client_closed') log.info({ reason }, 'gRPC watch stream ended');
     },
   });
-  const server = await startControlPlaneServer({
+  // Bound now (the member announces the address; a taken port fails the start); served by serve().
+  // With TLS, grpc-js is loaded for the credentials already and binds the port itself, serving at once.
+  const listener = opts.grpcTls ? null : await listenForControlPlane(opts.grpcBind);
+  const serverOptions = (healthy: boolean): ControlPlaneServerOptions => ({
     bind: opts.grpcBind,
+    ...(listener ? { listener } : {}),
+    serving: healthy,
     ...(opts.grpcLimits ? { limits: opts.grpcLimits } : {}),
     ...(opts.grpcTls ? { credentials: opts.grpcTls.server } : {}),
     ...(opts.negotiateRate ? { negotiateRate: opts.negotiateRate } : {}),
@@ -177,5 +191,31 @@ export async function startAgentControlPlane(host: ControlPlaneHost): Promise<Co
       logger: log,
     }).methods(),
   });
-  return { server, antiEntropy, watch };
+  let server: ControlPlaneServer | null = listener ? null : await startControlPlaneServer(serverOptions(true));
+  let starting: Promise<void> | undefined;
+  let healthy = true;
+  const port = server?.port ?? listener?.port ?? 0;
+  return {
+    port,
+    antiEntropy,
+    watch,
+    get serving() {
+      return server !== null;
+    },
+    serve: () =>
+      (starting ??=
+        server !== null
+          ? Promise.resolve()
+          : startControlPlaneServer(serverOptions(healthy)).then((started) => {
+              server = started;
+            })),
+    setServing: (serving) => {
+      healthy = serving;
+      server?.setServing(serving);
+    },
+    close: async () => {
+      await starting?.catch(() => undefined);
+      await (server?.close() ?? listener?.close());
+    },
+  };
 }

@@ -104,13 +104,29 @@ export class Agent implements AgentView {
     this.served = new ServedView({ name: this.name, stats: this.stats, logger: opts.logger, observers: this.observers, claims: this.claims, records, table, changed: () => this.emitChange() });
   }
 
+  /** Binds the sockets, starts the member and serves the control plane. */
   async start(): Promise<void> {
+    await this.startMember();
+    await this.serveControlPlane();
+  }
+
+  /**
+   * Loads grpc-js and serves the control plane's port, the calls that waited first (startMember bound
+   * it). The agent's command calls it once its app API listens: grpc-js is a large part of a start.
+   */
+  async serveControlPlane(): Promise<void> {
+    if (this.running === null) throw new Error('the agent has not started');
+    await this.running.control.serve();
+  }
+
+  /** Binds the gossip socket and the control plane's port and starts the member; serveControlPlane() serves the port. */
+  async startMember(): Promise<void> {
     const { opts } = this;
     const log = opts.logger;
     const udp = await openGossipSocket(opts.gossipBind, opts.udpSocketFactory, this.stats, log, this.envelope, (from, packet) => this.running?.runner.receive(from, packet), (version) => this.guards.peerVersions.received(version));
     const control = await startAgentControlPlane({ opts, name: this.name, guards: this.guards, client: this.client, observers: this.observers, claims: this.claims, claimStore: this.claims.storeView(), view: this, runner: () => this.runner(), forceLeave: (name) => this.forceLeave(name) });
     this.gossipAddr = formatHostPort({ host: opts.advertiseHost, port: mustParseHostPort(udp.localAddress).port });
-    this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.server.port });
+    this.grpcAddr = formatHostPort({ host: opts.advertiseHost, port: control.port });
     const resolveSeeds = otherSeeds(opts.seeds, opts.dnsServers, { grpcAddr: this.grpcAddr, grpcBind: opts.grpcBind, advertiseHost: opts.advertiseHost }, log);
     const config = memberConfigOf(opts, { gossipAddr: this.gossipAddr, grpcAddr: this.grpcAddr, envelopeOverhead: this.envelope.overhead, antiEntropy: control.antiEntropy.mode });
     // The range this build speaks rides on its alive record (absent for version 1 only: the old bytes).
@@ -211,6 +227,7 @@ export class Agent implements AgentView {
     // member with peers is in a cluster; a stranger among its seeds refusing it changes nothing.
     const refusal = this.guards.joinRefusals.current;
     if (refusal !== null && this.running.runner.member.livePeers().length === 0) return { ok: false, reasons: [refusal] };
+    if (!this.running.control.serving) return { ok: false, reasons: ['control plane starting'] };
     return this.running.runner.readiness(appReason);
   }
 
@@ -256,13 +273,13 @@ export class Agent implements AgentView {
     running?.stopLagWatch();
     this.appChecker?.stop();
     void this.tables.close();
-    running?.control.server.setServing(false);
+    running?.control.setServing(false);
     running?.control.watch.closeAll();
     running?.control.antiEntropy.close();
     this.claims.close();
     this.served.close();
     this.client.close();
-    await Promise.allSettled([running?.udp.close(), running?.control.server.close()]);
+    await Promise.allSettled([running?.udp.close(), running?.control.close()]);
   }
 }
 
