@@ -5,7 +5,9 @@
 //   node --import tsx bench/sim.ts --sizes 100     # just one size
 //   node --import tsx bench/sim.ts --full 10000    # also try full SWIM at 10,000 (needs a big heap: see README)
 //   node --expose-gc --import tsx bench/sim.ts --sizes 5000 --duration 3 --engine-members 0   # a cold start alone
-//   options: --seed S, --budget-min M (wall budget per run, default 30), --duration S (simulated seconds
+//   node --expose-gc --import tsx bench/sim.ts --sizes 10000 --start converged --duration 45 --engine-members 0
+//   options: --start cold|converged (converged: every member starts holding everyone, as `swimring sim
+//   --start converged`; the steady state and the faults without the cold start), --seed S, --budget-min M (wall budget per run, default 30), --duration S (simulated seconds
 //   instead of the size's plan), --json. With --expose-gc the live heap is measured (after a full GC) at
 //   3 simulated seconds, the peak of a cold start, and at the end: V8 heap plus typed arrays, and per
 //   member pair.
@@ -26,10 +28,13 @@ const { values } = parseArgs({
     'budget-min': { type: 'string', default: '30' },
     'engine-members': { type: 'string', default: '10000' },
     duration: { type: 'string' },
+    start: { type: 'string', default: 'cold' },
     json: { type: 'boolean', default: false },
   },
 });
 const seed = Number(values.seed);
+if (values.start !== 'cold' && values.start !== 'converged') throw new Error(`--start must be cold or converged (got ${values.start})`);
+const start: 'cold' | 'converged' = values.start;
 const budgetMs = Number(values['budget-min']) * 60_000;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -75,13 +80,13 @@ function runSize(members: number): SimReport {
   const samples: LiveMemory[] = [];
   memory.set(members, samples);
   /** Whole simulated seconds at which live memory is sampled: the cold start's peak, and the last second. */
-  const sampleAt = new Set([3, durationS - 1]);
+  const sampleAt = new Set([1, 3, durationS - 1]);
   const before = liveBytes();
   const base = before === null ? 0 : before.heap + before.arrays;
   const started = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
   let nextNote = 0;
-  log(`-- ${members} members: LAN, seed ${seed}, crash ${crash}, ${durationS} s simulated (budget ${budgetMs / 60_000} min)`);
+  log(`-- ${members} members: LAN, ${start} start, seed ${seed}, crash ${crash}, ${durationS} s simulated (budget ${budgetMs / 60_000} min)`);
   const report = runScenario({
     members,
     seed,
@@ -91,6 +96,7 @@ function runSize(members: number): SimReport {
     pauseCount: 0,
     pauseSeconds: 0,
     durationS,
+    start,
     progress: (p) => {
       const whole = Math.floor(p.simS);
       if (sampleAt.delete(whole)) {

@@ -11,7 +11,7 @@ export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [-
                     [--isolate K:SECONDS | --split A:B:SECONDS]
                     [--rolling-update | --drain K | --statefulset-restart]
                     [--claims RATE [--clock-skew MS] [--clock-offsets MS,MS,...]]
-                    [--duration SECONDS] [--profile lan|local|wan] [--json]
+                    [--duration SECONDS] [--start cold|converged] [--profile lan|local|wan] [--json]
   --members N          members started at once (1..20000); the first 3 are the seeds
   --seed S             integer 0..4294967295; the same seed gives the same report
   --loss P             uniform UDP packet loss on every link, 0 <= P < 1 (default 0)
@@ -28,6 +28,8 @@ export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [-
                        name on a new address, the next only once the previous is Ready
                        (the three run alone; the run lasts until the operation is done plus 30 s)
   --duration SECONDS   simulated time in total (default 120; with a fleet operation a minimum)
+  --start MODE         cold (default): every member joins through the seeds; converged: every member
+                       starts joined, holding every other alive, nothing queued (converged and settled at 0 s)
   --claims RATE        members claim random ids, RATE attempts per simulated second over the
                        cluster, from convergence on; the report gains a claims part
   --clock-skew MS      each member's wall clock off by a random amount in [-MS/2, MS/2] (claims)
@@ -89,6 +91,7 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
         drain: { type: 'string' },
         'statefulset-restart': { type: 'boolean' },
         duration: { type: 'string' },
+        start: { type: 'string' },
         claims: { type: 'string' },
         'clock-skew': { type: 'string' },
         'clock-offsets': { type: 'string' },
@@ -129,12 +132,14 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
   }
   const durationS = v.duration === undefined ? 120 : decimal('duration', v.duration);
   if (!(durationS > 0) || durationS > MAX_DURATION_S) throw new UsageError(`--duration must be above 0 and at most ${MAX_DURATION_S}`);
+  const start = v.start ?? 'cold';
+  if (start !== 'cold' && start !== 'converged') throw new UsageError(`--start must be cold or converged (got "${start}")`);
   const profile = v.profile ?? 'lan';
   if (profile !== 'lan' && profile !== 'local' && profile !== 'wan') {
     throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
   }
   return {
-    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(cut ?? {}), ...(fleet === null ? {} : { fleet }), ...parseClaims(v, members) },
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(start === 'converged' ? { start } : {}), ...(cut ?? {}), ...(fleet === null ? {} : { fleet }), ...parseClaims(v, members) },
     json: v.json === true,
   };
 }

@@ -40,6 +40,20 @@ export class Membership {
     this.joined = true;
   }
 
+  /**
+   * Starts the member as one that has already converged with `records` (a simulation's converged start):
+   * each record not yet held is taken as it is, the same object every core holds, with no news queued,
+   * since every member already knows it. Records must be alive and valid; the caller built them.
+   */
+  seedConverged(records: readonly MemberRecord[], out: Effect[]): void {
+    for (const record of records) {
+      if (record.name === this.roster.selfName || this.roster.has(record.name)) continue;
+      this.roster.add(record);
+      emitMemberChange(out, null, record, 'joined');
+    }
+    this.joined = true;
+  }
+
   // --- news ---------------------------------------------------------------------------------
 
   /**

@@ -266,6 +266,13 @@ export class SwimCore {
     return out;
   }
 
+  /** Starts as a member already converged with `records` (alive, shared and never copied; Membership.seedConverged). */
+  seedConverged(records: readonly MemberRecord[]): Effect[] {
+    const out: Effect[] = [];
+    this.membership.seedConverged(records, out);
+    return out;
+  }
+
   /** An incoming full-state exchange: merge theirs, answer with ours. */
   onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {
     const effects: Effect[] = [];

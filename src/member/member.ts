@@ -124,6 +124,15 @@ export class Member {
     return out;
   }
 
+  /** Starts already joined to a converged cluster of `records` (the simulator's converged start), instead of start(). */
+  startConverged(records: readonly MemberRecord[], now: number): MemberEffect[] {
+    return this.step(now, (out) => {
+      out.push(...this.core.seedConverged(records));
+      this.join.markJoined(now);
+      this.markViewChanged(now);
+    });
+  }
+
   /** The earliest time tick() has something to do (`withClaims` false: leaving out the claims' timers). */
   nextDeadline(withClaims = true): number {
     if (this.stopped) return Infinity;

@@ -16,6 +16,8 @@ export interface SimCore {
   members(): MemberRecord[];
   member(name: string): MemberRecord | undefined;
   pendingBroadcasts(): number;
+  /** Starts joined to a converged cluster of `records` (joining through `seeds` after, as join does); cores without it can only cold-start. */
+  startConverged?(seeds: readonly Address[], records: readonly MemberRecord[], now: Millis): Effect[];
   /** What a full-state exchange carries (tombstones too); without it the periodic exchange stays Negotiate. */
   fullState?(): MemberRecord[];
 }

@@ -187,6 +187,13 @@ export class SimMember implements SimCore, ClaimsHost {
     return this.carry(this.wholeMember.start(now), now);
   }
 
+  /** Starts as a member of a converged cluster of `records` (SimCore.startConverged). */
+  startConverged(seeds: readonly Address[], records: readonly MemberRecord[], now: Millis): Effect[] {
+    this.seeds = seeds.filter((s) => s !== this.wholeMember.core.self.grpcAddr);
+    this.started = true;
+    return this.carry(this.wholeMember.startConverged(records, now), now);
+  }
+
   onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {
     const answer = this.wholeMember.negotiateRequest(remote, join, now);
     return { reply: answer.reply, effects: this.carry(answer.effects, now) };

@@ -18,6 +18,7 @@ import { seededRandom, shuffleInPlace } from '../core/random.js';
 import type { CoreFactory } from './core-port.js';
 import { MemberFigures, type MemberLife, type MemberReport } from './member-figures.js';
 import { memberCoreFactory, SimMember } from './member-core.js';
+import { startConverged } from './converged-start.js';
 import { CutTracker } from './cut.js';
 import type { FleetOperation, PodTemplate } from './fleet.js';
 import { FLEET_TAIL_MS, FleetRun, type FleetReport } from './fleet-run.js';
@@ -50,6 +51,11 @@ export interface ScenarioOptions {
   fleet?: FleetOperation;
   /** The pod template the fleet operation uses. @default POD_TEMPLATE (the shipped Deployment) */
   fleetTemplate?: PodTemplate;
+  /**
+   * 'converged': every member starts already holding every other alive (one shared list of records),
+   * nothing queued, joined; the run is converged and settled at 0 s. Whole members only. @default 'cold'
+   */
+  start?: 'cold' | 'converged';
   /** How many of the first members serve as seeds. @default 3 */
   seedCount?: number;
   /** Steady-state window before faults. @default 20 probe intervals */
@@ -227,7 +233,12 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const nodes: SimNode[] = [];
   for (let i = 0; i < options.members; i++) nodes.push(sim.addNode());
   const seeds = nodes.slice(0, Math.max(1, Math.min(options.seedCount ?? 3, nodes.length)));
-  for (const node of nodes) sim.join(node, seeds);
+  if (options.start === 'converged') {
+    if (options.bareCores === true || options.createCore !== undefined) throw new Error('a converged start runs whole members only');
+    startConverged(sim, nodes, seeds);
+  } else {
+    for (const node of nodes) sim.join(node, seeds);
+  }
 
   // Joining: until converged.
   const converged = (): boolean => !Number.isNaN(observer.convergedAt);
