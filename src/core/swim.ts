@@ -120,7 +120,7 @@ export class SwimCore {
     this.roster = new Roster(self, this.ctx, maxMembers, index);
     this.own = new OwnRecord(this.ctx, this.roster, broadcast, tell);
     this.membership = new Membership(this.ctx, this.roster, this.own, maxMembers, broadcast, tell);
-    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers, index);
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers);
     this.prober = new Prober(this.ctx, this.roster, this.membership, this.dissemination, opts.now);
     // Last: it draws the push-pull phase after the prober drew its own.
     const announceArrival = (now: Millis): void => this.dissemination.broadcast(this.roster.selfAlive(), now, 'arrival');
