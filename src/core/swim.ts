@@ -266,11 +266,13 @@ export class SwimCore {
     return out;
   }
 
-  /** Starts as a member already converged with `records` (alive, shared and never copied; Membership.seedConverged). */
-  seedConverged(records: readonly MemberRecord[]): Effect[] {
-    const out: Effect[] = [];
-    this.membership.seedConverged(records, out);
-    return out;
+  /**
+   * Starts as a member already converged with `records` (alive, shared and never copied;
+   * Membership.seedConverged). No member event per record: the caller was handed the whole view and
+   * tells whoever keeps one in one step (a table of thousands, in each of thousands of cores).
+   */
+  seedConverged(records: readonly MemberRecord[]): void {
+    this.membership.seedConverged(records);
   }
 
   /** An incoming full-state exchange: merge theirs, answer with ours. */
