@@ -51,11 +51,18 @@ export class BroadcastQueue {
   /** Reused by fill: the entries taken for one packet. */
   private readonly taken: number[] = [];
 
+  private index: MemberIndex;
+  /** Whether the index is the queue's own (given back with the arrays when the queue empties). */
+  private readonly ownIndex: boolean;
+
   /** @param maxEntries hard bound; beyond it the most-sent update is dropped. */
   constructor(
     private readonly maxEntries: number,
-    private readonly index: MemberIndex = new PrivateMemberIndex(),
-  ) {}
+    index?: MemberIndex,
+  ) {
+    this.ownIndex = index === undefined;
+    this.index = index ?? new PrivateMemberIndex();
+  }
 
   get size(): number {
     return this.count;
@@ -176,6 +183,8 @@ export class BroadcastQueue {
     this.updates = [];
     this.slots = new Int32Array(0);
     for (const buckets of this.buckets) buckets.length = 0;
+    // Its own index keeps a slot per name it held at once (names, free numbers) after they are released.
+    if (this.ownIndex) this.index = new PrivateMemberIndex();
   }
 
   private bucketsOf(id: number): number[] {

@@ -10,7 +10,6 @@
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import type { ByteMeasure } from './measure.js';
-import type { MemberIndex } from './member-index.js';
 import { cachedUpdateSize } from './measure.js';
 import type { CoreTimer, Timers } from './timers.js';
 import type { CoreCounters, Effect, MemberRecord, Message, Millis, Packet, Update } from './types.js';
@@ -47,9 +46,12 @@ export class Dissemination {
     private readonly counters: CoreCounters,
     private readonly peers: GossipPeers,
     maxQueued: number,
-    index?: MemberIndex,
   ) {
-    this.queue = new BroadcastQueue(maxQueued, index);
+    // Numbered by a private index even when the core's tables share one: queue slots then span only the
+    // news held at once. Sized by a shared index's span, a single piece of news (a crash) made every
+    // core of a large simulation allocate arrays for every member number, and again each time its queue
+    // emptied and the next news came.
+    this.queue = new BroadcastQueue(maxQueued);
   }
 
   get pending(): number {

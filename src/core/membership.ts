@@ -43,13 +43,16 @@ export class Membership {
   /**
    * Starts the member as one that has already converged with `records` (a simulation's converged start):
    * each record not yet held is taken as it is, the same object every core holds, with no news queued,
-   * since every member already knows it. Records must be alive and valid; the caller built them.
+   * since every member already knows it, and no member event (the caller tells its listeners the whole
+   * view at once). Records must be alive and valid; the caller built them.
    */
-  seedConverged(records: readonly MemberRecord[], out: Effect[]): void {
+  seedConverged(records: readonly MemberRecord[]): void {
+    // Holding only itself (as it starts), a core skips the lookup: the list names each member once.
+    const fresh = this.roster.size === 1;
+    const selfName = this.roster.selfName;
     for (const record of records) {
-      if (record.name === this.roster.selfName || this.roster.has(record.name)) continue;
+      if (record.name === selfName || (!fresh && this.roster.has(record.name))) continue;
       this.roster.add(record);
-      emitMemberChange(out, null, record, 'joined');
     }
     this.joined = true;
   }

@@ -120,7 +120,7 @@ export class SwimCore {
     this.roster = new Roster(self, this.ctx, maxMembers, index);
     this.own = new OwnRecord(this.ctx, this.roster, broadcast, tell);
     this.membership = new Membership(this.ctx, this.roster, this.own, maxMembers, broadcast, tell);
-    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers, index);
+    this.dissemination = new Dissemination(config, opts.measure ?? estimateMeasure, this.ctx.timers, this.counters, this.roster, maxMembers);
     this.prober = new Prober(this.ctx, this.roster, this.membership, this.dissemination, opts.now);
     // Last: it draws the push-pull phase after the prober drew its own.
     const announceArrival = (now: Millis): void => this.dissemination.broadcast(this.roster.selfAlive(), now, 'arrival');
@@ -266,11 +266,13 @@ export class SwimCore {
     return out;
   }
 
-  /** Starts as a member already converged with `records` (alive, shared and never copied; Membership.seedConverged). */
-  seedConverged(records: readonly MemberRecord[]): Effect[] {
-    const out: Effect[] = [];
-    this.membership.seedConverged(records, out);
-    return out;
+  /**
+   * Starts as a member already converged with `records` (alive, shared and never copied;
+   * Membership.seedConverged). No member event per record: the caller was handed the whole view and
+   * tells whoever keeps one in one step (a table of thousands, in each of thousands of cores).
+   */
+  seedConverged(records: readonly MemberRecord[]): void {
+    this.membership.seedConverged(records);
   }
 
   /** An incoming full-state exchange: merge theirs, answer with ours. */

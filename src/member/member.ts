@@ -126,8 +126,17 @@ export class Member {
 
   /** Starts already joined to a converged cluster of `records` (the simulator's converged start), instead of start(). */
   startConverged(records: readonly MemberRecord[], now: number): MemberEffect[] {
-    return this.step(now, (out) => {
-      out.push(...this.core.seedConverged(records));
+    // The core emits no member event per record (Membership.seedConverged): one view change stands for
+    // them, the caller tells its own listeners, and only claims, when run, hear each member joining.
+    return this.step(now, () => {
+      this.core.seedConverged(records);
+      const claims = this.claims;
+      if (claims !== null) {
+        for (const member of records) {
+          if (member.name === this.core.self.name) continue;
+          claims.state.onMembershipEvent({ type: 'member', name: member.name, from: null, to: member.state, incarnation: member.incarnation, reason: 'joined', member });
+        }
+      }
       this.join.markJoined(now);
       this.markViewChanged(now);
     });

@@ -6,7 +6,9 @@ import type { SimNode, Simulator } from './simulator.js';
 
 /**
  * Starts `nodes` (just added, none joined) as a cluster that has already converged: every core holds
- * every node's current record, alive, from one list shared by all of them, with nothing queued.
+ * every node's current record, alive, from one list shared by all of them, with nothing queued. The
+ * cores emit no joined events (N per core is N^2 in all); the observer is told each view in one step,
+ * and the simulator's onEvent hook hears none of them.
  */
 export function startConverged(sim: Simulator, nodes: readonly SimNode[], seeds: readonly SimNode[]): void {
   const records: MemberRecord[] = [];
@@ -19,5 +21,6 @@ export function startConverged(sim: Simulator, nodes: readonly SimNode[], seeds:
   for (const node of nodes) {
     if (node.runningCore.startConverged === undefined) throw new Error('a converged start needs cores that support it (whole members)');
     sim.input(node, (core, now) => core.startConverged?.(seedAddrs, records, now) ?? []);
+    sim.observer.onJoinedAll(node.id, records, sim.now);
   }
 }

@@ -20,6 +20,9 @@ import { OwnerTally } from './owner-tally.js';
 
 const SEEDS_NAME = 'seeds.sim';
 
+/** Per converged start's shared list of records: the owner tally every member of it starts with. */
+const convergedTallies = new WeakMap<readonly MemberRecord[], { figures: MemberFigures; tally: OwnerTally }>();
+
 export interface MemberModel {
   /** Time from a view change to its table being served (one build at a time, the newest owners next). @default 10 */
   tableBuildMs?: number;
@@ -191,7 +194,17 @@ export class SimMember implements SimCore, ClaimsHost {
   startConverged(seeds: readonly Address[], records: readonly MemberRecord[], now: Millis): Effect[] {
     this.seeds = seeds.filter((s) => s !== this.wholeMember.core.self.grpcAddr);
     this.started = true;
-    return this.carry(this.wholeMember.startConverged(records, now), now);
+    const effects = this.wholeMember.startConverged(records, now);
+    // The member events the core leaves out (one per record): the tally is what noting every record
+    // makes (its own included, noted at the start), the same for every member of the list, so built once.
+    const built = convergedTallies.get(records);
+    if (built === undefined || built.figures !== this.figures || !built.tally.sameIndex(this.owners)) {
+      for (const record of records) this.owners.note(record);
+      convergedTallies.set(records, { figures: this.figures, tally: this.owners.clone() });
+    } else {
+      this.owners.copyFrom(built.tally);
+    }
+    return this.carry(effects, now);
   }
 
   onNegotiate(remote: readonly MemberRecord[], join: boolean, now: Millis): { reply: MemberRecord[]; effects: Effect[] } {

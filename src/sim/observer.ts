@@ -5,7 +5,7 @@
 //
 // "Live observer": a running node that has not left. A stopped (crashed) or departed node's view is
 // withdrawn at once, because reports ask what the *remaining* members believe.
-import type { MemberState, MembershipEvent } from '../core/types.js';
+import type { MemberRecord, MemberState, MembershipEvent } from '../core/types.js';
 
 export const STATE_CODES = { alive: 1, suspect: 2, dead: 3, left: 4 } as const satisfies Record<MemberState, number>;
 const STATE_OF_CODE: readonly (MemberState | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left'];
@@ -31,6 +31,8 @@ function grownInt(old: Int32Array, size: number): Int32Array {
 export class Observer {
   private readonly nameIds = new Map<string, number>();
   private readonly names: string[] = [];
+  /** The last converged start's list of records and their name ids (onJoinedAll). */
+  private joinedList: { records: readonly MemberRecord[]; ids: number[] } | null = null;
   private nodeCap: number;
   private nameCap: number;
   /** view[node * nameCap + name] = state code seen by that node (0 = unknown). */
@@ -159,6 +161,19 @@ export class Observer {
     }
   }
 
+  /** `node` joined holding every one of `records` (a converged start): as their joined events would. */
+  onJoinedAll(node: number, records: readonly MemberRecord[], now: number): void {
+    if (this.observing[node] !== 1) return;
+    if (this.dirty) this.refresh(now);
+    // One list for every node of the start: its names are looked up once, not once per node.
+    if (this.joinedList?.records !== records) this.joinedList = { records, ids: records.map((r) => this.nameId(r.name)) };
+    const ids = this.joinedList.ids;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as MemberRecord;
+      this.onMemberId(node, ids[i] as number, null, r.state, r.lifeId, r.incarnation, now);
+    }
+  }
+
   /** Starts a fresh measurement for one name (e.g. at its crash): firsts, everyone-times, counts of transitions. */
   resetName(name: string, now: number): void {
     const t = this.nameId(name);
@@ -269,7 +284,10 @@ export class Observer {
     incarnation: number,
     now: number,
   ): void {
-    const t = this.nameId(name);
+    this.onMemberId(node, this.nameId(name), from, to, lifeId, incarnation, now);
+  }
+
+  private onMemberId(node: number, t: number, from: MemberState | null, to: MemberState, lifeId: string, incarnation: number, now: number): void {
     if (t === this.nodeName[node]) return;
     const idx = node * this.nameCap + t;
     const old = this.view[idx] ?? 0;

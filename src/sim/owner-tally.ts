@@ -24,6 +24,25 @@ export class OwnerTally {
     this.set(record.name, (record.state === 'alive' || record.state === 'suspect') && record.meta.serving);
   }
 
+  /** Becomes a copy of `other` (same index and hash): what noting the same records would make it. */
+  copyFrom(other: OwnerTally): void {
+    this.held = other.held.slice();
+    this.count = other.count;
+    this.hashSum = other.hashSum;
+  }
+
+  /** A copy that later changes to this one do not reach. */
+  clone(): OwnerTally {
+    const copy = new OwnerTally(this.index, this.hashOf);
+    copy.copyFrom(this);
+    return copy;
+  }
+
+  /** Whether `other` numbers names as this one does (copyFrom needs that, and the same name hashes). */
+  sameIndex(other: OwnerTally): boolean {
+    return this.index === other.index;
+  }
+
   onEvent(event: MembershipEvent): void {
     if (event.type === 'member') this.note(event.member);
     else if (event.type === 'reaped') this.set(event.name, false);
