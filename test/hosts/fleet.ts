@@ -119,7 +119,8 @@ export class FleetCluster extends HostCluster {
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    // 'close', not 'exit': a child can exit before its piped output has been read, and the answer is that output.
+    await new Promise<void>((resolve) => child.on('close', () => resolve()));
     clearTimeout(timer);
     return out.trim();
   }
