@@ -34,9 +34,10 @@ export function cpuSecondsOfAll(nodes: readonly SidecarProcess[]): number {
 
 /**
  * The sum over nodes of each `rpc` label of swimring_grpc_requests_total (calls answered), plus table
- * rebuilds, and how many nodes did not answer (their calls are missing from the sums).
+ * rebuilds and GC seconds, and how many nodes did not answer (their calls are missing from the sums).
+ * With `loopLagsMs`, each node's longest event-loop lag since its previous scrape is pushed there.
  */
-export async function callCounts(nodes: readonly SidecarProcess[]): Promise<Map<string, number>> {
+export async function callCounts(nodes: readonly SidecarProcess[], loopLagsMs?: number[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const add = (key: string, v: number): void => {
     out.set(key, (out.get(key) ?? 0) + v);
@@ -52,6 +53,10 @@ export async function callCounts(nodes: readonly SidecarProcess[]): Promise<Map<
         if (answered?.[1] !== undefined) add(answered[1], Number(answered[2]));
         const rebuilt = /^swimring_table_rebuild_duration_seconds_count(?:\{[^}]*\})? ([0-9.e+]+)$/.exec(line);
         if (rebuilt?.[1] !== undefined) add('(table rebuilds)', Number(rebuilt[1]));
+        const gcS = /^nodejs_gc_duration_seconds_sum(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+        if (gcS?.[1] !== undefined) add('(GC seconds)', Number(gcS[1]));
+        const lag = /^nodejs_eventloop_lag_max_seconds ([0-9.e+-]+)$/.exec(line);
+        if (lag?.[1] !== undefined) loopLagsMs?.push(Number(lag[1]) * 1000);
       }
     }),
   );

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, converged, waitFor, type SidecarProcess } from '../test/integration/harness.js';
 import { takeSseEvents } from '../test/support/sse-client.js';
+import { deadEverywhere, tablesSettled, type HungPhase } from './claims-propagation-phases.js';
 import { callCounts, countsBetween, cpuSecondsOfAll, monotonicUs, summarizeProfiles } from './claims-propagation-measure.js';
 
 export interface ProcessBenchOptions {
@@ -38,6 +39,12 @@ export interface ProcessBenchOptions {
   /** Write V8 CPU profiles of the first `cpuProfMembers` members here and summarize the claims window. */
   readonly cpuProfDir?: string;
   readonly cpuProfMembers: number;
+  /**
+   * dead: claims start once the stopped peer is dead in every view and the tables have settled again
+   * (the queues at steady state, no rebuild in the window); stopped: claims start right after the
+   * SIGSTOP (the peer alive, then suspect, then dead, with its rebuilds, within the window).
+   */
+  readonly hungPhase: HungPhase;
 }
 
 /** First member's address is 127.0.0.HOST_BASE; the hung peer takes the address after the last member. */
@@ -150,6 +157,8 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       ]),
     );
     console.log(`members ${size} (+1 hung): cluster formed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s${opts.main === undefined ? '' : ` (${opts.main})`}`);
+    const settledS = await tablesSettled(nodes, 'after the cluster formed', opts.startTimeoutS * 1000);
+    console.log(`  every member's table settled ${settledS.toFixed(1)} s later`);
 
     const seen = new Map<string, ClaimSeen>();
     const owners = new Map<string, string>();
@@ -172,6 +181,11 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     const idleCpuPerS = (cpuSecondsOfAll(members) - idleCpuFrom) / ((performance.now() - idleFrom) / 1000);
 
     hung.signal('SIGSTOP');
+    if (opts.hungPhase === 'dead') {
+      const deadS = await deadEverywhere(members, 'hung', opts.startTimeoutS * 1000);
+      const againS = await tablesSettled(members, 'after the hung peer died', opts.startTimeoutS * 1000);
+      console.log(`  the stopped peer was dead in every view ${deadS.toFixed(1)} s after SIGSTOP; tables settled ${againS.toFixed(1)} s later; claims start`);
+    }
     const callsBefore = await callCounts(members);
     const total = Math.round(opts.rate * opts.seconds);
     const cpuFrom = cpuSecondsOfAll(members);
@@ -202,7 +216,9 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     const cpu = cpuSecondsOfAll(members) - cpuFrom;
     const driverCpu = process.cpuUsage(driverCpuFrom);
     const loadTo = loadavg()[0] ?? NaN;
-    const calls = countsBetween(callsBefore, await callCounts(members));
+    const lagsMs: number[] = [];
+    const calls = countsBetween(callsBefore, await callCounts(members, lagsMs));
+    lagsMs.sort((a, b) => a - b);
 
     const latencies = [...seen.values()].flatMap((s) => (s.doneAt === null ? [] : [s.doneAt - s.sentAt])).sort((a, b) => a - b);
     // A member too busy to answer in time leaves the state unknown rather than failing the run.
@@ -225,6 +241,10 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     console.log(
       `  calls the members answered meanwhile: ${[...calls].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
         `announcements per claim ${(announced / Math.max(1, total)).toFixed(1)} (a claim has ${size - 1} members besides its claimant to reach)`,
+    );
+    console.log(
+      `  longest event-loop lag of each member over the claims window: median ${percentile(lagsMs, 50).toFixed(0)} ms, ` +
+        `worst ${(lagsMs[lagsMs.length - 1] ?? NaN).toFixed(0)} ms (${lagsMs.length} members answered)`,
     );
     if (profileDir !== undefined) {
       // Profiles are written as their process exits: end the profiled members first, each by its PID.
@@ -260,7 +280,7 @@ export async function runProcessBench(opts: ProcessBenchOptions): Promise<void> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   // Every wait in runSize is bounded; this bounds their sum, should one of them not be.
-  const boundS = 60 + opts.startTimeoutS + opts.idleS + opts.seconds + 10 + opts.settleS + (opts.cpuProfDir === undefined ? 0 : PROFILED_EXIT_MS / 1000) + 60;
+  const boundS = 60 + opts.startTimeoutS * (opts.hungPhase === 'dead' ? 4 : 2) + opts.idleS + opts.seconds + 10 + opts.settleS + (opts.cpuProfDir === undefined ? 0 : PROFILED_EXIT_MS / 1000) + 60;
   try {
     for (const size of opts.sizes) {
       const watchdog = setTimeout(() => {

@@ -10,7 +10,8 @@
 // docs/ownership.md "Relays"), and reports the calls and this process's CPU (the whole cluster's) per claim.
 // With --processes, every member is a real sidecar in its own process instead (after `npm run build`):
 // bench/claims-propagation-processes.ts, which also takes [--members N] [--shards 16384] [--settle-s 30]
-// [--start-timeout-s 240] [--idle-s 10] [--main other/dist/main.js] [--cpu-prof-dir D [--cpu-prof-members 3]].
+// [--start-timeout-s 240] [--idle-s 10] [--main other/dist/main.js] [--cpu-prof-dir D [--cpu-prof-members 3]]
+// [--hung-phase dead|stopped].
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     main: { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
     'cpu-prof-members': { type: 'string', default: '3' },
+    'hung-phase': { type: 'string', default: 'dead' },
     'relay-group-sizes': { type: 'string', default: String(DEFAULT_CLAIM_CONFIG.relayGroupSize) },
   },
 });
@@ -140,6 +142,12 @@ async function run(size: number, rate: number, seconds: number, timeoutMs: numbe
 const sizes = (values.members ?? values.sizes).split(',').map(Number);
 if (values.processes) {
   const { runProcessBench } = await import('./claims-propagation-processes.js');
+  const { HUNG_PHASES } = await import('./claims-propagation-phases.js');
+  const hungPhase = (v: string): (typeof HUNG_PHASES)[number] => {
+    const phase = HUNG_PHASES.find((p) => p === v);
+    if (phase === undefined) throw new RangeError(`--hung-phase: one of ${HUNG_PHASES.join(', ')}, got ${v}`);
+    return phase;
+  };
   await runProcessBench({
     sizes,
     rate: Number(values.rate),
@@ -149,6 +157,7 @@ if (values.processes) {
     startTimeoutS: Number(values['start-timeout-s']),
     idleS: Number(values['idle-s']),
     cpuProfMembers: Number(values['cpu-prof-members']),
+    hungPhase: hungPhase(values['hung-phase']),
     ...(values.main === undefined ? {} : { main: resolve(values.main) }),
     ...(values['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: resolve(values['cpu-prof-dir']) }),
   });
