@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, converged, waitFor, type SidecarProcess } from '../test/integration/harness.js';
 import { takeSseEvents } from '../test/support/sse-client.js';
 import { deadEverywhere, tablesSettled, type HungPhase } from './claims-propagation-phases.js';
-import { callCounts, countsBetween, cpuSecondsOfAll, monotonicUs, summarizeProfiles } from './claims-propagation-measure.js';
+import { callCounts, countsBetween, cpuSecondsOf, cpuSecondsOfAll, monotonicUs, summarizeProfiles } from './claims-propagation-measure.js';
 
 export interface ProcessBenchOptions {
   readonly sizes: readonly number[];
@@ -189,6 +189,7 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     const callsBefore = await callCounts(members);
     const total = Math.round(opts.rate * opts.seconds);
     const cpuFrom = cpuSecondsOfAll(members);
+    const cpuFromEach = members.map((m) => cpuSecondsOf(m.child.pid));
     const driverCpuFrom = process.cpuUsage();
     const loadFrom = loadavg()[0] ?? NaN;
     const windowFromUs = monotonicUs();
@@ -214,6 +215,8 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     const claimsS = (performance.now() - start) / 1000;
     const windowToUs = monotonicUs();
     const cpu = cpuSecondsOfAll(members) - cpuFrom;
+    // Relays forward for every owner of their group: how unevenly the members' CPU is spread shows it.
+    const cpuEach = members.map((m, i) => ({ name: m.name, s: cpuSecondsOf(m.child.pid) - (cpuFromEach[i] ?? NaN) })).sort((a, b) => a.s - b.s);
     const driverCpu = process.cpuUsage(driverCpuFrom);
     const loadTo = loadavg()[0] ?? NaN;
     const lagsMs: number[] = [];
@@ -241,6 +244,11 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
     console.log(
       `  calls the members answered meanwhile: ${[...calls].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
         `announcements per claim ${(announced / Math.max(1, total)).toFixed(1)} (a claim has ${size - 1} members besides its claimant to reach)`,
+    );
+    const busiest = cpuEach.slice(-3).reverse();
+    console.log(
+      `  CPU per member while claims flowed: median ${(percentile(cpuEach.map((c) => c.s), 50) / claimsS).toFixed(3)} cores, ` +
+        `busiest ${busiest.map((c) => `${c.name} ${(c.s / claimsS).toFixed(3)}`).join(', ')}`,
     );
     console.log(
       `  longest event-loop lag of each member over the claims window: median ${percentile(lagsMs, 50).toFixed(0)} ms, ` +
