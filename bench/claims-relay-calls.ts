@@ -38,11 +38,16 @@ async function run(size: number, groupSize: number): Promise<void> {
   const names = [...Array.from({ length: size }, (_, i) => `m${i}`), 'hung'];
   const services = new Map<string, ClaimService>();
   const stats = { calls: 0, records: 0 };
+  /** Calls each member made or answered: a relay does both for its whole group. */
+  const callsOf = new Map<string, number>();
+  const count = (name: string): void => void callsOf.set(name, (callsOf.get(name) ?? 0) + 1);
   /** claim id -> when it was made, healthy members holding it, when the last one stored it */
   const seen = new Map<string, { at: number; count: number; doneAt: number | null }>();
   const port = (from: string): ClaimCallPort => ({
     call(kind, to, _self, records, timeoutMs, sentAtMs, answer, relay) {
       stats.calls++;
+      count(from);
+      if (to.name !== 'hung') count(to.name);
       stats.records += records.length + (relay?.relayed?.length ?? 0);
       const callee = services.get(to.name);
       if (to.name === 'hung' || callee === undefined) {
@@ -99,6 +104,14 @@ async function run(size: number, groupSize: number): Promise<void> {
       `fallbacks ${sum((c) => c.relayFallbacks)}; claim -> every healthy member (model time, ${callMs} ms per hop) p50 ${percentile(latencies, 50)} ms, ` +
       `p99 ${percentile(latencies, 99)} ms, never ${total - latencies.length}; at ${values['call-cpu-ms']} ms CPU per call: ` +
       `${(perClaim * Number(values['call-cpu-ms'])).toFixed(1)} ms CPU per claim, cluster-wide, from the third round on`,
+  );
+  const perMember = names.slice(0, size).map((n) => callsOf.get(n) ?? 0).sort((a, b) => a - b);
+  const seconds = (total * 1000) / rate / 1000;
+  console.log(
+    `  calls made or answered per member per second: median ${(percentile(perMember, 50) / seconds).toFixed(1)}, ` +
+      `busiest ${((perMember[perMember.length - 1] ?? NaN) / seconds).toFixed(1)} (half a call's CPU each side: ` +
+      `${((percentile(perMember, 50) / seconds) * Number(values['call-cpu-ms']) / 2 / 10).toFixed(1)} % and ` +
+      `${(((perMember[perMember.length - 1] ?? NaN) / seconds) * Number(values['call-cpu-ms']) / 2 / 10).toFixed(1)} % of a core)`,
   );
   for (const m of members) m.close();
 }
