@@ -1,6 +1,7 @@
 // The real half of the scale bench: N sidecars of the hosts harness (one per network namespace on a
 // bridge), driven through the scenarios the simulator runs too. Times come from each member's watch
 // stream as the harness receives it; bytes from each agent's own /metrics; RSS and CPU from /proc.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,12 +9,16 @@ import { HostCluster, metricValue, type Life } from '../../test/hosts/cluster.js
 import { procSample } from '../cluster/procstat.js';
 import { median } from '../cluster/stats.js';
 import { watchColdStart, type ColdStartEvidence } from './coldstart.js';
+import { coldStartTimes, detectionTimes, parseLog, type AgentLog } from './logtimes.js';
+import { WatchViews } from './watch-views.js';
 
 export interface ScalePlan {
   readonly members: number;
   /** Seconds allowed for one view after the last spawn, and for every observer to see a crash or leave. */
   readonly convergeTimeoutS: number;
   readonly settleS: number;
+  /** Members killed one after the other (each a sample of detection), then one leaves. */
+  readonly crashes: number;
   readonly idleWindowS: number;
   readonly lossPercent: number;
   readonly lossWindowS: number;
@@ -40,6 +45,8 @@ export interface DetectionFigures {
   readonly firstSuspectS: number | null;
   readonly observers: number;
   readonly missed: number;
+  /** The same from the agents' own log lines (when each changed its state), seconds after the signal. */
+  readonly log: { readonly firstSuspectS: number | null; readonly firstS: number | null; readonly lastS: number | null; readonly announcedS: number | null };
 }
 
 export interface LossFigures {
@@ -61,13 +68,46 @@ export interface RealRun {
   readonly servingToViewS: number | null;
   /** What the agents did while the cluster formed (coldstart.ts). */
   readonly coldStart: ColdStartEvidence | null;
+  /** The cold start's phases from the agents' logs (logtimes.ts), seconds; null where not reached. */
+  readonly coldStartLog: ColdStartLog | null;
+  /** CPU seconds the bench itself and the hub proxy used from the spawn to one view (load the bench adds). */
+  readonly harnessCpuS: { readonly bench: number; readonly proxy: number } | null;
   readonly idle: IdleFigures | null;
+  /** The first crash; `crashes` holds every one (--crashes). */
   readonly crash: DetectionFigures | null;
+  readonly crashes?: readonly DetectionFigures[];
   readonly leave: DetectionFigures | null;
   readonly loss: LossFigures | null;
 }
 
+export interface ColdStartLog {
+  /** Spawn to the last member's "member started" (process start-up, sockets bound; its join begins). */
+  readonly lastStartedS: number | null;
+  /** Last member started to every member alive in every view (the membership part). */
+  readonly membershipS: number | null;
+  /** Every view complete to the last table build before one view (the tables' part). */
+  readonly tablesS: number | null;
+  /** Each member's start, ms after the seed's own start (the seed first): the simulator replays them. */
+  readonly startsMs: readonly number[];
+}
+
 const seconds = (ms: number): number => Math.round(ms) / 1000;
+const sub = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : seconds(a - b));
+
+function agentLogs(c: HostCluster): AgentLog[] {
+  return c.all().map((l) => ({ name: l.name, entries: parseLog(l.logs) }));
+}
+
+/** CPU seconds of every process in the hub namespace (the hub proxy). */
+function hubCpuS(c: HostCluster): number {
+  const pids = (spawnSync('ip', ['netns', 'pids', c.lab.hub], { encoding: 'utf8' }).stdout ?? '').split('\n').map(Number).filter((p) => p > 1);
+  return pids.reduce((sum, p) => sum + (procSample(p)?.cpuSeconds ?? 0), 0);
+}
+
+const selfCpuS = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /**
  * Members named as the simulator names them (member-N, not the host tests' mN): names travel in every
@@ -81,17 +121,11 @@ class ScaleCluster extends HostCluster {
 
 /**
  * True when every running member answers with every member alive and all answers share one table version.
- * `serving` gets the time each member first answered at all (its process up, its table built).
+ * Asked only once the watch streams say so: a starved cluster is not sent N requests a second.
  */
-async function oneView(c: HostCluster, expected: number, serving: Map<string, number>): Promise<boolean> {
-  const running = c.all().filter((l) => l.running);
-  const views = await Promise.all(
-    running.map(async (l) => {
-      const v = await c.members(l).catch(() => null);
-      if (v !== null && !serving.has(l.name)) serving.set(l.name, Date.now());
-      return v;
-    }),
-  );
+async function oneView(c: HostCluster, expected: number, streams: WatchViews): Promise<boolean> {
+  if (!streams.oneView(expected)) return false;
+  const views = await Promise.all(c.all().filter((l) => l.running).map((l) => c.members(l).catch(() => null)));
   const versions = new Set<string>();
   for (const v of views) {
     if (v === null) return false;
@@ -174,6 +208,12 @@ async function detection(c: HostCluster, plan: ScalePlan, victim: Life, sig: Nod
   const times = [...seen(state).values()];
   const suspects = [...seen('suspect').values()];
   await victim.exited;
+  // The agents' lines reach the harness through pipes, after the watch events that told it.
+  await sleep(1000);
+  // Only the members running at the signal observe it (an earlier victim's lines would be missing).
+  const watching = new Set([...observers, victim.name]);
+  const fromLogs = detectionTimes(agentLogs(c).filter((l) => watching.has(l.name)), victim.name, at, state);
+  const s = (ms: number | null): number | null => (ms === null ? null : seconds(ms));
   return {
     victim: victim.name,
     firstS: times.length ? seconds(Math.min(...times)) : null,
@@ -181,6 +221,7 @@ async function detection(c: HostCluster, plan: ScalePlan, victim: Life, sig: Nod
     firstSuspectS: suspects.length ? seconds(Math.min(...suspects)) : null,
     observers: observers.length,
     missed: observers.length - times.length,
+    log: { firstSuspectS: s(fromLogs.firstSuspectMs), firstS: s(fromLogs.firstMs), lastS: s(fromLogs.lastMs), announcedS: s(fromLogs.announcedMs) },
   };
 }
 
@@ -205,31 +246,45 @@ export async function runReal(plan: ScalePlan, shardsLabel: string, onCluster: (
   try {
     await c.create();
     const spawned = Date.now();
-    const serving = new Map<string, number>();
+    const cpuAt = { bench: selfCpuS(), proxy: hubCpuS(c) };
+    const streams = new WatchViews(c);
     const watcher = watchColdStart(c, spawned);
-    const converged = await until('one view', plan.convergeTimeoutS, () => oneView(c, plan.members, serving), 1000);
+    const converged = await until('one view', plan.convergeTimeoutS, () => oneView(c, plan.members, streams), 1000);
     const viewAt = Date.now();
+    const harnessCpuS = { bench: Math.round((selfCpuS() - cpuAt.bench) * 10) / 10, proxy: Math.round((hubCpuS(c) - cpuAt.proxy) * 10) / 10 };
     const coldStart = await watcher.stop();
     console.error(`  cold start evidence: ${JSON.stringify(coldStart.summary)}`);
     const coldStartS = converged ? seconds(viewAt - spawned) : null;
+    const serving = streams.firstSeen;
     const lastServing = serving.size === plan.members ? Math.max(...serving.values()) : null;
     const lastServingS = lastServing === null ? null : seconds(lastServing - spawned);
     const servingToViewS = converged && lastServing !== null ? seconds(viewAt - lastServing) : null;
-    console.error(`  cold start: ${coldStartS ?? 'timed out'} s, last member serving at ${lastServingS} s (setup ${JSON.stringify(c.setupTimes)})`);
-    const empty = { members: plan.members, shards: shardsLabel, setupMs: c.setupTimes, coldStartS, lastServingS, servingToViewS, coldStart, idle: null, crash: null, leave: null, loss: null };
+    const times = coldStartTimes(agentLogs(c), viewAt);
+    const seedStart = times.startedAt[c.name(0)];
+    const coldStartLog: ColdStartLog = {
+      lastStartedS: sub(times.lastStarted, spawned),
+      membershipS: converged ? sub(times.membershipAt, times.lastStarted) : null,
+      tablesS: converged ? sub(times.tableAt === null || times.membershipAt === null ? null : Math.max(times.tableAt, times.membershipAt), times.membershipAt) : null,
+      startsMs: seedStart === undefined ? [] : c.all().slice(1).map((l) => (times.startedAt[l.name] ?? Number.NaN) - seedStart),
+    };
+    console.error(`  cold start: ${coldStartS ?? 'timed out'} s, last member serving at ${lastServingS} s (setup ${JSON.stringify(c.setupTimes)}); from the logs ${JSON.stringify({ ...coldStartLog, startsMs: undefined })}; harness CPU s ${JSON.stringify(harnessCpuS)}`);
+    const empty = { members: plan.members, shards: shardsLabel, setupMs: c.setupTimes, coldStartS, lastServingS, servingToViewS, coldStart, coldStartLog, harnessCpuS, idle: null, crash: null, leave: null, loss: null };
     // Timings in a cluster whose members do not all know each other yet would mean nothing.
     if (!converged) return empty;
     const idle = await idleWindow(c, plan);
     console.error(`  idle: ${JSON.stringify(idle)}`);
-    const crash = await detection(c, plan, c.life(plan.members - 1), 'SIGKILL', 'dead');
-    console.error(`  crash: ${JSON.stringify(crash)}`);
-    await sleep(plan.settleS * 1000);
-    const leave = await detection(c, plan, c.life(plan.members - 2), 'SIGTERM', 'left');
+    const crashes: DetectionFigures[] = [];
+    for (let k = 0; k < plan.crashes; k++) {
+      crashes.push(await detection(c, plan, c.life(plan.members - 1 - k), 'SIGKILL', 'dead'));
+      console.error(`  crash: ${JSON.stringify(crashes.at(-1))}`);
+      await sleep(plan.settleS * 1000);
+    }
+    const leave = await detection(c, plan, c.life(plan.members - 1 - plan.crashes), 'SIGTERM', 'left');
     console.error(`  leave: ${JSON.stringify(leave)}`);
     await sleep(plan.settleS * 1000);
     const loss = await lossWindow(c, plan);
     console.error(`  loss: ${JSON.stringify(loss)}`);
-    return { ...empty, idle, crash, leave, loss };
+    return { ...empty, idle, crash: crashes[0] ?? null, crashes, leave, loss };
   } catch (err) {
     console.error(`  ! real run failed: ${String(err)}\n${c.dumpLogs(10)}`);
     throw err;

@@ -32,32 +32,52 @@ function row(figure: string, unit: string, real: number | null | undefined, sim:
   return { figure, unit, real: r, sim: compared ? s : null, ratio, compared };
 }
 
+const med = (xs: readonly (number | null | undefined)[]): number | null => {
+  const v = xs.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  if (v.length === 0 || v.length < xs.length) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid]! : Math.round(((v[mid - 1]! + v[mid]!) / 2) * 1000) / 1000;
+};
+
 export function compare(real: RealRun | null, sim: SimRun): Row[] {
-  const c = sim.crash;
+  const idle = sim.idle;
   const l = sim.loss;
   const udp = real?.idle?.udpBytesPerMemberPerS;
   const rpc = real?.idle?.rpcBytesPerMemberPerS;
   const total = udp === undefined || rpc === undefined ? null : udp + rpc;
-  const simTotal = c.bytes_per_member_per_s === null || c.rpc_bytes_per_member_per_s === null ? null : Math.round((c.bytes_per_member_per_s + c.rpc_bytes_per_member_per_s) * 10) / 10;
+  const simTotal = idle.bytes_per_member_per_s === null || idle.rpc_bytes_per_member_per_s === null ? null : Math.round((idle.bytes_per_member_per_s + idle.rpc_bytes_per_member_per_s) * 10) / 10;
+  const crashes = real?.crashes ?? (real?.crash ? [real.crash] : []);
+  const cold = real?.coldStartLog ?? null;
+  const n = crashes.length;
   return [
-    // The simulator starts every member at once and has no process start-up or table build: its
-    // convergence compares with the real run from the last member serving.
-    row('cold start: spawn to one view', 's', real?.coldStartS, null, false),
-    row('cold start: spawn to last member serving', 's', real?.lastServingS, null, false),
-    row('cold start: last member serving to one view', 's', real?.servingToViewS, c.convergence_s),
-    row('crash: first suspicion', 's', real?.crash?.firstSuspectS, c.detection_first_suspect_s),
-    row('crash: dead everywhere (last observer)', 's', real?.crash?.lastS, c.detection_all_dead_s),
-    row('crash: first observer to mark dead', 's', real?.crash?.firstS, null),
+    // Times from the agents' own log lines (the moment each changed its state); the harness's view of
+    // the same (watch streams, HTTP polls) comes on top and is listed apart, real only.
+    row('cold start: spawn to last member started', 's', cold?.lastStartedS, null, false),
+    // The simulator starts its members at the real members' start times: what is left is membership.
+    row('cold start: last member started to every member alive everywhere', 's', cold?.membershipS, sim.arrivals?.convergedAfterLastS),
+    // The simulator models a table build as 10 ms; the real build takes CPU the cores may not have.
+    row('cold start: every view complete to one table version', 's', cold?.tablesS, null, false),
+    row('cold start (harness): spawn to one view seen', 's', real?.coldStartS, null, false),
+    row('cold start (harness): last member serving to one view seen', 's', real?.servingToViewS, null, false),
+    row(`crash: first suspicion (median of ${n} real, ${sim.detection.seeds.length} sim)`, 's', med(crashes.map((c) => c.log.firstSuspectS)), sim.detection.firstSuspectMedianS),
+    row(`crash: dead everywhere (median of ${n} real, ${sim.detection.seeds.length} sim)`, 's', med(crashes.map((c) => c.log.lastS)), sim.detection.allDeadMedianS),
+    row('crash: first observer to mark dead (median)', 's', med(crashes.map((c) => c.log.firstS)), null, false),
+    row('crash (harness): dead everywhere seen (median)', 's', med(crashes.map((c) => c.lastS)), null, false),
     // Both include the agent's default drain before the leave is announced.
-    row('leave: left in every view', 's', real?.leave?.lastS, sim.leave.allLeftS),
-    row('UDP packets / member / s', '1/s', real?.idle?.udpPacketsPerMemberPerS, c.messages_per_member_per_s),
-    row('UDP bytes / member / s', 'B/s', udp, c.bytes_per_member_per_s),
-    row('RPC bytes / member / s', 'B/s', rpc, c.rpc_bytes_per_member_per_s),
+    row('leave: signal to the leave announced', 's', real?.leave?.log.announcedS, sim.leave.drainS),
+    row('leave: left in the first other view', 's', real?.leave?.log.firstS, sim.leave.firstLeftS),
+    row('leave: left in every view', 's', real?.leave?.log.lastS, sim.leave.allLeftS),
+    row('leave (harness): left in every view seen', 's', real?.leave?.lastS, null, false),
+    row('UDP packets / member / s', '1/s', real?.idle?.udpPacketsPerMemberPerS, idle.messages_per_member_per_s),
+    row('UDP bytes / member / s', 'B/s', udp, idle.bytes_per_member_per_s),
+    row('RPC bytes / member / s', 'B/s', rpc, idle.rpc_bytes_per_member_per_s),
     row('UDP + RPC bytes / member / s', 'B/s', total, simTotal),
     row('RSS sum', 'MB', real?.idle?.rssMbSum, null, false),
     row('RSS median per agent', 'MB', real?.idle?.rssMbMedian, null, false),
     row('CPU sum', '% of a core', real?.idle?.cpuPercentSum, null, false),
     row('CPU median per agent', '% of a core', real?.idle?.cpuPercentMedian, null, false),
+    row('harness CPU, spawn to one view: the bench process', 's', real?.harnessCpuS?.bench, null, false),
+    row('harness CPU, spawn to one view: the hub proxy', 's', real?.harnessCpuS?.proxy, null, false),
     row(`${real?.loss?.percent ?? l.loss * 100} % loss: false suspicions`, 'events', real?.loss?.falseSuspicions, l.false_suspect),
     row(`${real?.loss?.percent ?? l.loss * 100} % loss: false deaths`, 'members', real?.loss?.falseDeaths, l.false_dead),
   ];

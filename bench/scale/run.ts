@@ -2,7 +2,8 @@
 // default shard count, LAN profile; then the same scenarios through the simulator, side by side.
 // Needs root (namespaces, nftables) and a built dist/. Not part of `npm test`.
 // Run: npm run bench:scale -- [--members N] [--out DIR] [--seed S] [--sim-only] [--converge-timeout S]
-//        [--idle-window S] [--loss-window S] [--loss-percent P] [--mib-per-agent M] [--max-minutes M]
+//        [--idle-window S] [--loss-window S] [--loss-percent P] [--crashes K] [--sim-crash-runs K]
+//        [--mib-per-agent M] [--max-minutes M]
 // Writes DIR/scale-N.json and DIR/scale-N.md (default DIR: bench/results).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     'idle-window': { type: 'string', default: '60' },
     'loss-window': { type: 'string', default: '60' },
     'loss-percent': { type: 'string', default: '5' },
+    crashes: { type: 'string', default: '3' },
+    'sim-crash-runs': { type: 'string', default: '5' },
     'mib-per-agent': { type: 'string', default: '160' },
     'max-minutes': { type: 'string', default: '30' },
   },
@@ -41,12 +44,14 @@ const plan: ScalePlan = {
   members,
   convergeTimeoutS: Number(values['converge-timeout']),
   settleS: 5,
+  crashes: Number(values.crashes),
   idleWindowS: Number(values['idle-window']),
   lossPercent: Number(values['loss-percent']),
   lossWindowS: Number(values['loss-window']),
   logDir: join(values.out, `scale-${members}-logs`),
 };
 const seed = Number(values.seed);
+if (!Number.isInteger(plan.crashes) || plan.crashes < 1 || plan.crashes > members - 3) throw new Error('--crashes must be an integer in 1..members-3');
 
 let cluster: HostCluster | null = null;
 const hooks = new CleanupHooks(() => {
@@ -80,7 +85,16 @@ if (!values['sim-only']) {
 }
 
 console.error(`== ${members} simulated members, seed ${seed}`);
-const sim = runSim(members, plan.lossPercent, plan.lossWindowS, seed);
+const startsMs = real?.coldStartLog?.startsMs;
+const sim = runSim({
+  members,
+  lossPercent: plan.lossPercent,
+  lossWindowS: plan.lossWindowS,
+  idleWindowS: plan.idleWindowS,
+  seed,
+  crashRuns: Number(values['sim-crash-runs']),
+  ...(startsMs !== undefined && startsMs.length === members - 1 && startsMs.every(Number.isFinite) ? { startsMs } : {}),
+});
 
 const commit = (): string => {
   try {
@@ -102,6 +116,8 @@ const report: ScaleReport = {
     'idle window s': plan.idleWindowS,
     'loss window s': plan.lossWindowS,
     'sim seed': seed,
+    'real crashes': plan.crashes,
+    'sim crash runs': Number(values['sim-crash-runs']),
   },
   real,
   sim,
