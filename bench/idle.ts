@@ -166,6 +166,10 @@ try {
       other_anonymous: mb(median(otherAnon)),
     },
     threads_median: median(after.map((a) => a.threads)),
+    // Where the table builds since start ran (the worker's isolate is what lifts the peak).
+    table_builds_inline_total: metricsAfter.reduce((s, m) => s + metricValue(m, 'swimring_table_rebuild_duration_seconds_count', 'where="inline"'), 0),
+    table_builds_worker_total: metricsAfter.reduce((s, m) => s + metricValue(m, 'swimring_table_rebuild_duration_seconds_count', 'where="worker"'), 0),
+    agents_that_used_the_worker: metricsAfter.filter((m) => metricValue(m, 'swimring_table_rebuild_duration_seconds_count', 'where="worker"') > 0).length,
   };
   console.log(JSON.stringify(report));
 } finally {

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+import { readTextUnpooled, readUnpooled } from './read-unpooled.js';
 
 /**
  * What this start did with the code cache: `accepted` (compiled from it), `rejected` (V8 refused it:
@@ -59,12 +60,12 @@ export function runBundle(bundle: string, opts: { useCache: boolean; cacheFile?:
     return off;
   }
   setFlagsFromString('--verify-snapshot-checksum');
-  const text = readFileSync(bundle, 'utf8');
+  const text = readTextUnpooled(bundle);
   // A hashbang is only valid at the very start of a script; a comment of the same length keeps positions.
   const source = text.startsWith('#!') ? `//${text.slice(2)}` : text;
-  let cachedData: Buffer | undefined;
+  let cachedData: Uint8Array | undefined;
   try {
-    cachedData = readFileSync(file);
+    cachedData = readUnpooled(file);
   } catch {
     cachedData = undefined;
   }

@@ -7,8 +7,8 @@
 // idle nearly all the time. So builds run on the main thread a slice at a time: placement's build and
 // the move summary are written as steps of a few milliseconds (placement/steps.ts), and the builder
 // runs steps for up to sliceMs, then lets the event loop answer probes and requests before the next
-// slice. Only when a single step takes more CPU time than the budget (a very slow machine) do later
-// builds go to a worker, started on demand and ended after a quiet spell. Placement's ring cache,
+// slice. Only when a single step takes more of the main thread's CPU time than the budget (a very slow
+// machine) do later builds go to a worker, started on demand and ended after a quiet spell. Placement's ring cache,
 // which speeds up a burst of joins, is likewise dropped once the burst is over.
 //
 // The tuning can still send the first table of several members (built while the member joins, with
@@ -22,6 +22,7 @@ import { releaseRingScratch } from '../placement/ring-rank.js';
 import { compactHeap } from './heap-tuning.js';
 import { summarizeBuiltSteps, type MoveSummary } from './table-moves.js';
 import { tableInit, type BuildReply, type BuildRequest } from './table-worker.js';
+import { threadCpuClock, type CpuClock } from './thread-cpu.js';
 
 export interface BuiltTable {
   readonly table: PlacementTable;
@@ -39,6 +40,8 @@ export interface TableBuilderTuning {
   readonly firstInlineMaxShards: number;
   /** An inline build step (of a build or its move summary) using more CPU time than this sends every later build to the worker. */
   readonly inlineBudgetMs: number;
+  /** What a step's CPU time is read from: the main thread's own where the platform tells (thread-cpu.ts). */
+  readonly stepClock: CpuClock;
   /** How long an inline build runs steps before it lets the event loop take its turn, ms. */
   readonly sliceMs: number;
   /** Quiet time after the last build before the worker is ended and the ring cache dropped, ms. */
@@ -59,6 +62,7 @@ export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({
   inlineMaxShards: MAX_SHARDS,
   firstInlineMaxShards: MAX_SHARDS,
   inlineBudgetMs: 50,
+  stepClock: threadCpuClock().now,
   sliceMs: 8,
   idleMs: 10_000,
   afterBurst: () => void compactHeap(),
@@ -179,10 +183,9 @@ export class TableBuilder {
         do {
           // CPU time, not wall time: on a machine busy with other work a step's wall time says more
           // about the machine than about the build, and a worker would compete for the same cores.
-          const stepStart = process.cpuUsage();
+          const stepStart = this.tuning.stepClock();
           result = steps.next();
-          const spent = process.cpuUsage(stepStart);
-          longestStepMs = Math.max(longestStepMs, (spent.user + spent.system) / 1000);
+          longestStepMs = Math.max(longestStepMs, this.tuning.stepClock() - stepStart);
         } while (result.done !== true && performance.now() - sliceStart < this.tuning.sliceMs);
       } catch (err) {
         this.endInline(flight, null, err instanceof Error ? err.message : String(err), trivial, longestStepMs);
