@@ -182,6 +182,27 @@ export class Roster implements GossipPeers {
     this.order.add(record.name, this.table.size, this.othersNames);
   }
 
+  /**
+   * Every one of `records` as add() would take them one by one, into a table that holds only self (a
+   * converged start seeds thousands of cores from one list: the table looks the names up once per list).
+   */
+  addAll(records: readonly MemberRecord[]): void {
+    if (this.table.size !== 1) throw new Error('addAll is for a table that holds only its own record');
+    const ids = this.table.appendAll(records);
+    const selfId = this.table.idOf(this.selfName);
+    // The probe order is empty (its last reshuffle saw no one else), so add() never reshuffles here
+    // and may be handed the table's final size.
+    let size = 1;
+    for (let i = 0; i < records.length; i++) {
+      if (ids[i] === selfId) continue;
+      const record = records[i] as MemberRecord;
+      this.retention.unbury(record.name);
+      this.live++;
+      this.peersIn[record.state]++;
+      this.order.add(record.name, ++size, this.othersNames);
+    }
+  }
+
   /** Installs a new record, keeping the live count, suspicion and retention timers in step with its state. */
   setRecord(before: MemberRecord, record: MemberRecord, now: Millis): void {
     const name = record.name;
