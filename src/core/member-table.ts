@@ -17,7 +17,9 @@ const listsByIndex = new WeakMap<MemberIndex, { list: readonly MemberRecord[]; b
 function recordsById(index: MemberIndex, list: readonly MemberRecord[], ids: Int32Array, top: number): (MemberRecord | undefined)[] | null {
   const last = listsByIndex.get(index);
   if (last?.list === list && last.byId.length > top) return last.byId;
-  const byId = new Array<MemberRecord | undefined>(Math.max(top + 1, index.span)).fill(undefined);
+  // Grown by push, as grow() does: a large preallocated array may be made a slow dictionary by V8.
+  const byId: (MemberRecord | undefined)[] = [];
+  for (let i = Math.max(top + 1, index.span); i > 0; i--) byId.push(undefined);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (byId[id] !== undefined) return null; // a name twice: the tables take the list one by one
