@@ -176,8 +176,10 @@ export class MemberTable {
 
   private growLinks(length: number): void {
     if (length <= this.nextOf.length) return;
-    this.nextOf = grownInt32(this.nextOf, length, NONE);
-    this.prevOf = grownInt32(this.prevOf, length, NONE);
+    // No fill: a slot's links are written when its member is added and read only while it is held, and
+    // untouched zero pages cost nothing (a simulation grows thousands of tables to its member count).
+    this.nextOf = grownInt32(this.nextOf, length, 0);
+    this.prevOf = grownInt32(this.prevOf, length, 0);
   }
 
   /** A shared records array becomes this table's own before it changes. */
