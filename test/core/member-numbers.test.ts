@@ -8,7 +8,9 @@ import { BroadcastQueue } from '../../src/core/broadcast-queue.js';
 import { PrivateMemberIndex, SharedMemberIndex, type MemberIndex } from '../../src/core/member-index.js';
 import { MemberTable } from '../../src/core/member-table.js';
 import type { MemberRecord, Update } from '../../src/core/types.js';
-import { left } from './harness.js';
+import { seededRandom } from '../../src/core/random.js';
+import type { SwimCore } from '../../src/core/swim.js';
+import { gossipTo, left, makeCore, nextPing, record as coreRecord, suspect } from './harness.js';
 
 function record(name: string, incarnation: number): MemberRecord {
   return { name, lifeId: `${name}-life`, incarnation, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: '', serving: true, tags: {} } };
@@ -255,5 +257,29 @@ describe('MemberTable', () => {
     assert.equal(a.get('x')?.incarnation, 1);
     assert.equal(b.get('x')?.incarnation, 2);
     assert.deepEqual([...b.keys()], ['y', 'x']);
+  });
+});
+
+describe('A core seeded from a shared list', () => {
+  test('holds and probes the same as a core seeded from its own copy of the list, and its changes stay its own', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const index = new SharedMemberIndex();
+    const shared = makeCore('n4', { memberIndex: index });
+    const neighbour = makeCore('n7', { memberIndex: index, random: seededRandom(99) });
+    // Each core's own record is the list's, as in a simulator's converged start: both take one array.
+    const own = new Map([shared, neighbour].map((core, i) => [i === 0 ? 'n4' : 'n7', core.member(i === 0 ? 'n4' : 'n7') as MemberRecord]));
+    const list = names.map((n) => own.get(n) ?? coreRecord(n, 'alive'));
+    neighbour.seedConverged(list);
+    shared.seedConverged(list);
+    // The same start with a list of copies: no array is shared, one record at a time.
+    const alone = makeCore('n4');
+    alone.seedConverged(list.map((r) => ({ ...r })));
+    assert.deepEqual(shared.members(), alone.members());
+    const probed = (core: SwimCore): string[] => Array.from({ length: 30 }, () => nextPing(core).ping.target);
+    assert.deepEqual(probed(shared), probed(alone));
+    gossipTo(shared, [suspect('n2', 1000)]);
+    assert.equal(shared.member('n2')?.state, 'suspect');
+    assert.equal(neighbour.member('n2')?.state, 'alive', 'a change in one core leaves the shared list and the other cores as they were');
+    assert.equal(list[2]?.state, 'alive');
   });
 });
