@@ -84,6 +84,7 @@ function runSize(members: number): SimReport {
   const before = liveBytes();
   const base = before === null ? 0 : before.heap + before.arrays;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const heapLimit = getHeapStatistics().heap_size_limit;
   let nextNote = 0;
   log(`-- ${members} members: LAN, ${start} start, seed ${seed}, crash ${crash}, ${durationS} s simulated (budget ${budgetMs / 60_000} min)`);
@@ -106,7 +107,9 @@ function runSize(members: number): SimReport {
       if (p.wallS < nextNote) return;
       nextNote = p.wallS + 15;
       const heapMb = process.memoryUsage().heapUsed / 1e6;
-      log(`   ${p.phase.padEnd(8)} ${p.simS.toFixed(0).padStart(4)} s simulated, ${p.wallS.toFixed(0).padStart(5)} s wall, heap ${heapMb.toFixed(0)} MB`);
+      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
+      log(`   ${p.phase.padEnd(8)} ${p.simS.toFixed(0).padStart(4)} s simulated, ${p.wallS.toFixed(0).padStart(5)} s wall, ${cpuS.toFixed(0).padStart(5)} s CPU, heap ${heapMb.toFixed(0)} MB`);
     },
     abort: () => {
       if (performance.now() - started > budgetMs) return `wall budget of ${budgetMs / 60_000} min spent`;

@@ -10,6 +10,11 @@ export interface MemberIndex {
   acquire(name: string): number;
   /** The holder is done with `id` (a private index may hand it to another name). */
   release(id: number): void;
+  /**
+   * The numbers of every record's name, in list order, assigning as acquire does. A shared index answers
+   * the same (unchanged, readonly) list from one lookup per name however many holders ask.
+   */
+  acquireAll(records: readonly { readonly name: string }[]): Int32Array;
   /** Every number handed out is below this: how long to make arrays indexed by member number. */
   readonly span: number;
 }
@@ -40,6 +45,10 @@ export class PrivateMemberIndex implements MemberIndex {
     return id;
   }
 
+  acquireAll(records: readonly { readonly name: string }[]): Int32Array {
+    return acquireEach(this, records);
+  }
+
   release(id: number): void {
     const name = this.names[id];
     if (name === undefined) return;
@@ -57,6 +66,8 @@ export class PrivateMemberIndex implements MemberIndex {
 export class SharedMemberIndex implements MemberIndex {
   private readonly ids = new Map<string, number>();
   private count = 0;
+  /** The last list acquireAll was asked about and its answer: thousands of cores seed from one list. */
+  private lastList: { records: readonly { readonly name: string }[]; ids: Int32Array } | null = null;
 
   get span(): number {
     return this.count;
@@ -75,7 +86,19 @@ export class SharedMemberIndex implements MemberIndex {
     return id;
   }
 
+  acquireAll(records: readonly { readonly name: string }[]): Int32Array {
+    // A name keeps its number for the life of this index, so the answer for the same list stays true.
+    if (this.lastList?.records !== records || this.lastList.ids.length !== records.length) this.lastList = { records, ids: acquireEach(this, records) };
+    return this.lastList.ids;
+  }
+
   release(): void {}
+}
+
+function acquireEach(index: MemberIndex, records: readonly { readonly name: string }[]): Int32Array {
+  const ids = new Int32Array(records.length);
+  for (let i = 0; i < records.length; i++) ids[i] = index.acquire((records[i] as { readonly name: string }).name);
+  return ids;
 }
 
 /** A new length for arrays indexed by member number that must hold `id`: room to grow, or the index's span. */

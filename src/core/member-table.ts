@@ -7,8 +7,32 @@ import type { MemberRecord } from './types.js';
 
 const NONE = -1;
 
+/**
+ * Per index, the last list appendAll took, as records by member number. The tables seeded from one list
+ * (a converged start's thousands of cores) share that array until one of them changes a record, so the
+ * seeding writes no record slot per pair and the V8 heap holds the pairs once.
+ */
+const listsByIndex = new WeakMap<MemberIndex, { list: readonly MemberRecord[]; byId: (MemberRecord | undefined)[] }>();
+
+function recordsById(index: MemberIndex, list: readonly MemberRecord[], ids: Int32Array, top: number): (MemberRecord | undefined)[] | null {
+  const last = listsByIndex.get(index);
+  if (last?.list === list && last.byId.length > top) return last.byId;
+  // Grown by push, as grow() does: a large preallocated array may be made a slow dictionary by V8.
+  const byId: (MemberRecord | undefined)[] = [];
+  for (let i = Math.max(top + 1, index.span); i > 0; i--) byId.push(undefined);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (byId[id] !== undefined) return null; // a name twice: the tables take the list one by one
+    byId[id] = list[i];
+  }
+  listsByIndex.set(index, { list, byId });
+  return byId;
+}
+
 export class MemberTable {
   private records: (MemberRecord | undefined)[] = [];
+  /** `records` is a list's array shared with other tables (recordsById): copied before any change. */
+  private shared = false;
   private nextOf = new Int32Array(0);
   private prevOf = new Int32Array(0);
   private head = NONE;
@@ -34,6 +58,7 @@ export class MemberTable {
   set(name: string, record: MemberRecord): void {
     // One lookup: acquiring a held name returns its number, and a name set is held either way.
     const id = this.index.acquire(name);
+    this.own();
     if (id < this.records.length && this.records[id] !== undefined) {
       this.records[id] = record;
       return;
@@ -48,9 +73,66 @@ export class MemberTable {
     this.count++;
   }
 
+  /**
+   * Appends each of `records` whose name is not held, in list order, as set would one by one (a
+   * converged start): the names' numbers come from the index's acquireAll, one lookup per name per list.
+   * Returns those numbers, in list order (shared: read them, never write).
+   */
+  appendAll(records: readonly MemberRecord[]): Int32Array {
+    const ids = this.index.acquireAll(records);
+    let top = -1;
+    for (let i = 0; i < ids.length; i++) top = Math.max(top, ids[i] as number);
+    // Holding one record, the very one the list holds under its number: the list's array stands for ours.
+    const only = this.count === 1 ? this.head : NONE;
+    const byId = only === NONE ? null : recordsById(this.index, records, ids, top);
+    if (byId !== null && byId[only] === this.records[only]) {
+      this.growLinks(grownLength(this.nextOf.length, top, this.index.span));
+      this.records = byId;
+      this.shared = true;
+      this.linkAll(ids, only);
+      return ids;
+    }
+    if (top >= this.nextOf.length) this.grow(top);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (this.records[id] !== undefined) continue;
+      this.records[id] = records[i];
+      this.nextOf[id] = NONE;
+      this.prevOf[id] = this.tail;
+      if (this.tail === NONE) this.head = id;
+      else this.nextOf[this.tail] = id;
+      this.tail = id;
+      this.count++;
+    }
+    return ids;
+  }
+
+  /** Links every id but `held` at the end of the order (their records are in place). */
+  private linkAll(ids: Int32Array, held: number): void {
+    const nextOf = this.nextOf;
+    const prevOf = this.prevOf;
+    let tail = this.tail;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (id === held) continue;
+      nextOf[id] = NONE;
+      prevOf[id] = tail;
+      nextOf[tail] = id;
+      tail = id;
+      this.count++;
+    }
+    this.tail = tail;
+  }
+
+  /** The member number `name` has in this table's index, or -1. */
+  idOf(name: string): number {
+    return this.index.find(name);
+  }
+
   delete(name: string): boolean {
     const id = this.index.find(name);
     if (id < 0 || id >= this.records.length || this.records[id] === undefined) return false;
+    this.own();
     const prev = this.prevOf[id] as number;
     const next = this.nextOf[id] as number;
     if (prev === NONE) this.head = next;
@@ -87,8 +169,23 @@ export class MemberTable {
 
   private grow(id: number): void {
     const length = grownLength(this.nextOf.length, id, this.index.span);
-    this.nextOf = grownInt32(this.nextOf, length, NONE);
-    this.prevOf = grownInt32(this.prevOf, length, NONE);
+    this.growLinks(length);
+    this.own();
     for (let i = this.records.length; i < length; i++) this.records.push(undefined);
+  }
+
+  private growLinks(length: number): void {
+    if (length <= this.nextOf.length) return;
+    // No fill: a slot's links are written when its member is added and read only while it is held, and
+    // untouched zero pages cost nothing (a simulation grows thousands of tables to its member count).
+    this.nextOf = grownInt32(this.nextOf, length, 0);
+    this.prevOf = grownInt32(this.prevOf, length, 0);
+  }
+
+  /** A shared records array becomes this table's own before it changes. */
+  private own(): void {
+    if (!this.shared) return;
+    this.records = this.records.slice();
+    this.shared = false;
   }
 }

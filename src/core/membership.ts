@@ -47,13 +47,9 @@ export class Membership {
    * view at once). Records must be alive and valid; the caller built them.
    */
   seedConverged(records: readonly MemberRecord[]): void {
-    // Holding only itself (as it starts), a core skips the lookup: the list names each member once.
-    const fresh = this.roster.size === 1;
-    const selfName = this.roster.selfName;
-    for (const record of records) {
-      if (record.name === selfName || (!fresh && this.roster.has(record.name))) continue;
-      this.roster.add(record);
-    }
+    // Holding only itself (as it starts), a core takes the list whole: it names each member once.
+    if (this.roster.size === 1) this.roster.addAll(records);
+    else for (const record of records) if (!this.roster.has(record.name)) this.roster.add(record);
     this.joined = true;
   }
 

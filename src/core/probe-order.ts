@@ -52,6 +52,22 @@ export class ProbeOrder {
     this.names[position] = name;
   }
 
+  /**
+   * Every name of `names` but the one at `skip`, each as add() places it, into an order that is empty
+   * (a table taking a whole list at once): the same draws, without a table lookup per name.
+   */
+  addEach(names: readonly string[], skip: number): void {
+    if (this.names.length !== 0) throw new Error('addEach is for an empty probe order');
+    const order = this.names;
+    for (let i = 0; i < names.length; i++) {
+      if (i === skip) continue;
+      const name = names[i] as string;
+      const position = this.index + this.random.int(order.length - this.index + 1);
+      order.push(order[position] ?? name);
+      order[position] = name;
+    }
+  }
+
   pick(count: number, exclude: (name: string) => boolean): string[] {
     return pickRandom(this.names, count, this.random, exclude);
   }

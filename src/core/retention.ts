@@ -57,8 +57,14 @@ export class Retention {
   }
 
   /** The member is back in the table (a refutation or a restart passed the tombstone). */
+  /** Whether any member is buried (a tombstone kept). */
+  anyBuried(): boolean {
+    return this.tombstones.size !== 0;
+  }
+
   unbury(name: string): void {
-    this.tombstones.delete(name);
+    // Called for every member a core adds (thousands per core in a simulation), mostly with none buried.
+    if (this.tombstones.size !== 0) this.tombstones.delete(name);
   }
 
   onTombstoneTimer(timer: CoreTimer): void {

@@ -22,6 +22,24 @@ export function emitMemberChange(out: Effect[], from: MemberState | null, record
   out.push({ type: 'event', event });
 }
 
+const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
+
+/** A list's names and its count of records per state, worked out once for every table that takes it. */
+interface ListSummary {
+  names: string[];
+  inState: Record<MemberState, number>;
+}
+const summaries = new WeakMap<readonly MemberRecord[], ListSummary>();
+
+function summaryOf(records: readonly MemberRecord[]): ListSummary {
+  let summary = summaries.get(records);
+  if (summary !== undefined && summary.names.length === records.length) return summary;
+  summary = { names: records.map((r) => r.name), inState: { alive: 0, suspect: 0, dead: 0, left: 0 } };
+  for (const r of records) summary.inState[r.state]++;
+  summaries.set(records, summary);
+  return summary;
+}
+
 export class Roster implements GossipPeers {
   // Only (shared, immutable) records, in arrays by member number: a table slot is the whole cost of an
   // alive member, which matters when a simulation holds 10,000 tables of 10,000. Per-state extras live
@@ -180,6 +198,27 @@ export class Roster implements GossipPeers {
     this.live++;
     this.peersIn[record.state]++;
     this.order.add(record.name, this.table.size, this.othersNames);
+  }
+
+  /**
+   * Every one of `records` as add() would take them one by one, into a table that holds only self (a
+   * converged start seeds thousands of cores from one list: the table looks the names up once per list).
+   */
+  addAll(records: readonly MemberRecord[]): void {
+    if (this.table.size !== 1) throw new Error('addAll is for a table that holds only its own record');
+    const ids = this.table.appendAll(records);
+    const selfId = this.table.idOf(this.selfName);
+    const list = summaryOf(records);
+    const skip = ids.indexOf(selfId);
+    // The probe order is empty (its last reshuffle saw no one else): it takes the names as add() would.
+    this.order.addEach(list.names, skip);
+    const selfState = skip < 0 ? null : (records[skip] as MemberRecord).state;
+    for (const state of MEMBER_STATES) {
+      const count = list.inState[state] - (state === selfState ? 1 : 0);
+      this.live += count;
+      this.peersIn[state] += count;
+    }
+    if (this.retention.anyBuried()) for (const name of list.names) this.retention.unbury(name);
   }
 
   /** Installs a new record, keeping the live count, suspicion and retention timers in step with its state. */

@@ -32,7 +32,7 @@ export class Observer {
   private readonly nameIds = new Map<string, number>();
   private readonly names: string[] = [];
   /** The last converged start's list of records and their name ids (onJoinedAll). */
-  private joinedList: { records: readonly MemberRecord[]; ids: number[] } | null = null;
+  private joinedList: { records: readonly MemberRecord[]; ids: number[]; codes: Uint8Array } | null = null;
   private nodeCap: number;
   private nameCap: number;
   /** view[node * nameCap + name] = state code seen by that node (0 = unknown). */
@@ -166,11 +166,22 @@ export class Observer {
     if (this.observing[node] !== 1) return;
     if (this.dirty) this.refresh(now);
     // One list for every node of the start: its names are looked up once, not once per node.
-    if (this.joinedList?.records !== records) this.joinedList = { records, ids: records.map((r) => this.nameId(r.name)) };
-    const ids = this.joinedList.ids;
+    if (this.joinedList?.records !== records) {
+      const ids = records.map((r) => this.nameId(r.name));
+      this.joinedList = { records, ids, codes: Uint8Array.from(records, (r) => STATE_CODES[r.state]) };
+    }
+    const { ids, codes } = this.joinedList;
+    const self = this.nodeName[node];
+    const row = node * this.nameCap;
     for (let i = 0; i < records.length; i++) {
-      const r = records[i] as MemberRecord;
-      this.onMemberId(node, ids[i] as number, null, r.state, r.lifeId, r.incarnation, now);
+      const t = ids[i] as number;
+      if (t === self) continue;
+      // An alive name this node had not seen (N per node): onMemberId would find nothing else to do.
+      if (codes[i] === ALIVE && this.view[row + t] === 0) this.setView(node, t, ALIVE, now);
+      else {
+        const r = records[i] as MemberRecord;
+        this.onMemberId(node, t, null, r.state, r.lifeId, r.incarnation, now);
+      }
     }
   }
 
@@ -324,7 +335,7 @@ export class Observer {
       bump(this.into, k, 1);
       if (Number.isNaN(this.firsts[k] ?? 0)) this.firsts[k] = now;
       this.checkEveryone(t, next, now);
-      const w = this.watches.get(t);
+      const w = this.watches.size === 0 ? undefined : this.watches.get(t);
       if (w !== undefined && Number.isNaN(w[node * S + next] ?? 0)) w[node * S + next] = now;
     }
     if (!this.dirty && (old === ALIVE || next === ALIVE)) {

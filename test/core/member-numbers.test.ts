@@ -8,7 +8,9 @@ import { BroadcastQueue } from '../../src/core/broadcast-queue.js';
 import { PrivateMemberIndex, SharedMemberIndex, type MemberIndex } from '../../src/core/member-index.js';
 import { MemberTable } from '../../src/core/member-table.js';
 import type { MemberRecord, Update } from '../../src/core/types.js';
-import { left } from './harness.js';
+import { seededRandom } from '../../src/core/random.js';
+import type { SwimCore } from '../../src/core/swim.js';
+import { gossipTo, left, makeCore, nextPing, record as coreRecord, suspect } from './harness.js';
 
 function record(name: string, incarnation: number): MemberRecord {
   return { name, lifeId: `${name}-life`, incarnation, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: '', serving: true, tags: {} } };
@@ -172,6 +174,57 @@ describe('MemberTable', () => {
     );
   });
 
+  test('appendAll takes a list as set would one by one, and tables seeded from one list stay apart as they change (private and shared index)', () => {
+    const tableOps = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 9 })), { maxLength: 60 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(tableOps, { minLength: 1, maxLength: 4 }), fc.boolean(), (members, opsPerTable, useShared) => {
+        const shared = new SharedMemberIndex();
+        const list = Array.from({ length: members }, (_, i) => record(`m${i}`, 0));
+        // Each table first holds one record of the list (as a core holds itself), then takes the whole list.
+        const tables = opsPerTable.map((_, t) => {
+          const table = new MemberTable(useShared ? shared : undefined);
+          const self = list[t % members] as MemberRecord;
+          table.set(self.name, self);
+          const model = new Map<string, MemberRecord>([[self.name, self]]);
+          const ids = table.appendAll(list);
+          assert.equal(ids.length, members);
+          for (const r of list) if (!model.has(r.name)) model.set(r.name, r);
+          return { table, model };
+        });
+        tables.forEach(({ table, model }, t) => {
+          for (const [isSet, n, incarnation] of opsPerTable[t] ?? []) {
+            const name = `m${n}`;
+            if (isSet) {
+              const r = record(name, incarnation + 1);
+              table.set(name, r);
+              model.set(name, r);
+            } else assert.equal(table.delete(name), model.delete(name));
+          }
+        });
+        for (const { table, model } of tables) {
+          assert.equal(table.size, model.size);
+          assert.deepEqual(table.toArray(), [...model.values()]);
+          for (let n = 0; n <= 16; n++) assert.equal(table.get(`m${n}`), model.get(`m${n}`));
+        }
+        assert.deepEqual(list, Array.from({ length: members }, (_, i) => record(`m${i}`, 0)), 'the list itself is never written');
+      }),
+    );
+  });
+
+  test('a table already holding more than itself takes a list name by name', () => {
+    const index = new SharedMemberIndex();
+    const list = [record('a', 0), record('b', 0), record('c', 0)];
+    const table = new MemberTable(index);
+    table.set('c', list[2] as MemberRecord);
+    table.set('z', record('z', 3));
+    table.appendAll(list);
+    assert.deepEqual([...table.keys()], ['c', 'z', 'a', 'b']);
+    const other = new MemberTable(index);
+    other.set('b', record('b', 5)); // not the list's record for b: nothing is shared
+    other.appendAll(list);
+    assert.deepEqual(other.toArray(), [record('b', 5), list[0], list[2]]);
+  });
+
   test('a private index recycles the numbers of forgotten names: churn through many names does not grow it', () => {
     const index = new PrivateMemberIndex();
     const table = new MemberTable(index);
@@ -204,5 +257,29 @@ describe('MemberTable', () => {
     assert.equal(a.get('x')?.incarnation, 1);
     assert.equal(b.get('x')?.incarnation, 2);
     assert.deepEqual([...b.keys()], ['y', 'x']);
+  });
+});
+
+describe('A core seeded from a shared list', () => {
+  test('holds and probes the same as a core seeded from its own copy of the list, and its changes stay its own', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const index = new SharedMemberIndex();
+    const shared = makeCore('n4', { memberIndex: index });
+    const neighbour = makeCore('n7', { memberIndex: index, random: seededRandom(99) });
+    // Each core's own record is the list's, as in a simulator's converged start: both take one array.
+    const own = new Map([shared, neighbour].map((core, i) => [i === 0 ? 'n4' : 'n7', core.member(i === 0 ? 'n4' : 'n7') as MemberRecord]));
+    const list = names.map((n) => own.get(n) ?? coreRecord(n, 'alive'));
+    neighbour.seedConverged(list);
+    shared.seedConverged(list);
+    // The same start with a list of copies: no array is shared, one record at a time.
+    const alone = makeCore('n4');
+    alone.seedConverged(list.map((r) => ({ ...r })));
+    assert.deepEqual(shared.members(), alone.members());
+    const probed = (core: SwimCore): string[] => Array.from({ length: 30 }, () => nextPing(core).ping.target);
+    assert.deepEqual(probed(shared), probed(alone));
+    gossipTo(shared, [suspect('n2', 1000)]);
+    assert.equal(shared.member('n2')?.state, 'suspect');
+    assert.equal(neighbour.member('n2')?.state, 'alive', 'a change in one core leaves the shared list and the other cores as they were');
+    assert.equal(list[2]?.state, 'alive');
   });
 });
