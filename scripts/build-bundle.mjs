@@ -58,6 +58,10 @@ const LAZY_MODULES = [
   { module: 'https', importers: /(^|[\\/])node_modules[\\/](fastify[\\/]lib[\\/]server|prom-client[\\/]lib[\\/]pushgateway)\.js$/ },
   { module: 'http2', importers: /(^|[\\/])node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ },
   { module: 'tls', importers: /^src[\\/]/ },
+  // src/ draws its start's random bytes without node's crypto (src/runtime/start-random.ts) and writes
+  // the admin token file with synchronous calls: both modules are used later (requests, a keyring, TLS).
+  { module: 'crypto', importers: /^src[\\/]/ },
+  { module: 'fs/promises', importers: /^src[\\/]/ },
   { module: '@grpc/grpc-js', importers: /^src[\\/]/ },
 ];
 
@@ -74,7 +78,7 @@ const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
     const require = createRequire(`${ROOT}package.json`);
-    b.onResolve({ filter: /^(node:)?(assert|https|http2|tls)$|^@grpc\/grpc-js$/ }, (args) => {
+    b.onResolve({ filter: /^(node:)?(assert|https|http2|tls|crypto|fs\/promises)$|^@grpc\/grpc-js$/ }, (args) => {
       if (args.namespace === 'lazy-module') return undefined;
       const module = args.path.replace(/^node:/, '');
       const lazy = LAZY_MODULES.find((l) => l.module === module && l.importers.test(relative(ROOT, args.importer)));
