@@ -1,6 +1,6 @@
 // Random bytes for what an agent draws while it starts (its life id, its random seed, the admin token):
 // from the kernel's generator, /dev/urandom, as OpenSSL seeds itself, so that a start does not load
-// node's crypto module (about twenty internal modules) before its app API answers. Where /dev/urandom
+// node's crypto module (and the internal modules it loads) before its app API answers. Where /dev/urandom
 // cannot be read, node's crypto draws them instead.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
