@@ -9,7 +9,10 @@
 // round, so a change in machine load hits every variant alike; medians per variant at the end.
 // --floor adds, in the same rounds, the floor: a bare `node` that answers HTTP (spawn → 200 and its CPU,
 // measured like the agent) and `node -e 0` (spawn → exit).
-// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--floor] [--json]
+// Every child gets this process's environment without NODE_EXTRA_CA_CERTS (--keep-extra-ca-certs keeps
+// it): node reads and parses the certificates it names before any JavaScript runs, a cost of the machine
+// the bench runs on that a sidecar's pod does not pay, and which hides what the agent itself costs.
+// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--floor] [--keep-extra-ca-certs] [--json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { procSample } from './cluster/procstat.js';
@@ -26,8 +29,14 @@ const { values } = parseArgs({
     'rss-at': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
     floor: { type: 'boolean', default: false },
+    'keep-extra-ca-certs': { type: 'boolean', default: false },
   },
 });
+/** The children's environment: this one's, without NODE_EXTRA_CA_CERTS unless asked to keep it. */
+const CHILD_ENV: NodeJS.ProcessEnv = values['keep-extra-ca-certs']
+  ? process.env
+  : Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
+const DROPPED_EXTRA_CA_CERTS = !values['keep-extra-ca-certs'] && process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
 const RUNS = Number(values.runs);
 /** The floor's stand-in for an agent: node's http module answering 200 on every path, nothing else. */
 const FLOOR = 'floor';
@@ -81,7 +90,7 @@ async function oneRun(main: string, run: number): Promise<RunResult> {
         '--gossip-addr', `${host}:7946`, '--grpc-addr', `${host}:7947`, '--http-addr', `${host}:7948`,
         '--ops-addr', `${host}:7949`, '--advertise-host', host,
       ];
-  const env = AS_IMAGE ? { ...process.env, ...IMAGE_ENV } : process.env;
+  const env = AS_IMAGE ? { ...CHILD_ENV, ...IMAGE_ENV } : CHILD_ENV;
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
@@ -117,7 +126,7 @@ async function oneRun(main: string, run: number): Promise<RunResult> {
 /** spawn → exit of `node -e 0`. */
 async function bareNodeMs(): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore', env: CHILD_ENV });
   await new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return performance.now() - t0;
 }
@@ -151,9 +160,10 @@ const summary = MAINS.map((main) => {
 const load = { before: loadBefore.map(round), after: loadAfter.map(round) };
 const bareNodeExitMs = bareNode.length > 0 ? round(median(bareNode)) : null;
 if (values.json) {
-  console.log(JSON.stringify({ summary, load, bareNodeExitMs, date: new Date().toISOString() }, null, 2));
+  console.log(JSON.stringify({ summary, load, bareNodeExitMs, droppedExtraCaCerts: DROPPED_EXTRA_CA_CERTS, date: new Date().toISOString() }, null, 2));
 } else {
   console.log(`load average before ${load.before.join(' ')}, after ${load.after.join(' ')}`);
+  if (DROPPED_EXTRA_CA_CERTS) console.log('NODE_EXTRA_CA_CERTS is set here: left out of the children\'s environment (--keep-extra-ca-certs keeps it)');
   console.log('median of runs       | spawn→API ms | CPU to API ms | spawn→ready ms | RSS at 5 s MiB | peak MiB | entry');
   for (const s of summary) {
     console.log(`${s.as.padEnd(5)} ${String(s.runs).padStart(3)} runs       | ${String(s.apiMs).padStart(12)} | ${String(s.apiCpuMs).padStart(13)} | ${String(s.readyMs).padStart(14)} | ${String(s.rssMiB).padStart(14)} | ${String(s.peakMiB).padStart(8)} | ${s.main === FLOOR ? 'floor: bare node answering HTTP' : s.main}`);

@@ -51,15 +51,25 @@ const zodEnglishOnly = {
  * else gets the module itself.
  */
 const LAZY_MODULES = [
+  // node's assert (and the dozen internal modules it loads) is called by fastify, find-my-way,
+  // light-my-request and sonic-boom on their set-up paths, always with a message, and fails only on a
+  // bug: the lazy form below checks the value itself and hands a falsy one to the real assert.
+  { module: 'assert', importers: /(^|[\\/])node_modules[\\/]/ },
   { module: 'https', importers: /(^|[\\/])node_modules[\\/](fastify[\\/]lib[\\/]server|prom-client[\\/]lib[\\/]pushgateway)\.js$/ },
   { module: 'http2', importers: /(^|[\\/])node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ },
   { module: 'tls', importers: /^src[\\/]/ },
+  // src/ draws its start's random bytes without node's crypto (src/runtime/start-random.ts) and writes
+  // the admin token file with synchronous calls: both modules are used later (requests, a keyring, TLS).
+  { module: 'crypto', importers: /^src[\\/]/ },
+  { module: 'fs/promises', importers: /^src[\\/]/ },
   { module: '@grpc/grpc-js', importers: /^src[\\/]/ },
 ];
 
 /**
  * The lazy form of a module: an object with one getter per export of the module (listed here, at build
- * time), each loading the module at its first call. Property reads of a module object are what
+ * time), each loading the module at its first call. A module that is itself a function (assert) gets a
+ * function in front instead: called with a truthy value it returns, as the real one does, without
+ * loading anything; a falsy value goes to the real function, which throws its own error. Property reads of a module object are what
  * esbuild's output and CommonJS code do with an import, so only reading an export loads the module; a
  * module that lost or renamed an export since the list was made is caught here: the getter of a name
  * the module no longer has throws instead of answering undefined.
@@ -68,7 +78,7 @@ const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
     const require = createRequire(`${ROOT}package.json`);
-    b.onResolve({ filter: /^(node:)?(https|http2|tls)$|^@grpc\/grpc-js$/ }, (args) => {
+    b.onResolve({ filter: /^(node:)?(assert|https|http2|tls|crypto|fs\/promises)$|^@grpc\/grpc-js$/ }, (args) => {
       if (args.namespace === 'lazy-module') return undefined;
       const module = args.path.replace(/^node:/, '');
       const lazy = LAZY_MODULES.find((l) => l.module === module && l.importers.test(relative(ROOT, args.importer)));
@@ -76,7 +86,9 @@ const lazyModules = {
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
       const real = require(args.path);
-      const names = Object.getOwnPropertyNames(real).filter((n) => n !== '__esModule' && n !== 'default');
+      // A function's own length, name and prototype are the lazy function's own.
+      const own = typeof real === 'function' ? ['__esModule', 'default', 'length', 'name', 'prototype'] : ['__esModule', 'default'];
+      const names = Object.getOwnPropertyNames(real).filter((n) => !own.includes(n));
       if (names.length === 0) throw new Error(`lazy-modules: ${args.path} exports nothing to make lazy`);
       const spec = JSON.stringify(args.path.startsWith('@') ? args.path : `node:${args.path}`);
       return {
@@ -85,7 +97,10 @@ const lazyModules = {
           'let real;',
           `const load = () => (real ??= require(${spec}));`,
           'const get = (name) => { const m = load(); if (!(name in m)) throw new Error(`${' + spec + '} has no export ${name}`); return m[name]; };',
-          `module.exports = Object.defineProperties({}, {${real.__esModule === true ? '__esModule: { value: true },' : ''}`,
+          ...(typeof real === 'function'
+            ? ['function lazy(value, ...rest) { if (!value) return load()(value, ...rest); }']
+            : ['const lazy = {};']),
+          `module.exports = Object.defineProperties(lazy, {${real.__esModule === true ? '__esModule: { value: true },' : ''}`,
           ...names.map((n) => `  ${JSON.stringify(n)}: { enumerable: true, get: () => get(${JSON.stringify(n)}) },`),
           '});',
         ].join('\n'),

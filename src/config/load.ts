@@ -214,7 +214,9 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     }
   }
 
-  const result = configSchema.safeParse(raw);
+  // Parsed once per process: zod's compiled fast path for objects would cost more to generate (code made
+  // with new Function, which no code cache holds) than it saves on a single parse.
+  const result = configSchema.safeParse(raw, { jitless: true });
   if (result.success && problems.length === 0) return { ok: true, config: result.data };
   for (const issue of result.error?.issues ?? []) {
     const [head, ...rest] = issue.path;

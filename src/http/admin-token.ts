@@ -2,11 +2,11 @@
 // configured the agent draws one at start and leaves it in a 0600 file that only its own user can read;
 // the CLI and the Kubernetes hook (deploy/bin/swimring-hook.mjs, which repeats defaultAdminTokenFile)
 // read it from there.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startRandomBytes } from '../runtime/start-random.js';
 
 /** Longest token file read back: far above the 43 characters written, far below anything harmful. */
 const MAX_TOKEN_FILE_BYTES = 4096;
@@ -18,27 +18,33 @@ export function defaultAdminTokenFile(name: string, dir: string = tmpdir()): str
 
 /** 32 random bytes, base64url: 43 printable characters, valid as an HTTP token too. */
 export function newAdminToken(): string {
-  return randomBytes(32).toString('base64url');
+  return startRandomBytes(32).toString('base64url');
 }
 
 /**
  * Writes `token` to `path`, readable by this user only. The file is created fresh (O_EXCL, mode 0600)
  * beside the target and renamed over it, so a file or symlink planted at `path` in a shared /tmp is
- * replaced, never written through, and a reader never sees half a token.
+ * replaced, never written through, and a reader never sees half a token. Written with node's synchronous
+ * calls: the agent writes it once while it starts, when nothing else waits, and node's fs/promises (with
+ * the modules it loads) stays off the start path.
  */
 export async function writeAdminTokenFile(path: string, token: string): Promise<void> {
-  const temp = join(dirname(path), `.${process.pid}.${randomBytes(6).toString('hex')}.token-tmp`);
-  const handle = await open(temp, 'wx', 0o600);
+  const temp = join(dirname(path), `.${process.pid}.${startRandomBytes(6).toString('hex')}.token-tmp`);
+  const fd = openSync(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(`${token}\n`, 'utf8');
-    await handle.sync();
+    writeSync(fd, `${token}\n`, null, 'utf8');
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   try {
-    await rename(temp, path);
+    renameSync(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
     throw err;
   }
 }

@@ -1,5 +1,4 @@
 // What `new Agent(...)` takes (src/runtime/agent.ts), and what RPCs implemented outside the runtime get.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { wireMeasure } from '../codec/index.js';
 import type { MemberConfig } from '../member/member.js';
@@ -17,6 +16,7 @@ import type { RuntimeObservers } from '../ops-metrics.js';
 import type { LocalKeyring } from '../security/key-ops.js';
 import type { UdpSocketFactory } from '../transport/udp.js';
 import type { AppHealthTarget } from './app-health.js';
+import { startRandomBytes } from './start-random.js';
 
 export interface AgentOptions {
   readonly name: string;
@@ -101,11 +101,11 @@ export function memberConfigOf(
     joinTimeoutMs: opts.joinTimeoutMs,
     settleMs: opts.settleMs,
     drainMs: opts.drainMs,
-    lifeId: randomBytes(8).toString('hex'),
+    lifeId: startRandomBytes(8).toString('hex'),
     incarnation: Date.now(),
     gossipAddr: bound.gossipAddr,
     grpcAddr: bound.grpcAddr,
-    randomSeed: randomBytes(4).readUInt32LE(0),
+    randomSeed: startRandomBytes(4).readUInt32LE(0),
     // The envelope (label, nonce, tag) rides on every packet: the core fills only what is left.
     measure: { ...wireMeasure, packetOverhead: wireMeasure.packetOverhead + bound.envelopeOverhead },
     // Only addresses Negotiate can carry, or one gossiped record would make every join reply be refused.

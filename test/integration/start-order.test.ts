@@ -1,6 +1,7 @@
 // The built agent's start order (docs/operations.md, "Start-up"): when its app API starts listening,
-// node's http2, https and tls are not loaded (grpc-js and fastify's unused servers are loaded later or
-// never), the gRPC port is already bound; afterwards a second member joins through that port, so the
+// node's http2, https, tls, assert, crypto and fs/promises are not loaded (grpc-js and fastify's unused
+// servers are loaded later or never; assert only if a library's assertion fails; crypto and fs/promises
+// at their first use after the start), the gRPC port is already bound; afterwards a second member joins through that port, so the
 // control plane serves once the start is over. A preload records what node had loaded at each listen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { randomPortBase, waitFor } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOST = '127.0.0.1';
-const WATCHED = ['http2', 'https', 'tls'];
+const WATCHED = ['http2', 'https', 'tls', 'assert', 'crypto', 'fs/promises'];
 
 /** Logs, at every listen, the kind of server and which of WATCHED node has loaded by then. */
 const PRELOAD = `
@@ -37,7 +38,7 @@ interface Listen {
   loaded: string[];
 }
 
-test('the app API listens before http2, https and tls are loaded, after the gRPC port is bound; the port serves a join afterwards', async (t) => {
+test('the app API listens before http2, https, tls, assert, crypto and fs/promises are loaded, after the gRPC port is bound; the port serves a join afterwards', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'swimring-start-order-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const preload = join(dir, 'listens.cjs');
