@@ -64,13 +64,7 @@ export class MemberTable {
       return;
     }
     if (id >= this.nextOf.length) this.grow(id);
-    this.records[id] = record;
-    this.nextOf[id] = NONE;
-    this.prevOf[id] = this.tail;
-    if (this.tail === NONE) this.head = id;
-    else this.nextOf[this.tail] = id;
-    this.tail = id;
-    this.count++;
+    this.append(id, record);
   }
 
   /**
@@ -93,18 +87,24 @@ export class MemberTable {
       return ids;
     }
     if (top >= this.nextOf.length) this.grow(top);
+    // A records array shared by an earlier converged start is copied first: other tables read it.
+    this.own();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
-      if (this.records[id] !== undefined) continue;
-      this.records[id] = records[i];
-      this.nextOf[id] = NONE;
-      this.prevOf[id] = this.tail;
-      if (this.tail === NONE) this.head = id;
-      else this.nextOf[this.tail] = id;
-      this.tail = id;
-      this.count++;
+      if (this.records[id] === undefined) this.append(id, records[i] as MemberRecord);
     }
     return ids;
+  }
+
+  /** Puts `record` under the free number `id` at the end of the order (arrays long enough, records owned). */
+  private append(id: number, record: MemberRecord): void {
+    this.records[id] = record;
+    this.nextOf[id] = NONE;
+    this.prevOf[id] = this.tail;
+    if (this.tail === NONE) this.head = id;
+    else this.nextOf[this.tail] = id;
+    this.tail = id;
+    this.count++;
   }
 
   /** Links every id but `held` at the end of the order (their records are in place). */

@@ -225,6 +225,28 @@ describe('MemberTable', () => {
     assert.deepEqual(other.toArray(), [record('b', 5), list[0], list[2]]);
   });
 
+  test('a table that shares a list takes a second list name by name, without writing the shared records', () => {
+    const index = new SharedMemberIndex();
+    const list = [record('a', 0), record('b', 0), record('c', 0)];
+    const seeded = (self: number): MemberTable => {
+      const table = new MemberTable(index);
+      table.set((list[self] as MemberRecord).name, list[self] as MemberRecord);
+      table.appendAll(list);
+      return table;
+    };
+    const first = seeded(0);
+    const second = seeded(1);
+    // A later list with a name the first does not hold: the first table appends it to its own copy.
+    first.appendAll([record('a', 0), record('d', 2)]);
+    assert.deepEqual([...first.keys()], ['a', 'b', 'c', 'd']);
+    assert.deepEqual([...second.keys()], ['b', 'a', 'c']);
+    assert.equal(second.get('d'), undefined);
+    // The second table still adds d as a new member, at the end of its own order.
+    second.set('d', record('d', 7));
+    assert.deepEqual([...second.keys()], ['b', 'a', 'c', 'd']);
+    assert.deepEqual(second.get('d'), record('d', 7));
+  });
+
   test('a private index recycles the numbers of forgotten names: churn through many names does not grow it', () => {
     const index = new PrivateMemberIndex();
     const table = new MemberTable(index);
