@@ -56,12 +56,12 @@ export class Retention {
     return this.tombstones.get(name)?.record;
   }
 
-  /** The member is back in the table (a refutation or a restart passed the tombstone). */
   /** Whether any member is buried (a tombstone kept). */
   anyBuried(): boolean {
     return this.tombstones.size !== 0;
   }
 
+  /** The member is back in the table (a refutation or a restart passed the tombstone). */
   unbury(name: string): void {
     // Called for every member a core adds (thousands per core in a simulation), mostly with none buried.
     if (this.tombstones.size !== 0) this.tombstones.delete(name);
