@@ -1,4 +1,3 @@
 // The module's entry: everything src/placement/wasm.ts calls.
 export { alloc, jump, jump2, jump2Second, jumpReference, release, shard, xxh64 } from './lookup';
 export { answer, answerRun, runEnd, useTails } from './answers';
-export { shardUtf16, utf16ToUtf8 } from './utf16';

@@ -6,7 +6,6 @@
 // (test/placement/wasm.test.ts checks both against the reference and the shared vectors).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { stringShard, type StringShard } from './wasm-strings.js';
 
 // The few WebAssembly API pieces used here (this project's TypeScript libs do not declare them).
 interface WasmMemory {
@@ -35,7 +34,6 @@ export interface WasmExports {
   answer(at: number, keyLength: number, limit: number): number;
   answerRun(keys: number, lengths: number, count: number, at: number, limit: number, comma: number): number;
   runEnd(): number;
-  shardUtf16(p: number, units: number, buckets: number): number;
 }
 
 // From src/placement/ (tests) and from dist/placement/ (the agent) alike: the module is in wasm/ at the top.
@@ -44,27 +42,25 @@ const MODULE_PATH = fileURLToPath(new URL('../../wasm/swimring.wasm', import.met
 export type WasmStatus = { readonly loaded: true; readonly path: string } | { readonly loaded: false; readonly reason: string };
 
 function isWasmExports(api: WebAssemblyApi, x: Record<string, unknown>): boolean {
-  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer', 'answerRun', 'runEnd', 'jump2', 'jump2Second', 'shardUtf16'];
+  const fns = ['xxh64', 'jump', 'jumpReference', 'shard', 'alloc', 'release', 'useTails', 'answer', 'answerRun', 'runEnd', 'jump2', 'jump2Second'];
   return x['memory'] instanceof api.Memory && fns.every((name) => typeof x[name] === 'function');
 }
 
-function load(): { exports: WasmExports | null; status: WasmStatus; strings: StringShard | null } {
-  if (process.env['SWIMRING_WASM'] === '0') return { exports: null, status: { loaded: false, reason: 'SWIMRING_WASM=0' }, strings: null };
+function load(): { exports: WasmExports | null; status: WasmStatus } {
+  if (process.env['SWIMRING_WASM'] === '0') return { exports: null, status: { loaded: false, reason: 'SWIMRING_WASM=0' } };
   const api = WebAssemblyGlobal;
-  if (api === undefined) return { exports: null, status: { loaded: false, reason: 'no WebAssembly in this Node (--jitless?)' }, strings: null };
-  if (!existsSync(MODULE_PATH)) return { exports: null, status: { loaded: false, reason: `missing ${MODULE_PATH}` }, strings: null };
+  if (api === undefined) return { exports: null, status: { loaded: false, reason: 'no WebAssembly in this Node (--jitless?)' } };
+  if (!existsSync(MODULE_PATH)) return { exports: null, status: { loaded: false, reason: `missing ${MODULE_PATH}` } };
   try {
     const module = new api.Module(readFileSync(MODULE_PATH));
     const abort = (): never => {
       throw new Error('swimring.wasm aborted');
     };
     const instance = new api.Instance(module, { env: { abort } });
-    if (!isWasmExports(api, instance.exports)) return { exports: null, status: { loaded: false, reason: 'the module lacks a function this version calls' }, strings: null };
-    const exports = instance.exports as unknown as WasmExports;
-    const strings = process.env['SWIMRING_WASM_STRINGS'] === '0' ? null : stringShard(api, { memory: exports.memory, shardUtf16: exports.shardUtf16 });
-    return { exports, status: { loaded: true, path: MODULE_PATH }, strings };
+    if (!isWasmExports(api, instance.exports)) return { exports: null, status: { loaded: false, reason: 'the module lacks a function this version calls' } };
+    return { exports: instance.exports as unknown as WasmExports, status: { loaded: true, path: MODULE_PATH } };
   } catch (err) {
-    return { exports: null, status: { loaded: false, reason: err instanceof Error ? err.message : String(err) }, strings: null };
+    return { exports: null, status: { loaded: false, reason: err instanceof Error ? err.message : String(err) } };
   }
 }
 
@@ -74,10 +70,6 @@ const loaded = load();
 export const wasm: WasmExports | null = loaded.exports;
 /** Whether the module is in use and why not (the agent's "swimring is running" log line says which). */
 export const wasmStatus: WasmStatus = loaded.status;
-/** Lookups by string reference (see wasm-strings.ts), or null: then keys are copied from JS. */
-const wasmStrings: StringShard | null = loaded.strings;
-/** Whether lookups hand keys to the module as string references (tests and the start log). */
-export const wasmTakesStrings = wasmStrings !== null;
 
 /**
  * The module's memory as bytes. Growing the memory (only alloc does) detaches the old view: wasmAlloc
@@ -221,18 +213,7 @@ export const wasmLookup: WasmLookup | null = wasm === null ? null : lookupOn(was
  */
 export const wasmShard: ((key: string, buckets: number) => number) | null = wasm === null ? null : shardOn(wasm);
 
-/** Bytes of key room per UTF-16 unit when the engine writes the units: 2 for them, 3 for their UTF-8. */
-const STRING_ROOM_PER_UNIT = 5;
-
 function shardOn(module: WasmExports): (key: string, buckets: number) => number {
-  const strings = wasmStrings;
-  if (strings !== null) {
-    return (key, buckets) => {
-      const room = key.length * STRING_ROOM_PER_UNIT;
-      if (room > keyRoom || keyGeneration !== memoryGeneration) keyBuffer(module, room);
-      return strings(key, keyAt, buckets);
-    };
-  }
   return (key, buckets) => {
     const len = writeKey(module, key); // first: it may move the key buffer
     return module.shard(keyAt, len, buckets);
