@@ -161,6 +161,23 @@ describe('wasm lookup', () => {
     for (const key of ['cart-42', 'x'.repeat(300), '€'.repeat(2000), '\ud800']) assert.equal(table.shardOf(key), referenceShard(key, 4096));
   });
 
+  test('short keys, copied eight, four and one characters at a time: every length, and a non-ASCII unit in every place', () => {
+    let checked = 0;
+    for (let length = 0; length <= 40; length++) {
+      const ascii = Array.from({ length }, (_, i) => String.fromCharCode(33 + ((i * 7) % 90))).join('');
+      assert.equal(wasmShard!(ascii, 262_144), referenceShard(ascii, 262_144), JSON.stringify(ascii));
+      checked++;
+      for (let at = 0; at < length; at++) {
+        for (const unit of ['\u0080', '\u00e9', '\u20ac', '\ud800', '\udfff']) {
+          const key = ascii.slice(0, at) + unit + ascii.slice(at + 1);
+          assert.equal(wasmShard!(key, 262_144), referenceShard(key, 262_144), JSON.stringify(key));
+          checked++;
+        }
+      }
+    }
+    assert.equal(checked, 41 + 5 * ((40 * 41) / 2));
+  });
+
   test('refuses what it cannot answer, with an error instead of a wrong shard', () => {
     assert.throws(() => lookup.shard('k', 0), RangeError);
     assert.throws(() => lookup.shard('k', 2 ** 31), RangeError);
