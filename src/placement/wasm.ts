@@ -121,36 +121,20 @@ export function writeKey(module: WasmExports, key: string): number {
   // Each UTF-16 unit becomes at most 3 UTF-8 bytes.
   if (units * 3 > keyRoom || keyGeneration !== memoryGeneration) keyBuffer(module, units * 3);
   if (units <= ASCII_COPY_UNITS) {
-    // Four characters per store: V8's typed-array stores cost more than the reads and the packing. Eight
-    // per round: the loop's own test and bounds checks are paid half as often.
+    // Four characters per store: V8's typed-array stores cost more than the reads and the packing.
     const words = heapWords;
     const bytes = heap;
     const at = keyAt;
     let w = at >>> 2;
     let i = 0;
     let high = 0;
-    for (; i + 8 <= units; i += 8) {
-      const c0 = key.charCodeAt(i);
-      const c1 = key.charCodeAt(i + 1);
-      const c2 = key.charCodeAt(i + 2);
-      const c3 = key.charCodeAt(i + 3);
-      const c4 = key.charCodeAt(i + 4);
-      const c5 = key.charCodeAt(i + 5);
-      const c6 = key.charCodeAt(i + 6);
-      const c7 = key.charCodeAt(i + 7);
-      high |= c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7;
-      words[w] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-      words[w + 1] = c4 | (c5 << 8) | (c6 << 16) | (c7 << 24);
-      w += 2;
-    }
-    if (i + 4 <= units) {
+    for (; i + 4 <= units; i += 4) {
       const c0 = key.charCodeAt(i);
       const c1 = key.charCodeAt(i + 1);
       const c2 = key.charCodeAt(i + 2);
       const c3 = key.charCodeAt(i + 3);
       high |= c0 | c1 | c2 | c3;
-      words[w] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-      i += 4;
+      words[w++] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     }
     for (; i < units; i++) {
       const c = key.charCodeAt(i);
