@@ -2,7 +2,7 @@
 // (GET /v1/members 200), spawn → /readyz 200, and the resident memory 5 s after spawn (VmRSS, and VmHWM:
 // the peak so far, which covers the first table build), and the CPU time the process used until its API
 // answered (from /proc: on a loaded machine it moves much less than the wall-clock times do). Each run is a fresh process started exactly as
-// the package's bin runs it (`node dist/main.js agent`, no environment added), or with --as image as the
+// the package's bin runs it (`node dist/main.cjs agent`, no environment added), or with --as image as the
 // container image runs it (node --v8-pool-size=1, NODE_ENV=production, MALLOC_MMAP_THRESHOLD_=131072).
 // The only arguments are the listen addresses, on a per-run loopback address so runs never collide.
 // Several entry points (--main a.js,b.js: say a copy of an older build) run alternately, round after
@@ -12,7 +12,7 @@
 // Every child gets this process's environment without NODE_EXTRA_CA_CERTS (--keep-extra-ca-certs keeps
 // it): node reads and parses the certificates it names before any JavaScript runs, a cost of the machine
 // the bench runs on that a sidecar's pod does not pay, and which hides what the agent itself costs.
-// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.js[,other/dist/main.js]] [--as bin|image] [--floor] [--keep-extra-ca-certs] [--json]
+// Run: node --import tsx bench/startup.ts [--runs 15] [--main dist/main.cjs[,other/dist/main.js]] [--as bin|image] [--floor] [--keep-extra-ca-certs] [--json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { procSample } from './cluster/procstat.js';
@@ -24,7 +24,7 @@ import { median } from './cluster/stats.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '15' },
-    main: { type: 'string', default: 'dist/main.js' },
+    main: { type: 'string', default: 'dist/main.cjs' },
     as: { type: 'string', default: 'bin' },
     'rss-at': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },

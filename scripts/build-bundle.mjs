@@ -151,16 +151,26 @@ await build({
   // Dependencies written as CommonJS call require() for node's built-in modules.
   banner: { js: "import { createRequire as __swimringRequire } from 'node:module'; const require = __swimringRequire(import.meta.url);" },
 });
-// The bin: node's built-in modules only, nothing to bundle but src/bin.ts and what it imports.
-await build({
+// The bin: node's built-in modules only, nothing to bundle but src/bin.ts and what it imports. Built
+// twice: dist/main.cjs, the package's bin, as CommonJS, because node runs an ES module entry through its
+// ESM loader, a dozen built-in modules of its own to load and compile before the agent's first line;
+// dist/main.js, the same program as an ES module, for the commands, images and scripts that name it.
+const BIN = {
   absWorkingDir: ROOT,
   entryPoints: ['src/bin.ts'],
-  outfile: `${ROOT}dist/main.js`,
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   logLevel: 'warning',
   banner: { js: '// The bin, built from src/bin.ts by scripts/build-bundle.mjs; dist/cli/ and the rest are tsc\'s per-module output.' },
+};
+await build({ ...BIN, outfile: `${ROOT}dist/main.js`, format: 'esm' });
+await build({
+  ...BIN,
+  outfile: `${ROOT}dist/main.cjs`,
+  format: 'cjs',
+  define: { 'import.meta.url': '__swimringBinUrl' },
+  banner: { js: `${BIN.banner.js}\nvar __swimringBinUrl=require('node:url').pathToFileURL(__filename).href;` },
 });
 chmodSync(`${ROOT}dist/main.js`, 0o755);
+chmodSync(`${ROOT}dist/main.cjs`, 0o755);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The package's bin (dist/main.js, built from this file by scripts/build-bundle.mjs): runs the command
+// The package's bin (dist/main.cjs, and the same as an ES module in dist/main.js, both built from this
+// file by scripts/build-bundle.mjs): runs the command
 // line bundled into dist/bundle/main.cjs, the agent from V8's code cache (src/cli/code-cache.ts).
 // The agent's V8 flags are set here, before the bundle is compiled: a code cache holds the flags it
 // was made under, and the cache is made by an agent that has set them.

@@ -2,7 +2,7 @@
 // configured the agent draws one at start and leaves it in a 0600 file that only its own user can read;
 // the CLI and the Kubernetes hook (deploy/bin/swimring-hook.mjs, which repeats defaultAdminTokenFile)
 // read it from there.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,8 +32,9 @@ export async function writeAdminTokenFile(path: string, token: string): Promise<
   const temp = join(dirname(path), `.${process.pid}.${startRandomBytes(6).toString('hex')}.token-tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
+    // Not synced to disk: the token lives as long as this process, and a start after a machine crash
+    // writes a new one, so a sync would only put a disk flush on the way to the app API.
     writeSync(fd, `${token}\n`, null, 'utf8');
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
