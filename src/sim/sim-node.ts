@@ -61,6 +61,10 @@ export class SimNode implements Traffic {
   wakeAt = Number.POSITIVE_INFINITY;
   /** @internal */
   wakeGen = 0;
+  /** @internal the host CPU model holds the node's loop (it has work pending) */
+  cpuHeld = false;
+  /** @internal seeds to join through once the node runs (asked while its loop was held) */
+  pendingJoin: readonly SimNode[] | null = null;
 
   packetsSent = 0;
   bytesSent = 0;
