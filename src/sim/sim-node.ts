@@ -7,6 +7,8 @@ export interface AddNodeOptions {
   /** Defaults to member-<id>. A name already in use makes a second process claiming it. */
   name?: string;
   meta?: MemberMeta;
+  /** Its process start-up has already run (a replay of real starts): the CPU model charges none. @default false */
+  startedUp?: boolean;
 }
 
 export interface RestartOptions {

@@ -109,7 +109,7 @@ export class Simulator {
     this.nodes.push(node);
     if (!this.byName.has(name)) this.byName.set(name, node);
     this.addresses.assign(node, options.meta === undefined);
-    this.startLife(node);
+    this.startLife(node, options.startedUp === true);
     return node;
   }
 
@@ -228,7 +228,7 @@ export class Simulator {
 
   // -------------------------------------------------------------------------------------------
 
-  private startLife(node: SimNode): void {
+  private startLife(node: SimNode, startedUp = false): void {
     node.life++;
     const idRandom = seededRandom(deriveSeed(this.seed, NODE_STREAM_BASE + node.id, node.life * 2));
     node.lifeId = hex32(idRandom) + hex32(idRandom);
@@ -247,7 +247,7 @@ export class Simulator {
       measure: wireMeasure,
     });
     this.observer.nodeStarted(node.id, node.name, node.lifeId);
-    this.cpu?.start(node.name, this.clock);
+    if (!startedUp) this.cpu?.start(node.name, this.clock);
     this.reschedule(node, false);
   }
 
