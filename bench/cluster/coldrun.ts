@@ -13,6 +13,8 @@ import { LoopbackNetwork } from './network.js';
 import { procSample } from './procstat.js';
 import { coldStart } from './scenarios.js';
 import type { SystemDriver } from './systems.js';
+import { simulateColdStart, type SimColdStart } from './coldsim.js';
+import { AGENT_CPU_COSTS } from '../../src/sim/cpu.js';
 
 export interface ColdSystem {
   readonly label: string;
@@ -217,6 +219,7 @@ function renderColdStarts(samples: readonly ColdSample[], labels: readonly strin
       }
     }
     lines.push('', `timed out: ${labels.map((l) => `${l} ${samples.filter((s) => s.n === n && s.label === l && s.timedOut).length}`).join(', ')}`, '');
+    lines.push(...renderSimColdStart(n));
   }
   return lines.join('\n');
 }
@@ -264,3 +267,21 @@ function withCpuProfile(driver: SystemDriver, dir: string): SystemDriver {
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+
+/** The same cold start through the simulator's CPU model (coldsim.ts), three seeds, beside the real one. */
+function renderSimColdStart(n: number): string[] {
+  const runs = [1, 2, 3].map((seed) => simulateColdStart(n, seed));
+  const m = (pick: (r: SimColdStart) => number | null): string => fmt(median(runs.map((r) => pick(r) ?? Number.NaN)));
+  const c = AGENT_CPU_COSTS;
+  return [
+    `Simulator, CPU model on ${c.cores} cores (start ${c.startMs} ms, warm-up ${c.warmupMs} ms, build ${c.tableBuildMs} ms, input ${c.inputMs} ms per member), medians of seeds 1-3:`,
+    '',
+    '| | simulator |',
+    '|---|---:|',
+    `| spawn of N-1 agents → every view complete, ms | ${m((r) => r.spawnToAllMs)} |`,
+    `| spawn → last member started, ms | ${m((r) => r.lastStartedMs)} |`,
+    `| CPU charged from the spawn to every view complete, ms | ${m((r) => r.cpuMs)} |`,
+    `| table builds | ${m((r) => r.tableBuilds)} |`,
+    '',
+  ];
+}

@@ -55,6 +55,8 @@ export function compare(real: RealRun | null, sim: SimRun): Row[] {
     row('cold start: spawn to last member started', 's', cold?.lastStartedS, null, false),
     // The simulator starts its members at the real members' start times: what is left is membership.
     row('cold start: last member started to every member alive everywhere', 's', cold?.membershipS, sim.arrivals?.convergedAfterLastS),
+    // The same replay with the simulator's host CPU model (docs/sim.md, "The host's CPU").
+    row('cold start, sim with its CPU model: the same', 's', cold?.membershipS, sim.arrivalsWithCpu?.convergedAfterLastS),
     // The simulator models a table build as 10 ms; the real build takes CPU the cores may not have.
     row('cold start: every view complete to one table version', 's', cold?.tablesS, null, false),
     row('cold start (harness): spawn to one view seen', 's', real?.coldStartS, null, false),

@@ -1,7 +1,10 @@
 // The simulated half of the scale bench: the same member count, profile and loss through `swimring sim`'s
 // scenario (runScenario), so its predictions sit next to what the real sidecars did; plus a graceful
 // leave and a replay of the real cold start's arrivals, which the standard scenario has no step for.
+import { availableParallelism } from 'node:os';
 import { OPTIONS } from '../../src/config/options.js';
+import { DEFAULT_TABLE_DEBOUNCE } from '../../src/runtime/table-debounce.js';
+import { AGENT_CPU_COSTS, HostCpu } from '../../src/sim/cpu.js';
 import { profileConfig } from '../../src/core/config.js';
 import { MemberFigures, memberCoreFactory, runScenario, Simulator, type SimNode, type SimReport } from '../../src/sim/index.js';
 
@@ -46,13 +49,16 @@ export interface SimRun {
   readonly leave: SimLeave;
   /** The real cold start's arrivals replayed; null when there was no real run. */
   readonly arrivals: SimArrivals | null;
+  /** The same with the host CPU model (src/sim/cpu.ts) on this machine's cores. */
+  readonly arrivalsWithCpu: SimArrivals | null;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
-function memberSim(members: number, seed: number, drainMs = 0): Simulator {
+function memberSim(members: number, seed: number, drainMs = 0, cpu: HostCpu | null = null): Simulator {
   const figures = new MemberFigures();
-  return new Simulator({ seed, config: profileConfig('lan'), createCore: memberCoreFactory(figures, { drainMs }), capacity: members });
+  const model = cpu === null ? { drainMs } : { drainMs, cpu, tableDebounce: DEFAULT_TABLE_DEBOUNCE };
+  return new Simulator({ seed, config: profileConfig('lan'), createCore: memberCoreFactory(figures, model), capacity: members, ...(cpu === null ? {} : { cpu }) });
 }
 
 /**
@@ -81,18 +87,20 @@ export function simulateLeave(members: number, seed: number): SimLeave {
 
 /**
  * The real cold start's membership part, replayed: the seed starts at 0, every other member at its real
- * start (its "member started" line) and joins through the seed. What the simulator leaves out is the CPU:
- * a real member's start and its table builds compete for the cores, and the packets wait for them.
+ * start (its "member started" line) and joins through the seed. Without `cpu` the simulator leaves out the
+ * CPU: a real member's start and its table builds compete for the cores, and the packets wait for them.
  */
-export function simulateArrivals(startsMs: readonly number[], seed: number): SimArrivals {
-  const sim = memberSim(startsMs.length + 1, seed);
-  const seedNode = sim.addNode();
+export function simulateArrivals(startsMs: readonly number[], seed: number, cpu: HostCpu | null = null): SimArrivals {
+  const sim = memberSim(startsMs.length + 1, seed, 0, cpu);
+  const seedNode = sim.addNode({ startedUp: true });
   sim.join(seedNode, []);
   const order = [...startsMs].sort((a, b) => a - b);
   const nodes: SimNode[] = [seedNode];
+  // With the CPU model, each start-up's CPU runs on the shared cores just before the member's real start.
+  if (cpu !== null) for (const at of order) sim.at(Math.max(0, at - cpu.costs.startMs), () => cpu.load(sim.now, cpu.costs.startMs));
   for (const at of order) {
     sim.runUntil(Math.max(sim.now, at));
-    const node = sim.addNode();
+    const node = sim.addNode({ startedUp: true });
     sim.join(node, [seedNode]);
     nodes.push(node);
   }
@@ -142,5 +150,6 @@ export function runSim(plan: SimPlan): SimRun {
     loss,
     leave: simulateLeave(members, seed),
     arrivals: plan.startsMs === undefined ? null : simulateArrivals(plan.startsMs, seed),
+    arrivalsWithCpu: plan.startsMs === undefined ? null : simulateArrivals(plan.startsMs, seed, new HostCpu({ ...AGENT_CPU_COSTS, cores: availableParallelism() })),
   };
 }

@@ -6,12 +6,14 @@ import type { ProfileName } from '../core/config.js';
 import { formatReport } from '../sim/format.js';
 import type { FleetOperation } from '../sim/fleet.js';
 import { runScenario, type ScenarioOptions } from '../sim/scenario.js';
+import { AGENT_CPU_COSTS } from '../sim/cpu.js';
 
 export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [--crash K] [--pause K:SECONDS]
                     [--isolate K:SECONDS | --split A:B:SECONDS]
                     [--rolling-update | --drain K | --statefulset-restart]
                     [--claims RATE [--clock-skew MS] [--clock-offsets MS,MS,...]]
-                    [--duration SECONDS] [--start cold|converged] [--profile lan|local|wan] [--json]
+                    [--duration SECONDS] [--start cold|converged] [--cpu CORES]
+                    [--profile lan|local|wan] [--json]
   --members N          members started at once (1..20000); the first 3 are the seeds
   --seed S             integer 0..4294967295; the same seed gives the same report
   --loss P             uniform UDP packet loss on every link, 0 <= P < 1 (default 0)
@@ -30,6 +32,9 @@ export const SIM_USAGE = `usage: swimring sim --members N --seed S [--loss P] [-
   --duration SECONDS   simulated time in total (default 120; with a fleet operation a minimum)
   --start MODE         cold (default): every member joins through the seeds; converged: every member
                        starts joined, holding every other alive, nothing queued (converged and settled at 0 s)
+  --cpu CORES          model the host's CPU: the members share CORES cores and pay the agent's CPU to
+                       start, to handle each input and to build each table (docs/sim.md); a member
+                       whose work waits handles nothing meanwhile. Cold start only, not with --pause
   --claims RATE        members claim random ids, RATE attempts per simulated second over the
                        cluster, from convergence on; the report gains a claims part
   --clock-skew MS      each member's wall clock off by a random amount in [-MS/2, MS/2] (claims)
@@ -49,6 +54,7 @@ const defaultIo: SimIo = {
 };
 
 const MAX_MEMBERS = 20_000;
+const MAX_CPU_CORES = 1024;
 const MAX_DURATION_S = 86_400;
 /**
  * V8 heap one simulated (member, member) pair may cost at its peak, a cold start with every broadcast
@@ -92,6 +98,7 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
         'statefulset-restart': { type: 'boolean' },
         duration: { type: 'string' },
         start: { type: 'string' },
+        cpu: { type: 'string' },
         claims: { type: 'string' },
         'clock-skew': { type: 'string' },
         'clock-offsets': { type: 'string' },
@@ -134,12 +141,14 @@ export function parseSimArgs(argv: readonly string[]): { options: ScenarioOption
   if (!(durationS > 0) || durationS > MAX_DURATION_S) throw new UsageError(`--duration must be above 0 and at most ${MAX_DURATION_S}`);
   const start = v.start ?? 'cold';
   if (start !== 'cold' && start !== 'converged') throw new UsageError(`--start must be cold or converged (got "${start}")`);
+  const cpu = v.cpu === undefined ? null : { ...AGENT_CPU_COSTS, cores: integer('cpu', v.cpu, 1, MAX_CPU_CORES) };
+  if (cpu !== null && (start === 'converged' || pauseCount > 0)) throw new UsageError('--cpu models a cold start: not with --start converged or --pause');
   const profile = v.profile ?? 'lan';
   if (profile !== 'lan' && profile !== 'local' && profile !== 'wan') {
     throw new UsageError(`--profile must be lan, local or wan (got "${profile}")`);
   }
   return {
-    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(start === 'converged' ? { start } : {}), ...(cut ?? {}), ...(fleet === null ? {} : { fleet }), ...parseClaims(v, members) },
+    options: { members, seed, loss, crash, pauseCount, pauseSeconds, durationS, profile: profile as ProfileName, ...(start === 'converged' ? { start } : {}), ...(cpu === null ? {} : { cpu }), ...(cut ?? {}), ...(fleet === null ? {} : { fleet }), ...parseClaims(v, members) },
     json: v.json === true,
   };
 }

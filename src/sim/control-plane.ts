@@ -43,6 +43,31 @@ export class ControlPlane {
     this.digestRounds = new DigestRounds(memberIndex);
   }
 
+  /** Runs a control-plane event; returns the node whose core handled it (null: buffered, stale or unroutable). */
+  dispatch(ev: SimEvent): SimNode | null {
+    const node = this.host.nodes[ev.node];
+    const free = node !== undefined && node.core !== null && !node.paused;
+    const backlog = node?.backlog.length ?? 0;
+    switch (ev.kind) {
+      case EventKind.NegotiateRequest:
+        this.onNegotiateRequest(ev);
+        break;
+      case EventKind.DigestRequest:
+        this.onDigestRequest(ev);
+        break;
+      case EventKind.NegotiateReply:
+      case EventKind.NegotiateTimeout:
+        this.onNegotiateOutcome(ev);
+        break;
+      case EventKind.Closing:
+        this.onClosing(ev);
+        break;
+      default:
+        return null;
+    }
+    return free && node.core !== null && node.backlog.length === backlog ? node : null;
+  }
+
   onNegotiateRequest(ev: SimEvent): void {
     const node = this.host.nodes[ev.node];
     const core = node?.core ?? null;

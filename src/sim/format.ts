@@ -82,6 +82,13 @@ export function formatReport(r: SimReport): string {
       ['claims released on departure', String(c.released_on_departure)],
     );
   }
+  const cpu = r.cpu;
+  if (cpu !== undefined) {
+    rows.push(
+      ['last member started / converged after it', `${show(cpu.last_started_s, ' s')} / ${show(cpu.converged_after_last_start_s, ' s')}`],
+      ['modelled CPU (all members)', `${cpu.charged_s} s on ${cpu.cores} cores: start ${cpu.start_s} s, warm-up ${cpu.warmup_s} s, table builds ${cpu.build_s} s, inputs ${cpu.input_s} s`],
+    );
+  }
   rows.push(
     ['wall clock', `${r.wall_s} s (${r.wall_per_sim_s} s per simulated s, ${r.events} events)`],
     ['wall clock, steady state', `${show(r.steady_wall_per_sim_s)} s per simulated s (cpu ${show(r.steady_cpu_per_sim_s)} s)`],

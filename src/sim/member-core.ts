@@ -17,6 +17,9 @@ import type { CoreFactory, SimCore } from './core-port.js';
 import { SharedMemberIndex } from '../core/member-index.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
 import { OwnerTally } from './owner-tally.js';
+import type { HostCpu } from './cpu.js';
+import { TableRequestHold } from './table-hold.js';
+import type { TableDebounceTuning } from '../runtime/table-debounce.js';
 
 const SEEDS_NAME = 'seeds.sim';
 
@@ -45,6 +48,13 @@ export interface MemberModel {
   onTableServed?: (member: SimMember, version: string, owners: readonly string[], now: number) => void;
   /** Members run claims, their calls carried by this (src/sim/claims.ts). @default no claims */
   claims?: SimClaims;
+  /**
+   * The host's CPU (the simulator's `cpu`, the same object): a table build takes its CPU there, with the
+   * member's loop busy meanwhile, instead of tableBuildMs. @default builds cost no CPU
+   */
+  cpu?: HostCpu;
+  /** Hold view changes for their table as the agent does (quiet window, maximum delay). @default every change goes to the builder */
+  tableDebounce?: TableDebounceTuning;
 }
 
 /** A CoreFactory whose cores are whole members; what they do is counted in `figures`. */
@@ -72,6 +82,10 @@ export class SimMember implements SimCore, ClaimsHost {
   private build: { at: number; version: string; owners: readonly string[] | null } | null = null;
   private nextOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
   private pollAt: number;
+  /** The agent's hold on table requests while the view churns (model.tableDebounce). */
+  private readonly hold: TableRequestHold | null;
+  /** The owners of the held request. */
+  private heldOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
   /** The claims' own wake-up (kept apart from the engine's, so claims never reorder SWIM's events). */
   private claimsWakeAt = Infinity;
   private claimsWakeGen = 0;
@@ -116,6 +130,7 @@ export class SimMember implements SimCore, ClaimsHost {
     this.owners = new OwnerTally(options.memberIndex ?? new SharedMemberIndex(), (name) => figures.nameHash(name));
     for (const record of this.wholeMember.core.members()) this.owners.note(record);
     this.pollAt = options.now + this.pollMs;
+    this.hold = model.tableDebounce === undefined ? null : new TableRequestHold(model.tableDebounce);
     this.claims = model.claims ?? null;
     this.claims?.attach(this);
   }
@@ -167,6 +182,7 @@ export class SimMember implements SimCore, ClaimsHost {
     // tick would then do nothing: it is not run (polls wake every member every few seconds).
     const out = this.carry(now >= this.wholeMember.nextDeadline() ? this.wholeMember.tick(now) : [], now);
     if (this.build !== null && now >= this.build.at) this.finishBuild(now);
+    if (this.hold?.take(now) === true) this.releaseHeld(now);
     while (now >= this.pollAt) {
       this.pollAt += this.pollMs;
       this.figures.readinessPolled(this.life, this.readyz(now).ok, this.wholeMember.isLeaving, now);
@@ -176,7 +192,7 @@ export class SimMember implements SimCore, ClaimsHost {
 
   /** What /readyz answers now (the agent's rule; the app is taken as ready). */
   readyz(now: Millis): HealthView {
-    return this.wholeMember.readiness(now, this.build !== null, '');
+    return this.wholeMember.readiness(now, this.build !== null || this.heldOwners !== null, '');
   }
 
   receive(from: Address, packet: Packet, now: Millis): Effect[] {
@@ -235,7 +251,7 @@ export class SimMember implements SimCore, ClaimsHost {
 
   /** The engine's wake-up: the member's deadlines without the claims' timers (see claimsDue). */
   nextDeadline(): Millis {
-    return Math.min(this.wholeMember.nextDeadline(false), this.build?.at ?? Infinity, this.pollAt);
+    return Math.min(this.wholeMember.nextDeadline(false), this.build?.at ?? Infinity, this.hold?.dueAt() ?? Infinity, this.pollAt);
   }
 
   members(): MemberRecord[] {
@@ -328,11 +344,37 @@ export class SimMember implements SimCore, ClaimsHost {
   }
 
   private viewChanged(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
+    if (this.hold !== null && !this.hold.request(now)) {
+      this.heldOwners = { count, hashSum, owners };
+      return;
+    }
+    this.heldOwners = null;
+    this.toBuilder(count, hashSum, owners, now);
+  }
+
+  private releaseHeld(now: number): void {
+    const held = this.heldOwners;
+    this.heldOwners = null;
+    if (held !== null) this.toBuilder(held.count, held.hashSum, held.owners, now);
+  }
+
+  /** One build at a time; what is asked for meanwhile is built next (the newest owners only). */
+  private toBuilder(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
     if (this.build !== null) {
       this.nextOwners = { count, hashSum, owners };
       return;
     }
-    this.build = { at: now + this.tableBuildMs, version: this.figures.version(count, hashSum), owners };
+    const cpu = this.model.cpu;
+    const version = this.figures.version(count, hashSum);
+    if (cpu === undefined) {
+      this.build = { at: now + this.tableBuildMs, version, owners };
+      return;
+    }
+    const build = { at: Infinity, version, owners };
+    this.build = build;
+    cpu.tableBuild(this.name, now, (doneAt) => {
+      build.at = doneAt;
+    });
   }
 
   private finishBuild(now: number): void {
@@ -345,6 +387,6 @@ export class SimMember implements SimCore, ClaimsHost {
     if (built.owners !== null) this.model.onTableServed?.(this, built.version, built.owners, now);
     const next = this.nextOwners;
     this.nextOwners = null;
-    if (next !== null) this.viewChanged(next.count, next.hashSum, next.owners, now);
+    if (next !== null) this.toBuilder(next.count, next.hashSum, next.owners, now);
   }
 }

@@ -29,6 +29,9 @@ import { max, median, round } from './stats.js';
 import { SCENARIO_STREAM, deriveSeed } from './seeds.js';
 import { Simulator, type SimNode, type Traffic } from './simulator.js';
 import { createSwimCore } from './swim-factory.js';
+import type { CpuCosts } from './cpu.js';
+import { cpuFor, cpuReport, type CpuReport } from './cpu-report.js';
+import { DEFAULT_TABLE_DEBOUNCE } from '../runtime/table-debounce.js';
 
 export interface ScenarioOptions {
   members: number;
@@ -73,6 +76,12 @@ export interface ScenarioOptions {
   clockSkewMs?: number;
   /** Wall-clock offsets of the first members, in order (the rest as clockSkewMs says, or 0). */
   clockOffsetsMs?: readonly number[];
+  /**
+   * The host's CPU (src/sim/cpu.ts): members pay for starting, handling inputs and building tables on
+   * these shared cores, and hold table requests as the agent does. Cold start, whole members, no pauses.
+   * @default CPU is free
+   */
+  cpu?: CpuCosts;
   /** Called about once per simulated second; cheap to ignore. */
   progress?: (p: ScenarioProgress) => void;
   /** Checked about once per simulated second: a reason to stop the run early (e.g. a wall budget). */
@@ -142,6 +151,8 @@ export interface SimReport {
   fleet: FleetReport | null;
   /** What the members' claims did; null without --claims. */
   claims: ClaimsReport | null;
+  /** Present only with the CPU model (ScenarioOptions.cpu). */
+  cpu?: CpuReport;
 }
 
 /** Report fields that depend on the machine, not the seed. */
@@ -191,7 +202,9 @@ export function runScenario(options: ScenarioOptions): SimReport {
   const figures = new MemberFigures();
   const clocks = skewedClocks(options.seed, options.clockSkewMs ?? 0, options.clockOffsetsMs ?? []);
   const claims = options.claimsRate === undefined || options.bareCores === true ? null : new SimClaims(() => sim, options.seed, { rate: options.claimsRate, clockOffsetMs: clocks });
+  const hostCpu = cpuFor(options);
   const memberModel = {
+    ...(hostCpu === null ? {} : { cpu: hostCpu, tableDebounce: DEFAULT_TABLE_DEBOUNCE }),
     seedUp: (addr: string): boolean => sim.listensOn(addr),
     seedAddresses: () => fleet?.serviceAddresses() ?? null,
     // Only a fleet run reads the owner lists (listing them is a walk per view change) and watches seed resolutions.
@@ -213,6 +226,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     createCore: options.createCore ?? (options.bareCores === true ? createSwimCore : memberCoreFactory(figures, memberModel)),
     network: { ...options.network, loss: options.loss },
     capacity: options.members,
+    ...(hostCpu === null ? {} : { cpu: hostCpu }),
   });
   const observer = sim.observer;
   const progress = (phase: ScenarioProgress['phase']): void =>
@@ -410,5 +424,7 @@ export function runScenario(options: ScenarioOptions): SimReport {
     member: figures.lives.length === 0 ? null : figures.report(liveMembers(sim)),
     fleet: fleet === null ? null : (fleet as FleetRun).report(),
     claims: claims?.report() ?? null,
+    // Only with the CPU model, so reports without it stay as they were.
+    ...(hostCpu === null ? {} : { cpu: cpuReport(hostCpu, convergedAt) }),
   };
 }

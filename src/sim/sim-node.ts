@@ -7,6 +7,8 @@ export interface AddNodeOptions {
   /** Defaults to member-<id>. A name already in use makes a second process claiming it. */
   name?: string;
   meta?: MemberMeta;
+  /** Its process start-up has already run (a replay of real starts): the CPU model charges none. @default false */
+  startedUp?: boolean;
 }
 
 export interface RestartOptions {
@@ -61,6 +63,10 @@ export class SimNode implements Traffic {
   wakeAt = Number.POSITIVE_INFINITY;
   /** @internal */
   wakeGen = 0;
+  /** @internal the host CPU model holds the node's loop (it has work pending) */
+  cpuHeld = false;
+  /** @internal seeds to join through once the node runs (asked while its loop was held) */
+  pendingJoin: readonly SimNode[] | null = null;
 
   packetsSent = 0;
   bytesSent = 0;

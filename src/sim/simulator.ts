@@ -5,40 +5,22 @@ import { wireMeasure } from '../codec/index.js';
 import type { SwimConfig } from '../core/config.js';
 import { SharedMemberIndex } from '../core/member-index.js';
 import { seededRandom } from '../core/random.js';
-import type { Address, Effect, MemberRecord, MembershipEvent, Packet } from '../core/types.js';
+import type { Address, Effect, Packet } from '../core/types.js';
 import { packetBytes } from './bytes.js';
 import { ControlPlane } from './control-plane.js';
 import type { CoreFactory, SimCore } from './core-port.js';
-import type { SimAntiEntropy } from './digest.js';
 import { EventKind, SimEvent, type EventPusher } from './events.js';
 import { MinHeap } from '../core/min-heap.js';
-import { NetworkModel, type NetworkOptions } from './network.js';
+import { NetworkModel } from './network.js';
 import { Observer } from './observer.js';
+import type { SimulatorOptions } from './simulator-options.js';
+import type { HostCpu } from './cpu.js';
 import { NETWORK_STREAM, NODE_STREAM_BASE, deriveSeed } from './seeds.js';
 import { AddressBook, hex32, SimNode, sumTraffic, type AddNodeOptions, type Drops, type RestartOptions, type Traffic } from './sim-node.js';
 
 export { SimNode, GOSSIP_PORT, GRPC_PORT, APP_PORT } from './sim-node.js';
 export type { AddNodeOptions, RestartOptions, Traffic, Drops } from './sim-node.js';
-
-export interface SimulatorOptions {
-  seed: number;
-  config: SwimConfig;
-  /** Builds one core life (normally `new SwimCore(options)`). */
-  createCore: CoreFactory;
-  network?: Partial<NetworkOptions>;
-  /** A Negotiate that gets no reply within this long fails (onNegotiateFailed). @default 5000 */
-  rpcTimeoutMs?: number;
-  /** Bytes of UDP a paused node's socket buffers before dropping (Linux rmem_default). @default 212992 */
-  socketBufferBytes?: number;
-  /** Expected node count; tables grow past it, at a cost. */
-  capacity?: number;
-  /** Called for every membership event any running core emits (after the observer has seen it). */
-  onEvent?: (node: SimNode, event: MembershipEvent, now: number) => void;
-  /** Called for every UDP packet handed to a running core: `to` heard from the node at `fromAddr`. */
-  onPacketDelivered?: (to: SimNode, fromAddr: string, now: number) => void;
-  /** The periodic exchange, as the agent's --anti-entropy (join is always Negotiate). @default 'digest' */
-  antiEntropy?: SimAntiEntropy;
-}
+export type { SimulatorOptions } from './simulator-options.js';
 
 export class Simulator {
   readonly config: SwimConfig;
@@ -62,6 +44,7 @@ export class Simulator {
   private readonly controlPlane: ControlPlane;
   /** Member numbers shared by every core, so each name is interned once for the whole simulation. */
   private readonly memberIndex = new SharedMemberIndex();
+  private readonly cpu: HostCpu | null;
   private clock = 0;
   private seq = 0;
 
@@ -90,6 +73,12 @@ export class Simulator {
       options.rpcTimeoutMs ?? 5000,
       this.memberIndex,
     );
+    this.cpu = options.cpu ?? null;
+    this.cpu?.attach({
+      hold: (name) => this.holdLoop(this.byName.get(name)),
+      release: (name) => this.releaseLoop(this.byName.get(name)),
+      at: (time, fire) => this.at(time, () => fire(this.clock)),
+    });
   }
 
   /** Virtual time, ms. */
@@ -120,14 +109,20 @@ export class Simulator {
     this.nodes.push(node);
     if (!this.byName.has(name)) this.byName.set(name, node);
     this.addresses.assign(node, options.meta === undefined);
-    this.startLife(node);
+    this.startLife(node, options.startedUp === true);
     return node;
   }
 
   /** Asks a node to join through the given seeds (their gRPC addresses). */
   join(node: SimNode, seeds: readonly SimNode[]): void {
     const core = node.runningCore;
+    if (node.cpuHeld) {
+      // A process joins once it has started: the join waits for its loop.
+      node.pendingJoin = seeds;
+      return;
+    }
     this.apply(node, core.join(seeds.map((s) => s.grpcAddr), this.clock));
+    this.cpu?.warmup(node.name, this.clock);
     this.reschedule(node, false);
   }
 
@@ -233,7 +228,7 @@ export class Simulator {
 
   // -------------------------------------------------------------------------------------------
 
-  private startLife(node: SimNode): void {
+  private startLife(node: SimNode, startedUp = false): void {
     node.life++;
     const idRandom = seededRandom(deriveSeed(this.seed, NODE_STREAM_BASE + node.id, node.life * 2));
     node.lifeId = hex32(idRandom) + hex32(idRandom);
@@ -252,6 +247,7 @@ export class Simulator {
       measure: wireMeasure,
     });
     this.observer.nodeStarted(node.id, node.name, node.lifeId);
+    if (!startedUp) this.cpu?.start(node.name, this.clock);
     this.reschedule(node, false);
   }
 
@@ -264,6 +260,8 @@ export class Simulator {
     node.wakeAt = Number.POSITIVE_INFINITY;
     node.backlog.length = 0;
     node.backlogBytes = 0;
+    node.cpuHeld = false;
+    node.pendingJoin = null;
     this.addresses.close(node);
     this.observer.nodeStopped(node.id, this.clock);
   }
@@ -305,25 +303,17 @@ export class Simulator {
       case EventKind.Packet:
         this.onPacket(ev);
         return;
-      case EventKind.NegotiateRequest:
-        this.controlPlane.onNegotiateRequest(ev);
-        return;
-      case EventKind.DigestRequest:
-        this.controlPlane.onDigestRequest(ev);
-        return;
-      case EventKind.NegotiateReply:
-      case EventKind.NegotiateTimeout:
-        this.controlPlane.onNegotiateOutcome(ev);
-        return;
-      case EventKind.Closing:
-        this.controlPlane.onClosing(ev);
-        return;
       case EventKind.Resume:
         this.onResume(ev);
         return;
       case EventKind.Action:
         ev.action?.();
         return;
+      default: {
+        // Under the CPU model, a control-plane event costs the node that handled it an input, as a packet does.
+        const handled = this.controlPlane.dispatch(ev);
+        if (handled !== null) this.cpu?.input(handled.name, this.clock);
+      }
     }
   }
 
@@ -334,6 +324,7 @@ export class Simulator {
     const core = node.core;
     if (core === null || node.paused) return;
     this.apply(node, core.tick(this.clock));
+    this.cpu?.input(node.name, this.clock);
     this.reschedule(node, true);
   }
 
@@ -357,6 +348,7 @@ export class Simulator {
     node.bytesReceived += ev.num;
     this.onPacketDelivered?.(node, ev.fromAddr, this.clock);
     this.apply(node, core.receive(ev.fromAddr, ev.packet, this.clock));
+    this.cpu?.input(node.name, this.clock);
     this.reschedule(node, false);
   }
 
@@ -366,10 +358,28 @@ export class Simulator {
     node.paused = false;
     // Like a process after SIGCONT: overdue timers fire first, then the buffered input is read.
     this.apply(node, node.core.tick(this.clock));
+    const seeds = node.pendingJoin;
+    node.pendingJoin = null;
+    if (seeds !== null) this.join(node, seeds);
     const backlog = node.backlog.splice(0);
     node.backlogBytes = 0;
     for (const queued of backlog) this.dispatch(queued);
     this.reschedule(node, false);
+  }
+
+  /** The CPU model: the node's loop is busy (its input waits, as in a pause, until released). */
+  private holdLoop(node: SimNode | undefined): void {
+    if (node === undefined || node.core === null || node.cpuHeld) return;
+    node.cpuHeld = true;
+    if (node.paused) return;
+    node.paused = true;
+    node.pauseGen++;
+  }
+
+  private releaseLoop(node: SimNode | undefined): void {
+    if (node === undefined || !node.cpuHeld) return;
+    node.cpuHeld = false;
+    this.push(this.clock, EventKind.Resume, node.id, node.pauseGen, '', '', null, null, false, null);
   }
 
   private apply(node: SimNode, effects: readonly Effect[]): void {

@@ -29,6 +29,7 @@ const noLog = { firstSuspectS: null, firstS: null, lastS: null, announcedS: null
 test('compare puts real and simulated figures side by side with their ratio, and the table flags misses', () => {
   const sim = runSim({ members: 8, lossPercent: 5, lossWindowS: 10, idleWindowS: 10, seed: 1, crashRuns: 3, startsMs: [400, 500, 500, 600, 700, 800, 900] });
   assert.ok(sim.arrivals?.convergedAfterLastS !== null && sim.arrivals !== null, 'the replayed arrivals converge');
+  assert.ok(sim.arrivalsWithCpu !== null && sim.arrivalsWithCpu.convergedAfterLastS !== null, 'and converge with the CPU model');
   const membership = (sim.arrivals?.convergedAfterLastS ?? 1) * 2;
   const dead = sim.detection.allDeadMedianS ?? 1;
   const crash = (lastS: number | null) => ({ victim: 'member-7', firstS: 1, lastS, firstSuspectS: 0.5, observers: 7, missed: 0, log: { firstSuspectS: 0.5, firstS: 1, lastS, announcedS: null } });

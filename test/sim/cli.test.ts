@@ -77,7 +77,21 @@ describe('swimring sim', () => {
     assert.match(out, /^bytes \/ member \/ s\s+\d/m);
   });
 
+  test('--cpu models the host CPU and reports when the last member started', async () => {
+    const json = await run(['--members', '8', '--seed', '1', '--cpu', '2', '--duration', '20', '--json']);
+    assert.equal(json.code, 0, json.err);
+    const report = JSON.parse(json.out) as { convergence_s: number; cpu: { cores: number; last_started_s: number; start_s: number } };
+    assert.equal(report.cpu.cores, 2);
+    assert.ok(report.cpu.last_started_s > 0 && report.convergence_s >= report.cpu.last_started_s);
+    assert.ok(report.cpu.start_s > 0);
+    const table = await run(['--members', '8', '--seed', '1', '--cpu', '2', '--duration', '20']);
+    assert.match(table.out, /^modelled CPU \(all members\)\s+[\d.]+ s on 2 cores/m);
+  });
+
   const bad: [string[], RegExp][] = [
+    [['--members', '10', '--seed', '1', '--cpu', '0'], /--cpu must be between 1 and 1024/],
+    [['--members', '10', '--seed', '1', '--cpu', '2', '--pause', '1:5'], /--cpu models a cold start/],
+    [['--members', '10', '--seed', '1', '--cpu', '2', '--start', 'converged'], /--cpu models a cold start/],
     [['--seed', '1'], /--members is required/],
     [['--members', '10'], /--seed is required/],
     [['--members', 'ten', '--seed', '1'], /--members must be a whole number/],
