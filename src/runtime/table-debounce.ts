@@ -17,7 +17,8 @@
 // readiness waits for its view to settle anyway. An owner that left or died, though, holds keys no one
 // answers for until the next table, so a removal keeps the short bounds. On a machine running many
 // members a cold start's builds otherwise come every few seconds per member, each one for a view that is
-// stale by the time it is built.
+// stale by the time it is built. A build for a growing view also waits for the one before it to end, and
+// its bounds count from then.
 //
 // Readiness needs a table: the first one is held by the same bound at most, and `busy` stays true while
 // a request is held, so the member never counts a held view as built (readiness.ts). The table of one
@@ -123,7 +124,16 @@ export class DebouncedTables implements TableBuilderPort {
     this.timerAt = Number.POSITIVE_INFINITY;
     const held = this.held;
     if (this.closed || held === null) return;
-    if (this.clock.now() < this.dueAt()) {
+    const now = this.clock.now();
+    if (now < this.dueAt()) {
+      this.arm();
+      return;
+    }
+    // A growing view's bounds count from when the build before has ended: on a loaded machine a build
+    // can outlast the bounds, and the next one would start the moment it ends.
+    if (held.growth && this.builder.busy) {
+      this.held = { ...held, since: now };
+      this.lastRequestAt = now;
       this.arm();
       return;
     }

@@ -104,6 +104,34 @@ describe('DebouncedTables', () => {
     assert.deepEqual(times.slice(0, 2), [6000, 12_000], 'one build per longer maximum delay');
   });
 
+  test('a growing view waits for the build under way to end, and its bounds count from then', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a', 'b']);
+    builder.busyNow = true;
+    await clock.advance(5000);
+    tables.request(['a', 'b', 'c']);
+    await clock.advance(TUNING.growthMaxDelayMs * 3);
+    assert.equal(builder.asked.length, 1, 'nothing while the builder is busy');
+    builder.busyNow = false;
+    const endedBy = clock.now();
+    await clock.advance(TUNING.growthQuietMs + 1);
+    assert.deepEqual(builder.asked.slice(1).map((a) => a.owners), [['a', 'b', 'c']]);
+    assert.ok(builder.asked[1]!.at - endedBy <= TUNING.growthQuietMs, 'within the quiet window of the build ending');
+  });
+
+  test('an owner lost while the builder is busy goes to it as before, busy or not (the builder keeps it next)', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a', 'b', 'c']);
+    builder.busyNow = true;
+    await clock.advance(5000);
+    tables.request(['a', 'c']);
+    await clock.advance(100);
+    tables.request(['a']);
+    assert.deepEqual(builder.asked.slice(1), [{ at: 15_000, owners: ['a', 'c'] }], 'after a quiet view at once');
+    await clock.advance(TUNING.quietMs);
+    assert.deepEqual(builder.asked.slice(2), [{ at: 15_100 + TUNING.quietMs, owners: ['a'] }], 'a burst at the short bounds');
+  });
+
   test('an owner lost while a growing view is held brings the build forward to the short bounds', async () => {
     const { clock, builder, tables } = setup();
     tables.request(['a', 'b']);
