@@ -39,6 +39,11 @@ export interface ColdPhases {
   readonly workerBuildsBeforeComplete: number;
   /** Agents that had built in a worker by then. */
   readonly agentsWithWorker: number;
+  /** Of the builds before every view was complete, those of several owners (the table of one is a fill). */
+  readonly severalOwnerBuildsBeforeComplete: number;
+  /** Suspicions logged by all agents (one per observer), and refutations, before every view was complete. */
+  readonly suspectsBeforeComplete: number;
+  readonly refutesBeforeComplete: number;
   /** CPU of all agents (sampled every 100 ms) up to each one's `member started`, and from there to every view complete, ms. */
   readonly cpuToStartedMs?: number;
   readonly cpuStartedToCompleteMs?: number;
@@ -104,8 +109,15 @@ export function phasesOf(dir: string, t0: number, spawnToAllMs: number, cpuAt?: 
     tableBuildsBeforeComplete: builds.filter((r) => r.at <= completeAt).length,
     workerBuildsBeforeComplete: builds.filter(inWorker).length,
     agentsWithWorker: logs.filter((recs) => recs.some(inWorker)).length,
+    severalOwnerBuildsBeforeComplete: builds.filter((r) => r.at <= completeAt && typeof r.rec['owners'] === 'number' && r.rec['owners'] > 1).length,
+    suspectsBeforeComplete: countBefore(logs, completeAt, (r) => r.rec['msg'] === 'membership change' && r.rec['to'] === 'suspect'),
+    refutesBeforeComplete: countBefore(logs, completeAt, (r) => r.rec['msg'] === 'refuted an accusation about this member'),
     ...(cpuAt ? cpuSplit(files, logs, completeAt, cpuAt) : {}),
   };
+}
+
+function countBefore(logs: readonly LogRecord[][], at: number, match: (r: LogRecord) => boolean): number {
+  return logs.reduce((n, recs) => n + recs.filter((r) => r.at <= at && match(r)).length, 0);
 }
 
 /** The cluster's CPU before each agent's `member started` (process start-up) and after it, up to every view complete. */
@@ -193,6 +205,9 @@ const PHASE_ROWS: ReadonlyArray<readonly [string, PhaseKey]> = [
   ['table builds (all agents, during the cold start)', 'tableBuildsBeforeComplete'],
   ['of those, built in a worker', 'workerBuildsBeforeComplete'],
   ['agents that started a worker during the cold start', 'agentsWithWorker'],
+  ['of the builds, tables of several owners', 'severalOwnerBuildsBeforeComplete'],
+  ['suspicions logged (all agents, during the cold start)', 'suspectsBeforeComplete'],
+  ['refutations (all agents, during the cold start)', 'refutesBeforeComplete'],
   ['table build wall ms summed (all agents, whole rep)', 'tableBuildMsSum'],
   ['CPU of all agents up to each one\'s "member started", ms', 'cpuToStartedMs'],
   ['CPU of all agents from "member started" to every view complete, ms', 'cpuStartedToCompleteMs'],

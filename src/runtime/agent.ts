@@ -84,7 +84,9 @@ export class Agent implements AgentView {
       ...(opts.grpcTls ? { tls: opts.grpcTls.client } : {}),
       ...(keyProver ? { keyProof: () => keyProver } : {}),
     });
-    this.tables = new TableBuilder({ shards: opts.shards, replicas: opts.replicas }, (built) => this.running?.runner.tableBuilt(built), (message) => opts.logger.error(message));
+    this.tables = new TableBuilder({ shards: opts.shards, replicas: opts.replicas }, (built) => this.running?.runner.tableBuilt(built), (message) => opts.logger.error(message), {
+      groupMoves: () => this.served.watched,
+    });
     const emptyTable = this.tables.emptyTable();
     const table = () => this.running?.runner.table ?? emptyTable;
     this.claims = new AgentClaims({

@@ -10,7 +10,7 @@ import type { PlacementTable } from '../placement/index.js';
 import { compactTableOf } from './compact-table.js';
 import { RouteIndex } from './route-index.js';
 import type { AgentStats } from './stats.js';
-import { movesPatch } from './table-moves.js';
+import { movesPatch, summarizeMoves } from './table-moves.js';
 import type { MemberAddresses } from './view-json.js';
 import type { CompactTableView, MemberView, RouteAnswer, RouteEncoder, TableView, WatchEvent } from './view.js';
 
@@ -43,35 +43,42 @@ export class ServedView {
     this.deps.claims.refreshMembers(records);
   }
 
+  /** Whether anyone watches: a table's move groups are only worth listing for watchers. */
+  get watched(): boolean {
+    return this.watchers.size > 0;
+  }
+
   tableBuilt(built: TableBuilt, previous: PlacementTable): void {
     const { stats, observers } = this.deps;
     const next = built.table;
+    // A watcher that came while the build ran gets the groups all the same, listed now.
+    const moves = built.moves.countsOnly && this.watched && previous.shards === next.shards ? summarizeMoves(previous, next) : built.moves;
     observers.tableBuilt(built.elapsedMs / 1000, built.where);
     this.routeIndex = this.routeIndex.next(next, byName(this.deps.records()));
     if (previous.version === next.version) return;
     stats.tableChanges++;
-    stats.ownerMoves += built.moves.ownerMoves;
-    stats.replicaMoves += built.moves.replicaMoves;
+    stats.ownerMoves += moves.ownerMoves;
+    stats.replicaMoves += moves.replicaMoves;
     this.deps.logger.info(
       {
         version: next.version,
         previous: previous.version,
         owners: next.members.length,
-        ownerMoves: built.moves.ownerMoves,
-        replicaMoves: built.moves.replicaMoves,
+        ownerMoves: moves.ownerMoves,
+        replicaMoves: moves.replicaMoves,
         buildMs: Math.round(built.elapsedMs),
         builtIn: built.where,
       },
       'ownership table rebuilt',
     );
-    const patch = movesPatch(previous, next, built.moves, (i) => this.routeIndex.owner(i));
+    const patch = movesPatch(previous, next, moves, (i) => this.routeIndex.owner(i));
     this.publish({
       type: 'moves',
       version: next.version,
       previousVersion: previous.version,
-      ownerMoves: built.moves.ownerMoves,
-      replicaMoves: built.moves.replicaMoves,
-      moves: built.moves.groups,
+      ownerMoves: moves.ownerMoves,
+      replicaMoves: moves.replicaMoves,
+      moves: moves.groups,
       ...(patch === null ? {} : { patch }),
     });
     this.deps.changed();

@@ -52,6 +52,11 @@ export interface TableBuilderTuning {
    * the agent enabled it (heap-tuning.ts), else nothing.
    */
   readonly afterBurst: () => void;
+  /**
+   * Whether an inline build's move summary lists the moved shards in groups, asked as the summary starts:
+   * only watchers read them (the log and the metrics need the counts). By default always.
+   */
+  readonly groupMoves: () => boolean;
 }
 
 /**
@@ -66,6 +71,7 @@ export const DEFAULT_TUNING: TableBuilderTuning = Object.freeze({
   sliceMs: 8,
   idleMs: 10_000,
   afterBurst: () => void compactHeap(),
+  groupMoves: () => true,
 });
 
 export class TableBuilder {
@@ -201,7 +207,7 @@ export class TableBuilder {
   private *buildSteps(members: readonly string[]): Steps<{ table: PlacementTable; moves: MoveSummary }> {
     const table = yield* buildTableSteps(members, this.options);
     const prev = this.last;
-    const moves = prev && prev.shards === table.shards ? yield* summarizeBuiltSteps(prev, table) : { groups: [], ownerMoves: 0, replicaMoves: 0 };
+    const moves = prev && prev.shards === table.shards ? yield* summarizeBuiltSteps(prev, table, this.tuning.groupMoves()) : { groups: [], ownerMoves: 0, replicaMoves: 0 };
     return { table, moves };
   }
 

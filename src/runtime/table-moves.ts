@@ -33,6 +33,8 @@ export interface MoveSummary {
   readonly replicaMoves: number;
   /** Present when the groups with these slots describe the change exactly (a watch event's patch). */
   readonly replicaSlots?: ReplicaSlots;
+  /** Set when only the counts were taken (no one watched): `groups` is empty whatever moved. */
+  readonly countsOnly?: true;
 }
 
 /**
@@ -80,8 +82,12 @@ export function summarizeGeneric(before: OwnershipTable, after: OwnershipTable):
  * Moves of two built tables of one shard count. Groups are keyed by (role, index in before + 1, index
  * in after + 1), 0 standing for null; member indexes name members uniquely, so this groups exactly as
  * by names, and groups appear in the order of their first shard, as diffTables lists moves.
+ *
+ * With `grouped` false only the counts are taken. Groups are for watchers; while a cluster forms nearly
+ * every shard moves at each build, and listing each moved shard in its group's ranges costs about as
+ * much as the build itself.
  */
-export function* summarizeBuiltSteps(before: PlacementTable, after: PlacementTable): Steps<MoveSummary> {
+export function* summarizeBuiltSteps(before: PlacementTable, after: PlacementTable, grouped = true): Steps<MoveSummary> {
   const nb = before.members.length;
   const na = after.members.length;
   const afterIndex = new Map<string, number>();
@@ -116,7 +122,7 @@ export function* summarizeBuiltSteps(before: PlacementTable, after: PlacementTab
       const ob = bo[shard]!;
       const oa = ao[shard]!;
       if ((ob < 0 ? -1 : toAfter[ob]!) !== oa || (ob < 0) !== (oa < 0)) {
-        add(0, ob, oa, shard);
+        if (grouped) add(0, ob, oa, shard);
         ownerMoves++;
       }
       let nLeft = 0;
@@ -149,20 +155,22 @@ export function* summarizeBuiltSteps(before: PlacementTable, after: PlacementTab
         }
       }
       if (nJoined - nLeft > 1) exact = false;
+      const pairs = Math.max(nLeft, nJoined);
+      replicaMoves += pairs;
+      if (!grouped) continue;
       if (exact && nJoined > 0 && entrantSlots !== ((1 << nJoined) - 1) << (ra - nJoined)) {
         let list = slotGroups.get(entrantSlots);
         if (list === undefined) slotGroups.set(entrantSlots, (list = new RangeList()));
         list.add(shard);
       }
-      const pairs = Math.max(nLeft, nJoined);
       for (let i = 0; i < pairs; i++) add(1, i < nLeft ? left[i]! : -1, i < nJoined ? joined[i]! : -1, shard);
-      replicaMoves += pairs;
     }
   };
   for (let from = 0; from < before.shards; from += SHARDS_PER_STEP) {
     if (from > 0) yield;
     compare(from, Math.min(before.shards, from + SHARDS_PER_STEP));
   }
+  if (!grouped) return { groups: [], ownerMoves, replicaMoves, countsOnly: true };
   const out: ShardMoveGroup[] = [];
   for (const [key, list] of groups) {
     const to = (key % (na + 1)) - 1;

@@ -247,3 +247,22 @@ for (const [mode, tuning] of [['inline', {}], ['worker', WORKER]] as const) {
     }
   });
 }
+
+test('a build whose moves no one wants grouped counts them alone; the next one asked grouped lists them', async () => {
+  let grouped = false;
+  const { builder, next } = collect({ groupMoves: () => grouped });
+  builder.request(['a', 'b']);
+  await next();
+  builder.request(['a', 'b', 'c']);
+  const counted = await next();
+  grouped = true;
+  builder.request(['a', 'b', 'c', 'd']);
+  const listed = await next();
+  await builder.close();
+  assert.equal(counted.moves.countsOnly, true);
+  assert.deepEqual(counted.moves.groups, []);
+  assert.ok(counted.moves.ownerMoves > 0, 'a join moves shards');
+  const reference = summarizeMoves(counted.table, listed.table);
+  assert.equal(listed.moves.countsOnly, undefined);
+  assert.deepEqual(listed.moves.groups, reference.groups);
+});

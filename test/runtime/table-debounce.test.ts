@@ -1,5 +1,5 @@
 // When tables are built (src/runtime/table-debounce.ts): at once after a quiet view, once per burst while
-// the view churns, never later than the maximum delay. The mass join runs whole members on the in-memory
+// the view churns, never later than the maximum delay; a view that only grows by the longer pair of bounds. The mass join runs whole members on the in-memory
 // ports (manual clock), arriving as the processes of a real cold start do, one every few tens of ms.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -10,7 +10,7 @@ import { DebouncedTables, DEFAULT_TABLE_DEBOUNCE, type TableDebounceTuning } fro
 import { ManualClock } from '../../src/shell/memory-ports.js';
 import { MemoryCluster } from '../support/memory-members.js';
 
-const TUNING: TableDebounceTuning = { quietMs: 300, maxDelayMs: 2000 };
+const TUNING: TableDebounceTuning = { quietMs: 300, maxDelayMs: 2000, growthQuietMs: 1000, growthMaxDelayMs: 6000 };
 
 /** A builder that only records what it was asked for, and when. */
 class RecordingBuilder implements TableBuilderPort {
@@ -54,9 +54,9 @@ describe('DebouncedTables', () => {
     void clock;
   });
 
-  test('a burst is held until the view is quiet, then built once with its last set', async () => {
+  test('a burst that lost an owner is held until the view is quiet, then built once with its last set', async () => {
     const { clock, builder, tables } = setup();
-    tables.request(['a']);
+    tables.request(['a', 'z']);
     for (let i = 0; i < 5; i++) {
       await clock.advance(100);
       tables.request(['a', ...Array.from({ length: i + 1 }, (_, j) => `m${j}`)]);
@@ -70,6 +70,77 @@ describe('DebouncedTables', () => {
     assert.deepEqual(builder.asked[1], { at: 10_000 + 500 + TUNING.quietMs, owners: ['a', 'm0', 'm1', 'm2', 'm3', 'm4'] });
     assert.equal(tables.busy, false);
     assert.deepEqual([tables.forwarded, tables.debounced], [2, 1]);
+  });
+
+  test('a view that only grows is held for the longer quiet window, even after a quiet view', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a']);
+    assert.deepEqual(builder.asked, [{ at: 10_000, owners: ['a'] }], 'the table of one owner at once');
+    await clock.advance(5000);
+    tables.request(['a', 'b']);
+    assert.equal(builder.asked.length, 1, 'an added owner is held although the view was quiet');
+    assert.equal(tables.busy, true);
+    await clock.advance(TUNING.growthQuietMs - 100);
+    tables.request(['c', 'a', 'b']);
+    await clock.advance(TUNING.growthQuietMs - 1);
+    assert.equal(builder.asked.length, 1, 'not before the growing view has been quiet for its window');
+    await clock.advance(1);
+    assert.deepEqual(builder.asked.slice(1), [{ at: 10_000 + 5000 + 2 * TUNING.growthQuietMs - 100, owners: ['a', 'b', 'c'] }]);
+    assert.equal(tables.busy, false);
+  });
+
+  test('a growing view under endless joins is built at the longer maximum delay', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a']);
+    await clock.advance(1);
+    const heldAt = clock.now();
+    const owners = ['a'];
+    for (let i = 0; i < 150; i++) {
+      owners.push(`n${String(i).padStart(3, '0')}`);
+      tables.request(owners);
+      await clock.advance(100);
+    }
+    const times = builder.asked.slice(1).map((a) => a.at - heldAt);
+    assert.deepEqual(times.slice(0, 2), [6000, 12_000], 'one build per longer maximum delay');
+  });
+
+  test('a growing view waits for the build under way to end, and its bounds count from then', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a', 'b']);
+    builder.busyNow = true;
+    await clock.advance(5000);
+    tables.request(['a', 'b', 'c']);
+    await clock.advance(TUNING.growthMaxDelayMs * 3);
+    assert.equal(builder.asked.length, 1, 'nothing while the builder is busy');
+    builder.busyNow = false;
+    const endedBy = clock.now();
+    await clock.advance(TUNING.growthQuietMs + 1);
+    assert.deepEqual(builder.asked.slice(1).map((a) => a.owners), [['a', 'b', 'c']]);
+    assert.ok(builder.asked[1]!.at - endedBy <= TUNING.growthQuietMs, 'within the quiet window of the build ending');
+  });
+
+  test('an owner lost while the builder is busy goes to it as before, busy or not (the builder keeps it next)', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a', 'b', 'c']);
+    builder.busyNow = true;
+    await clock.advance(5000);
+    tables.request(['a', 'c']);
+    await clock.advance(100);
+    tables.request(['a']);
+    assert.deepEqual(builder.asked.slice(1), [{ at: 15_000, owners: ['a', 'c'] }], 'after a quiet view at once');
+    await clock.advance(TUNING.quietMs);
+    assert.deepEqual(builder.asked.slice(2), [{ at: 15_100 + TUNING.quietMs, owners: ['a'] }], 'a burst at the short bounds');
+  });
+
+  test('an owner lost while a growing view is held brings the build forward to the short bounds', async () => {
+    const { clock, builder, tables } = setup();
+    tables.request(['a', 'b']);
+    await clock.advance(5000);
+    tables.request(['a', 'b', 'c']);
+    await clock.advance(100);
+    tables.request(['a', 'c']);
+    await clock.advance(TUNING.quietMs);
+    assert.deepEqual(builder.asked.slice(1), [{ at: 10_000 + 5000 + 100 + TUNING.quietMs, owners: ['a', 'c'] }]);
   });
 
   test('under endless churn a held request is built at the maximum delay', async () => {
@@ -144,7 +215,7 @@ describe('tables through a simulated mass join', () => {
       sample();
     }
     assert.ok(cluster.converged(), 'the cluster formed');
-    for (let t = 0; t <= TUNING.maxDelayMs; t += STEP_MS) {
+    for (let t = 0; t <= TUNING.growthMaxDelayMs; t += STEP_MS) {
       await cluster.clock.advance(STEP_MS);
       sample();
     }
@@ -159,7 +230,7 @@ describe('tables through a simulated mass join', () => {
       // The bound: every owner set asked for reaches the builder (itself or a newer one) within the maximum delay.
       for (const a of w.asks) {
         const next = w.builder.asked.find((b) => b.at >= a.at);
-        assert.ok(next !== undefined && next.at - a.at <= TUNING.maxDelayMs, `${name}: the set asked for at ${a.at} built by ${next?.at}`);
+        assert.ok(next !== undefined && next.at - a.at <= TUNING.growthMaxDelayMs, `${name}: the set asked for at ${a.at} built by ${next?.at}`);
       }
     }
     assert.equal(cluster.members.size, MEMBERS);

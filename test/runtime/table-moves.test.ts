@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildTable, diffTables } from '../../src/placement/index.js';
-import { shardsOfRanges, summarizeGeneric, summarizeMoves } from '../../src/runtime/table-moves.js';
+import { runSteps } from '../../src/placement/steps.js';
+import { shardsOfRanges, summarizeBuiltSteps, summarizeGeneric, summarizeMoves } from '../../src/runtime/table-moves.js';
 
 const names = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { maxLength: 8 });
 
@@ -60,4 +61,19 @@ test("one member's death at the default 2^18 shards is a small moves event", () 
     assert.ok(bytes < 256 * 1024, `${n} members: ${bytes} bytes`);
     assert.equal(s.groups.reduce((sum, g) => sum + g.count, 0), s.ownerMoves + s.replicaMoves);
   }
+});
+
+test('counts only: the counts of the grouped summary, no groups, flagged', () => {
+  fc.assert(
+    fc.property(names, names, fc.integer({ min: 0, max: 3 }), (before, after, replicas) => {
+      const opts = { shards: 512, replicas };
+      const a = buildTable(before, opts);
+      const b = buildTable(after, opts);
+      const grouped = runSteps(summarizeBuiltSteps(a, b));
+      const counted = runSteps(summarizeBuiltSteps(a, b, false));
+      assert.deepEqual(counted, { groups: [], ownerMoves: grouped.ownerMoves, replicaMoves: grouped.replicaMoves, countsOnly: true });
+      assert.equal(grouped.countsOnly, undefined);
+    }),
+    { numRuns: 200 },
+  );
 });
