@@ -18,7 +18,7 @@ import { SharedMemberIndex } from '../core/member-index.js';
 import { MemberFigures, type MemberLife } from './member-figures.js';
 import { OwnerTally } from './owner-tally.js';
 import type { HostCpu } from './cpu.js';
-import { TableRequestHold } from './table-hold.js';
+import { SimTableDebounce } from './agent-tables.js';
 import type { TableDebounceTuning } from '../runtime/table-debounce.js';
 
 const SEEDS_NAME = 'seeds.sim';
@@ -78,14 +78,12 @@ export class SimMember implements SimCore, ClaimsHost {
   private started = false;
   /** The owners as of the member's last step (its view-changed effects' owners, never listed). */
   private readonly owners: OwnerTally;
-  /** The build in flight: when it is served and its version; the owners asked for since (count, hash sum; the list only for a fleet observer). */
+  /** The build in flight: when it is served and its version; the owners asked for since (their version; the list only for a fleet observer or the agent's hold). */
   private build: { at: number; version: string; owners: readonly string[] | null } | null = null;
-  private nextOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
+  private nextOwners: { version: string; owners: readonly string[] | null } | null = null;
   private pollAt: number;
   /** The agent's hold on table requests while the view churns (model.tableDebounce). */
-  private readonly hold: TableRequestHold | null;
-  /** The owners of the held request. */
-  private heldOwners: { count: number; hashSum: number; owners: readonly string[] | null } | null = null;
+  private readonly debounce: SimTableDebounce | null;
   /** The claims' own wake-up (kept apart from the engine's, so claims never reorder SWIM's events). */
   private claimsWakeAt = Infinity;
   private claimsWakeGen = 0;
@@ -130,7 +128,10 @@ export class SimMember implements SimCore, ClaimsHost {
     this.owners = new OwnerTally(options.memberIndex ?? new SharedMemberIndex(), (name) => figures.nameHash(name));
     for (const record of this.wholeMember.core.members()) this.owners.note(record);
     this.pollAt = options.now + this.pollMs;
-    this.hold = model.tableDebounce === undefined ? null : new TableRequestHold(model.tableDebounce);
+    this.debounce =
+      model.tableDebounce === undefined
+        ? null
+        : new SimTableDebounce(model.tableDebounce, (owners, at) => this.toBuilder(this.figures.versionOf(owners), owners, at), () => this.build !== null);
     this.claims = model.claims ?? null;
     this.claims?.attach(this);
   }
@@ -182,7 +183,7 @@ export class SimMember implements SimCore, ClaimsHost {
     // tick would then do nothing: it is not run (polls wake every member every few seconds).
     const out = this.carry(now >= this.wholeMember.nextDeadline() ? this.wholeMember.tick(now) : [], now);
     if (this.build !== null && now >= this.build.at) this.finishBuild(now);
-    if (this.hold?.take(now) === true) this.releaseHeld(now);
+    this.debounce?.tick(now);
     while (now >= this.pollAt) {
       this.pollAt += this.pollMs;
       this.figures.readinessPolled(this.life, this.readyz(now).ok, this.wholeMember.isLeaving, now);
@@ -192,7 +193,7 @@ export class SimMember implements SimCore, ClaimsHost {
 
   /** What /readyz answers now (the agent's rule; the app is taken as ready). */
   readyz(now: Millis): HealthView {
-    return this.wholeMember.readiness(now, this.build !== null || this.heldOwners !== null, '');
+    return this.wholeMember.readiness(now, this.build !== null || this.debounce?.busy === true, '');
   }
 
   receive(from: Address, packet: Packet, now: Millis): Effect[] {
@@ -251,7 +252,7 @@ export class SimMember implements SimCore, ClaimsHost {
 
   /** The engine's wake-up: the member's deadlines without the claims' timers (see claimsDue). */
   nextDeadline(): Millis {
-    return Math.min(this.wholeMember.nextDeadline(false), this.build?.at ?? Infinity, this.hold?.dueAt() ?? Infinity, this.pollAt);
+    return Math.min(this.wholeMember.nextDeadline(false), this.build?.at ?? Infinity, this.debounce?.dueAt() ?? Infinity, this.pollAt);
   }
 
   members(): MemberRecord[] {
@@ -305,7 +306,8 @@ export class SimMember implements SimCore, ClaimsHost {
         }
         case 'view-changed':
           // The owner list is read (and so walked) only when a fleet observer wants it.
-          this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);
+          if (this.debounce !== null) this.debounce.request(effect.owners, now);
+          else this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);
           break;
         case 'claim-call':
           this.claims?.call(this, effect);
@@ -344,28 +346,16 @@ export class SimMember implements SimCore, ClaimsHost {
   }
 
   private viewChanged(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
-    if (this.hold !== null && !this.hold.request(now)) {
-      this.heldOwners = { count, hashSum, owners };
-      return;
-    }
-    this.heldOwners = null;
-    this.toBuilder(count, hashSum, owners, now);
-  }
-
-  private releaseHeld(now: number): void {
-    const held = this.heldOwners;
-    this.heldOwners = null;
-    if (held !== null) this.toBuilder(held.count, held.hashSum, held.owners, now);
+    this.toBuilder(this.figures.version(count, hashSum), owners, now);
   }
 
   /** One build at a time; what is asked for meanwhile is built next (the newest owners only). */
-  private toBuilder(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
+  private toBuilder(version: string, owners: readonly string[] | null, now: number): void {
     if (this.build !== null) {
-      this.nextOwners = { count, hashSum, owners };
+      this.nextOwners = { version, owners };
       return;
     }
     const cpu = this.model.cpu;
-    const version = this.figures.version(count, hashSum);
     if (cpu === undefined) {
       this.build = { at: now + this.tableBuildMs, version, owners };
       return;
@@ -387,6 +377,6 @@ export class SimMember implements SimCore, ClaimsHost {
     if (built.owners !== null) this.model.onTableServed?.(this, built.version, built.owners, now);
     const next = this.nextOwners;
     this.nextOwners = null;
-    if (next !== null) this.toBuilder(next.count, next.hashSum, next.owners, now);
+    if (next !== null) this.toBuilder(next.version, next.owners, now);
   }
 }
