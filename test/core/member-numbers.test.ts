@@ -211,6 +211,37 @@ describe('MemberTable', () => {
     );
   });
 
+  test('a table seeded from a long shared list stays a Map through more changes than it keeps beside the list (private and shared index)', () => {
+    const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 320 }), fc.integer({ min: 0, max: 9 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 150, max: 300 }), fc.array(op, { minLength: 400, maxLength: 500 }), fc.boolean(), (members, ops, useShared) => {
+        const shared = new SharedMemberIndex();
+        const list = Array.from({ length: members }, (_, i) => record(`m${i}`, 0));
+        const neighbour = new MemberTable(useShared ? shared : undefined);
+        neighbour.set('m1', list[1] as MemberRecord);
+        neighbour.appendAll(list);
+        const table = new MemberTable(useShared ? shared : undefined);
+        table.set('m0', list[0] as MemberRecord);
+        table.appendAll(list);
+        const model = new Map<string, MemberRecord>(list.map((r) => [r.name, r]));
+        for (const [isSet, n, incarnation] of ops) {
+          const name = `m${n}`;
+          if (isSet) {
+            const r = record(name, incarnation + 1);
+            table.set(name, r);
+            model.set(name, r);
+          } else assert.equal(table.delete(name), model.delete(name));
+        }
+        assert.equal(table.size, model.size);
+        assert.deepEqual([...table.keys()], [...model.keys()]);
+        assert.deepEqual(table.toArray(), [...model.values()]);
+        for (let n = 0; n <= 320; n++) assert.equal(table.get(`m${n}`), model.get(`m${n}`));
+        assert.deepEqual(neighbour.toArray(), [list[1], ...list.filter((_, i) => i !== 1)], 'the table sharing the list is untouched');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   test('a table already holding more than itself takes a list name by name', () => {
     const index = new SharedMemberIndex();
     const list = [record('a', 0), record('b', 0), record('c', 0)];
