@@ -65,6 +65,7 @@ export class PrivateMemberIndex implements MemberIndex {
  */
 export class SharedMemberIndex implements MemberIndex {
   private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
   private count = 0;
   /** The last list acquireAll was asked about and its answer: thousands of cores seed from one list. */
   private lastList: { records: readonly { readonly name: string }[]; ids: Int32Array } | null = null;
@@ -82,8 +83,14 @@ export class SharedMemberIndex implements MemberIndex {
     if (id === undefined) {
       id = this.count++;
       this.ids.set(name, id);
+      this.names.push(name);
     }
     return id;
+  }
+
+  /** The name holding `id` (numbers here are never reused, so it is the name for good). */
+  nameOf(id: number): string {
+    return this.names[id] as string;
   }
 
   acquireAll(records: readonly { readonly name: string }[]): Int32Array {

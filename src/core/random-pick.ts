@@ -8,12 +8,19 @@ import type { Random } from './types.js';
  * nothing eligible is missed there.
  */
 export function pickRandom(names: readonly string[], count: number, random: Random, exclude: (name: string) => boolean): string[] {
+  return pickRandomAt(names.length, (i) => names[i] as string, count, random, exclude);
+}
+
+/** pickRandom over `total` names given by position (`nameAt`), drawing the same numbers. */
+export function pickRandomAt(total: number, nameAt: (i: number) => string, count: number, random: Random, exclude: (name: string) => boolean): string[] {
   const picked: string[] = [];
-  const total = names.length;
   if (count <= 0 || total === 0) return picked;
   if (total <= count * 4 + 8) {
     const eligible: string[] = [];
-    for (const name of names) if (!exclude(name) && !eligible.includes(name)) eligible.push(name);
+    for (let i = 0; i < total; i++) {
+      const name = nameAt(i);
+      if (!exclude(name) && !eligible.includes(name)) eligible.push(name);
+    }
     while (picked.length < count && eligible.length > 0) {
       const i = random.int(eligible.length);
       picked.push(eligible[i] as string);
@@ -24,7 +31,7 @@ export function pickRandom(names: readonly string[], count: number, random: Rand
   }
   const maxTries = count * 8 + 16;
   for (let tries = 0; tries < maxTries && picked.length < count; tries++) {
-    const name = names[random.int(total)] as string;
+    const name = nameAt(random.int(total));
     if (exclude(name) || picked.includes(name)) continue;
     picked.push(name);
   }

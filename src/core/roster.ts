@@ -4,7 +4,7 @@
 // state by setRecord; Membership and OwnRecord decide what changes.
 import type { CoreContext } from './context.js';
 import type { GossipPeers } from './dissemination.js';
-import type { MemberIndex } from './member-index.js';
+import { SharedMemberIndex, type MemberIndex } from './member-index.js';
 import { MemberTable } from './member-table.js';
 import { ProbeOrder } from './probe-order.js';
 import { aliveUpdateOf } from './records.js';
@@ -55,6 +55,8 @@ export class Roster implements GossipPeers {
   /** Records held about other members, by state: readiness asks on every probe, at any cluster size. */
   private readonly peersIn: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
   private readonly othersNames = (): Iterable<string> => this.namesExceptSelf();
+  /** The index when its numbers are never reused: a probe order may then hold numbers instead of names. */
+  private readonly sharedIndex: SharedMemberIndex | null;
 
   constructor(
     self: MemberRecord,
@@ -63,6 +65,7 @@ export class Roster implements GossipPeers {
     index?: MemberIndex,
   ) {
     this.table = new MemberTable(index);
+    this.sharedIndex = index instanceof SharedMemberIndex ? index : null;
     this.selfRecord = self;
     this.selfName = self.name;
     this.table.set(self.name, self);
@@ -211,7 +214,8 @@ export class Roster implements GossipPeers {
     const list = summaryOf(records);
     const skip = ids.indexOf(selfId);
     // The probe order is empty (its last reshuffle saw no one else): it takes the names as add() would.
-    this.order.addEach(list.names, skip);
+    const index = this.sharedIndex;
+    this.order.addEach(list.names, skip, index === null ? undefined : { ids, nameOf: (id) => index.nameOf(id) });
     const selfState = skip < 0 ? null : (records[skip] as MemberRecord).state;
     for (const state of MEMBER_STATES) {
       const count = list.inState[state] - (state === selfState ? 1 : 0);

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { BroadcastQueue } from '../../src/core/broadcast-queue.js';
 import { PrivateMemberIndex, SharedMemberIndex, type MemberIndex } from '../../src/core/member-index.js';
 import { MemberTable } from '../../src/core/member-table.js';
+import { ProbeOrder } from '../../src/core/probe-order.js';
 import type { MemberRecord, Update } from '../../src/core/types.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { SwimCore } from '../../src/core/swim.js';
@@ -211,6 +212,37 @@ describe('MemberTable', () => {
     );
   });
 
+  test('a table seeded from a long shared list stays a Map through more changes than it keeps beside the list (private and shared index)', () => {
+    const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 320 }), fc.integer({ min: 0, max: 9 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 150, max: 300 }), fc.array(op, { minLength: 400, maxLength: 500 }), fc.boolean(), (members, ops, useShared) => {
+        const shared = new SharedMemberIndex();
+        const list = Array.from({ length: members }, (_, i) => record(`m${i}`, 0));
+        const neighbour = new MemberTable(useShared ? shared : undefined);
+        neighbour.set('m1', list[1] as MemberRecord);
+        neighbour.appendAll(list);
+        const table = new MemberTable(useShared ? shared : undefined);
+        table.set('m0', list[0] as MemberRecord);
+        table.appendAll(list);
+        const model = new Map<string, MemberRecord>(list.map((r) => [r.name, r]));
+        for (const [isSet, n, incarnation] of ops) {
+          const name = `m${n}`;
+          if (isSet) {
+            const r = record(name, incarnation + 1);
+            table.set(name, r);
+            model.set(name, r);
+          } else assert.equal(table.delete(name), model.delete(name));
+        }
+        assert.equal(table.size, model.size);
+        assert.deepEqual([...table.keys()], [...model.keys()]);
+        assert.deepEqual(table.toArray(), [...model.values()]);
+        for (let n = 0; n <= 320; n++) assert.equal(table.get(`m${n}`), model.get(`m${n}`));
+        assert.deepEqual(neighbour.toArray(), [list[1], ...list.filter((_, i) => i !== 1)], 'the table sharing the list is untouched');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   test('a table already holding more than itself takes a list name by name', () => {
     const index = new SharedMemberIndex();
     const list = [record('a', 0), record('b', 0), record('c', 0)];
@@ -303,5 +335,31 @@ describe('A core seeded from a shared list', () => {
     assert.equal(shared.member('n2')?.state, 'suspect');
     assert.equal(neighbour.member('n2')?.state, 'alive', 'a change in one core leaves the shared list and the other cores as they were');
     assert.equal(list[2]?.state, 'alive');
+  });
+});
+
+describe('ProbeOrder over member numbers', () => {
+  test('a list taken as member numbers gives the names, draws and picks it gives taken as names, until an add', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 }), fc.integer({ min: -1, max: 59 }), fc.integer({ min: 1, max: 1000 }), (members, skip, seed) => {
+        const index = new SharedMemberIndex();
+        index.acquire('elsewhere'); // numbers not starting at 0
+        const names = Array.from({ length: members }, (_, i) => `m${i}`);
+        const ids = Int32Array.from(names, (n) => index.acquire(n));
+        const byName = new ProbeOrder(seededRandom(seed));
+        const byNumber = new ProbeOrder(seededRandom(seed));
+        byName.addEach(names, skip);
+        byNumber.addEach(names, skip, { ids, nameOf: (id) => index.nameOf(id) });
+        assert.equal(byNumber.length, byName.length);
+        const eligible = (n: string): boolean => n !== 'm3';
+        for (let i = 0; i < 5; i++) assert.deepEqual(byNumber.pick(3, (n) => !eligible(n)), byName.pick(3, (n) => !eligible(n)));
+        const all = (): string[] => names.filter((_, i) => i !== skip);
+        for (let i = 0; i < members / 2; i++) assert.equal(byNumber.next(all, eligible), byName.next(all, eligible));
+        byName.add('late', members + 1, all);
+        byNumber.add('late', members + 1, all);
+        for (let i = 0; i < members + 3; i++) assert.equal(byNumber.next(all, eligible), byName.next(all, eligible));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
