@@ -145,6 +145,7 @@ async function serfIdle(): Promise<void> {
     console.log(JSON.stringify({
       system: 'serf', members: N, settle_s: SETTLE_S, window_s: Math.round(elapsedS),
       rss_mb_median: +median(rssMb).toFixed(1),
+      pss_mb_median: mb(median(after.map((a) => a.pssBytes))),
       cpu_pct_median: +median(cpuS.map((c) => (c / elapsedS) * 100)).toFixed(2),
       cpu_s_per_agent_median: +median(cpuS).toFixed(2),
       threads_median: median(after.map((a) => a.threads)),
