@@ -61,6 +61,8 @@ interface ProcSample {
   anonBytes: number;
   fileBytes: number;
   threads: number;
+  /** Proportional set size: file-backed pages shared with the other agents count a share each, not whole. */
+  pssBytes: number;
   /** The main thread's context switches so far (voluntary: it slept and woke up): wake-ups, less disturbed by load than CPU time. */
   mainWakeups: number;
 }
@@ -73,11 +75,35 @@ function procStat(pid: number): ProcSample {
   const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   const mainStatus = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
   const mainWakeups = Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(mainStatus)?.[1] ?? 0);
-  return { mainWakeups, cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  const pssBytes = Number(/\nPss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
+  return { mainWakeups, pssBytes, cpuTicks, rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
 
 const mb = (bytes: number): number => +(bytes / 1e6).toFixed(1);
+
+/**
+ * RSS by mapping from /proc/PID/smaps, in kB: file-backed pages by file name, anonymous mappings by kind
+ * (V8 reserves its heap and code space as large anonymous regions; malloc arenas are 64 MB reservations;
+ * thread stacks sit next to their guard pages), to see which part of "other anonymous" is what.
+ */
+function smapsBreakdown(pid: number): Record<string, number> {
+  const byName: Record<string, number> = {};
+  let name = '';
+  let size = 0;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header !== null) {
+      size = (parseInt(header[2]!, 16) - parseInt(header[1]!, 16)) / 1024;
+      const path = header[3]!;
+      name = path === '' ? (size >= 65536 - 1 && size <= 65536 ? 'anon 64MB (malloc arena)' : size <= 8192 + 4 && size >= 8000 ? 'anon ~8MB (thread stack)' : `anon ${size >= 1024 ? 'big' : 'small'}`) : path.replace(/.*\//, '');
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) byName[name] = (byName[name] ?? 0) + Number(rss[1]);
+  }
+  return Object.fromEntries(Object.entries(byName).filter(([, kb]) => kb >= 256).sort((a, b) => b[1] - a[1]));
+}
 
 /** /proc samples of `pids` over the window: at its start and end, and each one's RSS once a second (medians). */
 async function sampleWindow(pids: readonly number[]): Promise<{ before: ProcSample[]; after: ProcSample[]; rssMb: number[]; elapsedS: number }> {
@@ -89,6 +115,21 @@ async function sampleWindow(pids: readonly number[]): Promise<{ before: ProcSamp
     await sleep(1000);
   }
   return { before, after: pids.map(procStat), rssMb: rssSamples.map((s) => median(s) / 1e6), elapsedS: (Date.now() - t0) / 1000 };
+}
+
+/** Index of the element closest to the median (the agent whose breakdown stands for the others). */
+function medianIndex(values: readonly number[]): number {
+  const m = median(values);
+  let best = 0;
+  values.forEach((v, i) => { if (Math.abs(v - m) < Math.abs(values[best]! - m)) best = i; });
+  return best;
+}
+
+/** The V8 heap by space (MB committed), from prom-client's nodejs_heap_space_size_total_bytes lines. */
+function heapSpaces(metricsText: string): Record<string, number> {
+  const spaces: Record<string, number> = {};
+  for (const match of metricsText.matchAll(/^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm)) spaces[match[1]!] = mb(Number(match[2]));
+  return spaces;
 }
 
 /** Idle RSS and CPU of N Serf agents on 127.0.1.10.. over the same settle and window; every process ended by PID. */
@@ -104,6 +145,7 @@ async function serfIdle(): Promise<void> {
     console.log(JSON.stringify({
       system: 'serf', members: N, settle_s: SETTLE_S, window_s: Math.round(elapsedS),
       rss_mb_median: +median(rssMb).toFixed(1),
+      pss_mb_median: mb(median(after.map((a) => a.pssBytes))),
       cpu_pct_median: +median(cpuS.map((c) => (c / elapsedS) * 100)).toFixed(2),
       cpu_s_per_agent_median: +median(cpuS).toFixed(2),
       threads_median: median(after.map((a) => a.threads)),
@@ -149,6 +191,8 @@ try {
     window_s: Math.round(elapsedS),
     rss_mb_median: +median(rssMb).toFixed(1),
     rss_mb_max: +Math.max(...rssMb).toFixed(1),
+    // The same at the window's end counting shared pages (the node binary's) as a share per agent.
+    pss_mb_median: mb(median(after.map((a) => a.pssBytes))),
     peak_rss_mb_median: mb(median(after.map((a) => a.peakBytes))),
     peak_rss_mb_max: mb(Math.max(...after.map((a) => a.peakBytes))),
     cpu_pct_median: +median(cpuPct).toFixed(2),
@@ -166,6 +210,9 @@ try {
       other_anonymous: mb(median(otherAnon)),
     },
     threads_median: median(after.map((a) => a.threads)),
+    // Where the median-RSS agent's pages are (kB, mappings of 256 kB or more), and its V8 heap by space.
+    smaps_kb_of_median_agent: smapsBreakdown(cluster.nodes[medianIndex(rssMb)]!.child.pid!),
+    heap_space_mb_of_median_agent: heapSpaces(metricsAfter[medianIndex(rssMb)]!),
     // Where the table builds since start ran (the worker's isolate is what lifts the peak).
     table_builds_inline_total: metricsAfter.reduce((s, m) => s + metricValue(m, 'swimring_table_rebuild_duration_seconds_count', 'where="inline"'), 0),
     table_builds_worker_total: metricsAfter.reduce((s, m) => s + metricValue(m, 'swimring_table_rebuild_duration_seconds_count', 'where="worker"'), 0),
