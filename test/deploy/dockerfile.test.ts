@@ -50,14 +50,15 @@ test('COPY --from names an earlier stage; the runtime takes only dist/ and produ
   assert.match(deps?.args ?? '', /npm ci --omit=dev/);
 });
 
-test('the image runs `node --v8-pool-size=1 dist/main.js agent` under tini, as package.json does', () => {
+test('the image runs `node --v8-pool-size=1 dist/main.cjs agent` under tini, as package.json does', () => {
   const entrypoint = execForm(insts.filter((i) => i.keyword === 'ENTRYPOINT').pop());
   const cmd = execForm(insts.filter((i) => i.keyword === 'CMD').pop());
-  assert.deepEqual([...entrypoint, ...cmd], ['/usr/bin/tini', '--', 'node', '--v8-pool-size=1', 'dist/main.js', 'agent']);
-  assert.match(pkg.scripts?.['start'] ?? '', /node --v8-pool-size=1 dist\/main\.js agent$/);
-  // The integration harness spawns the same file, and the package's bin is the same file.
+  assert.deepEqual([...entrypoint, ...cmd], ['/usr/bin/tini', '--', 'node', '--v8-pool-size=1', 'dist/main.cjs', 'agent']);
+  assert.match(pkg.scripts?.['start'] ?? '', /node --v8-pool-size=1 dist\/main\.cjs agent$/);
+  // The package's bin is the same file; the integration harness spawns dist/main.js, the same program
+  // as an ES module (both built from src/bin.ts; test/deploy/package-files.test.ts holds them to that).
   assert.ok(MAIN.endsWith(join('dist', 'main.js')));
-  assert.equal(pkg.bin?.['swimring'], 'dist/main.js');
+  assert.equal(pkg.bin?.['swimring'], 'dist/main.cjs');
   // tsc (tsconfig.build.json: src -> dist) makes dist/main.js from src/main.ts, which has the command.
   assert.match(readFileSync(join(ROOT, 'src', 'main.ts'), 'utf8'), /case 'agent':/);
   assert.ok(insts.some((i) => i.keyword === 'RUN' && /apt-get install .*\btini\b/.test(i.args)), 'tini is installed');
