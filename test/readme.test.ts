@@ -13,7 +13,7 @@ test('README opens with exactly the install-and-run and the test commands', () =
   const commands = firstBlock.split('\n').filter((l) => l.trim()).map((l) => l.replace(/\s+#.*$/, '').trim());
   assert.deepEqual(commands, ['npm ci && npm start', 'npm test']);
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(pkg.scripts.start ?? '', /dist\/main\.js agent/);
+  assert.match(pkg.scripts.start ?? '', /dist\/main\.cjs agent/);
 });
 
 test('README option tables are current (regenerate: npm run docs)', () => {
