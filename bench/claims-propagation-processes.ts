@@ -189,6 +189,7 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       console.log(`  the stopped peer was dead in every view ${deadS.toFixed(1)} s after SIGSTOP; tables settled ${againS.toFixed(1)} s later; claims start`);
     }
     if (opts.warmClaims > 0) {
+      const warmCalls = await callCounts(members);
       // An owner learns which peers relay from their acks: its first claim goes to every peer directly.
       // Each member claims first, so the window measures owners that know their relays.
       const warmIds: string[] = [];
@@ -205,7 +206,11 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       while (performance.now() < warmBy && warmIds.some((id) => seen.get(id)?.doneAt === null)) await sleep(100);
       const late = warmIds.filter((id) => seen.get(id)?.doneAt === null).length;
       for (const id of warmIds) seen.delete(id);
-      console.log(`  warm-up: ${opts.warmClaims} claim(s) per member; ${late} of ${warmIds.length} not everywhere within ${opts.settleS} s`);
+      const relayCounts = [...countsBetween(warmCalls, await callCounts(members))].filter(([k]) => k.startsWith('(relay ') || k.startsWith('(announced'));
+      console.log(
+        `  warm-up: ${opts.warmClaims} claim(s) per member; ${late} of ${warmIds.length} not everywhere within ${opts.settleS} s; ` +
+          `${relayCounts.map(([k, v]) => `${k} ${v}`).join(', ') || 'no relay batches'}`,
+      );
     }
     const callsBefore = await callCounts(members);
     const total = Math.round(opts.rate * opts.seconds);
