@@ -139,11 +139,13 @@ export class Announcer {
   /**
    * Our records to the relay of one group, naming the group. A relay that fails, or has not answered
    * when its round trips say it should have, is passed over for a while, and the rest of the group gets
-   * the records through its next member as relay, or directly, ahead of queued calls, when none is left.
+   * the records through its next member as relay, once: when that one is passed over too, or none is
+   * left, directly, ahead of queued calls (on a machine too loaded to answer in time, trying relay after
+   * relay would only add calls).
    * The deadline is checked once more after this member's pending I/O: an answer that arrived while this
    * member was too busy to read it counts. A relay whose call fails gets the records directly as well.
    */
-  private sendToRelay(group: RelayGroup, records: readonly ClaimRecord[]): void {
+  private sendToRelay(group: RelayGroup, records: readonly ClaimRecord[], second = false): void {
     const { timers, counters } = this.deps;
     counters.relayBatches++;
     const self = this.deps.self();
@@ -162,8 +164,8 @@ export class Announcer {
       if (this.closed) return;
       counters.relayFallbacks++;
       this.relays.slow(group.relay);
-      const next = this.relays.regroup(group);
-      if (next !== null) this.sendToRelay(next, records);
+      const next = second ? null : this.relays.regroup(group);
+      if (next !== null) this.sendToRelay(next, records, true);
       else this.propagation.enqueue(group.targets, records, true);
     };
     let cancelTimer = timers.at(startedAt + this.relays.slowAfterMs(), () => {

@@ -276,6 +276,29 @@ describe('relayed announcements in memory', () => {
     }
   });
 
+  test('when the next member is late too, the group is called directly: one relay tried after the first, no more', async () => {
+    const c = memoryCluster(30, { options: { relayGroupSize: 8 } });
+    try {
+      await c.warm();
+      const plan = new RelayPlanner(8, () => 0);
+      const others = c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name));
+      for (const p of others) plan.answered(p, true, 0);
+      const group = plan.plan(others).groups[0]!;
+      const next = new RelayPlanner(8, () => 0);
+      next.slow(group.relay);
+      const second = next.regroup(group)!.relay.name;
+      c.node(group.relay.name).hung = true;
+      c.node(second).hung = true;
+      assert.equal(c.node('m00').service.claim(['h'])[0]?.status, 'claimed');
+      await c.clock.advance(5000);
+      assert.deepEqual(c.missing('h', 'm00'), [], 'everyone but the two hung members holds it');
+      assert.equal(c.node('m00').service.counters.relayFallbacks, 2, 'the first relay, then its next member, passed over');
+      assert.equal(c.node('m00').service.counters.relayBatches, plan.plan(others).groups.length + 1);
+    } finally {
+      c.close();
+    }
+  });
+
   test('members of an earlier release are called directly and never sent relay fields', async () => {
     const old = ['m03', 'm07', 'm11'];
     const c = memoryCluster(20, { old });
