@@ -34,7 +34,7 @@ export function cpuSecondsOfAll(nodes: readonly SidecarProcess[]): number {
 
 /**
  * The sum over nodes of each `rpc` label of swimring_grpc_requests_total (calls answered), plus table
- * rebuilds and GC seconds, and how many nodes did not answer (their calls are missing from the sums).
+ * rebuilds, GC seconds, relay batches by kind and announced records dropped, and how many nodes did not answer (their calls are missing from the sums).
  * With `loopLagsMs`, each node's longest event-loop lag since its previous scrape is pushed there.
  */
 export async function callCounts(nodes: readonly SidecarProcess[], loopLagsMs?: number[]): Promise<Map<string, number>> {
@@ -55,6 +55,11 @@ export async function callCounts(nodes: readonly SidecarProcess[], loopLagsMs?: 
         if (rebuilt?.[1] !== undefined) add('(table rebuilds)', Number(rebuilt[1]));
         const gcS = /^nodejs_gc_duration_seconds_sum(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
         if (gcS?.[1] !== undefined) add('(GC seconds)', Number(gcS[1]));
+        // Relay batches, those passed to the group directly (fallback), records forwarded for others.
+        const relay = /^swimring_claim_relay_total\{[^}]*kind="([^"]+)"[^}]*\} ([0-9.e+]+)$/.exec(line);
+        if (relay?.[1] !== undefined) add(`(relay ${relay[1]})`, Number(relay[2]));
+        const dropped = /^swimring_claim_announcements_dropped_total(?:\{[^}]*\})? ([0-9.e+]+)$/.exec(line);
+        if (dropped?.[1] !== undefined) add('(announced records dropped)', Number(dropped[1]));
         const lag = /^nodejs_eventloop_lag_max_seconds ([0-9.e+-]+)$/.exec(line);
         if (lag?.[1] !== undefined) loopLagsMs?.push(Number(lag[1]) * 1000);
       }

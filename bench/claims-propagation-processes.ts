@@ -45,6 +45,8 @@ export interface ProcessBenchOptions {
    * SIGSTOP (the peer alive, then suspect, then dead, with its rebuilds, within the window).
    */
   readonly hungPhase: HungPhase;
+  /** Claims each member makes before the window (not measured), so that owners know which peers relay. */
+  readonly warmClaims: number;
 }
 
 /** First member's address is 127.0.0.HOST_BASE; the hung peer takes the address after the last member. */
@@ -186,6 +188,30 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       const againS = await tablesSettled(members, 'after the hung peer died', opts.startTimeoutS * 1000);
       console.log(`  the stopped peer was dead in every view ${deadS.toFixed(1)} s after SIGSTOP; tables settled ${againS.toFixed(1)} s later; claims start`);
     }
+    if (opts.warmClaims > 0) {
+      const warmCalls = await callCounts(members);
+      // An owner learns which peers relay from their acks: its first claim goes to every peer directly.
+      // Each member claims first, so the window measures owners that know their relays.
+      const warmIds: string[] = [];
+      for (let round = 0; round < opts.warmClaims; round++) {
+        for (const m of members) {
+          const id = `warm-${size}-${round}-${m.name}`;
+          warmIds.push(id);
+          owners.set(id, m.name);
+          seen.set(id, { sentAt: performance.now(), members: new Set(), doneAt: null });
+        }
+        await Promise.all(members.map((m) => postClaim(m, `warm-${size}-${round}-${m.name}`).catch(() => undefined)));
+      }
+      const warmBy = performance.now() + opts.settleS * 1000;
+      while (performance.now() < warmBy && warmIds.some((id) => seen.get(id)?.doneAt === null)) await sleep(100);
+      const late = warmIds.filter((id) => seen.get(id)?.doneAt === null).length;
+      for (const id of warmIds) seen.delete(id);
+      const relayCounts = [...countsBetween(warmCalls, await callCounts(members))].filter(([k]) => k.startsWith('(relay ') || k.startsWith('(announced'));
+      console.log(
+        `  warm-up: ${opts.warmClaims} claim(s) per member; ${late} of ${warmIds.length} not everywhere within ${opts.settleS} s; ` +
+          `${relayCounts.map(([k, v]) => `${k} ${v}`).join(', ') || 'no relay batches'}`,
+      );
+    }
     const callsBefore = await callCounts(members);
     const total = Math.round(opts.rate * opts.seconds);
     const cpuFrom = cpuSecondsOfAll(members);
@@ -288,7 +314,7 @@ export async function runProcessBench(opts: ProcessBenchOptions): Promise<void> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   // Every wait in runSize is bounded; this bounds their sum, should one of them not be.
-  const boundS = 60 + opts.startTimeoutS * (opts.hungPhase === 'dead' ? 4 : 2) + opts.idleS + opts.seconds + 10 + opts.settleS + (opts.cpuProfDir === undefined ? 0 : PROFILED_EXIT_MS / 1000) + 60;
+  const boundS = 60 + opts.startTimeoutS * (opts.hungPhase === 'dead' ? 4 : 2) + opts.idleS + opts.seconds + 10 + opts.settleS * (opts.warmClaims > 0 ? 2 : 1) + (opts.cpuProfDir === undefined ? 0 : PROFILED_EXIT_MS / 1000) + 60;
   try {
     for (const size of opts.sizes) {
       const watchdog = setTimeout(() => {

@@ -11,7 +11,8 @@
 // With --processes, every member is a real sidecar in its own process instead (after `npm run build`):
 // bench/claims-propagation-processes.ts, which also takes [--members N] [--shards 16384] [--settle-s 30]
 // [--start-timeout-s 240] [--idle-s 10] [--main other/dist/main.js] [--cpu-prof-dir D [--cpu-prof-members 3]]
-// [--hung-phase dead|stopped].
+// [--hung-phase dead|stopped] [--warm-claims 1] (claims per member before the window: an owner's first
+// claim goes to every peer directly, its acks tell it who relays; 0 measures that cold start too).
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     'cpu-prof-members': { type: 'string', default: '3' },
     'hung-phase': { type: 'string', default: 'dead' },
+    'warm-claims': { type: 'string', default: '1' },
     'relay-group-sizes': { type: 'string', default: String(DEFAULT_CLAIM_CONFIG.relayGroupSize) },
   },
 });
@@ -158,6 +160,10 @@ if (values.processes) {
     idleS: Number(values['idle-s']),
     cpuProfMembers: Number(values['cpu-prof-members']),
     hungPhase: hungPhase(values['hung-phase']),
+    warmClaims: ((v: number) => {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`--warm-claims: an integer >= 0, got ${values['warm-claims']}`);
+      return v;
+    })(Number(values['warm-claims'])),
     ...(values.main === undefined ? {} : { main: resolve(values.main) }),
     ...(values['cpu-prof-dir'] === undefined ? {} : { cpuProfDir: resolve(values['cpu-prof-dir']) }),
   });

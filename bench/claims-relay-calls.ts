@@ -7,8 +7,11 @@
 // claim to the last healthy member storing it on the manual clock (delays of the model, not CPU).
 // A call's CPU times the calls per claim is the cluster's CPU per claim (bench/claims-call-cost.ts
 // measures a call's).
+// A loaded machine's uneven round trips: with --slow-share F, a hop takes --slow-ms instead of --call-ms
+// with probability F (seeded, --seed: the same draws for every build measured).
 // Run: node --import tsx bench/claims-relay-calls.ts [--sizes 10,30,50] [--rate 50] [--seconds 20]
 //      [--call-ms 2] [--relay-group-sizes 0,16] [--relay-window-ms 100] [--call-cpu-ms 1.3]
+//      [--slow-share 0] [--slow-ms 1500] [--seed 1]
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLAIM_CONFIG, FOREIGN_EXPIRY_GRACE_MS } from '../src/ownership/config.js';
 import { ClaimService, type AnnounceAck, type ClaimCallPort, type Peer } from '../src/ownership/service.js';
@@ -23,8 +26,23 @@ const { values } = parseArgs({
     'relay-group-sizes': { type: 'string', default: `0,${DEFAULT_CLAIM_CONFIG.relayGroupSize}` },
     'call-cpu-ms': { type: 'string', default: '1.3' },
     'relay-window-ms': { type: 'string', default: String(DEFAULT_CLAIM_CONFIG.relayWindowMs) },
+    'slow-share': { type: 'string', default: '0' },
+    'slow-ms': { type: 'string', default: '1500' },
+    seed: { type: 'string', default: '1' },
   },
 });
+
+/** mulberry32: a small seeded generator, so that every build measured sees the same hop delays. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -32,6 +50,9 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function run(size: number, groupSize: number): Promise<void> {
   const clock = new ManualClock(0);
+  const random = seeded(Number(values.seed));
+  const slowShare = Number(values['slow-share']);
+  const hopMs = (): number => (slowShare > 0 && random() < slowShare ? Number(values['slow-ms']) : Number(values['call-ms']));
   const callMs = Number(values['call-ms']);
   const rate = Number(values.rate);
   const total = Math.round(rate * Number(values.seconds));
@@ -54,11 +75,11 @@ async function run(size: number, groupSize: number): Promise<void> {
         clock.at(clock.now() + timeoutMs, () => answer(new Error('deadline exceeded')));
         return;
       }
-      clock.at(clock.now() + callMs, () => {
+      clock.at(clock.now() + hopMs(), () => {
         const winners = kind === 'announce' ? callee.receiveClaims(records, sentAtMs).winners : (callee.receiveReleases(records, sentAtMs), []);
         if (relay !== undefined) callee.receiveRelay(from, relay.relayTo ?? [], records, relay.relayed ?? []);
         const ack: AnnounceAck = { accepted: winners.length === 0, winners, relays: callee.announcer.relays.enabled() };
-        clock.at(clock.now() + callMs, () => answer(ack));
+        clock.at(clock.now() + hopMs(), () => answer(ack));
       });
     },
   });
@@ -101,7 +122,7 @@ async function run(size: number, groupSize: number): Promise<void> {
     `members ${size} (+1 hung), ${total} claims at ${rate}/s, relay group size ${groupSize}, window ${values['relay-window-ms']} ms: ` +
       `${(stats.calls / total).toFixed(2)} calls per claim, ${perClaim.toFixed(2)} from the third round on ` +
       `(${size} peers to reach), ${(stats.records / stats.calls).toFixed(1)} records per call; relay batches ${sum((c) => c.relayBatches)}, ` +
-      `fallbacks ${sum((c) => c.relayFallbacks)}; claim -> every healthy member (model time, ${callMs} ms per hop) p50 ${percentile(latencies, 50)} ms, ` +
+      `fallbacks ${sum((c) => c.relayFallbacks)}; claim -> every healthy member (model time, ${callMs} ms per hop${slowShare > 0 ? `, ${values['slow-ms']} ms with probability ${slowShare}` : ''}) p50 ${percentile(latencies, 50)} ms, ` +
       `p99 ${percentile(latencies, 99)} ms, never ${total - latencies.length}; at ${values['call-cpu-ms']} ms CPU per call: ` +
       `${(perClaim * Number(values['call-cpu-ms'])).toFixed(1)} ms CPU per claim, cluster-wide, from the third round on`,
   );

@@ -137,11 +137,15 @@ export class Announcer {
   }
 
   /**
-   * Our records to the relay of one group, naming the group. If the relay fails, or has not answered
-   * when a relay call should have, it is passed over for a while and the group (the relay too) gets
-   * the records directly, through their queues; an answer that comes later changes nothing.
+   * Our records to the relay of one group, naming the group. A relay that fails, or has not answered
+   * when its round trips say it should have, is passed over for a while, and the rest of the group gets
+   * the records through its next member as relay, once: when that one is passed over too, or none is
+   * left, directly, ahead of queued calls (on a machine too loaded to answer in time, trying relay after
+   * relay would only add calls).
+   * The deadline is checked once more after this member's pending I/O: an answer that arrived while this
+   * member was too busy to read it counts. A relay whose call fails gets the records directly as well.
    */
-  private sendToRelay(group: RelayGroup, records: readonly ClaimRecord[]): void {
+  private sendToRelay(group: RelayGroup, records: readonly ClaimRecord[], second = false): void {
     const { timers, counters } = this.deps;
     counters.relayBatches++;
     const self = this.deps.self();
@@ -150,19 +154,31 @@ export class Announcer {
     const part: RelayPart = { relayTo: group.targets.map((p) => p.name) };
     const startedAt = timers.now();
     let waiting = (claims.length > 0 ? 1 : 0) + (releases.length > 0 ? 1 : 0);
+    /** The group's records are delivered (the relay answered) or went another way. */
     let settled = false;
-    const fallBack = (): void => {
+    let failed = false;
+    const passOver = (): void => {
       if (settled) return;
       settled = true;
       cancelTimer();
       if (this.closed) return;
       counters.relayFallbacks++;
       this.relays.slow(group.relay);
-      this.propagation.enqueue([group.relay, ...group.targets], records);
+      const next = second ? null : this.relays.regroup(group);
+      if (next !== null) this.sendToRelay(next, records, true);
+      else this.propagation.enqueue(group.targets, records, true);
     };
-    const cancelTimer = timers.at(startedAt + this.relays.slowAfterMs(), fallBack);
+    let cancelTimer = timers.at(startedAt + this.relays.slowAfterMs(), () => {
+      cancelTimer = timers.at(timers.now(), passOver);
+    });
     const answered = (ack: AnnounceAck | null): void => {
-      if (ack === null) return fallBack();
+      if (ack === null) {
+        passOver();
+        if (failed || this.closed) return;
+        failed = true;
+        this.propagation.enqueue([group.relay], records, true);
+        return;
+      }
       if (--waiting > 0) return;
       this.relays.answered(group.relay, ack.relays === true, timers.now() - startedAt);
       if (settled) return;

@@ -35,7 +35,7 @@ export function registerClaimMetrics(metrics: Metrics, source: () => { service: 
   });
   const relay = new Counter({
     name: `${METRIC_PREFIX}claim_relay_total`,
-    help: 'Relayed announcements (docs/ownership.md "Relays"): batches of ours sent to a relay (batch), of those sent to its group directly instead (fallback), records forwarded here for other owners (forwarded).',
+    help: 'Relayed announcements (docs/ownership.md "Relays"): batches of ours sent to a relay (batch), relays passed over, their batch sent to the group\'s next member or directly (fallback), records forwarded here for other owners (forwarded).',
     labelNames: ['kind'],
     registers,
   });

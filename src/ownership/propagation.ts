@@ -81,8 +81,12 @@ export class Propagation {
     this.noticeIdle();
   }
 
-  /** Queues `records` for each of `peers` and starts calls where a slot is free. */
-  enqueue(peers: readonly PropagationPeer[], records: readonly ClaimRecord[]): void {
+  /**
+   * Queues `records` for each of `peers` and starts calls where a slot is free. `first`: these peers
+   * take the next free slots, ahead of peers already waiting (records a relay did not take, which
+   * have waited for it once already).
+   */
+  enqueue(peers: readonly PropagationPeer[], records: readonly ClaimRecord[], first = false): void {
     if (this.closed || records.length === 0) return;
     for (const peer of peers) {
       let q = this.queues.get(peer.name);
@@ -94,6 +98,7 @@ export class Propagation {
       for (const record of records) this.add(q, record);
       this.markReady(q);
     }
+    if (first) this.moveAhead(peers);
     this.pump();
   }
 
@@ -148,6 +153,16 @@ export class Propagation {
     const oldest = q.pending.keys().next();
     if (oldest.done !== true) q.pending.delete(oldest.value);
     this.counters.dropped++;
+  }
+
+  /** `peers` that may be called take the first call slots (the ready set's order is the slots' order). */
+  private moveAhead(peers: readonly PropagationPeer[]): void {
+    const ahead = peers.map((p) => p.name).filter((name) => this.ready.has(name));
+    if (ahead.length === 0) return;
+    const waiting = [...this.ready];
+    this.ready.clear();
+    for (const name of ahead) this.ready.add(name);
+    for (const name of waiting) this.ready.add(name);
   }
 
   private markReady(q: PeerQueue): void {

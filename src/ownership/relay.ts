@@ -4,13 +4,18 @@
 // group; the relay merges them and forwards them, together with what other owners asked it to forward
 // to the same peers, in one call per peer per relay window. Only peers that said they relay
 // (OwnershipAck.relays) are grouped; the others are called directly as before, so members of earlier
-// releases still hear every claim. A relay that does not answer in time is passed over for a while,
-// and the batch it held goes to its group directly.
+// releases still hear every claim. A relay that fails, or answers later than its round trips vary, is
+// passed over for a while, and the batch it held goes to the next member of its group as relay (the
+// group directly once none is left).
 import { fnv1a } from '../codec/fnv1a.js';
 import type { Peer } from './service-types.js';
 import type { ClaimRecord } from './types.js';
 
-/** A relay that has not answered within this long (or four times the usual round trip, if longer) is passed over. */
+/**
+ * How much longer than its usual round trip a relay call may take, at least, before the relay is passed
+ * over; beyond it, four times the round trips' smoothed deviation (TCP's retransmission timeout,
+ * RFC 6298, with this as its clock granularity).
+ */
 export const RELAY_SLOW_MS = 300;
 /** How long a relay passed over stays so, unless it answers meanwhile. */
 export const RELAY_SLOW_MEMORY_MS = 30_000;
@@ -39,8 +44,10 @@ export class RelayPlanner {
   private readonly relays = new Map<string, boolean>();
   /** name -> until when (monotonic ms) it is passed over as a relay. */
   private readonly slowUntil = new Map<string, number>();
-  /** Smoothed round trip of answered relay calls, ms. */
-  private rttMs = 0;
+  /** Smoothed round trip of answered calls, ms (0: none yet). */
+  private srttMs = 0;
+  /** Smoothed deviation of those round trips from srttMs, ms. */
+  private rttVarMs = 0;
 
   constructor(
     /** Peers per group; 0 = never relay. */
@@ -55,13 +62,20 @@ export class RelayPlanner {
 
   /**
    * A peer answered a call after `rttMs`: whether it relays. An answer, late or not, ends its time as
-   * a slow relay, and every round trip counts toward the usual one: on a loaded machine every call is
-   * slow, and a relay is only passed over when it is slow beyond that.
+   * a slow relay, and every round trip counts toward the usual one and its spread: on a loaded machine
+   * calls are slow and uneven, and a relay is only passed over when it is slow beyond both.
    */
   answered(peer: Peer, relays: boolean, rttMs: number): void {
     this.relays.set(peerKey(peer), relays);
     this.slowUntil.delete(peer.name);
-    this.rttMs = this.rttMs === 0 ? rttMs : this.rttMs * 0.9 + rttMs * 0.1;
+    const rtt = Math.max(0, rttMs);
+    if (this.srttMs === 0) {
+      this.srttMs = rtt;
+      this.rttVarMs = rtt / 2;
+      return;
+    }
+    this.rttVarMs = 0.75 * this.rttVarMs + 0.25 * Math.abs(this.srttMs - rtt);
+    this.srttMs = 0.875 * this.srttMs + 0.125 * rtt;
   }
 
   /** A member's new life: whether it relays is asked again (it may run another release). */
@@ -75,9 +89,21 @@ export class RelayPlanner {
     this.slowUntil.set(peer.name, this.now() + RELAY_SLOW_MEMORY_MS);
   }
 
-  /** How long a relay call may take before its batch goes directly. */
+  /** How long a relay call may take before its batch goes another way. */
   slowAfterMs(): number {
-    return Math.max(RELAY_SLOW_MS, Math.round(4 * this.rttMs));
+    return Math.round(this.srttMs + Math.max(RELAY_SLOW_MS, 4 * this.rttVarMs));
+  }
+
+  /**
+   * The group without its relay, led by the next member not passed over; null when no one is left
+   * to lead it or to forward to (then the rest is called directly).
+   */
+  regroup(group: RelayGroup): RelayGroup | null {
+    const now = this.now();
+    const relay = group.targets.find((p) => p.suspect !== true && (this.slowUntil.get(p.name) ?? 0) <= now);
+    if (relay === undefined) return null;
+    const targets = group.targets.filter((p) => p !== relay);
+    return targets.length === 0 ? null : { relay, targets };
   }
 
   /**

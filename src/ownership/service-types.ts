@@ -173,7 +173,7 @@ export interface ClaimCounters {
   recordsRejected: number;
   /** Batches of our records sent to a relay for its group. */
   relayBatches: number;
-  /** Such batches that went to the group directly instead (the relay was slow or failed). */
+  /** Relays passed over (slow or failed): their batch went to the group's next member, or directly. */
   relayFallbacks: number;
   /** Records forwarded here for other owners (one per record per peer). */
   recordsRelayed: number;

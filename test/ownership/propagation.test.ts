@@ -66,6 +66,19 @@ describe('Propagation (per-peer queues)', () => {
     assert.deepEqual(sent[1], [rec('x', 200, true)]);
   });
 
+  test('peers queued first take the next call slots, ahead of peers already waiting', async () => {
+    const order: string[] = [];
+    const p = new Propagation({ concurrency: 1, maxPendingPerPeer: 10, maxPerCall: 10 }, (peer) => {
+      order.push(peer.name);
+      return new Promise<void>((r) => setImmediate(r));
+    });
+    const peers = ['a', 'b', 'c'].map((name): PropagationPeer => ({ name, grpcAddr: `${name}:1` }));
+    p.enqueue(peers, [rec('x')]);
+    p.enqueue([{ name: 'd', grpcAddr: 'd:1' }, { name: 'c', grpcAddr: 'c:1' }], [rec('y')], true);
+    await p.idle();
+    assert.deepEqual(order, ['a', 'd', 'c', 'b'], 'a was in flight; d and c jump the queue, b waits');
+  });
+
   test('a suspect peer is not called; its queue is kept and sent once it is alive', async () => {
     const called: string[] = [];
     const p = new Propagation({ concurrency: 4, maxPendingPerPeer: 10, maxPerCall: 10 }, (peer) => {

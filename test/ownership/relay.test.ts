@@ -51,10 +51,31 @@ describe('RelayPlanner', () => {
     );
     planner.answered(first, true, 5);
     assert.ok(planner.plan(withSuspect).groups.some((g) => g.relay.name === first.name), 'an answer makes it a relay again');
-    assert.equal(planner.slowAfterMs(), RELAY_SLOW_MS, 'fast answers: the floor');
+    const fast = planner.slowAfterMs();
+    assert.ok(fast >= RELAY_SLOW_MS && fast < RELAY_SLOW_MS + 10, `fast answers: about the least slack (${fast} ms)`);
     for (let i = 0; i < 100; i++) planner.answered(first, true, 1000);
-    assert.ok(planner.slowAfterMs() > 3000, 'when every call is slow, a relay must be slower than that to be passed over');
+    assert.ok(planner.slowAfterMs() > 1000, 'when every call is slow, a relay must be slower than that to be passed over');
+    assert.equal(planner.slowAfterMs(), 1000 + RELAY_SLOW_MS, 'steady round trips: the least slack beyond them');
     assert.deepEqual(new RelayPlanner(0, () => now).plan(peers), { direct: peers, groups: [] }, 'group size 0: never relays');
+  });
+
+  test('the deadline follows the spread of round trips, not only their mean', () => {
+    const planner = new RelayPlanner(3, () => 0);
+    // Mostly fast, one in five slow: a mean-based deadline (four times about 300 ms) would pass over
+    // every relay that takes one of the slow round trips this member sees all the time.
+    for (let i = 0; i < 200; i++) planner.answered(peer('m0'), true, i % 5 === 0 ? 1500 : 10);
+    assert.ok(planner.slowAfterMs() > 1500, `a round trip as slow as the usual slow ones is not late (${planner.slowAfterMs()} ms)`);
+  });
+
+  test('regroup: the next member not passed over leads the rest of the group', () => {
+    const planner = new RelayPlanner(3, () => 0);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => peer(n));
+    planner.slow(b!);
+    assert.deepEqual(planner.regroup({ relay: a!, targets: [b!, c!, d!] }), { relay: c!, targets: [b!, d!] });
+    assert.deepEqual(planner.regroup({ relay: a!, targets: [peer('s', true), d!] }), { relay: d!, targets: [peer('s', true)] }, 'a suspect one does not lead');
+    assert.equal(planner.regroup({ relay: a!, targets: [d!] }), null, 'one left is called directly');
+    planner.slow(c!);
+    assert.equal(planner.regroup({ relay: a!, targets: [b!, c!] }), null, 'everyone left is passed over');
   });
 });
 
@@ -97,17 +118,24 @@ interface Node {
 function memoryCluster(size: number, opts: { old?: string[]; options?: Partial<ClaimOptions> } = {}) {
   const clock = new ManualClock(0);
   const nodes = new Map<string, Node>();
-  const stats = { calls: 0, relayFieldsToOld: 0 };
+  const stats = { calls: 0, relayFieldsToOld: 0, callsBy: new Map<string, number>() };
+  /** How long calls take to be answered (0: on the next turn). */
+  const timing = { delayMs: 0 };
   const options = testClaimOptions({ maxClaimsPerMember: 1000, maxRecords: 100_000, relayGroupSize: 4, relayWindowMs: 20, ...opts.options });
   const transport = (from: string): ClaimCallPort => ({
     call(kind, to, self, records, timeoutMs, sentAtMs, answer, relay) {
       stats.calls++;
+      stats.callsBy.set(from, (stats.callsBy.get(from) ?? 0) + 1);
       const callee = nodes.get(to.name);
       if (callee === undefined || callee.hung) {
         clock.at(clock.now() + timeoutMs, () => answer(new Error(`${to.name}: deadline exceeded`)));
         return;
       }
-      queueMicrotask(() => {
+      const later = (fn: () => void): void => {
+        if (timing.delayMs > 0) clock.at(clock.now() + timing.delayMs, fn);
+        else queueMicrotask(fn);
+      };
+      later(() => {
         if (callee.old && relay !== undefined) stats.relayFieldsToOld++;
         if (callee.old && records.length === 0) return answer(new Error('claims: empty'));
         const winners = kind === 'announce' ? callee.service.receiveClaims(records, sentAtMs).winners : (callee.service.receiveReleases(records, sentAtMs), []);
@@ -133,6 +161,7 @@ function memoryCluster(size: number, opts: { old?: string[]; options?: Partial<C
   return {
     clock,
     stats,
+    timing,
     all,
     node: (name: string) => nodes.get(name)!,
     /** A first round of claims, which goes directly: its acks tell every member who relays. */
@@ -201,6 +230,70 @@ describe('relayed announcements in memory', () => {
         before,
         'no owner used the hung relay again',
       );
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a relay slower than usual but within the spread of round trips this member sees is kept', async () => {
+    const c = memoryCluster(20, { options: { rpcTimeoutMs: 10_000 } });
+    try {
+      await c.warm();
+      // Every member has seen round trips of 10 ms, and of 1,500 ms one time in five.
+      for (const n of c.all) for (let i = 0; i < 200; i++) n.service.announcer.relays.answered(peer(`p${i % 7}`), true, i % 5 === 0 ? 1500 : 10);
+      c.timing.delayMs = 1400;
+      c.claimEach('s');
+      await c.clock.advance(10_000);
+      for (const n of c.all) assert.deepEqual(c.missing(`s-${n.name}`, n.name), [], `s-${n.name} everywhere`);
+      assert.equal(c.all.reduce((t, n) => t + n.service.counters.relayFallbacks, 0), 0, 'no relay passed over');
+      assert.ok(c.all.reduce((t, n) => t + n.service.counters.relayBatches, 0) > 0, 'the claims went through relays');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a dead relay\'s group is reached through its next member, not peer by peer', async () => {
+    const c = memoryCluster(30, { options: { relayGroupSize: 8 } });
+    try {
+      await c.warm();
+      const plan = new RelayPlanner(8, () => 0);
+      const others = c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name));
+      for (const p of others) plan.answered(p, true, 0);
+      const groups = plan.plan(others).groups;
+      const dead = groups[0]!.relay.name;
+      c.node(dead).hung = true;
+      c.stats.callsBy.clear();
+      assert.equal(c.node('m00').service.claim(['d'])[0]?.status, 'claimed');
+      await c.clock.advance(3000);
+      assert.deepEqual(c.missing('d', 'm00'), [], 'everyone but the dead relay holds it');
+      const counters = c.node('m00').service.counters;
+      assert.equal(counters.relayFallbacks, 1);
+      assert.equal(counters.relayBatches, groups.length + 1, 'one batch per group, and one to the next member of the dead relay\'s group');
+      // The batches, and the dead relay itself directly once its call failed.
+      assert.equal(c.stats.callsBy.get('m00'), groups.length + 2, `m00's calls for one claim among ${others.length} peers`);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('when the next member is late too, the group is called directly: one relay tried after the first, no more', async () => {
+    const c = memoryCluster(30, { options: { relayGroupSize: 8 } });
+    try {
+      await c.warm();
+      const plan = new RelayPlanner(8, () => 0);
+      const others = c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name));
+      for (const p of others) plan.answered(p, true, 0);
+      const group = plan.plan(others).groups[0]!;
+      const next = new RelayPlanner(8, () => 0);
+      next.slow(group.relay);
+      const second = next.regroup(group)!.relay.name;
+      c.node(group.relay.name).hung = true;
+      c.node(second).hung = true;
+      assert.equal(c.node('m00').service.claim(['h'])[0]?.status, 'claimed');
+      await c.clock.advance(5000);
+      assert.deepEqual(c.missing('h', 'm00'), [], 'everyone but the two hung members holds it');
+      assert.equal(c.node('m00').service.counters.relayFallbacks, 2, 'the first relay, then its next member, passed over');
+      assert.equal(c.node('m00').service.counters.relayBatches, plan.plan(others).groups.length + 1);
     } finally {
       c.close();
     }
