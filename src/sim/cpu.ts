@@ -28,11 +28,12 @@ export interface CpuCosts {
 }
 
 /**
- * Defaults read off the agent on this project's 2-core benchmark machine (bench/README.md, "The simulator's
- * CPU model"): start-up CPU to the app API plus the member's own start, one build at the default shard
- * count, and an idle agent's CPU per wake-up.
+ * Defaults read off the agent on this project's 2-core benchmark machine (bench/README.md, "The
+ * simulator's CPU model"): the CPU an agent spends up to `member started`, one table build at the default
+ * shard count (bench/table-build-cpu.ts), an idle agent's CPU per wake-up, and a warm-up fitted to the CPU
+ * a 10-member cold start spends; larger clusters are predictions.
  */
-export const AGENT_CPU_COSTS: CpuCosts = Object.freeze({ cores: 2, startMs: 350, warmupMs: 0, tableBuildMs: 40, inputMs: 1 });
+export const AGENT_CPU_COSTS: CpuCosts = Object.freeze({ cores: 2, startMs: 100, warmupMs: 90, tableBuildMs: 40, inputMs: 1 });
 
 /** What the engine does for the CPU model: stop and restart a member's event loop, and wake the model. */
 export interface CpuEngine {
