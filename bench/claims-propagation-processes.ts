@@ -193,6 +193,7 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
       // An owner learns which peers relay from their acks: its first claim goes to every peer directly.
       // Each member claims first, so the window measures owners that know their relays.
       const warmIds: string[] = [];
+      const warmRefused: string[] = [];
       for (let round = 0; round < opts.warmClaims; round++) {
         for (const m of members) {
           const id = `warm-${size}-${round}-${m.name}`;
@@ -200,15 +201,31 @@ async function runSize(size: number, opts: ProcessBenchOptions, clusters: Set<Cl
           owners.set(id, m.name);
           seen.set(id, { sentAt: performance.now(), members: new Set(), doneAt: null });
         }
-        await Promise.all(members.map((m) => postClaim(m, `warm-${size}-${round}-${m.name}`).catch(() => undefined)));
+        await Promise.all(
+          members.map((m) =>
+            postClaim(m, `warm-${size}-${round}-${m.name}`).catch((err: unknown) => {
+              warmRefused.push(err instanceof Error ? err.message : String(err));
+            }),
+          ),
+        );
       }
       const warmBy = performance.now() + opts.settleS * 1000;
       while (performance.now() < warmBy && warmIds.some((id) => seen.get(id)?.doneAt === null)) await sleep(100);
-      const late = warmIds.filter((id) => seen.get(id)?.doneAt === null).length;
+      const lateIds = warmIds.filter((id) => seen.get(id)?.doneAt === null);
+      const late = lateIds.length;
+      // How far the late ones got: members holding each, and the members missing most of them.
+      const reach = lateIds.map((id) => seen.get(id)?.members.size ?? 0).sort((a, b) => a - b);
+      const missing = new Map<string, number>();
+      for (const id of lateIds) for (const m of members) if (seen.get(id)?.members.has(m.name) !== true) missing.set(m.name, (missing.get(m.name) ?? 0) + 1);
+      const mostMissing = [...missing].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, c]) => `${n} ${c}`).join(', ');
+      const warmTimes = warmIds
+        .map((id) => seen.get(id))
+        .flatMap((c) => (c === undefined || c.doneAt === null ? [] : [c.doneAt - c.sentAt]))
+        .sort((a, b) => a - b);
       for (const id of warmIds) seen.delete(id);
       const relayCounts = [...countsBetween(warmCalls, await callCounts(members))].filter(([k]) => k.startsWith('(relay ') || k.startsWith('(announced'));
       console.log(
-        `  warm-up: ${opts.warmClaims} claim(s) per member; ${late} of ${warmIds.length} not everywhere within ${opts.settleS} s; ` +
+        `  warm-up: ${opts.warmClaims} claim(s) per member; ${warmRefused.length} refused${warmRefused.length > 0 ? ` (first: ${warmRefused[0]})` : ''}; known by every member p50 ${percentile(warmTimes, 50).toFixed(1)} ms, p99 ${percentile(warmTimes, 99).toFixed(1)} ms; ${late} of ${warmIds.length} not everywhere within ${opts.settleS} s${late > 0 ? ` (held by ${reach[0]}-${reach[reach.length - 1]} members; missing most: ${mostMissing})` : ''}; ` +
           `${relayCounts.map(([k, v]) => `${k} ${v}`).join(', ') || 'no relay batches'}`,
       );
     }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ClockPort } from '../member/ports.js';
 import type { ClockGuard } from './hlc.js';
 import { Propagation } from './propagation.js';
-import { RelayBuffer, RelayPlanner, type RelayGroup } from './relay.js';
+import { peersInOwnOrder, RelayBuffer, RelayPlanner, type RelayGroup } from './relay.js';
 import {
   callPortOf,
   type AnnounceAck,
@@ -90,7 +90,7 @@ export class Announcer {
 
   /** Sends records to `peers` at once, without waiting for the window (announceAll). */
   sendNow(peers: readonly Peer[], records: readonly ClaimRecord[]): void {
-    this.propagation.enqueue(peers, records);
+    this.propagation.enqueue(peersInOwnOrder(peers, this.deps.self().name), records);
   }
 
   /** Sends what is pending to every live peer now. */
@@ -105,7 +105,7 @@ export class Announcer {
     this.deps.clockGuard.retain(new Set(peers.map((p) => p.name)));
     if (records.length === 0) return;
     const plan = this.relays.plan(peers);
-    this.propagation.enqueue(plan.direct, records);
+    this.propagation.enqueue(peersInOwnOrder(plan.direct, this.deps.self().name), records);
     for (const group of plan.groups) this.sendToRelay(group, records);
   }
 
@@ -166,7 +166,7 @@ export class Announcer {
       this.relays.slow(group.relay);
       const next = second ? null : this.relays.regroup(group);
       if (next !== null) this.sendToRelay(next, records, true);
-      else this.propagation.enqueue(group.targets, records, true);
+      else this.propagation.enqueue(peersInOwnOrder(group.targets, this.deps.self().name), records, true);
     };
     let cancelTimer = timers.at(startedAt + this.relays.slowAfterMs(), () => {
       cancelTimer = timers.at(timers.now(), passOver);

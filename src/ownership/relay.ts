@@ -34,6 +34,18 @@ export interface RelayPlan {
   readonly groups: readonly RelayGroup[];
 }
 
+/**
+ * `peers` in this owner's own order: the same list rotated to start at a place set by a hash of the
+ * owner's name. Called in list order, every owner would call the same few peers first: after a burst
+ * of claims across the cluster (say each member's first, which goes to every peer directly) those peers
+ * get a call from every owner at once, more than their servers take in flight, and refuse the rest.
+ */
+export function peersInOwnOrder<P extends { readonly name: string }>(peers: readonly P[], owner: string): readonly P[] {
+  if (peers.length < 2) return peers;
+  const start = fnv1a(owner) % peers.length;
+  return start === 0 ? peers : [...peers.slice(start), ...peers.slice(0, start)];
+}
+
 function peerKey(peer: Peer): string {
   return `${peer.name}\u0000${peer.grpcAddr}`;
 }

@@ -12,7 +12,9 @@ import { ControlPlaneCallError } from '../../src/grpc/errors.js';
 import { startControlPlaneServer } from '../../src/grpc/server.js';
 import { grpcClaimTransport, ownershipExtraMethods } from '../../src/ownership/grpc.js';
 import { Propagation } from '../../src/ownership/propagation.js';
-import { MAX_RELAY_TARGETS, RELAY_SLOW_MS, RelayPlanner } from '../../src/ownership/relay.js';
+import { MAX_RELAY_TARGETS, peersInOwnOrder, RELAY_SLOW_MS, RelayPlanner } from '../../src/ownership/relay.js';
+import { DEFAULT_CLAIM_CONFIG } from '../../src/ownership/config.js';
+import { DEFAULT_MAX_IN_FLIGHT } from '../../src/grpc/auth-gate.js';
 import { ClaimService, type AnnounceAck, type ClaimCallPort, type ClaimOptions, type Peer } from '../../src/ownership/service.js';
 import { ManualClock } from '../../src/shell/memory-ports.js';
 import { realClock } from '../../src/shell/real-clock.js';
@@ -388,4 +390,30 @@ describe('relayed announcements over gRPC', () => {
       }
     }
   });
+});
+
+describe('direct calls in each owner\'s own order', () => {
+  test('every peer once, in the list\'s cyclic order, from a start set by the owner', () => {
+    const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}` }));
+    const order = peersInOwnOrder(peers, 'owner-a');
+    assert.deepEqual([...order].sort((a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1))), peers);
+    const start = peers.indexOf(order[0]!);
+    assert.deepEqual(order, [...peers.slice(start), ...peers.slice(0, start)]);
+    assert.deepEqual(peersInOwnOrder(peers, 'owner-a'), order, 'the same owner, the same order');
+    assert.deepEqual(peersInOwnOrder([], 'owner-a'), []);
+  });
+
+  // Every member's first claim goes to every peer directly: with the list's order every owner's first
+  // calls hit the same peers, whose servers refuse calls past their in-flight bound.
+  for (const members of [50, 200]) {
+    test(`a burst of first claims from ${members} owners spreads: no peer is among the first calls of more than half the in-flight bound`, () => {
+      const names = Array.from({ length: members }, (_, i) => `member-${i}`);
+      const firstCalls = new Map<string, number>();
+      for (const owner of names) {
+        const peers = names.filter((n) => n !== owner).map((name) => ({ name }));
+        for (const p of peersInOwnOrder(peers, owner).slice(0, DEFAULT_CLAIM_CONFIG.announceConcurrency)) firstCalls.set(p.name, (firstCalls.get(p.name) ?? 0) + 1);
+      }
+      assert.ok(Math.max(...firstCalls.values()) <= DEFAULT_MAX_IN_FLIGHT / 2, `one peer is first for ${Math.max(...firstCalls.values())} owners`);
+    });
+  }
 });
