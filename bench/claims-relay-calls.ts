@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CLAIM_CONFIG, FOREIGN_EXPIRY_GRACE_MS } from '../src/ownership/config.js';
 import { ClaimService, type AnnounceAck, type ClaimCallPort, type Peer } from '../src/ownership/service.js';
 import { ManualClock } from '../src/shell/memory-ports.js';
+import { mulberry32 } from './mulberry32.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,17 +33,6 @@ const { values } = parseArgs({
   },
 });
 
-/** mulberry32: a small seeded generator, so that every build measured sees the same hop delays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -50,7 +40,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function run(size: number, groupSize: number): Promise<void> {
   const clock = new ManualClock(0);
-  const random = seeded(Number(values.seed));
+  const random = mulberry32(Number(values.seed));
   const slowShare = Number(values['slow-share']);
   const hopMs = (): number => (slowShare > 0 && random() < slowShare ? Number(values['slow-ms']) : Number(values['call-ms']));
   const callMs = Number(values['call-ms']);

@@ -23,6 +23,7 @@ import { startControlPlaneServer, type ControlPlaneServer } from '../../src/grpc
 import { ClaimStore } from '../../src/ownership/store.js';
 import type { ClaimRecord } from '../../src/ownership/types.js';
 import { memberRecord } from '../../test/support/member-record.js';
+import { mulberry32 } from '../mulberry32.js';
 
 interface Args {
   claims: number;
@@ -47,17 +48,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Deterministic random (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Member {
   readonly name: string;
@@ -88,7 +78,7 @@ function claim(id: string, owner: string, at: number, released = false): ClaimRe
 
 /** Seeds every store with the shared claims, then the partition's divergence. */
 function seed(members: readonly Member[], args: Args, scenario: 'churn' | 'death'): void {
-  const random = rng(42);
+  const random = mulberry32(42);
   const base: ClaimRecord[] = [];
   for (let i = 0; i < args.claims; i++) base.push(claim(`actor-${i}`, `m${i % args.members}`, 1_000 + i));
   for (const m of members) m.store.merge(base);
@@ -141,7 +131,7 @@ async function run(args: Args, scenario: 'churn' | 'death', mode: SyncMode): Pro
   const client = new ControlPlaneClient({ sender: 'bench' });
   try {
     seed(members, args, scenario);
-    const random = rng(7);
+    const random = mulberry32(7);
     const wire: WireCounter = { sent: 0, received: 0, calls: 0 };
     let rounds = 0;
     let exchanges = 0;
