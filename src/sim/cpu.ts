@@ -116,16 +116,6 @@ export class HostCpu {
     this.run(`\u0000load-${++this.loads}`, now, ms);
   }
 
-  /** Members with work pending now (they share the cores). */
-  get busy(): number {
-    return this.pending.size;
-  }
-
-  /** Whether `owner`'s loop is busy. */
-  isBusy(owner: string): boolean {
-    return this.pending.has(owner);
-  }
-
   private run(owner: string, now: number, ms: number, done?: (now: number) => void): void {
     const engine = this.engine;
     if (engine === null) throw new Error('the CPU model is not attached to a simulator');

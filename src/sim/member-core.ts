@@ -305,9 +305,9 @@ export class SimMember implements SimCore, ClaimsHost {
           break;
         }
         case 'view-changed':
-          // The owner list is read (and so walked) only when a fleet observer wants it.
+          // The owner list is read (and so walked) only by the agent's table hold or a fleet observer.
           if (this.debounce !== null) this.debounce.request(effect.owners, now);
-          else this.viewChanged(this.owners.count, this.owners.hashSum, this.model.onTableServed === undefined ? null : effect.owners, now);
+          else this.toBuilder(this.figures.version(this.owners.count, this.owners.hashSum), this.model.onTableServed === undefined ? null : effect.owners, now);
           break;
         case 'claim-call':
           this.claims?.call(this, effect);
@@ -343,10 +343,6 @@ export class SimMember implements SimCore, ClaimsHost {
     if (listed === null) return this.seeds.filter(this.seedUp);
     const self = this.wholeMember.core.self.grpcAddr;
     return listed.filter((a) => a !== self);
-  }
-
-  private viewChanged(count: number, hashSum: number, owners: readonly string[] | null, now: number): void {
-    this.toBuilder(this.figures.version(count, hashSum), owners, now);
   }
 
   /** One build at a time; what is asked for meanwhile is built next (the newest owners only). */
