@@ -17,6 +17,21 @@ function record(name: string, incarnation: number): MemberRecord {
   return { name, lifeId: `${name}-life`, incarnation, state: 'alive', gossipAddr: `${name}:1`, grpcAddr: `${name}:2`, meta: { appAddr: '', serving: true, tags: {} } };
 }
 
+/**
+ * Runs (set?, member, incarnation) operations on a table and on a Map standing for it; a set writes
+ * incarnation + 1, so it always differs from a record of a list seeded at 0.
+ */
+function applyOps(table: MemberTable, model: Map<string, MemberRecord>, ops: readonly (readonly [boolean, number, number])[]): void {
+  for (const [isSet, n, incarnation] of ops) {
+    const name = `m${n}`;
+    if (isSet) {
+      const r = record(name, incarnation + 1);
+      table.set(name, r);
+      model.set(name, r);
+    } else assert.equal(table.delete(name), model.delete(name));
+  }
+}
+
 /** The queue as it was written with one object and one Map entry per update: the behaviour to keep. */
 class ReferenceQueue {
   private readonly byName = new Map<string, { update: Update; size: number; transmits: number; prev: Entry | null; next: Entry | null }>();
@@ -192,16 +207,7 @@ describe('MemberTable', () => {
           for (const r of list) if (!model.has(r.name)) model.set(r.name, r);
           return { table, model };
         });
-        tables.forEach(({ table, model }, t) => {
-          for (const [isSet, n, incarnation] of opsPerTable[t] ?? []) {
-            const name = `m${n}`;
-            if (isSet) {
-              const r = record(name, incarnation + 1);
-              table.set(name, r);
-              model.set(name, r);
-            } else assert.equal(table.delete(name), model.delete(name));
-          }
-        });
+        tables.forEach(({ table, model }, t) => applyOps(table, model, opsPerTable[t] ?? []));
         for (const { table, model } of tables) {
           assert.equal(table.size, model.size);
           assert.deepEqual(table.toArray(), [...model.values()]);
@@ -225,14 +231,7 @@ describe('MemberTable', () => {
         table.set('m0', list[0] as MemberRecord);
         table.appendAll(list);
         const model = new Map<string, MemberRecord>(list.map((r) => [r.name, r]));
-        for (const [isSet, n, incarnation] of ops) {
-          const name = `m${n}`;
-          if (isSet) {
-            const r = record(name, incarnation + 1);
-            table.set(name, r);
-            model.set(name, r);
-          } else assert.equal(table.delete(name), model.delete(name));
-        }
+        applyOps(table, model, ops);
         assert.equal(table.size, model.size);
         assert.deepEqual([...table.keys()], [...model.keys()]);
         assert.deepEqual(table.toArray(), [...model.values()]);

@@ -12,7 +12,7 @@ import { ControlPlaneCallError } from '../../src/grpc/errors.js';
 import { startControlPlaneServer } from '../../src/grpc/server.js';
 import { grpcClaimTransport, ownershipExtraMethods } from '../../src/ownership/grpc.js';
 import { Propagation } from '../../src/ownership/propagation.js';
-import { MAX_RELAY_TARGETS, peersInOwnOrder, RELAY_SLOW_MS, RelayPlanner } from '../../src/ownership/relay.js';
+import { MAX_RELAY_TARGETS, peersInOwnOrder, RELAY_SLOW_MS, RelayPlanner, type RelayGroup } from '../../src/ownership/relay.js';
 import { DEFAULT_CLAIM_CONFIG } from '../../src/ownership/config.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../../src/grpc/auth-gate.js';
 import { ClaimService, type AnnounceAck, type ClaimCallPort, type ClaimOptions, type Peer } from '../../src/ownership/service.js';
@@ -117,6 +117,14 @@ interface Node {
 }
 
 /** Members in memory on one manual clock; a call is answered on the next turn of the event loop. */
+/** The relay groups `owner` plans once every other member's ack has said it relays (as after a warm-up). */
+function relayGroupsOf(c: { readonly all: readonly { readonly name: string }[] }, owner: string, groupSize: number): { others: Peer[]; groups: readonly RelayGroup[] } {
+  const plan = new RelayPlanner(groupSize, () => 0);
+  const others = c.all.filter((n) => n.name !== owner).map((n) => peer(n.name));
+  for (const p of others) plan.answered(p, true, 0);
+  return { others, groups: plan.plan(others).groups };
+}
+
 function memoryCluster(size: number, opts: { old?: string[]; options?: Partial<ClaimOptions> } = {}) {
   const clock = new ManualClock(0);
   const nodes = new Map<string, Node>();
@@ -213,9 +221,7 @@ describe('relayed announcements in memory', () => {
     try {
       await c.warm();
       // Hang a member that is a relay in m00's plan, after every member learned that it relays.
-      const plan = new RelayPlanner(4, () => 0);
-      for (const n of c.all) if (n.name !== 'm00') plan.answered(peer(n.name), true, 0);
-      const relay = plan.plan(c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name))).groups[0]!.relay.name;
+      const relay = relayGroupsOf(c, 'm00', 4).groups[0]!.relay.name;
       c.node(relay).hung = true;
       c.claimEach('y');
       await c.clock.advance(RELAY_SLOW_MS + 500);
@@ -258,10 +264,7 @@ describe('relayed announcements in memory', () => {
     const c = memoryCluster(30, { options: { relayGroupSize: 8 } });
     try {
       await c.warm();
-      const plan = new RelayPlanner(8, () => 0);
-      const others = c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name));
-      for (const p of others) plan.answered(p, true, 0);
-      const groups = plan.plan(others).groups;
+      const { others, groups } = relayGroupsOf(c, 'm00', 8);
       const dead = groups[0]!.relay.name;
       c.node(dead).hung = true;
       c.stats.callsBy.clear();
@@ -282,10 +285,8 @@ describe('relayed announcements in memory', () => {
     const c = memoryCluster(30, { options: { relayGroupSize: 8 } });
     try {
       await c.warm();
-      const plan = new RelayPlanner(8, () => 0);
-      const others = c.all.filter((n) => n.name !== 'm00').map((n) => peer(n.name));
-      for (const p of others) plan.answered(p, true, 0);
-      const group = plan.plan(others).groups[0]!;
+      const { groups } = relayGroupsOf(c, 'm00', 8);
+      const group = groups[0]!;
       const next = new RelayPlanner(8, () => 0);
       next.slow(group.relay);
       const second = next.regroup(group)!.relay.name;
@@ -295,7 +296,7 @@ describe('relayed announcements in memory', () => {
       await c.clock.advance(5000);
       assert.deepEqual(c.missing('h', 'm00'), [], 'everyone but the two hung members holds it');
       assert.equal(c.node('m00').service.counters.relayFallbacks, 2, 'the first relay, then its next member, passed over');
-      assert.equal(c.node('m00').service.counters.relayBatches, plan.plan(others).groups.length + 1);
+      assert.equal(c.node('m00').service.counters.relayBatches, groups.length + 1);
     } finally {
       c.close();
     }
